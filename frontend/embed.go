@@ -1,5 +1,8 @@
-// Package frontend embeds the built web pages (console, importer embed,
-// marketplace, demo host app and SDKs) so the binary serves them itself.
+// Package frontend embeds the built web assets (frontend/dist): the console, the
+// importer embed, the marketplace, the demo host page and the SDKs.
+//
+// dist/ holds only .gitkeep on a fresh clone, so everything compiles before the
+// first `npm run build`; the pages then simply are not there yet.
 package frontend
 
 import (
@@ -8,13 +11,14 @@ import (
 	"io/fs"
 )
 
+// Dist is the embedded frontend/dist directory (paths start with "dist/").
+//
 //go:embed all:dist
-var dist embed.FS
+var Dist embed.FS
 
-// Assets returns the built frontend rooted at dist/. On a fresh clone that
-// has not run the frontend build it holds only .gitkeep.
+// Assets returns the built assets rooted at dist/ (e.g. "index.html", "sdk/importer.js").
 func Assets() (fs.FS, error) {
-	sub, err := fs.Sub(dist, "dist")
+	sub, err := fs.Sub(Dist, "dist")
 	if err != nil {
 		return nil, fmt.Errorf("frontend assets: %w", err)
 	}
