@@ -1,0 +1,91 @@
+// Package httpapi builds Fusebox's one http.Handler: every route of every
+// surface (console API, public API, importer embed, marketplace, relay,
+// static pages), the error-to-status table and the middleware. It has two
+// doors onto the same routes: the localhost port and the desktop window.
+package httpapi
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"fusebox/backend/store"
+)
+
+// Config is what the server needs to know about its process.
+type Config struct {
+	Version   string
+	DataDir   string
+	StartedAt time.Time
+	Logger    *slog.Logger
+	// Assets is the built frontend (index.html, assets/, sdk/, ...).
+	Assets fs.FS
+	// AdminToken authorizes console API calls on the port as a Bearer
+	// token and, reusably, as /login?code=. Empty disables it.
+	AdminToken string
+	// AllowedHosts are host names accepted in the Host header on the port
+	// besides the loopback names (127.0.0.1, localhost, ::1).
+	AllowedHosts []string
+}
+
+// Stat is one figure on the console dashboard.
+type Stat struct {
+	Name  string
+	Count func(ctx context.Context) (int64, error)
+}
+
+// Deps are the services the routes call. Each domain adds its own field.
+type Deps struct {
+	DB    *store.DB
+	Stats []Stat
+}
+
+// Server holds the routes and the state of console logins.
+type Server struct {
+	cfg    Config
+	deps   Deps
+	log    *slog.Logger
+	mux    *http.ServeMux
+	logins *logins
+}
+
+// New builds the server and registers every route.
+func New(cfg Config, deps Deps) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.StartedAt.IsZero() {
+		cfg.StartedAt = time.Now()
+	}
+	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, mux: http.NewServeMux(), logins: newLogins(cfg.AdminToken)}
+	s.routes()
+	return s
+}
+
+// routes registers every surface. Each domain binds its own routes in its
+// own file; keep this list one line per domain.
+func (s *Server) routes() {
+	s.bindSystem(s.mux)
+	s.bindAdmin(s.mux)
+	s.bindPages(s.mux)
+}
+
+// PortHandler is the handler for the localhost listener: it checks the
+// Host header against the allowlist (DNS rebinding) and treats no request
+// as admin unless it carries the admin cookie or token.
+func (s *Server) PortHandler() http.Handler {
+	return s.logRequests(doorPort, s.securityHeaders(s.checkHost(s.mux)))
+}
+
+// WindowHandler is the handler behind the desktop window's asset server.
+// Requests through it come from the console the app itself shows, so they
+// are trusted as admin. The trust is set here, from the door, never from
+// anything the request carries.
+func (s *Server) WindowHandler() http.Handler {
+	return s.logRequests(doorWindow, s.securityHeaders(s.mux))
+}
+
+// NewLoginCode returns a one-time code for the console login URL.
+func (s *Server) NewLoginCode() string { return s.logins.newCode() }

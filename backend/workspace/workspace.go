@@ -1,0 +1,208 @@
+// Package workspace reads and writes the declarative workspace file: one
+// YAML (or JSON) document that describes a workspace's configuration so a
+// team can keep it in git. Each domain contributes one top-level section
+// (importers:, destinations:, marketplace:) through the Section interface;
+// this package owns the file shape, strict decoding and the demo workspace.
+package workspace
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+
+	"fusebox/backend/store"
+)
+
+// FormatVersion is the version of the workspace file shape.
+const FormatVersion = 1
+
+// Section is one top-level key of the workspace file, provided by the
+// domain that owns it.
+type Section interface {
+	// Key is the top-level key, e.g. "importers".
+	Key() string
+	// Load decodes the section with decode (strict: unknown keys and bad
+	// values are errors with their line and path) and validates it fully
+	// without writing anything. The returned func applies it, upserting by
+	// slug or id, and returns one line per thing created or changed, e.g.
+	// "created importer contacts".
+	Load(decode func(v any) error) (apply func(ctx context.Context) ([]string, error), err error)
+	// Export returns the section's current configuration as a value that,
+	// written as YAML under Key(), Load accepts back unchanged.
+	Export(ctx context.Context) (any, error)
+}
+
+// Workspace applies and exports workspace files against a database.
+type Workspace struct {
+	db       *store.DB
+	sections []Section
+}
+
+// New returns a Workspace with the given sections, exported in that order.
+func New(db *store.DB, sections ...Section) *Workspace {
+	return &Workspace{db: db, sections: sections}
+}
+
+//go:embed demo.yaml
+var demo []byte
+
+// Demo returns the embedded demo workspace file.
+func Demo() []byte { return demo }
+
+// Error is a problem in a workspace file, with where it is.
+type Error struct {
+	Source string // file name
+	Detail string // position and message
+}
+
+func (e *Error) Error() string { return e.Source + ": " + e.Detail }
+
+// Apply validates every section of data first and only then applies them,
+// so a file with an error anywhere changes nothing. source names the file
+// in errors.
+func (w *Workspace) Apply(ctx context.Context, data []byte, source string) ([]string, error) {
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, &Error{Source: source, Detail: yaml.FormatError(err, false, true)}
+	}
+	if len(file.Docs) > 1 {
+		return nil, &Error{Source: source, Detail: "the file has several YAML documents; a workspace file has one"}
+	}
+	if len(file.Docs) == 0 || file.Docs[0].Body == nil {
+		return nil, &Error{Source: source, Detail: "the file is empty; expected keys such as importers:, destinations:, marketplace:"}
+	}
+	root, ok := unwrap(file.Docs[0].Body).(*ast.MappingNode)
+	if !ok {
+		return nil, &Error{Source: source, Detail: fmt.Sprintf("line %d: the top level must be a mapping with keys %s", file.Docs[0].Body.GetToken().Position.Line, w.keyList())}
+	}
+	bySection := map[string]Section{}
+	for _, s := range w.sections {
+		bySection[s.Key()] = s
+	}
+	var appliers []func(ctx context.Context) ([]string, error)
+	seen := map[string]bool{}
+	for _, kv := range root.Values {
+		key := keyName(kv.Key)
+		line := kv.Key.GetToken().Position.Line
+		if seen[key] {
+			return nil, &Error{Source: source, Detail: fmt.Sprintf("line %d: key %q appears twice", line, key)}
+		}
+		seen[key] = true
+		if key == "version" {
+			var v int
+			if err := yaml.NodeToValue(kv.Value, &v); err != nil || v != FormatVersion {
+				return nil, &Error{Source: source, Detail: fmt.Sprintf("line %d: version: must be %d", line, FormatVersion)}
+			}
+			continue
+		}
+		sec, ok := bySection[key]
+		if !ok {
+			return nil, &Error{Source: source, Detail: fmt.Sprintf("line %d: unknown top-level key %q (expected %s)", line, key, w.keyList())}
+		}
+		value := kv.Value
+		decode := func(v any) error {
+			if err := yaml.NodeToValue(value, v, yaml.DisallowUnknownField()); err != nil {
+				return &Error{Source: source, Detail: key + ": " + yaml.FormatError(err, false, true)}
+			}
+			return nil
+		}
+		apply, err := sec.Load(decode)
+		if err != nil {
+			var we *Error
+			if errors.As(err, &we) {
+				return nil, err
+			}
+			return nil, &Error{Source: source, Detail: fmt.Sprintf("%s (section starting line %d): %v", key, line, err)}
+		}
+		appliers = append(appliers, apply)
+	}
+	var changes []string
+	for _, apply := range appliers {
+		c, err := apply(ctx)
+		changes = append(changes, c...)
+		if err != nil {
+			return changes, fmt.Errorf("apply %s: %w", source, err)
+		}
+	}
+	return changes, nil
+}
+
+// keyName is a mapping key's text without the quotes a JSON file uses.
+func keyName(k ast.MapKeyNode) string {
+	if s, ok := k.(*ast.StringNode); ok {
+		return s.Value
+	}
+	return k.GetToken().Value
+}
+
+func unwrap(n ast.Node) ast.Node {
+	for {
+		switch t := n.(type) {
+		case *ast.CommentGroupNode:
+			return n
+		case *ast.TagNode:
+			n = t.Value
+		case *ast.AnchorNode:
+			n = t.Value
+		default:
+			return n
+		}
+	}
+}
+
+func (w *Workspace) keyList() string {
+	keys := []string{"version"}
+	for _, s := range w.sections {
+		keys = append(keys, s.Key())
+	}
+	return strings.Join(keys, ", ")
+}
+
+// Export writes the current workspace as YAML that Apply accepts back
+// unchanged.
+func (w *Workspace) Export(ctx context.Context) ([]byte, error) {
+	doc := yaml.MapSlice{{Key: "version", Value: FormatVersion}}
+	for _, s := range w.sections {
+		v, err := s.Export(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("export %s: %w", s.Key(), err)
+		}
+		doc = append(doc, yaml.MapItem{Key: s.Key(), Value: v})
+	}
+	out, err := yaml.MarshalWithOptions(doc, yaml.Indent(2), yaml.IndentSequence(true), yaml.UseLiteralStyleIfMultiline(true))
+	if err != nil {
+		return nil, fmt.Errorf("export workspace: %w", err)
+	}
+	return out, nil
+}
+
+const initializedKey = "workspace.initialized_at"
+
+// Initialize marks a new data dir as initialized and, when withDemo is
+// true, applies the demo workspace. It does nothing on a data dir that was
+// initialized before, so deleting demo objects sticks across restarts.
+func (w *Workspace) Initialize(ctx context.Context, withDemo bool) (changes []string, fresh bool, err error) {
+	_, done, err := w.db.Setting(ctx, initializedKey)
+	if err != nil || done {
+		return nil, false, err
+	}
+	if withDemo {
+		changes, err = w.Apply(ctx, demo, "demo workspace")
+		if err != nil {
+			return changes, true, err
+		}
+	}
+	err = w.db.Tx(ctx, func(tx *store.Tx) error {
+		if err := store.SetSetting(ctx, tx, initializedKey, store.Now()); err != nil {
+			return err
+		}
+		return store.SetSetting(ctx, tx, "workspace.demo", fmt.Sprint(withDemo))
+	})
+	return changes, true, err
+}
