@@ -69,7 +69,7 @@ function DashboardView({ data }: { data: DashboardData }) {
   return (
     <div className="dashboard">
       <section aria-label="Statistics" className="stat-grid">
-        {data.stats.length === 0 && <p className="muted">No statistics are reported yet.</p>}
+        {data.stats.length === 0 && <p className="muted stat-empty">No statistics are reported yet.</p>}
         {data.stats.map((s) => (
           <article key={s.name} className="card stat-card" data-stat={s.name}>
             <div className="stat-label">{humanize(s.name)}</div>
