@@ -22,7 +22,8 @@ describe('format', () => {
 
   it.each([
     ['importers', 'Importers'],
-    ['api_keys', 'Api keys'],
+    ['api_keys', 'API keys'],
+    ['marketplace_jwt_logins', 'Marketplace JWT logins'],
     ['relay-routes', 'Relay routes'],
     ['', ''],
   ])('humanize(%s) = %s', (s, want) => expect(humanize(s)).toBe(want));

@@ -24,10 +24,17 @@ export function formatDuration(seconds: number): string {
   return `${s}s`;
 }
 
-/** "api_keys" -> "Api keys", "relay-routes" -> "Relay routes". */
+const acronyms = new Set(['api', 'sdk', 'id', 'url', 'jwt', 'csv', 'xlsx', 'http']);
+
+/** "api_keys" -> "API keys", "relay-routes" -> "Relay routes". */
 export function humanize(name: string): string {
-  const words = name.replace(/[_-]+/g, ' ').trim();
-  return words ? words[0].toUpperCase() + words.slice(1) : name;
+  const words = name
+    .split(/[_\s-]+/)
+    .filter(Boolean)
+    .map((w) => (acronyms.has(w.toLowerCase()) ? w.toUpperCase() : w));
+  if (words.length === 0) return name;
+  const text = words.join(' ');
+  return text[0].toUpperCase() + text.slice(1);
 }
 
 export function formatCount(n: number): string {

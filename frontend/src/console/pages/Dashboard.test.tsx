@@ -53,7 +53,7 @@ describe('Dashboard', () => {
     ]);
     expect(cards).toEqual([
       ['importers', 'Importers', '3'],
-      ['api_keys', 'Api keys', '1,200'],
+      ['api_keys', 'API keys', '1,200'],
     ]);
   });
 
