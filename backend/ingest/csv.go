@@ -1,0 +1,119 @@
+package ingest
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+)
+
+// csvBufSize is the read buffer in front of encoding/csv.
+const csvBufSize = 64 << 10
+
+// errRowTooLong is returned by rowGuard; csvSource turns it into an *Error.
+var errRowTooLong = errors.New("row too long")
+
+// rowGuard sits under the CSV parser's buffer and fails a read once the
+// current record has grown past its limit, so that an unclosed quote cannot
+// make encoding/csv buffer the rest of the file.
+type rowGuard struct {
+	r         io.Reader
+	delivered int64
+	start     int64 // input offset where the current record starts
+	limit     int64 // record limit plus read-ahead slack
+}
+
+func (g *rowGuard) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	g.delivered += int64(n)
+	if g.delivered-g.start > g.limit {
+		return n, errRowTooLong
+	}
+	return n, err
+}
+
+// crReader turns lone CR line ends (classic Mac files) into LF; it is only
+// used when the sample has CRs and no LF.
+type crReader struct{ r io.Reader }
+
+func (c crReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i := range p[:n] {
+		if p[i] == '\r' {
+			p[i] = '\n'
+		}
+	}
+	return n, err
+}
+
+// csvSource reads delimited text with encoding/csv.
+type csvSource struct {
+	rd       *Reader
+	cr       *csv.Reader
+	guard    *rowGuard
+	checkUTF bool // input is passed through as UTF-8: check fields, fall back per byte
+	maxField int64
+	lastLine int
+}
+
+func newCSVSource(rd *Reader, in io.Reader, delim rune, checkUTF8, crOnly bool, maxField int) *csvSource {
+	if crOnly {
+		in = crReader{in}
+	}
+	g := &rowGuard{r: in, limit: int64(maxField) + csvBufSize}
+	cr := csv.NewReader(bufio.NewReaderSize(g, csvBufSize))
+	cr.Comma = delim
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	cr.ReuseRecord = true
+	return &csvSource{rd: rd, cr: cr, guard: g, checkUTF: checkUTF8, maxField: int64(maxField)}
+}
+
+func (s *csvSource) next() ([]string, error) {
+	rec, err := s.cr.Read()
+	row := s.rd.row + 1
+	if err != nil {
+		if err == io.EOF {
+			return nil, io.EOF
+		}
+		if errors.Is(err, errRowTooLong) {
+			return nil, s.tooLong(row)
+		}
+		var ie *Error
+		if errors.As(err, &ie) {
+			return nil, ie
+		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return nil, &Error{Kind: ErrFormat, Row: row, Column: pe.Column, Msg: fmt.Sprintf("line %d: %v", pe.Line, pe.Err)}
+		}
+		return nil, fmt.Errorf("ingest: read row %d: %w", row, err)
+	}
+	end := s.cr.InputOffset()
+	if end-s.guard.start > s.maxField {
+		return nil, s.tooLong(row)
+	}
+	s.guard.start = end
+	s.lastLine, _ = s.cr.FieldPos(0)
+	if s.checkUTF {
+		for i, f := range rec {
+			if !utf8.ValidString(f) {
+				fixed, n := fixUTF8(f)
+				rec[i] = fixed
+				s.rd.addIssue(RowIssue{Row: row, Kind: ErrEncoding, Column: i + 1,
+					Msg: fmt.Sprintf("%d byte(s) were not valid UTF-8 and were read as Windows-1252; check the file's encoding", n)})
+			}
+		}
+	}
+	return rec, nil
+}
+
+func (s *csvSource) tooLong(row int) *Error {
+	return errorf(ErrLineTooLong, row, "the row is longer than the limit of %s; check for a quote (\") that is never closed, or raise the limit", humanBytes(s.maxField))
+}
+
+func (s *csvSource) line() int { return s.lastLine }
+
+func (s *csvSource) close() error { return nil }

@@ -1,0 +1,308 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// Number format codes that date, datetime and time cells are rewritten to, so
+// that excelize's formatter renders them as ISO 8601.
+const (
+	isoDate     = "yyyy-mm-dd"
+	isoDateTime = `yyyy-mm-dd"T"hh:mm:ss`
+	isoTime     = "hh:mm:ss"
+)
+
+// xlsxUnzipLimit bounds the uncompressed size of a workbook (zip bombs).
+const xlsxUnzipLimit = 4 << 30
+
+// xlsxSource streams one worksheet with excelize's row iterator.
+type xlsxSource struct {
+	f        *excelize.File
+	rows     *excelize.Rows
+	rd       *Reader
+	maxField int
+}
+
+// Sheets returns the names of the visible worksheets of the XLSX file at
+// path, in workbook order.
+func Sheets(path string) ([]string, error) {
+	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: xlsxUnzipLimit})
+	if err != nil {
+		return nil, xlsxOpenError(err)
+	}
+	defer f.Close()
+	return visibleSheets(f), nil
+}
+
+func visibleSheets(f *excelize.File) []string {
+	var out []string
+	for _, name := range f.GetSheetList() {
+		if ok, err := f.GetSheetVisible(name); err == nil && ok {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+func xlsxOpenError(err error) error {
+	msg := err.Error()
+	switch {
+	case errors.Is(err, excelize.ErrWorkbookFileFormat), strings.Contains(msg, "zip"):
+		return errorf(ErrFormat, 0, "the file is not a readable XLSX workbook (%v); re-save it from Excel as .xlsx", err)
+	case strings.Contains(msg, "size exceeds"):
+		return errorf(ErrTooLarge, 0, "the workbook is larger than %s when uncompressed", humanBytes(xlsxUnzipLimit))
+	case strings.Contains(strings.ToLower(msg), "password") || strings.Contains(msg, "encrypt"):
+		return errorf(ErrFormat, 0, "the workbook is password-protected; save it without a password")
+	}
+	return errorf(ErrFormat, 0, "cannot read the XLSX workbook: %v", err)
+}
+
+func openXLSX(path string, size int64, opts Options) (*Reader, error) {
+	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: xlsxUnzipLimit})
+	if err != nil {
+		return nil, xlsxOpenError(err)
+	}
+	rd, err := readXLSX(f, size, opts)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return rd, nil
+}
+
+func readXLSX(f *excelize.File, size int64, opts Options) (*Reader, error) {
+	sheets := visibleSheets(f)
+	sheet := opts.Sheet
+	if sheet == "" {
+		if len(sheets) == 0 {
+			return nil, errorf(ErrEmpty, 0, "the workbook has no visible worksheet")
+		}
+		sheet = sheets[0]
+	} else if idx, err := f.GetSheetIndex(sheet); err != nil || idx < 0 {
+		return nil, errorf(ErrFormat, 0, "the workbook has no sheet named %q; its sheets are %s", sheet, quoteList(sheets))
+	}
+	if err := isoDateStyles(f); err != nil {
+		return nil, errorf(ErrFormat, 0, "cannot read the workbook's cell styles: %v", err)
+	}
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		return nil, errorf(ErrFormat, 0, "cannot read sheet %q: %v", sheet, err)
+	}
+	maxField := opts.MaxFieldBytes
+	if maxField <= 0 {
+		maxField = DefaultMaxFieldBytes
+	}
+	rd := &Reader{sizeKnown: size, padShort: true}
+	rd.det = Detected{Format: "xlsx", Sheets: sheets, Sheet: sheet}
+	rd.src = &xlsxSource{f: f, rows: rows, rd: rd, maxField: maxField}
+	return rd, nil
+}
+
+func (s *xlsxSource) next() ([]string, error) {
+	if !s.rows.Next() {
+		if err := s.rows.Error(); err != nil {
+			return nil, errorf(ErrFormat, s.rd.row+1, "cannot read the worksheet: %v", err)
+		}
+		return nil, io.EOF
+	}
+	row := s.rd.row + 1
+	cols, err := s.rows.Columns()
+	if err != nil {
+		return nil, errorf(ErrFormat, row, "cannot read the worksheet row: %v", err)
+	}
+	n := 0
+	for _, c := range cols {
+		n += len(c)
+	}
+	if n > s.maxField {
+		return nil, errorf(ErrLineTooLong, row, "the row is longer than the limit of %s", humanBytes(int64(s.maxField)))
+	}
+	return cols, nil
+}
+
+func (s *xlsxSource) line() int { return s.rd.row }
+
+func (s *xlsxSource) close() error {
+	err := s.rows.Close()
+	return errors.Join(err, s.f.Close())
+}
+
+// Cell format classes.
+type fmtClass int
+
+const (
+	fmtKeep     fmtClass = iota // General, text, zero-padded codes, elapsed times: excelize's rendering is right
+	fmtNumber                   // other number formats: show the plain number (no rounding, separators, %)
+	fmtDate                     // date only -> 2024-03-15
+	fmtDateTime                 // date and time -> 2024-03-15T10:30:00
+	fmtTime                     // time of day -> 10:30:00
+)
+
+// isoDateStyles rewrites, in memory only, the number format of every cell
+// style: date/time formats become ISO 8601 codes and other number formats
+// become General, so that the streaming row iterator (which formats each cell
+// by its style) yields ISO dates for date cells, whether the workbook stores
+// them as serial numbers with a built-in date format (14-22, 27-36, 45, 50-58)
+// or a custom one (any code with d/m/y/h/s tokens), and plain numbers elsewhere.
+// The workbook is never saved.
+func isoDateStyles(f *excelize.File) error {
+	var ids [3]int
+	for i, code := range []string{isoDate, isoDateTime, isoTime} {
+		c := code
+		id, err := f.NewStyle(&excelize.Style{CustomNumFmt: &c})
+		if err != nil {
+			return err
+		}
+		ids[i] = id
+	}
+	ss := f.Styles
+	if ss == nil || ss.CellXfs == nil {
+		return nil
+	}
+	var fmtIDs [3]int
+	for i, id := range ids {
+		if p := ss.CellXfs.Xf[id].NumFmtID; p != nil {
+			fmtIDs[i] = *p
+		}
+	}
+	custom := map[int]string{}
+	if ss.NumFmts != nil {
+		for _, nf := range ss.NumFmts.NumFmt {
+			code := nf.FormatCode
+			if nf.FormatCode16 != "" {
+				code = nf.FormatCode16
+			}
+			custom[nf.NumFmtID] = code
+		}
+	}
+	for i := range ss.CellXfs.Xf {
+		if i == ids[0] || i == ids[1] || i == ids[2] {
+			continue
+		}
+		xf := &ss.CellXfs.Xf[i]
+		id := 0
+		if xf.NumFmtID != nil {
+			id = *xf.NumFmtID
+		}
+		class := builtinClass(id)
+		if code, ok := custom[id]; ok {
+			class = classifyFormat(code)
+		}
+		var to int
+		switch class {
+		case fmtKeep:
+			continue
+		case fmtNumber:
+			to = 0
+		case fmtDate:
+			to = fmtIDs[0]
+		case fmtDateTime:
+			to = fmtIDs[1]
+		case fmtTime:
+			to = fmtIDs[2]
+		}
+		xf.NumFmtID = &to
+	}
+	return nil
+}
+
+// builtinClass classifies the built-in number formats (ECMA-376 18.8.30).
+func builtinClass(id int) fmtClass {
+	switch {
+	case id == 0 || id == 49: // General, @
+		return fmtKeep
+	case id >= 1 && id <= 13, id >= 37 && id <= 44, id == 48:
+		return fmtNumber
+	case id >= 14 && id <= 17, id >= 27 && id <= 31, id == 36, id >= 50 && id <= 54, id == 57, id == 58:
+		return fmtDate
+	case id >= 18 && id <= 21, id == 45, id >= 32 && id <= 35, id == 55, id == 56:
+		return fmtTime
+	case id == 22:
+		return fmtDateTime
+	}
+	return fmtKeep // 46 [h]:mm:ss, 47 mm:ss.0, unknown ids
+}
+
+// classifyFormat classifies a custom number format code by its first section,
+// ignoring quoted text, escaped characters and [bracketed] colours/locales.
+func classifyFormat(code string) fmtClass {
+	var date, tim, month, digits bool
+	for i := 0; i < len(code); i++ {
+		c := code[i]
+		switch c {
+		case ';':
+			i = len(code) // first section only
+			continue
+		case '"':
+			if j := strings.IndexByte(code[i+1:], '"'); j >= 0 {
+				i += j + 1
+			} else {
+				i = len(code)
+			}
+			continue
+		case '\\', '_', '*':
+			i++
+			continue
+		case '[':
+			j := strings.IndexByte(code[i+1:], ']')
+			if j < 0 {
+				i = len(code)
+				continue
+			}
+			inner := strings.ToLower(code[i+1 : i+1+j])
+			if inner != "" && strings.Trim(inner, "hms") == "" {
+				return fmtKeep // elapsed time such as [h]:mm:ss
+			}
+			i += j + 1
+			continue
+		case '@':
+			return fmtKeep
+		case '0', '#', '?':
+			digits = true
+		}
+		switch c | 0x20 { // ASCII lower case
+		case 'd', 'y':
+			date = true
+		case 'h', 's':
+			tim = true
+		case 'm':
+			month = true
+		}
+	}
+	switch {
+	case tim && date:
+		return fmtDateTime
+	case tim: // h:mm, mm:ss: m is minutes here
+		return fmtTime
+	case date || month:
+		return fmtDate
+	case digits && strings.Trim(firstSection(code), "0") == "":
+		return fmtKeep // zero-padded codes such as 00000 (ZIP codes)
+	case digits:
+		return fmtNumber
+	}
+	return fmtKeep
+}
+
+func firstSection(code string) string {
+	if i := strings.IndexByte(code, ';'); i >= 0 {
+		return code[:i]
+	}
+	return code
+}
+
+func quoteList(items []string) string {
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	if len(q) == 0 {
+		return "(none)"
+	}
+	return strings.Join(q, ", ")
+}
