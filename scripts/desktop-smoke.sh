@@ -68,14 +68,6 @@ done
 display=":$(tr -d '[:space:]' <"$tmp/display")"
 echo "desktop-smoke: Xvfb on display $display"
 
-# WebKitGTK under Xvfb (no GPU, no DRM, root in a container): software rendering, no sandbox.
-export WEBKIT_DISABLE_DMABUF_RENDERER=${WEBKIT_DISABLE_DMABUF_RENDERER:-1}
-export WEBKIT_DISABLE_COMPOSITING_MODE=${WEBKIT_DISABLE_COMPOSITING_MODE:-1}
-export LIBGL_ALWAYS_SOFTWARE=${LIBGL_ALWAYS_SOFTWARE:-1}
-if [[ $(id -u) -eq 0 ]]; then
-  export WEBKIT_DISABLE_SANDBOX_THIS_IS_DANGEROUS=${WEBKIT_DISABLE_SANDBOX_THIS_IS_DANGEROUS:-1}
-fi
-
 mkdir -p "$tmp/data"
 DISPLAY=$display WAYLAND_DISPLAY='' FUSEBOX_LOG=$log \
   "$BIN" --addr 127.0.0.1:0 --data-dir "$tmp/data" >"$tmp/stdout.log" 2>&1 &
