@@ -1,0 +1,201 @@
+package importer
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// AppendRecord appends the JSON object of one submitted record: every
+// column under its key, transformations applied, typed (integers and
+// floats as numbers, booleans as true/false, dates as YYYY-MM-DD,
+// datetimes as ISO 8601, times as HH:MM:SS, or the autoformat pattern).
+// Empty cells take the column default, else null. A cell that does not
+// parse (possible with invalid_rows: include) is kept as its text.
+func (s *Schema) AppendRecord(dst []byte, cells []string) []byte {
+	dst = append(dst, '{')
+	for i, c := range s.cols {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, c.jsonKey...)
+		var raw string
+		if i < len(cells) {
+			raw = cells[i]
+		}
+		dst = c.appendValue(dst, raw)
+	}
+	return append(dst, '}')
+}
+
+// TransformCell returns the value column col would submit for v, as text
+// (for previews: "what will be stored").
+func (s *Schema) TransformCell(col int, v string) string {
+	b := s.cols[col].appendValue(nil, v)
+	if len(b) > 0 && b[0] == '"' {
+		out, _, err := readJSONString(string(b))
+		if err == nil {
+			return out
+		}
+	}
+	if string(b) == "null" {
+		return ""
+	}
+	return string(b)
+}
+
+func (c *colSpec) appendValue(dst []byte, raw string) []byte {
+	v := trimSpace(raw)
+	if v == "" {
+		if !c.hasDef {
+			return append(dst, "null"...)
+		}
+		raw = c.def
+		v = trimSpace(raw)
+	}
+	x, ok := c.parse(v)
+	if !ok {
+		return appendJSONString(dst, raw)
+	}
+	switch c.typ {
+	case TypeInteger:
+		f := x.f
+		n := x.i
+		for _, t := range c.trans {
+			switch t.kind {
+			case TrRound:
+				f = math.Round(f)
+			case TrFloor:
+				f = math.Floor(f)
+			case TrCeiling:
+				f = math.Ceil(f)
+			}
+		}
+		if x.frac || f != x.f {
+			n = int64(f)
+		}
+		return strconv.AppendInt(dst, n, 10)
+	case TypeFloat:
+		f := x.f
+		decimals := -1
+		for _, t := range c.trans {
+			switch t.kind {
+			case TrRound:
+				f = math.Round(f)
+			case TrFloor:
+				f = math.Floor(f)
+			case TrCeiling:
+				f = math.Ceil(f)
+			case TrNumberOfDecimals:
+				p := math.Pow(10, float64(t.n))
+				if r := math.Round(f*p) / p; !math.IsInf(r, 0) && !math.IsNaN(r) {
+					f = r
+				}
+				decimals = t.n
+			}
+		}
+		if decimals >= 0 {
+			return strconv.AppendFloat(dst, f, 'f', decimals, 64)
+		}
+		if math.Abs(f) < 1e21 {
+			return strconv.AppendFloat(dst, f, 'f', -1, 64)
+		}
+		return strconv.AppendFloat(dst, f, 'g', -1, 64)
+	case TypeBoolean:
+		return strconv.AppendBool(dst, x.b)
+	case TypeDate, TypeDatetime, TypeTime:
+		for _, t := range c.trans {
+			if t.kind == TrAutoformat {
+				dst = append(dst, '"')
+				dst = t.pat.Format(dst, x.dt)
+				return append(dst, '"')
+			}
+		}
+		dst = append(dst, '"')
+		switch c.typ {
+		case TypeDate:
+			dst = x.dt.AppendISODate(dst)
+		case TypeDatetime:
+			dst = x.dt.AppendISODateTime(dst)
+		default:
+			dst = x.dt.AppendISOTime(dst)
+			if x.dt.HasZone {
+				dst = appendZone(dst, x.dt.Offset, true)
+			}
+		}
+		return append(dst, '"')
+	case TypeEnum:
+		return appendJSONString(dst, c.values[x.enum])
+	case TypeString:
+		return appendJSONString(dst, c.applyText(raw))
+	default: // email, url, phone: trimmed
+		out := c.applyText(v)
+		if c.typ == TypeURL {
+			for _, t := range c.trans {
+				if t.kind == TrPrefix && !strings.Contains(out, "://") {
+					out = t.str + out
+				}
+			}
+		}
+		return appendJSONString(dst, out)
+	}
+}
+
+func (c *colSpec) applyText(s string) string {
+	for _, t := range c.trans {
+		switch t.kind {
+		case TrUppercase:
+			s = strings.ToUpper(s)
+		case TrLowercase:
+			s = strings.ToLower(s)
+		case TrCapitalize:
+			s = capitalizeWords(s)
+		case TrSentenceCase:
+			s = sentenceCase(s)
+		case TrTrimWhitespace:
+			s = strings.TrimSpace(s)
+		}
+	}
+	return s
+}
+
+// capitalizeWords upper-cases the first letter of every word and leaves
+// the rest as it is ("mcDonald farm" -> "McDonald Farm").
+func capitalizeWords(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	start := true
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' {
+			if start {
+				r = unicode.ToUpper(r)
+			}
+			start = false
+		} else {
+			start = true
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// sentenceCase lower-cases everything, then upper-cases the first letter
+// of each sentence ("HELLO. wORLD" -> "Hello. World").
+func sentenceCase(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	start := true
+	for _, r := range strings.ToLower(s) {
+		if start && unicode.IsLetter(r) {
+			r = unicode.ToUpper(r)
+			start = false
+		} else if r == '.' || r == '!' || r == '?' {
+			start = true
+		} else if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			start = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
