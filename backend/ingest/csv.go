@@ -15,23 +15,70 @@ const csvBufSize = 64 << 10
 // errRowTooLong is returned by rowGuard; csvSource turns it into an *Error.
 var errRowTooLong = errors.New("row too long")
 
-// rowGuard sits under the CSV parser's buffer and fails a read once the
+// rowGuard sits under the CSV parser's buffer. It fails a read once the
 // current record has grown past its limit, so that an unclosed quote cannot
-// make encoding/csv buffer the rest of the file.
+// make encoding/csv buffer the rest of the file; and, for input passed through
+// as UTF-8, it validates every chunk so that fields only need checking near
+// chunks that held invalid bytes (badEnd).
 type rowGuard struct {
 	r         io.Reader
 	delivered int64
 	start     int64 // input offset where the current record starts
 	limit     int64 // record limit plus read-ahead slack
+
+	checkUTF bool
+	badEnd   int64 // end offset of the last chunk with invalid UTF-8
+	tail     [utf8.UTFMax]byte
+	tailN    int // bytes of an incomplete rune at the end of the last chunk
 }
 
 func (g *rowGuard) Read(p []byte) (int, error) {
 	n, err := g.r.Read(p)
+	if g.checkUTF && (n > 0 || g.tailN > 0) {
+		if !g.validChunk(p[:n], err != nil) {
+			g.badEnd = g.delivered + int64(n)
+		}
+	}
 	g.delivered += int64(n)
 	if g.delivered-g.start > g.limit {
 		return n, errRowTooLong
 	}
 	return n, err
+}
+
+// validChunk reports whether b is valid UTF-8 as a continuation of the
+// previous chunks. last says no more data follows.
+func (g *rowGuard) validChunk(b []byte, last bool) bool {
+	ok := true
+	if g.tailN > 0 {
+		var tmp [2 * utf8.UTFMax]byte
+		k := copy(tmp[:], g.tail[:g.tailN])
+		used := copy(tmp[k:k+utf8.UTFMax-g.tailN], b)
+		k += used
+		if !utf8.FullRune(tmp[:k]) {
+			if last {
+				g.tailN = 0
+				return false
+			}
+			g.tailN = copy(g.tail[:], tmp[:k])
+			return true
+		}
+		r, size := utf8.DecodeRune(tmp[:k])
+		if r == utf8.RuneError && size == 1 {
+			ok = false // the carried bytes are invalid; rescan b on its own
+		} else {
+			b = b[size-g.tailN:]
+		}
+		g.tailN = 0
+	}
+	t := trimIncompleteRune(b)
+	if len(t) < len(b) {
+		if last {
+			return false
+		}
+		g.tailN = copy(g.tail[:], b[len(t):])
+	}
+	return ok && utf8.Valid(t)
 }
 
 // crReader turns lone CR line ends (classic Mac files) into LF; it is only
@@ -62,7 +109,7 @@ func newCSVSource(rd *Reader, in io.Reader, delim rune, checkUTF8, crOnly bool, 
 	if crOnly {
 		in = crReader{in}
 	}
-	g := &rowGuard{r: in, limit: int64(maxField) + csvBufSize}
+	g := &rowGuard{r: in, limit: int64(maxField) + csvBufSize, checkUTF: checkUTF8}
 	cr := csv.NewReader(bufio.NewReaderSize(g, csvBufSize))
 	cr.Comma = delim
 	cr.FieldsPerRecord = -1
@@ -95,9 +142,10 @@ func (s *csvSource) next() ([]string, error) {
 	if end-s.guard.start > s.maxField {
 		return nil, s.tooLong(row)
 	}
+	start := s.guard.start
 	s.guard.start = end
 	s.lastLine, _ = s.cr.FieldPos(0)
-	if s.checkUTF {
+	if s.checkUTF && start < s.guard.badEnd {
 		for i, f := range rec {
 			if !utf8.ValidString(f) {
 				fixed, n := fixUTF8(f)

@@ -19,6 +19,39 @@ type encInfo struct {
 	enc    encoding.Encoding // nil for UTF-8 (no transform: bytes pass through)
 }
 
+// cp1252Encoding decodes Windows-1252 with the cp1252 table, which (unlike
+// x/text's charmap, which turns them into U+FFFD) keeps the five undefined
+// bytes as the C1 controls of the same value, so no byte is ever lost.
+type cp1252Encoding struct{ encoding.Encoding }
+
+func (cp1252Encoding) NewDecoder() *encoding.Decoder {
+	return &encoding.Decoder{Transformer: cp1252Decoder{}}
+}
+
+// cp1252Decoder is a stateless transform.Transformer from Windows-1252 to UTF-8.
+type cp1252Decoder struct{ transform.NopResetter }
+
+func (cp1252Decoder) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err error) {
+	for _, c := range src {
+		if c < utf8.RuneSelf {
+			if nDst >= len(dst) {
+				return nDst, nSrc, transform.ErrShortDst
+			}
+			dst[nDst] = c
+			nDst++
+			nSrc++
+			continue
+		}
+		r := cp1252[c]
+		if nDst+utf8.RuneLen(r) > len(dst) {
+			return nDst, nSrc, transform.ErrShortDst
+		}
+		nDst += utf8.EncodeRune(dst[nDst:], r)
+		nSrc++
+	}
+	return nDst, nSrc, nil
+}
+
 // canonical encoding names and their aliases.
 var encAliases = map[string]string{
 	"utf-8": "utf-8", "utf8": "utf-8",
@@ -35,7 +68,7 @@ func encodingByName(name string) encoding.Encoding {
 	case "utf-16be":
 		return unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM)
 	case "windows-1252":
-		return charmap.Windows1252
+		return cp1252Encoding{charmap.Windows1252}
 	case "iso-8859-1":
 		return charmap.ISO8859_1
 	}
@@ -91,7 +124,7 @@ func detectEncoding(sample []byte, forced string) (encInfo, error) {
 	if utf8.Valid(trimIncompleteRune(sample)) {
 		return encInfo{name: "utf-8"}, nil
 	}
-	return encInfo{name: "windows-1252", enc: charmap.Windows1252}, nil
+	return encInfo{name: "windows-1252", enc: encodingByName("windows-1252")}, nil
 }
 
 func nulError() *Error {

@@ -27,6 +27,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 )
@@ -104,20 +105,22 @@ type source interface {
 // except BytesRead, which may be called from another goroutine (for progress)
 // while Next runs.
 type Reader struct {
-	det     Detected
-	src     source
-	counter *countReader
-	closers []io.Closer
-	err     error // sticky error from Next
-	row     int
+	det       Detected
+	src       source
+	counter   *countReader
+	closers   []io.Closer
+	err       error // sticky error from Next
+	row       int
 	sizeKnown int64 // xlsx: whole file consumed at open
 
 	// raggedness bookkeeping
-	width      int  // expected field count; 0 = not known yet
-	widthSet   bool // width was given by SetHeader
-	headerRow  int  // rows <= headerRow are not checked
-	earlyWidth []int32
-	padShort   bool // xlsx: missing trailing cells are empty cells, pad instead of reporting
+	early      [][]string // copies of the first rows, until the header is decided
+	decided    bool       // width and headerRow are known
+	width      int        // expected field count (the header's)
+	widthSet   bool       // width was given by SetHeader
+	headerRow  int        // rows <= headerRow are not checked
+	earlyWidth []int32    // field counts of the first earlyRows rows (-1: blank row)
+	shortOK    bool       // xlsx: rows omit empty trailing cells, shorter is not ragged
 
 	issues     []RowIssue
 	issueCount int
@@ -197,36 +200,76 @@ func (r *Reader) Detected() Detected { return r.det }
 // Next returns the next raw row, header and title rows included, nothing
 // skipped except blank lines in CSV text. At the end it returns io.EOF. If the
 // input holds no row at all, the first call returns an *Error of Kind ErrEmpty
-// instead. Errors are sticky: after one, Next keeps returning it.
+// instead; a file with only a header row returns that row and then io.EOF (the
+// caller, who knows which row is the header, reports HeaderOnlyError).
+// Errors are sticky: after one, Next keeps returning it.
 //
 // The returned slice and its backing array may be reused by the next call:
 // copy it (slices.Clone) to keep it. The strings themselves are immutable and
 // may be kept.
 //
-// A row may have more or fewer fields than the header: it is returned as it is
-// and recorded as a RowIssue of Kind ErrRagged (see SetHeader and Issues).
-// XLSX rows are padded with "" up to the expected width, since a spreadsheet
-// omits empty trailing cells; longer XLSX rows are reported as ragged.
+// A row may have more or fewer fields than the header. It is returned as it
+// is, never dropped or padded, and recorded as a RowIssue of Kind ErrRagged
+// (see Issues and SetHeader); rows whose fields are all empty are not
+// reported. XLSX rows omit empty trailing cells, so an XLSX row shorter than
+// the header is normal and not reported; only longer ones are.
 func (r *Reader) Next() ([]string, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
 	row, err := r.src.next()
 	if err != nil {
-		if err == io.EOF && r.row == 0 {
-			err = emptyError()
+		if err == io.EOF {
+			if r.row == 0 {
+				err = emptyError()
+			} else if !r.decided {
+				r.decide()
+			}
 		}
 		r.err = err
 		return nil, err
 	}
 	r.row++
-	r.checkWidth(row)
-	if r.padShort && len(row) < r.width {
-		for len(row) < r.width {
-			row = append(row, "")
+	isBlank := blank(row)
+	if r.row <= earlyRows {
+		w := int32(len(row))
+		if isBlank {
+			w = -1
 		}
+		r.earlyWidth = append(r.earlyWidth, w)
+	}
+	if !r.decided {
+		r.early = append(r.early, slices.Clone(row))
+		if len(r.early) == headerScanRows {
+			r.decide()
+		}
+	} else if !isBlank {
+		r.check(r.row, len(row))
 	}
 	return row, nil
+}
+
+// decide fixes the expected width from the first rows (unless SetHeader did)
+// and checks those rows.
+func (r *Reader) decide() {
+	r.decided = true
+	if !r.widthSet && len(r.early) > 0 {
+		h := DetectHeaderRow(r.early)
+		r.headerRow, r.width = h+1, len(r.early[h])
+	}
+	for i, row := range r.early {
+		if !blank(row) {
+			r.check(i+1, len(row))
+		}
+	}
+	r.early = nil
+}
+
+func (r *Reader) check(row, n int) {
+	if row <= r.headerRow || n == r.width || (r.shortOK && n < r.width) {
+		return
+	}
+	r.addIssue(raggedIssue(row, n, r.width))
 }
 
 // Row returns the 1-based physical row number of the last row Next returned:
@@ -253,14 +296,20 @@ func (r *Reader) BytesRead() int64 {
 	return r.counter.n.Load()
 }
 
-// SetHeader tells the reader which row is the header (1-based physical row, as
-// Row) and how many fields it has. Rows after it whose field count differs are
-// recorded as ErrRagged issues; rows up to it are not checked. Issues already
-// recorded for the first 100 rows are re-evaluated, so call it before reading
-// beyond row 100. Until it is called, the width of the first non-blank row is
-// expected.
+// SetHeader tells the reader which row is the header (1-based physical row,
+// as Row) and how many fields it has. Rows after it whose field count differs
+// are recorded as ErrRagged issues; rows up to it are not checked.
+//
+// Without SetHeader the reader assumes the header is the row DetectHeaderRow
+// picks among the first 20 rows and checks against its width; issues for
+// those first rows are recorded once the 20th row (or the end) is read. When
+// SetHeader is called later, ragged issues for the first 100 rows are
+// re-evaluated, so call it before reading beyond row 100.
 func (r *Reader) SetHeader(row, width int) {
 	r.headerRow, r.width, r.widthSet = row, width, true
+	if !r.decided {
+		return
+	}
 	kept := r.issues[:0]
 	for _, is := range r.issues {
 		if is.Kind == ErrRagged && is.Row <= len(r.earlyWidth) {
@@ -272,16 +321,13 @@ func (r *Reader) SetHeader(row, width int) {
 	r.issues = kept
 	var redo []RowIssue
 	for i, w := range r.earlyWidth {
-		rowNo := i + 1
-		if rowNo <= row || int(w) == width || (r.padShort && int(w) < width) {
-			continue
+		if n := int(w); n >= 0 && i+1 > row && n != width && !(r.shortOK && n < width) {
+			redo = append(redo, raggedIssue(i+1, n, width))
 		}
-		redo = append(redo, raggedIssue(rowNo, int(w), width))
 	}
 	if len(redo) > 0 {
-		// keep issues in row order: early rows come first
-		all := append(redo, r.issues...)
 		r.issueCount += len(redo)
+		all := append(redo, r.issues...)
 		if len(all) > MaxIssues {
 			all = all[:MaxIssues]
 		}
@@ -312,28 +358,8 @@ func (r *Reader) Close() error {
 	return errors.Join(errs...)
 }
 
-func (r *Reader) checkWidth(row []string) {
-	n := len(row)
-	if r.row <= earlyRows {
-		r.earlyWidth = append(r.earlyWidth, int32(n))
-	}
-	if !r.widthSet && r.width == 0 {
-		if !blank(row) {
-			r.width = n
-		}
-		return
-	}
-	if r.row <= r.headerRow || n == r.width || (r.padShort && n < r.width) {
-		return
-	}
-	if r.padShort && blank(row) {
-		return
-	}
-	r.addIssue(raggedIssue(r.row, n, r.width))
-}
-
 func raggedIssue(row, n, want int) RowIssue {
-	msg := fmt.Sprintf("row has %d fields, expected %d", n, want)
+	var msg string
 	if n < want {
 		msg = fmt.Sprintf("row has %d fields, expected %d (missing values are empty)", n, want)
 	} else {

@@ -27,13 +27,13 @@ type jsonSource struct {
 	fbSeen   int64
 	maxField int64
 
-	started, ended bool
-	objects        bool // array of objects (else array of arrays)
-	keys           []string
-	keyIdx         map[string]int
-	pending        [][]kv // buffered leading objects
-	pendingRows    []int  // their row numbers
-	headerSent     bool
+	started, ended    bool
+	objects           bool // array of objects (else array of arrays)
+	keys              []string
+	keyIdx            map[string]int
+	pending           [][]kv // buffered leading objects
+	pendingRows       []int  // their row numbers
+	headerSent        bool
 	elem              int // elements read so far
 	out               []string
 	stamp             []int // per column: last row that set it (duplicate keys)
@@ -67,7 +67,8 @@ func (s *jsonSource) next() ([]string, error) {
 	if s.objects {
 		if !s.headerSent {
 			s.headerSent = true
-			return s.keys, nil
+			s.out = append(s.out[:0], s.keys...)
+			return s.out, nil
 		}
 		if len(s.pending) > 0 {
 			obj, row := s.pending[0], s.pendingRows[0]
@@ -103,6 +104,10 @@ func (s *jsonSource) rowOf(n int) int {
 func (s *jsonSource) start() error {
 	tok, err := s.dec.Token()
 	if err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return errorf(ErrFormat, 0, "expected a JSON array of objects ([{...}, ...]) but the file does not start with JSON (%s)", se.Error())
+		}
 		return s.wrap(err, 0)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {

@@ -97,7 +97,7 @@ func readXLSX(f *excelize.File, size int64, opts Options) (*Reader, error) {
 	if maxField <= 0 {
 		maxField = DefaultMaxFieldBytes
 	}
-	rd := &Reader{sizeKnown: size, padShort: true}
+	rd := &Reader{sizeKnown: size, shortOK: true}
 	rd.det = Detected{Format: "xlsx", Sheets: sheets, Sheet: sheet}
 	rd.src = &xlsxSource{f: f, rows: rows, rd: rd, maxField: maxField}
 	return rd, nil
@@ -121,6 +121,9 @@ func (s *xlsxSource) next() ([]string, error) {
 	}
 	if n > s.maxField {
 		return nil, errorf(ErrLineTooLong, row, "the row is longer than the limit of %s", humanBytes(int64(s.maxField)))
+	}
+	if cols == nil {
+		cols = []string{} // an empty row, not a missing one
 	}
 	return cols, nil
 }
