@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"fusebox/backend/httpapi"
+	"fusebox/backend/store"
+	"fusebox/backend/workspace"
+	"fusebox/frontend"
+)
+
+// parts are the wired services of one data dir. The CLI subcommands use
+// them directly; serve and the window also build the HTTP server on them.
+type parts struct {
+	log       *slog.Logger
+	dataDir   string
+	db        *store.DB
+	workspace *workspace.Workspace
+	deps      httpapi.Deps
+	// workers run in the background while the server listens.
+	workers []func(ctx context.Context)
+}
+
+// wire opens the database of dataDir and builds every service on it.
+// Each domain adds its construction here.
+func wire(ctx context.Context, dataDir string, log *slog.Logger) (*parts, error) {
+	db, err := store.Open(ctx, filepath.Join(dataDir, "fusebox.db"))
+	if err != nil {
+		return nil, err
+	}
+	p := &parts{log: log, dataDir: dataDir, db: db}
+	p.deps = httpapi.Deps{DB: db}
+	p.workspace = workspace.New(db)
+	return p, nil
+}
+
+func (p *parts) close() {
+	if err := p.db.Close(); err != nil {
+		p.log.Error("close database", "err", err)
+	}
+}
+
+// newServer builds the HTTP server over the wired services.
+func (p *parts) newServer(adminToken string, allowedHosts []string) (*httpapi.Server, error) {
+	assets, err := frontend.Assets()
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.New(httpapi.Config{
+		Version:      version,
+		DataDir:      p.dataDir,
+		StartedAt:    time.Now(),
+		Logger:       p.log,
+		Assets:       assets,
+		AdminToken:   adminToken,
+		AllowedHosts: allowedHosts,
+	}, p.deps), nil
+}
+
+func randomHex(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate random token: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
