@@ -1,0 +1,90 @@
+# Fusebox: `make run` builds and starts it; `make test` runs the whole suite.
+# Both install what is missing (Debian packages, npm packages, Go modules).
+
+SHELL := /bin/bash
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+DESKTOP_TAGS := desktop,production,webkit2_41
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+APT_DESKTOP := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev
+APT_TEST := chromium xvfb xauth imagemagick sqlite3
+
+FRONTEND_SRC := $(shell find frontend/src frontend/*.html frontend/*/*.html frontend/*.ts frontend/*.mjs frontend/*.json -type f -not -path '*/node_modules/*' 2>/dev/null)
+GO_SRC := $(shell find . -name '*.go' -not -path './frontend/node_modules/*' 2>/dev/null) go.mod go.sum $(shell find backend -name '*.sql' -o -name '*.yaml' 2>/dev/null)
+
+.PHONY: run server desktop frontend test bench fuzz deps-desktop deps-test deps-npm clean help
+
+help:
+	@echo "make run      build and start Fusebox with the demo workspace (window if a display exists, else serve)"
+	@echo "make test     install what is missing, then vet, Go tests, Vitest, browser e2e and desktop smoke"
+	@echo "make server   static headless binary bin/fusebox (CGO_ENABLED=0)"
+	@echo "make desktop  desktop binary bin/fusebox-desktop (Wails, WebKitGTK 4.1)"
+	@echo "make bench    benchmarks with a table of figures and ratios"
+	@echo "make fuzz     run every fuzz target (FUZZTIME=60s each)"
+
+# --- installing what is missing -------------------------------------------
+
+# apt_install installs the named Debian packages that are not installed yet.
+define apt_install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+
+deps-desktop:
+	$(call apt_install,$(APT_DESKTOP))
+
+deps-test: deps-desktop
+	$(call apt_install,$(APT_TEST))
+
+deps-npm: frontend/node_modules/.package-lock.json
+
+frontend/node_modules/.package-lock.json: frontend/package.json frontend/package-lock.json
+	cd frontend && npm install --no-audit --no-fund
+	@touch $@
+
+# --- building ---------------------------------------------------------------
+
+frontend: frontend/dist/index.html
+
+frontend/dist/index.html: frontend/node_modules/.package-lock.json $(FRONTEND_SRC)
+	cd frontend && npm run build
+
+server: bin/fusebox
+
+bin/fusebox: frontend/dist/index.html $(GO_SRC)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ .
+
+desktop: deps-desktop bin/fusebox-desktop
+
+bin/fusebox-desktop: frontend/dist/index.html $(GO_SRC)
+	$(GO) build -trimpath -tags $(DESKTOP_TAGS) -ldflags '$(LDFLAGS)' -o $@ .
+
+# run opens the window where a display exists, else the headless server.
+run:
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+		$(MAKE) --no-print-directory desktop && exec ./bin/fusebox-desktop $(ARGS); \
+	else \
+		echo "no display found: building and starting the headless server"; \
+		$(MAKE) --no-print-directory server && exec ./bin/fusebox serve $(ARGS); \
+	fi
+
+# --- testing ----------------------------------------------------------------
+
+test: deps-test deps-npm frontend bin/fusebox bin/fusebox-desktop
+	@scripts/test.sh
+
+bench: deps-test bin/fusebox
+	@scripts/bench.sh
+
+FUZZTIME ?= 60s
+fuzz:
+	@scripts/fuzz.sh $(FUZZTIME)
+
+clean:
+	rm -rf bin test-artifacts
+	find frontend/dist -mindepth 1 -not -name .gitkeep -delete

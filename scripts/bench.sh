@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark, each printing its figures and its ratio to a
+# reference measured in the same run. Figures are machine-dependent; the
+# README's table was measured on the 2-core development machine.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p test-artifacts/bench
+out=test-artifacts/bench/bench.txt
+: >"$out"
+section() { printf '\n## %s\n' "$1" | tee -a "$out"; }
+
+section "ingest: CSV parse throughput (go test -bench)"
+go test -run='^$' -bench=. -benchmem ./backend/ingest/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)' | tee -a "$out"
+
+echo
+echo "full results: $out"

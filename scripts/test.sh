@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The whole suite, as `make test` runs it (after building bin/fusebox,
+# bin/fusebox-desktop and the frontend): go vet, Go tests with the race
+# detector, Vitest, the browser end-to-end suite and the desktop smoke test.
+# Ends with one line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p test-artifacts/logs
+logs=test-artifacts/logs
+passed=0 failed=0
+
+count() { # stage passed failed
+  passed=$((passed + $2)); failed=$((failed + $3))
+  printf '== %s: %d passed, %d failed\n' "$1" "$2" "$3"
+}
+
+echo "== go vet"
+if go vet ./... >"$logs/vet.log" 2>&1; then count "go vet" 1 0; else cat "$logs/vet.log"; count "go vet" 0 1; fi
+
+echo "== go test -race ./..."
+go test -race -json -timeout 20m ./... 2>&1 | tee "$logs/go-test.json" | node scripts/go-test-summary.mjs | tee "$logs/go-test.txt"
+line=$(tail -n 1 "$logs/go-test.txt")
+gp=$(sed -E 's/^go: ([0-9]+) passed.*/\1/' <<<"$line"); gf=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+[[ $gp =~ ^[0-9]+$ && $gf =~ ^[0-9]+$ ]] || { gp=0; gf=1; }
+count "go test" "$gp" "$gf"
+
+echo "== vitest"
+(cd frontend && NO_COLOR=1 npx vitest run) >"$logs/vitest.log" 2>&1
+vrc=$?
+tail -n 6 "$logs/vitest.log"
+vp=$(grep -E '^\s*Tests\s' "$logs/vitest.log" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
+vf=$(grep -E '^\s*Tests\s' "$logs/vitest.log" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 0)
+if [[ $vrc -ne 0 && ${vf:-0} -eq 0 ]]; then cat "$logs/vitest.log"; vf=1; fi
+count "vitest" "${vp:-0}" "${vf:-0}"
+
+echo "== browser end-to-end (playwright-core + /usr/bin/chromium)"
+node --test --test-concurrency=1 frontend/e2e/ >"$logs/e2e.log" 2>&1
+erc=$?
+ep=$(grep -E '^# pass ' "$logs/e2e.log" | awk '{print $3}'); ef=$(grep -E '^# fail ' "$logs/e2e.log" | awk '{print $3}')
+if [[ $erc -ne 0 ]]; then cat "$logs/e2e.log"; [[ ${ef:-0} -eq 0 ]] && ef=1; else tail -n 9 "$logs/e2e.log"; fi
+count "e2e" "${ep:-0}" "${ef:-0}"
+
+echo "== desktop smoke (Xvfb)"
+if scripts/desktop-smoke.sh >"$logs/desktop.log" 2>&1; then tail -n 3 "$logs/desktop.log"; count "desktop smoke" 1 0
+else cat "$logs/desktop.log"; count "desktop smoke" 0 1; fi
+
+echo
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
