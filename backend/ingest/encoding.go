@@ -83,7 +83,9 @@ var (
 
 // detectEncoding chooses the encoding from the sample (or validates forced)
 // and rejects binary content.
-func detectEncoding(sample []byte, forced string) (encInfo, error) {
+// atEOF says the sample is the whole input (a multi-byte sequence cut at its
+// end is then invalid, not merely cut by the sample size).
+func detectEncoding(sample []byte, forced string, atEOF bool) (encInfo, error) {
 	if forced != "" {
 		name, ok := encAliases[strings.ToLower(strings.TrimSpace(forced))]
 		if !ok {
@@ -121,7 +123,10 @@ func detectEncoding(sample []byte, forced string) (encInfo, error) {
 	if bytes.IndexByte(sample, 0) >= 0 {
 		return encInfo{}, nulError()
 	}
-	if utf8.Valid(trimIncompleteRune(sample)) {
+	if !atEOF {
+		sample = trimIncompleteRune(sample)
+	}
+	if utf8.Valid(sample) {
 		return encInfo{name: "utf-8"}, nil
 	}
 	return encInfo{name: "windows-1252", enc: encodingByName("windows-1252")}, nil
@@ -178,9 +183,12 @@ func trimIncompleteRune(b []byte) []byte {
 }
 
 // decodeSample converts the (BOM-less) sample to UTF-8 text for sniffing.
-func (e encInfo) decodeSample(b []byte) string {
+func (e encInfo) decodeSample(b []byte, atEOF bool) string {
 	if e.enc == nil {
-		return string(trimIncompleteRune(b))
+		if !atEOF {
+			b = trimIncompleteRune(b)
+		}
+		return string(b)
 	}
 	if strings.HasPrefix(e.name, "utf-16") {
 		b = b[:len(b)&^1]

@@ -499,7 +499,7 @@ func open(in io.Reader, name string, opts Options, fromFile bool) (*Reader, erro
 		}
 		return nil, errorf(ErrFormat, 0, "XLSX needs random access: save the upload to a file and use OpenFile")
 	}
-	enc, err := detectEncoding(sample, opts.Encoding)
+	enc, err := detectEncoding(sample, opts.Encoding, atEOF)
 	if err != nil {
 		return nil, err
 	}
@@ -509,7 +509,7 @@ func open(in io.Reader, name string, opts Options, fromFile bool) (*Reader, erro
 		}
 		sample = sample[enc.bomLen:]
 	}
-	text := enc.decodeSample(sample)
+	text := enc.decodeSample(sample, atEOF)
 	if atEOF && strings.TrimSpace(text) == "" {
 		return nil, errorf(ErrEmpty, 0, "the file is empty: it contains only whitespace")
 	}

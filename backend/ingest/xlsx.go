@@ -284,12 +284,18 @@ func classifyFormat(code string) fmtClass {
 		return fmtTime
 	case date || month:
 		return fmtDate
-	case digits && strings.Trim(firstSection(code), "0") == "":
-		return fmtKeep // zero-padded codes such as 00000 (ZIP codes)
+	case digits && zeroPadded(firstSection(code)):
+		return fmtKeep // identifiers: 00000 (ZIP codes), 000-00-0000
 	case digits:
 		return fmtNumber
 	}
 	return fmtKeep
+}
+
+// zeroPadded reports whether a format code only pads digits with zeros and
+// punctuation (no decimals, grouping or scaling), like 00000 or (000) 000-0000.
+func zeroPadded(code string) bool {
+	return strings.Count(code, "0") >= 2 && strings.Trim(code, "0 -()/") == ""
 }
 
 func firstSection(code string) string {
