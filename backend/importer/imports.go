@@ -1,0 +1,369 @@
+package importer
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"fusebox/backend/errs"
+	"fusebox/backend/ingest"
+	"fusebox/backend/store"
+)
+
+// Import statuses (the imports API).
+const (
+	StatusCreated    = "created"
+	StatusSubmitting = "submitting"
+	StatusSubmitted  = "submitted"
+	StatusCompleted  = "completed"
+	StatusFailed     = "failed"
+)
+
+// Import steps (the embed flow).
+const (
+	StepCreated    = "created"    // no file yet
+	StepUploaded   = "uploaded"   // file stored: preview, header, mapping
+	StepStaging    = "staging"    // rows being parsed, validated, stored
+	StepReview     = "review"     // rows staged: review, edit, submit
+	StepSubmitting = "submitting" // records being written
+	StepDone       = "done"       // submitted (or failed after submit)
+)
+
+// Template names the importer an import belongs to.
+type Template struct {
+	Name string `json:"name"`
+	Slug string `json:"slug"`
+}
+
+// Import is one import. Its JSON is the imports API shape (as Fuse):
+// {slug, row_count, created_at, updated_at, status, template, metadata}
+// plus failure_reason when it failed.
+type Import struct {
+	Slug          string         `json:"slug"`
+	RowCount      int64          `json:"row_count"`
+	CreatedAt     time.Time      `json:"created_at"`
+	UpdatedAt     time.Time      `json:"updated_at"`
+	Status        string         `json:"status"`
+	Template      Template       `json:"template"`
+	Metadata      map[string]any `json:"metadata"`
+	FailureReason string         `json:"failure_reason,omitempty"`
+
+	ID           int64     `json:"-"`
+	ImporterID   int64     `json:"-"`
+	SessionID    string    `json:"-"`
+	UserID       string    `json:"-"`
+	Step         string    `json:"-"`
+	FileName     string    `json:"-"`
+	FileSize     int64     `json:"-"`
+	FileSHA256   string    `json:"-"`
+	ErrorRows    int64     `json:"-"`
+	WarningRows  int64     `json:"-"`
+	RecordCount  int64     `json:"-"`
+	Version      int64     `json:"-"`
+	SubmittedAt  time.Time `json:"-"`
+	HeaderRow    int       `json:"-"`
+	Headers      []string  `json:"-"`
+	Mapping      *Mapping  `json:"-"`
+	FileOptions  FileOptions
+	Detected     ingest.Detected
+	FileIssues   []ingest.RowIssue
+	filePath     string
+	maxRow       int64
+	definition   string
+}
+
+// FileOptions are the user's parse overrides for an uploaded file.
+type FileOptions struct {
+	Encoding  string `json:"encoding,omitempty"`
+	Delimiter string `json:"delimiter,omitempty"`
+	Sheet     string `json:"sheet,omitempty"`
+	// HeaderRow is the 1-based row holding the headers; 0 = detected.
+	HeaderRow int `json:"header_row,omitempty"`
+}
+
+// AccessibleBy reports whether actor may see and change the import: an
+// admin always, a session only its own imports.
+func (imp *Import) AccessibleBy(a Actor) bool {
+	if a.Admin {
+		return true
+	}
+	return a.SessionID != "" && a.SessionID == imp.SessionID
+}
+
+const importColumns = `i.id, i.slug, i.importer_id, im.slug, im.name, i.definition, i.session_id, i.user_id, i.metadata, i.status, i.step,
+	i.failure_reason, i.file_name, i.file_path, i.file_size, i.file_sha256, i.file_options, i.detected, i.header_row, i.headers,
+	i.mapping, i.file_issues, i.row_count, i.max_row, i.error_rows, i.warning_rows, i.record_count, i.version, i.created_at, i.updated_at, i.submitted_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanImport(sc scanner) (*Import, error) {
+	var imp Import
+	var md, fo, det, headers, mapping, issues, created, updated, submitted string
+	err := sc.Scan(&imp.ID, &imp.Slug, &imp.ImporterID, &imp.Template.Slug, &imp.Template.Name, &imp.definition, &imp.SessionID, &imp.UserID,
+		&md, &imp.Status, &imp.Step, &imp.FailureReason, &imp.FileName, &imp.filePath, &imp.FileSize, &imp.FileSHA256, &fo, &det,
+		&imp.HeaderRow, &headers, &mapping, &issues, &imp.RowCount, &imp.maxRow, &imp.ErrorRows, &imp.WarningRows, &imp.RecordCount,
+		&imp.Version, &created, &updated, &submitted)
+	if err != nil {
+		return nil, err
+	}
+	imp.CreatedAt, imp.UpdatedAt, imp.SubmittedAt = parseTime(created), parseTime(updated), parseTime(submitted)
+	imp.Metadata = map[string]any{}
+	_ = json.Unmarshal([]byte(md), &imp.Metadata)
+	_ = json.Unmarshal([]byte(fo), &imp.FileOptions)
+	_ = json.Unmarshal([]byte(det), &imp.Detected)
+	_ = json.Unmarshal([]byte(headers), &imp.Headers)
+	_ = json.Unmarshal([]byte(issues), &imp.FileIssues)
+	if mapping != "" {
+		var m Mapping
+		if json.Unmarshal([]byte(mapping), &m) == nil {
+			imp.Mapping = &m
+		}
+	}
+	return &imp, nil
+}
+
+func (s *Service) loadImport(ctx context.Context, q queryer, slug string) (*Import, error) {
+	row := q.QueryRowContext(ctx, `SELECT `+importColumns+` FROM importer_imports i JOIN importers im ON im.id = i.importer_id WHERE i.slug = ?`, slug)
+	imp, err := scanImport(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.NotFound("import %q not found", slug)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get import %s: %w", slug, err)
+	}
+	return imp, nil
+}
+
+// GetImport returns the import with slug.
+func (s *Service) GetImport(ctx context.Context, slug string) (Import, error) {
+	imp, err := s.loadImport(ctx, s.db.Read, slug)
+	if err != nil {
+		return Import{}, err
+	}
+	return *imp, nil
+}
+
+// ListFilter selects imports for ListImports. Page is 1-based (default 1),
+// PerPage defaults to 25 (max 100). Metadata matches top-level metadata
+// keys by their text value.
+type ListFilter struct {
+	Page         int
+	PerPage      int
+	Status       string
+	ImporterSlug string
+	SessionID    string
+	Metadata     map[string]string
+}
+
+// ListImports returns a page of imports, newest first, and the total
+// number matching the filter.
+func (s *Service) ListImports(ctx context.Context, f ListFilter) ([]Import, int, error) {
+	if f.Page < 1 {
+		f.Page = 1
+	}
+	if f.PerPage < 1 {
+		f.PerPage = 25
+	}
+	if f.PerPage > 100 {
+		f.PerPage = 100
+	}
+	q := `SELECT ` + importColumns + ` FROM importer_imports i JOIN importers im ON im.id = i.importer_id WHERE 1=1`
+	var args []any
+	if f.Status != "" {
+		q += ` AND i.status = ?`
+		args = append(args, f.Status)
+	}
+	if f.ImporterSlug != "" {
+		q += ` AND im.slug = ?`
+		args = append(args, f.ImporterSlug)
+	}
+	if f.SessionID != "" {
+		q += ` AND i.session_id = ?`
+		args = append(args, f.SessionID)
+	}
+	if uid, ok := f.Metadata["user_id"]; ok {
+		q += ` AND i.user_id = ?`
+		args = append(args, uid)
+	}
+	q += ` ORDER BY i.id DESC`
+	rows, err := s.db.Read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list imports: %w", err)
+	}
+	defer rows.Close()
+	out := []Import{}
+	total := 0
+	skip := (f.Page - 1) * f.PerPage
+	for rows.Next() {
+		imp, err := scanImport(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("list imports: %w", err)
+		}
+		if !metadataMatches(imp.Metadata, f.Metadata) {
+			continue
+		}
+		total++
+		if total > skip && len(out) < f.PerPage {
+			out = append(out, *imp)
+		}
+	}
+	return out, total, rows.Err()
+}
+
+func metadataMatches(md map[string]any, want map[string]string) bool {
+	for k, v := range want {
+		got, ok := md[k]
+		if !ok {
+			return false
+		}
+		var text string
+		switch x := got.(type) {
+		case string:
+			text = x
+		case nil:
+			text = ""
+		default:
+			b, _ := json.Marshal(x)
+			text = strings.Trim(string(b), `"`)
+		}
+		if text != v {
+			return false
+		}
+	}
+	return true
+}
+
+// CreateImport starts a new import of importerSlug for actor. A session
+// actor can only create imports of its session's importer.
+func (s *Service) CreateImport(ctx context.Context, actor Actor, importerSlug string) (Import, error) {
+	if importerSlug == "" {
+		importerSlug = actor.ImporterSlug
+	}
+	if !actor.Admin && importerSlug != actor.ImporterSlug {
+		return Import{}, errs.Forbidden("this session is for importer %q, not %q", actor.ImporterSlug, importerSlug)
+	}
+	if importerSlug == "" {
+		return Import{}, errs.Invalid("importer slug is required")
+	}
+	md := actor.Metadata
+	if md == nil {
+		md = map[string]any{}
+	}
+	mdJSON, err := json.Marshal(md)
+	if err != nil {
+		return Import{}, errs.Invalid("metadata is not JSON-serializable: %v", err)
+	}
+	slug := newSlug("imp_")
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		def, id, err := s.getImporter(ctx, tx, importerSlug)
+		if err != nil {
+			return err
+		}
+		def.CreatedAt, def.UpdatedAt = time.Time{}, time.Time{}
+		body, err := json.Marshal(def)
+		if err != nil {
+			return fmt.Errorf("create import: %w", err)
+		}
+		now := nowString()
+		_, err = tx.ExecContext(ctx, `INSERT INTO importer_imports (slug, importer_id, definition, session_id, user_id, metadata, status, step, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, slug, id, string(body), actor.SessionID, userIDOf(md), string(mdJSON), StatusCreated, StepCreated, now, now)
+		if err != nil {
+			return fmt.Errorf("create import: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Import{}, err
+	}
+	return s.GetImport(ctx, slug)
+}
+
+// Schema returns the compiled definition snapshot of an import.
+func (s *Service) Schema(ctx context.Context, slug string) (*Schema, error) {
+	imp, err := s.loadImport(ctx, s.db.Read, slug)
+	if err != nil {
+		return nil, err
+	}
+	return s.schemaOf(imp)
+}
+
+func (s *Service) schemaOf(imp *Import) (*Schema, error) {
+	s.mu.Lock()
+	sc := s.schemas[imp.ID]
+	s.mu.Unlock()
+	if sc != nil {
+		return sc, nil
+	}
+	var def Importer
+	if err := json.Unmarshal([]byte(imp.definition), &def); err != nil {
+		return nil, fmt.Errorf("import %s: decode definition: %w", imp.Slug, err)
+	}
+	sc, err := Compile(&def)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: definition snapshot: %w", imp.Slug, err)
+	}
+	s.mu.Lock()
+	if len(s.schemas) > 64 {
+		clear(s.schemas)
+	}
+	s.schemas[imp.ID] = sc
+	s.mu.Unlock()
+	return sc, nil
+}
+
+// DeleteImport deletes an import, its staged rows, edits, records and
+// uploaded file.
+func (s *Service) DeleteImport(ctx context.Context, slug string) error {
+	imp, err := s.loadImport(ctx, s.db.Read, slug)
+	if err != nil {
+		return err
+	}
+	unlock := s.lock(imp.ID)
+	defer unlock()
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM importer_rows WHERE import_id = ?`,
+			`DELETE FROM importer_cell_issues WHERE import_id = ?`,
+			`DELETE FROM importer_edits WHERE import_id = ?`,
+			`DELETE FROM importer_records WHERE import_id = ?`,
+			`DELETE FROM importer_imports WHERE id = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, imp.ID); err != nil {
+				return fmt.Errorf("delete import %s: %w", slug, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.forget(imp.ID)
+	if err := os.RemoveAll(s.uploadDir(imp.Slug)); err != nil {
+		s.log.Warn("remove upload", "import", imp.Slug, "err", err)
+	}
+	return nil
+}
+
+func (s *Service) forget(id int64) {
+	s.mu.Lock()
+	delete(s.schemas, id)
+	delete(s.uniq, id)
+	delete(s.jobs, id)
+	s.mu.Unlock()
+}
+
+// setFailed marks an import failed with reason.
+func (s *Service) setFailed(ctx context.Context, id int64, reason string) {
+	err := s.db.Tx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE importer_imports SET status = ?, failure_reason = ?, updated_at = ? WHERE id = ?`, StatusFailed, reason, nowString(), id)
+		return err
+	})
+	if err != nil {
+		s.log.Error("mark import failed", "id", id, "err", err)
+	}
+}

@@ -1,0 +1,281 @@
+package importer
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"fusebox/backend/errs"
+	"fusebox/backend/store"
+)
+
+// ColumnInfo describes an importer column to the mapping and review UI.
+type ColumnInfo struct {
+	Key         string      `json:"key"`
+	Label       string      `json:"label"`
+	Description string      `json:"description,omitempty"`
+	Type        Type        `json:"type"`
+	Required    bool        `json:"required"`
+	Pattern     string      `json:"pattern,omitempty"`
+	Values      []EnumValue `json:"values,omitempty"`
+}
+
+// Columns describes the schema's columns.
+func (s *Schema) Columns() []ColumnInfo {
+	out := make([]ColumnInfo, len(s.cols))
+	for i := range s.cols {
+		c := &s.Def.Columns[i]
+		label := c.Label
+		if label == "" {
+			label = c.Key
+		}
+		out[i] = ColumnInfo{Key: c.Key, Label: label, Description: c.Description, Type: s.cols[i].typ, Required: c.Required, Pattern: c.Pattern, Values: c.Values}
+	}
+	return out
+}
+
+// MappingView is what the mapping step shows: the file's headers, the
+// importer's columns, suggestions (memory first) and enum value
+// suggestions, and the confirmed mapping if there is one.
+type MappingView struct {
+	Headers     []string                     `json:"headers"`
+	Columns     []ColumnInfo                 `json:"columns"`
+	Suggestions Suggestions                  `json:"suggestions"`
+	Values      map[string][]ValueSuggestion `json:"values"`
+	Mapping     *Mapping                     `json:"mapping,omitempty"`
+}
+
+// memory loads the remembered header or value mappings of an importer:
+// the importer-wide ones and the user's.
+func (s *Service) memory(ctx context.Context, importerID int64, userID, kind string) (user, all map[string]string, err error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT user_id, source, target FROM importer_mapping_memory WHERE importer_id = ? AND kind = ? AND user_id IN ('', ?)`,
+		importerID, kind, userID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read mapping memory: %w", err)
+	}
+	defer rows.Close()
+	user, all = map[string]string{}, map[string]string{}
+	for rows.Next() {
+		var u, src, tgt string
+		if err := rows.Scan(&u, &src, &tgt); err != nil {
+			return nil, nil, fmt.Errorf("read mapping memory: %w", err)
+		}
+		if u == "" {
+			all[src] = tgt
+		} else {
+			user[src] = tgt
+		}
+	}
+	if userID == "" {
+		user = nil
+	}
+	return user, all, rows.Err()
+}
+
+// GetMapping returns the mapping step's view of an import.
+func (s *Service) GetMapping(ctx context.Context, slug string) (MappingView, error) {
+	imp, err := s.loadImport(ctx, s.db.Read, slug)
+	if err != nil {
+		return MappingView{}, err
+	}
+	if imp.Step == StepCreated {
+		return MappingView{}, errs.Conflict("import %s has no file yet; upload one first", slug)
+	}
+	sc, err := s.schemaOf(imp)
+	if err != nil {
+		return MappingView{}, err
+	}
+	userMem, allMem, err := s.memory(ctx, imp.ImporterID, imp.UserID, "header")
+	if err != nil {
+		return MappingView{}, err
+	}
+	mv := MappingView{Headers: imp.Headers, Columns: sc.Columns(), Mapping: imp.Mapping, Values: map[string][]ValueSuggestion{}}
+	mv.Suggestions = sc.SuggestMapping(imp.Headers, userMem, allMem)
+	m := mv.Suggestions.Mapping()
+	if imp.Mapping != nil {
+		m = *imp.Mapping
+	}
+	src, err := sc.Resolve(m, imp.Headers)
+	if err != nil {
+		src, _ = sc.Resolve(mv.Suggestions.Mapping(), imp.Headers)
+	}
+	if err := s.valueSuggestions(ctx, imp, sc, src, &mv); err != nil {
+		return MappingView{}, err
+	}
+	return mv, nil
+}
+
+// distinctScanRows bounds the file scan for enum value suggestions.
+const (
+	distinctScanRows = 100_000
+	distinctMax      = 200
+)
+
+func (s *Service) valueSuggestions(ctx context.Context, imp *Import, sc *Schema, src []int, mv *MappingView) error {
+	type acc struct {
+		col    int
+		counts map[string]int
+		order  []string
+	}
+	var accs []*acc
+	for ci := range sc.cols {
+		if sc.IsEnum(ci) && src[ci] >= 0 {
+			accs = append(accs, &acc{col: ci, counts: map[string]int{}})
+		}
+	}
+	if len(accs) == 0 {
+		return nil
+	}
+	rd, err := s.openFile(imp, imp.FileOptions, sc.Def.Settings.MaxFileBytes())
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	for n := 0; n < distinctScanRows+imp.HeaderRow; n++ {
+		row, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			break // the staging step reports file problems with their row
+		}
+		if rd.Row() <= imp.HeaderRow {
+			continue
+		}
+		for _, a := range accs {
+			fi := src[a.col]
+			if fi >= len(row) {
+				continue
+			}
+			v := trimSpace(row[fi])
+			if v == "" {
+				continue
+			}
+			if _, seen := a.counts[v]; !seen {
+				if len(a.order) >= distinctMax {
+					continue
+				}
+				a.order = append(a.order, v)
+			}
+			a.counts[v]++
+		}
+		if n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	for _, a := range accs {
+		key := sc.Key(a.col)
+		userMem, allMem, err := s.memory(ctx, imp.ImporterID, imp.UserID, "value:"+key)
+		if err != nil {
+			return err
+		}
+		sort.SliceStable(a.order, func(i, j int) bool { return a.counts[a.order[i]] > a.counts[a.order[j]] })
+		vs, err := sc.SuggestValues(a.col, a.order, userMem, allMem)
+		if err != nil {
+			return err
+		}
+		for i := range vs {
+			vs[i].Count = a.counts[vs[i].From]
+			if imp.Mapping != nil {
+				if to, ok := imp.Mapping.Values[key][vs[i].From]; ok {
+					vs[i].To, vs[i].Confidence, vs[i].Source = to, 1, "confirmed"
+				}
+			}
+		}
+		mv.Values[key] = vs
+	}
+	return nil
+}
+
+// ConfirmMapping checks and stores the mapping of an import and remembers
+// it for the importer and for the import's end user (metadata user_id).
+// Staging must then run (Stage or StartStaging).
+func (s *Service) ConfirmMapping(ctx context.Context, slug string, m Mapping) error {
+	imp, err := s.loadImport(ctx, s.db.Read, slug)
+	if err != nil {
+		return err
+	}
+	unlock := s.lock(imp.ID)
+	defer unlock()
+	if imp.Status != StatusCreated || imp.Step == StepCreated || imp.Step == StepStaging || imp.Step == StepSubmitting {
+		return errs.Conflict("import %s cannot take a mapping now (status %s, step %s)", slug, imp.Status, imp.Step)
+	}
+	sc, err := s.schemaOf(imp)
+	if err != nil {
+		return err
+	}
+	src, err := sc.Resolve(m, imp.Headers)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for ci, fi := range src {
+		if fi < 0 && sc.IsRequired(ci) {
+			missing = append(missing, sc.Key(ci))
+		}
+	}
+	if len(missing) > 0 {
+		return errs.Invalid("mapping: required column(s) %s have no file column", strings.Join(missing, ", "))
+	}
+	// store with indexes resolved, so the mapping stands on its own
+	norm := Mapping{Values: m.Values}
+	fileKey := map[int]string{}
+	for ci, fi := range src {
+		if fi >= 0 {
+			fileKey[fi] = sc.Key(ci)
+		}
+	}
+	for fi, h := range imp.Headers {
+		idx := fi
+		norm.Columns = append(norm.Columns, MappedColumn{Index: &idx, Header: h, Key: fileKey[fi]})
+	}
+	body, _ := json.Marshal(norm)
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		if err := clearStaged(ctx, tx, imp.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE importer_imports SET mapping = ?, step = ?, row_count = 0, max_row = 0, error_rows = 0, warning_rows = 0,
+			version = version + 1, updated_at = ? WHERE id = ?`, string(body), StepUploaded, nowString(), imp.ID); err != nil {
+			return fmt.Errorf("save mapping: %w", err)
+		}
+		return s.remember(ctx, tx, imp, norm)
+	})
+}
+
+func (s *Service) remember(ctx context.Context, tx *store.Tx, imp *Import, m Mapping) error {
+	users := []string{""}
+	if imp.UserID != "" {
+		users = append(users, imp.UserID)
+	}
+	now := nowString()
+	put := func(kind, src, tgt string) error {
+		for _, u := range users {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO importer_mapping_memory (importer_id, user_id, kind, source, target, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+				ON CONFLICT (importer_id, user_id, kind, source) DO UPDATE SET target = excluded.target, updated_at = excluded.updated_at`,
+				imp.ImporterID, u, kind, src, tgt, now); err != nil {
+				return fmt.Errorf("remember mapping: %w", err)
+			}
+		}
+		return nil
+	}
+	for _, mc := range m.Columns {
+		if n := NormalizeHeader(mc.Header); n != "" {
+			if err := put("header", n, mc.Key); err != nil {
+				return err
+			}
+		}
+	}
+	for key, vm := range m.Values {
+		for from, to := range vm {
+			if n := NormalizeHeader(from); n != "" && to != "" {
+				if err := put("value:"+key, n, to); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}

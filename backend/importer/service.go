@@ -1,0 +1,314 @@
+package importer
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"fusebox/backend/errs"
+	"fusebox/backend/store"
+)
+
+// Service is the importer engine over the database: importer definitions,
+// imports and their staged rows, review edits, submission and records.
+type Service struct {
+	db      *store.DB
+	dataDir string
+	log     *slog.Logger
+
+	hookMu   sync.RWMutex
+	onSubmit []SubmitHook
+
+	mu      sync.Mutex
+	locks   map[int64]*importLock // per-import mutation lock
+	schemas map[int64]*Schema     // compiled snapshot per import
+	jobs    map[int64]*job        // running or last finished job per import
+	uniq    map[int64]*uniqIndex  // uniqueness index per import (built lazily)
+	views   map[viewKey][]int64   // search/sort results by import version
+
+	// BatchRows is how many rows one multi-row INSERT carries and TxRows
+	// how many rows one staging transaction writes.
+	BatchRows int
+	TxRows    int
+}
+
+// SubmitHook runs inside the transaction that completes an import (status
+// -> completed). Returning an error rolls that transaction back and marks
+// the import failed with the error as reason. The relay registers one to
+// enqueue deliveries atomically with the completion.
+type SubmitHook func(ctx context.Context, tx *store.Tx, imp Import) error
+
+type importLock struct {
+	mu   sync.Mutex
+	refs int
+}
+
+// Actor is who calls an importer route: an end user's session (SessionID,
+// ImporterSlug, Metadata from the session) or an admin (console, "try
+// this importer").
+type Actor struct {
+	SessionID    string
+	ImporterSlug string
+	Metadata     map[string]any
+	Admin        bool
+}
+
+// UserID returns the actor's end-user id (metadata user_id), "" if none.
+func (a Actor) UserID() string { return userIDOf(a.Metadata) }
+
+func userIDOf(md map[string]any) string {
+	v, ok := md["user_id"]
+	if !ok || v == nil {
+		return ""
+	}
+	switch x := v.(type) {
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case float64:
+		return fmt.Sprintf("%v", x)
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// New builds the service. dataDir holds uploads under dataDir/uploads.
+func New(db *store.DB, dataDir string, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Service{
+		db: db, dataDir: dataDir, log: log,
+		locks: map[int64]*importLock{}, schemas: map[int64]*Schema{}, jobs: map[int64]*job{}, uniq: map[int64]*uniqIndex{},
+		BatchRows: 250, TxRows: 50_000,
+	}
+}
+
+// OnSubmit registers fn to run inside the transaction that completes an
+// import, after its records are stored. Hooks run in registration order;
+// register them while wiring, before the server starts.
+func (s *Service) OnSubmit(fn SubmitHook) {
+	s.hookMu.Lock()
+	s.onSubmit = append(s.onSubmit, fn)
+	s.hookMu.Unlock()
+}
+
+// lock serializes mutations of one import (staging, edits, submit).
+func (s *Service) lock(id int64) func() {
+	s.mu.Lock()
+	l := s.locks[id]
+	if l == nil {
+		l = &importLock{}
+		s.locks[id] = l
+	}
+	l.refs++
+	s.mu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		s.mu.Lock()
+		l.refs--
+		if l.refs == 0 {
+			delete(s.locks, id)
+		}
+		s.mu.Unlock()
+	}
+}
+
+func (s *Service) uploadDir(importSlug string) string {
+	return filepath.Join(s.dataDir, "uploads", importSlug)
+}
+
+// newSlug returns a random URL-safe slug with a prefix.
+func newSlug(prefix string) string {
+	const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+	b := make([]byte, 20)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return prefix + string(b)
+}
+
+func nowString() string { return store.Now() }
+
+func parseTime(s string) time.Time {
+	t, err := store.ParseTime(s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// ---- importer definitions ----
+
+// ListImporters returns every importer, by slug.
+func (s *Service) ListImporters(ctx context.Context) ([]Importer, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT definition, created_at, updated_at FROM importers ORDER BY slug`)
+	if err != nil {
+		return nil, fmt.Errorf("list importers: %w", err)
+	}
+	defer rows.Close()
+	out := []Importer{}
+	for rows.Next() {
+		var def, c, u string
+		if err := rows.Scan(&def, &c, &u); err != nil {
+			return nil, fmt.Errorf("list importers: %w", err)
+		}
+		var imp Importer
+		if err := json.Unmarshal([]byte(def), &imp); err != nil {
+			return nil, fmt.Errorf("list importers: decode definition: %w", err)
+		}
+		imp.CreatedAt, imp.UpdatedAt = parseTime(c), parseTime(u)
+		out = append(out, imp)
+	}
+	return out, rows.Err()
+}
+
+// GetImporter returns the importer with slug.
+func (s *Service) GetImporter(ctx context.Context, slug string) (*Importer, error) {
+	imp, _, err := s.getImporter(ctx, s.db.Read, slug)
+	return imp, err
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *Service) getImporter(ctx context.Context, q queryer, slug string) (*Importer, int64, error) {
+	var id int64
+	var def, c, u string
+	err := q.QueryRowContext(ctx, `SELECT id, definition, created_at, updated_at FROM importers WHERE slug = ?`, slug).Scan(&id, &def, &c, &u)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, errs.NotFound("importer %q not found", slug)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("get importer %s: %w", slug, err)
+	}
+	var imp Importer
+	if err := json.Unmarshal([]byte(def), &imp); err != nil {
+		return nil, 0, fmt.Errorf("get importer %s: decode definition: %w", slug, err)
+	}
+	imp.CreatedAt, imp.UpdatedAt = parseTime(c), parseTime(u)
+	return &imp, id, nil
+}
+
+// SaveImporter validates imp and creates or replaces the importer with its
+// slug. It returns "created", "updated" or "unchanged".
+func (s *Service) SaveImporter(ctx context.Context, imp *Importer) (string, error) {
+	if _, err := Compile(imp); err != nil {
+		return "", err
+	}
+	var action string
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		action, err = s.saveImporterTx(ctx, tx, imp)
+		return err
+	})
+	return action, err
+}
+
+func (s *Service) saveImporterTx(ctx context.Context, tx *store.Tx, imp *Importer) (string, error) {
+	def := *imp
+	def.CreatedAt, def.UpdatedAt = time.Time{}, time.Time{}
+	body, err := json.Marshal(def)
+	if err != nil {
+		return "", fmt.Errorf("save importer %s: %w", imp.Slug, err)
+	}
+	now := nowString()
+	var old string
+	err = tx.QueryRowContext(ctx, `SELECT definition FROM importers WHERE slug = ?`, imp.Slug).Scan(&old)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := tx.ExecContext(ctx, `INSERT INTO importers (slug, name, definition, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+			imp.Slug, imp.Name, string(body), now, now); err != nil {
+			return "", fmt.Errorf("create importer %s: %w", imp.Slug, err)
+		}
+		return "created", nil
+	case err != nil:
+		return "", fmt.Errorf("save importer %s: %w", imp.Slug, err)
+	}
+	if old == string(body) {
+		return "unchanged", nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE importers SET name = ?, definition = ?, updated_at = ? WHERE slug = ?`,
+		imp.Name, string(body), now, imp.Slug); err != nil {
+		return "", fmt.Errorf("update importer %s: %w", imp.Slug, err)
+	}
+	return "updated", nil
+}
+
+// CreateImporter creates a new importer; ECONFLICT if the slug is taken.
+func (s *Service) CreateImporter(ctx context.Context, imp *Importer) error {
+	if _, err := Compile(imp); err != nil {
+		return err
+	}
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM importers WHERE slug = ?`, imp.Slug).Scan(&n); err != nil {
+			return fmt.Errorf("create importer: %w", err)
+		}
+		if n > 0 {
+			return errs.Conflict("an importer with slug %q already exists", imp.Slug)
+		}
+		_, err := s.saveImporterTx(ctx, tx, imp)
+		return err
+	})
+}
+
+// DeleteImporter deletes an importer with its imports, staged rows and records.
+func (s *Service) DeleteImporter(ctx context.Context, slug string) error {
+	_, id, err := s.getImporter(ctx, s.db.Read, slug)
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT slug FROM importer_imports WHERE importer_id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete importer %s: %w", slug, err)
+	}
+	var slugs []string
+	for rows.Next() {
+		var is string
+		if err := rows.Scan(&is); err != nil {
+			rows.Close()
+			return fmt.Errorf("delete importer %s: %w", slug, err)
+		}
+		slugs = append(slugs, is)
+	}
+	rows.Close()
+	for _, is := range slugs {
+		if err := s.DeleteImport(ctx, is); err != nil && !errs.Is(err, errs.ENOTFOUND) {
+			return err
+		}
+	}
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM importers WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("delete importer %s: %w", slug, err)
+		}
+		return nil
+	})
+}
+
+// CountImporters is a dashboard figure.
+func (s *Service) CountImporters(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.Read.QueryRowContext(ctx, `SELECT count(*) FROM importers`).Scan(&n)
+	return n, err
+}
+
+// CountImports is a dashboard figure.
+func (s *Service) CountImports(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.Read.QueryRowContext(ctx, `SELECT count(*) FROM importer_imports`).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,636 @@
+package importer
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"strings"
+
+	"fusebox/backend/errs"
+	"fusebox/backend/ingest"
+	"fusebox/backend/store"
+)
+
+// Staging: the stored original is parsed (ingest), mapped to the
+// importer's columns, validated and written to importer_rows in batches,
+// with per-cell findings in importer_cell_issues. Parsing and validation
+// run on one goroutine, SQLite writes on another, so both cores work; the
+// channel between them holds a few batches, so memory stays flat however
+// large the file is.
+
+// stagedRow is one row ready to insert.
+type stagedRow struct {
+	num      int64
+	data     string
+	errors   int
+	warnings int
+}
+
+type cellIssue struct {
+	row      int64
+	col      int
+	severity Severity
+	message  string
+}
+
+type stageBatch struct {
+	rows   []stagedRow
+	issues []cellIssue
+	bytes  int64
+}
+
+// uniqIndex holds, per uniqueness group, which rows hold which key (by a
+// 64-bit hash of the normalized key). Keys held by one row cost one map
+// entry; only duplicated keys keep a list.
+type uniqIndex struct {
+	version int64
+	seed    maphash.Seed
+	groups  []*uniqGroupIdx
+}
+
+type uniqGroupIdx struct {
+	first map[uint64]uint32
+	more  map[uint64][]uint32
+}
+
+func newUniqIndex(n int) *uniqIndex {
+	u := &uniqIndex{seed: maphash.MakeSeed()}
+	for i := 0; i < n; i++ {
+		u.groups = append(u.groups, &uniqGroupIdx{first: map[uint64]uint32{}, more: map[uint64][]uint32{}})
+	}
+	return u
+}
+
+// add records that row holds h and returns how many other rows held it.
+func (g *uniqGroupIdx) add(h uint64, row uint32) int {
+	if _, ok := g.first[h]; !ok {
+		g.first[h] = row
+		return 0
+	}
+	g.more[h] = append(g.more[h], row)
+	return len(g.more[h])
+}
+
+// remove drops row from h's holders and returns the rows still holding it.
+func (g *uniqGroupIdx) remove(h uint64, row uint32) []uint32 {
+	f, ok := g.first[h]
+	if !ok {
+		return nil
+	}
+	more := g.more[h]
+	if f == row {
+		if len(more) == 0 {
+			delete(g.first, h)
+			return nil
+		}
+		g.first[h] = more[0]
+		more = more[1:]
+	} else {
+		for i, r := range more {
+			if r == row {
+				more = append(more[:i:i], more[i+1:]...)
+				break
+			}
+		}
+	}
+	if len(more) == 0 {
+		delete(g.more, h)
+	} else {
+		g.more[h] = more
+	}
+	return g.holders(h)
+}
+
+func (g *uniqGroupIdx) holders(h uint64) []uint32 {
+	f, ok := g.first[h]
+	if !ok {
+		return nil
+	}
+	return append([]uint32{f}, g.more[h]...)
+}
+
+func (s *Service) dropUniq(id int64) {
+	s.mu.Lock()
+	delete(s.uniq, id)
+	s.mu.Unlock()
+}
+
+func (s *Service) keepUniq(id int64, u *uniqIndex) {
+	s.mu.Lock()
+	if len(s.uniq) >= 4 {
+		clear(s.uniq) // a few large imports at most; others rebuild on demand
+	}
+	s.uniq[id] = u
+	s.mu.Unlock()
+}
+
+// StartStaging runs Stage in the background; follow it with Progress.
+func (s *Service) StartStaging(slug string) {
+	go func() {
+		ctx := context.Background()
+		if err := s.Stage(ctx, slug); err != nil && errs.Code(err) == errs.EINTERNAL {
+			s.log.Error("staging failed", "import", slug, "err", err)
+		}
+	}()
+}
+
+// Stage parses, maps, validates and stores every row of the import's file
+// with the confirmed mapping. It blocks until done; Progress reports it
+// meanwhile.
+func (s *Service) Stage(ctx context.Context, slug string) error {
+	imp, err := s.loadImport(ctx, s.db.Read, slug)
+	if err != nil {
+		return err
+	}
+	unlock := s.lock(imp.ID)
+	defer unlock()
+	imp, err = s.loadImport(ctx, s.db.Read, slug) // fresh, under the lock
+	if err != nil {
+		return err
+	}
+	if imp.Mapping == nil {
+		return errs.Conflict("import %s has no confirmed mapping yet", slug)
+	}
+	if imp.Status != StatusCreated || imp.Step == StepSubmitting || imp.Step == StepDone {
+		return errs.Conflict("import %s is %s; it cannot be staged again", slug, imp.Status)
+	}
+	sc, err := s.schemaOf(imp)
+	if err != nil {
+		return err
+	}
+	src, err := sc.Resolve(*imp.Mapping, imp.Headers)
+	if err != nil {
+		return err
+	}
+	j := newJob("staging", imp.FileSize)
+	s.setJob(imp.ID, j)
+	err = s.stage(ctx, imp, sc, src, j)
+	j.finish(err)
+	if err != nil {
+		reason := errs.Message(err)
+		uerr := s.db.Tx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+			if err := clearStaged(ctx, tx, imp.ID); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE importer_imports SET step = ?, failure_reason = ?, row_count = 0, max_row = 0, error_rows = 0, warning_rows = 0,
+				version = version + 1, updated_at = ? WHERE id = ?`, StepUploaded, reason, nowString(), imp.ID)
+			return err
+		})
+		if uerr != nil {
+			s.log.Error("reset failed staging", "import", slug, "err", uerr)
+		}
+		return err
+	}
+	return nil
+}
+
+type stageResult struct {
+	rows, maxRow, errorRows, warningRows int64
+	dupFirst                             []dupFlag
+	fileIssues                           []ingest.RowIssue
+	uniq                                 *uniqIndex
+}
+
+type dupFlag struct {
+	row   uint32
+	group int
+}
+
+func (s *Service) stage(ctx context.Context, imp *Import, sc *Schema, src []int, j *job) error {
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		if err := clearStaged(ctx, tx, imp.ID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE importer_imports SET step = ?, failure_reason = '', row_count = 0, max_row = 0, error_rows = 0,
+			warning_rows = 0, updated_at = ? WHERE id = ?`, StepStaging, nowString(), imp.ID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("stage: %w", err)
+	}
+	rd, err := s.openFile(imp, imp.FileOptions, sc.Def.Settings.MaxFileBytes())
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	rd.SetHeader(imp.HeaderRow, len(imp.Headers))
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan *stageBatch, 4)
+	var res stageResult
+	prodErr := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		prodErr <- s.produce(ctx, imp, sc, src, rd, j, batches, &res)
+	}()
+	werr := s.writeBatches(ctx, imp.ID, batches, j)
+	if werr != nil {
+		cancel()
+		for range batches {
+		}
+	}
+	perr := <-prodErr
+	if perr != nil {
+		return perr
+	}
+	if werr != nil {
+		return werr
+	}
+	if res.rows == 0 {
+		return inputError(ingest.HeaderOnlyError(imp.HeaderRow))
+	}
+	j.phase.Store("validating")
+	issuesJSON, _ := json.Marshal(res.fileIssues)
+	if res.fileIssues == nil {
+		issuesJSON = []byte("[]")
+	}
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := flagFirstDuplicates(ctx, tx, imp.ID, sc, res.dupFirst); err != nil {
+			return err
+		}
+		errRows, warnRows := res.errorRows, res.warningRows
+		if len(res.dupFirst) > 0 {
+			// first holders of duplicated keys changed after counting
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM importer_rows WHERE import_id = ? AND errors > 0`, imp.ID).Scan(&errRows); err != nil {
+				return fmt.Errorf("stage: count: %w", err)
+			}
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM importer_rows WHERE import_id = ? AND warnings > 0`, imp.ID).Scan(&warnRows); err != nil {
+				return fmt.Errorf("stage: count: %w", err)
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE importer_imports SET step = ?, row_count = ?, max_row = ?, error_rows = ?, warning_rows = ?, file_issues = ?,
+			version = version + 1, updated_at = ? WHERE id = ?`,
+			StepReview, res.rows, res.maxRow, errRows, warnRows, string(issuesJSON), nowString(), imp.ID)
+		if err != nil {
+			return fmt.Errorf("stage: finish: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var version int64
+	if err := s.db.Read.QueryRowContext(ctx, `SELECT version FROM importer_imports WHERE id = ?`, imp.ID).Scan(&version); err == nil && res.uniq != nil {
+		res.uniq.version = version
+		s.keepUniq(imp.ID, res.uniq)
+	}
+	return nil
+}
+
+// produce reads, maps and validates rows and sends them in batches.
+func (s *Service) produce(ctx context.Context, imp *Import, sc *Schema, src []int, rd *ingest.Reader, j *job, out chan<- *stageBatch, res *stageResult) error {
+	n := sc.NumColumns()
+	cells := make([]string, n)
+	var valueMaps []map[string]string
+	if imp.Mapping != nil && len(imp.Mapping.Values) > 0 {
+		valueMaps = make([]map[string]string, n)
+		for key, vm := range imp.Mapping.Values {
+			if ci := sc.Index(key); ci >= 0 {
+				valueMaps[ci] = vm
+			}
+		}
+	}
+	defaults := make([]string, n)
+	hasDef := make([]bool, n)
+	for ci := 0; ci < n; ci++ {
+		defaults[ci], hasDef[ci] = sc.Default(ci)
+	}
+	groups := sc.UniqueGroups()
+	var uniq *uniqIndex
+	if len(groups) > 0 {
+		uniq = newUniqIndex(len(groups))
+		res.uniq = uniq
+	}
+	var keyBuf []byte
+	issues := make([]Issue, 0, 16)
+	var jsonBuf []byte
+	batchRows := s.BatchRows
+	batch := &stageBatch{rows: make([]stagedRow, 0, batchRows)}
+	var dataRow int64
+	for {
+		row, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return inputError(err)
+		}
+		if rd.Row() <= imp.HeaderRow {
+			continue
+		}
+		blank := true
+		for _, v := range row {
+			if trimSpace(v) != "" {
+				blank = false
+				break
+			}
+		}
+		if blank {
+			continue
+		}
+		dataRow++
+		for ci := 0; ci < n; ci++ {
+			v := ""
+			if fi := src[ci]; fi >= 0 && fi < len(row) {
+				v = row[fi]
+			}
+			if valueMaps != nil && valueMaps[ci] != nil {
+				if to, ok := valueMaps[ci][v]; ok {
+					v = to
+				} else if to, ok := valueMaps[ci][trimSpace(v)]; ok {
+					v = to
+				}
+			}
+			if hasDef[ci] && trimSpace(v) == "" {
+				v = defaults[ci]
+			}
+			cells[ci] = v
+		}
+		issues = sc.ValidateRow(cells, issues[:0])
+		for gi := range groups {
+			g := &groups[gi]
+			var ok bool
+			keyBuf, ok = sc.AppendUniqueKey(keyBuf[:0], g, cells)
+			if !ok {
+				continue
+			}
+			h := maphash.Bytes(uniq.seed, keyBuf)
+			others := uniq.groups[gi].add(h, uint32(dataRow))
+			if others > 0 {
+				issues = append(issues, Issue{Col: g.Col, Severity: SeverityError, Message: g.Message})
+				if others == 1 {
+					res.dupFirst = append(res.dupFirst, dupFlag{row: uniq.groups[gi].first[h], group: gi})
+				}
+			}
+		}
+		sr := stagedRow{num: dataRow}
+		batch.issues, sr.errors, sr.warnings = appendMerged(batch.issues, dataRow, issues)
+		jsonBuf = appendRowJSON(jsonBuf[:0], cells)
+		sr.data = string(jsonBuf)
+		batch.rows = append(batch.rows, sr)
+		res.rows++
+		res.maxRow = dataRow
+		if sr.errors > 0 {
+			res.errorRows++
+		}
+		if sr.warnings > 0 {
+			res.warningRows++
+		}
+		if len(batch.rows) == batchRows {
+			batch.bytes = rd.BytesRead()
+			select {
+			case out <- batch:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			batch = &stageBatch{rows: make([]stagedRow, 0, batchRows)}
+		}
+	}
+	batch.bytes = rd.BytesRead()
+	if len(batch.rows) > 0 {
+		select {
+		case out <- batch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	res.fileIssues = append([]ingest.RowIssue(nil), rd.Issues()...)
+	return nil
+}
+
+// appendMerged merges a row's issues into one finding per cell (the worst
+// severity, messages joined) and counts the row's error and warning cells.
+func appendMerged(dst []cellIssue, row int64, issues []Issue) ([]cellIssue, int, int) {
+	if len(issues) == 0 {
+		return dst, 0, 0
+	}
+	// insertion sort by column, stable (unique findings come last)
+	for i := 1; i < len(issues); i++ {
+		for k := i; k > 0 && issues[k].Col < issues[k-1].Col; k-- {
+			issues[k], issues[k-1] = issues[k-1], issues[k]
+		}
+	}
+	errors, warnings := 0, 0
+	for i := 0; i < len(issues); {
+		k := i + 1
+		sev, msg := issues[i].Severity, issues[i].Message
+		for k < len(issues) && issues[k].Col == issues[i].Col {
+			if issues[k].Severity == SeverityError {
+				sev = SeverityError
+			}
+			msg += "; " + issues[k].Message
+			k++
+		}
+		dst = append(dst, cellIssue{row: row, col: issues[i].Col, severity: sev, message: msg})
+		if sev == SeverityError {
+			errors++
+		} else {
+			warnings++
+		}
+		i = k
+	}
+	return dst, errors, warnings
+}
+
+// writeBatches writes batches to SQLite: multi-row INSERTs, one
+// transaction per TxRows rows.
+func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-chan *stageBatch, j *job) error {
+	for {
+		var first *stageBatch
+		select {
+		case b, ok := <-batches:
+			if !ok {
+				return nil
+			}
+			first = b
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		written := 0
+		var lastBytes int64
+		more := true
+		err := s.db.Tx(ctx, func(tx *store.Tx) error {
+			w := newBulkWriter(tx, importID)
+			defer w.close()
+			b := first
+			for {
+				if err := w.rows(ctx, b.rows); err != nil {
+					return err
+				}
+				if err := w.issues(ctx, b.issues); err != nil {
+					return err
+				}
+				written += len(b.rows)
+				lastBytes = b.bytes
+				if written >= s.TxRows {
+					return nil
+				}
+				var ok bool
+				b, ok = <-batches
+				if !ok {
+					more = false
+					return nil
+				}
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("stage: write rows: %w", err)
+		}
+		j.rows.Add(int64(written))
+		j.bytes.Store(lastBytes)
+		if !more {
+			return nil
+		}
+	}
+}
+
+// bulkWriter inserts rows and issues with prepared multi-row statements.
+type bulkWriter struct {
+	tx       *store.Tx
+	importID int64
+	stmts    map[string]*sql.Stmt
+	args     []any
+}
+
+func newBulkWriter(tx *store.Tx, importID int64) *bulkWriter {
+	return &bulkWriter{tx: tx, importID: importID, stmts: map[string]*sql.Stmt{}}
+}
+
+func (w *bulkWriter) close() {
+	for _, st := range w.stmts {
+		st.Close()
+	}
+}
+
+func (w *bulkWriter) stmt(ctx context.Context, prefix, tuple string, n int) (*sql.Stmt, error) {
+	key := fmt.Sprintf("%s/%d", prefix, n)
+	if st, ok := w.stmts[key]; ok {
+		return st, nil
+	}
+	var b strings.Builder
+	b.WriteString(prefix)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(tuple)
+	}
+	st, err := w.tx.PrepareContext(ctx, b.String())
+	if err != nil {
+		return nil, err
+	}
+	w.stmts[key] = st
+	return st, nil
+}
+
+const maxTuples = 250
+
+func (w *bulkWriter) rows(ctx context.Context, rows []stagedRow) error {
+	for len(rows) > 0 {
+		n := min(len(rows), maxTuples)
+		st, err := w.stmt(ctx, `INSERT INTO importer_rows (import_id, row_num, data, errors, warnings) VALUES `, `(?,?,?,?,?)`, n)
+		if err != nil {
+			return err
+		}
+		w.args = w.args[:0]
+		for _, r := range rows[:n] {
+			w.args = append(w.args, w.importID, r.num, r.data, r.errors, r.warnings)
+		}
+		if _, err := st.ExecContext(ctx, w.args...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+func (w *bulkWriter) issues(ctx context.Context, issues []cellIssue) error {
+	for len(issues) > 0 {
+		n := min(len(issues), maxTuples)
+		st, err := w.stmt(ctx, `INSERT INTO importer_cell_issues (import_id, row_num, col, severity, message) VALUES `, `(?,?,?,?,?)`, n)
+		if err != nil {
+			return err
+		}
+		w.args = w.args[:0]
+		for _, is := range issues[:n] {
+			w.args = append(w.args, w.importID, is.row, is.col, string(is.severity), is.message)
+		}
+		if _, err := st.ExecContext(ctx, w.args...); err != nil {
+			return err
+		}
+		issues = issues[n:]
+	}
+	return nil
+}
+
+// flagFirstDuplicates adds the uniqueness finding to the first row of
+// each duplicated key (later rows got it while staging). It returns how
+// many rows newly have an error.
+func flagFirstDuplicates(ctx context.Context, tx *store.Tx, importID int64, sc *Schema, flags []dupFlag) (int64, error) {
+	var newErrRows int64
+	groups := sc.UniqueGroups()
+	for _, f := range flags {
+		g := groups[f.group]
+		added, err := addIssue(ctx, tx, importID, int64(f.row), g.Col, SeverityError, g.Message)
+		if err != nil {
+			return 0, err
+		}
+		if added {
+			newErrRows++
+		}
+	}
+	return newErrRows, nil
+}
+
+// addIssue merges a finding into a cell's issue row and the row's counts.
+// It reports whether the row went from no errors to having errors.
+func addIssue(ctx context.Context, tx *store.Tx, importID, row int64, col int, sev Severity, msg string) (bool, error) {
+	var oldSev, oldMsg string
+	err := tx.QueryRowContext(ctx, `SELECT severity, message FROM importer_cell_issues WHERE import_id = ? AND row_num = ? AND col = ?`, importID, row, col).Scan(&oldSev, &oldMsg)
+	var rowErrs int
+	if e := tx.QueryRowContext(ctx, `SELECT errors FROM importer_rows WHERE import_id = ? AND row_num = ?`, importID, row).Scan(&rowErrs); e != nil {
+		return false, fmt.Errorf("flag duplicate: %w", e)
+	}
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := tx.ExecContext(ctx, `INSERT INTO importer_cell_issues (import_id, row_num, col, severity, message) VALUES (?, ?, ?, ?, ?)`,
+			importID, row, col, string(sev), msg); err != nil {
+			return false, fmt.Errorf("flag duplicate: %w", err)
+		}
+		field := "warnings"
+		if sev == SeverityError {
+			field = "errors"
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE importer_rows SET `+field+` = `+field+` + 1 WHERE import_id = ? AND row_num = ?`, importID, row); err != nil {
+			return false, fmt.Errorf("flag duplicate: %w", err)
+		}
+		return sev == SeverityError && rowErrs == 0, nil
+	case err != nil:
+		return false, fmt.Errorf("flag duplicate: %w", err)
+	}
+	if strings.Contains(oldMsg, msg) {
+		return false, nil
+	}
+	newSev := oldSev
+	if sev == SeverityError {
+		newSev = string(SeverityError)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE importer_cell_issues SET severity = ?, message = ? WHERE import_id = ? AND row_num = ? AND col = ?`,
+		newSev, oldMsg+"; "+msg, importID, row, col); err != nil {
+		return false, fmt.Errorf("flag duplicate: %w", err)
+	}
+	if oldSev != newSev {
+		if _, err := tx.ExecContext(ctx, `UPDATE importer_rows SET errors = errors + 1, warnings = warnings - 1 WHERE import_id = ? AND row_num = ?`, importID, row); err != nil {
+			return false, fmt.Errorf("flag duplicate: %w", err)
+		}
+		return rowErrs == 0, nil
+	}
+	return false, nil
+}
+
+

@@ -1,0 +1,469 @@
+package importer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"fusebox/backend/errs"
+	"fusebox/backend/ingest"
+	"fusebox/backend/store"
+)
+
+// Progress is what a long step (upload, staging, submit) reports while it
+// runs. Phase is uploading, staging, validating, submitting, done or
+// failed.
+type Progress struct {
+	Phase      string    `json:"phase"`
+	BytesRead  int64     `json:"bytes_read"`
+	BytesTotal int64     `json:"bytes_total"`
+	Rows       int64     `json:"rows"`
+	Done       bool      `json:"done"`
+	Error      string    `json:"error,omitempty"`
+	StartedAt  time.Time `json:"started_at"`
+	ElapsedMS  int64     `json:"elapsed_ms"`
+}
+
+// job tracks one running step; its fields are read by progress polls
+// while the step's goroutines write them.
+type job struct {
+	phase    atomic.Value // string
+	bytes    atomic.Int64
+	total    atomic.Int64
+	rows     atomic.Int64
+	done     atomic.Bool
+	errMsg   atomic.Value // string
+	started  time.Time
+	finished atomic.Int64 // unix nanos
+	doneCh   chan struct{}
+}
+
+func newJob(phase string, total int64) *job {
+	j := &job{started: time.Now(), doneCh: make(chan struct{})}
+	j.phase.Store(phase)
+	j.errMsg.Store("")
+	j.total.Store(total)
+	return j
+}
+
+func (j *job) finish(err error) {
+	if err != nil {
+		j.errMsg.Store(errs.Message(err))
+		if errs.Code(err) == errs.EINTERNAL {
+			j.errMsg.Store("internal error")
+		}
+		j.phase.Store("failed")
+	} else {
+		j.phase.Store("done")
+	}
+	j.finished.Store(time.Now().UnixNano())
+	if j.done.CompareAndSwap(false, true) {
+		close(j.doneCh)
+	}
+}
+
+func (j *job) snapshot() Progress {
+	p := Progress{Phase: j.phase.Load().(string), BytesRead: j.bytes.Load(), BytesTotal: j.total.Load(), Rows: j.rows.Load(),
+		Done: j.done.Load(), Error: j.errMsg.Load().(string), StartedAt: j.started}
+	end := time.Now()
+	if f := j.finished.Load(); f > 0 {
+		end = time.Unix(0, f)
+	}
+	p.ElapsedMS = end.Sub(j.started).Milliseconds()
+	return p
+}
+
+func (s *Service) setJob(id int64, j *job) {
+	s.mu.Lock()
+	s.jobs[id] = j
+	s.mu.Unlock()
+}
+
+// Progress reports the running (or last) long step of an import. With no
+// step run in this process it is derived from the stored state.
+func (s *Service) Progress(ctx context.Context, slug string) (Progress, error) {
+	imp, err := s.loadImport(ctx, s.db.Read, slug)
+	if err != nil {
+		return Progress{}, err
+	}
+	s.mu.Lock()
+	j := s.jobs[imp.ID]
+	s.mu.Unlock()
+	if j != nil {
+		return j.snapshot(), nil
+	}
+	p := Progress{Phase: "done", Done: true, BytesRead: imp.FileSize, BytesTotal: imp.FileSize, Rows: imp.RowCount, StartedAt: imp.UpdatedAt}
+	switch {
+	case imp.Status == StatusFailed:
+		p.Phase, p.Error = "failed", imp.FailureReason
+	case imp.Step == StepStaging || imp.Step == StepSubmitting:
+		// a step that was running when the process stopped
+		p.Phase, p.Error = "failed", "interrupted: the server stopped while this step ran; run it again"
+	}
+	return p, nil
+}
+
+// Wait blocks until the running step of the import (if any) finishes and
+// returns its final progress.
+func (s *Service) Wait(ctx context.Context, slug string) (Progress, error) {
+	imp, err := s.loadImport(ctx, s.db.Read, slug)
+	if err != nil {
+		return Progress{}, err
+	}
+	s.mu.Lock()
+	j := s.jobs[imp.ID]
+	s.mu.Unlock()
+	if j != nil {
+		select {
+		case <-j.doneCh:
+		case <-ctx.Done():
+			return j.snapshot(), ctx.Err()
+		}
+	}
+	return s.Progress(ctx, slug)
+}
+
+// Preview is the first rows of an uploaded file as parsed, with what was
+// detected and the header row in use.
+type Preview struct {
+	Detected          ingest.Detected   `json:"detected"`
+	Options           FileOptions       `json:"options"`
+	Rows              [][]string        `json:"rows"`
+	HeaderRow         int               `json:"header_row"`
+	DetectedHeaderRow int               `json:"detected_header_row"`
+	Headers           []string          `json:"headers"`
+	HeaderError       string            `json:"header_error,omitempty"`
+	More              bool              `json:"more"`
+	Issues            []ingest.RowIssue `json:"issues,omitempty"`
+}
+
+// PreviewRows is how many leading rows a preview shows.
+const PreviewRows = 50
+
+var extOK = map[string]bool{"csv": true, "tsv": true, "txt": true, "xlsx": true, "xlsm": true, "json": true, "tab": true}
+
+// fileExt returns a safe extension for the stored original.
+func fileExt(name string) string {
+	ext := strings.ToLower(strings.TrimPrefix(filepath.Ext(name), "."))
+	if extOK[ext] {
+		return ext
+	}
+	return "dat"
+}
+
+// inputError converts an ingest problem to a domain error.
+func inputError(err error) error {
+	var ie *ingest.Error
+	if errors.As(err, &ie) {
+		if ie.Kind == ingest.ErrTooLarge {
+			return errs.TooLarge("%s", ie.Error())
+		}
+		return errs.Invalid("%s", ie.Error())
+	}
+	return err
+}
+
+type countingWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// Upload streams body (the file named name, size bytes or -1 when unknown)
+// to <data-dir>/uploads/<import>/original.<ext>, kept for audit and
+// re-import, and returns its preview. A new upload replaces the previous
+// file and any staged rows of a not yet submitted import.
+func (s *Service) Upload(ctx context.Context, slug string, body io.Reader, name string, size int64) (Preview, error) {
+	imp, err := s.loadImport(ctx, s.db.Read, slug)
+	if err != nil {
+		return Preview{}, err
+	}
+	unlock := s.lock(imp.ID)
+	defer unlock()
+	if imp.Status != StatusCreated && imp.Status != StatusFailed || imp.Step == StepSubmitting || imp.Step == StepDone {
+		return Preview{}, errs.Conflict("import %s is %s; start a new import to upload another file", slug, imp.Status)
+	}
+	sc, err := s.schemaOf(imp)
+	if err != nil {
+		return Preview{}, err
+	}
+	name = filepath.Base(strings.TrimSpace(name))
+	if name == "" || name == "." || name == "/" {
+		name = "upload.csv"
+	}
+	ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(name)), ".")
+	if !sc.Def.Settings.AllowsFileType(ext) {
+		return Preview{}, errs.Invalid("file type %q is not allowed for importer %q (allowed: %s)", ext, sc.Def.Slug, strings.Join(sc.Def.Settings.AllowedFileTypes, ", "))
+	}
+	limit := sc.Def.Settings.MaxFileBytes()
+	if size > limit {
+		return Preview{}, errs.TooLarge("the file is %s; importer %q accepts at most %s", humanSize(size), sc.Def.Slug, humanSize(limit))
+	}
+	j := newJob("uploading", size)
+	s.setJob(imp.ID, j)
+	pv, err := s.receive(ctx, imp, j, body, name, limit)
+	j.finish(err)
+	return pv, err
+}
+
+func (s *Service) receive(ctx context.Context, imp *Import, j *job, body io.Reader, name string, limit int64) (Preview, error) {
+	dir := s.uploadDir(imp.Slug)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return Preview{}, fmt.Errorf("upload: %w", err)
+	}
+	final := filepath.Join(dir, "original."+fileExt(name))
+	tmp, err := os.CreateTemp(dir, "upload-*.part")
+	if err != nil {
+		return Preview{}, fmt.Errorf("upload: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	h := sha256.New()
+	n, err := io.Copy(countingWriter{w: io.MultiWriter(tmp, h), n: &j.bytes}, io.LimitReader(body, limit+1))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return Preview{}, errs.Invalid("upload interrupted: %v", ctx.Err())
+		}
+		return Preview{}, errs.Wrap(errs.EINVALID, err, "upload interrupted after %s", humanSize(n))
+	}
+	if n > limit {
+		return Preview{}, errs.TooLarge("the file is larger than %s, the most importer %q accepts", humanSize(limit), imp.Template.Slug)
+	}
+	if n == 0 {
+		return Preview{}, errs.Invalid("the file is empty")
+	}
+	// remove previous originals (another extension) before the rename
+	if old, _ := filepath.Glob(filepath.Join(dir, "original.*")); len(old) > 0 {
+		for _, o := range old {
+			if o != final {
+				os.Remove(o)
+			}
+		}
+	}
+	if err := os.Rename(tmp.Name(), final); err != nil {
+		return Preview{}, fmt.Errorf("upload: %w", err)
+	}
+	imp.filePath, imp.FileName, imp.FileSize = final, name, n
+	pv, err := s.preview(imp, FileOptions{}, limit)
+	if err != nil {
+		os.Remove(final)
+		return Preview{}, err
+	}
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		if err := clearStaged(ctx, tx, imp.ID); err != nil {
+			return err
+		}
+		det, _ := json.Marshal(pv.Detected)
+		hdr, _ := json.Marshal(pv.Headers)
+		_, err := tx.ExecContext(ctx, `UPDATE importer_imports SET file_name = ?, file_path = ?, file_size = ?, file_sha256 = ?, file_options = '{}',
+			detected = ?, header_row = ?, headers = ?, mapping = '', step = ?, status = ?, failure_reason = '', row_count = 0, max_row = 0,
+			error_rows = 0, warning_rows = 0, file_issues = '[]', version = version + 1, updated_at = ? WHERE id = ?`,
+			name, final, n, hex.EncodeToString(h.Sum(nil)), string(det), pv.HeaderRow, string(hdr), StepUploaded, StatusCreated, nowString(), imp.ID)
+		if err != nil {
+			return fmt.Errorf("upload: save import: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Preview{}, err
+	}
+	s.dropUniq(imp.ID)
+	return pv, nil
+}
+
+// clearStaged deletes the staged rows, issues and edits of an import.
+func clearStaged(ctx context.Context, tx *store.Tx, id int64) error {
+	for _, q := range []string{
+		`DELETE FROM importer_rows WHERE import_id = ?`,
+		`DELETE FROM importer_cell_issues WHERE import_id = ?`,
+		`DELETE FROM importer_edits WHERE import_id = ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			return fmt.Errorf("clear staged rows: %w", err)
+		}
+	}
+	return nil
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+func ingestOptions(o FileOptions, limit int64) (ingest.Options, error) {
+	opts := ingest.Options{Encoding: o.Encoding, Sheet: o.Sheet, MaxBytes: limit}
+	switch o.Delimiter {
+	case "":
+	case ",", ";", "|":
+		opts.Delimiter = rune(o.Delimiter[0])
+	case "\t", "tab", "\\t", "TAB":
+		opts.Delimiter = '\t'
+	default:
+		return opts, errs.Invalid("delimiter %q: use one of , ; | or tab", o.Delimiter)
+	}
+	return opts, nil
+}
+
+// openFile opens the import's stored original with its options.
+func (s *Service) openFile(imp *Import, o FileOptions, limit int64) (*ingest.Reader, error) {
+	if imp.filePath == "" {
+		return nil, errs.Conflict("import %s has no file yet; upload one first", imp.Slug)
+	}
+	opts, err := ingestOptions(o, limit)
+	if err != nil {
+		return nil, err
+	}
+	rd, err := ingest.OpenFile(imp.filePath, imp.FileName, opts)
+	if err != nil {
+		return nil, inputError(err)
+	}
+	return rd, nil
+}
+
+func (s *Service) preview(imp *Import, o FileOptions, limit int64) (Preview, error) {
+	rd, err := s.openFile(imp, o, limit)
+	if err != nil {
+		return Preview{}, err
+	}
+	defer rd.Close()
+	pv := Preview{Options: o, Rows: [][]string{}}
+	for len(pv.Rows) < PreviewRows {
+		row, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return Preview{}, inputError(err)
+		}
+		pv.Rows = append(pv.Rows, slices.Clone(row))
+	}
+	if len(pv.Rows) == PreviewRows {
+		if _, err := rd.Next(); err == nil {
+			pv.More = true
+		}
+	}
+	pv.Detected = rd.Detected()
+	scan := pv.Rows
+	if len(scan) > 20 {
+		scan = scan[:20]
+	}
+	pv.DetectedHeaderRow = ingest.DetectHeaderRow(scan) + 1
+	pv.HeaderRow = pv.DetectedHeaderRow
+	if o.HeaderRow > 0 {
+		if o.HeaderRow > len(pv.Rows) {
+			return Preview{}, errs.Invalid("header row %d is beyond the first %d rows of the file", o.HeaderRow, len(pv.Rows))
+		}
+		pv.HeaderRow = o.HeaderRow
+	}
+	pv.Headers = displayHeaders(pv.Rows[pv.HeaderRow-1])
+	if err := ingest.CheckHeader(pv.Rows[pv.HeaderRow-1]); err != nil {
+		pv.HeaderError = err.Error()
+	}
+	if pv.HeaderRow == len(pv.Rows) && !pv.More {
+		return Preview{}, inputError(ingest.HeaderOnlyError(pv.HeaderRow))
+	}
+	for _, is := range rd.Issues() {
+		if is.Row > pv.HeaderRow {
+			pv.Issues = append(pv.Issues, is)
+		}
+	}
+	return pv, nil
+}
+
+// displayHeaders names blank header cells "Column C" (by letter) so they
+// can still be mapped.
+func displayHeaders(row []string) []string {
+	out := make([]string, len(row))
+	for i, h := range row {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			h = "Column " + ingest.ColumnLetter(i+1)
+		}
+		out[i] = h
+	}
+	return out
+}
+
+// GetPreview returns the preview of the import's file with its current
+// options.
+func (s *Service) GetPreview(ctx context.Context, slug string) (Preview, error) {
+	imp, err := s.loadImport(ctx, s.db.Read, slug)
+	if err != nil {
+		return Preview{}, err
+	}
+	sc, err := s.schemaOf(imp)
+	if err != nil {
+		return Preview{}, err
+	}
+	return s.preview(imp, imp.FileOptions, sc.Def.Settings.MaxFileBytes())
+}
+
+// SetFileOptions re-parses the file with the given header row, sheet,
+// encoding and delimiter overrides. Staged rows, if any, are dropped: the
+// mapping must be confirmed again.
+func (s *Service) SetFileOptions(ctx context.Context, slug string, o FileOptions) (Preview, error) {
+	imp, err := s.loadImport(ctx, s.db.Read, slug)
+	if err != nil {
+		return Preview{}, err
+	}
+	unlock := s.lock(imp.ID)
+	defer unlock()
+	if imp.Status != StatusCreated || imp.Step == StepCreated || imp.Step == StepSubmitting {
+		return Preview{}, errs.Conflict("import %s cannot change its file options now (status %s, step %s)", slug, imp.Status, imp.Step)
+	}
+	if o.HeaderRow < 0 {
+		return Preview{}, errs.Invalid("header_row must be 1 or more (0 = detect)")
+	}
+	sc, err := s.schemaOf(imp)
+	if err != nil {
+		return Preview{}, err
+	}
+	pv, err := s.preview(imp, o, sc.Def.Settings.MaxFileBytes())
+	if err != nil {
+		return Preview{}, err
+	}
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		if err := clearStaged(ctx, tx, imp.ID); err != nil {
+			return err
+		}
+		fo, _ := json.Marshal(o)
+		det, _ := json.Marshal(pv.Detected)
+		hdr, _ := json.Marshal(pv.Headers)
+		_, err := tx.ExecContext(ctx, `UPDATE importer_imports SET file_options = ?, detected = ?, header_row = ?, headers = ?, mapping = '', step = ?,
+			row_count = 0, max_row = 0, error_rows = 0, warning_rows = 0, version = version + 1, updated_at = ? WHERE id = ?`,
+			string(fo), string(det), pv.HeaderRow, string(hdr), StepUploaded, nowString(), imp.ID)
+		if err != nil {
+			return fmt.Errorf("set file options: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Preview{}, err
+	}
+	s.dropUniq(imp.ID)
+	return pv, nil
+}
