@@ -1,5 +1,9 @@
-// Entry of the UMD build (dist/sdk/importer.umd.js): a plain <script> tag gets the
-// class as the global `FuseboxImporter`. The ES build uses importer.ts directly.
-import FuseboxImporter from './importer';
+// Entry of the UMD build (dist/sdk/importer.umd.js): a plain <script> tag gets the class as the
+// global `FuseboxImporter`, with the client-side session helpers hung on it:
+//   FuseboxImporter.getClientSideToken({...}), FuseboxImporter.getFuseClientSideToken({...}).
+// The ES build uses importer.ts directly.
+import FuseboxImporter, { getClientSideToken, getFuseClientSideToken } from './importer';
 
-export default FuseboxImporter;
+const Global = Object.assign(FuseboxImporter, { getClientSideToken, getFuseClientSideToken, FuseboxImporter });
+
+export default Global;

@@ -1,0 +1,248 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import FuseboxImporter, { getClientSideToken, getFuseClientSideToken, ImporterError } from './importer';
+import { envelope, isEmbedMessage, isFrom, isHostMessage, originOf, type FromEmbed } from './protocol';
+
+const BASE = 'http://127.0.0.1:8787';
+
+function frameOf(): HTMLIFrameElement {
+  const f = document.querySelector<HTMLIFrameElement>('iframe.fusebox-importer-frame');
+  if (!f) throw new Error('no importer iframe on the page');
+  return f;
+}
+
+/**
+ * The iframe's window. happy-dom does not load iframes, so each test gives the iframe a stand-in
+ * window whose postMessage records what the SDK sends.
+ */
+function frameWindow(): Window {
+  const f = frameOf();
+  let w = (f as unknown as { __win?: Window }).__win;
+  if (!w) {
+    w = { postMessage: () => {} } as unknown as Window;
+    (f as unknown as { __win?: Window }).__win = w;
+    Object.defineProperty(f, 'contentWindow', { configurable: true, get: () => w });
+  }
+  return w;
+}
+
+/** Dispatches a message event as if posted by `source` from `origin`. */
+function deliver(data: unknown, origin: string, source: unknown) {
+  window.dispatchEvent(new MessageEvent('message', { data, origin, source: source as Window }));
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+describe('protocol helpers', () => {
+  it('recognizes only versioned fusebox envelopes of known types', () => {
+    expect(isEmbedMessage(envelope<FromEmbed, 'ready'>('ready', { version: 1 }))).toBe(true);
+    expect(isEmbedMessage({ source: 'fusebox', version: 2, type: 'ready', payload: {} })).toBe(false);
+    expect(isEmbedMessage({ source: 'other', version: 1, type: 'ready', payload: {} })).toBe(false);
+    expect(isEmbedMessage({ source: 'fusebox', version: 1, type: 'init', payload: {} })).toBe(false);
+    expect(isEmbedMessage({ source: 'fusebox', version: 1, type: 'ready' })).toBe(false);
+    expect(isEmbedMessage('ready')).toBe(false);
+    expect(isHostMessage({ source: 'fusebox', version: 1, type: 'init', payload: { token: 't' } })).toBe(true);
+    expect(isHostMessage({ source: 'fusebox', version: 1, type: 'complete', payload: {} })).toBe(false);
+  });
+
+  it('computes origins and refuses non-http URLs', () => {
+    expect(originOf('http://127.0.0.1:8787/embed/importer?x=1')).toBe('http://127.0.0.1:8787');
+    expect(originOf('https://example.com')).toBe('https://example.com');
+    expect(originOf('javascript:alert(1)')).toBe('');
+    expect(originOf('not a url')).toBe('');
+  });
+
+  it('isFrom needs both the origin and the source window', () => {
+    const w = {};
+    expect(isFrom({ origin: BASE, source: w as Window }, BASE, w)).toBe(true);
+    expect(isFrom({ origin: 'http://localhost:8787', source: w as Window }, BASE, w)).toBe(false);
+    expect(isFrom({ origin: BASE, source: {} as Window }, BASE, w)).toBe(false);
+    expect(isFrom({ origin: BASE, source: null }, BASE, null)).toBe(false);
+    expect(isFrom({ origin: '', source: w as Window }, '', w)).toBe(false);
+  });
+});
+
+describe('FuseboxImporter', () => {
+  let importer: FuseboxImporter;
+
+  beforeEach(() => {
+    document.body.innerHTML = '';
+    // happy-dom does not load iframes and says so on console.error; keep every other error visible.
+    const realError = console.error.bind(console);
+    vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+      if (String(args[0]).includes('Iframe page loading is disabled')) return;
+      realError(...args);
+    });
+  });
+  afterEach(() => {
+    importer?.close();
+    vi.restoreAllMocks();
+  });
+
+  it('embeds the iframe with the host origin and locale in the URL, never the token', async () => {
+    importer = new FuseboxImporter({ baseUrl: BASE + '/', locale: 'de' });
+    importer.getSessionToken = async () => 'secret-session-token';
+    importer.show();
+    const src = new URL(frameOf().src);
+    expect(src.origin + src.pathname).toBe(`${BASE}/embed/importer`);
+    expect(src.searchParams.get('origin')).toBe(window.location.origin);
+    expect(src.searchParams.get('locale')).toBe('de');
+    expect(frameOf().src).not.toContain('secret-session-token');
+    expect(document.querySelector('[role="dialog"][aria-modal="true"]')).not.toBeNull();
+  });
+
+  it('posts init with the token to the exact embed origin after ready from the iframe', async () => {
+    importer = new FuseboxImporter({ baseUrl: BASE, locale: 'fr' });
+    importer.getSessionToken = async ({ baseUrl }) => `tok-for-${baseUrl}`;
+    importer.setCustomStyles({ colors: { primaryColor: '#ff0000' }, logoURL: 'https://x/logo.png' });
+    importer.show();
+    const win = frameWindow();
+    const post = vi.spyOn(win, 'postMessage').mockImplementation(() => {});
+    deliver(envelope<FromEmbed, 'ready'>('ready', { version: 1 }), BASE, win);
+    await flush();
+    expect(post).toHaveBeenCalledTimes(1);
+    const [msg, target] = post.mock.calls[0] as unknown as [unknown, string];
+    expect(target).toBe(BASE);
+    expect(msg).toEqual({
+      source: 'fusebox',
+      version: 1,
+      type: 'init',
+      payload: { token: `tok-for-${BASE}`, locale: 'fr', styles: { colors: { primaryColor: '#ff0000' }, logoURL: 'https://x/logo.png' } },
+    });
+  });
+
+  it('ignores ready from another origin or another window (no token leaves the page)', async () => {
+    importer = new FuseboxImporter({ baseUrl: BASE });
+    importer.getSessionToken = async () => 'tok';
+    importer.show();
+    const win = frameWindow();
+    const post = vi.spyOn(win, 'postMessage').mockImplementation(() => {});
+    deliver(envelope<FromEmbed, 'ready'>('ready', { version: 1 }), 'http://localhost:8787', win);
+    deliver(envelope<FromEmbed, 'ready'>('ready', { version: 1 }), 'https://evil.example', win);
+    deliver(envelope<FromEmbed, 'ready'>('ready', { version: 1 }), BASE, window);
+    deliver(envelope<FromEmbed, 'ready'>('ready', { version: 1 }), BASE, null);
+    await flush();
+    expect(post).not.toHaveBeenCalled();
+  });
+
+  it('calls onComplete only for a complete from the iframe', async () => {
+    const onComplete = vi.fn();
+    importer = new FuseboxImporter({ baseUrl: BASE, onComplete });
+    importer.getSessionToken = async () => 'tok';
+    importer.show();
+    const win = frameWindow();
+    const payload = { import: 'imp_1', importer: 'contacts', status: 'completed', counts: { rows: 3, records: 3, error_rows: 0, excluded_rows: 0 } };
+    deliver(envelope<FromEmbed, 'complete'>('complete', payload), 'https://evil.example', win);
+    deliver(envelope<FromEmbed, 'complete'>('complete', payload), BASE, window);
+    deliver({ ...envelope<FromEmbed, 'complete'>('complete', payload), version: 2 }, BASE, win);
+    expect(onComplete).not.toHaveBeenCalled();
+    deliver(envelope<FromEmbed, 'complete'>('complete', payload), BASE, win);
+    expect(onComplete).toHaveBeenCalledWith(payload);
+    expect(importer.isOpen).toBe(true); // the done screen stays until the user closes it
+    deliver(envelope<FromEmbed, 'close'>('close', {}), BASE, win);
+    expect(importer.isOpen).toBe(false);
+  });
+
+  it('cancel closes the importer and calls onCancel', () => {
+    const onCancel = vi.fn();
+    importer = new FuseboxImporter({ baseUrl: BASE, onCancel });
+    importer.getSessionToken = async () => 'tok';
+    importer.show();
+    const win = frameWindow();
+    deliver(envelope<FromEmbed, 'cancel'>('cancel', {}), BASE, win);
+    expect(onCancel).toHaveBeenCalledTimes(1);
+    expect(importer.isOpen).toBe(false);
+    expect(document.querySelector('iframe')).toBeNull();
+    // after close, messages are not handled any more
+    deliver(envelope<FromEmbed, 'cancel'>('cancel', {}), BASE, win);
+    expect(onCancel).toHaveBeenCalledTimes(1);
+  });
+
+  it('reports a failing getSessionToken through onError and closes', async () => {
+    const onError = vi.fn();
+    importer = new FuseboxImporter({ baseUrl: BASE, onError });
+    importer.getSessionToken = async () => {
+      throw new Error('backend down');
+    };
+    importer.show();
+    const win = frameWindow();
+    deliver(envelope<FromEmbed, 'ready'>('ready', { version: 1 }), BASE, win);
+    await flush();
+    expect(onError).toHaveBeenCalledTimes(1);
+    const err = onError.mock.calls[0][0] as ImporterError;
+    expect(err.code).toBe('ESESSION');
+    expect(err.message).toContain('backend down');
+    expect(importer.isOpen).toBe(false);
+  });
+
+  it('passes error events to onError', () => {
+    const onError = vi.fn();
+    importer = new FuseboxImporter({ baseUrl: BASE, onError });
+    importer.getSessionToken = async () => 'tok';
+    importer.show();
+    deliver(envelope<FromEmbed, 'error'>('error', { code: 'EUNAUTHORIZED', message: 'session expired' }), BASE, frameWindow());
+    expect(onError.mock.calls[0][0]).toMatchObject({ code: 'EUNAUTHORIZED', message: 'session expired' });
+  });
+
+  it('renders inside a container when modal is false', () => {
+    document.body.innerHTML = '<div id="slot"></div>';
+    importer = new FuseboxImporter({ baseUrl: BASE, modal: false, container: '#slot' });
+    importer.getSessionToken = async () => 'tok';
+    importer.show();
+    expect(document.querySelector('#slot iframe.fusebox-importer-frame')).not.toBeNull();
+    expect(document.querySelector('[role="dialog"]')).toBeNull();
+  });
+
+  it('reports a missing container', () => {
+    const onError = vi.fn();
+    importer = new FuseboxImporter({ baseUrl: BASE, modal: false, container: '#nope', onError });
+    importer.show();
+    expect(onError.mock.calls[0][0].message).toContain('#nope');
+    expect(importer.isOpen).toBe(false);
+  });
+
+  it('refuses a baseUrl that is not http(s)', () => {
+    const onError = vi.fn();
+    importer = new FuseboxImporter({ baseUrl: 'javascript:alert(1)', onError });
+    importer.show();
+    expect(onError).toHaveBeenCalledTimes(1);
+    expect(importer.isOpen).toBe(false);
+  });
+
+  it('sends new styles to an open importer', () => {
+    importer = new FuseboxImporter({ baseUrl: BASE });
+    importer.getSessionToken = async () => 'tok';
+    importer.show();
+    const post = vi.spyOn(frameWindow(), 'postMessage').mockImplementation(() => {});
+    importer.setCustomStyles({ colors: { backgroundColor: '#000' } });
+    expect(post).toHaveBeenCalledWith(
+      { source: 'fusebox', version: 1, type: 'styles', payload: { colors: { backgroundColor: '#000' }, logoURL: undefined } },
+      BASE,
+    );
+  });
+});
+
+describe('getClientSideToken', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('creates a session with the publishable key at the importer base URL', async () => {
+    const fetchMock = vi.spyOn(globalThis, 'fetch').mockResolvedValue(
+      new Response(JSON.stringify({ token: 'tok-1', expires_at: '2030-01-01T00:00:00Z' }), { status: 201 }),
+    );
+    const get = getClientSideToken({ importer_slug: 'contacts', api_key: 'fbx_pk_abc', metadata: { user_id: 7 } });
+    await expect(get({ baseUrl: BASE })).resolves.toBe('tok-1');
+    const [url, init] = fetchMock.mock.calls[0] as [string, RequestInit];
+    expect(url).toBe(`${BASE}/api/v1/importer/sessions`);
+    expect(init.method).toBe('POST');
+    expect((init.headers as Record<string, string>).Authorization).toBe('Bearer fbx_pk_abc');
+    expect(JSON.parse(init.body as string)).toEqual({ importer_slug: 'contacts', metadata: { user_id: 7 } });
+    expect(getFuseClientSideToken).toBe(getClientSideToken);
+  });
+
+  it('throws the server error message', async () => {
+    vi.spyOn(globalThis, 'fetch').mockResolvedValue(
+      new Response(JSON.stringify({ error: { code: 'EFORBIDDEN', message: 'origin not allowed for this key' } }), { status: 403 }),
+    );
+    const get = getClientSideToken({ importer_slug: 'contacts', api_key: 'fbx_pk_abc' });
+    await expect(get({ baseUrl: BASE })).rejects.toMatchObject({ code: 'EFORBIDDEN', message: 'origin not allowed for this key' });
+  });
+});
