@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"encoding/csv"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // benchCSV is ~100k rows x 10 mixed columns (about 10 MB), built once.
@@ -80,4 +84,59 @@ func BenchmarkParseCSVBaseline(b *testing.B) {
 			}
 		}
 	}
+}
+
+// BenchmarkParseXLSX streams a 20k-row x 10-column sheet with a date column
+// and number formats; MB/s is the .xlsx file size.
+func BenchmarkParseXLSX(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "bench.xlsx")
+	f := excelize.NewFile()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	date, _ := f.NewStyle(&excelize.Style{NumFmt: 14})
+	money, _ := f.NewStyle(&excelize.Style{NumFmt: 4})
+	const rows = 20_000
+	sw.SetRow("A1", []any{"id", "name", "joined", "amount", "email", "note", "n", "a", "b", "c"})
+	for i := 2; i <= rows+1; i++ {
+		cell, _ := excelize.CoordinatesToCellName(1, i)
+		sw.SetRow(cell, []any{i, "Person " + strconv.Itoa(i%997), excelize.Cell{StyleID: date, Value: 45000 + i%1000},
+			excelize.Cell{StyleID: money, Value: float64(i) / 8}, "user@example.com", "plain note", i * 2, "a", "b", "c"})
+	}
+	if err := sw.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.SaveAs(path); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	st, _ := os.Stat(path)
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	for b.Loop() {
+		rd, err := OpenFile(path, "", Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for {
+			row, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n == 1 && row[2] != "2023-03-17" {
+				b.Fatalf("date cell = %q", row[2])
+			}
+			n++
+		}
+		rd.Close()
+		if n != rows+1 {
+			b.Fatalf("rows = %d", n)
+		}
+	}
+	b.ReportMetric(float64(rows+1)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }

@@ -473,6 +473,12 @@ func TestXLSXCellFormats(t *testing.T) {
 		{"SSN-style zero padding", 12345678, &excelize.Style{CustomNumFmt: code("000-00-0000")}, "012-34-5678"},
 		{"text format", "007", &excelize.Style{NumFmt: 49}, "007"},
 		{"general float", 0.1 + 0.2, nil, "0.3"},
+		{"styled General keeps all digits", 1234567.891234, &excelize.Style{Font: &excelize.Font{Bold: true}}, "1234567.891234"},
+		{"custom General", 2958465.99999999, &excelize.Style{CustomNumFmt: code("General")}, "2958465.99999999"},
+		{"date format on a negative number", -5, &excelize.Style{NumFmt: 14}, "-5"},
+		{"date format below one day", 0.25, &excelize.Style{NumFmt: 14}, "0.25"},
+		{"datetime format below one day", 0.25, &excelize.Style{NumFmt: 22}, "06:00:00"},
+		{"datetime rounds to the second", 45366.99999999, &excelize.Style{NumFmt: 22}, "2024-03-16T00:00:00"},
 		{"big integer", 1234567890123, nil, "1234567890123"},
 		{"bool", true, nil, "TRUE"},
 		{"string with date look", "2024-03-15", nil, "2024-03-15"},
@@ -598,7 +604,7 @@ func TestClassifyFormat(t *testing.T) {
 		"yyyy-mm-dd": fmtDate, "d-mmm": fmtDate, "mmmm": fmtDate, "[$-409]dddd, mmmm dd, yyyy": fmtDate,
 		"dd/mm/yyyy hh:mm": fmtDateTime, "m/d/yy h:mm AM/PM": fmtDateTime,
 		"h:mm": fmtTime, "mm:ss": fmtTime, "hh:mm:ss AM/PM": fmtTime,
-		"[h]:mm:ss": fmtKeep, "[mm]:ss": fmtKeep, "General": fmtKeep, "@": fmtKeep, "00000": fmtKeep, "000-00-0000": fmtKeep, "(000) 000-0000": fmtKeep, "0": fmtNumber, "00.0": fmtNumber,
+		"[h]:mm:ss": fmtKeep, "[mm]:ss": fmtKeep, "General": fmtNumber, "general;-general": fmtNumber, "@": fmtKeep, "00000": fmtKeep, "000-00-0000": fmtKeep, "(000) 000-0000": fmtKeep, "0": fmtNumber, "00.0": fmtNumber,
 		"0.00": fmtNumber, "#,##0": fmtNumber, "0%": fmtNumber, `#,##0.00 "days"`: fmtNumber, `0.0 \h`: fmtNumber,
 		"[Red]0.00": fmtNumber, "0.00E+00": fmtNumber, `"yyyy"0`: fmtNumber, "0;[Red]-0;\"zero\"": fmtNumber,
 		`yyyy"T"hh`: fmtDateTime, "": fmtKeep,
@@ -608,9 +614,38 @@ func TestClassifyFormat(t *testing.T) {
 			t.Errorf("classifyFormat(%q) = %d, want %d", code, got, want)
 		}
 	}
-	for id, want := range map[int]fmtClass{0: fmtKeep, 2: fmtNumber, 9: fmtNumber, 14: fmtDate, 18: fmtTime, 22: fmtDateTime, 45: fmtTime, 46: fmtKeep, 47: fmtKeep, 49: fmtKeep, 57: fmtDate, 200: fmtKeep} {
+	for id, want := range map[int]fmtClass{0: fmtNumber, 2: fmtNumber, 9: fmtNumber, 14: fmtDate, 18: fmtTime, 22: fmtDateTime, 45: fmtTime, 46: fmtKeep, 47: fmtKeep, 49: fmtKeep, 57: fmtDate, 200: fmtKeep} {
 		if got := builtinClass(id); got != want {
 			t.Errorf("builtinClass(%d) = %d, want %d", id, got, want)
+		}
+	}
+}
+
+func TestSerialToISO(t *testing.T) {
+	m := func(num string, mark byte) string { return num + dateMark + string(mark) }
+	tests := []struct {
+		cell     string
+		date1904 bool
+		want     string
+	}{
+		{m("45366.0000000000", 'D'), false, "2024-03-15"},
+		{m("45366.4375000000", 'T'), false, "2024-03-15T10:30:00"},
+		{m("45366.4375000000", 'H'), false, "10:30:00"},
+		{m("1.0000000000", 'D'), false, "1900-01-01"},
+		{m("59.0000000000", 'D'), false, "1900-02-28"},
+		{m("60.0000000000", 'D'), false, "1900-02-29"},
+		{m("61.0000000000", 'D'), false, "1900-03-01"},
+		{m("0.0000000000", 'D'), true, "0"},
+		{m("1.0000000000", 'D'), true, "1904-01-02"},
+		{m("43904.0000000000", 'D'), true, "2024-03-15"},
+		{m("2958465.9999999902", 'D'), false, "9999-12-31"},
+		{m("2958466.0000000000", 'D'), false, "2958466"},
+		{m("-1.5000000000", 'T'), false, "-1.5"},
+		{"note" + dateMark + "D", false, "note" + dateMark + "D"},
+	}
+	for _, tc := range tests {
+		if got := serialToISO(tc.cell, tc.date1904); got != tc.want {
+			t.Errorf("serialToISO(%q, %v) = %q, want %q", tc.cell, tc.date1904, got, tc.want)
 		}
 	}
 }
