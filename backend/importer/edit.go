@@ -258,10 +258,9 @@ func (m *mutation) remove(old rowState) error {
 // returns the partner rows' numbers.
 func (m *mutation) finish() ([]int64, error) {
 	var partners []int64
+	// partners include rows written earlier in this mutation whose group
+	// changed after they were written
 	for row := range m.partners {
-		if m.touched[row] {
-			continue
-		}
 		st, err := m.readRow(row)
 		if err != nil {
 			if errs.Is(err, errs.ENOTFOUND) {
@@ -461,7 +460,13 @@ func (s *Service) EditRow(ctx context.Context, slug string, row int64, values ma
 		return EditResult{}, err
 	}
 	res := EditResult{Version: imp.Version, Affected: []Row{}}
-	rows, err := s.rowsByNum(ctx, imp.ID, sc, append([]int64{row}, partners...))
+	nums := []int64{row}
+	for _, p := range partners {
+		if p != row {
+			nums = append(nums, p)
+		}
+	}
+	rows, err := s.rowsByNum(ctx, imp.ID, sc, nums)
 	if err != nil {
 		return EditResult{}, err
 	}

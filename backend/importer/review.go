@@ -322,6 +322,7 @@ type sortEntry struct {
 	num   float64
 	str   string
 	empty bool
+	bad   bool // does not parse as the column type: after valid values
 }
 
 func (s *Service) view(ctx context.Context, imp *Import, sc *Schema, q RowQuery, col int) ([]int64, error) {
@@ -377,6 +378,7 @@ func (s *Service) view(ctx context.Context, imp *Import, sc *Schema, q RowQuery,
 			e.empty = v == ""
 			if !e.empty {
 				e.num, e.str = sortKey(sc.cols[sortCol], sortType, v)
+				e.bad = math.IsInf(e.num, 1)
 			}
 		}
 		entries = append(entries, e)
@@ -392,6 +394,9 @@ func (s *Service) view(ctx context.Context, imp *Import, sc *Schema, q RowQuery,
 			}
 			if x.empty {
 				return x.row < y.row
+			}
+			if x.bad != y.bad {
+				return !x.bad
 			}
 			c := 0
 			switch {

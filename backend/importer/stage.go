@@ -632,5 +632,3 @@ func addIssue(ctx context.Context, tx *store.Tx, importID, row int64, col int, s
 	}
 	return false, nil
 }
-
-
