@@ -25,8 +25,8 @@ const (
 )
 
 // Error is the error type returned by this package for every problem with the
-// input (I/O errors from the underlying reader are wrapped as ErrFormat only
-// when they come from the parser; plain read errors are returned as they are).
+// input. Failures of the underlying io.Reader or file system are not input
+// problems: they are returned wrapped with context (errors.Is/As still see them).
 // Row and Column are 1-based and zero when they do not apply. Error() prefixes
 // "row R: " (and ", column C" with a row); header errors name their columns in Msg.
 type Error struct {

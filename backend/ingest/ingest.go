@@ -521,11 +521,7 @@ func open(in io.Reader, name string, opts Options, fromFile bool) (*Reader, erro
 	src := enc.reader(br)
 	if format == "json" {
 		rd.det.Format = "json"
-		js, err := newJSONSource(rd, src, text, enc, maxField)
-		if err != nil {
-			return nil, err
-		}
-		rd.src = js
+		rd.src = newJSONSource(rd, src, enc, maxField)
 		return rd, nil
 	}
 	var delim rune

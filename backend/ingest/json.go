@@ -42,15 +42,17 @@ type jsonSource struct {
 
 type kv struct{ k, v string }
 
-func newJSONSource(rd *Reader, in io.Reader, sample string, enc encInfo, maxField int) (*jsonSource, error) {
+func newJSONSource(rd *Reader, in io.Reader, enc encInfo, maxField int) *jsonSource {
 	s := &jsonSource{rd: rd, maxField: int64(maxField), keyIdx: map[string]int{}}
 	if enc.enc == nil {
 		s.fb = &utf8Fallback{}
 		in = transform.NewReader(in, s.fb)
 	}
-	s.guard = &rowGuard{r: in, limit: 2*int64(maxField) + csvBufSize}
+	// The decoder reads ahead into a buffer that can grow to about twice the
+	// largest element, so the guard only bounds memory; finishElement is exact.
+	s.guard = &rowGuard{r: in, limit: 4*int64(maxField) + csvBufSize}
 	s.dec = json.NewDecoder(s.guard)
-	return s, nil
+	return s
 }
 
 func (s *jsonSource) line() int { return s.rd.row }

@@ -245,6 +245,44 @@ func TestOpenInline(t *testing.T) {
 	}
 }
 
+// Elements just under the limit must not trip the read-ahead guard, however
+// large the JSON decoder's buffer has grown.
+func TestJSONElementsNearTheLimit(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("[")
+	for i := range 50 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"id":%d,"text":"%s"}`, i, strings.Repeat("x", 9000+i*13))
+	}
+	b.WriteString("]")
+	rd, err := Open(strings.NewReader(b.String()), "x.json", Options{MaxFieldBytes: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _, err := readAll(t, rd)
+	if err != nil || len(rows) != 51 {
+		t.Fatalf("%d rows, err %v", len(rows), err)
+	}
+}
+
+// Rows just under the limit must not trip the CSV read-ahead guard either.
+func TestCSVRowsNearTheLimit(t *testing.T) {
+	var b strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&b, "%d,\"%s\"\n", i, strings.Repeat("y\n", 490))
+	}
+	rd, err := Open(strings.NewReader(b.String()), "x.csv", Options{MaxFieldBytes: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _, err := readAll(t, rd)
+	if err != nil || len(rows) != 200 {
+		t.Fatalf("%d rows, err %v", len(rows), err)
+	}
+}
+
 func TestJSONHeaderFromFirstObjects(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("[")
