@@ -35,6 +35,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runApply(ctx, rest, stdout, stderr)
 	case "export":
 		return runExport(ctx, rest, stdout, stderr)
+	case "import":
+		return runImport(ctx, rest, stdout, stderr)
+	case "bench":
+		return runBench(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "fusebox", version)
 		return 0
@@ -56,6 +60,8 @@ Commands:
   serve      run the server headless and print its URLs
   apply      apply a workspace file (YAML or JSON) to the data dir
   export     print the workspace as YAML that apply accepts back
+  import     import one file with an importer (parse, map, validate, submit)
+  bench      run a benchmark (bench ingest --rows N)
   version    print the version
   help       show this help
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fusebox/backend/httpapi"
+	"fusebox/backend/importer"
 	"fusebox/backend/store"
 	"fusebox/backend/workspace"
 	"fusebox/frontend"
@@ -22,6 +23,7 @@ type parts struct {
 	dataDir   string
 	db        *store.DB
 	workspace *workspace.Workspace
+	importer  *importer.Service
 	deps      httpapi.Deps
 	// workers run in the background while the server listens.
 	workers []func(ctx context.Context)
@@ -35,8 +37,12 @@ func wire(ctx context.Context, dataDir string, log *slog.Logger) (*parts, error)
 		return nil, err
 	}
 	p := &parts{log: log, dataDir: dataDir, db: db}
-	p.deps = httpapi.Deps{DB: db}
-	p.workspace = workspace.New(db)
+	p.importer = importer.New(db, dataDir, log)
+	p.deps = httpapi.Deps{DB: db, Importer: p.importer}
+	p.deps.Stats = append(p.deps.Stats,
+		httpapi.Stat{Name: "Importers", Count: p.importer.CountImporters},
+		httpapi.Stat{Name: "Imports", Count: p.importer.CountImports})
+	p.workspace = workspace.New(db, p.importer.Section())
 	return p, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"fusebox/backend/importer"
 	"fusebox/backend/store"
 )
 
@@ -40,6 +41,12 @@ type Stat struct {
 type Deps struct {
 	DB    *store.DB
 	Stats []Stat
+
+	// Importer is the importer engine (embed API and console editor).
+	Importer *importer.Service
+	// VerifySession turns an importer session token into its actor
+	// (filled by the sessions domain). Nil rejects session tokens (401).
+	VerifySession func(ctx context.Context, token string) (importer.Actor, error)
 }
 
 // Server holds the routes and the state of console logins.
@@ -69,6 +76,7 @@ func New(cfg Config, deps Deps) *Server {
 func (s *Server) routes() {
 	s.bindSystem(s.mux)
 	s.bindAdmin(s.mux)
+	s.bindImporter(s.mux)
 	s.bindPages(s.mux)
 }
 

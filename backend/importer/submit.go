@@ -404,3 +404,86 @@ func (s *Service) Reimport(ctx context.Context, actor Actor, slug string) (Impor
 	imp, err = s.GetImport(ctx, imp.Slug)
 	return imp, pv, err
 }
+
+// FileResult is the outcome of ImportFile.
+type FileResult struct {
+	Import   Import
+	Rows     int64
+	Errors   int64 // rows with errors
+	Warnings int64 // rows with warnings
+	Blocked  string
+}
+
+// ImportFile runs a whole import of a local file for scripts: store the
+// original, map (mapping, or the suggestions when nil), stage, submit.
+// When invalid_rows: block stops the submit, Blocked says why and the
+// import stays in review.
+func (s *Service) ImportFile(ctx context.Context, actor Actor, importerSlug, path string, m *Mapping) (FileResult, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return FileResult{}, errs.Invalid("open %s: %v", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return FileResult{}, errs.Invalid("open %s: %v", path, err)
+	}
+	imp, err := s.CreateImport(ctx, actor, importerSlug)
+	if err != nil {
+		return FileResult{}, err
+	}
+	if _, err := s.Upload(ctx, imp.Slug, f, filepathBase(path), st.Size()); err != nil {
+		return FileResult{Import: imp}, err
+	}
+	if m == nil {
+		mv, err := s.GetMapping(ctx, imp.Slug)
+		if err != nil {
+			return FileResult{Import: imp}, err
+		}
+		auto := mv.Suggestions.Mapping()
+		for key, vs := range mv.Values {
+			for _, v := range vs {
+				if v.To != "" && v.Source != "exact" {
+					if auto.Values == nil {
+						auto.Values = map[string]map[string]string{}
+					}
+					if auto.Values[key] == nil {
+						auto.Values[key] = map[string]string{}
+					}
+					auto.Values[key][v.From] = v.To
+				}
+			}
+		}
+		m = &auto
+	}
+	if err := s.ConfirmMapping(ctx, imp.Slug, *m); err != nil {
+		return FileResult{Import: imp}, err
+	}
+	if err := s.Stage(ctx, imp.Slug); err != nil {
+		return FileResult{Import: imp}, err
+	}
+	cur, err := s.GetImport(ctx, imp.Slug)
+	if err != nil {
+		return FileResult{Import: imp}, err
+	}
+	res := FileResult{Import: cur, Rows: cur.RowCount, Errors: cur.ErrorRows, Warnings: cur.WarningRows}
+	done, err := s.Submit(ctx, imp.Slug)
+	if err != nil {
+		if errs.Code(err) == errs.EINVALID {
+			res.Blocked = errs.Message(err)
+			return res, nil
+		}
+		return res, err
+	}
+	res.Import = done
+	return res, nil
+}
+
+func filepathBase(p string) string {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] == '/' || p[i] == '\\' {
+			return p[i+1:]
+		}
+	}
+	return p
+}

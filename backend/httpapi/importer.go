@@ -1,0 +1,661 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"fusebox/backend/errs"
+	"fusebox/backend/importer"
+)
+
+// Importer routes: the embed's API under /api/importer/ (session bearer
+// token, or admin for the console's "Try this importer") and the console's
+// importer editor and import list under /api/admin/. See
+// docs/importer-api.md.
+func (s *Server) bindImporter(mux *http.ServeMux) {
+	if s.deps.Importer == nil {
+		return
+	}
+	const p = "/api/importer/imports/{slug}"
+	mux.HandleFunc("GET /api/importer/importer", s.importerDefinition)
+	mux.HandleFunc("POST /api/importer/imports", s.createImport)
+	mux.HandleFunc("GET "+p, s.withImport(s.getImport))
+	mux.HandleFunc("PUT "+p+"/file", s.withImport(s.uploadFile))
+	mux.HandleFunc("POST "+p+"/file", s.withImport(s.uploadFile))
+	mux.HandleFunc("GET "+p+"/progress", s.withImport(s.importProgress))
+	mux.HandleFunc("GET "+p+"/events", s.withImport(s.importEvents))
+	mux.HandleFunc("GET "+p+"/preview", s.withImport(s.importPreview))
+	mux.HandleFunc("POST "+p+"/header", s.withImport(s.importHeader))
+	mux.HandleFunc("GET "+p+"/mapping", s.withImport(s.getMapping))
+	mux.HandleFunc("PUT "+p+"/mapping", s.withImport(s.putMapping))
+	mux.HandleFunc("GET "+p+"/rows", s.withImport(s.listRows))
+	mux.HandleFunc("PATCH "+p+"/rows/{row}", s.withImport(s.editRow))
+	mux.HandleFunc("POST "+p+"/rows/delete", s.withImport(s.deleteRows))
+	mux.HandleFunc("POST "+p+"/replace", s.withImport(s.replaceCells))
+	mux.HandleFunc("POST "+p+"/undo", s.withImport(s.undoEdit))
+	mux.HandleFunc("POST "+p+"/redo", s.withImport(s.redoEdit))
+	mux.HandleFunc("GET "+p+"/summary", s.withImport(s.importSummary))
+	mux.HandleFunc("POST "+p+"/submit", s.withImport(s.submitImport))
+	mux.HandleFunc("GET "+p+"/records", s.withImport(s.importRecords))
+	mux.HandleFunc("POST "+p+"/reimport", s.withImport(s.reimport))
+
+	mux.HandleFunc("GET /api/admin/importers", s.requireAdmin(s.adminListImporters))
+	mux.HandleFunc("POST /api/admin/importers", s.requireAdmin(s.adminCreateImporter))
+	mux.HandleFunc("POST /api/admin/importers/validate", s.requireAdmin(s.adminValidateImporter))
+	mux.HandleFunc("GET /api/admin/importers/{slug}", s.requireAdmin(s.adminGetImporter))
+	mux.HandleFunc("PUT /api/admin/importers/{slug}", s.requireAdmin(s.adminPutImporter))
+	mux.HandleFunc("DELETE /api/admin/importers/{slug}", s.requireAdmin(s.adminDeleteImporter))
+	mux.HandleFunc("GET /api/admin/imports", s.requireAdmin(s.adminListImports))
+	mux.HandleFunc("GET /api/admin/imports/{slug}", s.requireAdmin(s.adminGetImport))
+	mux.HandleFunc("DELETE /api/admin/imports/{slug}", s.requireAdmin(s.adminDeleteImport))
+	mux.HandleFunc("GET /api/admin/imports/{slug}/records", s.requireAdmin(s.adminImportRecords))
+}
+
+// importerActor authenticates an importer route. The admin token (Bearer),
+// the console cookie or the window door make an admin; any other Bearer
+// token is an importer session token checked by Deps.VerifySession
+// (rejected with 401 while no verifier is wired).
+func (s *Server) importerActor(r *http.Request) (importer.Actor, error) {
+	if tok, ok := bearer(r); ok {
+		if s.logins.validToken(tok) {
+			return importer.Actor{Admin: true}, nil
+		}
+		if s.deps.VerifySession == nil {
+			return importer.Actor{}, errs.Unauthorized("importer session tokens are not accepted: no session verifier is configured")
+		}
+		a, err := s.deps.VerifySession(r.Context(), tok)
+		if err != nil {
+			if errs.Code(err) == errs.EINTERNAL {
+				return importer.Actor{}, err
+			}
+			return importer.Actor{}, errs.Unauthorized("invalid or expired importer session token: %s", errs.Message(err))
+		}
+		a.Admin = false
+		return a, nil
+	}
+	if s.isAdmin(r) {
+		return importer.Actor{Admin: true}, nil
+	}
+	return importer.Actor{}, errs.Unauthorized("send Authorization: Bearer <importer session token>")
+}
+
+type importHandler func(w http.ResponseWriter, r *http.Request, a importer.Actor, imp importer.Import)
+
+// withImport authenticates, loads the import named in the path and checks
+// the actor may use it (another session's import is "not found").
+func (s *Server) withImport(h importHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a, err := s.importerActor(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		slug := r.PathValue("slug")
+		imp, err := s.deps.Importer.GetImport(r.Context(), slug)
+		if err == nil && !imp.AccessibleBy(a) {
+			err = errs.NotFound("import %q not found", slug)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		h(w, r, a, imp)
+	}
+}
+
+// importView is the import as the embed sees it: the API shape plus the
+// flow step.
+type importView struct {
+	importer.Import
+	Step     string `json:"step"`
+	FileName string `json:"file_name,omitempty"`
+}
+
+func viewOf(imp importer.Import) importView {
+	return importView{Import: imp, Step: imp.Step, FileName: imp.FileName}
+}
+
+func (s *Server) importerDefinition(w http.ResponseWriter, r *http.Request) {
+	a, err := s.importerActor(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	slug := a.ImporterSlug
+	if a.Admin {
+		slug = r.URL.Query().Get("slug")
+	}
+	imp, err := s.deps.Importer.GetImporter(r.Context(), slug)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, imp)
+}
+
+func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
+	a, err := s.importerActor(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var body struct {
+		ImporterSlug string         `json:"importer_slug"`
+		Metadata     map[string]any `json:"metadata"`
+	}
+	if r.ContentLength != 0 {
+		if err := decodeJSON(w, r, &body, 1<<20); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	if a.Admin && body.Metadata != nil {
+		a.Metadata = body.Metadata
+	}
+	imp, err := s.deps.Importer.CreateImport(r.Context(), a, body.ImporterSlug)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusCreated, viewOf(imp))
+}
+
+func (s *Server) getImport(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
+	s.writeJSON(w, http.StatusOK, viewOf(imp))
+}
+
+// uploadFile takes the file as the raw body (name in ?name=) or as the
+// first file of a multipart form.
+func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
+	name := r.URL.Query().Get("name")
+	var body io.Reader = r.Body
+	size := r.ContentLength
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		mr, err := r.MultipartReader()
+		if err != nil {
+			s.writeError(w, r, errs.Invalid("bad multipart body: %v", err))
+			return
+		}
+		found := false
+		for {
+			part, err := mr.NextPart()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				s.writeError(w, r, errs.Invalid("bad multipart body: %v", err))
+				return
+			}
+			if part.FileName() == "" {
+				continue
+			}
+			if name == "" {
+				name = part.FileName()
+			}
+			body, size, found = part, -1, true
+			break
+		}
+		if !found {
+			s.writeError(w, r, errs.Invalid("the multipart body has no file part"))
+			return
+		}
+	}
+	if name == "" {
+		name = "upload.csv"
+	}
+	pv, err := s.deps.Importer.Upload(r.Context(), imp.Slug, body, name, size)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, pv)
+}
+
+func (s *Server) importProgress(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
+	p, err := s.deps.Importer.Progress(r.Context(), imp.Slug)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, p)
+}
+
+// importEvents streams progress as server-sent events ("progress" every
+// 250 ms while a step runs, the last one with done: true).
+func (s *Server) importEvents(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		s.writeError(w, r, errs.E(errs.EINTERNAL, "streaming is not supported"))
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Minute)
+	defer cancel()
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		p, err := s.deps.Importer.Progress(ctx, imp.Slug)
+		if err != nil {
+			return
+		}
+		b, _ := json.Marshal(p)
+		fmt.Fprintf(w, "event: progress\ndata: %s\n\n", b)
+		fl.Flush()
+		if p.Done {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Server) importPreview(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
+	pv, err := s.deps.Importer.GetPreview(r.Context(), imp.Slug)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, pv)
+}
+
+func (s *Server) importHeader(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
+	var o importer.FileOptions
+	if err := decodeJSON(w, r, &o, 1<<16); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	pv, err := s.deps.Importer.SetFileOptions(r.Context(), imp.Slug, o)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, pv)
+}
+
+func (s *Server) getMapping(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
+	mv, err := s.deps.Importer.GetMapping(r.Context(), imp.Slug)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, mv)
+}
+
+// putMapping confirms the mapping and starts staging in the background
+// (202); follow it with /progress or /events.
+func (s *Server) putMapping(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
+	var m importer.Mapping
+	if err := decodeJSON(w, r, &m, 8<<20); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.deps.Importer.ConfirmMapping(r.Context(), imp.Slug, m); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.deps.Importer.StartStaging(imp.Slug)
+	s.writeJSON(w, http.StatusAccepted, map[string]string{"status": "staging", "progress": "/api/importer/imports/" + imp.Slug + "/progress"})
+}
+
+func (s *Server) listRows(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
+	q := r.URL.Query()
+	rq := importer.RowQuery{Filter: q.Get("filter"), Column: q.Get("column"), Q: q.Get("q"), Sort: q.Get("sort")}
+	if q.Get("errors") == "only" || q.Get("errors") == "true" {
+		rq.Filter = "errors"
+	}
+	if strings.HasPrefix(rq.Sort, "-") {
+		rq.Sort, rq.Desc = rq.Sort[1:], true
+	}
+	if d := q.Get("desc"); d == "true" || d == "1" {
+		rq.Desc = true
+	}
+	var err error
+	if rq.Offset, err = intParam(q.Get("offset")); err != nil {
+		s.writeError(w, r, errs.Invalid("offset: %v", err))
+		return
+	}
+	if rq.Limit, err = intParam(q.Get("limit")); err != nil {
+		s.writeError(w, r, errs.Invalid("limit: %v", err))
+		return
+	}
+	if c := q.Get("cursor"); c != "" {
+		n, err := strconv.ParseInt(c, 10, 64)
+		if err != nil || n < 0 {
+			s.writeError(w, r, errs.Invalid("cursor %q is not a row cursor", c))
+			return
+		}
+		rq.Cursor = n
+	}
+	page, err := s.deps.Importer.Rows(r.Context(), imp.Slug, rq)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, page)
+}
+
+func intParam(v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a non-negative number", v)
+	}
+	return n, nil
+}
+
+func (s *Server) editRow(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
+	row, err := strconv.ParseInt(r.PathValue("row"), 10, 64)
+	if err != nil || row < 1 {
+		s.writeError(w, r, errs.Invalid("row %q is not a row number", r.PathValue("row")))
+		return
+	}
+	var body struct {
+		Column string            `json:"column"`
+		Value  *string           `json:"value"`
+		Values map[string]string `json:"values"`
+	}
+	if err := decodeJSON(w, r, &body, 1<<20); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	values := body.Values
+	if body.Column != "" {
+		if body.Value == nil {
+			s.writeError(w, r, errs.Invalid("value is required with column"))
+			return
+		}
+		if values == nil {
+			values = map[string]string{}
+		}
+		values[body.Column] = *body.Value
+	}
+	res, err := s.deps.Importer.EditRow(r.Context(), imp.Slug, row, values)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) deleteRows(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
+	var in importer.DeleteInput
+	if err := decodeJSON(w, r, &in, 4<<20); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.deps.Importer.DeleteRows(r.Context(), imp.Slug, in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) replaceCells(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
+	var in importer.ReplaceInput
+	if err := decodeJSON(w, r, &in, 1<<20); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.deps.Importer.Replace(r.Context(), imp.Slug, in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) undoEdit(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
+	res, err := s.deps.Importer.Undo(r.Context(), imp.Slug)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) redoEdit(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
+	res, err := s.deps.Importer.Redo(r.Context(), imp.Slug)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) importSummary(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
+	sm, err := s.deps.Importer.Summary(r.Context(), imp.Slug)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, sm)
+}
+
+func (s *Server) submitImport(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
+	out, err := s.deps.Importer.Submit(r.Context(), imp.Slug)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, viewOf(out))
+}
+
+type recordPage struct {
+	Records []importer.Record `json:"records"`
+	Total   int               `json:"total"`
+	Page    int               `json:"page"`
+	PerPage int               `json:"per_page"`
+}
+
+func (s *Server) writeRecords(w http.ResponseWriter, r *http.Request, slug string) {
+	page, err := intParam(r.URL.Query().Get("page"))
+	if err != nil {
+		s.writeError(w, r, errs.Invalid("page: %v", err))
+		return
+	}
+	per, err := intParam(r.URL.Query().Get("per_page"))
+	if err != nil {
+		s.writeError(w, r, errs.Invalid("per_page: %v", err))
+		return
+	}
+	page, per = max(page, 1), min(max(per, 1), 1000)
+	if r.URL.Query().Get("per_page") == "" {
+		per = 25
+	}
+	recs, total, err := s.deps.Importer.ListRecords(r.Context(), slug, page, per)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, recordPage{Records: recs, Total: total, Page: page, PerPage: per})
+}
+
+func (s *Server) importRecords(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
+	s.writeRecords(w, r, imp.Slug)
+}
+
+func (s *Server) reimport(w http.ResponseWriter, r *http.Request, a importer.Actor, imp importer.Import) {
+	out, pv, err := s.deps.Importer.Reimport(r.Context(), a, imp.Slug)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusCreated, map[string]any{"import": viewOf(out), "preview": pv})
+}
+
+// ---- console (admin) ----
+
+func (s *Server) adminListImporters(w http.ResponseWriter, r *http.Request) {
+	list, err := s.deps.Importer.ListImporters(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"importers": list})
+}
+
+func (s *Server) adminGetImporter(w http.ResponseWriter, r *http.Request) {
+	imp, err := s.deps.Importer.GetImporter(r.Context(), r.PathValue("slug"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, imp)
+}
+
+func decodeImporter(w http.ResponseWriter, r *http.Request) (*importer.Importer, error) {
+	var imp importer.Importer
+	body := http.MaxBytesReader(w, r.Body, 4<<20)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&imp); err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return nil, errs.TooLarge("importer definition is larger than 4 MB")
+		}
+		return nil, errs.Invalid("importer definition: %v", err)
+	}
+	return &imp, nil
+}
+
+func (s *Server) adminCreateImporter(w http.ResponseWriter, r *http.Request) {
+	imp, err := decodeImporter(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.deps.Importer.CreateImporter(r.Context(), imp); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out, err := s.deps.Importer.GetImporter(r.Context(), imp.Slug)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) adminValidateImporter(w http.ResponseWriter, r *http.Request) {
+	imp, err := decodeImporter(w, r)
+	if err == nil {
+		err = imp.Validate()
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]bool{"valid": true})
+}
+
+func (s *Server) adminPutImporter(w http.ResponseWriter, r *http.Request) {
+	imp, err := decodeImporter(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if imp.Slug == "" {
+		imp.Slug = r.PathValue("slug")
+	}
+	if imp.Slug != r.PathValue("slug") {
+		s.writeError(w, r, errs.Invalid("the slug in the body (%q) differs from the URL (%q)", imp.Slug, r.PathValue("slug")))
+		return
+	}
+	action, err := s.deps.Importer.SaveImporter(r.Context(), imp)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out, err := s.deps.Importer.GetImporter(r.Context(), imp.Slug)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if action == "created" {
+		status = http.StatusCreated
+	}
+	s.writeJSON(w, status, out)
+}
+
+func (s *Server) adminDeleteImporter(w http.ResponseWriter, r *http.Request) {
+	if err := s.deps.Importer.DeleteImporter(r.Context(), r.PathValue("slug")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) adminListImports(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	page, err := intParam(q.Get("page"))
+	if err != nil {
+		s.writeError(w, r, errs.Invalid("page: %v", err))
+		return
+	}
+	per, err := intParam(q.Get("per_page"))
+	if err != nil {
+		s.writeError(w, r, errs.Invalid("per_page: %v", err))
+		return
+	}
+	f := importer.ListFilter{Page: page, PerPage: per, Status: q.Get("status"), ImporterSlug: q.Get("importer")}
+	if uid := q.Get("user_id"); uid != "" {
+		f.Metadata = map[string]string{"user_id": uid}
+	}
+	list, total, err := s.deps.Importer.ListImports(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	views := make([]importView, len(list))
+	for i, imp := range list {
+		views[i] = viewOf(imp)
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"imports": views, "total": total, "page": max(page, 1)})
+}
+
+func (s *Server) adminGetImport(w http.ResponseWriter, r *http.Request) {
+	imp, err := s.deps.Importer.GetImport(r.Context(), r.PathValue("slug"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	sm, err := s.deps.Importer.Summary(r.Context(), imp.Slug)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"import": viewOf(imp), "summary": sm})
+}
+
+func (s *Server) adminDeleteImport(w http.ResponseWriter, r *http.Request) {
+	if err := s.deps.Importer.DeleteImport(r.Context(), r.PathValue("slug")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) adminImportRecords(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.deps.Importer.GetImport(r.Context(), r.PathValue("slug")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeRecords(w, r, r.PathValue("slug"))
+}

@@ -1,0 +1,370 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"fusebox/backend/importer"
+	"fusebox/backend/store"
+)
+
+// runBench is `fusebox bench ingest --rows N`: the importer engine against
+// `sqlite3 .import` of the same generated file, one line per figure and a
+// last summary line.
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "ingest" {
+		fmt.Fprintln(stderr, "Usage: fusebox bench ingest [--rows N] [--keep]")
+		return 2
+	}
+	fs := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	rows := fs.Int("rows", 1_000_000, "rows in the generated CSV (10 columns)")
+	keep := fs.Bool("keep", false, "keep the temporary directory (file and database)")
+	pages := fs.Int("pages", 50, "review pages sampled for the p50/p95 figures")
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *rows < 1 {
+		fmt.Fprintln(stderr, "fusebox bench: --rows must be at least 1")
+		return 2
+	}
+	if err := benchIngest(ctx, *rows, *pages, *keep, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "fusebox bench:", err)
+		return 1
+	}
+	return 0
+}
+
+// benchImporter is the importer the benchmark file is imported with.
+func benchImporter() *importer.Importer {
+	return &importer.Importer{Slug: "bench", Name: "Benchmark", Settings: importer.Settings{InvalidRows: importer.InvalidRowsExclude, MaxFileSize: "2GB"},
+		Columns: []importer.Column{
+			{Key: "first_name", Label: "First name", Type: importer.TypeString, Required: true},
+			{Key: "last_name", Label: "Last name", Type: importer.TypeString},
+			{Key: "email", Label: "Email", Type: importer.TypeEmail, Required: true, Unique: importer.UniqueCaseInsensitive,
+				Transformations: []importer.Transformation{{Type: importer.TrLowercase}}},
+			{Key: "phone", Label: "Phone", Type: importer.TypePhone},
+			{Key: "company", Label: "Company", Type: importer.TypeString, Validations: []importer.Validation{{Type: importer.ValMaxLength, Value: "120"}}},
+			{Key: "plan", Label: "Plan", Type: importer.TypeEnum, Values: []importer.EnumValue{{Value: "free"}, {Value: "pro"}, {Value: "enterprise"}}},
+			{Key: "signup_date", Label: "Signup date", Type: importer.TypeDate, Pattern: "yyyy-MM-dd"},
+			{Key: "seats", Label: "Seats", Type: importer.TypeInteger, Validations: []importer.Validation{{Type: importer.ValGreaterThan, Value: "0"}}},
+			{Key: "website", Label: "Website", Type: importer.TypeURL, Transformations: []importer.Transformation{{Type: importer.TrPrefix}}},
+			{Key: "score", Label: "Score", Type: importer.TypeFloat, Transformations: []importer.Transformation{{Type: importer.TrNumberOfDecimals, Value: "2"}}},
+		}}
+}
+
+var (
+	benchFirst = []string{"Ada", "Alan", "Grace", "Linus", "Barbara", "Ken", "Margaret", "Dennis", "Frances", "Edsger", "José", "Zoë"}
+	benchLast  = []string{"Lovelace", "Turing", "Hopper", "Torvalds", "Liskov", "Thompson", "Hamilton", "Ritchie", "Allen", "Dijkstra", "Müller"}
+	benchPlans = []string{"free", "pro", "enterprise", "Pro", "FREE"}
+)
+
+// generateCSV writes n rows of 10 mixed columns with about 3% rows holding
+// an invalid cell: an unknown plan (every 97th), an email without @ (137th),
+// an impossible date (173rd), text seats (211th), a duplicate email (1009th).
+func generateCSV(path string, n int) (int64, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	rng := rand.New(rand.NewPCG(42, 7))
+	w.WriteString("First Name,Last Name,Email,Phone,Company,Plan,Signup Date,Seats,Website,Score\n")
+	var b []byte
+	prevEmail := ""
+	for i := 1; i <= n; i++ {
+		fn := benchFirst[rng.IntN(len(benchFirst))]
+		ln := benchLast[rng.IntN(len(benchLast))]
+		email := strings.ToLower(fn[:1]) + "." + strings.ToLower(ln[:3]) + strconv.Itoa(i) + "@example.com"
+		plan := benchPlans[rng.IntN(len(benchPlans))]
+		date := fmt.Sprintf("20%02d-%02d-%02d", rng.IntN(24), 1+rng.IntN(12), 1+rng.IntN(28))
+		seats := strconv.Itoa(1 + rng.IntN(500))
+		switch {
+		case i%97 == 0:
+			plan = "Gold"
+		case i%137 == 0:
+			email = strings.Replace(email, "@", "-at-", 1)
+		case i%173 == 0:
+			date = "2023-02-30"
+		case i%211 == 0:
+			seats = "many"
+		case i%1009 == 0:
+			email = strings.ToUpper(prevEmail)
+		}
+		prevEmail = email
+		b = b[:0]
+		b = append(b, fn...)
+		b = append(b, ',')
+		b = append(b, ln...)
+		b = append(b, ',')
+		b = append(b, email...)
+		b = fmt.Appendf(b, ",555-%03d-%04d,Company %d,", rng.IntN(1000), rng.IntN(10000), i%5000)
+		b = append(b, plan...)
+		b = append(b, ',')
+		b = append(b, date...)
+		b = append(b, ',')
+		b = append(b, seats...)
+		b = fmt.Appendf(b, ",co%d.example.com,%d.%02d\n", i%5000, rng.IntN(1000), rng.IntN(100))
+		if _, err := w.Write(b); err != nil {
+			f.Close()
+			return 0, err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return 0, err
+	}
+	return st.Size(), f.Close()
+}
+
+func benchIngest(ctx context.Context, rows, pages int, keep bool, stdout, stderr io.Writer) error {
+	tmp, err := os.MkdirTemp("", "fusebox-bench-")
+	if err != nil {
+		return err
+	}
+	if keep {
+		fmt.Fprintln(stderr, "keeping", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+	line := func(format string, args ...any) { fmt.Fprintf(stdout, format+"\n", args...) }
+	secs := func(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }
+
+	csvPath := filepath.Join(tmp, "bench.csv")
+	t0 := time.Now()
+	size, err := generateCSV(csvPath, rows)
+	if err != nil {
+		return fmt.Errorf("generate: %w", err)
+	}
+	line("generate            %s  (%d rows x 10 columns, %.1f MB)", secs(time.Since(t0)), rows, float64(size)/1e6)
+
+	var sqliteDur time.Duration
+	if bin, err := exec.LookPath("sqlite3"); err != nil {
+		line("sqlite3 .import     skipped: sqlite3 is not installed (apt-get install sqlite3)")
+	} else {
+		t0 = time.Now()
+		out, err := exec.CommandContext(ctx, bin, ":memory:", ".mode csv", ".import "+csvPath+" t", "SELECT count(*) FROM t;").CombinedOutput()
+		sqliteDur = time.Since(t0)
+		if err != nil {
+			return fmt.Errorf("sqlite3: %v: %s", err, out)
+		}
+		line("sqlite3 .import     %s  (reference; %s rows counted)", secs(sqliteDur), strings.TrimSpace(string(out)))
+	}
+
+	db, err := store.Open(ctx, filepath.Join(tmp, "fusebox.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc := importer.New(db, tmp, nil)
+	if _, err := svc.SaveImporter(ctx, benchImporter()); err != nil {
+		return err
+	}
+	imp, err := svc.CreateImport(ctx, importer.Actor{Admin: true}, "bench")
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(csvPath)
+	if err != nil {
+		return err
+	}
+	t0 = time.Now()
+	_, err = svc.Upload(ctx, imp.Slug, f, "bench.csv", size)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("upload: %w", err)
+	}
+	line("upload (store copy) %s", secs(time.Since(t0)))
+	t0 = time.Now()
+	mv, err := svc.GetMapping(ctx, imp.Slug)
+	if err != nil {
+		return err
+	}
+	line("mapping suggestions %s  (incl. enum value scan)", secs(time.Since(t0)))
+	m := mv.Suggestions.Mapping()
+	if err := svc.ConfirmMapping(ctx, imp.Slug, m); err != nil {
+		return err
+	}
+	t0 = time.Now()
+	if err := svc.Stage(ctx, imp.Slug); err != nil {
+		return fmt.Errorf("stage: %w", err)
+	}
+	stageDur := time.Since(t0)
+	sum, err := svc.Summary(ctx, imp.Slug)
+	if err != nil {
+		return err
+	}
+	ratio := "n/a"
+	if sqliteDur > 0 {
+		ratio = fmt.Sprintf("%.2f", stageDur.Seconds()/sqliteDur.Seconds())
+	}
+	line("parse+validate+stage %s  (%d rows, %d with errors; %sx sqlite3, target <= 2x)", secs(stageDur), sum.Rows, sum.ErrorRows, ratio)
+
+	rng := rand.New(rand.NewPCG(1, 2))
+	var lat []time.Duration
+	for i := 0; i < pages; i++ {
+		off := 0
+		if rows > 100 {
+			off = rng.IntN(rows - 100)
+		}
+		t0 = time.Now()
+		p, err := svc.Rows(ctx, imp.Slug, importer.RowQuery{Offset: off, Limit: 100})
+		if err != nil {
+			return err
+		}
+		lat = append(lat, time.Since(t0))
+		if len(p.Rows) == 0 {
+			return fmt.Errorf("review page at %d is empty", off)
+		}
+	}
+	sort.Slice(lat, func(a, b int) bool { return lat[a] < lat[b] })
+	p95 := lat[min(len(lat)-1, len(lat)*95/100)]
+	line("review page 100     p50 %s  p95 %s  (target p95 <= 50ms)", ms(lat[len(lat)/2]), ms(p95))
+
+	t0 = time.Now()
+	ep, err := svc.Rows(ctx, imp.Slug, importer.RowQuery{Filter: "errors", Limit: 100})
+	if err != nil {
+		return err
+	}
+	line("errors-only page 1  %s  (%d of %d rows; target <= 300ms)", ms(time.Since(t0)), len(ep.Rows), ep.Total)
+
+	t0 = time.Now()
+	rr, err := svc.Replace(ctx, imp.Slug, importer.ReplaceInput{Column: "plan", Find: "Gold", Replace: "enterprise", WholeCell: true})
+	if err != nil {
+		return fmt.Errorf("replace: %w", err)
+	}
+	line("find & replace      %s  (all %d rows scanned, %d cells changed; target <= 5s)", secs(time.Since(t0)), sum.Rows, rr.Cells)
+
+	t0 = time.Now()
+	done, err := svc.Submit(ctx, imp.Slug)
+	if err != nil {
+		return fmt.Errorf("submit: %w", err)
+	}
+	submitDur := time.Since(t0)
+	line("submit              %s  (%d records; %.2fx stage, target <= 1x)", secs(submitDur), done.RecordCount, submitDur.Seconds()/stageDur.Seconds())
+
+	line("papaparse (node)    %s", papaparse(ctx, csvPath, tmp))
+
+	rss := peakRSSMB()
+	line("ingest rows=%d ratio_vs_sqlite3=%s peak_rss_mb=%d", rows, ratio, rss)
+	return nil
+}
+
+// papaparse times Papa Parse (streaming, chunk callback) on the file under
+// node, for context; it returns the figure or "skipped: <why>".
+func papaparse(ctx context.Context, csvPath, tmp string) string {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return "skipped: node is not installed"
+	}
+	dir, err := findPapaparse(ctx)
+	if err != nil {
+		return "skipped: " + err.Error()
+	}
+	script := filepath.Join(tmp, "papa.js")
+	js := `const Papa = require(process.argv[2]); const fs = require('fs');
+const t = Date.now(); let n = 0;
+Papa.parse(fs.createReadStream(process.argv[3]), {chunk: r => { n += r.data.length }, complete: () => {
+  console.log(JSON.stringify({rows: n, ms: Date.now() - t}));
+}});`
+	if err := os.WriteFile(script, []byte(js), 0o600); err != nil {
+		return "skipped: " + err.Error()
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, node, script, dir, csvPath).Output()
+	if err != nil {
+		return "skipped: node failed: " + err.Error()
+	}
+	var res struct {
+		Rows int   `json:"rows"`
+		MS   int64 `json:"ms"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		return "skipped: unexpected output " + strings.TrimSpace(string(out))
+	}
+	return fmt.Sprintf("%.2fs  (parse only, %d rows incl. header; for context)", float64(res.MS)/1000, res.Rows)
+}
+
+// findPapaparse looks for the papaparse package in frontend/node_modules,
+// then in the user cache, installing it there with npm when missing.
+func findPapaparse(ctx context.Context) (string, error) {
+	for _, d := range []string{os.Getenv("FUSEBOX_PAPAPARSE_DIR"), "frontend/node_modules/papaparse"} {
+		if d != "" {
+			if _, err := os.Stat(filepath.Join(d, "package.json")); err == nil {
+				return filepath.Abs(d)
+			}
+		}
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no cache dir for papaparse: %v", err)
+	}
+	prefix := filepath.Join(cache, "fusebox-bench")
+	dir := filepath.Join(prefix, "node_modules", "papaparse")
+	if _, err := os.Stat(filepath.Join(dir, "package.json")); err == nil {
+		return dir, nil
+	}
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		return "", fmt.Errorf("papaparse is not installed and npm is missing")
+	}
+	if err := os.MkdirAll(prefix, 0o755); err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, npm, "install", "--no-audit", "--no-fund", "--prefix", prefix, "papaparse@5")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("npm install papaparse failed: %v: %s", err, lastLine(string(out)))
+	}
+	return dir, nil
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+// peakRSSMB reads the process's peak resident set (VmHWM) in MB.
+func peakRSSMB() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			f := strings.Fields(l)
+			if len(f) >= 2 {
+				kb, _ := strconv.ParseInt(f[1], 10, 64)
+				return kb / 1024
+			}
+		}
+	}
+	return -1
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"fusebox/backend/errs"
+	"fusebox/backend/importer"
+)
+
+// runImport is `fusebox import`: parse -> auto-map (or --mapping) ->
+// validate -> submit one file, printing a JSON summary as the last line
+// of stdout. Exit 1 when invalid_rows: block stops the submit.
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var slug, mappingFile string
+	fs, dataDir, code := cliFlags("import", "FILE", args, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&slug, "importer", "", "importer slug (required)")
+		fs.StringVar(&mappingFile, "mapping", "", `JSON mapping: {"columns":[{"header":"E-mail","key":"email"}],"values":{"plan":{"Gold":"enterprise"}}} or {"E-mail":"email"}; default: the suggested mapping`)
+	})
+	if code >= 0 {
+		return code
+	}
+	if fs.NArg() != 1 || slug == "" {
+		fmt.Fprintln(stderr, "fusebox import: expected --importer SLUG and exactly one FILE")
+		fs.Usage()
+		return 2
+	}
+	var m *importer.Mapping
+	if mappingFile != "" {
+		var err error
+		if m, err = readMapping(mappingFile); err != nil {
+			fmt.Fprintln(stderr, "fusebox import:", err)
+			return 2
+		}
+	}
+	p, err := openCLI(ctx, dataDir, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "fusebox import:", err)
+		return 1
+	}
+	defer p.close()
+	res, err := p.importer.ImportFile(ctx, importer.Actor{Admin: true, Metadata: map[string]any{"source": "cli"}}, slug, fs.Arg(0), m)
+	if err != nil {
+		fmt.Fprintln(stderr, "fusebox import:", errs.Message(err))
+		if errs.Code(err) == errs.EINTERNAL {
+			fmt.Fprintln(stderr, "fusebox import:", err)
+		}
+		if res.Import.Slug == "" {
+			return 1
+		}
+	}
+	if res.Blocked != "" {
+		fmt.Fprintln(stderr, "fusebox import:", res.Blocked)
+	}
+	status := res.Import.Status
+	if err != nil {
+		status = "failed"
+	}
+	summary, _ := json.Marshal(map[string]any{"import": res.Import.Slug, "rows": res.Rows, "errors": res.Errors, "warnings": res.Warnings, "status": status})
+	fmt.Fprintln(stdout, string(summary))
+	if err != nil || res.Blocked != "" {
+		return 1
+	}
+	return 0
+}
+
+func readMapping(path string) (*importer.Mapping, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read mapping: %w", err)
+	}
+	var m importer.Mapping
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err == nil {
+		return &m, nil
+	}
+	var simple map[string]string
+	if err := json.Unmarshal(b, &simple); err != nil {
+		return nil, fmt.Errorf("mapping %s: want {\"columns\": [{\"header\": ..., \"key\": ...}]} or {\"Header\": \"key\"}: %v", path, err)
+	}
+	for h, k := range simple {
+		m.Columns = append(m.Columns, importer.MappedColumn{Header: h, Key: k})
+	}
+	return &m, nil
+}
