@@ -309,6 +309,15 @@ func start(ctx context.Context, f serveFlags, log *slog.Logger) (*runningApp, er
 		p.close()
 		return nil, fmt.Errorf("initialize workspace: %w", err)
 	}
+	if fresh && !f.noDemo {
+		// The demo host app (/demo) issues sessions with these keys.
+		keys, err := p.sessions.EnsureDemoKeys(ctx)
+		if err != nil {
+			p.close()
+			return nil, fmt.Errorf("create demo API keys: %w", err)
+		}
+		changes = append(changes, keys...)
+	}
 	if fresh {
 		log.Info("new data dir initialized", "data_dir", dir, "demo", !f.noDemo, "changes", len(changes))
 	}

@@ -11,6 +11,7 @@ import (
 
 	"fusebox/backend/httpapi"
 	"fusebox/backend/importer"
+	"fusebox/backend/sessions"
 	"fusebox/backend/store"
 	"fusebox/backend/workspace"
 	"fusebox/frontend"
@@ -24,6 +25,7 @@ type parts struct {
 	db        *store.DB
 	workspace *workspace.Workspace
 	importer  *importer.Service
+	sessions  *sessions.Service
 	deps      httpapi.Deps
 	// workers run in the background while the server listens.
 	workers []func(ctx context.Context)
@@ -43,6 +45,7 @@ func wire(ctx context.Context, dataDir string, log *slog.Logger) (*parts, error)
 		httpapi.Stat{Name: "Importers", Count: p.importer.CountImporters},
 		httpapi.Stat{Name: "Imports", Count: p.importer.CountImports})
 	p.workspace = workspace.New(db, p.importer.Section())
+	p.wireSessions()
 	return p, nil
 }
 
@@ -75,4 +78,26 @@ func randomHex(n int) (string, error) {
 		return "", fmt.Errorf("generate random token: %w", err)
 	}
 	return hex.EncodeToString(b), nil
+}
+
+// wireSessions builds the API key and session service. Its signing keys
+// are sealed under <data-dir>/sessions.key; importer session TTLs come
+// from the importer definitions.
+func (p *parts) wireSessions() {
+	ttl := func(ctx context.Context, slug string) (time.Duration, error) {
+		imp, err := p.importer.GetImporter(ctx, slug)
+		if err != nil {
+			return 0, err
+		}
+		return imp.Settings.TTL(), nil
+	}
+	p.sessions = sessions.New(p.db, sessions.TTLFunc(ttl), sessions.Options{
+		KeyFile: filepath.Join(p.dataDir, "sessions.key"), Logger: p.log,
+	})
+	p.deps.Sessions = p.sessions
+	p.deps.VerifySession = httpapi.SessionVerifier(p.sessions)
+	p.deps.Stats = append(p.deps.Stats,
+		httpapi.Stat{Name: "API keys", Count: p.sessions.CountKeys},
+		httpapi.Stat{Name: "Active sessions", Count: p.sessions.CountActiveSessions})
+	p.workers = append(p.workers, p.sessions.RunPruner)
 }

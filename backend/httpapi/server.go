@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"fusebox/backend/importer"
+	"fusebox/backend/sessions"
 	"fusebox/backend/store"
 )
 
@@ -47,6 +48,10 @@ type Deps struct {
 	// VerifySession turns an importer session token into its actor
 	// (filled by the sessions domain). Nil rejects session tokens (401).
 	VerifySession func(ctx context.Context, token string) (importer.Actor, error)
+
+	// Sessions holds API keys and importer sessions: the public API's auth
+	// (/api/v1), session issuing and the console's keys page.
+	Sessions *sessions.Service
 }
 
 // Server holds the routes and the state of console logins.
@@ -77,6 +82,8 @@ func (s *Server) routes() {
 	s.bindSystem(s.mux)
 	s.bindAdmin(s.mux)
 	s.bindImporter(s.mux)
+	s.bindSessions(s.mux)
+	s.bindImports(s.mux)
 	s.bindPages(s.mux)
 }
 

@@ -1,0 +1,120 @@
+package sessions
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"fusebox/backend/errs"
+)
+
+// The demo workspace comes with two keys so that the demo host app (/demo)
+// works like a real one:
+//
+//   - a secret key named "demo" that the demo app's backend route, running
+//     in this process, uses to issue sessions, and
+//   - a publishable key named "demo (browser)" for client-side sessions
+//     from any port on the loopback interface (DemoOrigins), for every
+//     importer.
+//
+// Neither is stored in plain text. Their text is derived from the data
+// dir's key file (HMAC-SHA256 with a fixed label), so DemoKeys can hand it
+// to the demo app on every start without the database ever holding it.
+// They are ordinary keys otherwise: listed in the console, deactivatable.
+
+const (
+	DemoSecretName      = "demo"
+	DemoPublishableName = "demo (browser)"
+)
+
+// DemoOrigins are the demo publishable key's origins: any port on the
+// loopback interface, by name and by address.
+var DemoOrigins = []string{"http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"}
+
+// DemoKeys are the demo keys, with their text.
+type DemoKeys struct {
+	Secret            string `json:"secret"`
+	SecretID          string `json:"secret_id"`
+	SecretActive      bool   `json:"secret_active"`
+	Publishable       string `json:"publishable"`
+	PublishableID     string `json:"publishable_id"`
+	PublishableActive bool   `json:"publishable_active"`
+}
+
+func (s *Service) demoKeyText(kind Kind) (string, error) {
+	b, err := s.derive("demo api key|" + string(kind))
+	if err != nil {
+		return "", err
+	}
+	return prefixOf(kind) + base62Fixed(b, keyBodyLen), nil
+}
+
+func (s *Service) keyByText(ctx context.Context, text string) (Key, error) {
+	k, _, err := scanKey(s.db.Read.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE hash = ?`, hashKey(text)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Key{}, errs.NotFound("the demo keys are not set up in this workspace (it was created with --no-demo)")
+	}
+	if err != nil {
+		return Key{}, fmt.Errorf("find demo key: %w", err)
+	}
+	return k, nil
+}
+
+// EnsureDemoKeys creates the demo keys when they do not exist yet and
+// returns one line per key created. A deactivated demo key stays
+// deactivated.
+func (s *Service) EnsureDemoKeys(ctx context.Context) ([]string, error) {
+	var changes []string
+	for _, nk := range []NewKey{
+		{Name: DemoSecretName, Kind: KindSecret},
+		{Name: DemoPublishableName, Kind: KindPublishable, Importers: []string{AnyImporter}, Origins: DemoOrigins},
+	} {
+		text, err := s.demoKeyText(nk.Kind)
+		if err != nil {
+			return changes, err
+		}
+		_, err = s.keyByText(ctx, text)
+		if err == nil {
+			continue
+		}
+		if !errs.Is(err, errs.ENOTFOUND) {
+			return changes, err
+		}
+		valid, err := validateNewKey(nk)
+		if err != nil {
+			return changes, fmt.Errorf("demo key %q: %w", nk.Name, err)
+		}
+		if _, err := s.insertKey(ctx, valid, text); err != nil {
+			return changes, err
+		}
+		changes = append(changes, fmt.Sprintf("created %s API key %s", nk.Kind, nk.Name))
+	}
+	return changes, nil
+}
+
+// DemoKeys returns the demo keys with their text, for the demo host app's
+// backend. ENOTFOUND when the workspace has no demo keys.
+func (s *Service) DemoKeys(ctx context.Context) (DemoKeys, error) {
+	var d DemoKeys
+	sk, err := s.demoKeyText(KindSecret)
+	if err != nil {
+		return d, err
+	}
+	pk, err := s.demoKeyText(KindPublishable)
+	if err != nil {
+		return d, err
+	}
+	secret, err := s.keyByText(ctx, sk)
+	if err != nil {
+		return d, err
+	}
+	pub, err := s.keyByText(ctx, pk)
+	if err != nil {
+		return d, err
+	}
+	return DemoKeys{
+		Secret: sk, SecretID: secret.ID, SecretActive: secret.Active,
+		Publishable: pk, PublishableID: pub.ID, PublishableActive: pub.Active,
+	}, nil
+}
