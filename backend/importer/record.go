@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -27,6 +28,79 @@ func (s *Schema) AppendRecord(dst []byte, cells []string) []byte {
 		dst = c.appendValue(dst, raw)
 	}
 	return append(dst, '}')
+}
+
+// AppendRecordValues appends the record's typed values as a JSON array in
+// column order (the compact stored form; RecordObject turns it into the
+// object AppendRecord writes).
+func (s *Schema) AppendRecordValues(dst []byte, cells []string) []byte {
+	dst = append(dst, '[')
+	for i, c := range s.cols {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var raw string
+		if i < len(cells) {
+			raw = cells[i]
+		}
+		dst = c.appendValue(dst, raw)
+	}
+	return append(dst, ']')
+}
+
+// RecordObject turns a stored values array into the record object
+// {"key": value, ...}.
+func (s *Schema) RecordObject(dst []byte, values string) ([]byte, error) {
+	dst = append(dst, '{')
+	i := skipWS(values, 0)
+	if i >= len(values) || values[i] != '[' {
+		return nil, fmt.Errorf("record: want a JSON array")
+	}
+	i++
+	for ci := range s.cols {
+		i = skipWS(values, i)
+		if ci > 0 {
+			if i >= len(values) || values[i] != ',' {
+				return nil, fmt.Errorf("record: %d values, want %d", ci, len(s.cols))
+			}
+			i = skipWS(values, i+1)
+			dst = append(dst, ',')
+		}
+		end, err := jsonValueEnd(values, i)
+		if err != nil {
+			return nil, err
+		}
+		dst = append(dst, s.cols[ci].jsonKey...)
+		dst = append(dst, values[i:end]...)
+		i = end
+	}
+	return append(dst, '}'), nil
+}
+
+// jsonValueEnd returns where the scalar JSON value starting at i ends.
+func jsonValueEnd(s string, i int) (int, error) {
+	if i >= len(s) {
+		return 0, fmt.Errorf("record: truncated")
+	}
+	if s[i] == '"' {
+		for k := i + 1; k < len(s); k++ {
+			switch s[k] {
+			case '\\':
+				k++
+			case '"':
+				return k + 1, nil
+			}
+		}
+		return 0, fmt.Errorf("record: unterminated string")
+	}
+	k := i
+	for k < len(s) && s[k] != ',' && s[k] != ']' && s[k] != ' ' {
+		k++
+	}
+	if k == i {
+		return 0, fmt.Errorf("record: empty value")
+	}
+	return k, nil
 }
 
 // TransformCell returns the value column col would submit for v, as text

@@ -197,6 +197,11 @@ func TestTransformations(t *testing.T) {
 		if err := json.Unmarshal([]byte(got), &m); err != nil {
 			t.Errorf("%s: record is not JSON: %v", tt.name, err)
 		}
+		// the stored compact form turns back into the same object
+		obj, err := s.RecordObject(nil, string(s.AppendRecordValues(nil, []string{tt.in})))
+		if err != nil || string(obj) != got {
+			t.Errorf("%s: RecordObject = %s, %v; want %s", tt.name, obj, err, got)
+		}
 	}
 }
 

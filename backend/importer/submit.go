@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"fusebox/backend/errs"
@@ -135,24 +136,66 @@ func (s *Service) setFailedStep(ctx context.Context, id int64, reason string) {
 }
 
 type recordBatch struct {
-	recs []stagedRow // num = sort, errors = source row (reused fields)
+	recs  []stagedRow // num = sort; data = the staged cells
+	chunk string      // the records' values, set by a worker
+	ready chan struct{}
+	err   error
 }
 
-// writeRecords streams staged rows into typed records: one goroutine
-// reads and transforms, the caller's goroutine writes.
+// writeRecords streams staged rows into typed records. One goroutine
+// reads staged rows in order, transform workers turn batches into record
+// values in parallel, and the caller's goroutine writes them in order.
 func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *Schema, exclude bool, j *job) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	out := make(chan *recordBatch, 4)
+	ordered := make(chan *recordBatch, 8)
+	work := make(chan *recordBatch, 8)
 	readErr := make(chan error, 1)
 	go func() {
-		defer close(out)
-		readErr <- s.readForRecords(ctx, imp, sc, exclude, out)
+		defer close(ordered)
+		defer close(work)
+		readErr <- s.readForRecords(ctx, imp, exclude, ordered, work)
 	}()
+	for w := 0; w < 2; w++ {
+		go func() {
+			var cells []string
+			var buf []byte
+			for b := range work {
+				// one stored chunk per batch: [[values...],[values...]]
+				buf = append(buf[:0], '[')
+				for i := range b.recs {
+					var err error
+					if cells, err = decodeRowJSON(b.recs[i].data, cells); err != nil {
+						b.err = err
+						break
+					}
+					if i > 0 {
+						buf = append(buf, ',')
+					}
+					buf = sc.AppendRecordValues(buf, cells)
+				}
+				buf = append(buf, ']')
+				b.chunk = string(buf)
+				close(b.ready)
+			}
+		}()
+	}
+	next := func() (*recordBatch, bool, error) {
+		b, ok := <-ordered
+		if !ok {
+			return nil, false, nil
+		}
+		<-b.ready
+		return b, true, b.err
+	}
 	var total int64
 	var werr error
 	for werr == nil {
-		first, ok := <-out
+		first, ok, err := next()
+		if err != nil {
+			werr = err
+			break
+		}
 		if !ok {
 			break
 		}
@@ -163,14 +206,18 @@ func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *Schema, exc
 			written := 0
 			b := first
 			for {
-				if err := w.records(ctx, b.recs); err != nil {
+				if err := w.exec(ctx, `INSERT INTO importer_records (import_id, first_sort, n, data) VALUES (?, ?, ?, ?)`,
+					imp.ID, b.recs[0].num, len(b.recs), b.chunk); err != nil {
 					return err
 				}
 				written += len(b.recs)
 				if written >= s.TxRows {
 					break
 				}
-				if b, more = <-out; !more {
+				var err error
+				if b, more, err = next(); err != nil {
+					return err
+				} else if !more {
 					break
 				}
 			}
@@ -183,7 +230,8 @@ func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *Schema, exc
 	}
 	if werr != nil {
 		cancel()
-		for range out {
+		for b := range ordered {
+			<-b.ready
 		}
 	}
 	if err := <-readErr; err != nil {
@@ -195,12 +243,27 @@ func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *Schema, exc
 	return total, nil
 }
 
-func (s *Service) readForRecords(ctx context.Context, imp *Import, sc *Schema, exclude bool, out chan<- *recordBatch) error {
+func (s *Service) readForRecords(ctx context.Context, imp *Import, exclude bool, ordered, work chan<- *recordBatch) error {
 	var after int64
 	var sortN int64
-	var cells []string
-	var buf []byte
-	batch := &recordBatch{}
+	newBatch := func() *recordBatch {
+		return &recordBatch{recs: make([]stagedRow, 0, s.BatchRows), ready: make(chan struct{})}
+	}
+	batch := newBatch()
+	send := func() error {
+		for _, ch := range []chan<- *recordBatch{ordered, work} {
+			select {
+			case ch <- batch:
+			case <-ctx.Done():
+				if ch == work {
+					close(batch.ready) // ordered has it: release the writer
+				}
+				return ctx.Err()
+			}
+		}
+		batch = newBatch()
+		return nil
+	}
 	for {
 		rs, err := s.db.Read.QueryContext(ctx, `SELECT row_num, data, errors FROM importer_rows WHERE import_id = ? AND row_num > ? ORDER BY row_num LIMIT 10000`, imp.ID, after)
 		if err != nil {
@@ -220,21 +283,13 @@ func (s *Service) readForRecords(ctx context.Context, imp *Import, sc *Schema, e
 			if exclude && nerr > 0 {
 				continue
 			}
-			if cells, err = decodeRowJSON(data, cells); err != nil {
-				rs.Close()
-				return err
-			}
 			sortN++
-			buf = sc.AppendRecord(buf[:0], cells)
-			batch.recs = append(batch.recs, stagedRow{num: sortN, data: string(buf), errors: int(row)})
+			batch.recs = append(batch.recs, stagedRow{num: sortN, data: data})
 			if len(batch.recs) == s.BatchRows {
-				select {
-				case out <- batch:
-				case <-ctx.Done():
+				if err := send(); err != nil {
 					rs.Close()
-					return ctx.Err()
+					return err
 				}
-				batch = &recordBatch{}
 			}
 		}
 		rs.Close()
@@ -246,32 +301,22 @@ func (s *Service) readForRecords(ctx context.Context, imp *Import, sc *Schema, e
 		}
 	}
 	if len(batch.recs) > 0 {
-		select {
-		case out <- batch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		return send()
 	}
 	return nil
 }
 
-func (w *bulkWriter) records(ctx context.Context, recs []stagedRow) error {
-	for len(recs) > 0 {
-		n := min(len(recs), maxTuples)
-		st, err := w.stmt(ctx, `INSERT INTO importer_records (import_id, sort, row_num, data) VALUES `, `(?,?,?,?)`, n)
-		if err != nil {
+func (w *bulkWriter) exec(ctx context.Context, q string, args ...any) error {
+	st, ok := w.stmts[q]
+	if !ok {
+		var err error
+		if st, err = w.tx.PrepareContext(ctx, q); err != nil {
 			return err
 		}
-		w.args = w.args[:0]
-		for _, r := range recs[:n] {
-			w.args = append(w.args, w.importID, r.num, r.errors, r.data)
-		}
-		if _, err := st.ExecContext(ctx, w.args...); err != nil {
-			return err
-		}
-		recs = recs[n:]
+		w.stmts[q] = st
 	}
-	return nil
+	_, err := st.ExecContext(ctx, args...)
+	return err
 }
 
 // Record is one submitted record (the imports API shape, as Fuse).
@@ -329,31 +374,60 @@ func (s *Service) StreamRecords(ctx context.Context, slug string, fn func(Record
 }
 
 func (s *Service) eachRecord(ctx context.Context, imp *Import, from, limit int64, fn func(Record) error) error {
+	sc, err := s.schemaOf(imp)
+	if err != nil {
+		return err
+	}
 	at := imp.SubmittedAt
 	if at.IsZero() {
 		at = imp.UpdatedAt
 	}
-	after := from
+	// records are stored in chunks of consecutive sorts: find the chunk
+	// holding from+1, then read forward
+	var start int64
+	err = s.db.Read.QueryRowContext(ctx, `SELECT coalesce(max(first_sort), 0) FROM importer_records WHERE import_id = ? AND first_sort <= ?`, imp.ID, from+1).Scan(&start)
+	if err != nil {
+		return fmt.Errorf("read records: %w", err)
+	}
+	var raws []string
 	for limit != 0 {
-		chunk := int64(1000)
-		if limit > 0 {
-			chunk = min(chunk, limit)
-		}
-		rs, err := s.db.Read.QueryContext(ctx, `SELECT sort, data FROM importer_records WHERE import_id = ? AND sort > ? ORDER BY sort LIMIT ?`, imp.ID, after, chunk)
+		rs, err := s.db.Read.QueryContext(ctx, `SELECT first_sort, data FROM importer_records WHERE import_id = ? AND first_sort >= ? ORDER BY first_sort LIMIT 8`, imp.ID, start)
 		if err != nil {
 			return fmt.Errorf("read records: %w", err)
 		}
 		var recs []Record
-		for rs.Next() {
-			var r Record
+		chunks := 0
+		for rs.Next() && limit != 0 {
+			chunks++
+			var first int64
 			var data string
-			if err := rs.Scan(&r.Sort, &data); err != nil {
+			if err := rs.Scan(&first, &data); err != nil {
 				rs.Close()
 				return fmt.Errorf("read records: %w", err)
 			}
-			r.Data = json.RawMessage(data)
-			r.Slug, r.CreatedAt, r.UpdatedAt = recordSlug(imp.Slug, r.Sort), at, at
-			recs = append(recs, r)
+			if raws, err = splitJSONArray(data, raws[:0]); err != nil {
+				rs.Close()
+				return fmt.Errorf("read records of %s: %w", imp.Slug, err)
+			}
+			for k, raw := range raws {
+				sort := first + int64(k)
+				if sort <= from {
+					continue
+				}
+				obj, err := sc.RecordObject(nil, raw)
+				if err != nil {
+					rs.Close()
+					return fmt.Errorf("read record %d of %s: %w", sort, imp.Slug, err)
+				}
+				at := at
+				recs = append(recs, Record{Slug: recordSlug(imp.Slug, sort), Data: json.RawMessage(obj), CreatedAt: at, UpdatedAt: at, Sort: sort})
+				if limit > 0 {
+					if limit--; limit == 0 {
+						break
+					}
+				}
+			}
+			start = first + int64(len(raws))
 		}
 		rs.Close()
 		if err := rs.Err(); err != nil {
@@ -364,15 +438,59 @@ func (s *Service) eachRecord(ctx context.Context, imp *Import, from, limit int64
 				return err
 			}
 		}
-		if int64(len(recs)) < chunk {
+		if chunks < 8 {
 			return nil
-		}
-		after = recs[len(recs)-1].Sort
-		if limit > 0 {
-			limit -= int64(len(recs))
 		}
 	}
 	return nil
+}
+
+// splitJSONArray returns the raw elements of a JSON array (of arrays or
+// scalars) as substrings of s.
+func splitJSONArray(s string, dst []string) ([]string, error) {
+	i := skipWS(s, 0)
+	if i >= len(s) || s[i] != '[' {
+		return dst, fmt.Errorf("want a JSON array")
+	}
+	i = skipWS(s, i+1)
+	if i < len(s) && s[i] == ']' {
+		return dst, nil
+	}
+	for {
+		i = skipWS(s, i)
+		start, depth, inStr := i, 0, false
+		for ; i < len(s); i++ {
+			c := s[i]
+			if inStr {
+				switch c {
+				case '\\':
+					i++
+				case '"':
+					inStr = false
+				}
+				continue
+			}
+			switch c {
+			case '"':
+				inStr = true
+			case '[', '{':
+				depth++
+			case ']', '}':
+				depth--
+			}
+			if depth < 0 || (depth == 0 && c == ',') {
+				break
+			}
+		}
+		if i >= len(s) {
+			return dst, fmt.Errorf("truncated JSON array")
+		}
+		dst = append(dst, strings.TrimSpace(s[start:i]))
+		if s[i] == ']' {
+			return dst, nil
+		}
+		i++
+	}
 }
 
 // Reimport starts a new import of the same importer from the stored
