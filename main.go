@@ -39,6 +39,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runImport(ctx, rest, stdout, stderr)
 	case "bench":
 		return runBench(ctx, rest, stdout, stderr)
+	case "marketplace":
+		return runMarketplace(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "fusebox", version)
 		return 0
@@ -62,6 +64,7 @@ Commands:
   export     print the workspace as YAML that apply accepts back
   import     import one file with an importer (parse, map, validate, submit)
   bench      run a benchmark (bench ingest --rows N)
+  marketplace  marketplace API secrets (marketplace secrets create|list|deactivate)
   version    print the version
   help       show this help
 

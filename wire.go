@@ -11,6 +11,7 @@ import (
 
 	"fusebox/backend/httpapi"
 	"fusebox/backend/importer"
+	"fusebox/backend/marketplace"
 	"fusebox/backend/sessions"
 	"fusebox/backend/store"
 	"fusebox/backend/workspace"
@@ -26,7 +27,9 @@ type parts struct {
 	workspace *workspace.Workspace
 	importer  *importer.Service
 	sessions  *sessions.Service
-	deps      httpapi.Deps
+	// marketplace is the integrations marketplace (wire_marketplace.go).
+	marketplace *marketplace.Service
+	deps        httpapi.Deps
 	// workers run in the background while the server listens.
 	workers []func(ctx context.Context)
 }
@@ -44,7 +47,8 @@ func wire(ctx context.Context, dataDir string, log *slog.Logger) (*parts, error)
 	p.deps.Stats = append(p.deps.Stats,
 		httpapi.Stat{Name: "Importers", Count: p.importer.CountImporters},
 		httpapi.Stat{Name: "Imports", Count: p.importer.CountImports})
-	p.workspace = workspace.New(db, p.importer.Section())
+	p.wireMarketplace()
+	p.workspace = workspace.New(db, p.importer.Section(), p.marketplace.Section())
 	p.wireSessions()
 	return p, nil
 }

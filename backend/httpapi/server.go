@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"fusebox/backend/importer"
+	"fusebox/backend/marketplace"
 	"fusebox/backend/sessions"
 	"fusebox/backend/store"
 )
@@ -49,6 +50,10 @@ type Deps struct {
 	// (filled by the sessions domain). Nil rejects session tokens (401).
 	VerifySession func(ctx context.Context, token string) (importer.Actor, error)
 
+	// Marketplace is the integrations marketplace (signed links, catalog,
+	// installs, console config). Nil leaves its routes out.
+	Marketplace *marketplace.Service
+
 	// Sessions holds API keys and importer sessions: the public API's auth
 	// (/api/v1), session issuing and the console's keys page.
 	Sessions *sessions.Service
@@ -84,6 +89,7 @@ func (s *Server) routes() {
 	s.bindImporter(s.mux)
 	s.bindSessions(s.mux)
 	s.bindImports(s.mux)
+	s.bindMarketplace(s.mux)
 	s.bindPages(s.mux)
 }
 

@@ -1,0 +1,156 @@
+package marketplace
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"fusebox/backend/errs"
+)
+
+// LinkRequest asks for a signed link, as a host app's backend would build
+// it (the console's link builder and the demo use it).
+type LinkRequest struct {
+	// SecretID picks the API secret to sign with; empty: the newest active.
+	SecretID   string         `json:"secret_id"`
+	ExternalID string         `json:"external_id"`
+	Firstname  string         `json:"firstname"`
+	Lastname   string         `json:"lastname"`
+	Email      string         `json:"email"`
+	Plan       string         `json:"plan"`
+	Connection map[string]any `json:"connection"`
+	// ListingID links to a listing page instead of the catalog.
+	ListingID string `json:"listing_id"`
+	// TTL is the token lifetime, e.g. "1h" (default); at most the max.
+	TTL string `json:"ttl"`
+	// JTI adds a random jti, so the link works once.
+	JTI bool `json:"jti"`
+	// NoKID leaves out the kid header, as the seed's example does.
+	NoKID bool `json:"no_kid"`
+	// Origin is the host page origin, passed as ?origin= (optional).
+	Origin string `json:"origin"`
+	// BaseURL is this Fusebox's URL, e.g. http://127.0.0.1:8787.
+	BaseURL string `json:"-"`
+}
+
+// Link is a signed link.
+type Link struct {
+	Token     string         `json:"token"`
+	URL       string         `json:"url"`
+	ExpiresAt string         `json:"expires_at"`
+	SecretID  string         `json:"secret_id"`
+	Claims    map[string]any `json:"claims"`
+}
+
+// SignLink signs a token for req with one of this marketplace's secrets.
+func (s *Service) SignLink(ctx context.Context, req LinkRequest) (Link, error) {
+	var k key
+	var err error
+	if req.SecretID != "" {
+		k, err = s.activeKey(ctx, req.SecretID)
+	} else {
+		var active []key
+		active, _, err = s.keys(ctx, false)
+		if err == nil && len(active) == 0 {
+			err = errs.Conflict("there is no active API secret; create one first")
+		}
+		if err == nil {
+			k = active[len(active)-1]
+		}
+	}
+	if err != nil {
+		return Link{}, err
+	}
+	return s.sign(ctx, k, req)
+}
+
+func (s *Service) sign(ctx context.Context, k key, req LinkRequest) (Link, error) {
+	st, err := s.Settings(ctx)
+	if err != nil {
+		return Link{}, err
+	}
+	if strings.TrimSpace(req.ExternalID) == "" {
+		return Link{}, errs.Invalid("external_id: required (the end user's id in your app)")
+	}
+	ttl := time.Hour
+	if req.TTL != "" {
+		if ttl, err = time.ParseDuration(req.TTL); err != nil || ttl <= 0 {
+			return Link{}, errs.Invalid("ttl: %q is not a positive duration such as 15m or 1h", req.TTL)
+		}
+	}
+	if ttl > st.MaxLifetime() {
+		return Link{}, errs.Invalid("ttl: %s is longer than this marketplace's token_max_lifetime of %s", ttl, st.MaxLifetime())
+	}
+	if req.ListingID != "" {
+		if _, err := s.Listing(ctx, req.ListingID); err != nil {
+			return Link{}, err
+		}
+	}
+	origin := ""
+	if req.Origin != "" {
+		if origin, err = normalizeOrigin(req.Origin); err != nil {
+			return Link{}, errs.Invalid("origin: %s", errs.Message(err))
+		}
+	}
+	now := s.now().Truncate(time.Second)
+	user := map[string]any{"externalId": req.ExternalID}
+	for k, v := range map[string]string{"firstname": req.Firstname, "lastname": req.Lastname, "email": req.Email, "monetizationPlan": req.Plan} {
+		if v != "" {
+			user[k] = v
+		}
+	}
+	claims := jwt.MapClaims{"iat": now.Unix(), "exp": now.Add(ttl).Unix(), "nbf": now.Unix(), "orgId": st.OrgID, "user": user}
+	if len(req.Connection) > 0 {
+		claims["connection"] = req.Connection
+	}
+	if req.JTI {
+		claims["jti"] = newID("jti_")
+	}
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+	if !req.NoKID {
+		t.Header["kid"] = k.id
+	}
+	signed, err := t.SignedString(k.secret)
+	if err != nil {
+		return Link{}, err
+	}
+	path := "/marketplace"
+	if req.ListingID != "" {
+		path += "/listing/" + url.PathEscape(req.ListingID)
+	}
+	q := url.Values{"jwt": {signed}}
+	if origin != "" {
+		q.Set("origin", origin)
+	}
+	return Link{Token: signed, URL: strings.TrimRight(req.BaseURL, "/") + path + "?" + q.Encode(),
+		ExpiresAt: now.Add(ttl).UTC().Format(time.RFC3339), SecretID: k.id, Claims: claims}, nil
+}
+
+// DemoUser is the end user the demo app signs links for.
+func DemoUser() LinkRequest {
+	return LinkRequest{ExternalID: "demo-user-1", Firstname: "Dana", Lastname: "Demo", Email: "dana@demo.example"}
+}
+
+// DemoLink signs a link for the demo app's user with the secret labelled
+// "demo" (created on first use). It works only in a data dir that got the
+// demo workspace.
+func (s *Service) DemoLink(ctx context.Context, baseURL, plan, listingID string) (Link, error) {
+	v, ok, err := s.db.Setting(ctx, "workspace.demo")
+	if err != nil {
+		return Link{}, err
+	}
+	if !ok || v != "true" {
+		return Link{}, errs.NotFound("the demo workspace is not applied to this data dir (it was started with --no-demo)")
+	}
+	k, err := s.secretByLabel(ctx, "demo")
+	if err != nil {
+		return Link{}, err
+	}
+	req := DemoUser()
+	req.Plan, req.ListingID, req.BaseURL, req.TTL = plan, listingID, baseURL, "1h"
+	req.Connection = map[string]any{"connectionName": "Dana's CRM", "connectorId": "crm-v1", "api_key": "demo-crm-key-123"}
+	return s.sign(ctx, k, req)
+}

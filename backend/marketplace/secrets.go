@@ -1,0 +1,175 @@
+package marketplace
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"fusebox/backend/errs"
+	"fusebox/backend/store"
+)
+
+// Secret is an API secret as lists show it: never the secret itself.
+type Secret struct {
+	ID            string `json:"id"`
+	Label         string `json:"label"`
+	Hint          string `json:"hint"` // the last 4 characters
+	Active        bool   `json:"active"`
+	CreatedAt     string `json:"created_at"`
+	LastUsedAt    string `json:"last_used_at"`
+	DeactivatedAt string `json:"deactivated_at"`
+}
+
+// NewSecret is a secret just created: the only time Value is available.
+type NewSecret struct {
+	Secret
+	Value string `json:"secret"`
+}
+
+// key is an active secret, opened, for signing and verifying.
+type key struct {
+	id     string
+	secret []byte
+}
+
+const secretPrefix = "fbms_"
+
+// CreateSecret makes a new API secret: "fbms_" + 32 random bytes
+// (base64url). It is sealed before it is stored; the caller shows Value
+// once.
+func (s *Service) CreateSecret(ctx context.Context, label string) (NewSecret, error) {
+	label = strings.TrimSpace(label)
+	if len(label) > 100 {
+		return NewSecret{}, errs.Invalid("label: longer than 100 characters")
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return NewSecret{}, fmt.Errorf("generate secret: %w", err)
+	}
+	value := secretPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	id := newID("sec_")
+	sealed, err := s.seal.seal([]byte(value), "marketplace secret "+id)
+	if err != nil {
+		return NewSecret{}, fmt.Errorf("seal secret: %w", err)
+	}
+	now := s.stamp()
+	sec := Secret{ID: id, Label: label, Hint: value[len(value)-4:], Active: true, CreatedAt: now}
+	_, err = s.db.Write.ExecContext(ctx, `INSERT INTO marketplace_secrets (id, label, sealed, hint, created_at) VALUES (?, ?, ?, ?, ?)`,
+		id, label, sealed, sec.Hint, now)
+	if err != nil {
+		return NewSecret{}, fmt.Errorf("store secret: %w", err)
+	}
+	return NewSecret{Secret: sec, Value: value}, nil
+}
+
+// Secrets lists every secret, active first, newest first.
+func (s *Service) Secrets(ctx context.Context) ([]Secret, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT id, label, hint, created_at, last_used_at, deactivated_at FROM marketplace_secrets
+		ORDER BY deactivated_at <> '', created_at DESC, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list secrets: %w", err)
+	}
+	defer rows.Close()
+	out := []Secret{}
+	for rows.Next() {
+		var sec Secret
+		if err := rows.Scan(&sec.ID, &sec.Label, &sec.Hint, &sec.CreatedAt, &sec.LastUsedAt, &sec.DeactivatedAt); err != nil {
+			return nil, fmt.Errorf("list secrets: %w", err)
+		}
+		sec.Active = sec.DeactivatedAt == ""
+		out = append(out, sec)
+	}
+	return out, rows.Err()
+}
+
+// DeactivateSecret stops a secret from verifying tokens, for good.
+func (s *Service) DeactivateSecret(ctx context.Context, id string) (Secret, error) {
+	var sec Secret
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT id, label, hint, created_at, last_used_at, deactivated_at FROM marketplace_secrets WHERE id = ?`, id).
+			Scan(&sec.ID, &sec.Label, &sec.Hint, &sec.CreatedAt, &sec.LastUsedAt, &sec.DeactivatedAt)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.NotFound("no marketplace secret %q", id)
+		}
+		if err != nil {
+			return fmt.Errorf("read secret %s: %w", id, err)
+		}
+		if sec.DeactivatedAt != "" {
+			return nil
+		}
+		sec.DeactivatedAt = s.stamp()
+		_, err = tx.ExecContext(ctx, `UPDATE marketplace_secrets SET deactivated_at = ? WHERE id = ?`, sec.DeactivatedAt, id)
+		return err
+	})
+	sec.Active = false
+	return sec, err
+}
+
+// keys opens the secrets; active only unless all is true (the inspector
+// also looks at deactivated ones to explain a rejection).
+func (s *Service) keys(ctx context.Context, all bool) (active, inactive []key, err error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT id, sealed, deactivated_at FROM marketplace_secrets ORDER BY created_at, id`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read secrets: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, sealed, deactivated string
+		if err := rows.Scan(&id, &sealed, &deactivated); err != nil {
+			return nil, nil, fmt.Errorf("read secrets: %w", err)
+		}
+		if deactivated != "" && !all {
+			continue
+		}
+		plain, err := s.seal.open(sealed, "marketplace secret "+id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if deactivated != "" {
+			inactive = append(inactive, key{id: id, secret: plain})
+		} else {
+			active = append(active, key{id: id, secret: plain})
+		}
+	}
+	return active, inactive, rows.Err()
+}
+
+// secretByLabel returns an active secret with the label, creating one when
+// there is none (the demo signs its links with the secret labelled "demo").
+func (s *Service) secretByLabel(ctx context.Context, label string) (key, error) {
+	var id, sealed string
+	err := s.db.Read.QueryRowContext(ctx, `SELECT id, sealed FROM marketplace_secrets WHERE label = ? AND deactivated_at = '' ORDER BY created_at LIMIT 1`, label).Scan(&id, &sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		ns, err := s.CreateSecret(ctx, label)
+		if err != nil {
+			return key{}, err
+		}
+		return key{id: ns.ID, secret: []byte(ns.Value)}, nil
+	}
+	if err != nil {
+		return key{}, fmt.Errorf("read secret: %w", err)
+	}
+	plain, err := s.seal.open(sealed, "marketplace secret "+id)
+	return key{id: id, secret: plain}, err
+}
+
+// activeKey returns one active secret by id.
+func (s *Service) activeKey(ctx context.Context, id string) (key, error) {
+	var sealed, deactivated string
+	err := s.db.Read.QueryRowContext(ctx, `SELECT sealed, deactivated_at FROM marketplace_secrets WHERE id = ?`, id).Scan(&sealed, &deactivated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return key{}, errs.NotFound("no marketplace secret %q", id)
+	}
+	if err != nil {
+		return key{}, fmt.Errorf("read secret %s: %w", id, err)
+	}
+	if deactivated != "" {
+		return key{}, errs.Conflict("marketplace secret %s is deactivated", id)
+	}
+	plain, err := s.seal.open(sealed, "marketplace secret "+id)
+	return key{id: id, secret: plain}, err
+}
