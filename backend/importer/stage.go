@@ -129,10 +129,17 @@ func (s *Service) keepUniq(id int64, u *uniqIndex) {
 }
 
 // StartStaging runs Stage in the background; follow it with Progress.
+// The step is registered before it returns, so a progress poll right
+// after sees it.
 func (s *Service) StartStaging(slug string) {
+	ctx := context.Background()
+	j := newJob("staging", 0)
+	if imp, err := s.loadImport(ctx, s.db.Read, slug); err == nil {
+		j.total.Store(imp.FileSize)
+		s.setJob(imp.ID, j)
+	}
 	go func() {
-		ctx := context.Background()
-		if err := s.Stage(ctx, slug); err != nil && errs.Code(err) == errs.EINTERNAL {
+		if err := s.runStage(ctx, slug, j); err != nil && errs.Code(err) == errs.EINTERNAL {
 			s.log.Error("staging failed", "import", slug, "err", err)
 		}
 	}()
@@ -142,6 +149,15 @@ func (s *Service) StartStaging(slug string) {
 // with the confirmed mapping. It blocks until done; Progress reports it
 // meanwhile.
 func (s *Service) Stage(ctx context.Context, slug string) error {
+	return s.runStage(ctx, slug, newJob("staging", 0))
+}
+
+func (s *Service) runStage(ctx context.Context, slug string, j *job) (err error) {
+	defer func() {
+		if !j.done.Load() {
+			j.finish(err)
+		}
+	}()
 	imp, err := s.loadImport(ctx, s.db.Read, slug)
 	if err != nil {
 		return err
@@ -166,7 +182,7 @@ func (s *Service) Stage(ctx context.Context, slug string) error {
 	if err != nil {
 		return err
 	}
-	j := newJob("staging", imp.FileSize)
+	j.total.Store(imp.FileSize)
 	s.setJob(imp.ID, j)
 	err = s.stage(ctx, imp, sc, src, j)
 	j.finish(err)
