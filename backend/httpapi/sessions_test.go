@@ -272,7 +272,7 @@ func TestSessionRequestErrors(t *testing.T) {
 		{"wrong key", bearerH(string(wrong)), ok, 401, "EUNAUTHORIZED", "no such key"},
 		{"not a key", bearerH("sk_live_abc"), ok, 401, "EUNAUTHORIZED", "not valid"},
 		{"deactivated key", bearerH(old.Secret), ok, 401, "EUNAUTHORIZED", "deactivated"},
-		{"basic auth", map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(e.secret + ":"))}, ok, 401, "EUNAUTHORIZED", "missing API key"},
+		{"basic auth", map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(e.secret+":"))}, ok, 401, "EUNAUTHORIZED", "missing API key"},
 		{"unknown importer", bearerH(e.secret), `{"importer_slug":"nope"}`, 404, "ENOTFOUND", `"nope"`},
 		{"empty body", bearerH(e.secret), "", 422, "EINVALID", "empty"},
 		{"not JSON", bearerH(e.secret), "importer_slug=contacts", 422, "EINVALID", "not valid JSON"},
