@@ -12,5 +12,11 @@ section() { printf '\n## %s\n' "$1" | tee -a "$out"; }
 section "ingest: CSV parse throughput (go test -bench)"
 go test -run='^$' -bench=. -benchmem ./backend/ingest/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)' | tee -a "$out"
 
+section "importer: row validator (go test -bench)"
+go test -run='^$' -bench=ValidateRow -benchmem ./backend/importer/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)' | tee -a "$out"
+
+section "importer: 1M-row ingest vs sqlite3 .import (fusebox bench ingest)"
+bin/fusebox bench ingest --rows "${BENCH_ROWS:-1000000}" 2>&1 | tee -a "$out"
+
 echo
 echo "full results: $out"
