@@ -1,0 +1,147 @@
+package httpapi
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// The importer embed page (/embed/importer) is framed by host apps through
+// the importer SDK. It carries no token: the SDK posts the session token
+// to the iframe after the page says it is ready, so nothing secret is in
+// its URL (and request logs never include query strings anyway).
+//
+// Framing is limited with CSP frame-ancestors:
+//
+//   - the server's own origins: 'self', and the loopback names of this
+//     server on the same port (the demo host app at /demo is served by this
+//     server under 127.0.0.1, localhost or [::1]) and the --allowed-host
+//     names on that port;
+//   - the host page's origin, which the SDK sends as ?origin=, when an
+//     active publishable key lists it (the key's allowed origins).
+//
+// Any other page that frames the importer is refused by the browser.
+func (s *Server) bindEmbed(mux *http.ServeMux) {
+	mux.HandleFunc("GET /embed/importer", s.embedImporter)
+}
+
+func (s *Server) embedImporter(w http.ResponseWriter, r *http.Request) {
+	s.servePage(w, r, "embed/importer.html", s.embedFrameAncestors(r))
+}
+
+// embedFrameAncestors computes the frame-ancestors source list for one
+// request of the embed page.
+func (s *Server) embedFrameAncestors(r *http.Request) string {
+	sources := []string{"'self'"}
+	seen := map[string]bool{}
+	add := func(o string) {
+		if o != "" && !seen[o] {
+			seen[o] = true
+			sources = append(sources, o)
+		}
+	}
+	own := s.ownOrigins(r)
+	for _, o := range own {
+		add(o)
+	}
+	if claimed := canonicalOrigin(r.URL.Query().Get("origin")); claimed != "" && !seen[claimed] && s.originAllowedToFrame(r, claimed) {
+		add(claimed)
+	}
+	return strings.Join(sources, " ")
+}
+
+// ownOrigins are this server's origins on the port the request came in
+// on: the loopback names and the configured extra host names.
+func (s *Server) ownOrigins(r *http.Request) []string {
+	if doorOf(r.Context()) != doorPort {
+		return nil
+	}
+	_, port, err := net.SplitHostPort(r.Host)
+	if err != nil || port == "" {
+		port = "80"
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return nil
+	}
+	hosts := []string{"127.0.0.1", "localhost", "[::1]"}
+	for _, h := range s.cfg.AllowedHosts {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "" || strings.ContainsAny(h, " ;,'\"*/") {
+			continue
+		}
+		if strings.Contains(h, ":") && !strings.HasPrefix(h, "[") {
+			h = "[" + h + "]"
+		}
+		hosts = append(hosts, h)
+	}
+	out := make([]string, 0, len(hosts))
+	for _, h := range hosts {
+		if port == "80" {
+			out = append(out, "http://"+h)
+		} else {
+			out = append(out, "http://"+h+":"+port)
+		}
+	}
+	return out
+}
+
+// originAllowedToFrame reports whether a host page origin may frame the
+// importer: an active publishable key lists it.
+func (s *Server) originAllowedToFrame(r *http.Request, origin string) bool {
+	if s.deps.Sessions == nil {
+		return false
+	}
+	ok, err := s.deps.Sessions.AnyKeyAllowsOrigin(r.Context(), origin)
+	if err != nil {
+		s.log.WarnContext(r.Context(), "embed: check frame origin", "err", err)
+		return false
+	}
+	return ok
+}
+
+// canonicalOrigin returns origin as scheme://host[:port] (lower case,
+// default port dropped) when it is an http(s) origin and nothing else,
+// or "" — so that nothing but an origin can reach the CSP header.
+func canonicalOrigin(origin string) string {
+	if origin == "" || len(origin) > 300 {
+		return ""
+	}
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil || u.Host == "" ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return ""
+	}
+	host := strings.ToLower(u.Hostname())
+	for _, c := range host {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == ':') {
+			return ""
+		}
+	}
+	if host == "" {
+		return ""
+	}
+	if strings.Contains(host, ":") {
+		if net.ParseIP(host) == nil {
+			return ""
+		}
+		host = "[" + host + "]"
+	}
+	port := u.Port()
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			return ""
+		}
+		if (u.Scheme == "http" && n == 80) || (u.Scheme == "https" && n == 443) {
+			port = ""
+		} else {
+			port = strconv.Itoa(n)
+		}
+	}
+	if port != "" {
+		return u.Scheme + "://" + host + ":" + port
+	}
+	return u.Scheme + "://" + host
+}
