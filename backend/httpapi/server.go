@@ -13,6 +13,7 @@ import (
 
 	"fusebox/backend/importer"
 	"fusebox/backend/marketplace"
+	"fusebox/backend/relay"
 	"fusebox/backend/sessions"
 	"fusebox/backend/store"
 )
@@ -57,6 +58,11 @@ type Deps struct {
 	// Sessions holds API keys and importer sessions: the public API's auth
 	// (/api/v1), session issuing and the console's keys page.
 	Sessions *sessions.Service
+
+	// Relay delivers records to HTTP destinations (console relay pages,
+	// the inbound relay /relay/{route} and the sink /sink/{name}). Nil
+	// leaves its routes out.
+	Relay *relay.Service
 }
 
 // Server holds the routes and the state of console logins.
@@ -90,6 +96,8 @@ func (s *Server) routes() {
 	s.bindSessions(s.mux)
 	s.bindImports(s.mux)
 	s.bindMarketplace(s.mux)
+	s.bindRelay(s.mux)
+	s.bindEmbed(s.mux)
 	s.bindPages(s.mux)
 }
 
