@@ -182,6 +182,9 @@ func (a *runningApp) listen(addr string) error {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	a.baseURL = "http://" + ln.Addr().String()
+	for _, f := range a.parts.onListen {
+		f(a.baseURL)
+	}
 	a.http = &http.Server{
 		Handler:           a.server.PortHandler(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -12,6 +12,7 @@ import (
 	"fusebox/backend/httpapi"
 	"fusebox/backend/importer"
 	"fusebox/backend/marketplace"
+	"fusebox/backend/relay"
 	"fusebox/backend/sessions"
 	"fusebox/backend/store"
 	"fusebox/backend/workspace"
@@ -29,9 +30,13 @@ type parts struct {
 	sessions  *sessions.Service
 	// marketplace is the integrations marketplace (wire_marketplace.go).
 	marketplace *marketplace.Service
-	deps        httpapi.Deps
+	// relay delivers records to HTTP destinations (wire_relay.go).
+	relay *relay.Service
+	deps  httpapi.Deps
 	// workers run in the background while the server listens.
 	workers []func(ctx context.Context)
+	// onListen are told the server's base URL once it listens.
+	onListen []func(baseURL string)
 }
 
 // wire opens the database of dataDir and builds every service on it.
@@ -48,7 +53,8 @@ func wire(ctx context.Context, dataDir string, log *slog.Logger) (*parts, error)
 		httpapi.Stat{Name: "Importers", Count: p.importer.CountImporters},
 		httpapi.Stat{Name: "Imports", Count: p.importer.CountImports})
 	p.wireMarketplace()
-	p.workspace = workspace.New(db, p.importer.Section(), p.marketplace.Section())
+	p.wireRelay()
+	p.workspace = workspace.New(db, p.importer.Section(), p.relay.Section(), p.marketplace.Section())
 	p.wireSessions()
 	return p, nil
 }

@@ -1,0 +1,319 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"fusebox/backend/errs"
+	"fusebox/backend/relay"
+)
+
+// Relay routes.
+//
+// Console API under /api/admin/relay/: destinations (list, create, get,
+// replace, delete, enable/disable), a preview of the exact outbound
+// request, deliveries (filters, detail with attempt log, replay, bulk
+// retry), import jobs, stats and the built-in sink's recordings.
+//
+// Public: POST /relay/{route} (the inbound relay: a record or an array,
+// for the destination whose inbound.route is {route}) and /sink/{name}
+// (any method: records the request and answers 200).
+func (s *Server) bindRelay(mux *http.ServeMux) {
+	if s.deps.Relay == nil {
+		return
+	}
+	mux.HandleFunc("GET /api/admin/relay/destinations", s.requireAdmin(s.relayDestinations))
+	mux.HandleFunc("POST /api/admin/relay/destinations", s.requireAdmin(s.relayCreateDestination))
+	mux.HandleFunc("GET /api/admin/relay/destinations/{id}", s.requireAdmin(s.relayDestination))
+	mux.HandleFunc("PUT /api/admin/relay/destinations/{id}", s.requireAdmin(s.relayUpdateDestination))
+	mux.HandleFunc("DELETE /api/admin/relay/destinations/{id}", s.requireAdmin(s.relayDeleteDestination))
+	mux.HandleFunc("POST /api/admin/relay/destinations/{id}/enabled", s.requireAdmin(s.relaySetEnabled))
+	mux.HandleFunc("POST /api/admin/relay/preview", s.requireAdmin(s.relayPreview))
+	mux.HandleFunc("GET /api/admin/relay/deliveries", s.requireAdmin(s.relayDeliveries))
+	mux.HandleFunc("GET /api/admin/relay/deliveries/{id}", s.requireAdmin(s.relayDelivery))
+	mux.HandleFunc("POST /api/admin/relay/deliveries/{id}/replay", s.requireAdmin(s.relayReplay))
+	mux.HandleFunc("POST /api/admin/relay/deliveries/retry", s.requireAdmin(s.relayRetry))
+	mux.HandleFunc("GET /api/admin/relay/jobs", s.requireAdmin(s.relayJobs))
+	mux.HandleFunc("GET /api/admin/relay/stats", s.requireAdmin(s.relayStats))
+	mux.HandleFunc("GET /api/admin/relay/sinks", s.requireAdmin(s.relaySinks))
+	mux.HandleFunc("GET /api/admin/relay/sinks/{name}", s.requireAdmin(s.relaySink))
+	mux.HandleFunc("DELETE /api/admin/relay/sinks/{name}", s.requireAdmin(s.relayClearSink))
+
+	mux.HandleFunc("POST /relay/{route}", s.relayInbound)
+	mux.HandleFunc("/sink/{name}", s.sinkRecord)
+}
+
+// relayMaxBody bounds console bodies and inbound relay requests.
+const (
+	relayMaxConsoleBody = 4 << 20
+	relayMaxInboundBody = 32 << 20
+)
+
+func (s *Server) relayDestinations(w http.ResponseWriter, r *http.Request) {
+	list, err := s.deps.Relay.ListDestinations(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"destinations": list})
+}
+
+func (s *Server) relayDestination(w http.ResponseWriter, r *http.Request) {
+	v, err := s.deps.Relay.GetDestination(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) relayCreateDestination(w http.ResponseWriter, r *http.Request) {
+	var d relay.Destination
+	if err := decodeJSON(w, r, &d, relayMaxConsoleBody); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	v, err := s.deps.Relay.CreateDestination(r.Context(), d)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusCreated, v)
+}
+
+func (s *Server) relayUpdateDestination(w http.ResponseWriter, r *http.Request) {
+	var d relay.Destination
+	if err := decodeJSON(w, r, &d, relayMaxConsoleBody); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	v, err := s.deps.Relay.UpdateDestination(r.Context(), r.PathValue("id"), d)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) relayDeleteDestination(w http.ResponseWriter, r *http.Request) {
+	if err := s.deps.Relay.DeleteDestination(r.Context(), r.PathValue("id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) relaySetEnabled(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Enabled *bool `json:"enabled"`
+	}
+	if err := decodeJSON(w, r, &body, 1<<10); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if body.Enabled == nil {
+		s.writeError(w, r, errs.Invalid(`body must be {"enabled": true} or {"enabled": false}`))
+		return
+	}
+	id := r.PathValue("id")
+	if err := s.deps.Relay.SetEnabled(r.Context(), id, *body.Enabled, ""); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	v, err := s.deps.Relay.GetDestination(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) relayPreview(w http.ResponseWriter, r *http.Request) {
+	var in relay.PreviewInput
+	if err := decodeJSON(w, r, &in, relayMaxConsoleBody); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, err := s.deps.Relay.Preview(r.Context(), in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, p)
+}
+
+func queryInt(r *http.Request, name string) (int64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, errs.Invalid("query parameter %s: %q is not a non-negative integer", name, v)
+	}
+	return n, nil
+}
+
+func (s *Server) relayDeliveries(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	before, err := queryInt(r, "before")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	list, err := s.deps.Relay.ListDeliveries(r.Context(), relay.DeliveryFilter{
+		Destination: q.Get("destination"), Status: q.Get("status"), Import: q.Get("import"), Source: q.Get("source"),
+		UID: q.Get("uid"), Before: before, Limit: int(limit),
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"deliveries": list})
+}
+
+func pathID(r *http.Request) (int64, error) {
+	n, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, errs.NotFound("delivery %q not found", r.PathValue("id"))
+	}
+	return n, nil
+}
+
+func (s *Server) relayDelivery(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	d, err := s.deps.Relay.GetDelivery(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) relayReplay(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	d, err := s.deps.Relay.Replay(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) relayRetry(w http.ResponseWriter, r *http.Request) {
+	var f relay.RetryFilter
+	if r.ContentLength != 0 {
+		if err := decodeJSON(w, r, &f, 1<<16); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	n, err := s.deps.Relay.RetryFailed(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"retried": n})
+}
+
+func (s *Server) relayJobs(w http.ResponseWriter, r *http.Request) {
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	jobs, err := s.deps.Relay.ListJobs(r.Context(), int(limit))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"jobs": jobs})
+}
+
+func (s *Server) relayStats(w http.ResponseWriter, r *http.Request) {
+	st, err := s.deps.Relay.Stats(r.Context(), r.URL.Query().Get("destination"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) relaySinks(w http.ResponseWriter, r *http.Request) {
+	s.writeJSON(w, http.StatusOK, map[string]any{"sinks": s.deps.Relay.Sink.List()})
+}
+
+func (s *Server) relaySink(w http.ResponseWriter, r *http.Request) {
+	after, err := queryInt(r, "after")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	reqs, sum := s.deps.Relay.SinkRequests(r.Context(), r.PathValue("name"), after, int(limit))
+	s.writeJSON(w, http.StatusOK, map[string]any{"sink": sum, "requests": reqs})
+}
+
+func (s *Server) relayClearSink(w http.ResponseWriter, r *http.Request) {
+	s.deps.Relay.Sink.Clear(r.PathValue("name"))
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// relayInbound is POST /relay/{route}: the inbound relay.
+func (s *Server) relayInbound(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, relayMaxInboundBody))
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			s.writeError(w, r, errs.TooLarge("request body is larger than the limit of %d bytes; split the records over several requests", relayMaxInboundBody))
+			return
+		}
+		s.writeError(w, r, errs.Invalid("read request body: %v", err))
+		return
+	}
+	tok, _ := bearer(r)
+	res, err := s.deps.Relay.HandleInbound(r.Context(), r.PathValue("route"), relay.InboundRequest{
+		Body:             body,
+		OutboundURL:      strings.TrimSpace(r.Header.Get(relay.HeaderOutboundURL)),
+		QueryParamFields: r.Header.Get(relay.HeaderQueryParamFields),
+		Bearer:           tok,
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusAccepted, res)
+}
+
+// sinkRecord is /sink/{name}: it records any request and answers 200.
+func (s *Server) sinkRecord(w http.ResponseWriter, r *http.Request) {
+	req, err := s.deps.Relay.Sink.Record(r.PathValue("name"), r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "id": req.ID})
+}

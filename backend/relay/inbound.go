@@ -1,0 +1,163 @@
+package relay
+
+import (
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"fusebox/backend/errs"
+	"fusebox/backend/store"
+)
+
+// The inbound relay is the seed's pattern ("host a small server that moves
+// param fields into headers and query params and injects secrets") run in
+// process: a sender posts a record or an array of records to
+// POST /relay/{route}; the destination whose inbound.route is {route}
+// shapes them and delivers them, durably, to its URL or to the URL the
+// sender names in x-Osmos-Outbound-Url — only when that URL is on the
+// route's allowlist, so the relay is never an open proxy.
+
+// Seed headers understood by the inbound relay.
+const (
+	HeaderOutboundURL      = "X-Osmos-Outbound-Url"
+	HeaderQueryParamFields = "X-Osmos-Query-Param-Fields"
+)
+
+// InboundRequest is what the HTTP layer hands to HandleInbound.
+type InboundRequest struct {
+	Body             []byte
+	OutboundURL      string // x-Osmos-Outbound-Url
+	QueryParamFields string // x-Osmos-Query-Param-Fields (comma-separated)
+	Bearer           string // Authorization: Bearer token, if any
+}
+
+// HandleInbound queues the records of an inbound request on route.
+func (s *Service) HandleInbound(ctx context.Context, route string, in InboundRequest) (EnqueueResult, error) {
+	var id string
+	err := s.db.Read.QueryRowContext(ctx, `SELECT id FROM relay_destinations WHERE inbound_route = ?`, route).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return EnqueueResult{}, errs.NotFound("no relay route %q; a destination opens one with inbound: {route: %s, allowed_urls: [...]}", route, route)
+	}
+	if err != nil {
+		return EnqueueResult{}, fmt.Errorf("relay route %s: %w", route, err)
+	}
+	c, err := s.destination(ctx, id)
+	if err != nil {
+		return EnqueueResult{}, err
+	}
+	d := &c.d
+	if d.Inbound == nil {
+		return EnqueueResult{}, errs.NotFound("no relay route %q", route)
+	}
+	if name := d.Inbound.Secret; name != "" {
+		want, ok := s.secrets(name)
+		if !ok || want == "" {
+			return EnqueueResult{}, errs.Unavailable("relay route %q requires the secret %s, which is not set in the environment of the Fusebox process", route, name)
+		}
+		if in.Bearer == "" || subtle.ConstantTimeCompare([]byte(in.Bearer), []byte(want)) != 1 {
+			return EnqueueResult{}, errs.Unauthorized("relay route %q requires Authorization: Bearer <the value of %s>", route, name)
+		}
+	}
+	o := EnqueueOptions{Source: SourceInbound}
+	if in.OutboundURL != "" {
+		if err := allowedOutbound(d, in.OutboundURL); err != nil {
+			return EnqueueResult{}, err
+		}
+		o.URL = in.OutboundURL
+	}
+	for _, f := range strings.Split(in.QueryParamFields, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if !fieldPattern.MatchString(f) {
+			return EnqueueResult{}, errs.Invalid("%s: %q is not a field name", HeaderQueryParamFields, f)
+		}
+		o.ExtraQueryFields = append(o.ExtraQueryFields, f)
+	}
+	records, err := splitRecords(in.Body)
+	if err != nil {
+		return EnqueueResult{}, err
+	}
+	if len(records) == 0 {
+		return EnqueueResult{}, errs.Invalid("the request has no records: send a JSON object or a non-empty array of objects")
+	}
+	var res EnqueueResult
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		res, err = s.EnqueueRecords(ctx, tx, id, records, o)
+		return err
+	})
+	return res, err
+}
+
+// allowedOutbound checks a sender-chosen URL against the destination's
+// allowlist: the destination URL itself, or a URL under one of
+// inbound.allowed_urls (same scheme, host and port; path equal or below
+// the allowed path). Dot segments and encoded slashes or dots are refused,
+// since a receiver could resolve them to a path outside the allowlist.
+func allowedOutbound(d *Destination, raw string) error {
+	t, err := url.Parse(raw)
+	if err != nil || t.Host == "" || (t.Scheme != "http" && t.Scheme != "https") {
+		return errs.Invalid("%s: %q is not an absolute http(s) URL", HeaderOutboundURL, raw)
+	}
+	if t.User != nil || t.Fragment != "" {
+		return errs.Forbidden("%s: %q may not carry credentials or a fragment", HeaderOutboundURL, raw)
+	}
+	esc := strings.ToLower(t.EscapedPath())
+	if strings.Contains(esc, "%2f") || strings.Contains(esc, "%2e") || strings.Contains(esc, "%5c") || strings.Contains(t.Path, `\`) {
+		return errs.Forbidden("%s: %q has encoded slashes or dots in its path; refused", HeaderOutboundURL, raw)
+	}
+	for _, seg := range strings.Split(t.Path, "/") {
+		if seg == "." || seg == ".." {
+			return errs.Forbidden("%s: %q has . or .. path segments; refused", HeaderOutboundURL, raw)
+		}
+	}
+	var allowed []string
+	if !strings.HasPrefix(d.URL, "/") && !templateRE.MatchString(d.URL) {
+		allowed = append(allowed, d.URL)
+	}
+	if d.Inbound != nil {
+		allowed = append(allowed, d.Inbound.AllowedURLs...)
+	}
+	for _, a := range allowed {
+		base, err := url.Parse(a)
+		if err != nil {
+			continue
+		}
+		if underBase(base, t) {
+			return nil
+		}
+	}
+	return errs.Forbidden("%s: %q is not on the allowlist of this relay route (allowed: %s); the relay is not an open proxy", HeaderOutboundURL, raw, strings.Join(allowed, ", "))
+}
+
+func underBase(base, t *url.URL) bool {
+	if !strings.EqualFold(base.Scheme, t.Scheme) || hostPort(base) != hostPort(t) {
+		return false
+	}
+	bp := base.Path
+	if bp == "" || bp == "/" {
+		return true
+	}
+	if strings.HasSuffix(bp, "/") {
+		return strings.HasPrefix(t.Path, bp)
+	}
+	return t.Path == bp || strings.HasPrefix(t.Path, bp+"/")
+}
+
+func hostPort(u *url.URL) string {
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if port == "" {
+		if strings.EqualFold(u.Scheme, "https") {
+			port = "443"
+		} else {
+			port = "80"
+		}
+	}
+	return host + ":" + port
+}

@@ -1,0 +1,182 @@
+// Package relay delivers records to HTTP destinations, durably.
+//
+// Submitted imports become jobs in an outbox written in the transaction
+// that completes the import; a worker expands each job into deliveries
+// (records shaped for the destination: params filled in, param fields
+// moved to query and headers, flat fields mapped into nested JSON, session
+// tokens checked) and sends them with leases, retries, rate limits and an
+// attempt log. Secrets are read from the process environment at send time
+// and are never stored. The inbound relay (POST /relay/{route}) feeds the
+// same pipeline from senders outside Fusebox, and a built-in sink records
+// what it receives, so the whole flow runs offline.
+package relay
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"fusebox/backend/store"
+)
+
+// TokenVerifier checks an importer session token: valid signature, not
+// expired, not revoked, and (when importerSlug is not empty) issued for
+// that importer. It returns the session's metadata. main adapts the
+// sessions service to it.
+type TokenVerifier interface {
+	VerifyImporterToken(ctx context.Context, token, importerSlug string) (metadata map[string]any, err error)
+}
+
+// RecordSource streams the submitted records of an import in order: seq
+// is the record's 1-based position, record its JSON object. main adapts
+// the importer service to it.
+type RecordSource interface {
+	StreamRecords(ctx context.Context, importSlug string, fn func(seq int64, record []byte) error) error
+}
+
+// Limiter counts deliveries made on behalf of a marketplace end user
+// against their plan. Reserve returns an errs.Limit error when n more
+// records would go over the limit. The marketplace implements it.
+type Limiter interface {
+	Reserve(ctx context.Context, ownerID string, n int) error
+}
+
+// ImportInfo is what the relay needs to know about a submitted import.
+type ImportInfo struct {
+	Slug        string         `json:"slug"`
+	Importer    string         `json:"importer"`
+	Status      string         `json:"status"`
+	SessionID   string         `json:"session_id,omitempty"`
+	UserID      string         `json:"user_id,omitempty"`
+	Metadata    map[string]any `json:"metadata,omitempty"`
+	FileName    string         `json:"file_name,omitempty"`
+	RowCount    int64          `json:"row_count"`
+	RecordCount int64          `json:"record_count"`
+	At          time.Time      `json:"at"`
+}
+
+func (i *ImportInfo) context() *Context {
+	c := &Context{ImportSlug: i.Slug, Importer: i.Importer, UserID: i.UserID, FileName: i.FileName, Metadata: i.Metadata}
+	if g, ok := i.Metadata["user_group"]; ok && g != nil {
+		c.UserGroup = textOf(g)
+	}
+	return c
+}
+
+// Options are the parts the relay uses from the rest of Fusebox. Any of
+// them may be nil: without Tokens every record with a session token field
+// is discarded (tokens cannot be checked); without Records import jobs wait;
+// without Limiter marketplace routes are not limited.
+type Options struct {
+	Logger  *slog.Logger
+	Secrets SecretLookup
+	Tokens  TokenVerifier
+	Records RecordSource
+	Limiter Limiter
+	// UserAgent is sent with every request (default "Fusebox-Relay").
+	UserAgent string
+	// SinkCapacity and SinkBodyLimit bound the built-in sink (defaults 200
+	// requests per sink, 64 KiB per body).
+	SinkCapacity  int
+	SinkBodyLimit int
+}
+
+// Service is the relay over the database.
+type Service struct {
+	db      *store.DB
+	log     *slog.Logger
+	secrets SecretLookup
+	tokens  TokenVerifier
+	records RecordSource
+	limiter Limiter
+	ua      string
+
+	// Sink is the built-in request recorder behind /sink/{name}.
+	Sink *Sink
+
+	signal signal
+
+	mu      sync.Mutex
+	baseURL string
+	cache   map[string]*compiled
+	gen     uint64
+	now     func() time.Time
+}
+
+// New builds the relay service.
+func New(db *store.DB, o Options) *Service {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Secrets == nil {
+		o.Secrets = os.LookupEnv
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = "Fusebox-Relay"
+	}
+	s := &Service{
+		db: db, log: o.Logger, secrets: o.Secrets, tokens: o.Tokens, records: o.Records, limiter: o.Limiter, ua: o.UserAgent,
+		Sink:  NewSink(o.SinkCapacity, o.SinkBodyLimit),
+		cache: map[string]*compiled{}, now: time.Now,
+	}
+	s.signal.init()
+	return s
+}
+
+// SetBaseURL tells the relay this server's own address, used for
+// destination URLs that are paths (/sink/demo). main calls it once the
+// listener is up.
+func (s *Service) SetBaseURL(u string) {
+	s.mu.Lock()
+	s.baseURL = u
+	s.mu.Unlock()
+	s.signal.fire()
+}
+
+func (s *Service) base() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.baseURL
+}
+
+// Wake tells the worker that there is new work.
+func (s *Service) Wake() { s.signal.fire() }
+
+// signal is a broadcast: fire wakes every goroutine waiting on the channel
+// it got from wait.
+type signal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (g *signal) init() { g.ch = make(chan struct{}) }
+
+func (g *signal) wait() <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.ch
+}
+
+func (g *signal) fire() {
+	g.mu.Lock()
+	close(g.ch)
+	g.ch = make(chan struct{})
+	g.mu.Unlock()
+}
+
+var uidEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// newUID returns a new idempotency id: "msg_" and 26 random characters.
+func newUID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return "msg_" + uidEncoding.EncodeToString(b[:])
+}
+
+func unixMs(t time.Time) int64 { return t.UnixMilli() }

@@ -1,0 +1,134 @@
+package relay
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"fusebox/backend/errs"
+	"fusebox/backend/store"
+)
+
+// Section is the `destinations:` section of the workspace file: a list of
+// Destination. Applying it creates or updates destinations by id (it does
+// not delete destinations missing from the file, and it keeps their
+// enabled state); marketplace routes are not part of it.
+type Section struct{ s *Service }
+
+// Section returns the workspace section of the relay.
+func (s *Service) Section() Section { return Section{s: s} }
+
+func (Section) Key() string { return "destinations" }
+
+// Load decodes and validates the section without writing anything.
+func (sec Section) Load(decode func(v any) error) (func(ctx context.Context) ([]string, error), error) {
+	var list []Destination
+	if err := decode(&list); err != nil {
+		return nil, err
+	}
+	ids := map[string]int{}
+	routes := map[string]string{}
+	for i := range list {
+		d := &list[i]
+		if err := d.Normalize(); err != nil {
+			return nil, fmt.Errorf("destinations[%d]: %s", i, errs.Message(err))
+		}
+		if j, ok := ids[d.ID]; ok {
+			return nil, fmt.Errorf("destinations[%d]: id %q is also used by destinations[%d]", i, d.ID, j)
+		}
+		ids[d.ID] = i
+		if d.Inbound != nil {
+			if other, ok := routes[d.Inbound.Route]; ok {
+				return nil, fmt.Errorf("destinations[%d]: inbound route %q is also used by %q", i, d.Inbound.Route, other)
+			}
+			routes[d.Inbound.Route] = d.ID
+		}
+	}
+	return func(ctx context.Context) ([]string, error) {
+		var changes []string
+		err := sec.s.db.Tx(ctx, func(tx *store.Tx) error {
+			for i := range list {
+				d := &list[i]
+				action, err := sec.s.saveTx(ctx, tx, d, destMeta{origin: OriginWorkspace}, false)
+				if err != nil {
+					return err
+				}
+				if action != "unchanged" {
+					changes = append(changes, action+" destination "+d.ID)
+				}
+			}
+			tx.AfterCommit(sec.s.changed)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return changes, nil
+	}, nil
+}
+
+// Export returns the workspace and console destinations (not marketplace
+// routes) in the shape Load accepts.
+func (sec Section) Export(ctx context.Context) (any, error) {
+	views, err := sec.s.ListDestinations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []Destination{}
+	for _, v := range views {
+		if v.Origin == OriginMarketplace {
+			continue
+		}
+		d := v.Destination
+		if d.Method == "POST" {
+			d.Method = ""
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// secretMasker replaces the values of the secrets destinations reference
+// with «secret NAME».
+func (s *Service) secretMasker(ctx context.Context) *strings.Replacer {
+	var pairs []string
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT spec FROM relay_destinations`)
+	if err == nil {
+		seen := map[string]bool{}
+		for rows.Next() {
+			var spec string
+			var d Destination
+			if rows.Scan(&spec) != nil || json.Unmarshal([]byte(spec), &d) != nil {
+				continue
+			}
+			for _, n := range d.SecretNames() {
+				if seen[n] {
+					continue
+				}
+				seen[n] = true
+				if val, ok := s.secrets(n); ok && len(val) >= 4 {
+					pairs = append(pairs, val, "«secret "+n+"»")
+				}
+			}
+		}
+		rows.Close()
+	}
+	return strings.NewReplacer(pairs...)
+}
+
+// SinkRequests returns a sink's requests with the values of known secrets
+// masked (the console shows these).
+func (s *Service) SinkRequests(ctx context.Context, name string, after int64, limit int) ([]SinkRequest, SinkSummary) {
+	reqs, sum := s.Sink.Requests(name, after, limit)
+	m := s.secretMasker(ctx)
+	for i := range reqs {
+		reqs[i].URL, reqs[i].Body = m.Replace(reqs[i].URL), m.Replace(reqs[i].Body)
+		hs := make([][2]string, len(reqs[i].Headers))
+		for j, h := range reqs[i].Headers {
+			hs[j] = [2]string{h[0], m.Replace(h[1])}
+		}
+		reqs[i].Headers = hs
+	}
+	return reqs, sum
+}

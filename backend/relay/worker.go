@@ -1,0 +1,712 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"fusebox/backend/errs"
+	"fusebox/backend/store"
+)
+
+// The worker sends deliveries. One lane per destination with due work
+// claims a batch of deliveries at a time (a lease: lease_owner and
+// lease_until, renewed by a heartbeat while this process holds them), sends
+// them with the destination's concurrency and rate limit, and hands the
+// outcomes to one writer that records them in batched transactions: the
+// single SQLite writer sees a few statements per batch, not per record.
+// A process killed with -9 leaves leases that expire; the next worker
+// claims those deliveries again and sends them with the same idempotency
+// id (at-least-once).
+
+// WorkerOptions tune the worker; zero values take the defaults.
+type WorkerOptions struct {
+	// Lease is how long a claim is valid without a heartbeat (default
+	// 15s): after a crash, claimed deliveries are sent again this long
+	// after the process died.
+	Lease time.Duration
+	// Poll is how often idle destinations are checked for due retries
+	// (default 200ms).
+	Poll time.Duration
+	// FlushEvery and FlushSize bound how long and how many outcomes the
+	// writer collects before one transaction (defaults 25ms, 1000).
+	FlushEvery time.Duration
+	FlushSize  int
+	// Client sends the requests (default: keep-alive transport, no
+	// environment proxy, redirects not followed).
+	Client *http.Client
+}
+
+// ResponseCap is how much of a response body the attempt log keeps.
+const ResponseCap = 1024
+
+// Worker delivers queued deliveries until its context ends.
+type Worker struct {
+	s       *Service
+	o       WorkerOptions
+	owner   string
+	client  *http.Client
+	results chan result
+
+	mu    sync.Mutex
+	lanes map[string]bool
+	pause map[string]time.Time // 429/503: no request before this time
+	slow  map[string]time.Time // 429: one request at a time until this time
+}
+
+// NewWorker builds a worker for s.
+func (s *Service) NewWorker(o WorkerOptions) *Worker {
+	if o.Lease <= 0 {
+		o.Lease = 15 * time.Second
+	}
+	if o.Poll <= 0 {
+		o.Poll = 200 * time.Millisecond
+	}
+	if o.FlushEvery <= 0 {
+		o.FlushEvery = 25 * time.Millisecond
+	}
+	if o.FlushSize <= 0 {
+		o.FlushSize = 1000
+	}
+	if o.Client == nil {
+		o.Client = NewHTTPClient()
+	}
+	return &Worker{
+		s: s, o: o, owner: "w_" + strings.TrimPrefix(newUID(), "msg_"), client: o.Client,
+		results: make(chan result, 4096),
+		lanes:   map[string]bool{}, pause: map[string]time.Time{}, slow: map[string]time.Time{},
+	}
+}
+
+// NewHTTPClient is the relay's default client: connections kept alive
+// (many per host, for concurrency), no proxy from the environment (the
+// relay talks to its destinations directly) and redirects returned as
+// responses rather than followed.
+func NewHTTPClient() *http.Client {
+	tr := &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          512,
+		MaxIdleConnsPerHost:   MaxConcurrency * 2,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// Run expands import jobs and sends deliveries until ctx ends; then it
+// waits for the requests in flight and writes their outcomes.
+func (w *Worker) Run(ctx context.Context) {
+	wctx, stopWriter := context.WithCancel(context.Background())
+	writerDone := make(chan struct{})
+	go func() {
+		w.writeLoop(wctx)
+		close(writerDone)
+	}()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); w.expandLoop(ctx) }()
+	go func() { defer wg.Done(); w.heartbeatLoop(ctx) }()
+	for {
+		ch := w.s.signal.wait()
+		w.dispatch(ctx, &wg)
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			stopWriter()
+			<-writerDone
+			return
+		case <-ch:
+		case <-time.After(w.o.Poll):
+		}
+	}
+}
+
+// dispatch starts a lane for every enabled destination with due work.
+func (w *Worker) dispatch(ctx context.Context, wg *sync.WaitGroup) {
+	ids, err := w.s.enabledDestinations(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.s.log.Warn("relay: list destinations", "err", err)
+		}
+		return
+	}
+	now := w.s.now()
+	for _, id := range ids {
+		w.mu.Lock()
+		busy := w.lanes[id] || w.pause[id].After(now)
+		w.mu.Unlock()
+		if busy {
+			continue
+		}
+		var one int
+		err := w.s.db.Read.QueryRowContext(ctx, `SELECT 1 FROM relay_deliveries WHERE destination_id = ? AND status = 'pending' AND next_at <= ? LIMIT 1`,
+			id, unixMs(now)).Scan(&one)
+		if err != nil {
+			continue // sql.ErrNoRows: nothing due
+		}
+		w.mu.Lock()
+		w.lanes[id] = true
+		w.mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.runLane(ctx, id)
+			w.mu.Lock()
+			delete(w.lanes, id)
+			w.mu.Unlock()
+		}()
+	}
+}
+
+func (w *Worker) pausedUntil(id string) time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.pause[id]
+}
+
+func (w *Worker) isSlow(id string, now time.Time) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.slow[id].After(now)
+}
+
+// slowDown pauses a destination until until and sends one request at a
+// time for a minute after (429 Too Many Requests).
+func (w *Worker) slowDown(id string, until time.Time, serial bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if until.After(w.pause[id]) {
+		w.pause[id] = until
+	}
+	if serial {
+		w.slow[id] = until.Add(time.Minute)
+	}
+}
+
+// runLane sends the due deliveries of one destination.
+func (w *Worker) runLane(ctx context.Context, id string) {
+	c, err := w.s.destination(ctx, id)
+	if err != nil || !c.enabled {
+		return
+	}
+	conc := c.d.EffectiveConcurrency()
+	sem := make(chan struct{}, conc)
+	var serial sync.Mutex
+	bucket := newBucket(c.d.RateLimit.PerSecond)
+	claimN := conc * 2
+	if c.d.Batch == 0 {
+		claimN = min(512, conc*64)
+	}
+	defer func() { // wait for the requests in flight
+		for range conc {
+			sem <- struct{}{}
+		}
+	}()
+	for ctx.Err() == nil {
+		if c, err = w.s.destination(ctx, id); err != nil || !c.enabled {
+			return
+		}
+		if until := w.pausedUntil(id); until.After(w.s.now()) {
+			if !sleepCtx(ctx, until.Sub(w.s.now())) {
+				return
+			}
+			continue
+		}
+		qs, err := w.claim(ctx, id, claimN)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.s.log.Warn("relay: claim deliveries", "destination", id, "err", err)
+			}
+			return
+		}
+		if len(qs) == 0 {
+			return
+		}
+		for i, q := range qs {
+			release := func() {
+				next := w.pausedUntil(id)
+				for _, r := range qs[i:] {
+					w.results <- result{id: r.id, destID: id, outcome: outcomeReleased, nextAt: unixMs(next)}
+				}
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				release()
+				return
+			}
+			if w.pausedUntil(id).After(w.s.now()) {
+				<-sem
+				release()
+				break
+			}
+			if cur, err := w.s.destination(ctx, id); err != nil || !cur.enabled {
+				<-sem
+				release()
+				return
+			}
+			if err := bucket.wait(ctx); err != nil {
+				<-sem
+				release()
+				return
+			}
+			slow := w.isSlow(id, w.s.now())
+			if slow {
+				serial.Lock()
+			}
+			go func(q *queued) {
+				defer func() {
+					if slow {
+						serial.Unlock()
+					}
+					<-sem
+				}()
+				w.results <- w.deliver(ctx, c, q)
+			}(q)
+		}
+	}
+}
+
+// claim leases up to n due deliveries of destination id.
+func (w *Worker) claim(ctx context.Context, id string, n int) ([]*queued, error) {
+	now := w.s.now()
+	rows, err := w.s.db.Write.QueryContext(ctx, `UPDATE relay_deliveries SET lease_owner = ?, lease_until = ?
+		WHERE id IN (SELECT id FROM relay_deliveries WHERE destination_id = ? AND status = 'pending' AND next_at <= ? AND lease_until < ?
+			ORDER BY next_at, id LIMIT ?)
+		RETURNING id, uid, records, attempts, round, reserved, url, query, headers, body`,
+		w.owner, unixMs(now.Add(w.o.Lease)), id, unixMs(now), unixMs(now), n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*queued
+	for rows.Next() {
+		q := &queued{}
+		var reserved int
+		if err := rows.Scan(&q.id, &q.uid, &q.records, &q.attempts, &q.round, &reserved, &q.url, &q.query, &q.headers, &q.body); err != nil {
+			return nil, err
+		}
+		q.reserved = reserved != 0
+		out = append(out, q)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out, nil
+}
+
+// Outcomes of one attempt.
+const (
+	outcomeDelivered = "delivered"
+	outcomeRetry     = "retry"
+	outcomeFailed    = "failed"
+	outcomeDead      = "dead"
+	outcomeHeld      = "held"
+	outcomeReleased  = "released" // not attempted (shutdown, pause): back to the queue
+)
+
+type result struct {
+	id       int64
+	destID   string
+	outcome  string
+	attempt  int
+	round    int
+	nextAt   int64
+	code     int
+	started  time.Time
+	dur      time.Duration
+	errMsg   string
+	response string
+	reason   string
+	reserved bool
+	disable  string
+}
+
+// deliver makes one attempt at delivery q.
+func (w *Worker) deliver(ctx context.Context, c *compiled, q *queued) result {
+	start := w.s.now()
+	r := result{id: q.id, destID: c.d.ID, attempt: q.attempts + 1, round: q.round + 1, started: start, reserved: q.reserved}
+	if c.ownerID != "" && !q.reserved && w.s.limiter != nil {
+		if err := w.s.limiter.Reserve(ctx, c.ownerID, max(1, q.records)); err != nil {
+			if ctx.Err() != nil {
+				return result{id: q.id, destID: c.d.ID, outcome: outcomeReleased}
+			}
+			if errs.Is(err, errs.ELIMIT) {
+				r.outcome, r.reason, r.errMsg = outcomeHeld, "plan limit: "+errs.Message(err), errs.Message(err)
+				return r
+			}
+			return w.retry(c, r, "checking the plan limit failed: "+err.Error(), 0)
+		}
+		r.reserved = true
+	}
+	o, berr := w.s.buildRequest(c, q, false, start)
+	if berr != nil {
+		if berr.retry {
+			return w.retry(c, r, berr.msg, 0)
+		}
+		r.outcome, r.reason, r.errMsg = outcomeFailed, berr.msg, berr.msg
+		return r
+	}
+	timeout := c.d.EffectiveTimeout()
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, o.method, o.url, bytes.NewReader(o.body))
+	if err != nil {
+		msg := "the destination URL is not valid"
+		r.outcome, r.reason, r.errMsg = outcomeFailed, msg, msg
+		return r
+	}
+	setHeaders(req, o.headers)
+	resp, err := w.client.Do(req)
+	r.dur = w.s.now().Sub(start)
+	if err != nil {
+		if ctx.Err() != nil {
+			return result{id: q.id, destID: c.d.ID, outcome: outcomeReleased}
+		}
+		return w.retry(c, r, transportError(err, rctx, timeout), 0)
+	}
+	r.code = resp.StatusCode
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, ResponseCap))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	r.dur = w.s.now().Sub(start)
+	r.response = o.mask(strings.ToValidUTF8(string(head), "\uFFFD"))
+	retryAfter := parseRetryAfter(resp.Header.Get("Retry-After"), w.s.now())
+	code := resp.StatusCode
+	switch {
+	case code >= 200 && code < 300:
+		r.outcome, r.reason = outcomeDelivered, ""
+		return r
+	case code == http.StatusGone:
+		msg := fmt.Sprintf("the receiver answered 410 Gone; destination %s was disabled", c.d.ID)
+		r.outcome, r.reason, r.errMsg, r.disable = outcomeFailed, msg, "410 Gone", "the receiver answered 410 Gone at "+store.Now()+"; enable the destination again once the receiver is back"
+		w.slowDown(c.d.ID, w.s.now().Add(time.Hour), false)
+		return r
+	case code == http.StatusTooManyRequests:
+		delay := retryAfter
+		if delay <= 0 {
+			delay = w.scheduleDelay(c, r.round)
+		}
+		w.slowDown(c.d.ID, w.s.now().Add(delay), true)
+		return w.retry(c, r, "429 Too Many Requests", delay)
+	case code == http.StatusRequestTimeout || code == 425 || code >= 500:
+		if code == http.StatusServiceUnavailable && retryAfter > 0 {
+			w.slowDown(c.d.ID, w.s.now().Add(retryAfter), false)
+		}
+		return w.retry(c, r, fmt.Sprintf("HTTP %d %s", code, http.StatusText(code)), retryAfter)
+	case code >= 300 && code < 400:
+		msg := fmt.Sprintf("HTTP %d redirect to %q: the relay does not follow redirects; fix the destination URL", code, resp.Header.Get("Location"))
+		r.outcome, r.reason, r.errMsg = outcomeFailed, msg, msg
+		return r
+	default:
+		msg := fmt.Sprintf("HTTP %d %s: the receiver refused the request (not retried)", code, http.StatusText(code))
+		r.outcome, r.reason, r.errMsg = outcomeFailed, msg, msg
+		return r
+	}
+}
+
+// retry schedules the next attempt (after delay when > 0, else the
+// destination's schedule with jitter), or gives up when the schedule is
+// used up.
+func (w *Worker) retry(c *compiled, r result, msg string, delay time.Duration) result {
+	r.errMsg = msg
+	if r.round > len(c.schedule) {
+		r.outcome = outcomeDead
+		r.reason = fmt.Sprintf("%s; gave up after %d attempts", msg, r.round)
+		return r
+	}
+	if delay <= 0 {
+		delay = w.scheduleDelay(c, r.round)
+	}
+	r.outcome, r.reason = outcomeRetry, msg
+	r.nextAt = unixMs(w.s.now().Add(delay))
+	return r
+}
+
+// scheduleDelay is the schedule's delay before retry n (1-based), with
+// ±20% jitter so retries of many deliveries spread out.
+func (w *Worker) scheduleDelay(c *compiled, n int) time.Duration {
+	if len(c.schedule) == 0 {
+		return time.Second
+	}
+	d := c.schedule[min(n, len(c.schedule))-1]
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+// transportError describes a failed request without its URL (which may
+// hold a secret).
+func transportError(err error, rctx context.Context, timeout time.Duration) string {
+	if errors.Is(rctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Sprintf("timed out after %s", timeout)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		if oe.Err != nil {
+			return fmt.Sprintf("%s: %v", oe.Op, oe.Err)
+		}
+	}
+	return err.Error()
+}
+
+// parseRetryAfter reads Retry-After as seconds or an HTTP date; 0 when
+// absent or invalid. It is capped at a day.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if n, err := strconv.ParseFloat(v, 64); err == nil {
+		if n < 0 {
+			return 0
+		}
+		d = time.Duration(n * float64(time.Second))
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	if d <= 0 {
+		return 0
+	}
+	return min(d, 24*time.Hour)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// bucket is a token bucket rate limiter (burst 1); nil is unlimited.
+type bucket struct {
+	mu   sync.Mutex
+	per  time.Duration
+	next time.Time
+}
+
+func newBucket(perSecond float64) *bucket {
+	if perSecond <= 0 {
+		return nil
+	}
+	return &bucket{per: time.Duration(float64(time.Second) / perSecond)}
+}
+
+func (b *bucket) wait(ctx context.Context) error {
+	if b == nil {
+		return ctx.Err()
+	}
+	b.mu.Lock()
+	now := time.Now()
+	at := b.next
+	if at.Before(now) {
+		at = now
+	}
+	b.next = at.Add(b.per)
+	b.mu.Unlock()
+	if !sleepCtx(ctx, at.Sub(now)) {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// ---- the writer ----
+
+func (w *Worker) writeLoop(ctx context.Context) {
+	var batch []result
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	armed := false
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		if err := w.write(batch); err != nil {
+			w.s.log.Error("relay: record delivery outcomes", "n", len(batch), "err", err)
+		}
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case r := <-w.results:
+			batch = append(batch, r)
+			if len(batch) >= w.o.FlushSize {
+				flush()
+			} else if !armed {
+				timer.Reset(w.o.FlushEvery)
+				armed = true
+			}
+		case <-timer.C:
+			armed = false
+			flush()
+		case <-ctx.Done():
+			for {
+				select {
+				case r := <-w.results:
+					batch = append(batch, r)
+					continue
+				default:
+				}
+				break
+			}
+			flush()
+			return
+		}
+	}
+}
+
+// write records a batch of outcomes in one transaction.
+func (w *Worker) write(batch []result) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	now := w.s.now()
+	ts := store.FormatTime(now)
+	disabled := false
+	err := w.s.db.Tx(ctx, func(tx *store.Tx) error {
+		upd, err := tx.PrepareContext(ctx, `UPDATE relay_deliveries SET status = ?, reason = ?, attempts = ?, round = ?, next_at = ?,
+			lease_owner = '', lease_until = 0, reserved = ?, last_code = ?, updated_at = ?, done_at = ? WHERE id = ? AND lease_owner = ?`)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		defer upd.Close()
+		rel, err := tx.PrepareContext(ctx, `UPDATE relay_deliveries SET lease_owner = '', lease_until = 0,
+			next_at = CASE WHEN next_at > ? THEN next_at ELSE ? END WHERE id = ? AND lease_owner = ?`)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		defer rel.Close()
+		var attempts []result
+		for _, r := range batch {
+			if r.outcome == outcomeReleased {
+				if _, err := rel.ExecContext(ctx, r.nextAt, r.nextAt, r.id, w.owner); err != nil {
+					return fmt.Errorf("release delivery %d: %w", r.id, err)
+				}
+				continue
+			}
+			status, done, next := StatusPending, "", r.nextAt
+			switch r.outcome {
+			case outcomeDelivered:
+				status, done = StatusDelivered, ts
+			case outcomeFailed:
+				status, done = StatusFailed, ts
+			case outcomeDead:
+				status, done = StatusDead, ts
+			case outcomeHeld:
+				status = StatusHeld
+			}
+			if _, err := upd.ExecContext(ctx, status, r.reason, r.attempt, r.round, next, boolInt(r.reserved), r.code, ts, done, r.id, w.owner); err != nil {
+				return fmt.Errorf("record delivery %d: %w", r.id, err)
+			}
+			attempts = append(attempts, r)
+			if r.disable != "" {
+				if _, err := tx.ExecContext(ctx, `UPDATE relay_destinations SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?`, r.disable, ts, r.destID); err != nil {
+					return fmt.Errorf("disable destination %s: %w", r.destID, err)
+				}
+				disabled = true
+			}
+		}
+		return insertAttempts(ctx, tx, attempts)
+	})
+	if disabled {
+		w.s.changed()
+	}
+	return err
+}
+
+func insertAttempts(ctx context.Context, tx *store.Tx, rs []result) error {
+	const perStmt = 200
+	for start := 0; start < len(rs); start += perStmt {
+		chunk := rs[start:min(start+perStmt, len(rs))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO relay_attempts (delivery_id, n, started_at, duration_ms, status_code, outcome, error, response) VALUES `)
+		args := make([]any, 0, len(chunk)*8)
+		for i, r := range chunk {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString("(?,?,?,?,?,?,?,?)")
+			args = append(args, r.id, r.attempt, store.FormatTime(r.started), r.dur.Milliseconds(), r.code, r.outcome, r.errMsg, r.response)
+		}
+		q.WriteString(` ON CONFLICT DO NOTHING`)
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("record attempts: %w", err)
+		}
+	}
+	return nil
+}
+
+// ---- heartbeat and expansion ----
+
+// heartbeatLoop renews the leases this worker holds.
+func (w *Worker) heartbeatLoop(ctx context.Context) {
+	t := time.NewTicker(w.o.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		until := unixMs(w.s.now().Add(w.o.Lease))
+		err := w.s.db.Tx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.ExecContext(ctx, `UPDATE relay_deliveries SET lease_until = ? WHERE lease_owner = ? AND status = 'pending'`, until, w.owner); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE relay_jobs SET lease_until = ? WHERE lease_owner = ? AND status = 'pending'`, until, w.owner)
+			return err
+		})
+		if err != nil && ctx.Err() == nil {
+			w.s.log.Warn("relay: renew leases", "err", err)
+		}
+	}
+}
+
+// expandLoop turns import jobs into deliveries, one job at a time.
+func (w *Worker) expandLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		ch := w.s.signal.wait()
+		if w.s.records != nil {
+			j, err := w.s.claimJob(ctx, w.owner, w.o.Lease)
+			if err != nil && ctx.Err() == nil {
+				w.s.log.Warn("relay: claim import job", "err", err)
+			}
+			if j != nil {
+				if err := w.s.expandJob(ctx, w.owner, w.o.Lease, j); err != nil && ctx.Err() == nil {
+					w.s.log.Warn("relay: expand import job", "job", j.id, "import", j.importSlug, "destination", j.destID, "err", err)
+					w.s.releaseJob(context.WithoutCancel(ctx), j, w.owner, 5*time.Second, err.Error())
+				}
+				continue
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ch:
+		case <-time.After(w.o.Poll * 5):
+		}
+	}
+}
