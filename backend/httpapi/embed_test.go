@@ -67,7 +67,13 @@ func newEmbedEnv(t *testing.T, allowedHosts ...string) *embedEnv {
 	}}); err != nil {
 		t.Fatal(err)
 	}
-	ss := sessions.New(db, sessions.TTLFunc(func(context.Context, string) (time.Duration, error) { return 0, nil }), sessions.Options{
+	ss := sessions.New(db, sessions.TTLFunc(func(ctx context.Context, slug string) (time.Duration, error) {
+		d, err := imp.GetImporter(ctx, slug)
+		if err != nil {
+			return 0, err
+		}
+		return d.Settings.TTL(), nil
+	}), sessions.Options{
 		KeyFile: filepath.Join(dir, "sessions.key"), Logger: log,
 	})
 	if _, err := ss.CreateKey(ctx, sessions.NewKey{Name: "app", Kind: sessions.KindPublishable, Importers: []string{"*"},

@@ -98,6 +98,7 @@ func (s *Server) routes() {
 	s.bindMarketplace(s.mux)
 	s.bindRelay(s.mux)
 	s.bindEmbed(s.mux)
+	s.bindDemo(s.mux)
 	s.bindPages(s.mux)
 }
 
