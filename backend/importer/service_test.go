@@ -495,3 +495,36 @@ func TestRecordsPagingAcrossChunks(t *testing.T) {
 		t.Fatalf("page past the end: %d records", len(recs))
 	}
 }
+
+func TestCompositeUniqueness(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newService(t)
+	def := &importer.Importer{Slug: "contacts", Name: "Pairs", Columns: []importer.Column{
+		{Key: "first_name", Label: "First name", Unique: importer.UniqueCaseInsensitive, UniqueWith: []string{"last_name"}},
+		{Key: "last_name", Label: "Last name"},
+		{Key: "city", Label: "City"},
+	}}
+	if _, err := svc.SaveImporter(ctx, def); err != nil {
+		t.Fatal(err)
+	}
+	body := "first_name,last_name,city\nAda,Lovelace,London\nada, lovelace ,Paris\nAda,Byron,London\n,,Nowhere\n,,Elsewhere\n"
+	slug := stageFile(t, svc, importer.Actor{Admin: true}, "pairs.csv", body, nil)
+	page, err := svc.Rows(ctx, slug, importer.RowQuery{Filter: "errors"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// rows 1 and 2 share (first, last) ignoring case and spaces; empty tuples never clash
+	if page.Total != 2 || page.Rows[0].Row != 1 || page.Rows[1].Row != 2 || page.Rows[0].Issues[0].Message != "the combination of first_name, last_name must be unique" {
+		t.Fatalf("errors: %+v", page)
+	}
+	// changing the other column of the pair clears both rows
+	res, err := svc.EditRow(ctx, slug, 2, map[string]string{"last_name": "King"})
+	if err != nil || res.Row.Errors != 0 || len(res.Affected) != 1 || res.Affected[0].Row != 1 || res.Affected[0].Errors != 0 {
+		t.Fatalf("edit: %+v %v", res, err)
+	}
+	// and joining another pair flags both again
+	res, err = svc.EditRow(ctx, slug, 3, map[string]string{"last_name": "KING", "first_name": "ADA"})
+	if err != nil || res.Row.Errors != 1 || len(res.Affected) != 1 || res.Affected[0].Row != 2 {
+		t.Fatalf("edit 2: %+v %v", res, err)
+	}
+}
