@@ -198,13 +198,23 @@ func (s *Service) readSettings(ctx context.Context) (Settings, error) {
 }
 
 func ensureOrgID(ctx context.Context, tx *store.Tx) (string, error) {
+	id, _, err := ensureOrgIDCreated(ctx, tx)
+	return id, err
+}
+
+// ensureOrgIDCreated returns the org id, generating and storing one when
+// there is none; created says it did.
+func ensureOrgIDCreated(ctx context.Context, tx *store.Tx) (string, bool, error) {
 	var id string
 	err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, keyOrgID).Scan(&id)
-	if err == nil && id != "" {
-		return id, nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", false, fmt.Errorf("read org id: %w", err)
+	}
+	if id != "" {
+		return id, false, nil
 	}
 	id = newID("org_")
-	return id, store.SetSetting(ctx, tx, keyOrgID, id)
+	return id, true, store.SetSetting(ctx, tx, keyOrgID, id)
 }
 
 // UpdateSettings validates and stores new settings; an empty org id keeps
@@ -226,18 +236,19 @@ func (s *Service) UpdateSettings(ctx context.Context, st Settings) (Settings, er
 // writeSettings stores normalized settings and reports whether anything
 // changed. An empty org id keeps the stored one (or generates one).
 func writeSettings(ctx context.Context, tx *store.Tx, st *Settings) (bool, error) {
+	generated := false
 	if st.OrgID == "" {
-		id, err := ensureOrgID(ctx, tx)
+		id, created, err := ensureOrgIDCreated(ctx, tx)
 		if err != nil {
 			return false, err
 		}
-		st.OrgID = id
+		st.OrgID, generated = id, created
 	}
 	origins, err := json.Marshal(st.EmbedOrigins)
 	if err != nil {
 		return false, err
 	}
-	changed := false
+	changed := generated
 	for _, kv := range [][2]string{{keyOrgID, st.OrgID}, {keyTitle, st.Title}, {keyOrigins, string(origins)}, {keyLeeway, st.TokenLeeway}, {keyMaxLifetime, st.TokenMaxLifetime}} {
 		var old string
 		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, kv[0]).Scan(&old)
