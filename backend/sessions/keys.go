@@ -222,7 +222,11 @@ func (s *Service) Authenticate(ctx context.Context, key string) (Key, error) {
 		return Key{}, errs.Unauthorized("the API key is not valid: expected a Fusebox key (fbx_sk_… or fbx_pk_…)")
 	}
 	want := hashKey(key)
-	k, stored, err := scanKey(s.db.Read.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE hash = ?`, want))
+	st, err := s.stmts(ctx)
+	if err != nil {
+		return Key{}, err
+	}
+	k, stored, err := scanKey(st.keyByHash.QueryRowContext(ctx, want))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Key{}, errs.Unauthorized("the API key is not valid: no such key in this Fusebox workspace")
 	}

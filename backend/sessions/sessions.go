@@ -75,6 +75,12 @@ type Service struct {
 	kekBytes []byte       // key-encryption key from the key file
 	signing  *signingKeys // loaded on first use
 
+	prepared statements
+
+	batchMu  sync.Mutex
+	pending  []*pendingInsert // session rows waiting for the group commit
+	flushing bool             // a leader is writing the queue
+
 	usedMu   sync.Mutex
 	lastUsed map[string]time.Time // key id -> last time last_used_at was written
 }

@@ -59,7 +59,7 @@ type env struct {
 
 var testImporters = ttls{"contacts": 0, "orders": 2 * time.Hour, "forever": 10000 * time.Hour}
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := store.Open(context.Background(), filepath.Join(dir, "fusebox.db"))
@@ -851,4 +851,43 @@ func TestDemoKeys(t *testing.T) {
 	if od.Secret == d.Secret {
 		t.Fatal("two data dirs share a demo key")
 	}
+}
+
+func BenchmarkIssue(b *testing.B) {
+	e := newEnv(b)
+	ctx := context.Background()
+	k, err := e.svc.CreateKey(ctx, sessions.NewKey{Name: "b", Kind: sessions.KindSecret})
+	if err != nil {
+		b.Fatal(err)
+	}
+	key, _ := e.svc.Authenticate(ctx, k.Secret)
+	md := json.RawMessage(`{"user_id":123}`)
+	b.ReportAllocs()
+	b.SetParallelism(8) // concurrent requests, as HTTP clients make them
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := e.svc.Issue(ctx, sessions.IssueParams{ImporterSlug: "contacts", Metadata: md, Key: &key}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkVerify(b *testing.B) {
+	e := newEnv(b)
+	ctx := context.Background()
+	iss, err := e.svc.Issue(ctx, sessions.IssueParams{ImporterSlug: "contacts", Metadata: json.RawMessage(`{"user_id":123}`)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := e.svc.Verify(ctx, iss.Token); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

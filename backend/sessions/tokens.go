@@ -116,13 +116,8 @@ func (s *Service) Issue(ctx context.Context, p IssueParams) (Issued, error) {
 	if err != nil {
 		return Issued{}, err
 	}
-	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO importer_sessions (id, importer_slug, metadata, key_id, origin, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, slug, md, keyID, p.Origin, store.FormatTime(now), store.FormatTime(exp))
-		return err
-	})
-	if err != nil {
-		return Issued{}, fmt.Errorf("store session: %w", err)
+	if err := s.insertSession(ctx, id, slug, md, keyID, p.Origin, store.FormatTime(now), store.FormatTime(exp)); err != nil {
+		return Issued{}, err
 	}
 	return Issued{ID: id, Token: token, ExpiresAt: exp}, nil
 }
@@ -279,7 +274,11 @@ func (s *Service) scanSession(sc rowScanner, now time.Time) (Session, error) {
 
 // GetSession returns the session with id.
 func (s *Service) GetSession(ctx context.Context, id string) (Session, error) {
-	sess, err := s.scanSession(s.db.Read.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM importer_sessions WHERE id = ?`, id), s.now())
+	st, err := s.stmts(ctx)
+	if err != nil {
+		return Session{}, err
+	}
+	sess, err := s.scanSession(st.sessionByID.QueryRowContext(ctx, id), s.now())
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, errs.NotFound("session %q not found", id)
 	}
