@@ -350,6 +350,9 @@ func (s *Service) beginEdit(ctx context.Context, slug string) (*Import, *Schema,
 	}
 	unlock := s.lock(imp.ID)
 	imp, err = s.loadImport(ctx, s.db.Read, slug)
+	if err == nil {
+		imp, err = s.recoverInterrupted(ctx, imp)
+	}
 	if err != nil {
 		unlock()
 		return nil, nil, nil, nil, err

@@ -367,3 +367,42 @@ func (s *Service) setFailed(ctx context.Context, id int64, reason string) {
 		s.log.Error("mark import failed", "id", id, "err", err)
 	}
 }
+
+// running reports whether a step of the import runs in this process.
+func (s *Service) running(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j := s.jobs[id]
+	return j != nil && !j.done.Load()
+}
+
+// recoverInterrupted repairs an import whose staging or submit was cut
+// short by a stopped process (call it under the import's lock): staging
+// goes back to the mapping step, a submit goes back to review as failed.
+func (s *Service) recoverInterrupted(ctx context.Context, imp *Import) (*Import, error) {
+	if (imp.Step != StepStaging && imp.Step != StepSubmitting) || s.running(imp.ID) {
+		return imp, nil
+	}
+	const reason = "interrupted: the server stopped while this step ran; run it again"
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		if imp.Step == StepStaging {
+			if err := clearStaged(ctx, tx, imp.ID); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE importer_imports SET step = ?, failure_reason = ?, row_count = 0, max_row = 0, error_rows = 0,
+				warning_rows = 0, version = version + 1, updated_at = ? WHERE id = ?`, StepUploaded, reason, nowString(), imp.ID)
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM importer_records WHERE import_id = ?`, imp.ID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE importer_imports SET status = ?, step = ?, failure_reason = ?, record_count = 0, updated_at = ? WHERE id = ?`,
+			StatusFailed, StepReview, reason, nowString(), imp.ID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("recover import %s: %w", imp.Slug, err)
+	}
+	s.dropUniq(imp.ID)
+	return s.loadImport(ctx, s.db.Read, imp.Slug)
+}

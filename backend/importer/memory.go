@@ -200,6 +200,9 @@ func (s *Service) ConfirmMapping(ctx context.Context, slug string, m Mapping) er
 	}
 	unlock := s.lock(imp.ID)
 	defer unlock()
+	if imp, err = s.recoverInterrupted(ctx, imp); err != nil {
+		return err
+	}
 	if imp.Status != StatusCreated || imp.Step == StepCreated || imp.Step == StepStaging || imp.Step == StepSubmitting {
 		return errs.Conflict("import %s cannot take a mapping now (status %s, step %s)", slug, imp.Status, imp.Step)
 	}

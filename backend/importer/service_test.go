@@ -528,3 +528,38 @@ func TestCompositeUniqueness(t *testing.T) {
 		t.Fatalf("edit 2: %+v %v", res, err)
 	}
 }
+
+func TestRecoverInterruptedSteps(t *testing.T) {
+	ctx := context.Background()
+	svc, db := newService(t)
+	svc.SaveImporter(ctx, contacts())
+	body := "First Name,Email\nAda,ada@example.com\n"
+	slug := stageFile(t, svc, importer.Actor{Admin: true}, "a.csv", body, nil)
+	// the process stopped while staging: a new process sees step staging
+	if _, err := db.Write.Exec(`UPDATE importer_imports SET step = 'staging' WHERE slug = ?`, slug); err != nil {
+		t.Fatal(err)
+	}
+	fresh := importer.New(db, t.TempDir(), nil)
+	if p, _ := fresh.Progress(ctx, slug); p.Phase != "failed" || !strings.Contains(p.Error, "interrupted") {
+		t.Fatalf("progress after restart: %+v", p)
+	}
+	mv, err := fresh.GetMapping(ctx, slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fresh.ConfirmMapping(ctx, slug, *mv.Mapping); err != nil {
+		t.Fatalf("mapping after an interrupted staging: %v", err)
+	}
+	if err := fresh.Stage(ctx, slug); err != nil {
+		t.Fatal(err)
+	}
+	// the process stopped while submitting
+	if _, err := db.Write.Exec(`UPDATE importer_imports SET step = 'submitting', status = 'submitting' WHERE slug = ?`, slug); err != nil {
+		t.Fatal(err)
+	}
+	fresh = importer.New(db, t.TempDir(), nil)
+	imp, err := fresh.Submit(ctx, slug)
+	if err != nil || imp.Status != importer.StatusCompleted {
+		t.Fatalf("submit after an interrupted submit: %+v %v", imp, err)
+	}
+}

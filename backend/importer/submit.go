@@ -28,6 +28,9 @@ func (s *Service) Submit(ctx context.Context, slug string) (Import, error) {
 	if imp, err = s.loadImport(ctx, s.db.Read, slug); err != nil {
 		return Import{}, err
 	}
+	if imp, err = s.recoverInterrupted(ctx, imp); err != nil {
+		return Import{}, err
+	}
 	sc, err := s.schemaOf(imp)
 	if err != nil {
 		return Import{}, err
