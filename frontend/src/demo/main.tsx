@@ -1,7 +1,11 @@
-import { mountStandalone, StandalonePage } from '../shared/Standalone';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import DemoApp from './DemoApp';
 
-mountStandalone(
-  <StandalonePage title="Fusebox Demo App">
-    <p>This page arrives with the demo: a sample host app that embeds the importer and the marketplace.</p>
-  </StandalonePage>,
+const root = document.getElementById('root');
+if (!root) throw new Error('page: #root element missing from the HTML entry');
+createRoot(root).render(
+  <StrictMode>
+    <DemoApp />
+  </StrictMode>,
 );

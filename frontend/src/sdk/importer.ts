@@ -63,10 +63,17 @@ export class ImporterError extends Error {
   }
 }
 
-/** The origin this module was loaded from (the Fusebox server when served at /sdk/importer.js). */
+/**
+ * The origin this SDK was loaded from (the Fusebox server when served at /sdk/importer.js): the
+ * classic <script> of the UMD build, else the ES module's URL. Bundled into a host app, it is the
+ * host's own origin; pass `baseUrl` then.
+ */
 function scriptOrigin(): string {
+  const script = typeof document !== 'undefined' ? document.currentScript : null;
+  if (script instanceof HTMLScriptElement && script.src) return originOf(script.src);
   try {
-    return originOf(import.meta.url);
+    const url: string | undefined = import.meta.url;
+    return url ? originOf(url) : '';
   } catch {
     return '';
   }

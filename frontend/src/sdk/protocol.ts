@@ -57,6 +57,8 @@ export interface ErrorPayload {
 export interface InitPayload {
   /** The importer session token; absent for an admin "Try this importer" inside the console. */
   token?: string;
+  /** Importer to start (admin "Try this importer" only; a session token names its importer). */
+  importer?: string;
   locale?: string;
   styles?: CustomStyles;
 }

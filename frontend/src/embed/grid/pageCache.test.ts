@@ -85,7 +85,7 @@ describe('PageCache', () => {
 
   it('drops answers of an older query and refetches the visible pages for the new one', async () => {
     const f = manualFetcher(1000);
-    const c = new PageCache('all', { fetchPage: f.fetchPage, pageSize: 100 });
+    const c = new PageCache<string, number>('all', { fetchPage: f.fetchPage, pageSize: 100 });
     c.ensure(0, 20);
     c.setQuery('errors');
     expect(c.total).toBeNull();

@@ -1,0 +1,351 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { CustomStyles } from '../sdk/protocol';
+import { ApiError, EmbedApi, type ImportInfo, type ImporterInfo, type Preview, type Progress, type Summary } from './api';
+import { applyStyles, safeLogo } from './styles';
+import type { HostChannel } from './host';
+import { resolveLocale, translator, type Locale } from './i18n';
+import { HeaderStep } from './steps/HeaderStep';
+import { MappingStep } from './steps/MappingStep';
+import { ReviewStep } from './steps/ReviewStep';
+import { DoneStep, rowsToImport, SubmitStep } from './steps/SubmitStep';
+import { UploadStep } from './steps/UploadStep';
+import { ConfirmDialog, ErrorBanner, I18nContext, ProgressBar, StepLayout, type I18n } from './ui';
+
+export type Step = 'connecting' | 'upload' | 'header' | 'mapping' | 'staging' | 'review' | 'submit' | 'done' | 'fatal';
+
+const STEPS = ['step.upload', 'step.header', 'step.mapping', 'step.review', 'step.submit'] as const;
+const stepIndex: Record<Step, number> = {
+  connecting: 0, upload: 0, header: 1, mapping: 2, staging: 2, review: 3, submit: 4, done: 4, fatal: 0,
+};
+
+/** What the page learned before the flow starts (see main.tsx). */
+export interface Session {
+  /** The session token; undefined for an admin (console "Try this importer"). */
+  token?: string;
+  /** The importer an admin tries. */
+  importer?: string;
+  locale?: string;
+  styles?: CustomStyles;
+}
+
+export interface AppProps {
+  host: HostChannel | null;
+  /** Resolves when the host sent init (or at once for a page opened directly). */
+  session: Promise<Session>;
+  /** New styles sent by the host after init. */
+  onStyles?: (fn: (s: CustomStyles) => void) => void;
+  locale?: string;
+  bytesOnly: boolean;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Follows staging (parse + validate) after the mapping was confirmed, until the rows are ready for
+ * review; returns the import's summary. The first polls may still see the upload's finished job, so
+ * "done" only counts once staging was seen or the import is in review.
+ */
+export async function followStaging(
+  api: Pick<EmbedApi, 'progress' | 'summary'>,
+  slug: string,
+  onUpdate: (p: Progress) => void,
+  isLive: () => boolean,
+  timeoutMs = 20_000,
+): Promise<Summary> {
+  let saw = false;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const p = await api.progress(slug);
+    if (!isLive()) throw new DOMException('closed', 'AbortError');
+    if (p.phase === 'staging' || p.phase === 'validating') {
+      saw = true;
+      onUpdate(p);
+    }
+    if (p.phase === 'failed') throw new ApiError('EINVALID', p.error || 'reading the file failed', 422);
+    if (p.done) {
+      const s = await api.summary(slug);
+      if (s.step === 'review') return s;
+      if (saw || Date.now() > deadline) {
+        throw new ApiError('EINVALID', p.error || s.failure_reason || 'reading the file did not finish', 422);
+      }
+    }
+    await sleep(250);
+  }
+}
+
+export default function App({ host, session, onStyles, locale: bootLocale, bytesOnly }: AppProps) {
+  const [locale, setLocale] = useState<Locale>(() => resolveLocale(bootLocale, navigator.languages, navigator.language));
+  const i18n = useMemo<I18n>(() => {
+    const num = new Intl.NumberFormat(locale);
+    return { t: translator(locale), locale, num: (n: number) => num.format(n) };
+  }, [locale]);
+  const { t } = i18n;
+
+  const [step, setStep] = useState<Step>('connecting');
+  const [api, setApi] = useState<EmbedApi | null>(null);
+  const [importer, setImporter] = useState<ImporterInfo | null>(null);
+  const [imp, setImp] = useState<ImportInfo | null>(null);
+  const [preview, setPreview] = useState<Preview | null>(null);
+  const [summary, setSummary] = useState<Summary | null>(null);
+  const [progress, setProgress] = useState<Progress | null>(null);
+  const [error, setError] = useState('');
+  const [fatal, setFatal] = useState('');
+  const [confirmCancel, setConfirmCancel] = useState(false);
+  const [submitting, setSubmitting] = useState(false);
+  const [done, setDone] = useState<{ records: number; excluded: number } | null>(null);
+  const [logo, setLogo] = useState<string | undefined>();
+  const live = useRef(true);
+  useEffect(() => () => void (live.current = false), []);
+
+  const styles = useCallback((s: CustomStyles | undefined) => {
+    if (!s) return;
+    applyStyles(document.documentElement, s);
+    const l = safeLogo(s.logoURL);
+    if (l !== undefined || s.logoURL === '') setLogo(l);
+  }, []);
+  useEffect(() => onStyles?.(styles), [onStyles, styles]);
+
+  /** A failure that ends the flow: shown, and reported to the host page. */
+  const fail = useCallback(
+    (e: unknown) => {
+      const code = e instanceof ApiError ? e.code : 'EINTERNAL';
+      const msg = e instanceof ApiError && e.status === 401 ? t('error.session') : message(e);
+      setFatal(msg);
+      setStep('fatal');
+      host?.send('error', { code, message: msg });
+    },
+    [host, t],
+  );
+
+  // Start: wait for the session, then create the import.
+  useEffect(() => {
+    let stop = false;
+    session.then(
+      async (s) => {
+        if (stop) return;
+        if (s.locale) setLocale(resolveLocale(s.locale, bootLocale, navigator.languages));
+        styles(s.styles);
+        const client = new EmbedApi({ token: s.token, bytesOnly });
+        try {
+          const started = await client.start(s.token ? undefined : s.importer);
+          if (stop) return;
+          setApi(client);
+          setImporter(started.importer);
+          setImp(started.import);
+          setStep('upload');
+        } catch (e) {
+          if (!stop) fail(e);
+        }
+      },
+      (e: unknown) => !stop && fail(e),
+    );
+    return () => {
+      stop = true;
+    };
+  }, [session, bootLocale, bytesOnly, styles, fail]);
+
+  // Move focus to the new step's title (screen readers announce the step).
+  useEffect(() => {
+    document.getElementById('fbx-step-title')?.focus();
+  }, [step]);
+
+  const slug = imp?.slug ?? '';
+
+  async function afterMapping() {
+    if (!api) return;
+    setStep('staging');
+    setProgress(null);
+    setError('');
+    try {
+      const s = await followStaging(api, slug, setProgress, () => live.current);
+      setSummary(s);
+      setStep('review');
+    } catch (e) {
+      if (e instanceof DOMException && e.name === 'AbortError') return;
+      if (e instanceof ApiError && e.status === 401) return fail(e);
+      setError(message(e));
+      setStep('mapping');
+    }
+  }
+
+  async function submit() {
+    if (!api || !summary) return;
+    setSubmitting(true);
+    setError('');
+    setProgress(null);
+    let finished = false;
+    const poll = (async () => {
+      while (!finished && live.current) {
+        try {
+          const p = await api.progress(slug);
+          if (p.phase === 'submitting') setProgress(p);
+        } catch {
+          // the submit call reports errors
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+    try {
+      const out = await api.submit(slug);
+      finished = true;
+      await poll;
+      const s = await api.summary(slug);
+      const excluded = s.invalid_rows === 'exclude' ? summary.error_rows : 0;
+      const records = s.record_count || rowsToImport(summary);
+      setDone({ records, excluded });
+      setStep('done');
+      host?.send('complete', {
+        import: out.slug,
+        importer: importer?.slug ?? '',
+        status: out.status,
+        counts: { rows: summary.rows, records, error_rows: summary.error_rows, excluded_rows: excluded },
+      });
+    } catch (e) {
+      finished = true;
+      if (e instanceof ApiError && e.status === 401) return fail(e);
+      setError(message(e));
+    } finally {
+      setSubmitting(false);
+    }
+  }
+
+  function cancel() {
+    setConfirmCancel(false);
+    if (host) host.send('cancel', {});
+    else {
+      // Opened directly (no host page): start over.
+      window.location.reload();
+    }
+  }
+
+  const current = stepIndex[step];
+  const submitFraction = progress && progress.bytes_total > 0 ? progress.rows / progress.bytes_total : null;
+
+  let body: React.ReactNode;
+  switch (step) {
+    case 'connecting':
+      body = (
+        <StepLayout title={t('app.title')}>
+          <ProgressBar label={t('app.connecting')} value={null} />
+        </StepLayout>
+      );
+      break;
+    case 'fatal':
+      body = (
+        <StepLayout title={t('error.title')}>
+          <ErrorBanner message={fatal} />
+        </StepLayout>
+      );
+      break;
+    case 'upload':
+      body = api && importer && (
+        <UploadStep
+          api={api}
+          slug={slug}
+          importer={importer}
+          onUploaded={(p) => {
+            setPreview(p);
+            setStep('header');
+          }}
+        />
+      );
+      break;
+    case 'header':
+      body = api && preview && (
+        <HeaderStep api={api} slug={slug} preview={preview} onPreview={setPreview} onBack={() => setStep('upload')} onContinue={() => setStep('mapping')} />
+      );
+      break;
+    case 'mapping':
+      body = api && preview && (
+        <>
+          {error && <ErrorBanner message={error} onDismiss={() => setError('')} />}
+          <MappingStep api={api} slug={slug} preview={preview} onBack={() => setStep('header')} onConfirmed={() => void afterMapping()} />
+        </>
+      );
+      break;
+    case 'staging':
+      body = (
+        <StepLayout title={t('staging.title')}>
+          <ProgressBar
+            label={t('staging.validating')}
+            value={progress && progress.bytes_total > 0 ? progress.bytes_read / progress.bytes_total : null}
+            detail={progress ? t('staging.rows', { n: progress.rows }) : undefined}
+          />
+        </StepLayout>
+      );
+      break;
+    case 'review':
+      body = api && importer && summary && (
+        <ReviewStep api={api} slug={slug} columns={importer.columns} summary={summary} onSummary={setSummary} onContinue={() => setStep('submit')} />
+      );
+      break;
+    case 'submit':
+      body = summary && (
+        <SubmitStep
+          summary={summary}
+          submitting={submitting}
+          progress={submitFraction}
+          error={error}
+          onBack={() => {
+            setError('');
+            setStep('review');
+          }}
+          onSubmit={() => void submit()}
+        />
+      );
+      break;
+    case 'done':
+      body = done && <DoneStep records={done.records} excluded={done.excluded} onClose={() => host?.send('close', {})} />;
+      break;
+  }
+
+  return (
+    <I18nContext.Provider value={i18n}>
+      <div className="fbx-app" lang={locale}>
+        <header className="fbx-top">
+          <div className="fbx-brand">
+            {logo ? <img src={logo} alt={t('app.logo')} className="fbx-logo" /> : <span className="fbx-mark" aria-hidden="true" />}
+            <span className="fbx-title">{importer?.name ?? t('app.title')}</span>
+          </div>
+          <nav className="fbx-stepper" aria-label={t('app.steps')}>
+            <ol>
+              {STEPS.map((k, i) => (
+                <li
+                  key={k}
+                  className={i < current || step === 'done' ? 'done' : i === current ? 'current' : undefined}
+                  aria-current={i === current && step !== 'done' ? 'step' : undefined}
+                >
+                  <span className="fbx-step-num">{i + 1}</span>
+                  <span className="fbx-step-label">{t(k)}</span>
+                </li>
+              ))}
+            </ol>
+            <span className="fbx-stepper-compact">
+              {t('app.stepOf', { n: current + 1, total: STEPS.length })}: {t(STEPS[current])}
+            </span>
+          </nav>
+          {step !== 'done' && (
+            <button type="button" className="fbx-button fbx-cancel" onClick={() => (step === 'fatal' ? cancel() : setConfirmCancel(true))}>
+              {step === 'fatal' ? t('app.close') : t('app.cancel')}
+            </button>
+          )}
+        </header>
+        <main className="fbx-main">{body}</main>
+        {confirmCancel && (
+          <ConfirmDialog
+            title={t('cancel.title')}
+            body={t('cancel.body')}
+            confirm={t('cancel.yes')}
+            dismiss={t('cancel.no')}
+            onConfirm={cancel}
+            onDismiss={() => setConfirmCancel(false)}
+          />
+        )}
+      </div>
+    </I18nContext.Provider>
+  );
+}

@@ -1,0 +1,480 @@
+// The embed's client for the importer engine API (docs/importer-api.md). Every call carries the
+// session token as a Bearer token; in the console's "Try this importer" there is no token and the
+// admin login (window door or admin cookie) authorizes the same routes.
+
+export class ApiError extends Error {
+  readonly code: string;
+  readonly status: number;
+
+  constructor(code: string, message: string, status: number) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+// ---- shapes (mirror backend/importer) ----
+
+export type ColumnType =
+  | 'string' | 'integer' | 'float' | 'boolean' | 'date' | 'datetime' | 'time' | 'email' | 'url' | 'phone' | 'enum';
+
+export interface EnumValue {
+  value: string;
+  label?: string;
+  alternates?: string[];
+}
+
+export interface ColumnInfo {
+  key: string;
+  label: string;
+  description?: string;
+  type: ColumnType;
+  required: boolean;
+  pattern?: string;
+  values?: EnumValue[];
+}
+
+export interface ImporterInfo {
+  slug: string;
+  name: string;
+  columns: ColumnInfo[];
+  invalid_rows: 'block' | 'exclude' | 'include';
+  allowed_file_types: string[];
+  max_file_size: number;
+}
+
+export interface ImportInfo {
+  slug: string;
+  status: string;
+  step: string;
+  row_count: number;
+  file_name?: string;
+  metadata?: Record<string, unknown>;
+  template?: { name: string; slug: string };
+  failure_reason?: string;
+}
+
+/** What POST imports answers: the new import and its importer. */
+export interface StartedImport {
+  import: ImportInfo;
+  importer: ImporterInfo;
+}
+
+export interface Detected {
+  format: string;
+  encoding?: string;
+  delimiter?: string;
+  bom?: boolean;
+  sheets?: string[];
+  sheet?: string;
+}
+
+export interface FileOptions {
+  encoding?: string;
+  delimiter?: string;
+  sheet?: string;
+  header_row?: number;
+}
+
+export interface RowIssue {
+  row: number;
+  kind: string;
+  column?: number;
+  msg: string;
+}
+
+export interface Preview {
+  detected: Detected;
+  options: FileOptions;
+  rows: string[][];
+  header_row: number;
+  detected_header_row: number;
+  headers: string[];
+  header_error?: string;
+  more: boolean;
+  issues?: RowIssue[];
+}
+
+export interface ColumnSuggestion {
+  index: number;
+  header: string;
+  key: string;
+  confidence: number;
+  /** user_memory, memory, exact, alternate, fuzzy, none */
+  source: string;
+}
+
+export interface ValueSuggestion {
+  from: string;
+  to: string;
+  confidence: number;
+  source: string;
+  count?: number;
+}
+
+export interface MappedColumn {
+  index?: number;
+  header?: string;
+  key: string;
+}
+
+export interface Mapping {
+  columns: MappedColumn[];
+  values?: Record<string, Record<string, string>>;
+}
+
+export interface MappingView {
+  headers: string[];
+  columns: ColumnInfo[];
+  suggestions: { columns: ColumnSuggestion[]; unmapped_required: string[]; unmapped: string[] };
+  values: Record<string, ValueSuggestion[]>;
+  mapping?: Mapping;
+}
+
+export interface Progress {
+  phase: string;
+  bytes_read: number;
+  bytes_total: number;
+  rows: number;
+  done: boolean;
+  error?: string;
+}
+
+export interface CellIssue {
+  column: string;
+  severity: 'error' | 'warning';
+  message: string;
+}
+
+export interface GridRow {
+  row: number;
+  values: string[];
+  errors: number;
+  warnings: number;
+  issues: CellIssue[];
+}
+
+export interface RowPage {
+  columns: string[];
+  rows: GridRow[];
+  total: number;
+  offset: number;
+  version: number;
+}
+
+export interface RowQuery {
+  /** "" = all rows, "errors" = rows with errors. */
+  filter: '' | 'errors';
+  /** Narrows the filter to one column (key). */
+  column?: string;
+  q?: string;
+}
+
+export interface ColumnSummary {
+  key: string;
+  label: string;
+  errors: number;
+  warnings: number;
+}
+
+export interface Summary {
+  slug: string;
+  status: string;
+  step: string;
+  rows: number;
+  error_rows: number;
+  warning_rows: number;
+  valid_rows: number;
+  columns: ColumnSummary[];
+  invalid_rows: 'block' | 'exclude' | 'include';
+  can_submit: boolean;
+  submit_blocked?: string;
+  can_undo: boolean;
+  can_redo: boolean;
+  version: number;
+  file_name: string;
+  record_count: number;
+  failure_reason?: string;
+}
+
+export interface EditResult {
+  row: GridRow;
+  affected: GridRow[];
+  version: number;
+}
+
+export interface ReplaceInput {
+  column: string;
+  find: string;
+  replace: string;
+  regex: boolean;
+  match_case: boolean;
+  whole_cell?: boolean;
+}
+
+export interface ReplaceResult {
+  cells: number;
+  rows: number;
+  version: number;
+}
+
+// ---- client ----
+
+/** Route paths of the engine API (docs/importer-api.md), in one place. */
+const P = '/api/importer/imports';
+const I = (s: string) => `${P}/${encodeURIComponent(s)}`;
+export const paths = {
+  importer: '/api/importer/importer',
+  imports: P,
+  import: I,
+  file: (s: string) => `${I(s)}/file`,
+  preview: (s: string) => `${I(s)}/preview`,
+  header: (s: string) => `${I(s)}/header`,
+  progress: (s: string) => `${I(s)}/progress`,
+  mapping: (s: string) => `${I(s)}/mapping`,
+  rows: (s: string) => `${I(s)}/rows`,
+  row: (s: string, row: number) => `${I(s)}/rows/${row}`,
+  deleteRows: (s: string) => `${I(s)}/rows/delete`,
+  replace: (s: string) => `${I(s)}/replace`,
+  undo: (s: string) => `${I(s)}/undo`,
+  redo: (s: string) => `${I(s)}/redo`,
+  summary: (s: string) => `${I(s)}/summary`,
+  submit: (s: string) => `${I(s)}/submit`,
+};
+
+/** The importer definition as GET /api/importer/importer answers it. */
+interface ImporterDefinition {
+  slug: string;
+  name: string;
+  columns: (Omit<ColumnInfo, 'label' | 'required'> & { label?: string; required?: boolean })[];
+  settings?: {
+    invalid_rows?: string;
+    allowed_file_types?: string[];
+    max_file_size?: string | number;
+    max_file_bytes?: number;
+  };
+}
+
+export const DEFAULT_MAX_FILE_BYTES = 1 << 30;
+
+/** Parses an importer's max_file_size ("1048576", "100MB", "1.5 GB", "512k") like the server does. */
+export function parseByteSize(v: string | number | undefined): number {
+  if (typeof v === 'number') return v > 0 ? v : DEFAULT_MAX_FILE_BYTES;
+  const s = (v ?? '').trim().toUpperCase();
+  if (!s) return DEFAULT_MAX_FILE_BYTES;
+  const units: [string, number][] = [
+    ['GIB', 2 ** 30], ['MIB', 2 ** 20], ['KIB', 2 ** 10], ['GB', 1e9], ['MB', 1e6], ['KB', 1e3],
+    ['G', 2 ** 30], ['M', 2 ** 20], ['K', 2 ** 10], ['B', 1],
+  ];
+  let mult = 1;
+  let num = s;
+  for (const [suffix, m] of units) {
+    if (s.endsWith(suffix)) {
+      mult = m;
+      num = s.slice(0, -suffix.length).trim();
+      break;
+    }
+  }
+  const n = Number(num);
+  return Number.isFinite(n) && n > 0 ? Math.floor(n * mult) : DEFAULT_MAX_FILE_BYTES;
+}
+
+export function importerInfo(def: ImporterDefinition): ImporterInfo {
+  const st = def.settings ?? {};
+  const policy = st.invalid_rows === 'exclude' || st.invalid_rows === 'include' ? st.invalid_rows : 'block';
+  return {
+    slug: def.slug,
+    name: def.name || def.slug,
+    columns: def.columns.map((c) => ({ ...c, label: c.label || c.key, required: !!c.required })),
+    invalid_rows: policy,
+    allowed_file_types: (st.allowed_file_types ?? []).map((x) => x.toLowerCase()),
+    max_file_size: st.max_file_bytes ?? parseByteSize(st.max_file_size),
+  };
+}
+
+async function errorOf(res: Response | { status: number; text: string }, what: string): Promise<ApiError> {
+  const status = res.status;
+  const text = res instanceof Response ? await res.text().catch(() => '') : res.text;
+  let code = status === 401 ? 'EUNAUTHORIZED' : status === 413 ? 'ETOOLARGE' : status >= 500 ? 'EINTERNAL' : 'EHTTP';
+  let message = `${what}: HTTP ${status}`;
+  try {
+    const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    if (body?.error?.code) code = body.error.code;
+    if (body?.error?.message) message = body.error.message;
+  } catch {
+    // not JSON: keep the status message
+  }
+  return new ApiError(code, message, status);
+}
+
+/** A file to upload: a browser File, or bytes (pasted text, the desktop window). */
+export interface UploadSource {
+  name: string;
+  size: number;
+  file?: File;
+  bytes?: Uint8Array;
+}
+
+export interface EmbedApiOptions {
+  token?: string;
+  /**
+   * Send uploads as a Uint8Array body instead of the File (the desktop window: WebKitGTK 4.1 crashes
+   * on Blob/FormData bodies).
+   */
+  bytesOnly?: boolean;
+}
+
+export class EmbedApi {
+  private token?: string;
+  readonly bytesOnly: boolean;
+
+  constructor(opts: EmbedApiOptions = {}) {
+    this.token = opts.token;
+    this.bytesOnly = opts.bytesOnly ?? false;
+  }
+
+  private headers(json: boolean): Record<string, string> {
+    const h: Record<string, string> = { Accept: 'application/json' };
+    if (json) h['Content-Type'] = 'application/json';
+    if (this.token) h.Authorization = `Bearer ${this.token}`;
+    return h;
+  }
+
+  async call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(path, {
+        method,
+        headers: this.headers(body !== undefined),
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: 'same-origin',
+        signal,
+      });
+    } catch (e) {
+      if (e instanceof DOMException && e.name === 'AbortError') throw e;
+      throw new ApiError('ENETWORK', `cannot reach the importer server (${e instanceof Error ? e.message : String(e)})`, 0);
+    }
+    if (!res.ok) throw await errorOf(res, `${method} ${path}`);
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** The session's importer (an admin names it). */
+  async importer(adminSlug?: string): Promise<ImporterInfo> {
+    const q = adminSlug ? `?slug=${encodeURIComponent(adminSlug)}` : '';
+    return importerInfo(await this.call<ImporterDefinition>('GET', paths.importer + q));
+  }
+
+  /** Starts a new import for the session (an admin names the importer). */
+  async start(adminSlug?: string): Promise<StartedImport> {
+    const importer = await this.importer(adminSlug);
+    const imp = await this.call<ImportInfo>('POST', paths.imports, adminSlug ? { importer_slug: adminSlug } : {});
+    return { import: imp, importer };
+  }
+
+  getImport(slug: string): Promise<ImportInfo> {
+    return this.call('GET', paths.import(slug));
+  }
+
+  /**
+   * Uploads the file as the raw request body with real upload progress (XMLHttpRequest's upload
+   * events; fetch has none). `onProgress` gets the fraction 0..1 of bytes sent.
+   */
+  upload(slug: string, src: UploadSource, onProgress: (sent: number, total: number) => void, signal?: AbortSignal): Promise<Preview> {
+    const url = `${paths.file(slug)}?name=${encodeURIComponent(src.name)}`;
+    return new Promise<Preview>((resolve, reject) => {
+      const run = (body: XMLHttpRequestBodyInit) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open('PUT', url);
+        for (const [k, v] of Object.entries(this.headers(false))) xhr.setRequestHeader(k, v);
+        xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+        xhr.withCredentials = false;
+        xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : src.size);
+        xhr.onload = () => {
+          if (xhr.status >= 200 && xhr.status < 300) {
+            onProgress(src.size, src.size);
+            try {
+              resolve(JSON.parse(xhr.responseText) as Preview);
+            } catch {
+              reject(new ApiError('EBADRESPONSE', 'the server answered the upload with invalid JSON', xhr.status));
+            }
+          } else {
+            void errorOf({ status: xhr.status, text: xhr.responseText }, 'upload').then(reject);
+          }
+        };
+        xhr.onerror = () => reject(new ApiError('ENETWORK', 'the upload was interrupted (network error)', 0));
+        xhr.onabort = () => reject(new DOMException('upload aborted', 'AbortError'));
+        signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+        xhr.send(body);
+      };
+      if (src.bytes) {
+        run(src.bytes as unknown as XMLHttpRequestBodyInit);
+      } else if (src.file && this.bytesOnly) {
+        src.file.arrayBuffer().then((b) => run(new Uint8Array(b) as unknown as XMLHttpRequestBodyInit), reject);
+      } else if (src.file) {
+        run(src.file);
+      } else {
+        reject(new ApiError('EINVALID', 'nothing to upload', 0));
+      }
+    });
+  }
+
+  preview(slug: string): Promise<Preview> {
+    return this.call('GET', paths.preview(slug));
+  }
+
+  setOptions(slug: string, o: FileOptions): Promise<Preview> {
+    return this.call('POST', paths.header(slug), o);
+  }
+
+  progress(slug: string, signal?: AbortSignal): Promise<Progress> {
+    return this.call('GET', paths.progress(slug), undefined, signal);
+  }
+
+  mapping(slug: string): Promise<MappingView> {
+    return this.call('GET', paths.mapping(slug));
+  }
+
+  /** Confirms the mapping; the server starts staging (parse + validate), followed with progress(). */
+  confirmMapping(slug: string, m: Mapping): Promise<unknown> {
+    return this.call('PUT', paths.mapping(slug), m);
+  }
+
+  rows(slug: string, q: RowQuery, offset: number, limit: number, signal?: AbortSignal): Promise<RowPage> {
+    const p = new URLSearchParams({ offset: String(offset), limit: String(limit) });
+    if (q.filter) p.set('filter', q.filter);
+    if (q.column) p.set('column', q.column);
+    if (q.q) p.set('q', q.q);
+    return this.call('GET', `${paths.rows(slug)}?${p}`, undefined, signal);
+  }
+
+  summary(slug: string, signal?: AbortSignal): Promise<Summary> {
+    return this.call('GET', paths.summary(slug), undefined, signal);
+  }
+
+  editCell(slug: string, row: number, key: string, value: string): Promise<EditResult> {
+    return this.call('PATCH', paths.row(slug, row), { values: { [key]: value } });
+  }
+
+  replace(slug: string, r: ReplaceInput): Promise<ReplaceResult> {
+    return this.call('POST', paths.replace(slug), r);
+  }
+
+  deleteRows(slug: string, rows: number[]): Promise<{ deleted: number; version: number }> {
+    return this.call('POST', paths.deleteRows(slug), { rows });
+  }
+
+  undo(slug: string): Promise<unknown> {
+    return this.call('POST', paths.undo(slug));
+  }
+
+  redo(slug: string): Promise<unknown> {
+    return this.call('POST', paths.redo(slug));
+  }
+
+  submit(slug: string): Promise<ImportInfo> {
+    return this.call('POST', paths.submit(slug));
+  }
+}
