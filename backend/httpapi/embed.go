@@ -17,8 +17,8 @@ import (
 //
 //   - the server's own origins: 'self', and the loopback names of this
 //     server on the same port (the demo host app at /demo is served by this
-//     server under 127.0.0.1, localhost or [::1]) and the --allowed-host
-//     names on that port;
+//     server under 127.0.0.1 or localhost) and the --allowed-host names on
+//     that port (CSP cannot name IPv6 literals such as [::1]);
 //   - the host page's origin, which the SDK sends as ?origin=, when an
 //     active publishable key lists it (the key's allowed origins).
 //
@@ -65,14 +65,12 @@ func (s *Server) ownOrigins(r *http.Request) []string {
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 		return nil
 	}
-	hosts := []string{"127.0.0.1", "localhost", "[::1]"}
+	// CSP host sources cannot name IPv6 literals, so [::1] is not listed.
+	hosts := []string{"127.0.0.1", "localhost"}
 	for _, h := range s.cfg.AllowedHosts {
 		h = strings.ToLower(strings.TrimSpace(h))
-		if h == "" || strings.ContainsAny(h, " ;,'\"*/") {
+		if h == "" || strings.ContainsAny(h, " ;,'\"*/:[]") {
 			continue
-		}
-		if strings.Contains(h, ":") && !strings.HasPrefix(h, "[") {
-			h = "[" + h + "]"
 		}
 		hosts = append(hosts, h)
 	}
@@ -113,20 +111,15 @@ func canonicalOrigin(origin string) string {
 		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
 		return ""
 	}
+	// Host names and IPv4 only: CSP host sources cannot name IPv6 literals.
 	host := strings.ToLower(u.Hostname())
 	for _, c := range host {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == ':') {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
 			return ""
 		}
 	}
 	if host == "" {
 		return ""
-	}
-	if strings.Contains(host, ":") {
-		if net.ParseIP(host) == nil {
-			return ""
-		}
-		host = "[" + host + "]"
 	}
 	port := u.Port()
 	if port != "" {
