@@ -19,12 +19,13 @@ async function cleanDist() {
   }
 }
 
-function sdkBuild({ entry, formats, fileName, name, exports }) {
+function sdkBuild({ entry, formats, fileName, name, exports, define }) {
   return build({
     configFile: false,
     root,
     logLevel: 'warn',
     publicDir: false,
+    define,
     build: {
       outDir: join(dist, 'sdk'),
       emptyOutDir: false,
@@ -49,6 +50,8 @@ await sdkBuild({
   name: 'FuseboxImporter',
   fileName: () => 'importer.umd.js',
   exports: 'default',
+  // UMD has no import.meta: the SDK finds its origin from document.currentScript there.
+  define: { 'import.meta.url': 'undefined' },
 });
 await sdkBuild({
   entry: 'src/sdk/marketplace.ts',
