@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -890,4 +891,46 @@ func BenchmarkVerify(b *testing.B) {
 			}
 		}
 	})
+}
+
+// Concurrent issues share commits (group commit); every one of them must
+// still be stored and verifiable, and each caller gets its own session.
+func TestConcurrentIssue(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	const n = 300
+	var wg sync.WaitGroup
+	tokens := make([]sessions.Issued, n)
+	errsCh := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			iss, err := e.svc.Issue(ctx, sessions.IssueParams{ImporterSlug: "contacts", Metadata: json.RawMessage(`{"n":` + strconv.Itoa(i) + `}`)})
+			if err != nil {
+				errsCh <- err
+				return
+			}
+			tokens[i] = iss
+		}()
+	}
+	wg.Wait()
+	close(errsCh)
+	for err := range errsCh {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for i, iss := range tokens {
+		sess, err := e.svc.Verify(ctx, iss.Token)
+		if err != nil {
+			t.Fatalf("token %d: %v", i, err)
+		}
+		if seen[sess.ID] || sess.Metadata["n"].(json.Number).String() != strconv.Itoa(i) {
+			t.Fatalf("token %d: session %+v", i, sess)
+		}
+		seen[sess.ID] = true
+	}
+	if _, total, _ := e.svc.ListSessions(ctx, sessions.SessionFilter{}); total != n {
+		t.Fatalf("%d sessions stored, want %d", total, n)
+	}
 }
