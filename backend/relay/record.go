@@ -277,6 +277,9 @@ func (s *shaper) shape(rec []byte, c *Context, extraQuery []string) (shaped, err
 		if i := skipWS(rec, 0); i >= len(rec) || rec[i] != '{' {
 			return shaped{}, errNotObject
 		}
+		if !json.Valid(rec) {
+			return shaped{}, fmt.Errorf("record: not valid JSON")
+		}
 		// Copy: the caller may reuse rec's buffer.
 		return shaped{body: append([]byte(nil), rec...)}, nil
 	}

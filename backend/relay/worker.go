@@ -63,6 +63,7 @@ type Worker struct {
 	lanes map[string]bool
 	pause map[string]time.Time // 429/503: no request before this time
 	slow  map[string]time.Time // 429: one request at a time until this time
+	gone  map[string]bool      // 410 seen, until the writer has disabled the destination
 }
 
 // NewWorker builds a worker for s.
@@ -85,7 +86,7 @@ func (s *Service) NewWorker(o WorkerOptions) *Worker {
 	return &Worker{
 		s: s, o: o, owner: "w_" + strings.TrimPrefix(newUID(), "msg_"), client: o.Client,
 		results: make(chan result, 4096),
-		lanes:   map[string]bool{}, pause: map[string]time.Time{}, slow: map[string]time.Time{},
+		lanes:   map[string]bool{}, pause: map[string]time.Time{}, slow: map[string]time.Time{}, gone: map[string]bool{},
 	}
 }
 
@@ -146,7 +147,7 @@ func (w *Worker) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 	now := w.s.now()
 	for _, id := range ids {
 		w.mu.Lock()
-		busy := w.lanes[id] || w.pause[id].After(now)
+		busy := w.lanes[id] || w.pause[id].After(now) || w.gone[id]
 		w.mu.Unlock()
 		if busy {
 			continue
@@ -175,6 +176,12 @@ func (w *Worker) pausedUntil(id string) time.Time {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.pause[id]
+}
+
+func (w *Worker) isGone(id string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.gone[id]
 }
 
 func (w *Worker) isSlow(id string, now time.Time) bool {
@@ -216,7 +223,7 @@ func (w *Worker) runLane(ctx context.Context, id string) {
 		}
 	}()
 	for ctx.Err() == nil {
-		if c, err = w.s.destination(ctx, id); err != nil || !c.enabled {
+		if c, err = w.s.destination(ctx, id); err != nil || !c.enabled || w.isGone(id) {
 			return
 		}
 		if until := w.pausedUntil(id); until.After(w.s.now()) {
@@ -253,6 +260,11 @@ func (w *Worker) runLane(ctx context.Context, id string) {
 				release()
 				break
 			}
+			if w.isGone(id) {
+				<-sem
+				release()
+				return
+			}
 			if cur, err := w.s.destination(ctx, id); err != nil || !cur.enabled {
 				<-sem
 				release()
@@ -267,7 +279,7 @@ func (w *Worker) runLane(ctx context.Context, id string) {
 			if slow {
 				serial.Lock()
 			}
-			go func(q *queued) {
+			go func(c *compiled, q *queued) {
 				defer func() {
 					if slow {
 						serial.Unlock()
@@ -275,7 +287,7 @@ func (w *Worker) runLane(ctx context.Context, id string) {
 					<-sem
 				}()
 				w.results <- w.deliver(ctx, c, q)
-			}(q)
+			}(c, q)
 		}
 	}
 }
@@ -394,7 +406,9 @@ func (w *Worker) deliver(ctx context.Context, c *compiled, q *queued) result {
 	case code == http.StatusGone:
 		msg := fmt.Sprintf("the receiver answered 410 Gone; destination %s was disabled", c.d.ID)
 		r.outcome, r.reason, r.errMsg, r.disable = outcomeFailed, msg, "410 Gone", "the receiver answered 410 Gone at "+store.Now()+"; enable the destination again once the receiver is back"
-		w.slowDown(c.d.ID, w.s.now().Add(time.Hour), false)
+		w.mu.Lock()
+		w.gone[c.d.ID] = true
+		w.mu.Unlock()
 		return r
 	case code == http.StatusTooManyRequests:
 		delay := retryAfter
@@ -585,7 +599,7 @@ func (w *Worker) write(batch []result) error {
 	defer cancel()
 	now := w.s.now()
 	ts := store.FormatTime(now)
-	disabled := false
+	var disabled []string
 	err := w.s.db.Tx(ctx, func(tx *store.Tx) error {
 		upd, err := tx.PrepareContext(ctx, `UPDATE relay_deliveries SET status = ?, reason = ?, attempts = ?, round = ?, next_at = ?,
 			lease_owner = '', lease_until = 0, reserved = ?, last_code = ?, updated_at = ?, done_at = ? WHERE id = ? AND lease_owner = ?`)
@@ -626,13 +640,20 @@ func (w *Worker) write(batch []result) error {
 				if _, err := tx.ExecContext(ctx, `UPDATE relay_destinations SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?`, r.disable, ts, r.destID); err != nil {
 					return fmt.Errorf("disable destination %s: %w", r.destID, err)
 				}
-				disabled = true
+				disabled = append(disabled, r.destID)
 			}
 		}
 		return insertAttempts(ctx, tx, attempts)
 	})
-	if disabled {
+	if len(disabled) > 0 {
 		w.s.changed()
+		if err == nil {
+			w.mu.Lock()
+			for _, id := range disabled {
+				delete(w.gone, id)
+			}
+			w.mu.Unlock()
+		}
 	}
 	return err
 }

@@ -1,0 +1,206 @@
+package relay
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goccy/go-yaml"
+)
+
+func TestNormalizeErrors(t *testing.T) {
+	base := func() Destination { return Destination{ID: "crm", URL: "https://api.example.com/v1/contacts"} }
+	tests := []struct {
+		name string
+		mod  func(d *Destination)
+		want string
+	}{
+		{"ok", func(d *Destination) {}, ""},
+		{"ok path on this server", func(d *Destination) { d.URL = "/sink/demo" }, ""},
+		{"missing id", func(d *Destination) { d.ID = "" }, "id: required"},
+		{"bad id", func(d *Destination) { d.ID = "a b" }, "id: required"},
+		{"missing url", func(d *Destination) { d.URL = "" }, "url: required"},
+		{"ftp url", func(d *Destination) { d.URL = "ftp://x/" }, "scheme must be http or https"},
+		{"relative without slash", func(d *Destination) { d.URL = "api/x" }, "absolute http(s) URL or a path"},
+		{"credentials in url", func(d *Destination) { d.URL = "https://u:p@x/" }, "credentials in the URL"},
+		{"method", func(d *Destination) { d.Method = "get" }, `method: "GET"`},
+		{"send", func(d *Destination) { d.Send = "events" }, `send: "events"`},
+		{"header name", func(d *Destination) { d.Headers = map[string]string{"Bad Header": "x"} }, "not a valid header name"},
+		{"reserved header", func(d *Destination) { d.Headers = map[string]string{"webhook-id": "x"} }, "set by the relay"},
+		{"unknown placeholder", func(d *Destination) { d.Headers = map[string]string{"X-A": "{{ env \"A\" }}"} }, "the only placeholder here"},
+		{"secret name", func(d *Destination) { d.Headers = map[string]string{"X-A": `{{ secret "1A" }}`} }, "not an environment variable name"},
+		{"unclosed", func(d *Destination) { d.Headers = map[string]string{"X-A": `Bearer {{ secret "A"`} }, "unclosed"},
+		{"secret in params", func(d *Destination) { d.Params = map[string]string{"k": `{{ secret "A" }}`} }, "only be used in header values"},
+		{"unknown param variable", func(d *Destination) { d.Params = map[string]string{"k": "{{ userid }}"} }, "unknown; use user_id"},
+		{"batch", func(d *Destination) { d.Batch = -2 }, "batch:"},
+		{"timeout", func(d *Destination) { d.Timeout = Duration(time.Hour) }, "timeout:"},
+		{"field twice", func(d *Destination) {
+			d.QueryParamFields = FieldMap{{"a", "a"}}
+			d.HeaderFields = FieldMap{{"a", "X-A"}}
+		}, "already used by query_param_fields"},
+		{"header field name", func(d *Destination) { d.HeaderFields = FieldMap{{"a", "X A"}} }, "not a valid header name"},
+		{"map prefix", func(d *Destination) { d.Map = map[string]string{"a": "x", "b": "x.y"} }, "cannot hold both"},
+		{"map same path", func(d *Destination) { d.Map = map[string]string{"a": "x.y", "b": "x.y"} }, "a and b both map"},
+		{"map empty segment", func(d *Destination) { d.Map = map[string]string{"a": "x..y"} }, "dotted path"},
+		{"mapped param field", func(d *Destination) {
+			d.QueryParamFields = FieldMap{{"a", "a"}}
+			d.Map = map[string]string{"a": "x"}
+		}, "moved out of the body"},
+		{"token mapped", func(d *Destination) {
+			d.SessionTokenField = "tok"
+			d.Map = map[string]string{"tok": "x"}
+		}, "never forwarded"},
+		{"signing secret value", func(d *Destination) { d.SigningSecret = "whsec_abc/+=" }, "NAME of an environment variable"},
+		{"concurrency", func(d *Destination) { d.Concurrency = 1000 }, "concurrency"},
+		{"retry steps", func(d *Destination) { d.Retry = make([]Duration, 21) }, "at most 20"},
+		{"inbound route", func(d *Destination) { d.Inbound = &Inbound{Route: ""} }, "inbound.route"},
+		{"inbound allowed url", func(d *Destination) { d.Inbound = &Inbound{Route: "r", AllowedURLs: []string{"/relative"}} }, "allowed_urls[0]"},
+		{"status with map", func(d *Destination) {
+			d.Send = SendStatus
+			d.Map = map[string]string{"a": "b"}
+		}, "apply to records only"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := base()
+			tc.mod(&d)
+			err := d.Normalize()
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want containing %q", err, tc.want)
+			}
+			if !strings.Contains(err.Error(), `destination "`) && d.ID != "" && d.ID != "a b" {
+				t.Fatalf("error %q does not name the destination", err)
+			}
+		})
+	}
+}
+
+const sampleYAML = `
+id: crm
+url: https://api.example.com/contacts
+batch: all
+timeout: 2.5s
+rate_limit: 600/m
+query_param_fields: [user_id, team]
+header_fields:
+  tenant: X-Tenant
+retry: [1s, 2m, 1h30m]
+`
+
+func TestDestinationYAMLAndJSON(t *testing.T) {
+	var d Destination
+	if err := yaml.UnmarshalWithOptions([]byte(sampleYAML), &d, yaml.DisallowUnknownField()); err != nil {
+		t.Fatal(err)
+	}
+	if d.Batch != BatchAll || time.Duration(d.Timeout) != 2500*time.Millisecond || d.RateLimit.PerSecond != 10 {
+		t.Fatalf("decoded %+v", d)
+	}
+	if got := d.QueryParamFields.Fields(); strings.Join(got, ",") != "user_id,team" {
+		t.Fatalf("query fields %v", got)
+	}
+	if d.HeaderFields[0] != (FieldEntry{"tenant", "X-Tenant"}) {
+		t.Fatalf("header fields %v", d.HeaderFields)
+	}
+	if err := d.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := yaml.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"batch: all", "timeout: 2.5s", "rate_limit: 600/m", "- 2m\n", "- 1h30m\n", "tenant: X-Tenant"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("YAML export lacks %q:\n%s", want, out)
+		}
+	}
+	var back Destination
+	if err := yaml.UnmarshalWithOptions(out, &back, yaml.DisallowUnknownField()); err != nil {
+		t.Fatalf("re-read export: %v\n%s", err, out)
+	}
+	if err := back.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	if !equalDestinations(&d, &back) {
+		t.Fatalf("YAML round trip changed the destination:\n%+v\n%+v", d, back)
+	}
+	js, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fromJSON Destination
+	if err := json.Unmarshal(js, &fromJSON); err != nil {
+		t.Fatalf("%v: %s", err, js)
+	}
+	if !equalDestinations(&d, &fromJSON) {
+		t.Fatalf("JSON round trip changed the destination: %s", js)
+	}
+}
+
+func TestValueTypesRejectNonsense(t *testing.T) {
+	for _, in := range []string{"batch: -1", "batch: lots", "timeout: soon", "rate_limit: 5/day", "rate_limit: -3", "query_param_fields: 7"} {
+		var d Destination
+		if err := yaml.UnmarshalWithOptions([]byte("id: a\nurl: /x\n"+in), &d, yaml.DisallowUnknownField()); err == nil {
+			t.Errorf("%q: no error", in)
+		}
+	}
+	var b Batch
+	if err := json.Unmarshal([]byte(`"all"`), &b); err != nil || b != BatchAll {
+		t.Fatalf("batch all from JSON: %v %v", b, err)
+	}
+	if err := json.Unmarshal([]byte(`250`), &b); err != nil || b != 250 {
+		t.Fatalf("batch 250 from JSON: %v %v", b, err)
+	}
+}
+
+// The example of the Standard Webhooks specification.
+func TestSignStandardWebhooksExample(t *testing.T) {
+	secret := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	got, err := Sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", time.Unix(1614265330, 0), []byte(`{"test": 2432232314}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="; got != want {
+		t.Fatalf("signature %s, want %s", got, want)
+	}
+	if !Verify(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", []byte(`{"test": 2432232314}`), "v1,bogus "+got) {
+		t.Fatal("Verify rejects the right signature among several")
+	}
+	if Verify(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", []byte(`{"test": 2432232315}`), got) {
+		t.Fatal("Verify accepts a changed body")
+	}
+	if _, err := Sign("whsec_not base64!", "id", time.Now(), nil); err == nil {
+		t.Fatal("a malformed whsec_ secret is accepted")
+	}
+	raw, _ := Sign("plain-secret", "id", time.Unix(1, 0), []byte("b"))
+	if !Verify("plain-secret", "id", "1", []byte("b"), raw) {
+		t.Fatal("raw secrets do not verify")
+	}
+}
+
+func TestRenderSecretsMasks(t *testing.T) {
+	tm, err := parseTemplate(`Bearer {{ secret "API_KEY" }} and {{secret 'OTHER'}}`, templateHeader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookup := func(n string) (string, bool) {
+		if n == "API_KEY" {
+			return "s3cr3t", true
+		}
+		return "", false
+	}
+	v, missing := tm.renderSecrets(lookup, false)
+	if v != "Bearer s3cr3t and " || strings.Join(missing, ",") != "OTHER" {
+		t.Fatalf("render = %q missing %v", v, missing)
+	}
+	masked, _ := tm.renderSecrets(lookup, true)
+	if strings.Contains(masked, "s3cr3t") || !strings.Contains(masked, "«secret API_KEY: set»") || !strings.Contains(masked, "«secret OTHER: NOT SET»") {
+		t.Fatalf("masked = %q", masked)
+	}
+}
