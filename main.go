@@ -38,7 +38,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "import":
 		return runImport(ctx, rest, stdout, stderr)
 	case "bench":
+		if len(rest) > 0 && rest[0] == "sessions" {
+			return runBenchSessions(ctx, rest[1:], stdout, stderr)
+		}
 		return runBench(ctx, rest, stdout, stderr)
+	case "keys":
+		return runKeys(ctx, rest, stdout, stderr)
+	case "sessions":
+		return runSessions(ctx, rest, stdout, stderr)
 	case "marketplace":
 		return runMarketplace(ctx, rest, stdout, stderr)
 	case "version":
@@ -63,7 +70,9 @@ Commands:
   apply      apply a workspace file (YAML or JSON) to the data dir
   export     print the workspace as YAML that apply accepts back
   import     import one file with an importer (parse, map, validate, submit)
-  bench      run a benchmark (bench ingest --rows N)
+  bench      run a benchmark (bench ingest --rows N, bench sessions)
+  keys       API keys for host apps (keys create|list|deactivate)
+  sessions   importer sessions (sessions create|list|revoke)
   marketplace  marketplace API secrets (marketplace secrets create|list|deactivate)
   version    print the version
   help       show this help

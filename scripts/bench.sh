@@ -18,5 +18,9 @@ go test -run='^$' -bench=ValidateRow -benchmem ./backend/importer/ 2>&1 | grep -
 section "importer: 1M-row ingest vs sqlite3 .import (fusebox bench ingest)"
 bin/fusebox bench ingest --rows "${BENCH_ROWS:-1000000}" 2>&1 | tee -a "$out"
 
+section "sessions: sessions issued/s and token verifications/s over loopback HTTP (fusebox bench sessions)"
+bin/fusebox bench sessions --duration "${BENCH_SESSIONS_DURATION:-3s}" 2>&1 | tee -a "$out"
+go test -run='^$' -bench=. -benchmem ./backend/sessions/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)' | tee -a "$out"
+
 echo
 echo "full results: $out"
