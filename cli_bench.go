@@ -25,8 +25,11 @@ import (
 // `sqlite3 .import` of the same generated file, one line per figure and a
 // last summary line.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "relay" {
+		return runBenchRelay(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "ingest" {
-		fmt.Fprintln(stderr, "Usage: fusebox bench ingest [--rows N] [--keep]")
+		fmt.Fprintln(stderr, "Usage: fusebox bench ingest [--rows N] [--keep] | fusebox bench relay [--records N] [--requests N]")
 		return 2
 	}
 	fs := flag.NewFlagSet("bench ingest", flag.ContinueOnError)

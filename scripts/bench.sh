@@ -22,5 +22,8 @@ section "sessions: sessions issued/s and token verifications/s over loopback HTT
 bin/fusebox bench sessions --duration "${BENCH_SESSIONS_DURATION:-3s}" 2>&1 | tee -a "$out"
 go test -run='^$' -bench=. -benchmem ./backend/sessions/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)' | tee -a "$out"
 
+section "relay: records delivered/s (batch 1000), requests/s (batch 0), submit -> last delivery (fusebox bench relay)"
+bin/fusebox bench relay --records "${BENCH_RELAY_RECORDS:-100000}" --requests "${BENCH_RELAY_REQUESTS:-20000}" 2>&1 | tee -a "$out"
+
 echo
 echo "full results: $out"

@@ -632,8 +632,14 @@ func (w *Worker) write(batch []result) error {
 			case outcomeHeld:
 				status = StatusHeld
 			}
-			if _, err := upd.ExecContext(ctx, status, r.reason, r.attempt, r.round, next, boolInt(r.reserved), r.code, ts, done, r.id, w.owner); err != nil {
+			res, err := upd.ExecContext(ctx, status, r.reason, r.attempt, r.round, next, boolInt(r.reserved), r.code, ts, done, r.id, w.owner)
+			if err != nil {
 				return fmt.Errorf("record delivery %d: %w", r.id, err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				// Deleted with its destination meanwhile, or the lease was
+				// lost to another worker, which now owns the delivery.
+				continue
 			}
 			attempts = append(attempts, r)
 			if r.disable != "" {
