@@ -1,0 +1,113 @@
+// Helpers for the importer end-to-end tests: admin and public API calls against the real binary,
+// the importer iframe, generated files, polling, and a tiny static server that plays a host app on
+// another origin.
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** @param {import('./server.mjs').RunningServer} server */
+export async function adminToken(server) {
+  return (await readFile(join(server.dataDir, 'admin.token'), 'utf8')).trim();
+}
+
+/**
+ * Calls the server's API with a bearer token; returns the decoded JSON (or text) and fails the test
+ * with the server's message on an unexpected status.
+ */
+export async function api(server, token, method, path, body, { expect = [200, 201, 204] } = {}) {
+  const res = await fetch(server.url + path, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!expect.includes(res.status)) throw new Error(`${method} ${path}: HTTP ${res.status}: ${text}`);
+  const type = res.headers.get('content-type') ?? '';
+  return type.includes('application/json') && text ? JSON.parse(text) : text;
+}
+
+/** Creates (or replaces) an importer through the console API. */
+export async function putImporter(server, def) {
+  return api(server, await adminToken(server), 'PUT', `/api/admin/importers/${def.slug}`, def);
+}
+
+/** A new secret API key, as a host app backend would hold it. */
+export async function secretKey(server, name = 'e2e backend') {
+  const k = await api(server, await adminToken(server), 'POST', '/api/admin/keys', { name, kind: 'secret' });
+  return k.secret;
+}
+
+/** Every record of an import through the bulk export (GET /api/v1/imports/{slug}/records.ndjson). */
+export async function allRecords(server, key, slug) {
+  const text = await api(server, key, 'GET', `/api/v1/imports/${slug}/records.ndjson`);
+  return String(text)
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+}
+
+/** The importer iframe of a host page (the SDK's iframe). */
+export function importerFrame(page) {
+  return page.frameLocator('iframe.fusebox-importer-frame');
+}
+
+/** Polls `fn` until it returns a truthy value (returned) or fails after `timeoutMs` with `what`. */
+export async function until(fn, what, timeoutMs = 20_000, everyMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+}
+
+/** Records every postMessage the host page receives (origin + data), from page load on. */
+export async function recordMessages(page) {
+  await page.addInitScript(() => {
+    const w = /** @type {any} */ (window);
+    w.__fbxMessages = [];
+    window.addEventListener('message', (e) => {
+      if (e.data && e.data.source === 'fusebox') w.__fbxMessages.push({ origin: e.origin, type: e.data.type, payload: e.data.payload });
+    });
+  });
+}
+
+export function messages(page) {
+  return page.evaluate(() => /** @type {any} */ (window).__fbxMessages ?? []);
+}
+
+/**
+ * A static host app on its own port: `pages` maps paths to HTML. Returns its origin for a host name
+ * (e.g. localhost or a name mapped to 127.0.0.1 with --host-resolver-rules) and a close function.
+ */
+export async function hostApp(pages) {
+  const srv = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const body = pages[path];
+    if (body === undefined) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      res.end('not found');
+      return;
+    }
+    const type = path.endsWith('.js') ? 'text/javascript' : 'text/html; charset=utf-8';
+    res.writeHead(200, { 'Content-Type': type, 'Cache-Control': 'no-store' });
+    res.end(body);
+  });
+  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = /** @type {import('node:net').AddressInfo} */ (srv.address()).port;
+  return {
+    port,
+    origin: (host = 'localhost') => `http://${host}:${port}`,
+    close: () => new Promise((resolve) => srv.close(resolve)),
+  };
+}
+
+/** "1234567" -> "1,234,567" as the importer shows counts in English. */
+export const fmt = (n) => n.toLocaleString('en-US');
