@@ -57,10 +57,19 @@ export function Grid(props: GridProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [viewH, setViewH] = useState(400);
+  const [viewW, setViewW] = useState(0);
   const [active, setActive] = useState<Cell>({ index: 0, col: 0 });
   const [editing, setEditing] = useState<{ index: number; col: number; value: string } | null>(null);
   const [pending, setPending] = useState<Map<string, string>>(new Map());
-  const widths = useMemo(() => columns.map(widthOf), [columns]);
+  // Columns get their natural width; when they do not fill the grid, the rest is shared out.
+  const widths = useMemo(() => {
+    const base = columns.map(widthOf);
+    const sum = ROWNUM_W + CHECK_W + base.reduce((a, b) => a + b, 0);
+    const extra = viewW - sum - 2;
+    if (extra <= 0 || base.length === 0) return base;
+    const each = Math.floor(extra / base.length);
+    return base.map((w) => w + each);
+  }, [columns, viewW]);
   const lefts = useMemo(() => {
     const out: number[] = [];
     let x = ROWNUM_W + CHECK_W;
@@ -82,7 +91,10 @@ export function Grid(props: GridProps) {
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
-    const measure = () => setViewH(Math.max(ROW_H, el.clientHeight - HEADER_H));
+    const measure = () => {
+      setViewH(Math.max(ROW_H, el.clientHeight - HEADER_H));
+      setViewW(el.clientWidth);
+    };
     measure();
     const ro = new ResizeObserver(measure);
     ro.observe(el);
