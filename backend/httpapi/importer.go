@@ -8,6 +8,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +55,7 @@ func (s *Server) bindImporter(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/admin/importers/{slug}", s.requireAdmin(s.adminGetImporter))
 	mux.HandleFunc("PUT /api/admin/importers/{slug}", s.requireAdmin(s.adminPutImporter))
 	mux.HandleFunc("DELETE /api/admin/importers/{slug}", s.requireAdmin(s.adminDeleteImporter))
+	mux.HandleFunc("POST /api/admin/importer/imports/{slug}/file-from-path", s.requireAdmin(s.adminFileFromPath))
 	mux.HandleFunc("GET /api/admin/imports", s.requireAdmin(s.adminListImports))
 	mux.HandleFunc("GET /api/admin/imports/{slug}", s.requireAdmin(s.adminGetImport))
 	mux.HandleFunc("DELETE /api/admin/imports/{slug}", s.requireAdmin(s.adminDeleteImport))
@@ -138,7 +141,21 @@ func (s *Server) importerDefinition(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeJSON(w, http.StatusOK, imp)
+	s.writeJSON(w, http.StatusOK, definitionView{Importer: imp, Settings: settingsView{Settings: imp.Settings,
+		MaxFileBytes: imp.Settings.MaxFileBytes(), InvalidRows: imp.Settings.InvalidRowsPolicy()}})
+}
+
+// definitionView is an importer definition with its effective settings
+// (max_file_bytes parsed, invalid_rows defaulted) for the embed.
+type definitionView struct {
+	*importer.Importer
+	Settings settingsView `json:"settings"`
+}
+
+type settingsView struct {
+	importer.Settings
+	MaxFileBytes int64  `json:"max_file_bytes"`
+	InvalidRows  string `json:"invalid_rows"`
 }
 
 func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
@@ -658,4 +675,37 @@ func (s *Server) adminImportRecords(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeRecords(w, r, r.PathValue("slug"))
+}
+
+// adminFileFromPath uploads a local file by path (the desktop window's
+// native file dialog). Admin only: a session token never reaches it.
+func (s *Server) adminFileFromPath(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Path string `json:"path"`
+	}
+	if err := decodeJSON(w, r, &body, 1<<16); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !filepath.IsAbs(body.Path) {
+		s.writeError(w, r, errs.Invalid("path must be an absolute file path"))
+		return
+	}
+	f, err := os.Open(body.Path)
+	if err != nil {
+		s.writeError(w, r, errs.Invalid("cannot open %s: %v", body.Path, errors.Unwrap(err)))
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		s.writeError(w, r, errs.Invalid("%s is not a regular file", body.Path))
+		return
+	}
+	pv, err := s.deps.Importer.Upload(r.Context(), r.PathValue("slug"), f, filepath.Base(body.Path), st.Size())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, pv)
 }

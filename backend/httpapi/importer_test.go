@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -294,6 +295,25 @@ func TestImporterUploadMultipartAndAdminTry(t *testing.T) {
 	s.WindowHandler().ServeHTTP(rec, req)
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"header_row":1`) {
 		t.Fatalf("window preview: %d %s", rec.Code, rec.Body.String())
+	}
+	// the definition answer carries the effective limits
+	code, body = admin.do("GET", "/api/importer/importer?slug=contacts", "", nil)
+	if code != 200 || !strings.Contains(body, `"max_file_bytes":1073741824`) || !strings.Contains(body, `"invalid_rows":"block"`) || !strings.Contains(body, `"columns":[`) {
+		t.Fatalf("definition: %d %s", code, body)
+	}
+	// the window's native file dialog: upload by path, admin only
+	local := filepath.Join(t.TempDir(), "local.csv")
+	os.WriteFile(local, []byte("first_name,email\nAda,ada@example.com\n"), 0o600)
+	fp := "/api/admin/importer/imports/" + imp.Slug + "/file-from-path"
+	code, body = admin.do("POST", fp, "application/json", strings.NewReader(`{"path":"`+local+`"}`))
+	if code != 200 || !strings.Contains(body, `"headers":["first_name","email"]`) {
+		t.Fatalf("file from path: %d %s", code, body)
+	}
+	if code, _ = (client{t, h, "sess-1"}).do("POST", fp, "application/json", strings.NewReader(`{"path":"`+local+`"}`)); code != 401 {
+		t.Fatalf("file from path with a session token: %d", code)
+	}
+	if code, body = admin.do("POST", fp, "application/json", strings.NewReader(`{"path":"relative.csv"}`)); code != 422 {
+		t.Fatalf("relative path: %d %s", code, body)
 	}
 	// header row choice beyond the file
 	code, body = admin.do("POST", "/api/importer/imports/"+imp.Slug+"/header", "application/json", strings.NewReader(`{"header_row": 9}`))

@@ -46,6 +46,9 @@ type Settings struct {
 	// MaxFileSize caps an upload: bytes ("10485760") or with a unit
 	// ("100MB", "1GB"). Empty means DefaultMaxFileSize.
 	MaxFileSize Scalar `json:"max_file_size,omitempty" yaml:"max_file_size,omitempty"`
+	// AllowedOrigins are the origins (scheme://host[:port]) of the host
+	// pages allowed to frame this importer's embed.
+	AllowedOrigins []string `json:"allowed_origins,omitempty" yaml:"allowed_origins,omitempty"`
 }
 
 // Invalid-row policies.

@@ -194,6 +194,11 @@ func (c *compiler) settings(st Settings) {
 			c.fail("", fmt.Sprintf("settings.allowed_file_types[%d]", i), "%q is not one of %s", t, strings.Join(FileTypes, ", "))
 		}
 	}
+	for i, o := range st.AllowedOrigins {
+		if !validOrigin(o) {
+			c.fail("", fmt.Sprintf("settings.allowed_origins[%d]", i), "%q must be an origin such as https://app.example.com or http://localhost:3000 (no path)", o)
+		}
+	}
 	if st.MaxFileSize != "" {
 		if n, ok := parseByteSize(string(st.MaxFileSize)); !ok || n < 1 {
 			c.fail("", "settings.max_file_size", "%q must be a size such as 10485760, \"100MB\" or \"1GB\"", st.MaxFileSize)
@@ -799,4 +804,20 @@ func appendFold(dst []byte, s string) []byte {
 		i += size
 	}
 	return dst
+}
+
+// validOrigin accepts scheme://host[:port] with an http(s) scheme.
+func validOrigin(o string) bool {
+	scheme, rest, ok := strings.Cut(o, "://")
+	if !ok || (scheme != "http" && scheme != "https") || rest == "" || strings.ContainsAny(rest, "/?#@ ") {
+		return false
+	}
+	host := rest
+	if h, port, found := strings.Cut(rest, ":"); found {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return false
+		}
+		host = h
+	}
+	return host == "localhost" || isIPv4(host) || isHostname(host, false)
 }

@@ -235,6 +235,7 @@ func TestCompileErrors(t *testing.T) {
 		{"bad invalid_rows", Importer{Slug: "c", Name: "C", Columns: []Column{{Key: "a", Label: "A"}}, Settings: Settings{InvalidRows: "skip"}}, `settings.invalid_rows: "skip" must be block, exclude or include`},
 		{"bad ttl", Importer{Slug: "c", Name: "C", Columns: []Column{{Key: "a", Label: "A"}}, Settings: Settings{SessionTTL: "forever"}}, `settings.session_ttl: "forever"`},
 		{"bad file type", Importer{Slug: "c", Name: "C", Columns: []Column{{Key: "a", Label: "A"}}, Settings: Settings{AllowedFileTypes: []string{"csv", "exe"}}}, `settings.allowed_file_types[1]: "exe" is not one of`},
+		{"bad origin", Importer{Slug: "c", Name: "C", Columns: []Column{{Key: "a", Label: "A"}}, Settings: Settings{AllowedOrigins: []string{"https://ok.example.com", "https://x.com/path"}}}, `settings.allowed_origins[1]: "https://x.com/path" must be an origin`},
 		{"bad max size", Importer{Slug: "c", Name: "C", Columns: []Column{{Key: "a", Label: "A"}}, Settings: Settings{MaxFileSize: "huge"}}, `settings.max_file_size: "huge"`},
 		{"header clash", Importer{Slug: "c", Name: "C", Columns: []Column{{Key: "email", Label: "Email"}, {Key: "mail", Label: "Mail", Alternates: []string{"E-mail"}}}}, `column "mail": alternates: header name "E-mail" is also claimed by column "email"`},
 		{"autoformat without pattern", Importer{Slug: "c", Name: "C", Columns: []Column{{Key: "d", Label: "D", Type: TypeDate, Transformations: []Transformation{{Type: TrAutoformat}}}}}, `transformations[0].autoformat: needs a value`},
@@ -258,7 +259,8 @@ func TestCompileErrors(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 func TestCompileValid(t *testing.T) {
-	imp := &Importer{Slug: "contacts", Name: "Contacts", Settings: Settings{InvalidRows: "exclude", SessionTTL: "2h", AllowedFileTypes: []string{"csv", "XLSX"}, MaxFileSize: "100MB"},
+	imp := &Importer{Slug: "contacts", Name: "Contacts", Settings: Settings{InvalidRows: "exclude", SessionTTL: "2h", AllowedFileTypes: []string{"csv", "XLSX"}, MaxFileSize: "100MB",
+		AllowedOrigins: []string{"https://app.example.com", "http://localhost:3000", "http://127.0.0.1:8080"}},
 		Columns: []Column{
 			{Key: "email", Label: "Email", Type: TypeEmail, Required: true, Unique: "true"},
 			{Key: "first", Label: "First name", UniqueWith: []string{"last"}},
