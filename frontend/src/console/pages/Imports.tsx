@@ -1,13 +1,318 @@
-import { ComingPage } from '../components';
+import { useEffect, useState, type FormEvent } from 'react';
+import { api } from '../api';
+import { PageHeader } from '../components';
+import { useHashRoute, navigate } from '../router';
+import { LoadError, Pager } from './Keys';
+import {
+  compactJSON,
+  formatWhen,
+  importStatuses,
+  importsQueryString,
+  listImporterSlugs,
+  listImports,
+  parseImportsQuery,
+  type ImportItem,
+  type ImportQuery,
+  type ImportStatus,
+  type Page,
+} from './KeysApi';
+import './Keys.css';
+
+/** The query part of the console address: "#/imports?status=completed" -> "status=completed". */
+function hashQuery(hash: string): string {
+  const i = hash.indexOf('?');
+  return i < 0 ? '' : hash.slice(i + 1);
+}
 
 export default function Imports() {
+  const { hash, match } = useHashRoute();
+  const slug = decodeURIComponent((match?.rest ?? '').replace(/^\//, ''));
+  if (slug) return <ImportDetail slug={slug} />;
+  return <ImportsList search={hashQuery(hash)} />;
+}
+
+function ImportsList({ search }: { search: string }) {
+  const query = parseImportsQuery(search);
+  const [data, setData] = useState<Page<ImportItem> | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  const [reload, setReload] = useState(0);
+  const [importers, setImporters] = useState<string[]>([]);
+
+  useEffect(() => {
+    const ctl = new AbortController();
+    setData(null);
+    listImports(parseImportsQuery(search), ctl.signal).then(
+      (r) => {
+        setData(r);
+        setError(null);
+      },
+      (e: unknown) => {
+        if (!ctl.signal.aborted) setError(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+    return () => ctl.abort();
+  }, [search, reload]);
+
+  useEffect(() => {
+    const ctl = new AbortController();
+    listImporterSlugs(ctl.signal).then(setImporters, () => setImporters([]));
+    return () => ctl.abort();
+  }, []);
+
+  const go = (q: ImportQuery) => {
+    const qs = importsQueryString(q);
+    navigate('/imports' + (qs ? '?' + qs : ''));
+  };
+  const filtered = Boolean(query.status || query.importer || query.metadata?.length);
+
   return (
-    <ComingPage
-      title="Imports"
-      subtitle="Files that end users uploaded through an importer."
-      feature="the importer"
-    >
-      <p>Every import will be listed here with who made it, its progress and its rows.</p>
-    </ComingPage>
+    <>
+      <PageHeader
+        title="Imports"
+        subtitle="Files that end users imported through an importer, with the metadata of their session."
+        actions={<button type="button" className="button" onClick={() => setReload((n) => n + 1)}>Refresh</button>}
+      />
+      <ImportFilters key={search} initial={query} importers={importers} onApply={(q) => go({ ...q, page: 1 })} />
+      {error && <LoadError error={error} onRetry={() => setReload((n) => n + 1)} what="imports" />}
+      {!data && !error && <p className="muted" role="status">Loading imports…</p>}
+      {data && data.data.length === 0 && (
+        <p className="ks-empty">
+          {filtered ? 'No imports match these filters.' : 'No imports yet. They appear here when end users submit files through an importer.'}
+        </p>
+      )}
+      {data && data.data.length > 0 && <ImportsTable imports={data.data} />}
+      {data && data.pagination.total_count > 0 && (
+        <Pager pagination={data.pagination} noun="imports" onPage={(n) => go({ ...query, page: n })} />
+      )}
+    </>
+  );
+}
+
+function ImportFilters({ initial, importers, onApply }: { initial: ImportQuery; importers: string[]; onApply: (q: ImportQuery) => void }) {
+  const [status, setStatus] = useState<ImportStatus | ''>(initial.status ?? '');
+  const [importer, setImporter] = useState(initial.importer ?? '');
+  const [meta, setMeta] = useState<[string, string][]>(initial.metadata?.length ? initial.metadata : [['user_id', '']]);
+
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    onApply({ status, importer, metadata: meta.filter(([k, v]) => k.trim() && v !== '') });
+  }
+
+  return (
+    <form className="ks-filters" onSubmit={submit} aria-label="Filter imports">
+      <label>
+        Status{' '}
+        <select aria-label="Import status" value={status} onChange={(e) => setStatus(e.target.value as ImportStatus | '')}>
+          <option value="">All</option>
+          {importStatuses.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Importer{' '}
+        <select aria-label="Importer" value={importer} onChange={(e) => setImporter(e.target.value)}>
+          <option value="">All</option>
+          {[...new Set([...importers, ...(importer ? [importer] : [])])].map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+      </label>
+      {meta.map(([k, v], i) => (
+        <span className="ks-meta-filter" key={i}>
+          <label>
+            metadata[
+            <input
+              aria-label={`Metadata key ${i + 1}`}
+              value={k}
+              onChange={(e) => setMeta(meta.map((m, j) => (j === i ? [e.target.value, m[1]] : m)))}
+            />
+            ] =
+          </label>
+          <input
+            aria-label={`Metadata value ${i + 1}`}
+            value={v}
+            placeholder="value"
+            onChange={(e) => setMeta(meta.map((m, j) => (j === i ? [m[0], e.target.value] : m)))}
+          />
+          {meta.length > 1 && (
+            <button type="button" className="button" aria-label={`Remove metadata filter ${i + 1}`} onClick={() => setMeta(meta.filter((_, j) => j !== i))}>
+              ×
+            </button>
+          )}
+        </span>
+      ))}
+      <button type="button" className="button" onClick={() => setMeta([...meta, ['', '']])}>
+        Add metadata filter
+      </button>
+      <button type="submit" className="button ks-primary">
+        Apply
+      </button>
+    </form>
+  );
+}
+
+function ImportsTable({ imports }: { imports: ImportItem[] }) {
+  return (
+    <table className="ks-table" aria-label="Imports">
+      <thead>
+        <tr>
+          <th>Import</th>
+          <th>Importer</th>
+          <th>Status</th>
+          <th>Rows</th>
+          <th>Metadata</th>
+          <th>Created</th>
+          <th>Updated</th>
+          <th>Export</th>
+        </tr>
+      </thead>
+      <tbody>
+        {imports.map((imp) => (
+          <tr key={imp.slug} data-import={imp.slug}>
+            <td>
+              <a href={`#/imports/${encodeURIComponent(imp.slug)}`}>
+                <code>{imp.slug}</code>
+              </a>
+            </td>
+            <td>{imp.template.name}</td>
+            <td>
+              <span className={`ks-badge ks-status-${imp.status}`} title={imp.failure_reason}>
+                {imp.status}
+              </span>
+            </td>
+            <td>{imp.row_count.toLocaleString('en-US')}</td>
+            <td>
+              <code className="ks-json">{compactJSON(imp.metadata)}</code>
+            </td>
+            <td>{formatWhen(imp.created_at)}</td>
+            <td>{formatWhen(imp.updated_at)}</td>
+            <td className="ks-row-actions">
+              {(imp.status === 'completed' || imp.status === 'submitted') && <ExportLinks slug={imp.slug} />}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function ExportLinks({ slug }: { slug: string }) {
+  const base = `/api/v1/imports/${encodeURIComponent(slug)}/records`;
+  return (
+    <>
+      <a href={`${base}.csv`} download>
+        CSV
+      </a>{' '}
+      ·{' '}
+      <a href={`${base}.ndjson`} download>
+        NDJSON
+      </a>
+    </>
+  );
+}
+
+interface RecordItem {
+  slug: string;
+  sort: number;
+  data: Record<string, unknown>;
+}
+
+/** One import and its first records (the public API's view of it). */
+function ImportDetail({ slug }: { slug: string }) {
+  const [imp, setImp] = useState<ImportItem | null>(null);
+  const [records, setRecords] = useState<Page<RecordItem> | null>(null);
+  const [page, setPage] = useState(1);
+  const [error, setError] = useState<Error | null>(null);
+  const [reload, setReload] = useState(0);
+
+  useEffect(() => {
+    const ctl = new AbortController();
+    const base = `/api/v1/imports/${encodeURIComponent(slug)}`;
+    Promise.all([
+      api.get<ImportItem>(base, ctl.signal),
+      api.get<Page<RecordItem>>(`${base}/records?page=${page}&per_page=25`, ctl.signal),
+    ]).then(
+      ([i, r]) => {
+        setImp(i);
+        setRecords(r);
+        setError(null);
+      },
+      (e: unknown) => {
+        if (!ctl.signal.aborted) setError(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+    return () => ctl.abort();
+  }, [slug, page, reload]);
+
+  const columns = records?.data.length ? Object.keys(records.data[0].data) : [];
+  return (
+    <>
+      <PageHeader
+        title="Import"
+        subtitle={slug}
+        actions={<a className="button" href="#/imports">All imports</a>}
+      />
+      {error && <LoadError error={error} onRetry={() => setReload((n) => n + 1)} what="import" />}
+      {imp && (
+        <section className="card ks-section" aria-label="Import">
+          <dl className="facts">
+            <dt>Importer</dt>
+            <dd>
+              {imp.template.name} (<code>{imp.template.slug}</code>)
+            </dd>
+            <dt>Status</dt>
+            <dd>
+              <span className={`ks-badge ks-status-${imp.status}`}>{imp.status}</span>
+              {imp.failure_reason ? <span className="muted"> — {imp.failure_reason}</span> : null}
+            </dd>
+            <dt>Rows</dt>
+            <dd>{imp.row_count.toLocaleString('en-US')}</dd>
+            <dt>Metadata</dt>
+            <dd>
+              <code>{compactJSON(imp.metadata)}</code>
+            </dd>
+            <dt>Created</dt>
+            <dd>{formatWhen(imp.created_at)}</dd>
+            <dt>Updated</dt>
+            <dd>{formatWhen(imp.updated_at)}</dd>
+            <dt>Export</dt>
+            <dd>
+              <ExportLinks slug={imp.slug} />
+            </dd>
+          </dl>
+        </section>
+      )}
+      {records && records.data.length === 0 && <p className="ks-empty">No records: the import has not been submitted.</p>}
+      {records && records.data.length > 0 && (
+        <>
+          <table className="ks-table" aria-label="Records">
+            <thead>
+              <tr>
+                <th>#</th>
+                {columns.map((c) => (
+                  <th key={c}>{c}</th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {records.data.map((r) => (
+                <tr key={r.slug}>
+                  <td>{r.sort}</td>
+                  {columns.map((c) => (
+                    <td key={c}>{r.data[c] === null || r.data[c] === undefined ? <span className="muted">—</span> : typeof r.data[c] === 'string' ? (r.data[c] as string) : compactJSON(r.data[c])}</td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Pager pagination={records.pagination} noun="records" onPage={setPage} />
+        </>
+      )}
+    </>
   );
 }
