@@ -84,13 +84,32 @@ export function messages(page) {
 }
 
 /**
- * A static host app on its own port: `pages` maps paths to HTML. Returns its origin for a host name
- * (e.g. localhost or a name mapped to 127.0.0.1 with --host-resolver-rules) and a close function.
+ * A host app on its own port: `pages` maps paths to HTML/JS text, or to a handler
+ * `(req, body) => Promise<{status, json}>` (its backend routes). Returns its origin for a host name
+ * (e.g. localhost, or a name mapped to 127.0.0.1 with --host-resolver-rules) and a close function.
  */
 export async function hostApp(pages) {
-  const srv = createServer((req, res) => {
+  const srv = createServer(async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const body = pages[path];
+    if (path === '/favicon.ico') {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    if (typeof body === 'function') {
+      const chunks = [];
+      for await (const c of req) chunks.push(c);
+      try {
+        const out = await body(req, Buffer.concat(chunks).toString('utf8'));
+        res.writeHead(out.status ?? 200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(out.json));
+      } catch (e) {
+        res.writeHead(500, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ error: String(e) }));
+      }
+      return;
+    }
     if (body === undefined) {
       res.writeHead(404, { 'Content-Type': 'text/plain' });
       res.end('not found');

@@ -183,6 +183,41 @@ describe('FuseboxImporter', () => {
     expect(onError.mock.calls[0][0]).toMatchObject({ code: 'EUNAUTHORIZED', message: 'session expired' });
   });
 
+  it('reports an importer that loaded but never said ready (a refused frame)', () => {
+    vi.useFakeTimers();
+    try {
+      const onError = vi.fn();
+      importer = new FuseboxImporter({ baseUrl: BASE, onError });
+      importer.getSessionToken = async () => 'tok';
+      importer.show();
+      frameOf().dispatchEvent(new Event('load'));
+      vi.advanceTimersByTime(importer.readyTimeoutMs - 1);
+      expect(onError).not.toHaveBeenCalled();
+      vi.advanceTimersByTime(1);
+      expect(onError).toHaveBeenCalledTimes(1);
+      expect(onError.mock.calls[0][0]).toMatchObject({ code: 'EEMBED' });
+      expect(onError.mock.calls[0][0].message).toContain('publishable key');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('does not report a frame that said ready', () => {
+    vi.useFakeTimers();
+    try {
+      const onError = vi.fn();
+      importer = new FuseboxImporter({ baseUrl: BASE, onError });
+      importer.getSessionToken = async () => 'tok';
+      importer.show();
+      deliver(envelope<FromEmbed, 'ready'>('ready', { version: 1 }), BASE, frameWindow());
+      frameOf().dispatchEvent(new Event('load'));
+      vi.advanceTimersByTime(60_000);
+      expect(onError).not.toHaveBeenCalled();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('renders inside a container when modal is false', () => {
     document.body.innerHTML = '<div id="slot"></div>';
     importer = new FuseboxImporter({ baseUrl: BASE, modal: false, container: '#slot' });

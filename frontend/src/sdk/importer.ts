@@ -139,6 +139,14 @@ export default class FuseboxImporter {
   private tokenPromise: Promise<string> | null = null;
   private previousFocus: Element | null = null;
   private previousOverflow = '';
+  private ready = false;
+  private readyTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * How long after the iframe loaded the SDK waits for its `ready` message before reporting that the
+   * importer could not start (typically: this page's origin is not allowed to frame it).
+   */
+  readyTimeoutMs = 5000;
 
   constructor(options: FuseboxImporterOptions = {}) {
     const base = (options.baseUrl ?? defaultBaseUrl()).replace(/\/+$/, '');
@@ -206,6 +214,20 @@ export default class FuseboxImporter {
     if (this.locale) src.searchParams.set('locale', this.locale);
     frame.src = src.toString();
     this.frame = frame;
+    this.ready = false;
+    frame.addEventListener('load', () => {
+      clearTimeout(this.readyTimer);
+      if (this.ready || this.frame !== frame) return;
+      this.readyTimer = setTimeout(() => {
+        if (this.ready || this.frame !== frame) return;
+        this.fail(
+          new ImporterError(
+            'EEMBED',
+            `the importer at ${this.embedOrigin} did not start in this page: check that ${window.location.origin} is one of the origins of an active publishable key (the importer may only be framed by allowed origins)`,
+          ),
+        );
+      }, this.readyTimeoutMs);
+    });
 
     this.listener = (e: MessageEvent) => this.receive(e);
     window.addEventListener('message', this.listener);
@@ -236,6 +258,7 @@ export default class FuseboxImporter {
 
   /** Removes the importer from the page. No callback is called. */
   close(): void {
+    clearTimeout(this.readyTimer);
     if (this.listener) window.removeEventListener('message', this.listener);
     this.listener = null;
     this.root?.remove();
@@ -264,6 +287,8 @@ export default class FuseboxImporter {
   private handle(msg: EmbedMessage) {
     switch (msg.type) {
       case 'ready':
+        this.ready = true;
+        clearTimeout(this.readyTimer);
         void this.sendInit();
         break;
       case 'complete':
