@@ -40,7 +40,10 @@ export function readBootParams(win: Window = window): BootParams {
     win.history.replaceState(win.history.state, '', url.pathname + url.search + url.hash);
   }
   if (urlToken === '') urlToken = undefined;
-  let hostOrigin = originOf(params.get('origin') ?? '');
+  // An http(s) origin, or this page's own origin whatever its scheme (the console in the desktop
+  // window frames the importer from its own wails:// origin).
+  const claimed = params.get('origin') ?? '';
+  let hostOrigin = claimed !== '' && claimed === win.location.origin ? claimed : originOf(claimed);
   const framed = win.parent !== win;
   if (!framed) hostOrigin = '';
   // Where the browser tells who frames us, it must agree with the claimed origin.
@@ -66,7 +69,7 @@ export function hostChannel(hostOrigin: string, win: Window = window): HostChann
     origin: hostOrigin,
     send(type, payload) {
       if (!hostOrigin || win.parent === win) return;
-      win.parent.postMessage(envelope<FromEmbed, typeof type>(type, payload), hostOrigin);
+      win.parent.postMessage(envelope<FromEmbed, typeof type>(type, payload), targetOrigin(hostOrigin, win));
     },
     listen(fn) {
       const handler = (e: MessageEvent) => {
@@ -81,3 +84,12 @@ export function hostChannel(hostOrigin: string, win: Window = window): HostChann
 }
 
 export const readyPayload = { version: PROTOCOL_VERSION };
+
+/**
+ * The postMessage target for an origin: the origin itself; for this page's own origin when it is not
+ * http(s) (a custom scheme such as the desktop window's), "/", which means exactly "same origin".
+ */
+export function targetOrigin(origin: string, win: Window = window): string {
+  if (originOf(origin + '/') === origin) return origin;
+  return origin === win.location.origin ? '/' : origin;
+}

@@ -1,13 +1,122 @@
-import { ComingPage } from '../components';
+// Console: the importers of the workspace, each with "Try" (the end user's flow, run in the console).
+// Sub-routes: #/importers/<slug>/try (ImportersTry.tsx); #/importers/<slug> opens the importer editor
+// when the console has one (ImportersEditor.tsx, default export taking { slug }).
+import { lazy, Suspense, useEffect, useState, type ComponentType } from 'react';
+import { api } from '../api';
+import { EmptyState, PageHeader } from '../components';
+import { useHashRoute } from '../router';
+import ImportersTry from './ImportersTry';
+import './Importers.css';
+
+export interface ImporterSummary {
+  slug: string;
+  name: string;
+  description?: string;
+  columns: { key: string; label?: string; required?: boolean }[];
+  settings?: { invalid_rows?: string; allowed_file_types?: string[]; max_file_size?: string };
+}
+
+const editorModules = import.meta.glob<{ default: ComponentType<{ slug: string }> }>('./ImportersEditor.tsx');
+const editorLoader = Object.values(editorModules)[0];
+const Editor = editorLoader ? lazy(editorLoader) : null;
+
+export function listImporters(signal?: AbortSignal): Promise<ImporterSummary[]> {
+  return api.get<{ importers: ImporterSummary[] }>('/api/admin/importers', signal).then((r) => r.importers ?? []);
+}
 
 export default function Importers() {
+  const { match } = useHashRoute();
+  const parts = (match?.rest ?? '').split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts.length >= 2 && parts[1] === 'try') return <ImportersTry slug={parts[0]} />;
+  if (parts.length >= 1 && Editor) {
+    return (
+      <Suspense fallback={<p className="muted">Loading…</p>}>
+        <Editor slug={parts[0]} />
+      </Suspense>
+    );
+  }
+  return <ImportersList />;
+}
+
+function ImportersList() {
+  const [list, setList] = useState<ImporterSummary[] | null>(null);
+  const [error, setError] = useState('');
+
+  useEffect(() => {
+    const ctl = new AbortController();
+    listImporters(ctl.signal).then(setList, (e: unknown) => {
+      if (!ctl.signal.aborted) setError(e instanceof Error ? e.message : String(e));
+    });
+    return () => ctl.abort();
+  }, []);
+
   return (
-    <ComingPage
-      title="Importers"
-      subtitle="CSV and Excel importers that host apps embed with the importer SDK."
-      feature="the importer"
-    >
-      <p>Each importer defines its columns, types and validations, and where accepted rows go.</p>
-    </ComingPage>
+    <>
+      <PageHeader title="Importers" subtitle="CSV and Excel importers that host apps embed with the importer SDK." />
+      {error && (
+        <div className="notice notice-error" role="alert">
+          <strong>Could not load the importers.</strong>
+          <p>{error}</p>
+        </div>
+      )}
+      {!list && !error && <p className="muted" role="status">Loading importers…</p>}
+      {list && list.length === 0 && (
+        <EmptyState title="No importers yet.">
+          <p>Add an <code>importers:</code> section to the workspace file and apply it (<code>fusebox apply</code>).</p>
+        </EmptyState>
+      )}
+      {list && list.length > 0 && (
+        <table className="imp-table" aria-label="Importers">
+          <thead>
+            <tr>
+              <th scope="col">Importer</th>
+              <th scope="col">Columns</th>
+              <th scope="col">Rows with errors</th>
+              <th scope="col">Files</th>
+              <th scope="col" aria-label="Actions" />
+            </tr>
+          </thead>
+          <tbody>
+            {list.map((imp) => (
+              <tr key={imp.slug} data-slug={imp.slug}>
+                <td>
+                  <div className="imp-name">{imp.name}</div>
+                  <div className="imp-desc">
+                    <code>{imp.slug}</code>
+                    {imp.description ? ` · ${imp.description}` : ''}
+                  </div>
+                </td>
+                <td>
+                  {imp.columns.slice(0, 6).map((c) => (
+                    <span key={c.key} className="imp-chip" title={c.required ? 'required' : undefined}>
+                      {c.label || c.key}
+                      {c.required ? ' *' : ''}
+                    </span>
+                  ))}
+                  {imp.columns.length > 6 && <span className="muted"> +{imp.columns.length - 6}</span>}
+                </td>
+                <td>{imp.settings?.invalid_rows ?? 'block'}</td>
+                <td>
+                  {(imp.settings?.allowed_file_types?.length ? imp.settings.allowed_file_types : ['any']).join(', ')}
+                  {imp.settings?.max_file_size ? ` · ≤ ${imp.settings.max_file_size}` : ''}
+                </td>
+                <td>
+                  <div className="imp-actions">
+                    {Editor && (
+                      <a className="button" href={`#/importers/${encodeURIComponent(imp.slug)}`}>
+                        Edit
+                      </a>
+                    )}
+                    <a className="button primary" href={`#/importers/${encodeURIComponent(imp.slug)}/try`} aria-label={`Try ${imp.name}`}>
+                      Try
+                    </a>
+                  </div>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
   );
 }

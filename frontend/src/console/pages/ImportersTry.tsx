@@ -1,0 +1,104 @@
+// Console: "Try this importer" — the end user's flow (the /embed/importer page) inside the console, run
+// as the admin without a session. The console is the iframe's host page: it answers `ready` with
+// `init` and shows what the importer reports. In the desktop window the embed sends files as
+// Uint8Array bodies (WebKitGTK crashes on Blob/FormData bodies).
+import { useEffect, useRef, useState } from 'react';
+import { envelope, isEmbedMessage, isFrom, originOf, type CompletePayload, type ToEmbed } from '../../sdk/protocol';
+import { PageHeader } from '../components';
+
+/** postMessage target for our own origin: itself when http(s), else "/" (same origin, any scheme). */
+function selfTarget(): string {
+  const o = window.location.origin;
+  return originOf(o + '/') === o ? o : '/';
+}
+
+export default function ImportersTry({ slug }: { slug: string }) {
+  const frame = useRef<HTMLIFrameElement>(null);
+  const [run, setRun] = useState(0);
+  const [locale, setLocale] = useState('');
+  const [result, setResult] = useState<CompletePayload | null>(null);
+  const [error, setError] = useState('');
+  const [cancelled, setCancelled] = useState(false);
+
+  const src = `/embed/importer?${new URLSearchParams({ origin: window.location.origin, importer: slug, ...(locale ? { locale } : {}) })}`;
+
+  useEffect(() => {
+    const onMessage = (e: MessageEvent) => {
+      const w = frame.current?.contentWindow;
+      if (!w || !isFrom(e, window.location.origin, w) || !isEmbedMessage(e.data)) return;
+      const msg = e.data;
+      switch (msg.type) {
+        case 'ready':
+          w.postMessage(envelope<ToEmbed, 'init'>('init', { importer: slug, locale: locale || undefined }), selfTarget());
+          break;
+        case 'complete':
+          setResult(msg.payload);
+          break;
+        case 'cancel':
+          setCancelled(true);
+          setRun((n) => n + 1);
+          break;
+        case 'close':
+          setRun((n) => n + 1);
+          break;
+        case 'error':
+          setError(`${msg.payload.code}: ${msg.payload.message}`);
+          break;
+      }
+    };
+    window.addEventListener('message', onMessage);
+    return () => window.removeEventListener('message', onMessage);
+  }, [slug, locale]);
+
+  const restart = () => {
+    setResult(null);
+    setError('');
+    setCancelled(false);
+    setRun((n) => n + 1);
+  };
+
+  return (
+    <>
+      <PageHeader
+        title={`Try “${slug}”`}
+        subtitle="The importer as end users see it, run as the console admin (no session, no user metadata)."
+        actions={
+          <a className="button" href="#/importers">
+            All importers
+          </a>
+        }
+      />
+      <div className="imp-try-bar">
+        <label>
+          Language
+          <select value={locale} onChange={(e) => { setLocale(e.target.value); restart(); }} aria-label="Language">
+            <option value="">Browser default</option>
+            <option value="en">English</option>
+            <option value="de">Deutsch</option>
+            <option value="fr">Français</option>
+            <option value="es">Español</option>
+            <option value="it">Italiano</option>
+          </select>
+        </label>
+        <button type="button" className="button" onClick={restart}>
+          Start over
+        </button>
+        {cancelled && <span className="muted">Cancelled — started over.</span>}
+      </div>
+      {result && (
+        <div className="notice imp-result ok" role="status" data-testid="try-result">
+          <strong>
+            Imported {result.counts.records.toLocaleString()} records ({result.counts.rows.toLocaleString()} rows).
+          </strong>{' '}
+          <a href={`#/imports/${encodeURIComponent(result.import)}`}>Open import {result.import}</a>
+        </div>
+      )}
+      {error && (
+        <div className="notice notice-error imp-result" role="alert">
+          {error}
+        </div>
+      )}
+      <iframe key={run} ref={frame} className="imp-frame" title={`Importer ${slug}`} src={src} />
+    </>
+  );
+}
