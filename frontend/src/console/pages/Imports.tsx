@@ -82,7 +82,7 @@ function ImportsList({ search }: { search: string }) {
       )}
       {data && data.data.length > 0 && <ImportsTable imports={data.data} />}
       {data && data.pagination.total_count > 0 && (
-        <Pager pagination={data.pagination} noun="imports" onPage={(n) => go({ ...query, page: n })} />
+        <Pager pagination={data.pagination} noun="import" onPage={(n) => go({ ...query, page: n })} />
       )}
     </>
   );
@@ -189,8 +189,8 @@ function ImportsTable({ imports }: { imports: ImportItem[] }) {
             <td>
               <code className="ks-json">{compactJSON(imp.metadata)}</code>
             </td>
-            <td>{formatWhen(imp.created_at)}</td>
-            <td>{formatWhen(imp.updated_at)}</td>
+            <td className="ks-when">{formatWhen(imp.created_at)}</td>
+            <td className="ks-when">{formatWhen(imp.updated_at)}</td>
             <td className="ks-row-actions">
               {(imp.status === 'completed' || imp.status === 'submitted') && <ExportLinks slug={imp.slug} />}
             </td>
@@ -310,7 +310,7 @@ function ImportDetail({ slug }: { slug: string }) {
               ))}
             </tbody>
           </table>
-          <Pager pagination={records.pagination} noun="records" onPage={setPage} />
+          <Pager pagination={records.pagination} noun="record" onPage={setPage} />
         </>
       )}
     </>

@@ -341,13 +341,13 @@ function KeysTable({ keys, onChanged }: { keys: ApiKey[]; onChanged: () => void 
                   <span className="muted">all importers · servers</span>
                 ) : (
                   <>
-                    <div>{k.importers.join(', ')}</div>
+                    <div>{k.importers.includes('*') ? 'all importers' : k.importers.join(', ')}</div>
                     <div className="muted">{k.origins.join(', ')}</div>
                   </>
                 )}
               </td>
-              <td>{formatWhen(k.created_at)}</td>
-              <td>{k.last_used_at ? formatWhen(k.last_used_at) : <span className="muted">never</span>}</td>
+              <td className="ks-when">{formatWhen(k.created_at)}</td>
+              <td className="ks-when">{k.last_used_at ? formatWhen(k.last_used_at) : <span className="muted">never</span>}</td>
               <td>
                 <span className={`ks-badge ks-status-${k.active ? 'active' : 'revoked'}`}>
                   {k.active ? 'active' : 'deactivated'}
@@ -491,16 +491,18 @@ function SessionsSection({ keyNames, reload }: { keyNames: Map<string, string>; 
             {data.data.map((s) => (
               <tr key={s.id} data-session-id={s.id}>
                 <td>
-                  <code title={s.id}>{s.id}</code>
+                  <code className="ks-json ks-id" title={s.id}>
+                    {s.id}
+                  </code>
                 </td>
-                <td>{s.importer_slug}</td>
+                <td className="ks-when">{s.importer_slug}</td>
                 <td>
                   <code className="ks-json">{compactJSON(s.metadata)}</code>
                 </td>
                 <td>{s.origin || <span className="muted">server</span>}</td>
                 <td>{s.key_id ? keyNames.get(s.key_id) ?? s.key_id : <span className="muted">console / CLI</span>}</td>
-                <td>{formatWhen(s.created_at)}</td>
-                <td>{formatWhen(s.expires_at)}</td>
+                <td className="ks-when">{formatWhen(s.created_at)}</td>
+                <td className="ks-when">{formatWhen(s.expires_at)}</td>
                 <td>
                   <span className={`ks-badge ks-status-${s.status}`}>{s.status}</span>
                 </td>
@@ -517,7 +519,7 @@ function SessionsSection({ keyNames, reload }: { keyNames: Map<string, string>; 
         </table>
       )}
       {p && p.total_count > 0 && (
-        <Pager pagination={p} noun="sessions" onPage={setPage} />
+        <Pager pagination={p} noun="session" onPage={setPage} />
       )}
     </section>
   );
@@ -530,7 +532,7 @@ export function Pager({ pagination: p, noun, onPage }: { pagination: { current: 
         Previous
       </button>
       <span>
-        Page {p.current} of {Math.max(p.total_pages, 1)} · {p.total_count.toLocaleString('en-US')} {noun}
+        Page {p.current} of {Math.max(p.total_pages, 1)} · {p.total_count.toLocaleString('en-US')} {p.total_count === 1 ? noun : noun + 's'}
       </span>
       <button type="button" className="button" disabled={p.next === null} onClick={() => p.next && onPage(p.next)}>
         Next
