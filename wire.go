@@ -55,6 +55,7 @@ func wire(ctx context.Context, dataDir string, log *slog.Logger) (*parts, error)
 	p.wireMarketplace()
 	p.wireRelay()
 	p.workspace = workspace.New(db, p.importer.Section(), p.relay.Section(), p.marketplace.Section())
+	p.deps.Workspace = p.workspace
 	p.wireSessions()
 	return p, nil
 }

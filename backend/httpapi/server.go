@@ -63,6 +63,10 @@ type Deps struct {
 	// the inbound relay /relay/{route} and the sink /sink/{name}). Nil
 	// leaves its routes out.
 	Relay *relay.Service
+
+	// Workspace applies and exports the workspace file (console Settings).
+	// Nil leaves its routes out.
+	Workspace WorkspaceFile
 }
 
 // Server holds the routes and the state of console logins.
@@ -97,6 +101,7 @@ func (s *Server) routes() {
 	s.bindImports(s.mux)
 	s.bindMarketplace(s.mux)
 	s.bindRelay(s.mux)
+	s.bindWorkspace(s.mux)
 	s.bindEmbed(s.mux)
 	s.bindDemo(s.mux)
 	s.bindPages(s.mux)
