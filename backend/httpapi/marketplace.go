@@ -520,6 +520,7 @@ func (s *Server) mpAdminInspect(w http.ResponseWriter, r *http.Request) {
 // user with the demo secret, as a real host app's backend would.
 func (s *Server) mpDemoLink(w http.ResponseWriter, r *http.Request) {
 	var body struct {
+		UserID    string `json:"user_id"`
 		Plan      string `json:"plan"`
 		ListingID string `json:"listing_id"`
 	}
@@ -529,7 +530,7 @@ func (s *Server) mpDemoLink(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	link, err := s.deps.Marketplace.DemoLink(r.Context(), baseURL(r), body.Plan, body.ListingID)
+	link, err := s.deps.Marketplace.DemoLink(r.Context(), baseURL(r), body.UserID, body.Plan, body.ListingID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

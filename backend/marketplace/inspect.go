@@ -153,7 +153,7 @@ func (s *Service) checks(ctx context.Context, v Verifier, raw string, r *Report)
 	case !expOK:
 		add("exp", false, "exp must be a number of epoch seconds")
 	case now.After(exp.Add(v.Leeway)):
-		add("exp", false, "expired at %s, %s ago (leeway %s)", exp.UTC().Format(time.RFC3339), roundDur(now.Sub(exp)), v.Leeway)
+		add("exp", false, "expired at %s, %s ago (leeway %s)", exp.UTC().Format(time.RFC3339), roundDur(now.Sub(exp)), secs(v.Leeway))
 	default:
 		add("exp", true, "expires at %s, in %s", exp.UTC().Format(time.RFC3339), roundDur(exp.Sub(now)))
 	}
@@ -162,7 +162,7 @@ func (s *Service) checks(ctx context.Context, v Verifier, raw string, r *Report)
 		case !ok:
 			add("nbf", false, "nbf must be a number of epoch seconds")
 		case nbf.After(now.Add(v.Leeway)):
-			add("nbf", false, "not valid before %s, %s from now (leeway %s)", nbf.UTC().Format(time.RFC3339), roundDur(nbf.Sub(now)), v.Leeway)
+			add("nbf", false, "not valid before %s, %s from now (leeway %s)", nbf.UTC().Format(time.RFC3339), roundDur(nbf.Sub(now)), secs(v.Leeway))
 		default:
 			add("nbf", true, "valid since %s", nbf.UTC().Format(time.RFC3339))
 		}
@@ -176,7 +176,7 @@ func (s *Service) checks(ctx context.Context, v Verifier, raw string, r *Report)
 	case !iatOK:
 		add("iat", false, "iat must be a number of epoch seconds")
 	case iat.After(now.Add(v.Leeway)):
-		add("iat", false, "issued in the future: %s, %s from now (leeway %s)", iat.UTC().Format(time.RFC3339), roundDur(iat.Sub(now)), v.Leeway)
+		add("iat", false, "issued in the future: %s, %s from now (leeway %s)", iat.UTC().Format(time.RFC3339), roundDur(iat.Sub(now)), secs(v.Leeway))
 	default:
 		add("iat", true, "issued at %s", iat.UTC().Format(time.RFC3339))
 	}

@@ -118,9 +118,11 @@ func (s *Service) PrefillFor(sess Session, l Listing) Prefill {
 	return p
 }
 
+// connectorMatches reports whether a token's connection claims are for
+// listing l: they name no connectorId (generic), or l's connector.
 func connectorMatches(l Listing, conn map[string]any) bool {
 	cid, _ := conn["connectorId"].(string)
-	return cid == "" || l.ConnectorID == "" || cid == l.ConnectorID
+	return cid == "" || cid == l.ConnectorID
 }
 
 // prefillValues are the connection claims that name config fields, when

@@ -3,6 +3,7 @@ package marketplace
 import (
 	"context"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -129,15 +130,18 @@ func (s *Service) sign(ctx context.Context, k key, req LinkRequest) (Link, error
 		ExpiresAt: now.Add(ttl).UTC().Format(time.RFC3339), SecretID: k.id, Claims: claims}, nil
 }
 
-// DemoUser is the end user the demo app signs links for.
+// DemoUser is the end user the demo app signs links for, by default.
 func DemoUser() LinkRequest {
-	return LinkRequest{ExternalID: "demo-user-1", Firstname: "Dana", Lastname: "Demo", Email: "dana@demo.example"}
+	return LinkRequest{ExternalID: "123", Firstname: "Dana", Lastname: "Demo", Email: "dana@demo.example"}
 }
 
-// DemoLink signs a link for the demo app's user with the secret labelled
-// "demo" (created on first use). It works only in a data dir that got the
-// demo workspace.
-func (s *Service) DemoLink(ctx context.Context, baseURL, plan, listingID string) (Link, error) {
+var demoUserIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
+
+// DemoLink signs a link for the demo app's user (userID is the demo app's
+// user id, the externalId that its imports carry as metadata user_id) with
+// the secret labelled "demo", created on first use. It works only in a
+// data dir that got the demo workspace.
+func (s *Service) DemoLink(ctx context.Context, baseURL, userID, plan, listingID string) (Link, error) {
 	v, ok, err := s.db.Setting(ctx, "workspace.demo")
 	if err != nil {
 		return Link{}, err
@@ -145,11 +149,17 @@ func (s *Service) DemoLink(ctx context.Context, baseURL, plan, listingID string)
 	if !ok || v != "true" {
 		return Link{}, errs.NotFound("the demo workspace is not applied to this data dir (it was started with --no-demo)")
 	}
+	req := DemoUser()
+	if userID != "" {
+		if !demoUserIDPattern.MatchString(userID) {
+			return Link{}, errs.Invalid("user_id: %q is not a demo user id (letters, digits, _ . @ -; at most 64)", userID)
+		}
+		req.ExternalID = userID
+	}
 	k, err := s.secretByLabel(ctx, "demo")
 	if err != nil {
 		return Link{}, err
 	}
-	req := DemoUser()
 	req.Plan, req.ListingID, req.BaseURL, req.TTL = plan, listingID, baseURL, "1h"
 	req.Connection = map[string]any{"connectionName": "Dana's CRM", "connectorId": "crm-v1", "api_key": "demo-crm-key-123"}
 	return s.sign(ctx, k, req)

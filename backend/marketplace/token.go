@@ -255,13 +255,13 @@ func (v Verifier) explain(raw string, tok *jwt.Token, claims *Claims, err error,
 		return rejected("exp", "the exp claim is required (epoch seconds when the token expires)")
 	case errors.Is(err, jwt.ErrTokenExpired):
 		exp := claims.ExpiresAt.Time
-		return rejected("exp", "the token expired at %s, %s ago (leeway %s)", exp.UTC().Format(time.RFC3339), roundDur(now.Sub(exp)), v.Leeway)
+		return rejected("exp", "the token expired at %s, %s ago (leeway %s)", exp.UTC().Format(time.RFC3339), roundDur(now.Sub(exp)), secs(v.Leeway))
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
 		nbf := claims.NotBefore.Time
-		return rejected("nbf", "the token is not valid before %s, %s from now (nbf; leeway %s)", nbf.UTC().Format(time.RFC3339), roundDur(nbf.Sub(now)), v.Leeway)
+		return rejected("nbf", "the token is not valid before %s, %s from now (nbf; leeway %s)", nbf.UTC().Format(time.RFC3339), roundDur(nbf.Sub(now)), secs(v.Leeway))
 	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
 		iat := claims.IssuedAt.Time
-		return rejected("iat", "the token was issued in the future: iat is %s, %s from now (leeway %s); check the signer's clock", iat.UTC().Format(time.RFC3339), roundDur(iat.Sub(now)), v.Leeway)
+		return rejected("iat", "the token was issued in the future: iat is %s, %s from now (leeway %s); check the signer's clock", iat.UTC().Format(time.RFC3339), roundDur(iat.Sub(now)), secs(v.Leeway))
 	}
 	return rejected("claims", "%v", err)
 }
@@ -278,6 +278,9 @@ func (v Verifier) matchInactive(raw string, tok *jwt.Token) (string, bool) {
 	}
 	return "", false
 }
+
+// secs writes a leeway as seconds ("60s", not "1m0s").
+func secs(d time.Duration) string { return fmt.Sprintf("%ds", int(d.Seconds())) }
 
 func roundDur(d time.Duration) time.Duration {
 	if d < 0 {

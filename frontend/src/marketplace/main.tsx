@@ -1,7 +1,13 @@
-import { mountStandalone, StandalonePage } from '../shared/Standalone';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import '../shared/base.css';
+import './marketplace.css';
+import App from './App';
 
-mountStandalone(
-  <StandalonePage title="Fusebox Marketplace">
-    <p>This page arrives with the marketplace: end users will reach it through a signed link.</p>
-  </StandalonePage>,
+const root = document.getElementById('root');
+if (!root) throw new Error('marketplace: #root element missing from the HTML entry');
+createRoot(root).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
 );

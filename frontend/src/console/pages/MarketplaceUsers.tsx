@@ -1,0 +1,121 @@
+import { useEffect, useState } from 'react';
+import { errorText, mp, type MpEndUser, type MpInstall } from './MarketplaceApi';
+
+/** End users created from signed-link claims, with their plan and usage. */
+export function MarketplaceEndUsers() {
+  const [users, setUsers] = useState<MpEndUser[] | null>(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    mp.endUsers()
+      .then((r) => setUsers(r.end_users))
+      .catch((e: unknown) => setError(errorText(e)));
+  }, []);
+  if (error) return <div className="notice notice-error" role="alert">{error}</div>;
+  if (!users) return <p className="muted">Loading…</p>;
+  if (users.length === 0) return <p className="muted">No end user has signed in yet. Try the <a href="#/marketplace/links">signed-link builder</a>.</p>;
+  return (
+    <table className="mpc-table">
+      <thead>
+        <tr><th>External id</th><th>Name</th><th>Email</th><th>Plan</th><th>Installs</th><th>Transactions this month</th><th>Last login</th></tr>
+      </thead>
+      <tbody>
+        {users.map((u) => (
+          <tr key={u.id}>
+            <td className="mpc-mono">{u.external_id}</td>
+            <td>{[u.firstname, u.lastname].filter(Boolean).join(' ') || '—'}</td>
+            <td>{u.email || '—'}</td>
+            <td>
+              {u.plan}
+              {u.plan_note && <div className="mpc-help" title={u.plan_note}>asked for “{u.requested_plan}” (unknown)</div>}
+            </td>
+            <td><a href={`#/marketplace/installs?user=${encodeURIComponent(u.id)}`}>{u.installs}</a></td>
+            <td>{u.transactions.toLocaleString()}</td>
+            <td>{new Date(u.last_login_at).toLocaleString()}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+const statusTone: Record<string, string> = { installed: 'ok', failed: 'bad', running: 'info' };
+
+/** Every install, with its workflow's step log. */
+export function MarketplaceInstalls() {
+  const [installs, setInstalls] = useState<MpInstall[] | null>(null);
+  const [selected, setSelected] = useState<MpInstall | null>(null);
+  const [removed, setRemoved] = useState(false);
+  const [error, setError] = useState('');
+  const user = new URLSearchParams(window.location.hash.split('?')[1] ?? '').get('user') ?? '';
+
+  useEffect(() => {
+    const q = new URLSearchParams();
+    if (user) q.set('end_user_id', user);
+    if (removed) q.set('removed', '1');
+    mp.installs(q.size ? `?${q}` : '')
+      .then((r) => setInstalls(r.installs))
+      .catch((e: unknown) => setError(errorText(e)));
+  }, [user, removed]);
+
+  async function select(i: MpInstall) {
+    try {
+      setSelected((await mp.install(i.id)).install);
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }
+
+  if (error) return <div className="notice notice-error" role="alert">{error}</div>;
+  if (!installs) return <p className="muted">Loading…</p>;
+  return (
+    <>
+      <div className="mpc-row" style={{ marginBottom: 10 }}>
+        {user && <span className="mpc-pill info">one end user · <a href="#/marketplace/installs">show all</a></span>}
+        <label className="mpc-check"><input type="checkbox" checked={removed} onChange={(e) => setRemoved(e.target.checked)} /> include removed</label>
+      </div>
+      {installs.length === 0 ? (
+        <p className="muted">No installs yet.</p>
+      ) : (
+        <table className="mpc-table">
+          <thead>
+            <tr><th>Created</th><th>End user</th><th>Listing</th><th>Name</th><th>Status</th><th>Relay route</th></tr>
+          </thead>
+          <tbody>
+            {installs.map((i) => (
+              <tr key={i.id} className={`clickable${selected?.id === i.id ? ' selected' : ''}`} onClick={() => void select(i)}>
+                <td>{new Date(i.created_at).toLocaleString()}</td>
+                <td className="mpc-mono">{i.external_id}</td>
+                <td>{i.listing_name}</td>
+                <td>{i.name}</td>
+                <td>
+                  <span className={`mpc-pill ${statusTone[i.status] ?? ''}`}>{i.status === 'installed' && !i.enabled ? 'disabled' : i.status}</span>
+                </td>
+                <td className="mpc-mono">{i.destination_id || '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {selected && (
+        <section className="card mpc-result" aria-label="Install details">
+          <h2 style={{ fontSize: 15 }}>
+            {selected.name} <span className="mpc-mono muted">{selected.id}</span>
+          </h2>
+          {selected.error && <p className="mpc-error">{selected.error}</p>}
+          <p className="muted">Config: {Object.entries(selected.config ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || 'none'} (secret values are sealed and not shown)</p>
+          <ul className="mpc-steps">
+            {(selected.steps ?? []).map((s) => (
+              <li key={s.position}>
+                <span className={`mpc-pill ${s.status === 'ok' ? 'ok' : s.status === 'failed' ? 'bad' : ''}`}>{s.status}</span>
+                <div>
+                  <strong>{s.name}</strong> <span className="muted">{s.kind}</span>
+                  {s.detail && <div className="mpc-mono">{s.detail}</div>}
+                </div>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,49 @@
+// Iframe events for the host page, as APIFuse documents them: the message is a JSON string
+// {id, targetUrl, message}, posted to the parent with an exact target origin, never "*". The origin
+// is the one the server validated against the workspace's embed_origins (or this server's own
+// origin, for the demo app); with none, nothing is posted.
+
+export type MarketplaceEventId =
+  | 'ready'
+  | 'user_login_required'
+  | 'user_listing_click'
+  | 'listing_installation_complete'
+  | 'listing_installation_failed'
+  | 'installation_removed';
+
+export interface MarketplaceEvent {
+  id: MarketplaceEventId;
+  targetUrl: string;
+  message: string;
+}
+
+export class EventChannel {
+  private origin: string | null = null;
+  readonly sent: MarketplaceEvent[] = [];
+
+  setParentOrigin(origin: string | null) {
+    this.origin = origin || null;
+  }
+
+  get parentOrigin() {
+    return this.origin;
+  }
+
+  /** Posts an event to the embedding page; returns false when there is no allowed parent. */
+  emit(id: MarketplaceEventId, targetUrl: string, message = ''): boolean {
+    const ev: MarketplaceEvent = { id, targetUrl, message };
+    this.sent.push(ev);
+    if (!this.origin || window.parent === window) return false;
+    window.parent.postMessage(JSON.stringify(ev), this.origin);
+    return true;
+  }
+}
+
+/** Absolute marketplace URLs used as targetUrl. */
+export function marketplaceUrl(path = ''): string {
+  return `${window.location.origin}/marketplace${path}`;
+}
+
+export function listingUrl(id: string): string {
+  return marketplaceUrl(`/listing/${encodeURIComponent(id)}`);
+}
