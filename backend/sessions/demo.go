@@ -118,3 +118,24 @@ func (s *Service) DemoKeys(ctx context.Context) (DemoKeys, error) {
 		Publishable: pk, PublishableID: pub.ID, PublishableActive: pub.Active,
 	}, nil
 }
+
+// IssueDemo issues a session as the demo secret key would over HTTP: the
+// key must exist and be active (EUNAUTHORIZED once deactivated), the
+// session is recorded against it and its last use is tracked. The demo
+// host app's backend route, running in this process, calls it without
+// handling the key itself. p.Key is ignored.
+func (s *Service) IssueDemo(ctx context.Context, p IssueParams) (Issued, error) {
+	text, err := s.demoKeyText(KindSecret)
+	if err != nil {
+		return Issued{}, err
+	}
+	if _, err := s.keyByText(ctx, text); err != nil {
+		return Issued{}, err
+	}
+	k, err := s.Authenticate(ctx, text)
+	if err != nil {
+		return Issued{}, err
+	}
+	p.Key = &k
+	return s.Issue(ctx, p)
+}

@@ -797,6 +797,9 @@ func TestDemoKeys(t *testing.T) {
 	if _, err := e.svc.DemoKeys(ctx); errs.Code(err) != errs.ENOTFOUND {
 		t.Fatalf("DemoKeys before EnsureDemoKeys: %v, want ENOTFOUND", err)
 	}
+	if _, err := e.svc.IssueDemo(ctx, sessions.IssueParams{ImporterSlug: "contacts"}); errs.Code(err) != errs.ENOTFOUND {
+		t.Fatalf("IssueDemo without demo keys: %v, want ENOTFOUND", err)
+	}
 	changes, err := e.svc.EnsureDemoKeys(ctx)
 	if err != nil || len(changes) != 2 {
 		t.Fatalf("EnsureDemoKeys = %v, %v", changes, err)
@@ -833,9 +836,18 @@ func TestDemoKeys(t *testing.T) {
 	if pk.AllowsOrigin("http://192.168.1.2:8787") || !pk.AllowsImporter("anything") {
 		t.Error("demo publishable key origins/importers are wrong")
 	}
+	iss, err := e.svc.IssueDemo(ctx, sessions.IssueParams{ImporterSlug: "contacts", Metadata: json.RawMessage(`{"user_id":"demo-user"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sess, err := e.svc.Verify(ctx, iss.Token); err != nil || sess.KeyID != d.SecretID {
+		t.Fatalf("demo session %+v %v, want key %s", sess, err, d.SecretID)
+	}
 	if _, err := e.svc.DeactivateKey(ctx, d.SecretID); err != nil {
 		t.Fatal(err)
 	}
+	_, err = e.svc.IssueDemo(ctx, sessions.IssueParams{ImporterSlug: "contacts"})
+	wantCode(t, err, errs.EUNAUTHORIZED, "deactivated")
 	if ch, _ := e.svc.EnsureDemoKeys(ctx); len(ch) != 0 {
 		t.Fatalf("a deactivated demo key was recreated: %v", ch)
 	}
