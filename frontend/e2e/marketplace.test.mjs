@@ -328,3 +328,45 @@ describe('marketplace embedded on another origin', () => {
     await context.close();
   });
 });
+
+describe('the demo app\'s Integrations tab', () => {
+  /** @type {import('./lib/server.mjs').RunningServer} */
+  let server;
+  /** @type {import('playwright-core').Browser} */
+  let browser;
+
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('embeds the marketplace signed in by the demo backend; an install runs the workflow with a relay route', async () => {
+    const { context, page, errors } = await newPage(browser);
+    await page.goto(server.urls['demo app']);
+    await page.getByRole('tab', { name: 'Integrations' }).click();
+    const log = page.getByRole('list', { name: 'Marketplace events' });
+    await log.getByText('ready').waitFor({ timeout: 15_000 });
+    const frame = page.frames().find((f) => f.url().startsWith(server.url + '/marketplace'));
+    assert.ok(frame, 'the marketplace iframe is on the demo page');
+    await frame.getByTestId('mp-user').getByText('Dana Demo').waitFor();
+    await frame.locator('.mp-card[data-listing="crm"]').click();
+    await log.getByText('user_listing_click').waitFor();
+    await frame.getByRole('button', { name: 'Install' }).click();
+    const form = frame.getByRole('form', { name: 'Install Acme CRM' });
+    await form.getByText('Provided by your app when it signed you in.').waitFor();
+    await form.getByRole('button', { name: 'Install' }).click();
+    await frame.locator('[aria-label="Installation progress"][data-status="installed"]').waitFor({ timeout: 20_000 });
+    await frame.getByText(/created relay destination route-inst_/).waitFor();
+    await log.getByText('listing_installation_complete').waitFor();
+    await screenshot(page, 'demo-integrations');
+    // The secret API key from the signed link reached the API but never the step log.
+    assert.equal(await frame.getByText('demo-crm-key-123').count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+});
