@@ -58,10 +58,12 @@ describe('importer SDK on host pages', () => {
   /** @type {Awaited<ReturnType<typeof hostApp>>} */
   let host;
   let key = '';
+  /** Session tokens handed out by the host app's backend (they must never reach the server log). */
+  const tokens = [];
   const tmp = join(frontend, 'node_modules', '.e2e-react-host');
 
   before(async () => {
-    server = await startServer();
+    server = await startServer({ args: ['--log-level', 'debug'] }); // request log lines on
     browser = await launchBrowser();
     await putImporter(server, SDK_IMPORTER);
     key = await secretKey(server);
@@ -106,12 +108,16 @@ describe('importer SDK on host pages', () => {
           body: JSON.stringify({ importer_slug: importerSlug, metadata: { user_id: 'vanilla-user' } }),
         });
         const data = await res.json();
+        if (data.token) tokens.push(data.token);
         return { status: res.ok ? 200 : 500, json: res.ok ? { token: data.token } : { error: 'Failed to get session token' } };
       },
     });
   });
 
   after(async () => {
+    const log = server?.stderr() ?? '';
+    assert.ok(log.includes('/embed/importer'), 'request log lines are on');
+    for (const t of tokens) assert.ok(!log.includes(t), 'a session token reached the server log');
     await browser?.close();
     await host?.close();
     await server?.stop();
@@ -213,5 +219,19 @@ describe('importer SDK on host pages', () => {
     } finally {
       await evil.close();
     }
+  });
+
+  test('a token that arrives in the URL is used once and taken out of the address bar', async () => {
+    const session = await api(server, key, 'POST', '/api/v1/importer/sessions', { importer_slug: SDK_IMPORTER.slug, metadata: { user_id: 'url-token' } });
+    tokens.push(session.token);
+    const { context, page, errors } = await newPage(browser);
+    await page.goto(`${server.url}/embed/importer?token=${session.token}&locale=it`);
+    await page.getByRole('heading', { name: 'Carica un file' }).waitFor();
+    assert.equal(new URL(page.url()).search, '?locale=it');
+    assert.ok(!page.url().includes(session.token));
+    assert.deepEqual(errors, []);
+    await page.goBack(); // replaced, not pushed: Back does not lead to the address with the token
+    assert.equal(page.url(), 'about:blank');
+    await context.close();
   });
 });

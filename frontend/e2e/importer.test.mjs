@@ -264,4 +264,33 @@ describe('importer from the demo host app', () => {
     assert.deepEqual(errors, []);
     await context.close();
   });
+
+  test('the console runs the same flow with "Try this importer"', async () => {
+    const { context, page, errors } = await newPage(browser);
+    await page.goto(server.urls.console); // one-time login code -> admin cookie
+    await page.getByTestId('version').waitFor();
+    await page.getByRole('link', { name: 'Importers', exact: true }).click();
+    await page.getByRole('link', { name: `Try ${PEOPLE.name}` }).click();
+    await page.getByRole('heading', { name: `Try “${PEOPLE.slug}”` }).waitFor();
+    const frame = page.frameLocator('iframe.imp-frame');
+    await frame.getByRole('heading', { name: 'Upload a file' }).waitFor();
+    const csv = 'Full Name,E-mail,Years\nAda Lovelace,ada@example.com,36\nAlan Turing,alan@example.com,41\nGrace Hopper,grace@example.com,85\n';
+    await frame.getByTestId('file-input').setInputFiles({ name: 'try.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await frame.getByRole('button', { name: 'Continue' }).click();
+    await frame.getByLabel('Field for your column “Years”').selectOption('age');
+    await frame.getByRole('button', { name: 'Continue' }).click();
+    await frame.getByRole('heading', { name: 'Review and fix' }).waitFor({ timeout: 30_000 });
+    await frame.getByRole('button', { name: 'Continue' }).click();
+    await frame.getByRole('button', { name: 'Import 3 rows' }).click();
+    await frame.getByRole('heading', { name: 'Import complete' }).waitFor({ timeout: 30_000 });
+    const result = page.getByTestId('try-result');
+    await result.waitFor();
+    assert.match(await result.innerText(), /Imported 3 records \(3 rows\)/);
+    await screenshot(page, 'importer-console-try');
+    const slug = /Open import (imp_\w+)/.exec(await result.innerText())?.[1];
+    const imp = await api(server, key, 'GET', `/api/v1/imports/${slug}`);
+    assert.equal(imp.status, 'completed');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
 });

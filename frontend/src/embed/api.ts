@@ -379,45 +379,58 @@ export class EmbedApi {
   }
 
   /**
-   * Uploads the file as the raw request body with real upload progress (XMLHttpRequest's upload
-   * events; fetch has none). `onProgress` gets the fraction 0..1 of bytes sent.
+   * Uploads the file as the raw request body. In browsers it goes through XMLHttpRequest, whose
+   * upload events drive a real progress bar (fetch has none); `onProgress` gets bytes sent and total.
+   * In the desktop window (`bytesOnly`) the body is a Uint8Array sent with fetch — the one body
+   * kind WebKitGTK's custom-scheme handler takes without crashing (no Blob, no FormData).
    */
-  upload(slug: string, src: UploadSource, onProgress: (sent: number, total: number) => void, signal?: AbortSignal): Promise<Preview> {
+  async upload(slug: string, src: UploadSource, onProgress: (sent: number, total: number) => void, signal?: AbortSignal): Promise<Preview> {
     const url = `${paths.file(slug)}?name=${encodeURIComponent(src.name)}`;
-    return new Promise<Preview>((resolve, reject) => {
-      const run = (body: XMLHttpRequestBodyInit) => {
-        const xhr = new XMLHttpRequest();
-        xhr.open('PUT', url);
-        for (const [k, v] of Object.entries(this.headers(false))) xhr.setRequestHeader(k, v);
-        xhr.setRequestHeader('Content-Type', 'application/octet-stream');
-        xhr.withCredentials = false;
-        xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : src.size);
-        xhr.onload = () => {
-          if (xhr.status >= 200 && xhr.status < 300) {
-            onProgress(src.size, src.size);
-            try {
-              resolve(JSON.parse(xhr.responseText) as Preview);
-            } catch {
-              reject(new ApiError('EBADRESPONSE', 'the server answered the upload with invalid JSON', xhr.status));
-            }
-          } else {
-            void errorOf({ status: xhr.status, text: xhr.responseText }, 'upload').then(reject);
-          }
-        };
-        xhr.onerror = () => reject(new ApiError('ENETWORK', 'the upload was interrupted (network error)', 0));
-        xhr.onabort = () => reject(new DOMException('upload aborted', 'AbortError'));
-        signal?.addEventListener('abort', () => xhr.abort(), { once: true });
-        xhr.send(body);
-      };
-      if (src.bytes) {
-        run(src.bytes as unknown as XMLHttpRequestBodyInit);
-      } else if (src.file && this.bytesOnly) {
-        src.file.arrayBuffer().then((b) => run(new Uint8Array(b) as unknown as XMLHttpRequestBodyInit), reject);
-      } else if (src.file) {
-        run(src.file);
-      } else {
-        reject(new ApiError('EINVALID', 'nothing to upload', 0));
+    if (this.bytesOnly || (!src.file && src.bytes)) {
+      const bytes = src.bytes ?? (src.file ? new Uint8Array(await src.file.arrayBuffer()) : undefined);
+      if (!bytes) throw new ApiError('EINVALID', 'nothing to upload', 0);
+      // fetch reports no upload progress; the bytes are local, so the bar goes to "reading" at once.
+      onProgress(bytes.length, bytes.length);
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method: 'PUT',
+          headers: { ...this.headers(false), 'Content-Type': 'application/octet-stream' },
+          body: bytes as unknown as BodyInit,
+          credentials: 'same-origin',
+          signal,
+        });
+      } catch (e) {
+        if (e instanceof DOMException && e.name === 'AbortError') throw e;
+        throw new ApiError('ENETWORK', `the upload was interrupted (${e instanceof Error ? e.message : String(e)})`, 0);
       }
+      if (!res.ok) throw await errorOf(res, 'upload');
+      return (await res.json()) as Preview;
+    }
+    const file = src.file;
+    if (!file) throw new ApiError('EINVALID', 'nothing to upload', 0);
+    return new Promise<Preview>((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('PUT', url);
+      for (const [k, v] of Object.entries(this.headers(false))) xhr.setRequestHeader(k, v);
+      xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+      xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : src.size);
+      xhr.onload = () => {
+        if (xhr.status >= 200 && xhr.status < 300) {
+          onProgress(src.size, src.size);
+          try {
+            resolve(JSON.parse(xhr.responseText) as Preview);
+          } catch {
+            reject(new ApiError('EBADRESPONSE', 'the server answered the upload with invalid JSON', xhr.status));
+          }
+        } else {
+          void errorOf({ status: xhr.status, text: xhr.responseText }, 'upload').then(reject);
+        }
+      };
+      xhr.onerror = () => reject(new ApiError('ENETWORK', 'the upload was interrupted (network error)', 0));
+      xhr.onabort = () => reject(new DOMException('upload aborted', 'AbortError'));
+      signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+      xhr.send(file);
     });
   }
 

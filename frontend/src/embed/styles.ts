@@ -12,6 +12,7 @@ const vars: Record<string, string> = {
 
 export function isColor(v: unknown): v is string {
   if (typeof v !== 'string' || v.length === 0 || v.length > 64) return false;
+  if (!/^[#a-z0-9(),.%\s/-]+$/i.test(v)) return false;
   if (typeof CSS !== 'undefined' && typeof CSS.supports === 'function') return CSS.supports('color', v);
   return /^(#[0-9a-f]{3,8}|rgba?\([\d\s.,%]+\)|hsla?\([\d\s.,%deg]+\)|[a-z]+)$/i.test(v);
 }
