@@ -41,6 +41,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if len(rest) > 0 && rest[0] == "sessions" {
 			return runBenchSessions(ctx, rest[1:], stdout, stderr)
 		}
+		if len(rest) > 0 && rest[0] == "marketplace" {
+			return runBenchMarketplace(ctx, rest[1:], stdout, stderr)
+		}
 		return runBench(ctx, rest, stdout, stderr)
 	case "keys":
 		return runKeys(ctx, rest, stdout, stderr)
@@ -70,7 +73,7 @@ Commands:
   apply      apply a workspace file (YAML or JSON) to the data dir
   export     print the workspace as YAML that apply accepts back
   import     import one file with an importer (parse, map, validate, submit)
-  bench      run a benchmark (bench ingest --rows N, bench sessions)
+  bench      run a benchmark (bench ingest --rows N, bench sessions, bench marketplace)
   keys       API keys for host apps (keys create|list|deactivate)
   sessions   importer sessions (sessions create|list|revoke)
   marketplace  marketplace API secrets (marketplace secrets create|list|deactivate)

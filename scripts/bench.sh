@@ -25,5 +25,8 @@ go test -run='^$' -bench=. -benchmem ./backend/sessions/ 2>&1 | grep -E '^(Bench
 section "relay: records delivered/s (batch 1000), requests/s (batch 0), submit -> last delivery (fusebox bench relay)"
 bin/fusebox bench relay --records "${BENCH_RELAY_RECORDS:-100000}" --requests "${BENCH_RELAY_REQUESTS:-20000}" 2>&1 | tee -a "$out"
 
+section "marketplace: signed-link token verifications/s and logins/s over loopback HTTP (fusebox bench marketplace)"
+bin/fusebox bench marketplace --duration "${BENCH_MARKETPLACE_DURATION:-3s}" 2>&1 | tee -a "$out"
+
 echo
 echo "full results: $out"
