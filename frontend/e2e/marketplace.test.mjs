@@ -169,6 +169,9 @@ describe('marketplace embedded on another origin', () => {
     // The token is gone from the iframe's address after login, and the user is known.
     await frame.getByTestId('mp-user').getByText('Grace Hopper').waitFor();
     assert.ok(!frame.url().includes('jwt='), `the iframe URL still has the token: ${frame.url()}`);
+    // A marketplace token is no importer session (other key, other audience).
+    const asImporter = await fetch(`${server.url}/api/importer/importer`, { headers: { Authorization: `Bearer ${jwt}` } });
+    assert.equal(asImporter.status, 401);
     await frame.locator('.mp-card').first().waitFor();
 
     // Search and categories.
