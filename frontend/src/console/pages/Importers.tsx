@@ -41,6 +41,8 @@ export default function Importers() {
 function ImportersList() {
   const [list, setList] = useState<ImporterSummary[] | null>(null);
   const [error, setError] = useState('');
+  const [reload, setReload] = useState(0);
+  const [counts, setCounts] = useState<Record<string, number>>({});
 
   useEffect(() => {
     const ctl = new AbortController();
@@ -48,11 +50,38 @@ function ImportersList() {
       if (!ctl.signal.aborted) setError(e instanceof Error ? e.message : String(e));
     });
     return () => ctl.abort();
-  }, []);
+  }, [reload]);
+
+  // Imports per importer: the total of GET /api/admin/imports?importer=<slug>.
+  useEffect(() => {
+    if (!list?.length) return;
+    const ctl = new AbortController();
+    for (const imp of list) {
+      api
+        .get<{ total?: number }>(`/api/admin/imports?${new URLSearchParams({ importer: imp.slug, per_page: '1' })}`, ctl.signal)
+        .then((r) => typeof r?.total === 'number' && setCounts((c) => ({ ...c, [imp.slug]: r.total as number })))
+        .catch(() => {});
+    }
+    return () => ctl.abort();
+  }, [list]);
+
+  async function remove(imp: ImporterSummary) {
+    if (!window.confirm(`Delete the importer "${imp.slug}"? Its imports are deleted with it.`)) return;
+    try {
+      await api.del(`/api/admin/importers/${encodeURIComponent(imp.slug)}`);
+      setReload((n) => n + 1);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  }
 
   return (
     <>
-      <PageHeader title="Importers" subtitle="CSV and Excel importers that host apps embed with the importer SDK." />
+      <PageHeader
+        title="Importers"
+        subtitle="CSV and Excel importers that host apps embed with the importer SDK."
+        actions={Editor && <a className="button primary" href="#/importers/new">New importer</a>}
+      />
       {error && (
         <div className="notice notice-error" role="alert">
           <strong>Could not load the importers.</strong>
@@ -73,6 +102,7 @@ function ImportersList() {
               <th scope="col">Columns</th>
               <th scope="col">Rows with errors</th>
               <th scope="col">Files</th>
+              <th scope="col">Imports</th>
               <th scope="col" aria-label="Actions" />
             </tr>
           </thead>
@@ -87,6 +117,7 @@ function ImportersList() {
                   </div>
                 </td>
                 <td>
+                  <span className="muted imp-count">{imp.columns.length} ·</span>{' '}
                   {imp.columns.slice(0, 6).map((c) => (
                     <span key={c.key} className="imp-chip" title={c.required ? 'required' : undefined}>
                       {c.label || c.key}
@@ -101,6 +132,11 @@ function ImportersList() {
                   {imp.settings?.max_file_size ? ` · ≤ ${imp.settings.max_file_size}` : ''}
                 </td>
                 <td>
+                  {counts[imp.slug] === undefined ? <span className="muted">—</span> : (
+                    <a href={`#/importers/${encodeURIComponent(imp.slug)}/imports`}>{counts[imp.slug].toLocaleString('en-US')}</a>
+                  )}
+                </td>
+                <td>
                   <div className="imp-actions">
                     {Editor && (
                       <a className="button" href={`#/importers/${encodeURIComponent(imp.slug)}`}>
@@ -110,6 +146,11 @@ function ImportersList() {
                     <a className="button primary" href={`#/importers/${encodeURIComponent(imp.slug)}/try`} aria-label={`Try ${imp.name}`}>
                       Try
                     </a>
+                    {Editor && (
+                      <button type="button" className="button" aria-label={`Delete ${imp.name}`} onClick={() => remove(imp)}>
+                        Delete
+                      </button>
+                    )}
                   </div>
                 </td>
               </tr>

@@ -1,13 +1,212 @@
-import { ComingPage } from '../components';
+// Console: Settings — the server's facts (GET /api/admin/dashboard) and the workspace file:
+// export it (GET /api/admin/workspace, text/yaml) and apply a pasted or uploaded YAML/JSON file
+// (POST /api/admin/workspace with the raw text as the body: a string, never FormData or a Blob,
+// which crash WebKitGTK in the desktop window). Applying shows the change lines or the error with
+// the line/path the server names.
+import { useEffect, useState, type ChangeEvent } from 'react';
+import { ApiError, getDashboard, request, type Dashboard } from '../api';
+import { PageHeader } from '../components';
+import { formatBytes, formatDuration } from '../format';
+import './ImporterEditor.css';
+
+const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** The workspace file as YAML text. */
+export async function exportWorkspace(): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetch('/api/admin/workspace', { credentials: 'same-origin', headers: { Accept: 'text/yaml' } });
+  } catch (e) {
+    throw new ApiError('ENETWORK', `cannot reach the Fusebox server (${errMessage(e)})`, 0);
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    let message = `GET /api/admin/workspace: HTTP ${res.status}`;
+    let code = 'EHTTP';
+    try {
+      const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
+      message = body.error?.message || message;
+      code = body.error?.code || code;
+    } catch {
+      // not JSON: keep the status line
+    }
+    throw new ApiError(code, message, res.status);
+  }
+  return text;
+}
+
+/** Applies a workspace file (YAML or JSON text); resolves with the change lines. */
+export async function applyWorkspace(text: string, name = ''): Promise<string[]> {
+  const q = name ? `?name=${encodeURIComponent(name)}` : '';
+  const out = await request<{ changes: string[] }>(`/api/admin/workspace${q}`, {
+    method: 'POST',
+    body: text, // a string on purpose (see the file comment)
+    headers: { 'Content-Type': 'text/yaml; charset=utf-8' },
+  });
+  return out?.changes ?? [];
+}
 
 export default function Settings() {
+  const [dash, setDash] = useState<Dashboard | null>(null);
+  const [dashError, setDashError] = useState('');
+
+  useEffect(() => {
+    const ctl = new AbortController();
+    getDashboard(ctl.signal).then(setDash, (e: unknown) => !ctl.signal.aborted && setDashError(errMessage(e)));
+    return () => ctl.abort();
+  }, []);
+
   return (
-    <ComingPage
-      title="Settings"
-      subtitle="Workspace settings for this Fusebox."
-      feature="workspace settings"
-    >
-      <p>Until then the workspace is configured with a YAML file: <code>fusebox apply FILE</code> and <code>fusebox export</code>.</p>
-    </ComingPage>
+    <div className="ied">
+      <PageHeader title="Settings" subtitle="This Fusebox server and its workspace file." />
+      <div className="set-grid">
+        <section className="card server-card" aria-label="Server">
+          <h2>Server</h2>
+          {dashError && <p className="field-error" role="alert">{dashError}</p>}
+          {!dash && !dashError && <p className="muted" role="status">Loading…</p>}
+          {dash && (
+            <dl className="facts" data-testid="server-facts">
+              <dt>Version</dt><dd>{dash.version}</dd>
+              <dt>Data directory</dt><dd><code>{dash.data_dir}</code></dd>
+              <dt>Database</dt><dd><code>{dash.db_path}</code></dd>
+              <dt>Database size</dt><dd>{formatBytes(dash.db_size_bytes)}</dd>
+              <dt>Schema version</dt><dd>{dash.schema_version}</dd>
+              <dt>Uptime</dt><dd>{formatDuration(dash.uptime_seconds)}</dd>
+            </dl>
+          )}
+        </section>
+        <ExportCard />
+        <ApplyCard />
+      </div>
+    </div>
+  );
+}
+
+function ExportCard() {
+  const [yaml, setYaml] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [copied, setCopied] = useState(false);
+
+  async function load() {
+    setBusy(true);
+    setError('');
+    setCopied(false);
+    try {
+      setYaml(await exportWorkspace());
+    } catch (e) {
+      setError(errMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(yaml);
+      setCopied(true);
+    } catch {
+      setError('The clipboard is not available here; select the text and copy it.');
+    }
+  }
+
+  return (
+    <section className="card" aria-label="Export the workspace">
+      <h2>Export the workspace file</h2>
+      <p className="muted">
+        Importers, destinations and the marketplace as one YAML file to keep in git. <code>fusebox apply FILE</code> or
+        Apply below takes it back unchanged.
+      </p>
+      <div className="set-actions">
+        <button type="button" className="button primary" onClick={load} disabled={busy}>{busy ? 'Exporting…' : yaml ? 'Export again' : 'Export'}</button>
+        <a className="button" href="/api/admin/workspace?download=1" download="fusebox-workspace.yaml">Download YAML</a>
+        {yaml && <button type="button" className="button" onClick={copy}>{copied ? 'Copied' : 'Copy'}</button>}
+      </div>
+      {error && <p className="field-error" role="alert">{error}</p>}
+      {yaml && (
+        <div className="ied-yaml">
+          <pre data-testid="workspace-yaml">{yaml}</pre>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function ApplyCard() {
+  const [text, setText] = useState('');
+  const [name, setName] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [changes, setChanges] = useState<string[] | null>(null);
+  const [error, setError] = useState('');
+
+  async function onFile(e: ChangeEvent<HTMLInputElement>) {
+    const file = e.target.files?.[0];
+    e.target.value = '';
+    if (!file) return;
+    if (file.size > 2 << 20) {
+      setError(`${file.name} is larger than 2 MiB, the limit for a workspace file.`);
+      return;
+    }
+    setText(await file.text());
+    setName(file.name);
+    setChanges(null);
+    setError('');
+  }
+
+  async function apply() {
+    setBusy(true);
+    setError('');
+    setChanges(null);
+    try {
+      setChanges(await applyWorkspace(text, name));
+    } catch (e) {
+      setError(errMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className="card" aria-label="Apply a workspace file">
+      <h2>Apply a workspace file</h2>
+      <p className="muted">
+        Paste or choose a YAML (or JSON) workspace file. Everything is checked first: a file with an error anywhere changes
+        nothing. Things are created or updated by slug; nothing is deleted.
+      </p>
+      <textarea
+        aria-label="Workspace file"
+        rows={12}
+        spellCheck={false}
+        value={text}
+        placeholder={'version: 1\nimporters:\n  - slug: contacts\n    ...'}
+        onChange={(e) => {
+          setText(e.target.value);
+          setChanges(null);
+        }}
+      />
+      <div className="set-actions">
+        <button type="button" className="button primary" onClick={apply} disabled={busy || !text.trim()}>{busy ? 'Applying…' : 'Apply'}</button>
+        <label className="button set-file">
+          Choose file…
+          <input type="file" accept=".yaml,.yml,.json,text/yaml,application/json" onChange={onFile} hidden />
+        </label>
+        {name && <span className="muted">{name}</span>}
+      </div>
+      {error && (
+        <div className="notice notice-error" role="alert">
+          <strong>Not applied.</strong>
+          <pre className="set-error">{error}</pre>
+        </div>
+      )}
+      {changes && (
+        changes.length === 0
+          ? <p className="ied-ok" role="status">Applied: nothing to change.</p>
+          : (
+            <ul className="set-changes" role="status" aria-label="Changes">
+              {changes.map((c, i) => <li key={i}>{c}</li>)}
+            </ul>
+          )
+      )}
+    </section>
   );
 }

@@ -1,0 +1,395 @@
+// Console: the importer editor (#/importers/<slug>, #/importers/new) — name, slug (fixed after
+// create), settings and columns of one importer definition, checked live by
+// POST /api/admin/importers/validate with every problem shown next to the field it names; saved with
+// POST (create) or PUT /api/admin/importers/{slug}. A YAML tab shows the definition as the workspace
+// file holds it. #/importers/<slug>/imports is the importer's imports (ImportDetail.tsx).
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { api, ApiError } from '../api';
+import { PageHeader } from '../components';
+import { navigate, useHashRoute } from '../router';
+import ImportDetail from './ImportDetail';
+import {
+  COLUMN_TYPES, FILE_TYPES, INVALID_ROWS, NO_VALUE, TRANSFORMERS, VALIDATORS,
+  addColumn, addItem, errorsFor, fromDefinition, mapErrors, moveColumn, newDraft, removeColumn, removeItem,
+  toDefinition, toYAML, updateColumn, updateItem,
+  type Draft, type DraftColumn, type FieldError, type Importer,
+} from './importerModel';
+import './ImporterEditor.css';
+
+// "Try this importer" lives in ImportersTry.tsx (the embed UI's view); link to it only when it exists.
+const hasTry = Object.keys(import.meta.glob('./ImportersTry.tsx')).length > 0;
+
+export default function ImportersEditor({ slug }: { slug: string }) {
+  const { match } = useHashRoute();
+  const parts = (match?.rest ?? '').split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts[1] === 'imports') return <ImportDetail importer={slug} importSlug={parts[2] ?? ''} />;
+  return <Editor key={slug} slug={slug === 'new' ? '' : slug} />;
+}
+
+const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+function Editor({ slug }: { slug: string }) {
+  const creating = slug === '';
+  const [draft, setDraft] = useState<Draft | null>(() => (creating ? newDraft() : null));
+  const [loadError, setLoadError] = useState('');
+  const [tab, setTab] = useState<'form' | 'yaml'>('form');
+  const [errors, setErrors] = useState<FieldError[]>([]);
+  const [checking, setChecking] = useState(false);
+  const [saving, setSaving] = useState(false);
+  const [saveError, setSaveError] = useState('');
+  const [saved, setSaved] = useState('');
+  const [dirty, setDirty] = useState(false);
+  const [touched, setTouched] = useState(!creating);
+
+  useEffect(() => {
+    if (creating) return;
+    const ctl = new AbortController();
+    api.get<Importer>(`/api/admin/importers/${encodeURIComponent(slug)}`, ctl.signal).then(
+      (imp) => setDraft(fromDefinition(imp)),
+      (e: unknown) => !ctl.signal.aborted && setLoadError(errMessage(e)),
+    );
+    return () => ctl.abort();
+  }, [slug, creating]);
+
+  const definition = useMemo(() => (draft ? toDefinition(draft) : null), [draft]);
+
+  // Live validation: the server's own check, debounced.
+  const seq = useRef(0);
+  useEffect(() => {
+    if (!definition || !draft) return;
+    const n = ++seq.current;
+    const timer = setTimeout(() => {
+      setChecking(true);
+      api.post('/api/admin/importers/validate', definition).then(
+        () => n === seq.current && setErrors([]),
+        (e: unknown) => {
+          if (n !== seq.current) return;
+          if (e instanceof ApiError && e.status === 422) setErrors(mapErrors(e.message, draft.columns));
+          else setErrors([{ column: null, field: '', message: `Cannot check the definition: ${errMessage(e)}`, text: '' }]);
+        },
+      ).finally(() => n === seq.current && setChecking(false));
+    }, 300);
+    return () => clearTimeout(timer);
+    // draft.columns is read for key lookup only; definition changes whenever draft does
+  }, [definition]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const edit = (fn: (d: Draft) => Draft) => {
+    setDraft((d) => (d ? fn(d) : d));
+    setDirty(true);
+    setTouched(true);
+    setSaved('');
+  };
+
+  async function save() {
+    if (!definition || !draft) return;
+    setSaving(true);
+    setSaveError('');
+    try {
+      const out = creating
+        ? await api.post<Importer>('/api/admin/importers', definition)
+        : await api.put<Importer>(`/api/admin/importers/${encodeURIComponent(slug)}`, definition);
+      setDirty(false);
+      if (creating) {
+        navigate(`/importers/${encodeURIComponent(out.slug)}`);
+        return;
+      }
+      setDraft(fromDefinition(out));
+      setSaved('Saved.');
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 422) setErrors(mapErrors(e.message, draft.columns));
+      setSaveError(errMessage(e));
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  async function remove() {
+    if (!window.confirm(`Delete the importer "${slug}"? Its imports are deleted with it.`)) return;
+    try {
+      await api.del(`/api/admin/importers/${encodeURIComponent(slug)}`);
+      navigate('/importers');
+    } catch (e) {
+      setSaveError(errMessage(e));
+    }
+  }
+
+  if (loadError) {
+    return (
+      <>
+        <PageHeader title="Importer" />
+        <div className="notice notice-error" role="alert">
+          <strong>Could not load the importer “{slug}”.</strong>
+          <p>{loadError}</p>
+          <a className="button" href="#/importers">Back to importers</a>
+        </div>
+      </>
+    );
+  }
+  if (!draft || !definition) return <p className="muted" role="status">Loading importer…</p>;
+
+  const top = (field: string) => errorsFor(errors, null, field);
+  const shownTop = ['slug', 'name', 'columns', 'settings'];
+  const otherTop = errors.filter((e) => e.column === null && !shownTop.some((f) => e.field === f || e.field.startsWith(f + '.') || e.field.startsWith(f + '[')));
+  const unknownColumn = errors.filter((e) => e.column !== null && (e.column < 0 || e.column >= draft.columns.length));
+
+  return (
+    <div className="ied">
+      <PageHeader
+        title={creating ? 'New importer' : draft.name || slug}
+        subtitle={creating ? 'Define the columns an import has and how rows are checked.' : `Importer ${slug}`}
+        actions={
+          <>
+            <a className="button" href="#/importers">Back</a>
+            {!creating && <a className="button" href={`#/importers/${encodeURIComponent(slug)}/imports`}>Imports</a>}
+            {!creating && hasTry && (
+              <a className="button" href={`#/importers/${encodeURIComponent(slug)}/try`}>Try this importer</a>
+            )}
+            {!creating && <button type="button" className="button ied-danger" onClick={remove}>Delete</button>}
+          </>
+        }
+      />
+
+      <div className="ied-bar">
+        <div className="ied-tabs" role="tablist">
+          <button type="button" role="tab" aria-selected={tab === 'form'} className={tab === 'form' ? 'active' : ''} onClick={() => setTab('form')}>Editor</button>
+          <button type="button" role="tab" aria-selected={tab === 'yaml'} className={tab === 'yaml' ? 'active' : ''} onClick={() => setTab('yaml')}>YAML</button>
+        </div>
+        <div className="ied-status" role="status" aria-live="polite">
+          {checking ? 'Checking…' : errors.length > 0 ? (
+            touched ? <span className="ied-bad">{errors.length === 1 ? '1 problem' : `${errors.length} problems`}</span> : ''
+          ) : <span className="ied-ok">Definition is valid</span>}
+          {saved && <span className="ied-ok"> · {saved}</span>}
+          {dirty && !saved && <span className="muted"> · unsaved changes</span>}
+        </div>
+        <button type="button" className="button primary" onClick={save} disabled={saving}>
+          {saving ? 'Saving…' : creating ? 'Create importer' : 'Save'}
+        </button>
+      </div>
+      {saveError && (
+        <div className="notice notice-error ied-save-error" role="alert">
+          <strong>Not saved.</strong>
+          <p>{saveError}</p>
+        </div>
+      )}
+      {touched && (otherTop.length > 0 || unknownColumn.length > 0) && <Errs list={[...otherTop, ...unknownColumn]} full />}
+
+      {tab === 'yaml' ? (
+        <section className="card ied-yaml">
+          <p className="muted">This importer as an entry of the workspace file (<code>fusebox apply</code> accepts it; unsaved edits included).</p>
+          <pre data-testid="importer-yaml">{toYAML(definition)}</pre>
+        </section>
+      ) : (
+        <>
+          <section className="card ied-card">
+            <h2>Importer</h2>
+            <div className="ied-grid">
+              <Field label="Name" errs={top('name')}>
+                <input value={draft.name} onChange={(e) => edit((d) => ({ ...d, name: e.target.value }))} placeholder="Contacts" />
+              </Field>
+              <Field label="Slug" errs={top('slug')} hint={creating ? 'Fixed once created; the SDK and sessions name the importer by it.' : 'Fixed after create.'}>
+                <input value={draft.slug} disabled={!creating} onChange={(e) => edit((d) => ({ ...d, slug: e.target.value }))} placeholder="contacts" />
+              </Field>
+              <Field label="Description" wide>
+                <input value={draft.description} onChange={(e) => edit((d) => ({ ...d, description: e.target.value }))} />
+              </Field>
+            </div>
+          </section>
+
+          <section className="card ied-card">
+            <h2>Settings</h2>
+            <div className="ied-grid">
+              <Field label="Rows with errors on submit" errs={top('settings.invalid_rows')}>
+                <select value={draft.invalidRows} onChange={(e) => edit((d) => ({ ...d, invalidRows: e.target.value }))}>
+                  {INVALID_ROWS.map((v) => <option key={v} value={v}>{v === 'block' ? 'block (refuse submit)' : v === 'exclude' ? 'exclude (leave them out)' : 'include (submit as they are)'}</option>)}
+                </select>
+              </Field>
+              <Field label="Session TTL" errs={top('settings.session_ttl')} hint="e.g. 30m, 2h (empty: the default)">
+                <input value={draft.sessionTTL} onChange={(e) => edit((d) => ({ ...d, sessionTTL: e.target.value }))} placeholder="2h" />
+              </Field>
+              <Field label="Max file size" errs={top('settings.max_file_size')} hint="e.g. 200MB (empty: 1 GiB)">
+                <input value={draft.maxFileSize} onChange={(e) => edit((d) => ({ ...d, maxFileSize: e.target.value }))} placeholder="200MB" />
+              </Field>
+              <Field label="Allowed file types" errs={top('settings.allowed_file_types')} hint="none checked: all">
+                <div className="ied-checks">
+                  {FILE_TYPES.map((t) => (
+                    <label key={t} className="ied-check">
+                      <input
+                        type="checkbox"
+                        checked={draft.fileTypes.includes(t)}
+                        onChange={(e) => edit((d) => ({ ...d, fileTypes: e.target.checked ? [...d.fileTypes, t] : d.fileTypes.filter((x) => x !== t) }))}
+                      />
+                      {t}
+                    </label>
+                  ))}
+                </div>
+              </Field>
+              <Field label="Allowed origins" errs={top('settings.allowed_origins')} hint="Host pages that may frame the embed, one per line." wide>
+                <textarea rows={2} value={draft.origins} onChange={(e) => edit((d) => ({ ...d, origins: e.target.value }))} placeholder="https://app.example.com" />
+              </Field>
+            </div>
+          </section>
+
+          <div className="ied-cols-head">
+            <h2>Columns <span className="muted">({draft.columns.length})</span></h2>
+            {touched && <Errs list={top('columns')} />}
+          </div>
+          {draft.columns.map((col, i) => (
+            <ColumnCard
+              key={col.id}
+              col={col}
+              index={i}
+              count={draft.columns.length}
+              errors={touched ? errors.filter((e) => e.column === i) : []}
+              edit={edit}
+            />
+          ))}
+          <button type="button" className="button ied-add-col" onClick={() => edit(addColumn)}>+ Add column</button>
+        </>
+      )}
+    </div>
+  );
+}
+
+function Field({ label, errs = [], hint, wide, children }: { label: string; errs?: FieldError[]; hint?: string; wide?: boolean; children: ReactNode }) {
+  return (
+    <label className={`ied-field${wide ? ' wide' : ''}${errs.length ? ' invalid' : ''}`}>
+      <span className="ied-label">{label}</span>
+      {children}
+      {hint && !errs.length && <span className="ied-hint">{hint}</span>}
+      <Errs list={errs} />
+    </label>
+  );
+}
+
+function Errs({ list, full }: { list: FieldError[]; full?: boolean }) {
+  if (!list.length) return null;
+  return (
+    <ul className={full ? 'ied-errs notice notice-error' : 'ied-errs'} role="alert">
+      {list.map((e, i) => <li key={i} className="field-error">{full ? e.text || e.message : (e.field.includes('[') || e.field.includes('.') ? `${e.field}: ` : '') + e.message}</li>)}
+    </ul>
+  );
+}
+
+const COLUMN_FIELDS = ['key', 'label', 'type', 'unique', 'unique_with', 'default', 'alternates', 'values', 'pattern', 'validations', 'transformations'];
+
+function ColumnCard({ col, index, count, errors, edit }: {
+  col: DraftColumn;
+  index: number;
+  count: number;
+  errors: FieldError[];
+  edit: (fn: (d: Draft) => Draft) => void;
+}) {
+  const at = (field: string) => errorsFor(errors, index, field);
+  const set = (patch: Partial<DraftColumn>) => edit((d) => updateColumn(d, col.id, patch));
+  const rest = errors.filter((e) => !COLUMN_FIELDS.some((f) => e.field === f || e.field.startsWith(f + '.') || e.field.startsWith(f + '[')));
+  const temporal = col.type === 'date' || col.type === 'datetime' || col.type === 'time';
+  return (
+    <section className={`card ied-col${errors.length ? ' has-errors' : ''}`} data-column={col.key} aria-label={`Column ${col.key}`}>
+      <header className="ied-col-head">
+        <span className="ied-col-num">{index + 1}</span>
+        <strong>{col.label || col.key || 'Untitled column'}</strong>
+        <code className="muted">{col.key}</code>
+        <span className="imp-chip">{col.type}</span>
+        {col.required && <span className="imp-chip">required</span>}
+        <span className="ied-col-tools">
+          <button type="button" className="button small" aria-label={`Move ${col.key} up`} disabled={index === 0} onClick={() => edit((d) => moveColumn(d, col.id, -1))}>↑</button>
+          <button type="button" className="button small" aria-label={`Move ${col.key} down`} disabled={index === count - 1} onClick={() => edit((d) => moveColumn(d, col.id, 1))}>↓</button>
+          <button type="button" className="button small ied-danger" aria-label={`Remove ${col.key}`} onClick={() => edit((d) => removeColumn(d, col.id))}>Remove</button>
+        </span>
+      </header>
+      <Errs list={rest} />
+      <div className="ied-grid cols-4">
+        <Field label="Key" errs={at('key')}><input value={col.key} onChange={(e) => set({ key: e.target.value })} /></Field>
+        <Field label="Label" errs={at('label')}><input value={col.label} onChange={(e) => set({ label: e.target.value })} /></Field>
+        <Field label="Type" errs={at('type')}>
+          <select value={col.type} onChange={(e) => set({ type: e.target.value })}>
+            {COLUMN_TYPES.map((t) => <option key={t} value={t}>{t}</option>)}
+          </select>
+        </Field>
+        <Field label="Required">
+          <span className="ied-check"><input type="checkbox" checked={col.required} onChange={(e) => set({ required: e.target.checked })} /> must have a value</span>
+        </Field>
+        <Field label="Unique" errs={at('unique')}>
+          <select value={col.unique} onChange={(e) => set({ unique: e.target.value })}>
+            <option value="">no</option>
+            <option value="case_sensitive">case sensitive</option>
+            <option value="case_insensitive">case insensitive</option>
+          </select>
+        </Field>
+        <Field label="Unique with" errs={at('unique_with')} hint="other keys, comma separated">
+          <input value={col.uniqueWith} onChange={(e) => set({ uniqueWith: e.target.value })} />
+        </Field>
+        <Field label="Default" errs={at('default')}><input value={col.default} onChange={(e) => set({ default: e.target.value })} /></Field>
+        {temporal ? (
+          <Field label="Pattern" errs={at('pattern')} hint="e.g. MM/dd/yyyy, HH:mm">
+            <input value={col.pattern} onChange={(e) => set({ pattern: e.target.value })} />
+          </Field>
+        ) : at('pattern').length > 0 ? (
+          <Field label="Pattern" errs={at('pattern')}><input value={col.pattern} onChange={(e) => set({ pattern: e.target.value })} /></Field>
+        ) : <span />}
+        <Field label="Alternates" errs={at('alternates')} hint="other header names, comma separated" wide>
+          <input value={col.alternates} onChange={(e) => set({ alternates: e.target.value })} />
+        </Field>
+        <Field label="Description" wide><input value={col.description} onChange={(e) => set({ description: e.target.value })} /></Field>
+      </div>
+
+      {(col.type === 'enum' || col.values.length > 0) && (
+        <div className="ied-list">
+          <div className="ied-list-head">
+            <h3>Values</h3>
+            <button type="button" className="button small" onClick={() => edit((d) => addItem(d, col.id, 'values'))}>+ Value</button>
+          </div>
+          <Errs list={at('values').filter((e) => !/^values\[\d+\]/.test(e.field))} />
+          {col.values.map((v, k) => (
+            <div className="ied-row" key={v.id}>
+              <input aria-label="Value" placeholder="value" value={v.value} onChange={(e) => edit((d) => updateItem(d, col.id, 'values', v.id, { value: e.target.value }))} />
+              <input aria-label="Value label" placeholder="label" value={v.label} onChange={(e) => edit((d) => updateItem(d, col.id, 'values', v.id, { label: e.target.value }))} />
+              <input aria-label="Value alternates" className="grow" placeholder="alternates, comma separated" value={v.alternates} onChange={(e) => edit((d) => updateItem(d, col.id, 'values', v.id, { alternates: e.target.value }))} />
+              <button type="button" className="button small" aria-label="Remove value" onClick={() => edit((d) => removeItem(d, col.id, 'values', v.id))}>×</button>
+              <Errs list={at(`values[${k}]`)} />
+            </div>
+          ))}
+        </div>
+      )}
+
+      <div className="ied-list">
+        <div className="ied-list-head">
+          <h3>Validations</h3>
+          <button type="button" className="button small" onClick={() => edit((d) => addItem(d, col.id, 'validations'))}>+ Validation</button>
+        </div>
+        {col.validations.map((v, k) => (
+          <div className="ied-row" key={v.id} data-validation={k}>
+            <select aria-label="Validation" value={v.type} onChange={(e) => edit((d) => updateItem(d, col.id, 'validations', v.id, { type: e.target.value }))}>
+              {VALIDATORS.map((t) => <option key={t} value={t}>{t}</option>)}
+            </select>
+            <input aria-label="Validation value" placeholder={NO_VALUE.has(v.type) ? 'no value' : 'value'} disabled={NO_VALUE.has(v.type)} value={v.value} onChange={(e) => edit((d) => updateItem(d, col.id, 'validations', v.id, { value: e.target.value }))} />
+            <input aria-label="Validation message" className="grow" placeholder="message shown to the user (optional)" value={v.message} onChange={(e) => edit((d) => updateItem(d, col.id, 'validations', v.id, { message: e.target.value }))} />
+            <select aria-label="Severity" value={v.severity} onChange={(e) => edit((d) => updateItem(d, col.id, 'validations', v.id, { severity: e.target.value }))}>
+              <option value="">error</option>
+              <option value="warning">warning</option>
+            </select>
+            <button type="button" className="button small" aria-label="Remove validation" onClick={() => edit((d) => removeItem(d, col.id, 'validations', v.id))}>×</button>
+            <Errs list={at(`validations[${k}]`)} />
+          </div>
+        ))}
+      </div>
+
+      <div className="ied-list">
+        <div className="ied-list-head">
+          <h3>Transformations <span className="muted">(on submit, in order)</span></h3>
+          <button type="button" className="button small" onClick={() => edit((d) => addItem(d, col.id, 'transformations'))}>+ Transformation</button>
+        </div>
+        {col.transformations.map((t, k) => (
+          <div className="ied-row" key={t.id}>
+            <select aria-label="Transformation" value={t.type} onChange={(e) => edit((d) => updateItem(d, col.id, 'transformations', t.id, { type: e.target.value }))}>
+              {TRANSFORMERS.map((x) => <option key={x} value={x}>{x}</option>)}
+            </select>
+            <input aria-label="Transformation value" placeholder={NO_VALUE.has(t.type) ? 'no value' : t.type === 'prefix' ? 'https://' : t.type === 'autoformat' ? 'yyyy-MM-dd' : 'value'} disabled={NO_VALUE.has(t.type)} value={t.value} onChange={(e) => edit((d) => updateItem(d, col.id, 'transformations', t.id, { value: e.target.value }))} />
+            <button type="button" className="button small" aria-label="Remove transformation" onClick={() => edit((d) => removeItem(d, col.id, 'transformations', t.id))}>×</button>
+            <Errs list={at(`transformations[${k}]`)} />
+          </div>
+        ))}
+      </div>
+    </section>
+  );
+}

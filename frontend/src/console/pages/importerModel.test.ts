@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import {
+  addColumn, addItem, errorsFor, fromDefinition, mapErrors, moveColumn, newDraft, removeColumn, removeItem,
+  toDefinition, toYAML, updateColumn, updateItem, type Importer,
+} from './importerModel';
+
+const contacts: Importer = {
+  slug: 'contacts',
+  name: 'Contacts',
+  settings: { invalid_rows: 'exclude', session_ttl: '2h', allowed_file_types: ['xlsx', 'csv'], max_file_size: '200MB' },
+  columns: [
+    { key: 'email', label: 'Email', type: 'email', required: true, unique: 'case_insensitive', alternates: ['e-mail address', 'work email'], transformations: [{ type: 'lowercase' }] },
+    { key: 'plan', label: 'Plan', type: 'enum', default: 'free', values: [{ value: 'free', label: 'Free' }, { value: 'pro', alternates: ['professional'] }] },
+    { key: 'signup', label: 'Signup', type: 'date', pattern: 'MM/dd/yyyy', validations: [{ type: 'after_date', value: '01/01/2000', severity: 'warning', message: 'too old' }] },
+  ],
+  created_at: '2026-01-01T00:00:00Z',
+};
+
+const keys = (d: { columns: { key: string }[] }) => d.columns.map((c) => c.key);
+
+describe('importer draft', () => {
+  it('round-trips a definition through the draft unchanged (settings in file-type order)', () => {
+    const out = toDefinition(fromDefinition(contacts));
+    const { created_at: _, ...want } = contacts;
+    void _;
+    want.settings = { ...want.settings, allowed_file_types: ['csv', 'xlsx'] };
+    expect(out).toEqual(want);
+  });
+
+  it('adds columns with unused keys, removes and reorders them', () => {
+    let d = fromDefinition(contacts);
+    d = addColumn(d);
+    expect(keys(d)).toEqual(['email', 'plan', 'signup', 'column_4']);
+    d = updateColumn(d, d.columns[3].id, { key: 'column_5' });
+    d = addColumn(d);
+    expect(keys(d)).toEqual(['email', 'plan', 'signup', 'column_5', 'column_6']);
+    const plan = d.columns[1].id;
+    d = moveColumn(d, plan, -1);
+    expect(keys(d)).toEqual(['plan', 'email', 'signup', 'column_5', 'column_6']);
+    expect(moveColumn(d, plan, -1)).toBe(d); // already first
+    d = moveColumn(d, plan, 4);
+    expect(keys(d)).toEqual(['email', 'signup', 'column_5', 'column_6', 'plan']);
+    expect(moveColumn(d, plan, 1)).toBe(d); // already last
+    d = removeColumn(d, d.columns[2].id);
+    expect(keys(d)).toEqual(['email', 'signup', 'column_6', 'plan']);
+    // ids survive reordering (React keys), and are unique
+    expect(new Set(d.columns.map((c) => c.id)).size).toBe(4);
+    expect(d.columns[3].id).toBe(plan);
+  });
+
+  it('edits validations, transformations and enum values by item id', () => {
+    let d = fromDefinition(contacts);
+    const email = d.columns[0].id;
+    d = addItem(d, email, 'validations');
+    const v = d.columns[0].validations[0];
+    d = updateItem(d, email, 'validations', v.id, { type: 'regex', value: '^[a-z]+@', message: 'lowercase please' });
+    d = addItem(d, email, 'transformations');
+    d = removeItem(d, email, 'transformations', d.columns[0].transformations[0].id); // the lowercase
+    const plan = d.columns[1].id;
+    d = addItem(d, plan, 'values');
+    d = updateItem(d, plan, 'values', d.columns[1].values[2].id, { value: 'ent', alternates: 'enterprise, business ,' });
+    const out = toDefinition(d);
+    expect(out.columns[0].validations).toEqual([{ type: 'regex', value: '^[a-z]+@', message: 'lowercase please' }]);
+    expect(out.columns[0].transformations).toEqual([{ type: 'trim_whitespace' }]);
+    expect(out.columns[1].values?.[2]).toEqual({ value: 'ent', alternates: ['enterprise', 'business'] });
+  });
+
+  it('leaves out empty optional fields and the value of value-less validators', () => {
+    let d = newDraft();
+    d = { ...d, slug: ' people ', name: 'People', origins: 'https://a.example\n\nhttp://localhost:3000' };
+    d = updateColumn(d, d.columns[0].id, { type: 'integer' });
+    d = addItem(d, d.columns[0].id, 'validations');
+    d = updateItem(d, d.columns[0].id, 'validations', d.columns[0].validations[0].id, { type: 'even', value: '3' });
+    expect(toDefinition(d)).toEqual({
+      slug: 'people',
+      name: 'People',
+      columns: [{ key: 'column_1', label: 'Column 1', type: 'integer', validations: [{ type: 'even' }] }],
+      settings: { allowed_origins: ['https://a.example', 'http://localhost:3000'] },
+    });
+  });
+});
+
+describe('mapErrors', () => {
+  const cols = [{ key: 'email' }, { key: 'plan' }, { key: 'email' }];
+
+  it('names the column (by key, or by #N for a bad key) and the field of every problem', () => {
+    const msg = [
+      'importer "x": name: is required',
+      'importer "x": column "email": validations[1].regex: invalid regex "([": error parsing regexp: missing closing ]: `([`',
+      'importer "x": column "#2": key: "1bad" must start with a letter or _ and use letters, digits, _ . - (max 64)',
+      'importer "x": settings.allowed_file_types[0]: "pdf" is not one of csv, tsv, txt, xlsx, json',
+      'importer "x": column "email": key: duplicate key "email"',
+    ].join('; ');
+    const errs = mapErrors(msg, cols);
+    expect(errs.map((e) => [e.column, e.field])).toEqual([
+      [null, 'name'],
+      [0, 'validations[1].regex'],
+      [1, 'key'],
+      [null, 'settings.allowed_file_types[0]'],
+      [2, 'key'], // the later of the duplicates
+    ]);
+    expect(errs[1].message).toBe('invalid regex "([": error parsing regexp: missing closing ]: `([`');
+    expect(errorsFor(errs, 0, 'validations[1]')).toHaveLength(1);
+    expect(errorsFor(errs, 0, 'validations[10]')).toHaveLength(0);
+    expect(errorsFor(errs, null, 'settings.allowed_file_types')).toHaveLength(1);
+    expect(errorsFor(errs, null, 'settings')).toHaveLength(1);
+  });
+
+  it('keeps messages it cannot place, drops the "and N more" tail, unquotes keys', () => {
+    const errs = mapErrors('importer definition: json: unknown field "colour"', cols);
+    expect(errs).toEqual([{ column: null, field: '', message: 'importer definition: json: unknown field "colour"', text: 'importer definition: json: unknown field "colour"' }]);
+    const more = mapErrors('importer "x": column "a\\"b": type: unknown type "money" (one of string); and 3 more', [{ key: 'a"b' }]);
+    expect(more[0]).toMatchObject({ column: 0, field: 'type', message: 'unknown type "money" (one of string)' });
+    expect(mapErrors('importer "x": column "gone": default: bad', cols)[0].column).toBeNull();
+  });
+});
+
+describe('toYAML', () => {
+  it('writes the importer as a workspace file entry', () => {
+    expect(toYAML({ ...contacts, columns: contacts.columns.slice(0, 2) })).toBe(
+      `importers:
+  - slug: contacts
+    name: Contacts
+    settings:
+      invalid_rows: exclude
+      session_ttl: 2h
+      allowed_file_types: [xlsx, csv]
+      max_file_size: 200MB
+    columns:
+      - key: email
+        label: Email
+        type: email
+        required: true
+        unique: case_insensitive
+        alternates: [e-mail address, work email]
+        transformations:
+          - type: lowercase
+      - key: plan
+        label: Plan
+        type: enum
+        default: free
+        values:
+          - value: free
+            label: Free
+          - value: pro
+            alternates: [professional]
+`,
+    );
+  });
+
+  it('quotes what YAML would read as something else', () => {
+    const y = toYAML({ slug: 's', name: 'yes', columns: [{ key: 'k', label: 'a: b', type: 'string', default: '007', validations: [{ type: 'regex', value: '^[a-z]+$' }] }] });
+    expect(y).toContain('name: "yes"');
+    expect(y).toContain('label: "a: b"');
+    expect(y).toContain('default: "007"');
+    expect(y).toContain('value: "^[a-z]+$"');
+  });
+});
