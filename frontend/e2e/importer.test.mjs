@@ -2,6 +2,7 @@
 // real binary — a 1,000-row file with known errors from upload to records, and a Latin-1 file in a
 // narrow iframe.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser, newPage, screenshot } from './lib/browser.mjs';
 import { allRecords, api, fmt, importerFrame, messages, putImporter, recordMessages, secretKey, until } from './lib/importer.mjs';
@@ -29,6 +30,19 @@ const PEOPLE = {
     { key: 'joined', label: 'Joined', type: 'date', pattern: 'yyyy-MM-dd', alternates: ['joined on'] },
   ],
 };
+
+/** A small importer with upload limits, for the upload checks and the XLSX file. */
+const SIMPLE = {
+  slug: 'e2e_simple',
+  name: 'Simple (e2e)',
+  settings: { allowed_file_types: ['csv', 'tsv', 'txt', 'xlsx'], max_file_size: '20KB' },
+  columns: [
+    { key: 'name', label: 'Name', type: 'string', required: true },
+    { key: 'email', label: 'Email', type: 'email', required: true },
+  ],
+};
+
+const testdata = (name) => new URL(`../../backend/ingest/testdata/${name}`, import.meta.url);
 
 const pad = (n) => String(n).padStart(2, '0');
 
@@ -73,6 +87,7 @@ describe('importer from the demo host app', () => {
     server = await startServer();
     browser = await launchBrowser();
     await putImporter(server, PEOPLE);
+    await putImporter(server, SIMPLE);
     key = await secretKey(server);
   });
 
@@ -291,6 +306,75 @@ describe('importer from the demo host app', () => {
     const imp = await api(server, key, 'GET', `/api/v1/imports/${slug}`);
     assert.equal(imp.status, 'completed');
     assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('upload: refused files say why; drag & drop and pasted cells work; an XLSX sheet is chosen', async () => {
+    const { context, page, errors } = await newPage(browser);
+    await page.goto(`${server.url}/demo?user=upload-checks`);
+    await page.getByLabel('Importer').selectOption(SIMPLE.slug);
+    await page.getByRole('button', { name: 'Import data', exact: true }).click();
+    const frame = importerFrame(page);
+    await frame.getByRole('heading', { name: 'Upload a file' }).waitFor();
+    const input = frame.getByTestId('file-input');
+    const alert = frame.getByRole('alert').locator('span');
+
+    await input.setInputFiles({ name: 'notes.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4') });
+    assert.equal(await alert.innerText(), 'notes.pdf is not a file this importer accepts (.csv, .tsv, .txt, .xlsx).');
+    await input.setInputFiles({ name: 'empty.csv', mimeType: 'text/csv', buffer: Buffer.alloc(0) });
+    assert.match(await alert.innerText(), /^empty\.csv is empty\./);
+    await input.setInputFiles({ name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.alloc(30_000, 'a') });
+    assert.match(await alert.innerText(), /^big\.csv is 30 KB; the limit is 20 KB\./);
+    // unreadable: the server's ingest check names the problem
+    await input.setInputFiles({ name: 'image.csv', mimeType: 'text/csv', buffer: await readFile(testdata('binary.csv')) });
+    await until(async () => /looks like a PNG image/.test(await alert.innerText()), 'the server explains the binary file');
+    await frame.getByRole('heading', { name: 'Upload a file' }).waitFor();
+    await screenshot(page, 'importer-upload-error');
+
+    // drag & drop
+    const embed = page.frames().find((f) => f.url().includes('/embed/importer'));
+    assert.ok(embed);
+    const dropped = await embed.evaluateHandle(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['name,email\nDrop Ann,ann@example.com\n'], 'dropped.csv', { type: 'text/csv' }));
+      return dt;
+    });
+    await frame.locator('.fbx-dropzone').dispatchEvent('drop', { dataTransfer: dropped });
+    await frame.getByRole('heading', { name: 'Choose the header row' }).waitFor();
+    assert.match(await frame.locator('.fbx-preview').innerText(), /Drop Ann/);
+    await frame.getByRole('button', { name: 'Back' }).click();
+
+    // pasted spreadsheet cells (tab-separated)
+    await frame.getByLabel('Pasted data').fill('name\temail\nPaste Bea\tbea@example.com');
+    await frame.getByRole('button', { name: 'Use pasted data' }).click();
+    await frame.getByRole('heading', { name: 'Choose the header row' }).waitFor();
+    assert.match(await frame.locator('.fbx-preview').innerText(), /Paste Bea/);
+    assert.equal(await frame.getByTestId('delimiter').locator('option').first().textContent(), 'Detected (Tab)');
+    await frame.getByRole('button', { name: 'Back' }).click();
+
+    // XLSX: the sheet picker
+    await input.setInputFiles({ name: 'sample.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: await readFile(testdata('sample.xlsx')) });
+    await frame.getByRole('heading', { name: 'Choose the header row' }).waitFor();
+    const sheet = frame.getByLabel('Sheet');
+    assert.equal(await sheet.inputValue(), 'Orders');
+    assert.deepEqual(await sheet.locator('option').allTextContents(), ['Orders', 'Customers']);
+    await sheet.selectOption('Customers');
+    await until(async () => (await frame.locator('.fbx-preview').innerText()).includes('ann@example.com'), 'the Customers sheet');
+    await screenshot(page, 'importer-xlsx-sheet');
+    await frame.getByRole('button', { name: 'Continue' }).click();
+    await frame.getByText('All required fields are mapped.').waitFor();
+    await frame.getByRole('button', { name: 'Continue' }).click();
+    await frame.getByRole('heading', { name: 'Review and fix' }).waitFor({ timeout: 30_000 });
+    await frame.locator('[role=gridcell][data-col=email]', { hasText: 'ann@example.com' }).waitFor();
+    await frame.getByRole('button', { name: 'Continue' }).click();
+    await frame.getByRole('button', { name: 'Import 1 row' }).click();
+    await frame.getByRole('heading', { name: 'Import complete' }).waitFor({ timeout: 30_000 });
+    const list = await api(server, key, 'GET', '/api/v1/imports?metadata[user_id]=upload-checks');
+    const completed = list.data.filter((i) => i.status === 'completed');
+    assert.equal(completed.length, 1);
+    const records = await allRecords(server, key, completed[0].slug);
+    assert.deepEqual(records.map((r) => r.data), [{ name: 'Ann', email: 'ann@example.com' }]);
+    assert.deepEqual(errors.filter((e) => !/422.*\/file\?name=image\.csv/.test(e)), [], 'only the refused upload answered with an error');
     await context.close();
   });
 });

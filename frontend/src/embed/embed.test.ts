@@ -111,7 +111,8 @@ describe('i18n', () => {
     expect(translator('fr')('review.rows', { n: 0 })).toBe('0 ligne'); // French: 0 is singular
     expect(translator('es')('submit.confirm', { n: 2 })).toBe('Importar 2 filas');
     expect(translator('it')('app.stepOf', { n: 2, total: 5 })).toBe('Passo 2 di 5');
-    expect(formatBytes(200 * 1024 * 1024, 'en')).toBe('200 MB');
+    expect(formatBytes(200e6, 'en')).toBe('200 MB');
+    expect(formatBytes(999, 'en')).toBe('999 B');
     expect(formatBytes(1536, 'de')).toBe('1,5 KB');
   });
 });

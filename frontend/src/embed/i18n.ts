@@ -698,13 +698,13 @@ export function translator(locale: Locale): Translate {
   };
 }
 
-/** "12.3 MB" in the locale's number format. */
+/** "12.3 MB" in the locale's number format (decimal units, as importer limits are written: "200MB"). */
 export function formatBytes(n: number, locale: Locale): string {
   const units = ['B', 'KB', 'MB', 'GB'];
   let v = n;
   let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
     u++;
   }
   return `${new Intl.NumberFormat(locale, { maximumFractionDigits: u === 0 ? 0 : 1 }).format(v)} ${units[u]}`;
