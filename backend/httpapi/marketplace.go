@@ -112,6 +112,13 @@ func (s *Server) marketplaceRejected(w http.ResponseWriter, r *http.Request, fa 
 	if status >= 500 {
 		s.log.ErrorContext(r.Context(), "marketplace link check failed", "err", err)
 	}
+	// Keep the host origin for the catalog link, so events still reach the host page.
+	browseURL := "/marketplace"
+	if o := r.URL.Query().Get("origin"); o != "" {
+		if st, err := s.deps.Marketplace.Settings(r.Context()); err == nil && st.AllowsOrigin(o) {
+			browseURL += "?" + url.Values{"origin": {o}}.Encode()
+		}
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors "+fa)
@@ -122,7 +129,7 @@ func (s *Server) marketplaceRejected(w http.ResponseWriter, r *http.Request, fa 
 <h1 style="font-size:1.4rem">This marketplace link is not valid</h1>
 <p id="reason" data-code="` + html.EscapeString(errs.Code(err)) + `">` + html.EscapeString(errs.Message(err)) + `</p>
 <p style="color:#5b6475">Go back to the app that sent you here and open the integrations page again: it signs a new link each time.</p>
-<p><a href="/marketplace">Browse the catalog without signing in</a></p>
+<p><a href="` + html.EscapeString(browseURL) + `">Browse the catalog without signing in</a></p>
 </body></html>`))
 }
 

@@ -47,8 +47,11 @@ export default function App() {
     started.current = true;
     const token = takeTokenFromUrl();
     const params = new URLSearchParams(window.location.search);
-    const originParam = params.get('origin') ?? '';
-    const referrer = document.referrer || getStoredParent() || '';
+    // The host page's origin: ?origin= (set by the SDK), else the one validated earlier in this
+    // tab (in-frame navigations change document.referrer), plus document.referrer; the server
+    // checks both against embed_origins.
+    const originParam = params.get('origin') ?? getStoredParent() ?? '';
+    const referrer = document.referrer;
     (async () => {
       const cfg = await api.config(originParam, referrer);
       setConfig(cfg);
