@@ -20,7 +20,11 @@ import (
 //     server under 127.0.0.1 or localhost) and the --allowed-host names on
 //     that port (CSP cannot name IPv6 literals such as [::1]);
 //   - the host page's origin, which the SDK sends as ?origin=, when an
-//     active publishable key lists it (the key's allowed origins).
+//     active publishable key lists it (the key's allowed origins) or an
+//     importer lists it in settings.allowed_origins. The page is loaded
+//     before the session token arrives, so it cannot know the importer:
+//     any importer's list admits the origin, and the token then decides
+//     what the page can do.
 //
 // Any other page that frames the importer is refused by the browser.
 func (s *Server) bindEmbed(mux *http.ServeMux) {
@@ -86,17 +90,31 @@ func (s *Server) ownOrigins(r *http.Request) []string {
 }
 
 // originAllowedToFrame reports whether a host page origin may frame the
-// importer: an active publishable key lists it.
+// importer: an active publishable key or an importer lists it.
 func (s *Server) originAllowedToFrame(r *http.Request, origin string) bool {
-	if s.deps.Sessions == nil {
-		return false
+	if s.deps.Sessions != nil {
+		ok, err := s.deps.Sessions.AnyKeyAllowsOrigin(r.Context(), origin)
+		if err != nil {
+			s.log.WarnContext(r.Context(), "embed: check frame origin against keys", "err", err)
+		} else if ok {
+			return true
+		}
 	}
-	ok, err := s.deps.Sessions.AnyKeyAllowsOrigin(r.Context(), origin)
-	if err != nil {
-		s.log.WarnContext(r.Context(), "embed: check frame origin", "err", err)
-		return false
+	if s.deps.Importer != nil {
+		list, err := s.deps.Importer.ListImporters(r.Context())
+		if err != nil {
+			s.log.WarnContext(r.Context(), "embed: check frame origin against importers", "err", err)
+			return false
+		}
+		for _, imp := range list {
+			for _, o := range imp.Settings.AllowedOrigins {
+				if canonicalOrigin(o) == origin {
+					return true
+				}
+			}
+		}
 	}
-	return ok
+	return false
 }
 
 // canonicalOrigin returns origin as scheme://host[:port] (lower case,

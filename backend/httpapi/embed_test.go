@@ -64,7 +64,7 @@ func newEmbedEnv(t *testing.T, allowedHosts ...string) *embedEnv {
 	if _, err := imp.SaveImporter(ctx, &importer.Importer{Slug: "contacts", Name: "Contacts", Columns: []importer.Column{
 		{Key: "name", Label: "Name", Type: importer.TypeString, Required: true},
 		{Key: "email", Label: "Email", Type: importer.TypeEmail},
-	}}); err != nil {
+	}, Settings: importer.Settings{AllowedOrigins: []string{"https://partner.example:8443"}}}); err != nil {
 		t.Fatal(err)
 	}
 	ss := sessions.New(db, sessions.TTLFunc(func(ctx context.Context, slug string) (time.Duration, error) {
@@ -111,7 +111,9 @@ func TestEmbedFrameAncestors(t *testing.T) {
 		{"an origin a publishable key lists", "/embed/importer?origin=https://app.example.com", own + " https://app.example.com"},
 		{"default port dropped", "/embed/importer?origin=https://app.example.com:443", own + " https://app.example.com"},
 		{"a loopback port the key's wildcard allows", "/embed/importer?origin=http://localhost:3000", own + " http://localhost:3000"},
-		{"an origin no key lists", "/embed/importer?origin=https://evil.example", own},
+		{"an origin an importer lists", "/embed/importer?origin=https://partner.example:8443", own + " https://partner.example:8443"},
+		{"an origin nothing lists", "/embed/importer?origin=https://evil.example", own},
+		{"the importer's host on another port", "/embed/importer?origin=https://partner.example", own},
 		{"another scheme", "/embed/importer?origin=http://app.example.com", own},
 		{"a path is not an origin", "/embed/importer?origin=https://app.example.com/x", own},
 		{"CSP injection", "/embed/importer?origin=" + "https://app.example.com%3B%20script-src%20*", own},
