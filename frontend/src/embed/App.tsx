@@ -38,6 +38,19 @@ export interface AppProps {
   bytesOnly: boolean;
 }
 
+/** The desktop window's native file dialog, reachable from the console's same-origin iframe. */
+function nativeFilePicker(): ((title: string) => Promise<string>) | undefined {
+  try {
+    type Go = { app?: { Shell?: { OpenFile?: (title: string) => Promise<string> } } };
+    const own = (window as unknown as { go?: Go }).go;
+    const parent = window.parent !== window ? (window.parent as unknown as { go?: Go }).go : undefined;
+    const open = (own ?? parent)?.app?.Shell?.OpenFile;
+    return typeof open === 'function' ? (title: string) => open(title) : undefined;
+  } catch {
+    return undefined; // a cross-origin parent: not the desktop window
+  }
+}
+
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -98,6 +111,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
   const [submitting, setSubmitting] = useState(false);
   const [done, setDone] = useState<{ records: number; excluded: number } | null>(null);
   const [logo, setLogo] = useState<string | undefined>();
+  const [admin, setAdmin] = useState(false);
   const live = useRef(true);
   useEffect(() => () => void (live.current = false), []);
 
@@ -134,6 +148,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
           const started = await client.start(s.token ? undefined : s.importer);
           if (stop) return;
           setApi(client);
+          setAdmin(!s.token);
           setImporter(started.importer);
           setImp(started.import);
           setStep('upload');
@@ -247,6 +262,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
           api={api}
           slug={slug}
           importer={importer}
+          nativePick={admin && bytesOnly ? nativeFilePicker() : undefined}
           onUploaded={(p) => {
             setPreview(p);
             setStep('header');

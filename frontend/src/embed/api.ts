@@ -434,6 +434,14 @@ export class EmbedApi {
     });
   }
 
+  /**
+   * Desktop window, admin only: the server reads a file the native dialog chose
+   * (POST /api/admin/importer/imports/{slug}/file-from-path), so no file body crosses WebKitGTK.
+   */
+  uploadFromPath(slug: string, path: string): Promise<Preview> {
+    return this.call('POST', `/api/admin/importer/imports/${encodeURIComponent(slug)}/file-from-path`, { path });
+  }
+
   preview(slug: string): Promise<Preview> {
     return this.call('GET', paths.preview(slug));
   }

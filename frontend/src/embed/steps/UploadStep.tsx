@@ -10,16 +10,22 @@ function extOf(name: string): string {
   return i < 0 ? '' : name.slice(i + 1).toLowerCase();
 }
 
+/** The desktop window's native file dialog (Wails binding): the chosen path, or "" when cancelled. */
+export type NativePicker = (title: string) => Promise<string>;
+
 export function UploadStep({
   api,
   slug,
   importer,
   onUploaded,
+  nativePick,
 }: {
-  api: EmbedApi;
+  api: Pick<EmbedApi, 'upload' | 'uploadFromPath'>;
   slug: string;
   importer: ImporterInfo;
   onUploaded: (p: Preview) => void;
+  /** In the desktop window (console "Try"): choose with the native dialog and let the server read the file. */
+  nativePick?: NativePicker;
 }) {
   const { t, locale } = useI18n();
   const [error, setError] = useState('');
@@ -61,6 +67,30 @@ export function UploadStep({
     }
   }
 
+  async function pickNative(pickFn: NativePicker) {
+    setError('');
+    let path: string;
+    try {
+      path = await pickFn(t('upload.choose'));
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+      return;
+    }
+    if (!path) return; // cancelled
+    const name = path.split(/[\\/]/).pop() ?? path;
+    if (!types.includes(extOf(name))) {
+      setError(t('upload.err.type', { name, types: typesText }));
+      return;
+    }
+    setBusy({ name, sent: 0, total: 0, reading: true });
+    try {
+      onUploaded(await api.uploadFromPath(slug, path));
+    } catch (e) {
+      setBusy(null);
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  }
+
   function pick(files: FileList | null) {
     if (!files || files.length === 0) return;
     if (files.length > 1) {
@@ -97,11 +127,13 @@ export function UploadStep({
       {error && <ErrorBanner message={error} onDismiss={() => setError('')} />}
       {busy ? (
         <div className="fbx-upload-progress">
-          <ProgressBar
-            label={t('upload.uploading', { name: busy.name })}
-            value={pct}
-            detail={`${formatBytes(busy.sent, locale)} / ${formatBytes(busy.total, locale)}`}
-          />
+          {busy.total > 0 && (
+            <ProgressBar
+              label={t('upload.uploading', { name: busy.name })}
+              value={pct}
+              detail={`${formatBytes(busy.sent, locale)} / ${formatBytes(busy.total, locale)}`}
+            />
+          )}
           {busy.reading && <ProgressBar label={t('upload.reading')} value={null} />}
         </div>
       ) : (
@@ -123,7 +155,11 @@ export function UploadStep({
             </svg>
             <p className="fbx-drop-title">{t('upload.drop')}</p>
             <p className="fbx-muted">{t('upload.or')}</p>
-            <button type="button" className="fbx-button primary" onClick={() => input.current?.click()}>
+            <button
+              type="button"
+              className="fbx-button primary"
+              onClick={() => (nativePick ? void pickNative(nativePick) : input.current?.click())}
+            >
               {t('upload.choose')}
             </button>
             <input
