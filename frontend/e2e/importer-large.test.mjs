@@ -61,6 +61,10 @@ describe('importer with 200,000 rows', () => {
     await frame.getByRole('heading', { name: 'Spalten zuordnen' }).waitFor();
     await frame.getByText('Alle Pflichtfelder sind zugeordnet.').waitFor();
     await frame.getByRole('button', { name: 'Weiter' }).click();
+    // parse + validate shows a progress bar while it runs (it may already be done on a fast machine)
+    if (await frame.getByRole('heading', { name: 'Ihre Daten werden geprüft' }).isVisible().catch(() => false)) {
+      await screenshot(page, 'importer-large-staging');
+    }
     await frame.getByRole('heading', { name: 'Prüfen und korrigieren' }).waitFor({ timeout: 60_000 });
     const counts = frame.getByTestId('counts');
     await until(async () => (await counts.innerText()).includes('200.000 Zeilen'), '200.000 Zeilen');

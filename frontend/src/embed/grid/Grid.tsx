@@ -8,7 +8,7 @@ import { scrollTopFor, viewport, type PageCache } from './pageCache';
 
 export const ROW_H = 32;
 const HEADER_H = 44;
-const ROWNUM_W = 72;
+const ROWNUM_W = 86;
 const CHECK_W = 36;
 const OVERSCAN = 6;
 
