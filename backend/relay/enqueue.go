@@ -400,45 +400,78 @@ type EnqueueOptions struct {
 	ImportSlug string
 }
 
-// EnqueueRecords shapes records for destination destID and writes their
-// deliveries in tx (the outbox: they commit with the caller's change).
-func (s *Service) EnqueueRecords(ctx context.Context, tx *store.Tx, destID string, records [][]byte, o EnqueueOptions) (EnqueueResult, error) {
+// Prepared are records shaped for a destination, ready to be written to
+// the outbox with Write inside the caller's transaction.
+type Prepared struct {
+	s      *Service
+	destID string
+	source string
+	slug   string
+	ds     []newDelivery
+	Result EnqueueResult
+}
+
+// PrepareRecords shapes records for destination destID: params filled,
+// session tokens checked (outside any transaction: checking may read or
+// write the database), param fields moved, fields mapped.
+func (s *Service) PrepareRecords(ctx context.Context, destID string, records [][]byte, o EnqueueOptions) (*Prepared, error) {
 	c, err := s.destination(ctx, destID)
 	if err != nil {
-		return EnqueueResult{}, err
+		return nil, err
 	}
 	if c.d.SendsStatus() {
-		return EnqueueResult{}, errs.Invalid("destination %q sends status events, not records", destID)
+		return nil, errs.Invalid("destination %q sends status events, not records", destID)
 	}
 	if o.Source == "" {
 		o.Source = SourceInbound
 	}
-	var seq int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM relay_deliveries WHERE destination_id = ? AND import_slug = ?`, destID, o.ImportSlug).Scan(&seq); err != nil {
-		return EnqueueResult{}, fmt.Errorf("queue records for %s: %w", destID, err)
-	}
-	b := newBatcher(c.d.Batch, o.URL, seq+1)
+	b := newBatcher(c.d.Batch, o.URL, 1)
 	tc := s.newTokenCheck(c.d.Importer)
 	base := o.Context
 	for i, rec := range records {
 		if err := s.shapeOne(ctx, c, b, tc, rec, int64(i+1), &base, true, o.ExtraQueryFields); err != nil {
-			return EnqueueResult{}, err
+			return nil, err
 		}
 	}
 	b.close()
-	ds := b.take()
-	var res EnqueueResult
-	for _, d := range ds {
+	p := &Prepared{s: s, destID: destID, source: o.Source, slug: o.ImportSlug, ds: b.take()}
+	for _, d := range p.ds {
 		if d.status == StatusDiscarded {
-			res.Discarded++
+			p.Result.Discarded++
 		} else {
-			res.Accepted += d.records
-			res.Deliveries++
+			p.Result.Accepted += d.records
+			p.Result.Deliveries++
 		}
 	}
-	if err := insertDeliveries(ctx, tx, destID, o.Source, o.ImportSlug, ds, s.now()); err != nil {
+	return p, nil
+}
+
+// Write queues the prepared deliveries in tx (the outbox: they commit
+// with the caller's change).
+func (p *Prepared) Write(ctx context.Context, tx *store.Tx) error {
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM relay_deliveries WHERE destination_id = ? AND import_slug = ?`, p.destID, p.slug).Scan(&seq); err != nil {
+		return fmt.Errorf("queue records for %s: %w", p.destID, err)
+	}
+	for i := range p.ds {
+		p.ds[i].seq = seq + int64(i) + 1
+	}
+	if err := insertDeliveries(ctx, tx, p.destID, p.source, p.slug, p.ds, p.s.now()); err != nil {
+		return err
+	}
+	tx.AfterCommit(p.s.Wake)
+	return nil
+}
+
+// EnqueueRecords shapes records for destination destID and queues their
+// deliveries in one transaction.
+func (s *Service) EnqueueRecords(ctx context.Context, destID string, records [][]byte, o EnqueueOptions) (EnqueueResult, error) {
+	p, err := s.PrepareRecords(ctx, destID, records, o)
+	if err != nil {
 		return EnqueueResult{}, err
 	}
-	tx.AfterCommit(s.Wake)
-	return res, nil
+	if err := s.db.Tx(ctx, func(tx *store.Tx) error { return p.Write(ctx, tx) }); err != nil {
+		return EnqueueResult{}, err
+	}
+	return p.Result, nil
 }

@@ -123,12 +123,7 @@ func (e *env) enqueue(dest string, recs []string, o relay.EnqueueOptions) relay.
 	for _, r := range recs {
 		raw = append(raw, []byte(r))
 	}
-	var res relay.EnqueueResult
-	err := e.db.Tx(context.Background(), func(tx *store.Tx) error {
-		var err error
-		res, err = e.relay.EnqueueRecords(context.Background(), tx, dest, raw, o)
-		return err
-	})
+	res, err := e.relay.EnqueueRecords(context.Background(), dest, raw, o)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"fusebox/backend/errs"
-	"fusebox/backend/store"
 )
 
 // The inbound relay is the seed's pattern ("host a small server that moves
@@ -85,13 +84,7 @@ func (s *Service) HandleInbound(ctx context.Context, route string, in InboundReq
 	if len(records) == 0 {
 		return EnqueueResult{}, errs.Invalid("the request has no records: send a JSON object or a non-empty array of objects")
 	}
-	var res EnqueueResult
-	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		var err error
-		res, err = s.EnqueueRecords(ctx, tx, id, records, o)
-		return err
-	})
-	return res, err
+	return s.EnqueueRecords(ctx, id, records, o)
 }
 
 // allowedOutbound checks a sender-chosen URL against the destination's
