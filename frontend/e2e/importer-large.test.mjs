@@ -103,6 +103,14 @@ describe('importer with 200,000 rows', () => {
     await last.locator('[role=gridcell][data-col=name]').click();
     await grid.press('Control+Home');
     await frame.locator('[role=row][data-row="1"]').waitFor();
+    // arrows move the active cell; the status line names it
+    await grid.press('ArrowDown');
+    await grid.press('ArrowDown');
+    await grid.press('ArrowLeft');
+    await until(async () => (await frame.getByTestId('cell-status').innerText()).startsWith('Zeile 3 · Id'), 'the active cell at row 3, Id');
+    await grid.press('PageDown');
+    await until(async () => /^Zeile (\d+) · Id/.test(await frame.getByTestId('cell-status').innerText()) &&
+      Number(/^Zeile (\d+)/.exec(await frame.getByTestId('cell-status').innerText())?.[1]) > 10, 'Page Down moved a page');
 
     // errors only: 200 rows, paged from the server, down to the last one
     await frame.getByLabel('Nur Zeilen mit Fehlern').check();

@@ -192,6 +192,16 @@ describe('importer from the demo host app', () => {
     await until(async () => (await counts.innerText()).includes('All rows are valid'), 'redo: all rows valid');
     await frame.getByLabel('Only rows with errors').uncheck();
     await until(async () => (await grid.getAttribute('data-total')) === '1000', 'all 1,000 rows back');
+
+    // delete a row (selected with its checkbox), then undo the delete
+    await frame.getByRole('checkbox', { name: 'Select row 3', exact: true }).check();
+    await frame.getByRole('button', { name: 'Delete 1 row' }).click();
+    await until(async () => (await grid.getAttribute('data-total')) === '999', '999 rows after the delete');
+    assert.equal(await frame.getByTestId('notice').innerText(), 'Deleted 1 row.');
+    assert.equal(await frame.locator('[role=row][data-row="3"]').count(), 0);
+    await frame.getByRole('button', { name: 'Undo' }).click();
+    await until(async () => (await grid.getAttribute('data-total')) === '1000', 'the row back after undo');
+    await frame.locator('[role=row][data-row="3"]').waitFor();
     await screenshot(page, 'importer-05-fixed');
     for (const u of rowRequests) assert.ok(Number(u.searchParams.get('limit')) <= 200, `page of ${u.searchParams.get('limit')} rows`);
 
@@ -285,6 +295,8 @@ describe('importer from the demo host app', () => {
     await page.goto(server.urls.console); // one-time login code -> admin cookie
     await page.getByTestId('version').waitFor();
     await page.getByRole('link', { name: 'Importers', exact: true }).click();
+    await page.getByRole('link', { name: `Try ${PEOPLE.name}` }).waitFor();
+    await page.waitForLoadState('networkidle'); // the list's per-importer counts, so leaving aborts nothing
     await page.getByRole('link', { name: `Try ${PEOPLE.name}` }).click();
     await page.getByRole('heading', { name: `Try “${PEOPLE.slug}”` }).waitFor();
     const frame = page.frameLocator('iframe.imp-frame');

@@ -279,7 +279,7 @@ export function Grid(props: GridProps) {
             <div role="columnheader" className="fbx-gh fbx-sticky" style={{ width: ROWNUM_W, left: 0 }}>
               {t('review.rowNumber')}
             </div>
-            <div role="columnheader" className="fbx-gh fbx-sticky" style={{ width: CHECK_W, left: ROWNUM_W }} aria-label={t('review.selectRow', { n: '' })} />
+            <div role="columnheader" className="fbx-gh fbx-sticky" style={{ width: CHECK_W, left: ROWNUM_W }} aria-label={t('review.selection')} />
             {columns.map((c, ci) => {
               const errs = props.columnErrors[c.key] ?? 0;
               return (
