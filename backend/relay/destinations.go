@@ -89,6 +89,20 @@ type DestinationView struct {
 	UpdatedAt      time.Time        `json:"updated_at"`
 }
 
+// hideInstallHeaders masks the header values of a marketplace route in a
+// view: they may carry the end user's credentials, so the console shows
+// that they are there, not what they are.
+func hideInstallHeaders(v *DestinationView) {
+	if v.Origin != OriginMarketplace || len(v.Destination.Headers) == 0 {
+		return
+	}
+	hidden := map[string]string{}
+	for k := range v.Destination.Headers {
+		hidden[k] = "«set by the marketplace install»"
+	}
+	v.Destination.Headers = hidden
+}
+
 func (s *Service) secretStatus(d *Destination) []SecretStatus {
 	out := []SecretStatus{}
 	for _, n := range d.SecretNames() {
@@ -153,6 +167,7 @@ func (s *Service) ListDestinations(ctx context.Context) ([]DestinationView, erro
 			out[i].Counts = map[string]int64{}
 		}
 		out[i].PendingJobs = jobs[out[i].Destination.ID]
+		hideInstallHeaders(&out[i])
 	}
 	return out, nil
 }
@@ -213,6 +228,7 @@ func (s *Service) GetDestination(ctx context.Context, id string) (DestinationVie
 		v.Counts = map[string]int64{}
 	}
 	v.PendingJobs = jobs[id]
+	hideInstallHeaders(&v)
 	return v, nil
 }
 
