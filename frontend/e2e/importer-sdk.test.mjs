@@ -60,6 +60,8 @@ describe('importer SDK on host pages', () => {
   let key = '';
   /** Session tokens handed out by the host app's backend (they must never reach the server log). */
   const tokens = [];
+  /** Ids of the sessions the host app's backend created, newest last. */
+  const sessionIds = [];
   const tmp = join(frontend, 'node_modules', '.e2e-react-host');
 
   before(async () => {
@@ -109,6 +111,7 @@ describe('importer SDK on host pages', () => {
         });
         const data = await res.json();
         if (data.token) tokens.push(data.token);
+        if (data.id) sessionIds.push(data.id);
         return { status: res.ok ? 200 : 500, json: res.ok ? { token: data.token } : { error: 'Failed to get session token' } };
       },
     });
@@ -232,6 +235,28 @@ describe('importer SDK on host pages', () => {
     assert.deepEqual(errors, []);
     await page.goBack(); // replaced, not pushed: Back does not lead to the address with the token
     assert.equal(page.url(), 'about:blank');
+    await context.close();
+  });
+
+  test('a session revoked mid-flow ends the import with an error event', async () => {
+    const { context, page, errors } = await newPage(browser);
+    await recordMessages(page);
+    await page.goto(`${host.origin('localhost')}/vanilla.html`);
+    const before = sessionIds.length;
+    await page.getByRole('button', { name: 'Import contacts' }).click();
+    const frame = importerFrame(page);
+    await frame.getByRole('heading', { name: 'Upload a file' }).waitFor({ timeout: 15_000 });
+    assert.equal(sessionIds.length, before + 1);
+    await api(server, key, 'DELETE', `/api/v1/importer/sessions/${sessionIds.at(-1)}`);
+    await frame.getByTestId('file-input').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: CSV });
+    await frame.getByRole('heading', { name: 'Something went wrong' }).waitFor();
+    assert.match(await frame.getByRole('alert').innerText(), /session has expired or is not valid/);
+    const status = page.getByRole('status');
+    await until(async () => (await status.innerText()).startsWith('Import failed: Your import session'), 'onError in the page');
+    const msgs = await messages(page);
+    assert.deepEqual(msgs.filter((m) => m.type === 'error').map((m) => m.payload.code), ['EUNAUTHORIZED']);
+    await screenshot(page, 'importer-session-revoked');
+    assert.deepEqual(errors.filter((e) => !/401.*\/file\?name=people\.csv/.test(e)), []);
     await context.close();
   });
 });

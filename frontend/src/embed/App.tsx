@@ -123,9 +123,12 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
   }, []);
   useEffect(() => onStyles?.(styles), [onStyles, styles]);
 
-  /** A failure that ends the flow: shown, and reported to the host page. */
+  /** A failure that ends the flow: shown, and reported to the host page (once). */
+  const failed = useRef(false);
   const fail = useCallback(
     (e: unknown) => {
+      if (failed.current) return;
+      failed.current = true;
       const code = e instanceof ApiError ? e.code : 'EINTERNAL';
       const msg = e instanceof ApiError && e.status === 401 ? t('error.session') : message(e);
       setFatal(msg);
@@ -143,7 +146,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
         if (stop) return;
         if (s.locale) setLocale(resolveLocale(s.locale, bootLocale, navigator.languages));
         styles(s.styles);
-        const client = new EmbedApi({ token: s.token, bytesOnly });
+        const client = new EmbedApi({ token: s.token, bytesOnly, onUnauthorized: (e) => fail(e) });
         try {
           const started = await client.start(s.token ? undefined : s.importer);
           if (stop) return;
@@ -345,7 +348,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
             </span>
           </nav>
           {step !== 'done' && (
-            <button type="button" className="fbx-button fbx-cancel" onClick={() => (step === 'fatal' ? cancel() : setConfirmCancel(true))}>
+            <button type="button" className="fbx-button fbx-cancel" onClick={() => (step === 'fatal' ? (host ? host.send('close', {}) : window.location.reload()) : setConfirmCancel(true))}>
               {step === 'fatal' ? t('app.close') : t('app.cancel')}
             </button>
           )}

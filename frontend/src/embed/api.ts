@@ -323,15 +323,25 @@ export interface EmbedApiOptions {
    * on Blob/FormData bodies).
    */
   bytesOnly?: boolean;
+  /** Called on any 401 (expired or revoked session): the flow cannot go on. */
+  onUnauthorized?: (err: ApiError) => void;
 }
 
 export class EmbedApi {
   private token?: string;
   readonly bytesOnly: boolean;
+  private readonly onUnauthorized?: (err: ApiError) => void;
 
   constructor(opts: EmbedApiOptions = {}) {
     this.token = opts.token;
     this.bytesOnly = opts.bytesOnly ?? false;
+    this.onUnauthorized = opts.onUnauthorized;
+  }
+
+  /** Passes a 401 to onUnauthorized and returns the error to throw. */
+  private seen(err: ApiError): ApiError {
+    if (err.status === 401) this.onUnauthorized?.(err);
+    return err;
   }
 
   private headers(json: boolean): Record<string, string> {
@@ -355,7 +365,7 @@ export class EmbedApi {
       if (e instanceof DOMException && e.name === 'AbortError') throw e;
       throw new ApiError('ENETWORK', `cannot reach the importer server (${e instanceof Error ? e.message : String(e)})`, 0);
     }
-    if (!res.ok) throw await errorOf(res, `${method} ${path}`);
+    if (!res.ok) throw this.seen(await errorOf(res, `${method} ${path}`));
     if (res.status === 204) return undefined as T;
     const text = await res.text();
     return (text ? JSON.parse(text) : undefined) as T;
@@ -404,7 +414,7 @@ export class EmbedApi {
         if (e instanceof DOMException && e.name === 'AbortError') throw e;
         throw new ApiError('ENETWORK', `the upload was interrupted (${e instanceof Error ? e.message : String(e)})`, 0);
       }
-      if (!res.ok) throw await errorOf(res, 'upload');
+      if (!res.ok) throw this.seen(await errorOf(res, 'upload'));
       return (await res.json()) as Preview;
     }
     const file = src.file;
@@ -424,7 +434,7 @@ export class EmbedApi {
             reject(new ApiError('EBADRESPONSE', 'the server answered the upload with invalid JSON', xhr.status));
           }
         } else {
-          void errorOf({ status: xhr.status, text: xhr.responseText }, 'upload').then(reject);
+          void errorOf({ status: xhr.status, text: xhr.responseText }, 'upload').then((e) => reject(this.seen(e)));
         }
       };
       xhr.onerror = () => reject(new ApiError('ENETWORK', 'the upload was interrupted (network error)', 0));
