@@ -259,4 +259,21 @@ describe('importer SDK on host pages', () => {
     assert.deepEqual(errors.filter((e) => !/401.*\/file\?name=people\.csv/.test(e)), []);
     await context.close();
   });
+
+  test("the demo's client-side session button (publishable key) imports for the signed-in user", async () => {
+    const user = `client${Date.now()}`;
+    const { context, page, errors } = await newPage(browser);
+    await page.goto(`${server.url}/demo?user=${user}`);
+    await page.getByLabel('Importer').selectOption(SDK_IMPORTER.slug);
+    await page.getByRole('button', { name: 'Import data (client-side session)' }).click();
+    await importThreeRows(page);
+    await importerFrame(page).getByRole('button', { name: 'Close' }).click();
+    const list = await api(server, key, 'GET', `/api/v1/imports?metadata[user_id]=${user}`);
+    assert.equal(list.data.length, 1);
+    assert.equal(list.data[0].status, 'completed');
+    await page.locator(`tr[data-slug="${list.data[0].slug}"]`).waitFor();
+    await screenshot(page, 'importer-demo-imports');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
 });
