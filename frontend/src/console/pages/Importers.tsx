@@ -26,6 +26,9 @@ export function listImporters(signal?: AbortSignal): Promise<ImporterSummary[]> 
 
 export default function Importers() {
   const { match } = useHashRoute();
+  // This component's hashchange listener can run before the shell's when the address leaves
+  // #/importers: render nothing then, rather than briefly mounting (and fetching) the list.
+  if (match && match.route.path !== '/' && match.route.key !== 'importers') return null;
   const parts = (match?.rest ?? '').split('/').filter(Boolean).map(decodeURIComponent);
   if (parts.length >= 2 && parts[1] === 'try') return <ImportersTry slug={parts[0]} />;
   if (parts.length >= 1 && Editor) {

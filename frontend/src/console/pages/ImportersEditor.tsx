@@ -21,6 +21,7 @@ const hasTry = Object.keys(import.meta.glob('./ImportersTry.tsx')).length > 0;
 
 export default function ImportersEditor({ slug }: { slug: string }) {
   const { match } = useHashRoute();
+  if (match && match.route.path !== '/' && match.route.key !== 'importers') return null; // leaving #/importers (see Importers.tsx)
   const parts = (match?.rest ?? '').split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[1] === 'imports') return <ImportDetail importer={slug} importSlug={parts[2] ?? ''} />;
   return <Editor key={slug} slug={slug === 'new' ? '' : slug} />;
@@ -52,6 +53,8 @@ function Editor({ slug }: { slug: string }) {
   }, [slug, creating]);
 
   const definition = useMemo(() => (draft ? toDefinition(draft) : null), [draft]);
+  // What the server checks; unchanged text (e.g. the saved answer replacing the draft) is not re-checked.
+  const definitionJSON = useMemo(() => JSON.stringify(definition), [definition]);
 
   // Live validation: the server's own check, debounced.
   const seq = useRef(0);
@@ -70,8 +73,8 @@ function Editor({ slug }: { slug: string }) {
       ).finally(() => n === seq.current && setChecking(false));
     }, 300);
     return () => clearTimeout(timer);
-    // draft.columns is read for key lookup only; definition changes whenever draft does
-  }, [definition]); // eslint-disable-line react-hooks/exhaustive-deps
+    // draft.columns is read for key lookup only; the text changes whenever what is checked does
+  }, [definitionJSON]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const edit = (fn: (d: Draft) => Draft) => {
     setDraft((d) => (d ? fn(d) : d));
