@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser, newPage, screenshot as save } from './lib/browser.mjs';
+import { adminToken, api as call, until } from './lib/importer.mjs';
 import { startServer } from './lib/server.mjs';
 
 /** A form field of the editor by its label text (the <label class="ied-field"> wrapping it). */
@@ -125,6 +126,28 @@ describe('console importers and settings', () => {
     await page.waitForURL(/#\/importers\/leads\/imports$/);
     await page.getByRole('heading', { name: 'Imports of leads' }).waitFor();
     await page.getByText('No imports yet.').waitFor();
+
+    // A real import of it (the embed API as admin), then its records in the console.
+    const token = await adminToken(server);
+    const imp = await call(server, token, 'POST', '/api/importer/imports', { importer_slug: 'leads' });
+    const up = await fetch(`${server.url}/api/importer/imports/${imp.slug}/file?name=leads.csv`, {
+      method: 'PUT', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'text/csv' }, body: 'Code\nABC\nXYZ\n',
+    });
+    assert.equal(up.status, 200, await up.text());
+    await call(server, token, 'PUT', `/api/importer/imports/${imp.slug}/mapping`, { columns: [{ index: 0, key: 'code' }] }, { expect: [202] });
+    await until(async () => (await call(server, token, 'GET', `/api/importer/imports/${imp.slug}/progress`)).done, 'staging');
+    const done = await call(server, token, 'POST', `/api/importer/imports/${imp.slug}/submit`);
+    assert.equal(done.status, 'completed');
+    await page.reload();
+    const importRow = page.locator(`tr[data-import="${imp.slug}"]`);
+    await importRow.waitFor();
+    assert.match(await importRow.innerText(), /completed\s+2\s+leads\.csv/);
+    await importRow.getByRole('link').click();
+    const records = page.getByRole('region', { name: 'Records' });
+    await records.waitFor();
+    await records.getByText('2 records').waitFor();
+    assert.deepEqual(await records.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.lastElementChild?.textContent)), ['ABC', 'XYZ']);
+    await screenshot(page, 'console-importer-imports');
 
     // Settings: server facts and the exported workspace with the new importer.
     await page.getByRole('link', { name: 'Settings', exact: true }).click();
