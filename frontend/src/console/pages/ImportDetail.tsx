@@ -45,16 +45,19 @@ export default function ImportDetail({ importer, importSlug }: { importer: strin
   const [error, setError] = useState('');
 
   useEffect(() => {
-    const ctl = new AbortController();
+    let stale = false; // not aborted: a page left quickly would log a failed request
     const q = new URLSearchParams({ importer, per_page: '50' });
-    api.get<{ imports: ImportRow[]; total: number }>(`/api/admin/imports?${q}`, ctl.signal).then(
+    api.get<{ imports: ImportRow[]; total: number }>(`/api/admin/imports?${q}`).then(
       (r) => {
+        if (stale) return;
         setImports(r.imports ?? []);
         setTotal(r.total ?? 0);
       },
-      (e: unknown) => !ctl.signal.aborted && setError(errMessage(e)),
+      (e: unknown) => !stale && setError(errMessage(e)),
     );
-    return () => ctl.abort();
+    return () => {
+      stale = true;
+    };
   }, [importer]);
 
   const base = `#/importers/${encodeURIComponent(importer)}`;
@@ -115,12 +118,14 @@ function Records({ slug }: { slug: string }) {
   const [error, setError] = useState('');
 
   useEffect(() => {
-    const ctl = new AbortController();
-    api.get<RecordsPage>(`/api/admin/imports/${encodeURIComponent(slug)}/records?page=${page}&per_page=${PER_PAGE}`, ctl.signal).then(
-      setData,
-      (e: unknown) => !ctl.signal.aborted && setError(errMessage(e)),
+    let stale = false; // an older page's late answer is dropped
+    api.get<RecordsPage>(`/api/admin/imports/${encodeURIComponent(slug)}/records?page=${page}&per_page=${PER_PAGE}`).then(
+      (d) => !stale && setData(d),
+      (e: unknown) => !stale && setError(errMessage(e)),
     );
-    return () => ctl.abort();
+    return () => {
+      stale = true;
+    };
   }, [slug, page]);
 
   const keys = data ? [...new Set(data.records.flatMap((r) => Object.keys(r.data ?? {})))] : [];

@@ -48,24 +48,30 @@ function ImportersList() {
   const [counts, setCounts] = useState<Record<string, number>>({});
 
   useEffect(() => {
-    const ctl = new AbortController();
-    listImporters(ctl.signal).then(setList, (e: unknown) => {
-      if (!ctl.signal.aborted) setError(e instanceof Error ? e.message : String(e));
-    });
-    return () => ctl.abort();
+    // Not aborted on unmount (a page left quickly would log a failed request): a late answer is dropped.
+    let stale = false;
+    listImporters().then(
+      (l) => !stale && setList(l),
+      (e: unknown) => !stale && setError(e instanceof Error ? e.message : String(e)),
+    );
+    return () => {
+      stale = true;
+    };
   }, [reload]);
 
   // Imports per importer: the total of GET /api/admin/imports?importer=<slug>.
   useEffect(() => {
     if (!list?.length) return;
-    const ctl = new AbortController();
+    let stale = false;
     for (const imp of list) {
       api
-        .get<{ total?: number }>(`/api/admin/imports?${new URLSearchParams({ importer: imp.slug, per_page: '1' })}`, ctl.signal)
-        .then((r) => typeof r?.total === 'number' && setCounts((c) => ({ ...c, [imp.slug]: r.total as number })))
+        .get<{ total?: number }>(`/api/admin/imports?${new URLSearchParams({ importer: imp.slug, per_page: '1' })}`)
+        .then((r) => !stale && typeof r?.total === 'number' && setCounts((c) => ({ ...c, [imp.slug]: r.total as number })))
         .catch(() => {});
     }
-    return () => ctl.abort();
+    return () => {
+      stale = true;
+    };
   }, [list]);
 
   async function remove(imp: ImporterSummary) {

@@ -44,12 +44,14 @@ function Editor({ slug }: { slug: string }) {
 
   useEffect(() => {
     if (creating) return;
-    const ctl = new AbortController();
-    api.get<Importer>(`/api/admin/importers/${encodeURIComponent(slug)}`, ctl.signal).then(
-      (imp) => setDraft(fromDefinition(imp)),
-      (e: unknown) => !ctl.signal.aborted && setLoadError(errMessage(e)),
+    let stale = false; // not aborted: a page left quickly would log a failed request
+    api.get<Importer>(`/api/admin/importers/${encodeURIComponent(slug)}`).then(
+      (imp) => !stale && setDraft(fromDefinition(imp)),
+      (e: unknown) => !stale && setLoadError(errMessage(e)),
     );
-    return () => ctl.abort();
+    return () => {
+      stale = true;
+    };
   }, [slug, creating]);
 
   const definition = useMemo(() => (draft ? toDefinition(draft) : null), [draft]);

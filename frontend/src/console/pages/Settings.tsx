@@ -51,9 +51,14 @@ export default function Settings() {
   const [dashError, setDashError] = useState('');
 
   useEffect(() => {
-    const ctl = new AbortController();
-    getDashboard(ctl.signal).then(setDash, (e: unknown) => !ctl.signal.aborted && setDashError(errMessage(e)));
-    return () => ctl.abort();
+    let stale = false; // not aborted: a page left quickly would log a failed request
+    getDashboard().then(
+      (d) => !stale && setDash(d),
+      (e: unknown) => !stale && setDashError(errMessage(e)),
+    );
+    return () => {
+      stale = true;
+    };
   }, []);
 
   return (
