@@ -204,7 +204,7 @@ function Editor({ slug }: { slug: string }) {
             <h2>Settings</h2>
             <div className="ied-grid">
               <Field label="Rows with errors on submit" errs={top('settings.invalid_rows')}>
-                <select value={draft.invalidRows} onChange={(e) => edit((d) => ({ ...d, invalidRows: e.target.value }))}>
+                <select value={draft.invalidRows || 'block'} onChange={(e) => edit((d) => ({ ...d, invalidRows: e.target.value }))}>
                   {INVALID_ROWS.map((v) => <option key={v} value={v}>{v === 'block' ? 'block (refuse submit)' : v === 'exclude' ? 'exclude (leave them out)' : 'include (submit as they are)'}</option>)}
                 </select>
               </Field>

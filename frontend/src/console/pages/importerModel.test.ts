@@ -27,6 +27,13 @@ describe('importer draft', () => {
     expect(out).toEqual(want);
   });
 
+  it('keeps invalid_rows as written: absent stays absent, an explicit block stays', () => {
+    const bare: Importer = { slug: 'a', name: 'A', columns: [{ key: 'k', label: 'K', type: 'string' }] };
+    expect(toDefinition(fromDefinition(bare))).toEqual(bare);
+    const block = { ...bare, settings: { invalid_rows: 'block' } };
+    expect(toDefinition(fromDefinition(block))).toEqual(block);
+  });
+
   it('adds columns with unused keys, removes and reorders them', () => {
     let d = fromDefinition(contacts);
     d = addColumn(d);

@@ -105,7 +105,7 @@ export function newColumn(existing: DraftColumn[] = []): DraftColumn {
 
 export function newDraft(): Draft {
   return {
-    slug: '', name: '', description: '', invalidRows: 'block', sessionTTL: '', fileTypes: [], maxFileSize: '', origins: '',
+    slug: '', name: '', description: '', invalidRows: '', sessionTTL: '', fileTypes: [], maxFileSize: '', origins: '',
     columns: [newColumn()],
   };
 }
@@ -116,7 +116,7 @@ export function fromDefinition(imp: Importer): Draft {
     slug: imp.slug,
     name: imp.name,
     description: imp.description ?? '',
-    invalidRows: st.invalid_rows || 'block',
+    invalidRows: st.invalid_rows ?? '', // '' = not set (block); kept as written so a save changes nothing else
     sessionTTL: st.session_ttl ?? '',
     fileTypes: [...(st.allowed_file_types ?? [])],
     maxFileSize: st.max_file_size ?? '',
@@ -145,7 +145,7 @@ export function fromDefinition(imp: Importer): Draft {
 /** The definition the API takes (empty optional fields left out, so the YAML stays minimal). */
 export function toDefinition(d: Draft): Importer {
   const settings: Settings = {};
-  if (d.invalidRows && d.invalidRows !== 'block') settings.invalid_rows = d.invalidRows;
+  if (d.invalidRows) settings.invalid_rows = d.invalidRows;
   if (d.sessionTTL.trim()) settings.session_ttl = d.sessionTTL.trim();
   if (d.fileTypes.length) settings.allowed_file_types = FILE_TYPES.filter((t) => d.fileTypes.includes(t));
   if (d.maxFileSize.trim()) settings.max_file_size = d.maxFileSize.trim();
