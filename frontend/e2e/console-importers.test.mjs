@@ -2,7 +2,7 @@
 // Importers, edit the demo "contacts" importer (label change survives a reload), create an importer
 // whose regex does not compile (the error is shown at that validation), fix and create it, then
 // export the workspace from Settings and find the new importer in the YAML; apply a broken and a
-// good workspace file.
+// good workspace file; delete an importer from the list.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser, newPage, screenshot as save } from './lib/browser.mjs';
@@ -177,6 +177,16 @@ describe('console importers and settings', () => {
     await changes.waitFor();
     assert.match(await changes.innerText(), /created importer tags/);
     await screenshot(page, 'console-settings');
+
+    // Delete from the list (after a confirmation): the applied importer goes away.
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Importers', exact: true }).click();
+    const tags = page.locator('tr[data-slug="tags"]');
+    await tags.waitFor();
+    page.once('dialog', (d) => d.accept());
+    await tags.getByRole('button', { name: 'Delete Tags' }).click();
+    await tags.waitFor({ state: 'detached' });
+    assert.equal((await context.request.get(`${server.url}/api/admin/importers/tags`)).status(), 404);
+    assert.equal(await page.locator('tr[data-slug="leads"]').count(), 1);
 
     assert.deepEqual(unexpected(errors), []);
     await context.close();
