@@ -487,9 +487,23 @@ func (s *Service) CreateUserRoute(ctx context.Context, r UserRoute) (string, err
 		return "", err
 	}
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := s.saveTx(ctx, tx, &d, destMeta{origin: OriginMarketplace, ownerID: r.OwnerID, matchUserID: r.UserID, listingID: r.ListingID, installID: r.InstallID}, true)
+		meta := destMeta{origin: OriginMarketplace, ownerID: r.OwnerID, matchUserID: r.UserID, listingID: r.ListingID, installID: r.InstallID}
+		// The same install asking again (a re-run workflow) updates its
+		// route instead of failing.
+		var install, origin string
+		err := tx.QueryRowContext(ctx, `SELECT install_id, origin FROM relay_destinations WHERE id = ?`, id).Scan(&install, &origin)
+		again := err == nil && origin == OriginMarketplace && r.InstallID != "" && install == r.InstallID
+		if _, err := s.saveTx(ctx, tx, &d, meta, !again); err != nil {
+			return err
+		}
+		if again {
+			if _, err := tx.ExecContext(ctx, `UPDATE relay_destinations SET owner_id = ?, match_user_id = ?, listing_id = ? WHERE id = ?`,
+				r.OwnerID, r.UserID, r.ListingID, id); err != nil {
+				return fmt.Errorf("update route %s: %w", id, err)
+			}
+		}
 		tx.AfterCommit(s.changed)
-		return err
+		return nil
 	})
 	if err != nil {
 		return "", err

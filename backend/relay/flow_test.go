@@ -287,6 +287,13 @@ func TestMarketplaceRoutesAreLimitedAndHeld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The same install asking again gets its route back, updated.
+	if again, err := e.relay.CreateUserRoute(ctx, relay.UserRoute{OwnerID: "mu_2", UserID: "ext-2", InstallID: "ins_2", URL: rc.URL + "/other2"}); err != nil || again != other {
+		t.Fatalf("re-creating the route of install ins_2: %q %v", again, err)
+	}
+	if v, _ := e.relay.GetDestination(ctx, other); v.Destination.URL != rc.URL+"/other2" {
+		t.Fatalf("route of ins_2 not updated: %+v", v.Destination)
+	}
 	e.importCSV("people", 3, map[string]any{"user_id": "ext-1"})
 	e.startWorker(fast)
 	st := e.waitSettled(id, 3)
