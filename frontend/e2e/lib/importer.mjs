@@ -130,3 +130,11 @@ export async function hostApp(pages) {
 
 /** "1234567" -> "1,234,567" as the importer shows counts in English. */
 export const fmt = (n) => n.toLocaleString('en-US');
+
+/**
+ * The page errors without the row pages the grid aborted on purpose: when it scrolls past a page
+ * before its answer arrives, or the filter changes, it cancels that request (net::ERR_ABORTED).
+ */
+export function withoutAbortedPages(errors) {
+  return errors.filter((e) => !/^request failed: GET \S+\/api\/importer\/imports\/\w+\/rows\?\S*: net::ERR_ABORTED$/.test(e));
+}
