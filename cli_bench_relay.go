@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
@@ -32,6 +33,7 @@ func runBenchRelay(ctx context.Context, args []string, stdout, stderr io.Writer)
 	batched := fs.Int("records", 100_000, "rows of the import delivered with batch: 1000")
 	single := fs.Int("requests", 20_000, "rows of the import delivered with batch: 0 (one request each)")
 	keep := fs.Bool("keep", false, "keep the temporary data dir")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -41,6 +43,19 @@ func runBenchRelay(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *batched < 1000 || *single < 100 {
 		fmt.Fprintln(stderr, "fusebox bench relay: --records must be at least 1000 and --requests at least 100")
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "fusebox bench relay:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "fusebox bench relay:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if err := benchRelay(ctx, *batched, *single, *keep, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "fusebox bench relay:", err)

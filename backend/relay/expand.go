@@ -18,9 +18,14 @@ import (
 // crash between two transactions resumes after the checkpoint, so no
 // record is queued twice and none is lost.
 
+// Expansion writes its first transaction early (so sending starts while
+// the rest of the import is being shaped) and then larger ones, up to
+// these bounds.
 const (
 	expandFlushDeliveries = 2000
 	expandFlushBytes      = 8 << 20
+	expandFirstDeliveries = 128
+	expandFirstBytes      = 256 << 10
 )
 
 type jobRow struct {
@@ -68,7 +73,9 @@ func (s *Service) expandJob(ctx context.Context, owner string, lease time.Durati
 	tc := s.newTokenCheck(j.info.Importer)
 	base := j.info.context()
 	var lastSeq int64
+	limitN, limitBytes := expandFirstDeliveries, expandFirstBytes
 	flush := func(final bool) error {
+		limitN, limitBytes = min(limitN*2, expandFlushDeliveries), min(limitBytes*2, expandFlushBytes)
 		if final {
 			b.close()
 		}
@@ -122,7 +129,7 @@ func (s *Service) expandJob(ctx context.Context, owner string, lease time.Durati
 			return err
 		}
 		lastSeq = seq
-		if len(b.out) >= expandFlushDeliveries || b.bytes >= expandFlushBytes {
+		if len(b.out) >= limitN || b.bytes >= limitBytes {
 			return flush(false)
 		}
 		return nil

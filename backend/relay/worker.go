@@ -3,6 +3,7 @@ package relay
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -593,60 +594,116 @@ func (w *Worker) writeLoop(ctx context.Context) {
 	}
 }
 
+// outcomeKey groups outcomes that write the same values, so one UPDATE
+// ... WHERE id IN (...) records them all (the common case: every request
+// of a flush delivered on its first attempt).
+type outcomeKey struct {
+	released bool
+	status   string
+	reason   string
+	attempt  int
+	round    int
+	next     int64
+	reserved int
+	code     int
+	done     string
+}
+
 // write records a batch of outcomes in one transaction.
 func (w *Worker) write(batch []result) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	now := w.s.now()
 	ts := store.FormatTime(now)
+	var keys []outcomeKey
+	groups := map[outcomeKey][]result{}
 	var disabled []string
-	err := w.s.db.Tx(ctx, func(tx *store.Tx) error {
-		upd, err := tx.PrepareContext(ctx, `UPDATE relay_deliveries SET status = ?, reason = ?, attempts = ?, round = ?, next_at = ?,
-			lease_owner = '', lease_until = 0, reserved = ?, last_code = ?, updated_at = ?, done_at = ? WHERE id = ? AND lease_owner = ?`)
-		if err != nil {
-			return fmt.Errorf("prepare: %w", err)
-		}
-		defer upd.Close()
-		rel, err := tx.PrepareContext(ctx, `UPDATE relay_deliveries SET lease_owner = '', lease_until = 0,
-			next_at = CASE WHEN next_at > ? THEN next_at ELSE ? END WHERE id = ? AND lease_owner = ?`)
-		if err != nil {
-			return fmt.Errorf("prepare: %w", err)
-		}
-		defer rel.Close()
-		var attempts []result
-		for _, r := range batch {
-			if r.outcome == outcomeReleased {
-				if _, err := rel.ExecContext(ctx, r.nextAt, r.nextAt, r.id, w.owner); err != nil {
-					return fmt.Errorf("release delivery %d: %w", r.id, err)
-				}
-				continue
-			}
-			status, done, next := StatusPending, "", r.nextAt
+	for _, r := range batch {
+		var k outcomeKey
+		if r.outcome == outcomeReleased {
+			k = outcomeKey{released: true, next: r.nextAt}
+		} else {
+			k = outcomeKey{status: StatusPending, reason: r.reason, attempt: r.attempt, round: r.round, next: r.nextAt, reserved: boolInt(r.reserved), code: r.code}
 			switch r.outcome {
 			case outcomeDelivered:
-				status, done = StatusDelivered, ts
+				k.status, k.done = StatusDelivered, ts
 			case outcomeFailed:
-				status, done = StatusFailed, ts
+				k.status, k.done = StatusFailed, ts
 			case outcomeDead:
-				status, done = StatusDead, ts
+				k.status, k.done = StatusDead, ts
 			case outcomeHeld:
-				status = StatusHeld
+				k.status = StatusHeld
 			}
-			res, err := upd.ExecContext(ctx, status, r.reason, r.attempt, r.round, next, boolInt(r.reserved), r.code, ts, done, r.id, w.owner)
-			if err != nil {
-				return fmt.Errorf("record delivery %d: %w", r.id, err)
+			if r.disable != "" {
+				disabled = append(disabled, r.destID)
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				// Deleted with its destination meanwhile, or the lease was
-				// lost to another worker, which now owns the delivery.
-				continue
+		}
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], r)
+	}
+	err := w.s.db.Tx(ctx, func(tx *store.Tx) error {
+		var attempts []result
+		for _, k := range keys {
+			rs := groups[k]
+			for start := 0; start < len(rs); start += 500 {
+				chunk := rs[start:min(start+500, len(rs))]
+				ids := make([]any, len(chunk))
+				for i, r := range chunk {
+					ids[i] = r.id
+				}
+				in := "(?" + strings.Repeat(",?", len(chunk)-1) + ")"
+				var res sql.Result
+				var err error
+				if k.released {
+					res, err = tx.ExecContext(ctx, `UPDATE relay_deliveries SET lease_owner = '', lease_until = 0,
+						next_at = CASE WHEN next_at > ? THEN next_at ELSE ? END WHERE lease_owner = ? AND id IN `+in,
+						append([]any{k.next, k.next, w.owner}, ids...)...)
+					if err != nil {
+						return fmt.Errorf("release deliveries: %w", err)
+					}
+					continue
+				}
+				res, err = tx.ExecContext(ctx, `UPDATE relay_deliveries SET status = ?, reason = ?, attempts = ?, round = ?, next_at = ?,
+					lease_owner = '', lease_until = 0, reserved = ?, last_code = ?, updated_at = ?, done_at = ? WHERE lease_owner = ? AND id IN `+in,
+					append([]any{k.status, k.reason, k.attempt, k.round, k.next, k.reserved, k.code, ts, k.done, w.owner}, ids...)...)
+				if err != nil {
+					return fmt.Errorf("record deliveries: %w", err)
+				}
+				if n, _ := res.RowsAffected(); int(n) == len(chunk) {
+					attempts = append(attempts, chunk...)
+					continue
+				}
+				// Some were deleted with their destination meanwhile (or
+				// their lease was lost to another worker, which now owns
+				// them): log attempts only for deliveries that still exist.
+				rows, err := tx.QueryContext(ctx, `SELECT id FROM relay_deliveries WHERE id IN `+in, ids...)
+				if err != nil {
+					return fmt.Errorf("record deliveries: %w", err)
+				}
+				exist := map[int64]bool{}
+				for rows.Next() {
+					var id int64
+					if err := rows.Scan(&id); err != nil {
+						rows.Close()
+						return fmt.Errorf("record deliveries: %w", err)
+					}
+					exist[id] = true
+				}
+				rows.Close()
+				for _, r := range chunk {
+					if exist[r.id] {
+						attempts = append(attempts, r)
+					}
+				}
 			}
-			attempts = append(attempts, r)
+		}
+		for _, r := range batch {
 			if r.disable != "" {
 				if _, err := tx.ExecContext(ctx, `UPDATE relay_destinations SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?`, r.disable, ts, r.destID); err != nil {
 					return fmt.Errorf("disable destination %s: %w", r.destID, err)
 				}
-				disabled = append(disabled, r.destID)
 			}
 		}
 		return insertAttempts(ctx, tx, attempts)
