@@ -34,7 +34,13 @@ type compiled struct {
 	url            *template
 	headers        []headerTemplate
 	schedule       []time.Duration
+	loadedAt       time.Time
 }
+
+// cacheTTL bounds how long a compiled destination is reused: changes made
+// by another process on the same data dir (fusebox apply) are picked up
+// within it.
+const cacheTTL = time.Second
 
 type headerTemplate struct {
 	name string
@@ -239,7 +245,7 @@ func (s *Service) destination(ctx context.Context, id string) (*compiled, error)
 	c, ok := s.cache[id]
 	gen := s.gen
 	s.mu.Unlock()
-	if ok {
+	if ok && time.Since(c.loadedAt) < cacheTTL {
 		return c, nil
 	}
 	r, err := scanDest(s.db.Read.QueryRowContext(ctx, `SELECT `+destColumns+` FROM relay_destinations WHERE id = ?`, id))
@@ -255,6 +261,7 @@ func (s *Service) destination(ctx context.Context, id string) (*compiled, error)
 	}
 	c.origin, c.ownerID, c.matchUserID = r.view.Origin, r.view.OwnerID, r.view.MatchUserID
 	c.enabled, c.disabledReason = r.view.Enabled, r.view.DisabledReason
+	c.loadedAt = time.Now()
 	s.mu.Lock()
 	if s.gen == gen {
 		s.cache[id] = c
