@@ -54,7 +54,7 @@ describe('App', () => {
     });
     expect(view.container.querySelector('h1')?.textContent).toBe('Relay');
     expect(view.container.querySelector('[aria-current="page"]')?.textContent).toBe('Relay');
-    expect(view.container.textContent).toContain('This page arrives with the relay.');
+    expect(view.container.querySelector('nav[aria-label="Relay sections"]')?.textContent).toContain('Destinations');
   });
 
   it('shows a not-found page for unknown routes', async () => {
