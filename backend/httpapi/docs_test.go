@@ -17,7 +17,7 @@ import (
 	"time"
 )
 
-const embeddingDoc = "../../docs/embedding-importer.md"
+const embeddingDoc = "../../README.md"
 
 // docSample returns the fenced code block that follows the marker
 // <!-- sample:name --> in the embedding docs.

@@ -1,5 +1,5 @@
 // End-to-end: the SDK as host apps use it, from pages on other origins than the importer:
-//   - the vanilla JS sample of docs/embedding-importer-frontend.md (UMD <script>, server-side session
+//   - the vanilla JS sample of README.md (UMD <script>, server-side session
 //     through the host app's own backend route) on http://localhost:<port>;
 //   - the React sample (client-side session with the publishable key), bundled from the docs text;
 //   - the demo app on localhost:<fusebox port> embedding the importer from 127.0.0.1:<fusebox port>;
@@ -29,9 +29,9 @@ const CSV = Buffer.from('name,email\nAda Lovelace,ada@example.com\nAlan Turing,a
 
 /** The fenced code block that follows `<!-- e2e:<name> ... -->` in the frontend embedding docs. */
 async function docSample(name) {
-  const md = await readFile(join(frontend, '..', 'docs', 'embedding-importer-frontend.md'), 'utf8');
+  const md = await readFile(join(frontend, '..', 'README.md'), 'utf8');
   const m = new RegExp(`<!-- e2e:${name}[^>]*-->\\s*\`\`\`\\w*\\n([\\s\\S]*?)\\n\`\`\``).exec(md);
-  if (!m) throw new Error(`docs/embedding-importer-frontend.md has no block marked <!-- e2e:${name} -->`);
+  if (!m) throw new Error(`README.md has no block marked <!-- e2e:${name} -->`);
   return m[1];
 }
 
