@@ -63,8 +63,8 @@ function Editor({ slug }: { slug: string }) {
   useEffect(() => {
     if (!definition || !draft) return;
     const n = ++seq.current;
+    setChecking(true); // from the edit on, not only once the request goes out: no stale "valid" meanwhile
     const timer = setTimeout(() => {
-      setChecking(true);
       api.post('/api/admin/importers/validate', definition).then(
         () => n === seq.current && setErrors([]),
         (e: unknown) => {
