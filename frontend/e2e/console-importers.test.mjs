@@ -85,6 +85,10 @@ describe('console importers and settings', () => {
     const yaml = await page.getByTestId('importer-yaml').innerText();
     assert.match(yaml, /^importers:\n {2}- slug: contacts\n/);
     assert.match(yaml, /label: Work email address/);
+    // ... exactly: applying it as a workspace file changes nothing.
+    const reapply = await context.request.post(`${server.url}/api/admin/workspace`, { data: yaml, headers: { 'Content-Type': 'text/yaml' } });
+    assert.equal(reapply.status(), 200, await reapply.text());
+    assert.deepEqual((await reapply.json()).changes, []);
     await page.getByRole('tab', { name: 'Editor' }).click();
 
     // Create an importer whose regex does not compile: the error sits at that validation.

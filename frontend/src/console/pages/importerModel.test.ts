@@ -131,7 +131,9 @@ describe('toYAML', () => {
     settings:
       invalid_rows: exclude
       session_ttl: 2h
-      allowed_file_types: [xlsx, csv]
+      allowed_file_types:
+        - xlsx
+        - csv
       max_file_size: 200MB
     columns:
       - key: email
@@ -139,7 +141,9 @@ describe('toYAML', () => {
         type: email
         required: true
         unique: case_insensitive
-        alternates: [e-mail address, work email]
+        alternates:
+          - e-mail address
+          - work email
         transformations:
           - type: lowercase
       - key: plan
@@ -150,7 +154,8 @@ describe('toYAML', () => {
           - value: free
             label: Free
           - value: pro
-            alternates: [professional]
+            alternates:
+              - professional
 `,
     );
   });

@@ -342,10 +342,6 @@ function emit(v: unknown, indent: string, out: string[], lead: string): void {
       out.push(`${lead} []`);
       return;
     }
-    if (v.every((x) => typeof x !== 'object' || x === null)) {
-      out.push(`${lead} [${v.map(scalar).join(', ')}]`);
-      return;
-    }
     out.push(lead);
     for (const item of v) emitItem(item, indent + '  ', out);
     return;
