@@ -78,6 +78,14 @@ function Editor({ slug }: { slug: string }) {
     // draft.columns is read for key lookup only; the text changes whenever what is checked does
   }, [definitionJSON]); // eslint-disable-line react-hooks/exhaustive-deps
 
+  // Closing or reloading the page with unsaved edits asks first.
+  useEffect(() => {
+    if (!dirty) return;
+    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [dirty]);
+
   const edit = (fn: (d: Draft) => Draft) => {
     setDraft((d) => (d ? fn(d) : d));
     setDirty(true);
