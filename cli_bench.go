@@ -21,24 +21,51 @@ import (
 	"fusebox/backend/store"
 )
 
-// runBench is `fusebox bench ingest --rows N`: the importer engine against
-// `sqlite3 .import` of the same generated file, one line per figure and a
-// last summary line.
+const benchUsage = `Usage: fusebox bench BENCHMARK [flags]
+
+Benchmarks (each prints its figures next to a reference measured in the same run):
+  ingest       1M-row CSV: parse + validate + stage vs sqlite3 .import, review, replace, submit
+  sessions     importer sessions issued and tokens verified per second over loopback HTTP
+  marketplace  signed-link verifications and logins per second over loopback HTTP
+  relay        records delivered per second (batch 1000 and batch 0), submit-to-last-delivery
+
+Run 'fusebox bench BENCHMARK -h' for its flags.
+`
+
+// runBench dispatches `fusebox bench BENCHMARK`.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "relay" {
-		return runBenchRelay(ctx, args[1:], stdout, stderr)
-	}
-	if len(args) == 0 || args[0] != "ingest" {
-		fmt.Fprintln(stderr, "Usage: fusebox bench ingest [--rows N] [--keep] | fusebox bench relay [--records N] [--requests N]")
+	if len(args) == 0 {
+		fmt.Fprint(stderr, benchUsage)
 		return 2
 	}
+	switch args[0] {
+	case "ingest":
+		return runBenchIngest(ctx, args[1:], stdout, stderr)
+	case "sessions":
+		return runBenchSessions(ctx, args[1:], stdout, stderr)
+	case "marketplace":
+		return runBenchMarketplace(ctx, args[1:], stdout, stderr)
+	case "relay":
+		return runBenchRelay(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, benchUsage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "fusebox bench: unknown benchmark %q\n\n%s", args[0], benchUsage)
+	return 2
+}
+
+// runBenchIngest is `fusebox bench ingest --rows N`: the importer engine
+// against `sqlite3 .import` of the same generated file, one line per figure
+// and a last summary line.
+func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	rows := fs.Int("rows", 1_000_000, "rows in the generated CSV (10 columns)")
 	keep := fs.Bool("keep", false, "keep the temporary directory (file and database)")
 	pages := fs.Int("pages", 50, "review pages sampled for the p50/p95 figures")
 	papa := fs.Bool("papaparse", true, "also time Papa Parse under node (installs the npm package into the user cache when missing)")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}

@@ -38,12 +38,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "import":
 		return runImport(ctx, rest, stdout, stderr)
 	case "bench":
-		if len(rest) > 0 && rest[0] == "sessions" {
-			return runBenchSessions(ctx, rest[1:], stdout, stderr)
-		}
-		if len(rest) > 0 && rest[0] == "marketplace" {
-			return runBenchMarketplace(ctx, rest[1:], stdout, stderr)
-		}
 		return runBench(ctx, rest, stdout, stderr)
 	case "keys":
 		return runKeys(ctx, rest, stdout, stderr)
