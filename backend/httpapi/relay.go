@@ -1,12 +1,17 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/gocarina/gocsv"
 
 	"fusebox/backend/errs"
 	"fusebox/backend/relay"
@@ -34,6 +39,7 @@ func (s *Server) bindRelay(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/admin/relay/destinations/{id}/enabled", s.requireAdmin(s.relaySetEnabled))
 	mux.HandleFunc("POST /api/admin/relay/preview", s.requireAdmin(s.relayPreview))
 	mux.HandleFunc("GET /api/admin/relay/deliveries", s.requireAdmin(s.relayDeliveries))
+	mux.HandleFunc("GET /api/admin/relay/deliveries.csv", s.requireAdmin(s.relayDeliveriesCSV))
 	mux.HandleFunc("GET /api/admin/relay/deliveries/{id}", s.requireAdmin(s.relayDelivery))
 	mux.HandleFunc("POST /api/admin/relay/deliveries/{id}/replay", s.requireAdmin(s.relayReplay))
 	mux.HandleFunc("POST /api/admin/relay/deliveries/retry", s.requireAdmin(s.relayRetry))
@@ -159,26 +165,72 @@ func queryInt(r *http.Request, name string) (int64, error) {
 }
 
 func (s *Server) relayDeliveries(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	before, err := queryInt(r, "before")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	limit, err := queryInt(r, "limit")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	list, err := s.deps.Relay.ListDeliveries(r.Context(), relay.DeliveryFilter{
-		Destination: q.Get("destination"), Status: q.Get("status"), Import: q.Get("import"), Source: q.Get("source"),
-		UID: q.Get("uid"), Before: before, Limit: int(limit),
-	})
+	list, err := s.listDeliveries(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	s.writeJSON(w, http.StatusOK, map[string]any{"deliveries": list})
+}
+
+// listDeliveries applies the deliveries filters of the query string.
+func (s *Server) listDeliveries(r *http.Request) ([]relay.Delivery, error) {
+	q := r.URL.Query()
+	before, err := queryInt(r, "before")
+	if err != nil {
+		return nil, err
+	}
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		return nil, err
+	}
+	return s.deps.Relay.ListDeliveries(r.Context(), relay.DeliveryFilter{
+		Destination: q.Get("destination"), Status: q.Get("status"), Import: q.Get("import"), Source: q.Get("source"),
+		UID: q.Get("uid"), Before: before, Limit: int(limit),
+	})
+}
+
+// deliveryCSV is one row of the deliveries CSV export.
+type deliveryCSV struct {
+	ID          int64  `csv:"id"`
+	UID         string `csv:"idempotency_id"`
+	Destination string `csv:"destination"`
+	Source      string `csv:"source"`
+	Import      string `csv:"import"`
+	Records     int    `csv:"records"`
+	Status      string `csv:"status"`
+	Reason      string `csv:"reason"`
+	Attempts    int    `csv:"attempts"`
+	LastCode    int    `csv:"last_status_code"`
+	CreatedAt   string `csv:"created_at"`
+	DoneAt      string `csv:"done_at"`
+}
+
+// relayDeliveriesCSV exports the filtered delivery list (e.g. the failed
+// and dead ones) as CSV for a spreadsheet, with the same filters.
+func (s *Server) relayDeliveriesCSV(w http.ResponseWriter, r *http.Request) {
+	list, err := s.listDeliveries(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rows := make([]deliveryCSV, len(list))
+	for i, d := range list {
+		rows[i] = deliveryCSV{ID: d.ID, UID: d.UID, Destination: d.DestinationID, Source: d.Source, Import: d.ImportSlug,
+			Records: d.Records, Status: d.Status, Reason: d.Reason, Attempts: d.Attempts, LastCode: d.LastCode,
+			CreatedAt: d.CreatedAt.UTC().Format(time.RFC3339)}
+		if d.DoneAt != nil {
+			rows[i].DoneAt = d.DoneAt.UTC().Format(time.RFC3339)
+		}
+	}
+	var buf bytes.Buffer
+	if err := gocsv.Marshal(rows, &buf); err != nil {
+		s.writeError(w, r, fmt.Errorf("export deliveries as CSV: %w", err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="fusebox-deliveries.csv"`)
+	_, _ = w.Write(buf.Bytes())
 }
 
 func pathID(r *http.Request) (int64, error) {

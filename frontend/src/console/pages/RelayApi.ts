@@ -152,6 +152,12 @@ export interface Job {
 const base = '/api/admin/relay';
 const enc = encodeURIComponent;
 
+function deliveryQuery(f: DeliveryFilter): URLSearchParams {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(f)) if (v !== undefined && v !== '' && v !== 0) q.set(k, String(v));
+  return q;
+}
+
 export const relayApi = {
   destinations: () => api.get<{ destinations: DestinationView[] }>(`${base}/destinations`).then((r) => r.destinations),
   destination: (id: string) => api.get<DestinationView>(`${base}/destinations/${enc(id)}`),
@@ -161,11 +167,10 @@ export const relayApi = {
   setEnabled: (id: string, enabled: boolean) => api.post<DestinationView>(`${base}/destinations/${enc(id)}/enabled`, { enabled }),
   preview: (destination: Destination, records: unknown, context: PreviewContext) =>
     api.post<Preview>(`${base}/preview`, { destination, records, context }),
-  deliveries: (f: DeliveryFilter) => {
-    const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(f)) if (v !== undefined && v !== '' && v !== 0) q.set(k, String(v));
-    return api.get<{ deliveries: Delivery[] }>(`${base}/deliveries?${q}`).then((r) => r.deliveries);
-  },
+  deliveries: (f: DeliveryFilter) =>
+    api.get<{ deliveries: Delivery[] }>(`${base}/deliveries?${deliveryQuery(f)}`).then((r) => r.deliveries),
+  /** The same filtered list as a CSV download (a plain link: the browser saves it). */
+  deliveriesCSVUrl: (f: DeliveryFilter) => `${base}/deliveries.csv?${deliveryQuery({ ...f, limit: 500 })}`,
   delivery: (id: number) => api.get<DeliveryDetail>(`${base}/deliveries/${id}`),
   replay: (id: number) => api.post<Delivery>(`${base}/deliveries/${id}/replay`),
   retry: (f: { destination_id?: string; statuses?: string[]; import_slug?: string }) =>

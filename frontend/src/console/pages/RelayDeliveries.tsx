@@ -116,6 +116,7 @@ export default function RelayDeliveries() {
         <input aria-label="Idempotency id" placeholder="idempotency id (msg_…)" value={filter.uid} onChange={(e) => set({ uid: e.target.value.trim() })} />
         <button className="button" onClick={() => load(filter)}>Refresh</button>
         <button className="button" onClick={() => set({ status: 'failed,dead' })}>Failed / dead</button>
+        <a className="button" href={relayApi.deliveriesCSVUrl(filter)} download>Download CSV</a>
         <button className="button" onClick={retryAll}>
           Retry all {filter.status === 'held' ? 'held' : 'failed'}{filter.destination ? ` of ${filter.destination}` : ''}
         </button>
