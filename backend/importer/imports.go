@@ -69,9 +69,9 @@ type Import struct {
 	HeaderRow   int       `json:"-"`
 	Headers     []string  `json:"-"`
 	Mapping     *Mapping  `json:"-"`
-	FileOptions FileOptions
-	Detected    ingest.Detected
-	FileIssues  []ingest.RowIssue
+	FileOptions FileOptions       `json:"-"`
+	Detected    ingest.Detected   `json:"-"`
+	FileIssues  []ingest.RowIssue `json:"-"`
 	filePath    string
 	maxRow      int64
 	definition  string
