@@ -53,22 +53,22 @@ type Import struct {
 	Metadata      map[string]any `json:"metadata"`
 	FailureReason string         `json:"failure_reason,omitempty"`
 
-	ID          int64     `json:"-"`
-	ImporterID  int64     `json:"-"`
-	SessionID   string    `json:"-"`
-	UserID      string    `json:"-"`
-	Step        string    `json:"-"`
-	FileName    string    `json:"-"`
-	FileSize    int64     `json:"-"`
-	FileSHA256  string    `json:"-"`
-	ErrorRows   int64     `json:"-"`
-	WarningRows int64     `json:"-"`
-	RecordCount int64     `json:"-"`
-	Version     int64     `json:"-"`
-	SubmittedAt time.Time `json:"-"`
-	HeaderRow   int       `json:"-"`
-	Headers     []string  `json:"-"`
-	Mapping     *Mapping  `json:"-"`
+	ID          int64             `json:"-"`
+	ImporterID  int64             `json:"-"`
+	SessionID   string            `json:"-"`
+	UserID      string            `json:"-"`
+	Step        string            `json:"-"`
+	FileName    string            `json:"-"`
+	FileSize    int64             `json:"-"`
+	FileSHA256  string            `json:"-"`
+	ErrorRows   int64             `json:"-"`
+	WarningRows int64             `json:"-"`
+	RecordCount int64             `json:"-"`
+	Version     int64             `json:"-"`
+	SubmittedAt time.Time         `json:"-"`
+	HeaderRow   int               `json:"-"`
+	Headers     []string          `json:"-"`
+	Mapping     *Mapping          `json:"-"`
 	FileOptions FileOptions       `json:"-"`
 	Detected    ingest.Detected   `json:"-"`
 	FileIssues  []ingest.RowIssue `json:"-"`
