@@ -1,0 +1,61 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// allowedImports is the dependency direction of ARCHITECTURE.md, per
+// package: main -> app, httpapi -> domain packages -> store, ingest, errs.
+// Domain packages never import each other; main adapts between them.
+var allowedImports = map[string][]string{
+	"fusebox/app":                 {},
+	"fusebox/frontend":            {},
+	"fusebox/backend/errs":        {},
+	"fusebox/backend/ingest":      {},
+	"fusebox/backend/store":       {},
+	"fusebox/backend/workspace":   {"fusebox/backend/store"},
+	"fusebox/backend/importer":    {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/ingest"},
+	"fusebox/backend/sessions":    {"fusebox/backend/errs", "fusebox/backend/store"},
+	"fusebox/backend/marketplace": {"fusebox/backend/errs", "fusebox/backend/store"},
+	"fusebox/backend/relay":       {"fusebox/backend/errs", "fusebox/backend/store"},
+	// reliability holds only tests that drive the real binary.
+	"fusebox/backend/relay/reliability": {},
+	"fusebox/backend/httpapi": {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/workspace",
+		"fusebox/backend/importer", "fusebox/backend/sessions", "fusebox/backend/marketplace", "fusebox/backend/relay"},
+}
+
+func TestDependencyDirection(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}:{{join .Imports " "}}`, "./app/...", "./backend/...", "./frontend").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkg, imports, _ := strings.Cut(line, ":")
+		seen[pkg] = true
+		allowed, known := allowedImports[pkg]
+		if !known {
+			t.Errorf("package %s is not in allowedImports: decide where it sits in the dependency direction", pkg)
+			continue
+		}
+		for _, imp := range strings.Fields(imports) {
+			if !strings.HasPrefix(imp, "fusebox/") {
+				continue
+			}
+			ok := false
+			for _, a := range allowed {
+				ok = ok || a == imp
+			}
+			if !ok {
+				t.Errorf("%s imports %s, against the dependency direction", pkg, imp)
+			}
+		}
+	}
+	for pkg := range allowedImports {
+		if !seen[pkg] {
+			t.Errorf("allowedImports names %s, which go list did not find", pkg)
+		}
+	}
+}
