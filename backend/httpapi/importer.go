@@ -228,21 +228,11 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request, _ importer.A
 	if name == "" {
 		name = "upload.csv"
 	}
-	pv, err := s.deps.Importer.Upload(r.Context(), imp.Slug, body, name, size)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, pv)
+	s.respond(w, r, result(s.deps.Importer.Upload(r.Context(), imp.Slug, body, name, size)))
 }
 
 func (s *Server) importProgress(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
-	p, err := s.deps.Importer.Progress(r.Context(), imp.Slug)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, p)
+	s.respond(w, r, result(s.deps.Importer.Progress(r.Context(), imp.Slug)))
 }
 
 // importEvents streams progress as server-sent events ("progress" every
@@ -280,12 +270,7 @@ func (s *Server) importEvents(w http.ResponseWriter, r *http.Request, _ importer
 }
 
 func (s *Server) importPreview(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
-	pv, err := s.deps.Importer.GetPreview(r.Context(), imp.Slug)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, pv)
+	s.respond(w, r, result(s.deps.Importer.GetPreview(r.Context(), imp.Slug)))
 }
 
 func (s *Server) importHeader(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
@@ -294,21 +279,11 @@ func (s *Server) importHeader(w http.ResponseWriter, r *http.Request, _ importer
 		s.writeError(w, r, err)
 		return
 	}
-	pv, err := s.deps.Importer.SetFileOptions(r.Context(), imp.Slug, o)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, pv)
+	s.respond(w, r, result(s.deps.Importer.SetFileOptions(r.Context(), imp.Slug, o)))
 }
 
 func (s *Server) getMapping(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
-	mv, err := s.deps.Importer.GetMapping(r.Context(), imp.Slug)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, mv)
+	s.respond(w, r, result(s.deps.Importer.GetMapping(r.Context(), imp.Slug)))
 }
 
 // putMapping confirms the mapping and starts staging in the background
@@ -356,12 +331,7 @@ func (s *Server) listRows(w http.ResponseWriter, r *http.Request, _ importer.Act
 		}
 		rq.Cursor = n
 	}
-	page, err := s.deps.Importer.Rows(r.Context(), imp.Slug, rq)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, page)
+	s.respond(w, r, result(s.deps.Importer.Rows(r.Context(), imp.Slug, rq)))
 }
 
 func intParam(v string) (int, error) {
@@ -401,12 +371,7 @@ func (s *Server) editRow(w http.ResponseWriter, r *http.Request, _ importer.Acto
 		}
 		values[body.Column] = *body.Value
 	}
-	res, err := s.deps.Importer.EditRow(r.Context(), imp.Slug, row, values)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, res)
+	s.respond(w, r, result(s.deps.Importer.EditRow(r.Context(), imp.Slug, row, values)))
 }
 
 func (s *Server) deleteRows(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
@@ -415,12 +380,7 @@ func (s *Server) deleteRows(w http.ResponseWriter, r *http.Request, _ importer.A
 		s.writeError(w, r, err)
 		return
 	}
-	res, err := s.deps.Importer.DeleteRows(r.Context(), imp.Slug, in)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, res)
+	s.respond(w, r, result(s.deps.Importer.DeleteRows(r.Context(), imp.Slug, in)))
 }
 
 func (s *Server) replaceCells(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
@@ -429,39 +389,19 @@ func (s *Server) replaceCells(w http.ResponseWriter, r *http.Request, _ importer
 		s.writeError(w, r, err)
 		return
 	}
-	res, err := s.deps.Importer.Replace(r.Context(), imp.Slug, in)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, res)
+	s.respond(w, r, result(s.deps.Importer.Replace(r.Context(), imp.Slug, in)))
 }
 
 func (s *Server) undoEdit(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
-	res, err := s.deps.Importer.Undo(r.Context(), imp.Slug)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, res)
+	s.respond(w, r, result(s.deps.Importer.Undo(r.Context(), imp.Slug)))
 }
 
 func (s *Server) redoEdit(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
-	res, err := s.deps.Importer.Redo(r.Context(), imp.Slug)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, res)
+	s.respond(w, r, result(s.deps.Importer.Redo(r.Context(), imp.Slug)))
 }
 
 func (s *Server) importSummary(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
-	sm, err := s.deps.Importer.Summary(r.Context(), imp.Slug)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, sm)
+	s.respond(w, r, result(s.deps.Importer.Summary(r.Context(), imp.Slug)))
 }
 
 func (s *Server) submitImport(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
@@ -528,12 +468,7 @@ func (s *Server) adminListImporters(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) adminGetImporter(w http.ResponseWriter, r *http.Request) {
-	imp, err := s.deps.Importer.GetImporter(r.Context(), r.PathValue("slug"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, imp)
+	s.respond(w, r, result(s.deps.Importer.GetImporter(r.Context(), r.PathValue("slug"))))
 }
 
 func decodeImporter(w http.ResponseWriter, r *http.Request) (*importer.Importer, error) {
@@ -702,10 +637,5 @@ func (s *Server) adminFileFromPath(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errs.Invalid("%s is not a regular file", body.Path))
 		return
 	}
-	pv, err := s.deps.Importer.Upload(r.Context(), r.PathValue("slug"), f, filepath.Base(body.Path), st.Size())
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, pv)
+	s.respond(w, r, result(s.deps.Importer.Upload(r.Context(), r.PathValue("slug"), f, filepath.Base(body.Path), st.Size())))
 }

@@ -119,3 +119,23 @@ func jsonKind(goKind string) string {
 func logAttrs(r *http.Request) []any {
 	return []any{slog.String("method", r.Method), slog.String("path", r.URL.Path)}
 }
+
+// outcome is a service call's value and error, for respond.
+type outcome struct {
+	v   any
+	err error
+}
+
+// result packs a service call's two results so a handler can answer in
+// one line: s.respond(w, r, result(s.deps.X.Get(ctx, id))).
+func result[T any](v T, err error) outcome { return outcome{v: v, err: err} }
+
+// respond writes a call's value as 200 JSON, or its error in the one error
+// shape.
+func (s *Server) respond(w http.ResponseWriter, r *http.Request, o outcome) {
+	if o.err != nil {
+		s.writeError(w, r, o.err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, o.v)
+}
