@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
@@ -44,19 +43,12 @@ func runBenchRelay(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(stderr, "fusebox bench relay: --records must be at least 1000 and --requests at least 100")
 		return 2
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			fmt.Fprintln(stderr, "fusebox bench relay:", err)
-			return 1
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(stderr, "fusebox bench relay:", err)
-			return 1
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		fmt.Fprintln(stderr, "fusebox bench relay:", err)
+		return 1
 	}
+	defer stopProfile()
 	if err := benchRelay(ctx, *batched, *single, *keep, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "fusebox bench relay:", err)
 		return 1

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -44,19 +43,12 @@ func runBenchSessions(ctx context.Context, args []string, stdout, stderr io.Writ
 		fmt.Fprintln(stderr, "fusebox bench sessions: --clients must be at least 1 and --duration at least 100ms")
 		return 2
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			fmt.Fprintln(stderr, "fusebox bench sessions:", err)
-			return 1
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(stderr, "fusebox bench sessions:", err)
-			return 1
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		fmt.Fprintln(stderr, "fusebox bench sessions:", err)
+		return 1
 	}
+	defer stopProfile()
 	if err := benchSessions(ctx, *clients, *duration, *keep, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "fusebox bench sessions:", err)
 		return 1
