@@ -77,6 +77,7 @@ Commands:
 Common flags:
   --data-dir DIR   where Fusebox keeps its database and uploads
                    (default $FUSEBOX_DATA_DIR, else the user config dir + /fusebox)
+  --open ROUTE     desktop window: the console page to open at, e.g. importers/contacts/try
 
 Run 'fusebox COMMAND -h' for a command's flags.
 `

@@ -27,6 +27,8 @@ type serveFlags struct {
 	noDemo       bool
 	allowedHosts string
 	logLevel     string
+	// open is the console route the window opens at (--open).
+	open string
 }
 
 func parseServeFlags(name string, args []string, stderr io.Writer) (serveFlags, int) {
@@ -38,6 +40,7 @@ func parseServeFlags(name string, args []string, stderr io.Writer) (serveFlags, 
 	fs.BoolVar(&f.noDemo, "no-demo", false, "do not apply the demo workspace to a new data dir")
 	fs.StringVar(&f.allowedHosts, "allowed-host", "", "comma-separated extra host names accepted in the Host header")
 	fs.StringVar(&f.logLevel, "log-level", envOr("FUSEBOX_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
+	fs.StringVar(&f.open, "open", "", "console route the desktop window opens at, e.g. importers/contacts/try (window only)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: fusebox %s [flags]\n\nFlags:\n", name)
 		fs.PrintDefaults()
@@ -53,6 +56,7 @@ func parseServeFlags(name string, args []string, stderr io.Writer) (serveFlags, 
 		fs.Usage()
 		return f, 2
 	}
+	f.open = strings.TrimLeft(strings.TrimSpace(f.open), "#/")
 	return f, -1
 }
 
@@ -335,6 +339,7 @@ func start(ctx context.Context, f serveFlags, log *slog.Logger) (*runningApp, er
 			hosts = append(hosts, h)
 		}
 	}
+	p.consoleOpen = f.open
 	srv, err := p.newServer(token, hosts)
 	if err != nil {
 		p.close()

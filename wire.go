@@ -37,6 +37,8 @@ type parts struct {
 	workers []func(ctx context.Context)
 	// onListen are told the server's base URL once it listens.
 	onListen []func(baseURL string)
+	// consoleOpen is the route the window's console opens at (--open).
+	consoleOpen string
 }
 
 // wire opens the database of dataDir and builds every service on it.
@@ -80,6 +82,7 @@ func (p *parts) newServer(adminToken string, allowedHosts []string) (*httpapi.Se
 		Assets:       assets,
 		AdminToken:   adminToken,
 		AllowedHosts: allowedHosts,
+		ConsoleOpen:  p.consoleOpen,
 	}, p.deps), nil
 }
 

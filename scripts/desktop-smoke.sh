@@ -3,10 +3,22 @@
 # window under Xvfb with a fresh data dir, waits until the console in the window
 # has reported itself ready through the window's API door (the server logs
 # `msg="console ready" door=window`), saves a screenshot of the screen to
-# test-artifacts/desktop/console.png, and stops the app.
+# test-artifacts/desktop/console.png, then makes one real upload through the
+# window and stops the app.
 #
-# Builds nothing. Needs: Xvfb (xvfb), import (imagemagick).
-# Env: FUSEBOX_DESKTOP_BIN (default bin/fusebox-desktop), SMOKE_TIMEOUT seconds (default 60).
+# The upload: the app starts with --open importers/contacts/try (the console's
+# "Try" view of the demo "contacts" importer); xdotool clicks the paste box in
+# the importer, types a small CSV and presses Ctrl+Enter, so the embed sends the
+# bytes as the window sends them (a Uint8Array body through the window's API
+# door). The script then asks the admin API over the port (URL from stdout,
+# token from <data-dir>/admin.token) until the import the window created holds
+# exactly those bytes (file_sha256) and its preview has the typed rows, checks
+# that the app is still running (WebKitGTK crashes on some upload bodies) and
+# saves test-artifacts/desktop/upload.png.
+#
+# Builds nothing. Needs: Xvfb (xvfb), import (imagemagick), xdotool, curl, jq.
+# Env: FUSEBOX_DESKTOP_BIN (default bin/fusebox-desktop), SMOKE_TIMEOUT seconds (default 60),
+# SMOKE_PASTE_X/SMOKE_PASTE_Y (where to click the paste box, window coordinates).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -14,6 +26,18 @@ BIN=${FUSEBOX_DESKTOP_BIN:-bin/fusebox-desktop}
 TIMEOUT=${SMOKE_TIMEOUT:-60}
 OUT=test-artifacts/desktop
 SHOT=$OUT/console.png
+UPLOAD_SHOT=$OUT/upload.png
+# Where the importer's paste box is in the 1280x800 window (Try view, upload
+# step): its centre, in window coordinates.
+PASTE_X=${SMOKE_PASTE_X:-1036}
+PASTE_Y=${SMOKE_PASTE_Y:-434}
+# The CSV typed into the paste box (demo "contacts" importer columns).
+ROWS=(
+  'first_name,last_name,email,company'
+  'Ada,Lovelace,ada@example.com,Analytical Engines'
+  'Grace,Hopper,grace@example.com,US Navy'
+  'Katherine,Johnson,katherine@example.com,NASA'
+)
 
 fail() {
   echo "desktop-smoke: FAIL: $*" >&2
@@ -21,12 +45,12 @@ fail() {
 }
 
 [[ -x $BIN ]] || fail "$BIN is missing or not executable; build it with 'make desktop'"
-for tool in Xvfb import identify; do
-  command -v "$tool" >/dev/null || fail "'$tool' not found; install xvfb and imagemagick (apt-get install xvfb imagemagick)"
+for tool in Xvfb import identify xdotool curl jq; do
+  command -v "$tool" >/dev/null || fail "'$tool' not found; install them (apt-get install xvfb imagemagick xdotool curl jq)"
 done
 
 mkdir -p "$OUT"
-rm -f "$SHOT" "$OUT/fusebox.log" "$OUT/stdout.log"
+rm -f "$SHOT" "$UPLOAD_SHOT" "$OUT/fusebox.log" "$OUT/stdout.log"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fusebox-desktop-smoke.XXXXXX")
 log=$tmp/fusebox.log
 xvfb_pid=''
@@ -70,7 +94,7 @@ echo "desktop-smoke: Xvfb on display $display"
 
 mkdir -p "$tmp/data"
 DISPLAY=$display WAYLAND_DISPLAY='' FUSEBOX_LOG=$log \
-  "$BIN" --addr 127.0.0.1:0 --data-dir "$tmp/data" >"$tmp/stdout.log" 2>&1 &
+  "$BIN" --addr 127.0.0.1:0 --data-dir "$tmp/data" --open importers/contacts/try >"$tmp/stdout.log" 2>&1 &
 app_pid=$!
 echo "desktop-smoke: started $BIN (pid $app_pid), waiting up to ${TIMEOUT}s for the console to report ready"
 
@@ -108,4 +132,71 @@ import -display "$display" -window root "$SHOT" || fail "screenshot with 'import
 colors=$(identify -format '%k' "$SHOT")
 ((colors >= 16)) || fail "the screenshot $SHOT has only $colors colours: the window did not render"
 echo "desktop-smoke: screenshot $SHOT ($colors colours)"
+
+# --- One upload through the window -------------------------------------------
+base=$(grep -oE 'listening on http://127\.0\.0\.1:[0-9]+' "$tmp/stdout.log" | head -n 1 | sed 's/^listening on //')
+[[ -n $base ]] || fail "no 'listening on http://127.0.0.1:PORT' line in the app's output"
+token=$(tr -d '[:space:]' <"$tmp/data/admin.token") || fail "cannot read $tmp/data/admin.token"
+admin() { curl -fsS --max-time 5 -H "Authorization: Bearer $token" "$base$1"; }
+alive() {
+  kill -0 "$app_pid" 2>/dev/null && return 0
+  wait "$app_pid" && code=0 || code=$?
+  app_pid=''
+  fail "$BIN exited (status $code) $1; output:
+$(tail -n 40 "$tmp/stdout.log")"
+}
+
+# The Try view creates its import through the window once the importer is up.
+imp=''
+deadline=$((SECONDS + TIMEOUT))
+while ((SECONDS < deadline)); do
+  alive "before the Try view opened"
+  imp=$(admin '/api/admin/imports?importer=contacts' | jq -r '.imports[0].slug // empty') || true
+  [[ -n $imp ]] && break
+  sleep 0.5
+done
+if [[ -z $imp ]]; then
+  import -display "$display" -window root "$UPLOAD_SHOT" 2>/dev/null || true
+  fail "the window's Try view (--open importers/contacts/try) created no contacts import within ${TIMEOUT}s (screenshot: $UPLOAD_SHOT)"
+fi
+echo "desktop-smoke: the Try view created import $imp; typing ${#ROWS[@]} lines into the paste box"
+sleep 1 # let the upload step paint
+
+win=$(DISPLAY=$display xdotool search --name '^Fusebox$' | head -n 1)
+[[ -n $win ]] || fail "no X window named 'Fusebox'"
+# The web view gets the keyboard only once clicked (Wails gives it no GTK focus
+# and there is no window manager here), so click into the paste box, then type.
+DISPLAY=$display xdotool mousemove --window "$win" "$PASTE_X" "$PASTE_Y" click 1
+sleep 0.3
+for line in "${ROWS[@]}"; do
+  DISPLAY=$display xdotool type --delay 10 -- "$line"
+  DISPLAY=$display xdotool key Return
+done
+DISPLAY=$display xdotool key ctrl+Return
+
+# The embed sends the pasted text trimmed, plus one newline.
+want_sha=$(printf '%s\n' "${ROWS[@]}" | sha256sum | cut -d' ' -f1)
+got=''
+deadline=$((SECONDS + TIMEOUT))
+while ((SECONDS < deadline)); do
+  alive "during the upload (a WebKitGTK crash?)"
+  got=$(admin "/api/admin/imports/$imp" | jq -r '[.import.step, .import.file_name, .summary.file_sha256] | join(" ")') || true
+  [[ $got == "uploaded pasted.csv $want_sha" ]] && break
+  sleep 0.5
+done
+if [[ $got != "uploaded pasted.csv $want_sha" ]]; then
+  import -display "$display" -window root "$UPLOAD_SHOT" 2>/dev/null || true
+  fail "the pasted CSV did not land in import $imp within ${TIMEOUT}s: got step/file/sha256 '$got', want 'uploaded pasted.csv $want_sha' (screenshot: $UPLOAD_SHOT)"
+fi
+rows=$(admin "/api/importer/imports/$imp/preview" | jq -r '.rows | map(join(",")) | join("\n")') ||
+  fail "cannot read the preview of import $imp"
+[[ $rows == "$(printf '%s\n' "${ROWS[@]}")" ]] ||
+  fail "the preview of import $imp is not the typed CSV:
+$rows"
+echo "desktop-smoke: import $imp holds the ${#ROWS[@]} typed lines (sha256 $want_sha)"
+
+sleep 2 # the header step renders the preview
+alive "after the upload (a WebKitGTK crash?)"
+import -display "$display" -window root "$UPLOAD_SHOT" || fail "screenshot with 'import -window root' failed"
+echo "desktop-smoke: screenshot $UPLOAD_SHOT"
 echo "desktop-smoke: OK"

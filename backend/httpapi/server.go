@@ -32,6 +32,10 @@ type Config struct {
 	// AllowedHosts are host names accepted in the Host header on the port
 	// besides the loopback names (127.0.0.1, localhost, ::1).
 	AllowedHosts []string
+	// ConsoleOpen is the console route (e.g. "importers/contacts/try") the
+	// console in the desktop window opens at once on boot (serve --open);
+	// whoami tells it to the window door only.
+	ConsoleOpen string
 }
 
 // Stat is one figure on the console dashboard.

@@ -107,7 +107,11 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
-	s.writeJSON(w, http.StatusOK, map[string]any{"admin": true, "door": string(doorOf(r.Context())), "version": s.cfg.Version})
+	me := map[string]any{"admin": true, "door": string(doorOf(r.Context())), "version": s.cfg.Version}
+	if doorOf(r.Context()) == doorWindow && s.cfg.ConsoleOpen != "" {
+		me["open_route"] = s.cfg.ConsoleOpen
+	}
+	s.writeJSON(w, http.StatusOK, me)
 }
 
 // consoleReady is called by the console once it has rendered; the log

@@ -160,3 +160,27 @@ func TestLoginCodeWorksOnce(t *testing.T) {
 	scenario{method: "GET", url: "/login?code=" + code, wantStatus: 401, wantContain: []string{"not valid"}}.run(t, s)
 	scenario{method: "GET", url: "/login?code=" + adminToken, wantStatus: 303}.run(t, s)
 }
+
+// The console route of --open reaches the window's console only; the
+// browser console on the port keeps its own address.
+func TestWhoamiOpenRouteWindowOnly(t *testing.T) {
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "fusebox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	bearer := map[string]string{"Authorization": "Bearer " + adminToken}
+	for _, tc := range []struct {
+		open string
+		sc   scenario
+	}{
+		{"importers/contacts/try", scenario{window: true, wantContain: []string{`"open_route":"importers/contacts/try"`}}},
+		{"importers/contacts/try", scenario{headers: bearer, wantAbsent: []string{"open_route"}}},
+		{"", scenario{window: true, wantAbsent: []string{"open_route"}}},
+	} {
+		s := httpapi.New(httpapi.Config{Version: "v-test", Assets: fstest.MapFS{}, AdminToken: adminToken, ConsoleOpen: tc.open},
+			httpapi.Deps{DB: db})
+		tc.sc.method, tc.sc.url, tc.sc.wantStatus = "GET", "/api/admin/whoami", 200
+		tc.sc.run(t, s)
+	}
+}

@@ -64,4 +64,36 @@ describe('App', () => {
     expect(view.container.querySelector('h1')?.textContent).toBe('Not found');
     expect(view.container.querySelector('[aria-current="page"]')).toBeNull();
   });
+
+  it('opens the route the desktop window was started with (--open), once', async () => {
+    let whoami = { admin: true, door: 'window', version: 'v9.9.9', open_route: 'settings' };
+    const base = fetch;
+    vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
+      if (url === '/api/admin/whoami') return json(200, whoami);
+      return base(url, init);
+    });
+    window.location.hash = '#/';
+    view = await render(<App />);
+    await flush();
+    await act(async () => {
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+    });
+    expect(window.location.hash).toBe('#/settings');
+    expect(calls.filter((c) => c.url === '/api/admin/ready')).toHaveLength(1);
+    whoami = { admin: true, door: 'port', version: 'v9.9.9', open_route: '' };
+    await act(async () => {
+      window.location.hash = '#/relay';
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+    });
+    await flush();
+    expect(window.location.hash).toBe('#/relay');
+  });
+
+  it('stays on its page when whoami names no route', async () => {
+    window.location.hash = '#/relay';
+    view = await render(<App />);
+    await flush();
+    expect(window.location.hash).toBe('#/relay');
+    expect(calls.some((c) => c.url === '/api/admin/whoami')).toBe(true);
+  });
 });

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
-import { getHealth, reportReady } from './api';
+import { getHealth, getWhoami, reportReady } from './api';
 import { routes } from './routes';
-import { useHashRoute } from './router';
+import { navigate, useHashRoute } from './router';
 import { EmptyState, PageHeader } from './components';
 
 export default function App() {
@@ -23,6 +23,14 @@ export default function App() {
       })
       .catch((err: unknown) => {
         console.warn('fusebox: console readiness report failed:', err);
+      });
+    // The desktop window started with --open ROUTE opens that page once.
+    getWhoami()
+      .then((me) => {
+        if (me.open_route) navigate(me.open_route);
+      })
+      .catch(() => {
+        // Not logged in (the page shows that itself) or an older server: stay where we are.
       });
   }, []);
 

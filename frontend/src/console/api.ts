@@ -132,6 +132,18 @@ export function getHealth(signal?: AbortSignal): Promise<Health> {
   return api.get<Health>('/healthz', signal);
 }
 
+export interface Whoami {
+  admin: boolean;
+  door: string;
+  version: string;
+  /** Desktop window only: the console route to open at (`fusebox desktop --open ROUTE`). */
+  open_route?: string;
+}
+
+export function getWhoami(signal?: AbortSignal): Promise<Whoami> {
+  return api.get<Whoami>('/api/admin/whoami', signal);
+}
+
 /** Tells the server the console rendered (the desktop smoke test waits for its log line). */
 export function reportReady(page: string, version: string): Promise<unknown> {
   return api.post('/api/admin/ready', { page, version });

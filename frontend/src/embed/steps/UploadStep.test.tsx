@@ -76,4 +76,29 @@ describe('UploadStep in a browser', () => {
     expect(new TextDecoder().decode(src.bytes)).toBe('name\temail\nAnn\tann@example.com\n');
     expect(onUploaded).toHaveBeenCalledWith(preview);
   });
+
+  it('uploads the pasted text on Ctrl+Enter, not on Enter', async () => {
+    const api = { upload: vi.fn(async () => preview), uploadFromPath: vi.fn() };
+    const onUploaded = vi.fn();
+    view = await render(<UploadStep api={api} slug="imp_1" importer={importer} onUploaded={onUploaded} />);
+    const area = view.container.querySelector('textarea') as HTMLTextAreaElement;
+    await act(async () => {
+      const set = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')?.set;
+      set?.call(area, 'first_name,email\nAnn,ann@example.com');
+      area.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await act(async () => {
+      area.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    });
+    expect(api.upload).not.toHaveBeenCalled();
+    await act(async () => {
+      area.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', ctrlKey: true, bubbles: true }));
+    });
+    await flush();
+    expect(api.upload).toHaveBeenCalledTimes(1);
+    const [, src] = api.upload.mock.calls[0] as unknown as [string, { name: string; bytes: Uint8Array }];
+    expect(src.name).toBe('pasted.csv');
+    expect(new TextDecoder().decode(src.bytes)).toBe('first_name,email\nAnn,ann@example.com\n');
+    expect(onUploaded).toHaveBeenCalledWith(preview);
+  });
 });

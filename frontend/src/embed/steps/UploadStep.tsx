@@ -188,10 +188,17 @@ export function UploadStep({
               aria-describedby="fbx-paste-hint"
               value={pasted}
               onChange={(e) => setPasted(e.target.value)}
+              onKeyDown={(e) => {
+                // Ctrl+Enter (Cmd+Enter) uploads the pasted text, like the button below.
+                if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+                  e.preventDefault();
+                  usePasted();
+                }
+              }}
               spellCheck={false}
               rows={7}
             />
-            <button type="button" className="fbx-button" onClick={usePasted} disabled={!pasted.trim()}>
+            <button type="button" className="fbx-button" onClick={usePasted} disabled={!pasted.trim()} aria-keyshortcuts="Control+Enter" title="Ctrl+Enter">
               {t('upload.paste.use')}
             </button>
           </div>

@@ -1,0 +1,26 @@
+package main
+
+import (
+	"io"
+	"testing"
+)
+
+func TestServeFlagOpenRoute(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, ""},
+		{[]string{"--open", "importers/contacts/try"}, "importers/contacts/try"},
+		{[]string{"--open", "#/importers/contacts/try"}, "importers/contacts/try"},
+		{[]string{"--open", " /imports "}, "imports"},
+	} {
+		f, code := parseServeFlags("desktop", tc.args, io.Discard)
+		if code != -1 {
+			t.Fatalf("%q: exit code %d", tc.args, code)
+		}
+		if f.open != tc.want {
+			t.Errorf("%q: open = %q, want %q", tc.args, f.open, tc.want)
+		}
+	}
+}
