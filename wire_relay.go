@@ -50,6 +50,9 @@ func (p *parts) wireRelay() {
 	}
 	if p.marketplace != nil {
 		o.Limiter = p.marketplace
+		// Route headers reference install credentials by name; the
+		// marketplace opens them at send time.
+		o.InstallSecrets = p.marketplace
 	}
 	p.relay = relay.New(p.db, o)
 	if p.marketplace != nil {

@@ -275,6 +275,41 @@ func (s *Service) StartInstall(ctx context.Context, sess Session, req InstallReq
 	return inst, nil
 }
 
+// InstallSecret returns the value of the secret config field name of
+// install installID, opened from its sealed credentials. The relay calls it
+// at send time for {{ install_secret "name" }} in the install's route, so
+// the value is never stored in plaintext. A removed install, or a field
+// the install did not set, is an errs.NotFound error.
+func (s *Service) InstallSecret(ctx context.Context, installID, name string) (string, error) {
+	var status, sealed string
+	err := s.db.Read.QueryRowContext(ctx, `SELECT status, secrets FROM marketplace_installs WHERE id = ?`, installID).Scan(&status, &sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", errs.NotFound("install %s does not exist", installID)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read install %s: %w", installID, err)
+	}
+	if status == StatusRemoved {
+		return "", errs.NotFound("install %s was removed", installID)
+	}
+	if sealed == "" {
+		return "", errs.NotFound("install %s has no value for the secret field %s", installID, name)
+	}
+	plain, err := s.seal.open(sealed, "marketplace install "+installID)
+	if err != nil {
+		return "", errs.Unavailable("install %s: %v", installID, err)
+	}
+	var vals map[string]string
+	if err := json.Unmarshal(plain, &vals); err != nil {
+		return "", fmt.Errorf("install %s: sealed credentials are not JSON: %w", installID, err)
+	}
+	v, ok := vals[name]
+	if !ok {
+		return "", errs.NotFound("install %s has no value for the secret field %s", installID, name)
+	}
+	return v, nil
+}
+
 func plural(n int) string {
 	if n == 1 {
 		return ""

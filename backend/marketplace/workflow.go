@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -179,16 +180,12 @@ func (s *Service) runStep(ctx context.Context, j *job, st Step, vars map[string]
 	case StepNotify:
 		return render(st.Message, vars), "", nil
 	case StepRelayRoute:
-		u, err := stepURL(st.URL, vars)
+		u, headers, err := routeRequest(j, st, vars)
 		if err != nil {
 			return "", "", err
 		}
 		if s.routes == nil {
 			return "", "", fmt.Errorf("relay not available: this Fusebox has no relay connected, so no route to %s could be created", u)
-		}
-		headers := map[string]string{}
-		for k, v := range st.Headers {
-			headers[k] = render(v, vars)
 		}
 		dest, err := s.routes.CreateUserRoute(ctx, RouteSpec{OwnerID: j.user.ID, ExternalID: j.user.ExternalID, Importer: st.Importer, ListingID: j.listing.ID, InstallID: j.install.ID,
 			Name: j.install.Name, URL: u, Method: st.Method, Headers: headers})
@@ -200,6 +197,42 @@ func (s *Service) runStep(ctx context.Context, j *job, st Step, vars map[string]
 		return s.httpStep(ctx, st, vars)
 	}
 	return "", "", fmt.Errorf("unknown step kind %q", st.Kind)
+}
+
+// routeRequest fills the URL and headers of a relay_route step. Secret
+// config fields are not filled in: they become {{ install_secret "FIELD" }}
+// references that the relay resolves at send time through InstallSecret,
+// so the relay never stores an install's credentials.
+func routeRequest(j *job, st Step, vars map[string]string) (string, map[string]string, error) {
+	ref := make(map[string]string, len(vars))
+	maps.Copy(ref, vars)
+	sentinel := map[string]string{}
+	urlVars := make(map[string]string, len(vars))
+	maps.Copy(urlVars, vars)
+	for _, f := range j.listing.ConfigFields {
+		if !f.Secret {
+			continue
+		}
+		k := "config." + f.Name
+		ref[k] = fmt.Sprintf(`{{ install_secret %q }}`, f.Name)
+		// A marker that URL escaping keeps as it is, swapped for the
+		// reference once the URL is checked.
+		mark := "fbx-install-secret-" + f.Name + "-fbx"
+		urlVars[k] = mark
+		sentinel[mark] = ref[k]
+	}
+	u, err := stepURL(st.URL, urlVars)
+	if err != nil {
+		return "", nil, err
+	}
+	for mark, r := range sentinel {
+		u = strings.ReplaceAll(u, mark, r)
+	}
+	headers := map[string]string{}
+	for k, v := range st.Headers {
+		headers[k] = render(v, ref)
+	}
+	return u, headers, nil
 }
 
 // renderURL fills a URL template. A placeholder at the very start (such

@@ -192,7 +192,7 @@ func (s *Service) GetDelivery(ctx context.Context, id int64) (DeliveryDetail, er
 		dd.Request.Body = prettyJSON(q.body)
 	}
 	if c, err := s.destination(ctx, d.DestinationID); err == nil {
-		if o, berr := s.buildRequest(c, &q, true, s.now()); berr == nil {
+		if o, berr := s.buildRequest(ctx, c, &q, true, s.now()); berr == nil {
 			dd.Request.Method, dd.Request.URL, dd.Request.Headers = o.method, o.url, o.headers
 		}
 	}

@@ -33,7 +33,9 @@ type Destination struct {
 	URL    string `json:"url" yaml:"url"`
 	Method string `json:"method,omitempty" yaml:"method,omitempty"`
 	// Headers are static headers; values may reference environment
-	// secrets: `Bearer {{ secret "CRM_API_KEY" }}`.
+	// secrets: `Bearer {{ secret "CRM_API_KEY" }}`, or (marketplace routes
+	// only) a secret config field of the install:
+	// `Bearer {{ install_secret "api_key" }}`.
 	Headers map[string]string `json:"headers,omitempty" yaml:"headers,omitempty"`
 	// Batch: 0 = one request per record, N = arrays of up to N records,
 	// "all" = the whole import as one array.
@@ -406,6 +408,33 @@ func (d *Destination) SecretNames() []string {
 	}
 	if d.Inbound != nil && d.Inbound.Secret != "" {
 		set[d.Inbound.Secret] = true
+	}
+	out := make([]string, 0, len(set))
+	for n := range set {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// InstallSecretNames returns the install secrets ({{ install_secret
+// "FIELD" }}) the destination reads.
+func (d *Destination) InstallSecretNames() []string {
+	set := map[string]bool{}
+	add := func(s string) {
+		t, err := parseTemplate(s, templateHeader)
+		if err != nil {
+			return
+		}
+		for _, p := range t.parts {
+			if p.installSecret != "" {
+				set[p.installSecret] = true
+			}
+		}
+	}
+	add(d.URL)
+	for _, v := range d.Headers {
+		add(v)
 	}
 	out := make([]string, 0, len(set))
 	for n := range set {

@@ -1,12 +1,15 @@
 package relay
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/goccy/go-yaml"
+
+	"fusebox/backend/errs"
 )
 
 func TestNormalizeErrors(t *testing.T) {
@@ -28,7 +31,7 @@ func TestNormalizeErrors(t *testing.T) {
 		{"send", func(d *Destination) { d.Send = "events" }, `send: "events"`},
 		{"header name", func(d *Destination) { d.Headers = map[string]string{"Bad Header": "x"} }, "not a valid header name"},
 		{"reserved header", func(d *Destination) { d.Headers = map[string]string{"webhook-id": "x"} }, "set by the relay"},
-		{"unknown placeholder", func(d *Destination) { d.Headers = map[string]string{"X-A": "{{ env \"A\" }}"} }, "the only placeholder here"},
+		{"unknown placeholder", func(d *Destination) { d.Headers = map[string]string{"X-A": "{{ env \"A\" }}"} }, "the only placeholders here are"},
 		{"secret name", func(d *Destination) { d.Headers = map[string]string{"X-A": `{{ secret "1A" }}`} }, "not an environment variable name"},
 		{"unclosed", func(d *Destination) { d.Headers = map[string]string{"X-A": `Bearer {{ secret "A"`} }, "unclosed"},
 		{"secret in params", func(d *Destination) { d.Params = map[string]string{"k": `{{ secret "A" }}`} }, "only be used in header values"},
@@ -195,12 +198,63 @@ func TestRenderSecretsMasks(t *testing.T) {
 		}
 		return "", false
 	}
-	v, missing := tm.renderSecrets(lookup, false)
+	src := &secretSource{env: lookup}
+	v, missing := tm.renderSecrets(src, false, false)
 	if v != "Bearer s3cr3t and " || strings.Join(missing, ",") != "OTHER" {
 		t.Fatalf("render = %q missing %v", v, missing)
 	}
-	masked, _ := tm.renderSecrets(lookup, true)
+	masked, _ := tm.renderSecrets(src, true, false)
 	if strings.Contains(masked, "s3cr3t") || !strings.Contains(masked, "«secret API_KEY: set»") || !strings.Contains(masked, "«secret OTHER: NOT SET»") {
 		t.Fatalf("masked = %q", masked)
+	}
+}
+
+// installSecretMap is the install secrets of one install, by field.
+type installSecretMap map[string]string
+
+func (m installSecretMap) InstallSecret(_ context.Context, installID, name string) (string, error) {
+	if v, ok := m[installID+"/"+name]; ok {
+		return v, nil
+	}
+	return "", errs.NotFound("install %s has no secret %s", installID, name)
+}
+
+func TestRenderInstallSecrets(t *testing.T) {
+	store := installSecretMap{"inst_1/api_key": "k/y ?&1"}
+	cases := []struct {
+		name, tmpl, install string
+		url, mask           bool
+		want                string
+		failed              string
+	}{
+		{name: "header", tmpl: `Bearer {{ install_secret "api_key" }}`, install: "inst_1", want: "Bearer k/y ?&1"},
+		{name: "url path", tmpl: `https://x.test/{{ install_secret "api_key" }}`, install: "inst_1", url: true, want: "https://x.test/k%2Fy%20%3F&1"},
+		{name: "url query", tmpl: `https://x.test/p?key={{install_secret 'api_key'}}`, install: "inst_1", url: true, want: "https://x.test/p?key=k%2Fy+%3F%261"},
+		{name: "masked", tmpl: `Bearer {{ install_secret "api_key" }}`, install: "inst_1", mask: true, want: "Bearer «install secret api_key: set»"},
+		{name: "masked without install", tmpl: `Bearer {{ install_secret "api_key" }}`, mask: true, want: "Bearer «install secret api_key»"},
+		{name: "unknown field", tmpl: `{{ install_secret "token" }}`, install: "inst_1", want: "", failed: "install secret token of install inst_1 could not be read: install inst_1 has no secret token"},
+		{name: "no install", tmpl: `{{ install_secret "api_key" }}`, want: "", failed: "install secret api_key of install (none) could not be read: the destination belongs to no marketplace install"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tm, err := parseTemplate(tc.tmpl, templateHeader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := &secretSource{ctx: context.Background(), env: func(string) (string, bool) { return "", false }, installs: store, installID: tc.install}
+			got, missing := tm.renderSecrets(src, tc.mask, tc.url)
+			if got != tc.want || len(missing) != 0 {
+				t.Fatalf("render = %q missing %v; want %q", got, missing, tc.want)
+			}
+			if strings.Join(src.failed, "; ") != tc.failed {
+				t.Fatalf("failed = %q; want %q", src.failed, tc.failed)
+			}
+		})
+	}
+	if _, err := parseTemplate(`{{ install_secret "a b" }}`, templateHeader); err == nil {
+		t.Fatal("a bad field name parsed")
+	}
+	if _, err := parseTemplate(`{{ install_secret "api_key" }}`, templateParam); err == nil {
+		t.Fatal("an install secret parsed in a param")
 	}
 }

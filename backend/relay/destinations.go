@@ -28,6 +28,7 @@ type compiled struct {
 	origin         string
 	ownerID        string
 	matchUserID    string
+	installID      string
 	enabled        bool
 	disabledReason string
 	shaper         *shaper
@@ -259,7 +260,7 @@ func (s *Service) destination(ctx context.Context, id string) (*compiled, error)
 	if err != nil {
 		return nil, fmt.Errorf("destination %s: %w", id, err)
 	}
-	c.origin, c.ownerID, c.matchUserID = r.view.Origin, r.view.OwnerID, r.view.MatchUserID
+	c.origin, c.ownerID, c.matchUserID, c.installID = r.view.Origin, r.view.OwnerID, r.view.MatchUserID, r.view.InstallID
 	c.enabled, c.disabledReason = r.view.Enabled, r.view.DisabledReason
 	c.loadedAt = time.Now()
 	s.mu.Lock()
@@ -305,6 +306,16 @@ type destMeta struct {
 // saveTx creates or replaces destination d (already normalized) in tx and
 // returns "created", "updated" or "unchanged". Enabled state is kept.
 func (s *Service) saveTx(ctx context.Context, tx *store.Tx, d *Destination, m destMeta, mustCreate bool) (string, error) {
+	if names := d.InstallSecretNames(); len(names) > 0 && m.installID == "" {
+		return "", errs.Invalid("destination %q: {{ install_secret %q }} can only be used by the route of a marketplace install", d.ID, names[0])
+	}
+	if m.origin == OriginMarketplace {
+		// An install's values must never read this process's environment
+		// (an end user's config value could otherwise ask for any secret).
+		if names := d.SecretNames(); len(names) > 0 {
+			return "", errs.Invalid("destination %q: a marketplace route cannot read the environment secret %s; use {{ install_secret \"FIELD\" }}", d.ID, names[0])
+		}
+	}
 	spec, err := json.Marshal(d)
 	if err != nil {
 		return "", fmt.Errorf("save destination %s: %w", d.ID, err)

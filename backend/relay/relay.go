@@ -45,6 +45,15 @@ type Limiter interface {
 	Reserve(ctx context.Context, ownerID string, n int) error
 }
 
+// InstallSecrets reads the secret config values of marketplace installs
+// (sealed by the marketplace), so that a route header can reference one
+// with {{ install_secret "FIELD" }} instead of storing it. The
+// marketplace implements it; an error (install removed, field not set,
+// key file missing) fails the delivery with its message.
+type InstallSecrets interface {
+	InstallSecret(ctx context.Context, installID, name string) (string, error)
+}
+
 // ImportInfo is what the relay needs to know about a submitted import.
 type ImportInfo struct {
 	Slug        string         `json:"slug"`
@@ -77,6 +86,9 @@ type Options struct {
 	Tokens  TokenVerifier
 	Records RecordSource
 	Limiter Limiter
+	// InstallSecrets resolves {{ install_secret "FIELD" }} in marketplace
+	// routes; without it such deliveries fail saying so.
+	InstallSecrets InstallSecrets
 	// UserAgent is sent with every request (default "Fusebox-Relay").
 	UserAgent string
 	// SinkCapacity and SinkBodyLimit bound the built-in sink (defaults 200
@@ -87,13 +99,14 @@ type Options struct {
 
 // Service is the relay over the database.
 type Service struct {
-	db      *store.DB
-	log     *slog.Logger
-	secrets SecretLookup
-	tokens  TokenVerifier
-	records RecordSource
-	limiter Limiter
-	ua      string
+	db       *store.DB
+	log      *slog.Logger
+	secrets  SecretLookup
+	tokens   TokenVerifier
+	records  RecordSource
+	limiter  Limiter
+	installs InstallSecrets
+	ua       string
 
 	// Sink is the built-in request recorder behind /sink/{name}.
 	Sink *Sink
@@ -119,7 +132,7 @@ func New(db *store.DB, o Options) *Service {
 		o.UserAgent = "Fusebox-Relay"
 	}
 	s := &Service{
-		db: db, log: o.Logger, secrets: o.Secrets, tokens: o.Tokens, records: o.Records, limiter: o.Limiter, ua: o.UserAgent,
+		db: db, log: o.Logger, secrets: o.Secrets, tokens: o.Tokens, records: o.Records, limiter: o.Limiter, installs: o.InstallSecrets, ua: o.UserAgent,
 		Sink:  NewSink(o.SinkCapacity, o.SinkBodyLimit),
 		cache: map[string]*compiled{}, now: time.Now,
 	}

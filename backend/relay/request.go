@@ -68,12 +68,13 @@ type queued struct {
 // header fields, the idempotency and Standard Webhooks headers, and the
 // body. With mask, secrets show as «secret NAME: set» and no value of a
 // secret is ever placed in the result.
-func (s *Service) buildRequest(c *compiled, q *queued, mask bool, now time.Time) (outbound, *buildError) {
+func (s *Service) buildRequest(ctx context.Context, c *compiled, q *queued, mask bool, now time.Time) (outbound, *buildError) {
+	src := &secretSource{ctx: ctx, env: s.secrets, installs: s.installs, installID: c.installID}
 	var missing []string
 	u := q.url
 	if u == "" {
 		var miss []string
-		u, miss = c.url.renderSecrets(s.secrets, mask)
+		u, miss = c.url.renderSecrets(src, mask, true)
 		missing = append(missing, miss...)
 	}
 	if strings.HasPrefix(u, "/") {
@@ -96,7 +97,7 @@ func (s *Service) buildRequest(c *compiled, q *queued, mask bool, now time.Time)
 	o := outbound{method: c.d.EffectiveMethod(), url: u, body: q.body}
 	o.headers = append(o.headers, [2]string{"Content-Type", "application/json"}, [2]string{"User-Agent", s.ua})
 	for _, h := range c.headers {
-		v, miss := h.tmpl.renderSecrets(s.secrets, mask)
+		v, miss := h.tmpl.renderSecrets(src, mask, false)
 		missing = append(missing, miss...)
 		o.headers = append(o.headers, [2]string{h.name, v})
 	}
@@ -126,14 +127,22 @@ func (s *Service) buildRequest(c *compiled, q *queued, mask bool, now time.Time)
 			o.headers = append(o.headers, [2]string{"webhook-signature", sig})
 		}
 	}
-	if len(missing) > 0 && !mask {
-		return outbound{}, &buildError{msg: missingMessage(missing)}
+	if (len(missing) > 0 || len(src.failed) > 0) && !mask {
+		var reasons []string
+		if len(missing) > 0 {
+			reasons = append(reasons, missingMessage(missing))
+		}
+		reasons = append(reasons, src.failed...)
+		return outbound{}, &buildError{msg: strings.Join(reasons, "; ")}
 	}
 	if !mask {
 		for _, n := range c.d.SecretNames() {
 			if v, ok := s.secrets(n); ok {
 				o.secrets = append(o.secrets, v)
 			}
+		}
+		for _, v := range src.read {
+			o.secrets = append(o.secrets, v)
 		}
 	}
 	return o, nil
@@ -292,7 +301,7 @@ func (s *Service) Preview(ctx context.Context, in PreviewInput) (Preview, error)
 			continue
 		}
 		q := &queued{uid: "msg_preview" + strconv.FormatInt(nd.seq, 10), records: nd.records, url: nd.url, query: nd.query, headers: nd.headers, body: nd.body}
-		o, berr := s.buildRequest(c, q, true, now)
+		o, berr := s.buildRequest(ctx, c, q, true, now)
 		if berr != nil {
 			p.Problems = append(p.Problems, berr.msg)
 			continue

@@ -1,16 +1,23 @@
 package relay
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	neturl "net/url"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"fusebox/backend/errs"
 )
 
 // Templates are the {{ ... }} placeholders of destination settings:
 //
 //	header values and the URL:  {{ secret "NAME" }}  (environment variable NAME, read at send time)
+//	                            {{ install_secret "FIELD" }}  (secret config field FIELD of the
+//	                            marketplace install that owns the route, read at send time
+//	                            through InstallSecrets; marketplace routes only)
 //	params:                     {{ user_id }} {{ user_group }} {{ file_name }} {{ import_slug }}
 //	                            {{ importer }} {{ metadata.KEY }} (KEY may be a dotted path)
 //
@@ -25,12 +32,16 @@ const (
 
 var templateRE = regexp.MustCompile(`\{\{(.*?)\}\}`)
 
-var secretRE = regexp.MustCompile(`^secret\s+(?:"([^"]*)"|'([^']*)')$`)
+var (
+	secretRE        = regexp.MustCompile(`^secret\s+(?:"([^"]*)"|'([^']*)')$`)
+	installSecretRE = regexp.MustCompile(`^install_secret\s+(?:"([^"]*)"|'([^']*)')$`)
+)
 
 type tmplPart struct {
-	lit      string
-	secret   string // environment variable name
-	variable string // user_id, metadata.x, ...
+	lit           string
+	secret        string // environment variable name
+	installSecret string // secret config field of the route's marketplace install
+	variable      string // user_id, metadata.x, ...
 }
 
 type template struct {
@@ -59,8 +70,19 @@ func parseTemplate(s string, kind templateKind) (*template, error) {
 			t.parts = append(t.parts, tmplPart{secret: name})
 			continue
 		}
+		if sm := installSecretRE.FindStringSubmatch(inner); sm != nil {
+			name := sm[1] + sm[2]
+			if kind != templateHeader {
+				return nil, fmt.Errorf("{{ %s }}: install secrets can only be used in header values and the URL", inner)
+			}
+			if !envPattern.MatchString(name) {
+				return nil, fmt.Errorf("{{ %s }}: %q is not a config field name", inner, name)
+			}
+			t.parts = append(t.parts, tmplPart{installSecret: name})
+			continue
+		}
 		if kind == templateHeader {
-			return nil, fmt.Errorf("{{ %s }}: the only placeholder here is {{ secret \"NAME\" }}", inner)
+			return nil, fmt.Errorf("{{ %s }}: the only placeholders here are {{ secret \"NAME\" }} and, in marketplace routes, {{ install_secret \"FIELD\" }}", inner)
 		}
 		if !knownVariable(inner) {
 			return nil, fmt.Errorf("{{ %s }}: unknown; use user_id, user_group, file_name, import_slug, importer or metadata.KEY", inner)
@@ -96,15 +118,67 @@ func knownVariable(v string) bool {
 // SecretLookup finds a secret by name; ok is false when it is not set.
 type SecretLookup func(name string) (value string, ok bool)
 
+// secretSource resolves the secrets of one request: environment secrets
+// by name, and the install secrets of the marketplace install that owns
+// the destination (installID; "" when it has none).
+type secretSource struct {
+	ctx       context.Context
+	env       SecretLookup
+	installs  InstallSecrets
+	installID string
+	read      map[string]string // install secrets read so far
+	failed    []string          // why install secrets could not be read
+}
+
+// install returns the install secret name; ok is false (and the reason is
+// kept in failed) when it cannot be read.
+func (r *secretSource) install(name string) (string, bool) {
+	if v, ok := r.read[name]; ok {
+		return v, true
+	}
+	var err error
+	var v string
+	switch {
+	case r.installID == "":
+		err = errs.Invalid("the destination belongs to no marketplace install")
+	case r.installs == nil:
+		err = errs.Unavailable("this Fusebox has no marketplace connected to the relay")
+	default:
+		v, err = r.installs.InstallSecret(r.ctx, r.installID, name)
+	}
+	if err != nil {
+		r.failed = append(r.failed, fmt.Sprintf("install secret %s of install %s could not be read: %s", name, firstNonEmpty(r.installID, "(none)"), reason(err)))
+		return "", false
+	}
+	if r.read == nil {
+		r.read = map[string]string{}
+	}
+	r.read[name] = v
+	return v, true
+}
+
+// reason is an error's message: the domain message for errs errors, else
+// the error itself (the operator reads it in the delivery's reason).
+func reason(err error) string {
+	if errs.Code(err) != errs.EINTERNAL {
+		return errs.Message(err)
+	}
+	return err.Error()
+}
+
 // renderSecrets fills secret placeholders. With mask, each secret shows as
-// {{ secret "NAME" }} (set) / (not set) instead of its value. missing lists
-// the secrets that are not set.
-func (t *template) renderSecrets(lookup SecretLookup, mask bool) (out string, missing []string) {
+// «secret NAME: set» / «install secret FIELD: set» (or NOT SET) instead of
+// its value. missing lists the environment secrets that are not set;
+// install secrets that cannot be read are kept in src.failed. In a URL
+// (url true), install secret values are escaped for the path, or for the
+// query after "?", so an end user's value cannot change the URL.
+func (t *template) renderSecrets(src *secretSource, mask, url bool) (out string, missing []string) {
 	var b strings.Builder
+	inQuery := false
 	for _, p := range t.parts {
 		switch {
 		case p.secret != "":
-			v, ok := lookup(p.secret)
+			v, ok := src.env(p.secret)
 			if !ok {
 				missing = append(missing, p.secret)
 			}
@@ -117,7 +191,30 @@ func (t *template) renderSecrets(lookup SecretLookup, mask bool) (out string, mi
 			} else {
 				b.WriteString(v)
 			}
+		case p.installSecret != "":
+			if mask && src.installID == "" {
+				fmt.Fprintf(&b, "«install secret %s»", p.installSecret)
+				continue
+			}
+			v, ok := src.install(p.installSecret)
+			switch {
+			case mask:
+				state := "set"
+				if !ok {
+					state = "NOT SET"
+				}
+				fmt.Fprintf(&b, "«install secret %s: %s»", p.installSecret, state)
+			case url && inQuery:
+				b.WriteString(neturl.QueryEscape(v))
+			case url:
+				b.WriteString(neturl.PathEscape(v))
+			default:
+				b.WriteString(v)
+			}
 		default:
+			if strings.Contains(p.lit, "?") {
+				inQuery = true
+			}
 			b.WriteString(p.lit)
 		}
 	}
@@ -126,7 +223,7 @@ func (t *template) renderSecrets(lookup SecretLookup, mask bool) (out string, mi
 
 func (t *template) hasSecrets() bool {
 	for _, p := range t.parts {
-		if p.secret != "" {
+		if p.secret != "" || p.installSecret != "" {
 			return true
 		}
 	}

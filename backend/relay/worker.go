@@ -366,7 +366,7 @@ func (w *Worker) deliver(ctx context.Context, c *compiled, q *queued) result {
 		}
 		r.reserved = true
 	}
-	o, berr := w.s.buildRequest(c, q, false, start)
+	o, berr := w.s.buildRequest(ctx, c, q, false, start)
 	if berr != nil {
 		if berr.retry {
 			return w.retry(c, r, berr.msg, 0)

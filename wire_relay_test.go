@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fusebox/backend/marketplace"
+	"fusebox/backend/relay"
+)
+
+// received is what the test receiver saw.
+type received struct {
+	auth, key, team string
+}
+
+// TestInstallSecretsTravelByReference installs a listing whose relay_route
+// sends a secret config field in a header and in the query, through the
+// marketplace with the real relay wired, and checks that the secret is
+// nowhere in the database files or the log while the receiver gets it.
+func TestInstallSecretsTravelByReference(t *testing.T) {
+	const apiKey = "sk_live 7Qw/9+zX&k=v" // characters that need escaping in a URL
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	dir := t.TempDir()
+	var logs syncBuffer
+	p, err := wire(ctx, dir, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+	})
+	for _, w := range p.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w(ctx)
+		}()
+	}
+
+	got := make(chan received, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		got <- received{auth: r.Header.Get("Authorization"), key: r.URL.Query().Get("key"), team: r.Header.Get("X-Team")}
+		// A receiver that echoes the credential: the stored response must
+		// not keep it.
+		_, _ = io.WriteString(w, `{"echo":"`+r.Header.Get("Authorization")+`"}`)
+	}))
+	defer srv.Close()
+
+	m := p.marketplace
+	if _, err := m.CreateSecret(ctx, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.SaveListing(ctx, marketplace.Listing{
+		ID: "crm", Name: "CRM",
+		ConfigFields: []marketplace.ConfigField{
+			{Name: "api_key", Label: "API key", Type: "password", Required: true},
+			{Name: "team", Label: "Team", Type: "text"},
+		},
+		Workflow: []marketplace.Step{{Kind: marketplace.StepRelayRoute, Name: "route", Method: "POST",
+			URL:     srv.URL + "/hook?key={{config.api_key}}",
+			Headers: map[string]string{"Authorization": "Bearer {{config.api_key}}", "X-Team": "{{config.team}}"}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	link, err := m.SignLink(ctx, marketplace.LinkRequest{ExternalID: "user-1", ListingID: "crm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	login, err := m.Login(ctx, link.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := m.StartInstall(ctx, login.Session, marketplace.InstallRequest{ListingID: "crm", Config: map[string]string{"api_key": apiKey, "team": "blue"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for inst.Status == marketplace.StatusRunning {
+		if ctx.Err() != nil {
+			t.Fatal(ctx.Err())
+		}
+		time.Sleep(10 * time.Millisecond)
+		if inst, err = m.Install(ctx, login.Session.User.ID, inst.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if inst.Status != marketplace.StatusInstalled || inst.DestinationID == "" {
+		t.Fatalf("install: status %s, destination %q, error %q", inst.Status, inst.DestinationID, inst.Error)
+	}
+	view, err := p.relay.GetDestination(ctx, inst.DestinationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(view.Destination.URL, `{{ install_secret "api_key" }}`) {
+		t.Fatalf("route URL %q does not reference the install secret", view.Destination.URL)
+	}
+
+	res, err := p.relay.EnqueueRecords(ctx, inst.DestinationID, [][]byte{[]byte(`{"email":"a@example.com"}`)}, relay.EnqueueOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Deliveries != 1 {
+		t.Fatalf("enqueued %+v", res)
+	}
+	deliveryID := onlyDelivery(t, p, inst.DestinationID)
+	var r received
+	select {
+	case r = <-got:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the receiver got no request")
+	}
+	if r.auth != "Bearer "+apiKey || r.key != apiKey || r.team != "blue" {
+		t.Fatalf("receiver got %+v", r)
+	}
+	var dd relay.DeliveryDetail
+	for {
+		if dd, err = p.relay.GetDelivery(ctx, deliveryID); err != nil {
+			t.Fatal(err)
+		}
+		if dd.Status == relay.StatusDelivered {
+			break
+		}
+		if dd.Status == relay.StatusFailed || ctx.Err() != nil {
+			t.Fatalf("delivery %s: %s", dd.Status, dd.Reason)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// What the console shows: the request with the secret masked.
+	var shown strings.Builder
+	for _, h := range dd.Request.Headers {
+		shown.WriteString(h[0] + ": " + h[1] + "\n")
+	}
+	shown.WriteString(dd.Request.URL)
+	for _, a := range dd.Attempts {
+		shown.WriteString(a.Response)
+	}
+	if strings.Contains(shown.String(), "sk_live") || !strings.Contains(shown.String(), "Authorization: Bearer «install secret api_key: set»") {
+		t.Fatalf("console view of the delivery:\n%s", shown.String())
+	}
+
+	assertNoSecret := func(when string, files ...string) {
+		t.Helper()
+		for _, f := range files {
+			b, err := os.ReadFile(filepath.Join(dir, f))
+			if err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+			if bytes.Contains(b, []byte("sk_live")) {
+				t.Errorf("%s: %s holds the install secret in plaintext", when, f)
+			}
+		}
+	}
+	assertNoSecret("while open", "fusebox.db", "fusebox.db-wal")
+	if strings.Contains(logs.String(), "sk_live") {
+		t.Errorf("the log holds the install secret:\n%s", logs.String())
+	}
+
+	// Removing the install makes later deliveries fail with a clear reason.
+	if _, err := m.Uninstall(ctx, login.Session.User.ID, inst.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.InstallSecret(ctx, inst.ID, "api_key"); err == nil || !strings.Contains(err.Error(), "was removed") {
+		t.Fatalf("install secret of a removed install: %v", err)
+	}
+
+	cancel()
+	wg.Wait()
+	p.close()
+	assertNoSecret("after close", "fusebox.db", "fusebox.db-wal")
+}
+
+// TestMissingInstallSecretFailsTheDelivery: a route whose install has no
+// value for the referenced field fails its delivery, naming the field.
+func TestMissingInstallSecretFailsTheDelivery(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	p, err := wire(ctx, t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		p.close()
+	})
+	for _, w := range p.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w(ctx)
+		}()
+	}
+	if _, err := p.marketplace.CreateSecret(ctx, "test"); err != nil {
+		t.Fatal(err)
+	}
+	link, err := p.marketplace.SignLink(ctx, marketplace.LinkRequest{ExternalID: "user-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	login, err := p.marketplace.Login(ctx, link.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := p.relay.CreateUserRoute(ctx, relay.UserRoute{OwnerID: login.Session.User.ID, InstallID: "inst_missing", URL: "http://127.0.0.1:1/hook",
+		Headers: map[string]string{"Authorization": `Bearer {{ install_secret "api_key" }}`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.relay.EnqueueRecords(ctx, id, [][]byte{[]byte(`{"a":1}`)}, relay.EnqueueOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deliveryID := onlyDelivery(t, p, id)
+	for {
+		d, err := p.relay.GetDelivery(ctx, deliveryID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status == relay.StatusFailed {
+			if want := "install secret api_key of install inst_missing could not be read: install inst_missing does not exist"; d.Reason != want {
+				t.Fatalf("reason %q; want %q", d.Reason, want)
+			}
+			break
+		}
+		if d.Status == relay.StatusDelivered {
+			t.Fatal("delivered without its secret")
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("delivery still %s (%s)", d.Status, d.Reason)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// A marketplace route may not read this process's environment, and a
+	// console destination may not read install secrets.
+	if _, err := p.relay.CreateUserRoute(ctx, relay.UserRoute{OwnerID: "eu_1", InstallID: "inst_2", URL: "http://127.0.0.1:1/hook",
+		Headers: map[string]string{"Authorization": `{{ secret "HOME" }}`}}); err == nil || !strings.Contains(err.Error(), "cannot read the environment secret HOME") {
+		t.Fatalf("env secret in a user route: %v", err)
+	}
+	if _, err := p.relay.CreateDestination(ctx, relay.Destination{ID: "crm", URL: "http://127.0.0.1:1/hook",
+		Headers: map[string]string{"Authorization": `{{ install_secret "api_key" }}`}}); err == nil || !strings.Contains(err.Error(), "can only be used by the route of a marketplace install") {
+		t.Fatalf("install secret in a console destination: %v", err)
+	}
+}
+
+// onlyDelivery returns the id of the one delivery of destination id.
+func onlyDelivery(t *testing.T, p *parts, id string) int64 {
+	t.Helper()
+	ds, err := p.relay.ListDeliveries(context.Background(), relay.DeliveryFilter{Destination: id})
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("deliveries of %s: %v %v", id, ds, err)
+	}
+	return ds[0].ID
+}
