@@ -59,10 +59,22 @@ func (p *parts) wireRelay() {
 		p.marketplace.SetRoutes(relayRoutes{p.relay})
 	}
 	p.importer.OnSubmit(func(ctx context.Context, tx *store.Tx, imp importer.Import) error {
-		return p.relay.OnImportSubmitted(ctx, tx, relay.ImportInfo{
-			Slug: imp.Slug, Importer: imp.Template.Slug, Status: imp.Status, SessionID: imp.SessionID, UserID: imp.UserID,
-			Metadata: imp.Metadata, FileName: imp.FileName, RowCount: imp.RowCount, RecordCount: imp.RecordCount, At: imp.SubmittedAt,
+		info := importInfo(imp)
+		info.At = imp.SubmittedAt
+		return p.relay.OnImportSubmitted(ctx, tx, info)
+	})
+	// Status destinations also hear submitted and failed. completed is
+	// queued above, in the transaction that completes the import.
+	p.importer.OnStatus(func(ctx context.Context, imp importer.Import, status string) {
+		if status == importer.StatusCompleted {
+			return
+		}
+		err := p.db.Tx(ctx, func(tx *store.Tx) error {
+			return p.relay.OnImportStatus(ctx, tx, importInfo(imp))
 		})
+		if err != nil {
+			p.log.ErrorContext(ctx, "relay: queue import status event", "import", imp.Slug, "status", status, "err", err)
+		}
 	})
 	p.deps.Relay = p.relay
 	p.deps.Stats = append(p.deps.Stats,
@@ -78,6 +90,14 @@ func (p *parts) wireRelay() {
 	}
 	p.workers = append(p.workers, p.relay.NewWorker(wo).Run)
 	p.onListen = append(p.onListen, p.relay.SetBaseURL)
+}
+
+// importInfo is an import as the relay sees it.
+func importInfo(imp importer.Import) relay.ImportInfo {
+	return relay.ImportInfo{
+		Slug: imp.Slug, Importer: imp.Template.Slug, Status: imp.Status, SessionID: imp.SessionID, UserID: imp.UserID,
+		Metadata: imp.Metadata, FileName: imp.FileName, RowCount: imp.RowCount, RecordCount: imp.RecordCount,
+	}
 }
 
 // relayTokens checks session tokens for the relay with the sessions

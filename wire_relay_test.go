@@ -3,19 +3,24 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"fusebox/backend/errs"
+	"fusebox/backend/importer"
 	"fusebox/backend/marketplace"
 	"fusebox/backend/relay"
+	"fusebox/backend/store"
 )
 
 // received is what the test receiver saw.
@@ -261,4 +266,106 @@ func onlyDelivery(t *testing.T, p *parts, id string) int64 {
 		t.Fatalf("deliveries of %s: %v %v", id, ds, err)
 	}
 	return ds[0].ID
+}
+
+// TestStatusWebhookHearsFailedAndCompleted: a status destination receives
+// submitted and failed for a submit that an OnSubmit hook refuses (and no
+// completed for it), and submitted and completed for a good one.
+func TestStatusWebhookHearsFailedAndCompleted(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	p, err := wire(ctx, t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		p.close()
+	})
+	for _, w := range p.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w(ctx)
+		}()
+	}
+	events := make(chan relay.StatusEvent, 16)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev relay.StatusEvent
+		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
+			t.Errorf("status event: %v", err)
+		}
+		events <- ev
+	}))
+	defer srv.Close()
+
+	if _, err := p.importer.SaveImporter(ctx, &importer.Importer{Slug: "contacts", Name: "Contacts",
+		Columns: []importer.Column{{Key: "email", Label: "Email", Type: importer.TypeEmail, Required: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.relay.CreateDestination(ctx, relay.Destination{ID: "status", Importer: "contacts", Send: relay.SendStatus, URL: srv.URL}); err != nil {
+		t.Fatal(err)
+	}
+	// A later OnSubmit hook that refuses bad.csv: the completing
+	// transaction rolls back, relay events included, and the import fails.
+	p.importer.OnSubmit(func(ctx context.Context, tx *store.Tx, imp importer.Import) error {
+		if imp.FileName == "bad.csv" {
+			return errs.Unavailable("the CRM refused the import")
+		}
+		return nil
+	})
+	submit := func(name string) string {
+		t.Helper()
+		actor := importer.Actor{Admin: true}
+		imp, err := p.importer.CreateImport(ctx, actor, "contacts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		csv := "E-mail\nada@example.com\n"
+		if _, err := p.importer.Upload(ctx, imp.Slug, strings.NewReader(csv), name, int64(len(csv))); err != nil {
+			t.Fatal(err)
+		}
+		mv, err := p.importer.GetMapping(ctx, imp.Slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.importer.ConfirmMapping(ctx, imp.Slug, mv.Suggestions.Mapping()); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.importer.Stage(ctx, imp.Slug); err != nil {
+			t.Fatal(err)
+		}
+		_, err = p.importer.Submit(ctx, imp.Slug)
+		if (err != nil) != (name == "bad.csv") {
+			t.Fatalf("submit %s: %v", name, err)
+		}
+		return imp.Slug
+	}
+	bad := submit("bad.csv")
+	good := submit("good.csv")
+
+	want := map[string]bool{bad + " submitted": true, bad + " failed": true, good + " submitted": true, good + " completed": true}
+	var got []string
+	for len(got) < len(want) {
+		select {
+		case ev := <-events:
+			if ev.Type != "import.status" || ev.Importer != "contacts" {
+				t.Fatalf("event %+v", ev)
+			}
+			e := ev.ImportSlug + " " + ev.Status
+			if !want[e] {
+				t.Fatalf("unexpected status event %q (so far %q)", e, got)
+			}
+			got = append(got, e)
+		case <-ctx.Done():
+			t.Fatalf("status events received: %q; want %d", got, len(want))
+		}
+	}
+	slices.Sort(got)
+	for i := 1; i < len(got); i++ {
+		if got[i] == got[i-1] {
+			t.Fatalf("status event %q sent twice", got[i])
+		}
+	}
 }

@@ -25,6 +25,7 @@ type Service struct {
 
 	hookMu   sync.RWMutex
 	onSubmit []SubmitHook
+	onStatus []StatusHook
 
 	mu      sync.Mutex
 	locks   map[int64]*importLock // per-import mutation lock
@@ -44,6 +45,13 @@ type Service struct {
 // the import failed with the error as reason. The relay registers one to
 // enqueue deliveries atomically with the completion.
 type SubmitHook func(ctx context.Context, tx *store.Tx, imp Import) error
+
+// StatusHook is told that a submit moved an import to status (submitted,
+// completed or failed), after that change commits. imp is the import as
+// stored then. It runs on the submitting request's goroutine, with a
+// context that is not cancelled with the request; it cannot undo the
+// change, so it handles its own errors.
+type StatusHook func(ctx context.Context, imp Import, status string)
 
 type importLock struct {
 	mu   sync.Mutex
@@ -99,6 +107,38 @@ func (s *Service) OnSubmit(fn SubmitHook) {
 	s.hookMu.Lock()
 	s.onSubmit = append(s.onSubmit, fn)
 	s.hookMu.Unlock()
+}
+
+// OnStatus registers fn to be told of submit status changes (submitted,
+// completed, failed) after they commit. Register while wiring.
+func (s *Service) OnStatus(fn StatusHook) {
+	s.hookMu.Lock()
+	s.onStatus = append(s.onStatus, fn)
+	s.hookMu.Unlock()
+}
+
+// statusChanged tells the status hooks that import slug is now status,
+// when the stored import says so (a failed write to mark it is not
+// reported).
+func (s *Service) statusChanged(ctx context.Context, slug, status string) {
+	s.hookMu.RLock()
+	hooks := append([]StatusHook(nil), s.onStatus...)
+	s.hookMu.RUnlock()
+	if len(hooks) == 0 {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	imp, err := s.loadImport(ctx, s.db.Read, slug)
+	if err != nil {
+		s.log.Error("status hooks: load import", "import", slug, "err", err)
+		return
+	}
+	if imp.Status != status {
+		return
+	}
+	for _, h := range hooks {
+		h(ctx, *imp, status)
+	}
 }
 
 // lock serializes mutations of one import (staging, edits, submit).

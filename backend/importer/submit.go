@@ -16,7 +16,8 @@ import (
 // Submit applies the importer's invalid_rows policy and transformations
 // and stores typed records. The status moves created -> submitting ->
 // submitted (records stored) -> completed, the last in one transaction
-// with the OnSubmit hooks. With invalid_rows: block and rows that still
+// with the OnSubmit hooks. The OnStatus hooks are told of submitted,
+// completed and failed after each commits. With invalid_rows: block and rows that still
 // have errors it refuses (EINVALID) and nothing changes.
 func (s *Service) Submit(ctx context.Context, slug string) (Import, error) {
 	imp, err := s.loadImport(ctx, s.db.Read, slug)
@@ -60,6 +61,7 @@ func (s *Service) Submit(ctx context.Context, slug string) (Import, error) {
 	if err != nil {
 		j.finish(err)
 		s.failSubmit(ctx, imp, errs.Message(err))
+		s.statusChanged(ctx, slug, StatusFailed)
 		return Import{}, err
 	}
 	submittedAt := nowString()
@@ -71,8 +73,10 @@ func (s *Service) Submit(ctx context.Context, slug string) (Import, error) {
 	if err != nil {
 		j.finish(err)
 		s.failSubmit(ctx, imp, "internal error")
+		s.statusChanged(ctx, slug, StatusFailed)
 		return Import{}, fmt.Errorf("submit %s: %w", slug, err)
 	}
+	s.statusChanged(ctx, slug, StatusSubmitted)
 	s.hookMu.RLock()
 	hooks := append([]SubmitHook(nil), s.onSubmit...)
 	s.hookMu.RUnlock()
@@ -104,10 +108,12 @@ func (s *Service) Submit(ctx context.Context, slug string) (Import, error) {
 			}
 		}
 		s.setFailedStep(ctx, imp.ID, reason)
+		s.statusChanged(ctx, slug, StatusFailed)
 		return Import{}, fmt.Errorf("submit %s: %w", slug, err)
 	}
 	j.finish(nil)
 	s.dropUniq(imp.ID)
+	s.statusChanged(ctx, slug, StatusCompleted)
 	return s.GetImport(ctx, slug)
 }
 
