@@ -108,7 +108,9 @@ describe('relay', () => {
     // The sink viewer.
     await page.getByRole('navigation', { name: 'Relay sections' }).getByRole('link', { name: 'Sink' }).click();
     await page.getByLabel('Sink').selectOption('demo-crm');
-    const item = page.locator('.rly-sink li').first();
+    // Wait for the selected sink's requests: until its fetch lands, the list
+    // still shows the sink that was selected before.
+    const item = page.locator('.rly-sink li', { hasText: '/sink/demo-crm?' }).first();
     await item.waitFor();
     assert.match(await item.innerText(), new RegExp(`/sink/demo-crm\\?user_id=${user}`));
     assert.match(await item.innerText(), /«secret FUSEBOX_DEMO_CRM_KEY»/);

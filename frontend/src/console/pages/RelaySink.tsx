@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { navigate } from '../router';
 import { relayApi, type SinkRequest, type SinkSummary } from './RelayApi';
 import { ErrorBox } from './RelayDestinations';
@@ -14,6 +14,9 @@ export default function RelaySink({ name }: { name: string }) {
   const [summary, setSummary] = useState<SinkSummary | null>(null);
   const [error, setError] = useState('');
   const [open, setOpen] = useState<number | null>(null);
+  // The sink whose requests are shown: switching to another sink opens its
+  // newest request, as the first load does, instead of keeping the old one.
+  const shown = useRef('');
 
   const load = useCallback(async () => {
     setError('');
@@ -25,7 +28,9 @@ export default function RelaySink({ name }: { name: string }) {
         const r = await relayApi.sink(current);
         setReqs(r.requests);
         setSummary(r.sink);
-        setOpen((o) => o ?? r.requests[0]?.id ?? null);
+        const switched = shown.current !== current;
+        shown.current = current;
+        setOpen((o) => (switched ? null : o) ?? r.requests[0]?.id ?? null);
       } else {
         setReqs([]);
         setSummary(null);
