@@ -56,7 +56,11 @@ func TestInstallSecretsTravelByReference(t *testing.T) {
 
 	got := make(chan received, 4)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
+		// The receiver also records the request in the built-in sink, as
+		// this server's own /sink does when a route points there.
+		if _, err := p.relay.Sink.Record("crm", r); err != nil {
+			t.Errorf("sink record: %v", err)
+		}
 		got <- received{auth: r.Header.Get("Authorization"), key: r.URL.Query().Get("key"), team: r.Header.Get("X-Team")}
 		// A receiver that echoes the credential: the stored response must
 		// not keep it.
@@ -153,6 +157,22 @@ func TestInstallSecretsTravelByReference(t *testing.T) {
 	}
 	if strings.Contains(shown.String(), "sk_live") || !strings.Contains(shown.String(), "Authorization: Bearer «install secret api_key: set»") {
 		t.Fatalf("console view of the delivery:\n%s", shown.String())
+	}
+
+	// What the console's sink viewer shows: the install secret masked in
+	// the header and, URL-escaped, in the query.
+	sunk, _ := p.relay.SinkRequests(ctx, "crm", 0, 10)
+	if len(sunk) != 1 {
+		t.Fatalf("sink holds %d requests, want 1", len(sunk))
+	}
+	var seen strings.Builder
+	seen.WriteString(sunk[0].URL + "\n")
+	for _, h := range sunk[0].Headers {
+		seen.WriteString(h[0] + ": " + h[1] + "\n")
+	}
+	if strings.Contains(seen.String(), "sk_live") || !strings.Contains(seen.String(), "Bearer «install secret api_key»") ||
+		!strings.Contains(sunk[0].URL, "key=«install secret api_key»") {
+		t.Fatalf("the sink viewer shows:\n%s", seen.String())
 	}
 
 	assertNoSecret := func(when string, files ...string) {

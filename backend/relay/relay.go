@@ -110,6 +110,9 @@ type Service struct {
 
 	// Sink is the built-in request recorder behind /sink/{name}.
 	Sink *Sink
+	// sent are the install-secret values put into requests, for masking
+	// the sink's recordings.
+	sent sentSecrets
 
 	signal signal
 

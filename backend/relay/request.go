@@ -141,8 +141,9 @@ func (s *Service) buildRequest(ctx context.Context, c *compiled, q *queued, mask
 				o.secrets = append(o.secrets, v)
 			}
 		}
-		for _, v := range src.read {
+		for name, v := range src.read {
 			o.secrets = append(o.secrets, v)
+			s.sent.remember(v, "«install secret "+name+"»")
 		}
 	}
 	return o, nil

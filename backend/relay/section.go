@@ -90,7 +90,8 @@ func (sec Section) Export(ctx context.Context) (any, error) {
 }
 
 // secretMasker replaces the values of the secrets destinations reference
-// with «secret NAME».
+// with «secret NAME», and the install secrets the relay has sent with
+// «install secret NAME».
 func (s *Service) secretMasker(ctx context.Context) *strings.Replacer {
 	var pairs []string
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT spec FROM relay_destinations`)
@@ -114,6 +115,7 @@ func (s *Service) secretMasker(ctx context.Context) *strings.Replacer {
 		}
 		rows.Close()
 	}
+	pairs = append(pairs, s.sent.pairs()...)
 	return strings.NewReplacer(pairs...)
 }
 
