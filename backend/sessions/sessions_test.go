@@ -173,8 +173,14 @@ func TestAuthenticate(t *testing.T) {
 	if _, err := e.svc.DeactivateKey(ctx, other.ID); err != nil {
 		t.Fatal(err)
 	}
+	// Change the last character to another base62 character (flipping a
+	// bit would leave base62 for 'A', 'Z', 'a' and 'z').
 	flip := []byte(sk.Secret)
-	flip[len(flip)-1] ^= 1
+	if flip[len(flip)-1] == 'A' {
+		flip[len(flip)-1] = 'B'
+	} else {
+		flip[len(flip)-1] = 'A'
+	}
 	for _, tc := range []struct {
 		name, key, want string
 		kind            sessions.Kind
