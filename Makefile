@@ -14,13 +14,14 @@ APT_TEST := chromium xvfb xauth imagemagick sqlite3 xdotool curl jq
 FRONTEND_SRC := $(shell find frontend \( -path frontend/node_modules -o -path frontend/dist -o -path frontend/e2e \) -prune -o -type f -not -name '*.go' -print 2>/dev/null)
 GO_SRC := $(shell find . -path ./frontend/node_modules -prune -o -name '*.go' -not -name '*_test.go' -print 2>/dev/null) go.mod go.sum $(shell find backend \( -name '*.sql' -o -name '*.yaml' -o -name '*.json' \) -not -path '*/testdata/*' 2>/dev/null)
 
-.PHONY: run server desktop frontend test bench fuzz deps-desktop deps-test deps-npm clean help
+.PHONY: run server desktop frontend test test-security bench fuzz deps-desktop deps-test deps-npm clean help
 
 help:
 	@echo "make run      build and start Fusebox with the demo workspace (window if a display exists, else serve)"
 	@echo "make test     install what is missing, then vet, Go tests, Vitest, browser e2e and desktop smoke"
 	@echo "make server   static headless binary bin/fusebox (CGO_ENABLED=0)"
 	@echo "make desktop  desktop binary bin/fusebox-desktop (Wails, WebKitGTK 4.1)"
+	@echo "make test-security  the security regression list alone (every TestSecurity* test, real handler and real binary)"
 	@echo "make bench    benchmarks with a table of figures and ratios"
 	@echo "make fuzz     run every fuzz target (FUZZTIME=60s each)"
 
@@ -77,6 +78,11 @@ run:
 
 test: deps-test deps-npm frontend bin/fusebox bin/fusebox-desktop
 	@scripts/test.sh
+
+# test-security runs the security regression list on its own; `make test`
+# runs the same tests inside its Go stage and reports them as a line.
+test-security: frontend bin/fusebox
+	$(GO) test -count=1 -run 'TestSecurity' ./...
 
 bench: deps-test bin/fusebox
 	@scripts/bench.sh

@@ -23,6 +23,19 @@ line=$(tail -n 1 "$logs/go-test.txt")
 gp=$(sed -E 's/^go: ([0-9]+) passed.*/\1/' <<<"$line"); gf=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
 [[ $gp =~ ^[0-9]+$ && $gf =~ ^[0-9]+$ ]] || { gp=0; gf=1; }
 count "go test" "$gp" "$gf"
+# The security regression list (`make test-security`) is part of the Go
+# stage above; say how it fared on its own line.
+node -e '
+  const lines = require("fs").readFileSync(process.argv[1], "utf8").split("\n");
+  let pass = 0, fail = 0;
+  for (const l of lines) {
+    if (!l.startsWith("{")) continue;
+    let ev; try { ev = JSON.parse(l); } catch { continue; }
+    if (!ev.Test || !/^TestSecurity/.test(ev.Test) || ev.Test.includes("/")) continue;
+    if (ev.Action === "pass") pass++; else if (ev.Action === "fail") fail++;
+  }
+  console.log(`   (of which the security list, TestSecurity*: ${pass} passed, ${fail} failed)`);
+' "$logs/go-test.json"
 
 echo "== vitest"
 (cd frontend && NO_COLOR=1 npx vitest run) >"$logs/vitest.log" 2>&1
