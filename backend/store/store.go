@@ -36,6 +36,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err := checkHeader(path); err != nil {
 		return nil, err
 	}
+	if err := makePrivate(path); err != nil {
+		return nil, err
+	}
 	w, err := openPool(path, false)
 	if err != nil {
 		return nil, err
@@ -82,6 +85,33 @@ func openPool(path string, readOnly bool) (*sql.DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// makePrivate creates the database file 0600 before SQLite opens it, so
+// the -wal and -shm files SQLite creates take the same mode, and tightens
+// to 0600 an existing database (and its -wal, -shm) an older version left
+// readable by others.
+func makePrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("open database %s: %w", p, err)
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, 0o600); err != nil {
+				return fmt.Errorf("make database file %s private (0600): %w", p, err)
+			}
+		}
+	}
+	return nil
 }
 
 // checkHeader refuses a non-empty file that does not start with SQLite's
