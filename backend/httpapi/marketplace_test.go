@@ -538,7 +538,7 @@ func TestMarketplaceFailedStepFailsTheInstallAndFreesTheSlot(t *testing.T) {
 	_, body, _ := e.do("POST", "/api/marketplace/installs", sid, map[string]any{"listing_id": "broken"})
 	in := e.waitInstall(sid, body["install"].(map[string]any)["id"].(string))
 	steps := in["steps"].([]any)
-	if in["status"] != "failed" || !strings.Contains(in["error"].(string), "502 Bad Gateway") || !strings.HasSuffix(in["error"].(string), "upstream says no (expected 2xx)") ||
+	if in["status"] != "failed" || !strings.Contains(in["error"].(string), "502 Bad Gateway") || !strings.HasSuffix(in["error"].(string), "(expected 2xx)") || strings.Contains(in["error"].(string), "upstream says no") ||
 		steps[0].(map[string]any)["status"] != "failed" || steps[1].(map[string]any)["status"] != "skipped" {
 		t.Fatalf("failed install: %v", in)
 	}

@@ -34,6 +34,10 @@ type RouteSpec struct {
 	URL       string
 	Method    string
 	Headers   map[string]string
+	// UserHost says an end user's value decided the URL's host: the
+	// relay must send through its network guard, which refuses internal
+	// addresses except the hosts of marketplace.allowed_hosts.
+	UserHost bool
 }
 
 // Routes is the relay as the marketplace needs it. main adapts the relay

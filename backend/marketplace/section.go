@@ -10,13 +10,16 @@ import (
 
 // SectionSpec is the `marketplace:` section of the workspace file.
 type SectionSpec struct {
-	OrgID            string    `yaml:"org_id,omitempty" json:"org_id,omitempty"`
-	Title            string    `yaml:"title,omitempty" json:"title,omitempty"`
-	EmbedOrigins     []string  `yaml:"embed_origins,omitempty" json:"embed_origins,omitempty"`
-	TokenLeeway      string    `yaml:"token_leeway,omitempty" json:"token_leeway,omitempty"`
-	TokenMaxLifetime string    `yaml:"token_max_lifetime,omitempty" json:"token_max_lifetime,omitempty"`
-	Plans            []Plan    `yaml:"plans,omitempty" json:"plans,omitempty"`
-	Listings         []Listing `yaml:"listings,omitempty" json:"listings,omitempty"`
+	OrgID            string   `yaml:"org_id,omitempty" json:"org_id,omitempty"`
+	Title            string   `yaml:"title,omitempty" json:"title,omitempty"`
+	EmbedOrigins     []string `yaml:"embed_origins,omitempty" json:"embed_origins,omitempty"`
+	TokenLeeway      string   `yaml:"token_leeway,omitempty" json:"token_leeway,omitempty"`
+	TokenMaxLifetime string   `yaml:"token_max_lifetime,omitempty" json:"token_max_lifetime,omitempty"`
+	// AllowedHosts lets URLs built from end users' values reach these
+	// hosts although they resolve to internal addresses.
+	AllowedHosts []string  `yaml:"allowed_hosts,omitempty" json:"allowed_hosts,omitempty"`
+	Plans        []Plan    `yaml:"plans,omitempty" json:"plans,omitempty"`
+	Listings     []Listing `yaml:"listings,omitempty" json:"listings,omitempty"`
 }
 
 // Section is the workspace file section `marketplace:`. The section is the
@@ -36,7 +39,7 @@ func (sec Section) Load(decode func(v any) error) (func(ctx context.Context) ([]
 	if err := decode(&spec); err != nil {
 		return nil, err
 	}
-	st := Settings{OrgID: spec.OrgID, Title: spec.Title, EmbedOrigins: spec.EmbedOrigins, TokenLeeway: spec.TokenLeeway, TokenMaxLifetime: spec.TokenMaxLifetime}
+	st := Settings{OrgID: spec.OrgID, Title: spec.Title, EmbedOrigins: spec.EmbedOrigins, TokenLeeway: spec.TokenLeeway, TokenMaxLifetime: spec.TokenMaxLifetime, AllowedHosts: spec.AllowedHosts}
 	if err := normalizeSettings(&st, "marketplace."); err != nil {
 		return nil, err
 	}
@@ -156,7 +159,7 @@ func (sec Section) Export(ctx context.Context) (any, error) {
 	}
 	return SectionSpec{
 		OrgID: st.OrgID, Title: st.Title, EmbedOrigins: st.EmbedOrigins,
-		TokenLeeway: st.TokenLeeway, TokenMaxLifetime: st.TokenMaxLifetime,
+		TokenLeeway: st.TokenLeeway, TokenMaxLifetime: st.TokenMaxLifetime, AllowedHosts: st.AllowedHosts,
 		Plans: plans, Listings: listings,
 	}, nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/netguard"
 	"fusebox/backend/store"
 )
 
@@ -27,7 +28,14 @@ type Settings struct {
 	TokenLeeway string `json:"token_leeway"`
 	// TokenMaxLifetime caps exp - iat of signed-link tokens.
 	TokenMaxLifetime string `json:"token_max_lifetime"`
+	// AllowedHosts are host names (or IP literals) that URLs built from
+	// end users' values may reach even though they resolve to loopback,
+	// link-local, private or multicast addresses. Empty: none.
+	AllowedHosts []string `json:"allowed_hosts"`
 }
+
+// MaxAllowedHosts bounds marketplace.allowed_hosts.
+const MaxAllowedHosts = 100
 
 const (
 	defaultTitle       = "Integrations"
@@ -42,7 +50,7 @@ func settingDefault(key string) string {
 	switch key {
 	case keyTitle:
 		return defaultTitle
-	case keyOrigins:
+	case keyOrigins, keyAllowedHosts:
 		return "[]"
 	case keyLeeway:
 		return "60s"
@@ -55,11 +63,12 @@ func settingDefault(key string) string {
 var orgIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$`)
 
 const (
-	keyOrgID       = "marketplace.org_id"
-	keyTitle       = "marketplace.title"
-	keyOrigins     = "marketplace.embed_origins"
-	keyLeeway      = "marketplace.token_leeway"
-	keyMaxLifetime = "marketplace.token_max_lifetime"
+	keyOrgID        = "marketplace.org_id"
+	keyTitle        = "marketplace.title"
+	keyOrigins      = "marketplace.embed_origins"
+	keyLeeway       = "marketplace.token_leeway"
+	keyMaxLifetime  = "marketplace.token_max_lifetime"
+	keyAllowedHosts = "marketplace.allowed_hosts"
 )
 
 // normalizeSettings validates st in place and fills defaults.
@@ -88,6 +97,21 @@ func normalizeSettings(st *Settings, path string) error {
 		}
 	}
 	st.EmbedOrigins = origins
+	if len(st.AllowedHosts) > MaxAllowedHosts {
+		return errs.Invalid("%sallowed_hosts: %d hosts; at most %d", path, len(st.AllowedHosts), MaxAllowedHosts)
+	}
+	hosts := []string{}
+	seenHost := map[string]bool{}
+	for i, h := range st.AllowedHosts {
+		if err := netguard.CheckHostName(h); err != nil {
+			return errs.Invalid("%sallowed_hosts[%d]: %v", path, i, err)
+		}
+		if n := netguard.NormalizeHost(h); !seenHost[n] {
+			seenHost[n] = true
+			hosts = append(hosts, n)
+		}
+	}
+	st.AllowedHosts = hosts
 	if st.TokenLeeway == "" {
 		st.TokenLeeway = "60s"
 	}
@@ -152,8 +176,8 @@ func (s *Service) Settings(ctx context.Context) (Settings, error) {
 }
 
 func (s *Service) readSettings(ctx context.Context) (Settings, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT key, value FROM settings WHERE key IN (?, ?, ?, ?, ?)`,
-		keyOrgID, keyTitle, keyOrigins, keyLeeway, keyMaxLifetime)
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT key, value FROM settings WHERE key IN (?, ?, ?, ?, ?, ?)`,
+		keyOrgID, keyTitle, keyOrigins, keyLeeway, keyMaxLifetime, keyAllowedHosts)
 	if err != nil {
 		return Settings{}, fmt.Errorf("read marketplace settings: %w", err)
 	}
@@ -173,6 +197,10 @@ func (s *Service) readSettings(ctx context.Context) (Settings, error) {
 			if err := json.Unmarshal([]byte(v), &st.EmbedOrigins); err != nil {
 				return Settings{}, fmt.Errorf("read marketplace settings: %s is not a JSON array: %w", keyOrigins, err)
 			}
+		case keyAllowedHosts:
+			if err := json.Unmarshal([]byte(v), &st.AllowedHosts); err != nil {
+				return Settings{}, fmt.Errorf("read marketplace settings: %s is not a JSON array: %w", keyAllowedHosts, err)
+			}
 		case keyLeeway:
 			st.TokenLeeway = v
 		case keyMaxLifetime:
@@ -187,6 +215,9 @@ func (s *Service) readSettings(ctx context.Context) (Settings, error) {
 	}
 	if st.EmbedOrigins == nil {
 		st.EmbedOrigins = []string{}
+	}
+	if st.AllowedHosts == nil {
+		st.AllowedHosts = []string{}
 	}
 	if st.TokenLeeway == "" {
 		st.TokenLeeway = settingDefault(keyLeeway)
@@ -248,8 +279,15 @@ func writeSettings(ctx context.Context, tx *store.Tx, st *Settings) (bool, error
 	if err != nil {
 		return false, err
 	}
+	if st.AllowedHosts == nil {
+		st.AllowedHosts = []string{}
+	}
+	hosts, err := json.Marshal(st.AllowedHosts)
+	if err != nil {
+		return false, err
+	}
 	changed := generated
-	for _, kv := range [][2]string{{keyOrgID, st.OrgID}, {keyTitle, st.Title}, {keyOrigins, string(origins)}, {keyLeeway, st.TokenLeeway}, {keyMaxLifetime, st.TokenMaxLifetime}} {
+	for _, kv := range [][2]string{{keyOrgID, st.OrgID}, {keyTitle, st.Title}, {keyOrigins, string(origins)}, {keyLeeway, st.TokenLeeway}, {keyMaxLifetime, st.TokenMaxLifetime}, {keyAllowedHosts, string(hosts)}} {
 		var old string
 		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, kv[0]).Scan(&old)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -267,4 +305,15 @@ func writeSettings(ctx context.Context, tx *store.Tx, st *Settings) (bool, error
 		}
 	}
 	return changed, nil
+}
+
+// AllowedHosts returns marketplace.allowed_hosts: the hosts that URLs
+// built from end users' values may reach although they resolve to
+// internal addresses. The relay reads it for marketplace routes.
+func (s *Service) AllowedHosts(ctx context.Context) ([]string, error) {
+	st, err := s.readSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.AllowedHosts, nil
 }
