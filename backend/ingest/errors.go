@@ -17,6 +17,7 @@ const (
 	ErrTooLarge        ErrKind = "too_large"        // the input is larger than Options.MaxBytes
 	ErrBinary          ErrKind = "binary"           // the bytes are not text (NUL bytes or a known binary signature)
 	ErrLineTooLong     ErrKind = "line_too_long"    // one row is longer than Options.MaxFieldBytes
+	ErrTooManyColumns  ErrKind = "too_many_columns" // one row has more fields than Limits.MaxColumns
 	ErrRagged          ErrKind = "ragged"           // a row has a different number of fields (a RowIssue, not fatal)
 	ErrEncoding        ErrKind = "encoding"         // unknown encoding, or bytes that had to be decoded by fallback
 	ErrFormat          ErrKind = "format"           // unknown/unsupported format, malformed JSON or XLSX, bad option

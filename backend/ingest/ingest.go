@@ -56,6 +56,9 @@ type Options struct {
 	// *Error of Kind ErrLineTooLong naming the row. This also bounds the memory
 	// an unclosed quote can make the CSV parser buffer.
 	MaxFieldBytes int
+	// Limits bound columns, XLSX parts and JSON structure; the zero value
+	// applies the defaults (see Limits).
+	Limits Limits
 }
 
 // DefaultMaxFieldBytes is the row length limit used when Options.MaxFieldBytes is 0.
@@ -112,6 +115,7 @@ type Reader struct {
 	err       error // sticky error from Next
 	row       int
 	sizeKnown int64 // xlsx: whole file consumed at open
+	maxCols   int   // Limits.MaxColumns
 
 	// raggedness bookkeeping
 	early      [][]string // copies of the first rows, until the header is decided
@@ -218,6 +222,9 @@ func (r *Reader) Next() ([]string, error) {
 		return nil, r.err
 	}
 	row, err := r.src.next()
+	if err == nil && r.maxCols > 0 && len(row) > r.maxCols {
+		err = tooManyColumnsError(r.row+1, len(row), r.maxCols)
+	}
 	if err != nil {
 		if err == io.EOF {
 			if r.row == 0 {
@@ -516,12 +523,13 @@ func open(in io.Reader, name string, opts Options, fromFile bool) (*Reader, erro
 	if format == "" && looksLikeJSONArray(text) {
 		format = "json"
 	}
-	rd := &Reader{counter: counter}
+	lim := opts.Limits.withDefaults()
+	rd := &Reader{counter: counter, maxCols: lim.MaxColumns}
 	rd.det = Detected{Encoding: enc.name, BOM: enc.bomLen > 0}
 	src := enc.reader(br)
 	if format == "json" {
 		rd.det.Format = "json"
-		rd.src = newJSONSource(rd, src, enc, maxField)
+		rd.src = newJSONSource(rd, src, enc, maxField, lim)
 		return rd, nil
 	}
 	var delim rune

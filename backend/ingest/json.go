@@ -26,6 +26,7 @@ type jsonSource struct {
 	fb       *utf8Fallback // nil unless the input passes through as UTF-8
 	fbSeen   int64
 	maxField int64
+	lim      Limits
 
 	started, ended    bool
 	objects           bool // array of objects (else array of arrays)
@@ -33,6 +34,8 @@ type jsonSource struct {
 	keyIdx            map[string]int
 	pending           [][]kv // buffered leading objects
 	pendingRows       []int  // their row numbers
+	pendingBytes      int64  // text held in pending
+	headerObjs        int    // objects whose keys made the header
 	headerSent        bool
 	elem              int // elements read so far
 	out               []string
@@ -42,8 +45,8 @@ type jsonSource struct {
 
 type kv struct{ k, v string }
 
-func newJSONSource(rd *Reader, in io.Reader, enc encInfo, maxField int) *jsonSource {
-	s := &jsonSource{rd: rd, maxField: int64(maxField), keyIdx: map[string]int{}}
+func newJSONSource(rd *Reader, in io.Reader, enc encInfo, maxField int, lim Limits) *jsonSource {
+	s := &jsonSource{rd: rd, maxField: int64(maxField), lim: lim, keyIdx: map[string]int{}}
 	if enc.enc == nil {
 		s.fb = &utf8Fallback{}
 		in = transform.NewReader(in, s.fb)
@@ -126,8 +129,11 @@ func (s *jsonSource) start() error {
 	if !s.objects {
 		return nil
 	}
-	s.keep(obj)
-	for len(s.pending) < jsonHeaderObjects && !s.ended {
+	if err := s.keep(obj); err != nil {
+		return err
+	}
+	// The header is collected from the first objects, within a byte budget.
+	for len(s.pending) < jsonHeaderObjects && s.pendingBytes < s.lim.MaxJSONHeaderBytes && !s.ended {
 		obj, _, err := s.element()
 		if err != nil {
 			return err
@@ -135,20 +141,28 @@ func (s *jsonSource) start() error {
 		if s.ended {
 			break
 		}
-		s.keep(obj)
+		if err := s.keep(obj); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-func (s *jsonSource) keep(obj []kv) {
+func (s *jsonSource) keep(obj []kv) error {
 	for _, p := range obj {
 		if _, ok := s.keyIdx[p.k]; !ok {
+			if len(s.keys) >= s.lim.MaxColumns {
+				return errorf(ErrTooManyColumns, s.rowOf(s.elem), "the JSON objects have more than %d distinct keys, above the limit of %d columns (Excel's maximum)", s.lim.MaxColumns, s.lim.MaxColumns)
+			}
 			s.keyIdx[p.k] = len(s.keys)
 			s.keys = append(s.keys, p.k)
 		}
+		s.pendingBytes += int64(len(p.k) + len(p.v) + 32)
 	}
 	s.pending = append(s.pending, obj)
 	s.pendingRows = append(s.pendingRows, s.rowOf(s.elem))
+	s.headerObjs++
+	return nil
 }
 
 // elementFirst reads the first element and decides objects or arrays.
@@ -222,6 +236,9 @@ func (s *jsonSource) readObject() ([]kv, error) {
 		if err := s.dec.Decode(&raw); err != nil {
 			return nil, s.wrap(err, row)
 		}
+		if err := s.checkDepth(raw, row); err != nil {
+			return nil, err
+		}
 		obj = append(obj, kv{key, jsonString(raw)})
 	}
 	if _, err := s.dec.Token(); err != nil { // '}'
@@ -238,6 +255,9 @@ func (s *jsonSource) readArray() ([]string, error) {
 		raw = raw[:0]
 		if err := s.dec.Decode(&raw); err != nil {
 			return nil, s.wrap(err, row)
+		}
+		if err := s.checkDepth(raw, row); err != nil {
+			return nil, err
 		}
 		s.out = append(s.out, jsonString(raw))
 	}
@@ -291,7 +311,7 @@ func (s *jsonSource) place(obj []kv, row int) []string {
 		i, ok := s.keyIdx[p.k]
 		if !ok {
 			s.rd.addIssue(RowIssue{Row: row, Kind: ErrFormat,
-				Msg: fmt.Sprintf("key %q does not appear in the first %d objects, so it has no column; its value is not imported", p.k, jsonHeaderObjects)})
+				Msg: fmt.Sprintf("key %q does not appear in the first %d objects, so it has no column; its value is not imported", p.k, s.headerObjs)})
 			continue
 		}
 		if s.stamp[i] == row {
@@ -320,6 +340,44 @@ func (s *jsonSource) wrap(err error, row int) error {
 		return errorf(ErrFormat, row, "the JSON ends unexpectedly (the array is not closed)")
 	}
 	return fmt.Errorf("ingest: read JSON: %w", err)
+}
+
+// checkDepth refuses a value nested deeper than Limits.MaxJSONDepth (the
+// array and the row element are the first two levels).
+func (s *jsonSource) checkDepth(raw json.RawMessage, row int) error {
+	if len(raw) == 0 || (raw[0] != '{' && raw[0] != '[') {
+		return nil
+	}
+	if d := 2 + jsonDepth(raw); d > s.lim.MaxJSONDepth {
+		return errorf(ErrFormat, row, "the JSON nests %d levels deep, more than the limit of %d levels", d, s.lim.MaxJSONDepth)
+	}
+	return nil
+}
+
+// jsonDepth returns the deepest nesting of brackets in a valid JSON value.
+func jsonDepth(raw []byte) int {
+	depth, deepest, inStr, esc := 0, 0, false, false
+	for _, c := range raw {
+		switch {
+		case inStr:
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+		case c == '"':
+			inStr = true
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }
 
 // jsonString stringifies one JSON value.

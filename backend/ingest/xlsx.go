@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -25,9 +26,6 @@ const (
 	markCode     = "0.0000000000\"" + dateMark + "%c\""
 )
 
-// xlsxUnzipLimit bounds the uncompressed size of a workbook (zip bombs).
-const xlsxUnzipLimit = 4 << 30
-
 // xlsxSource streams one worksheet with excelize's row iterator.
 type xlsxSource struct {
 	f        *excelize.File
@@ -38,14 +36,33 @@ type xlsxSource struct {
 }
 
 // Sheets returns the names of the visible worksheets of the XLSX file at
-// path, in workbook order.
+// path, in workbook order. The workbook is checked against the default
+// Limits first.
 func Sheets(path string) ([]string, error) {
-	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: xlsxUnzipLimit})
+	f, err := openWorkbook(path, Limits{}.withDefaults(), DefaultMaxFieldBytes, false)
 	if err != nil {
-		return nil, xlsxOpenError(err)
+		return nil, err
 	}
 	defer f.Close()
 	return visibleSheets(f), nil
+}
+
+// openWorkbook checks the workbook against lim (see guardXLSX) and opens
+// the parts reading needs with excelize. deep also checks the worksheets'
+// content (needed before reading rows).
+func openWorkbook(path string, lim Limits, maxField int, deep bool) (*excelize.File, error) {
+	src, isTemp, err := guardXLSX(path, lim, maxField, deep)
+	if err != nil {
+		return nil, err
+	}
+	if isTemp {
+		defer os.Remove(src)
+	}
+	f, err := excelize.OpenFile(src, excelize.Options{UnzipSizeLimit: lim.MaxXLSXBytes, UnzipXMLSizeLimit: min(xlsxInMemoryBytes, lim.MaxXLSXBytes)})
+	if err != nil {
+		return nil, xlsxOpenError(err, lim)
+	}
+	return f, nil
 }
 
 func visibleSheets(f *excelize.File) []string {
@@ -58,13 +75,13 @@ func visibleSheets(f *excelize.File) []string {
 	return out
 }
 
-func xlsxOpenError(err error) error {
+func xlsxOpenError(err error, lim Limits) error {
 	msg := err.Error()
 	switch {
 	case errors.Is(err, excelize.ErrWorkbookFileFormat), strings.Contains(msg, "zip"):
 		return errorf(ErrFormat, 0, "the file is not a readable XLSX workbook (%v); re-save it from Excel as .xlsx", err)
 	case strings.Contains(msg, "size exceeds"):
-		return errorf(ErrTooLarge, 0, "the workbook is larger than %s when uncompressed", humanBytes(xlsxUnzipLimit))
+		return errorf(ErrTooLarge, 0, "the workbook is larger than %s when uncompressed", humanBytes(lim.MaxXLSXBytes))
 	case strings.Contains(strings.ToLower(msg), "password") || strings.Contains(msg, "encrypt"):
 		return errorf(ErrFormat, 0, "the workbook is password-protected; save it without a password")
 	}
@@ -72,9 +89,14 @@ func xlsxOpenError(err error) error {
 }
 
 func openXLSX(path string, size int64, opts Options) (*Reader, error) {
-	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: xlsxUnzipLimit})
+	maxField := opts.MaxFieldBytes
+	if maxField <= 0 {
+		maxField = DefaultMaxFieldBytes
+	}
+	lim := opts.Limits.withDefaults()
+	f, err := openWorkbook(path, lim, maxField, true)
 	if err != nil {
-		return nil, xlsxOpenError(err)
+		return nil, err
 	}
 	rd, err := readXLSX(f, size, opts)
 	if err != nil {
@@ -110,7 +132,7 @@ func readXLSX(f *excelize.File, size int64, opts Options) (*Reader, error) {
 	if props, err := f.GetWorkbookProps(); err == nil && props.Date1904 != nil {
 		date1904 = *props.Date1904
 	}
-	rd := &Reader{sizeKnown: size, shortOK: true}
+	rd := &Reader{sizeKnown: size, shortOK: true, maxCols: opts.Limits.withDefaults().MaxColumns}
 	rd.det = Detected{Format: "xlsx", Sheets: sheets, Sheet: sheet}
 	rd.src = &xlsxSource{f: f, rows: rows, rd: rd, maxField: maxField, date1904: date1904}
 	return rd, nil
