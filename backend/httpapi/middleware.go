@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"mime"
 	"net"
 	"net/http"
 	"strings"
@@ -107,17 +108,55 @@ func (s *Server) checkHost(next http.Handler) http.Handler {
 
 const adminCookie = "fusebox_admin"
 
-// logins holds the one-time login codes and the console sessions they
-// were exchanged for. It lives as long as the process.
-type logins struct {
-	mu       sync.Mutex
-	token    string
-	codes    map[string]bool
-	sessions map[string]bool
+// Console session limits (Config overrides the first three).
+const (
+	// defaultConsoleIdle ends a console session not used for this long.
+	defaultConsoleIdle = 12 * time.Hour
+	// defaultConsoleMaxAge ends a console session this long after login,
+	// however busy it is.
+	defaultConsoleMaxAge = 7 * 24 * time.Hour
+	// defaultMaxConsoleSessions caps live console sessions; a login over
+	// it ends the least recently used one.
+	defaultMaxConsoleSessions = 1000
+	// maxLoginCodes caps unused one-time login codes; a new code over it
+	// drops the oldest.
+	maxLoginCodes = 100
+)
+
+// consoleSession is one console login (the cookie's value is its key).
+type consoleSession struct {
+	created, lastUsed time.Time
 }
 
-func newLogins(token string) *logins {
-	return &logins{token: token, codes: map[string]bool{}, sessions: map[string]bool{}}
+// logins holds the one-time login codes and the console sessions they
+// were exchanged for. Sessions end at logout, after idle time without use
+// and at their max age; both maps are bounded.
+type logins struct {
+	mu          sync.Mutex
+	token       string
+	idle        time.Duration
+	maxAge      time.Duration
+	maxSessions int
+	codes       map[string]time.Time
+	sessions    map[string]*consoleSession
+	now         func() time.Time
+}
+
+func newLogins(cfg Config) *logins {
+	l := &logins{
+		token: cfg.AdminToken, idle: cfg.ConsoleIdle, maxAge: cfg.ConsoleMaxAge, maxSessions: cfg.MaxConsoleSessions,
+		codes: map[string]time.Time{}, sessions: map[string]*consoleSession{}, now: time.Now,
+	}
+	if l.idle <= 0 {
+		l.idle = defaultConsoleIdle
+	}
+	if l.maxAge <= 0 {
+		l.maxAge = defaultConsoleMaxAge
+	}
+	if l.maxSessions <= 0 {
+		l.maxSessions = defaultMaxConsoleSessions
+	}
+	return l
 }
 
 func randomToken() string {
@@ -131,8 +170,17 @@ func randomToken() string {
 func (l *logins) newCode() string {
 	c := randomToken()
 	l.mu.Lock()
-	l.codes[c] = true
-	l.mu.Unlock()
+	defer l.mu.Unlock()
+	for len(l.codes) >= maxLoginCodes {
+		var oldest string
+		for k, at := range l.codes {
+			if oldest == "" || at.Before(l.codes[oldest]) {
+				oldest = k
+			}
+		}
+		delete(l.codes, oldest)
+	}
+	l.codes[c] = l.now()
 	return c
 }
 
@@ -141,7 +189,7 @@ func (l *logins) newCode() string {
 func (l *logins) exchange(code string) (string, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	valid := l.codes[code]
+	_, valid := l.codes[code]
 	if valid {
 		delete(l.codes, code)
 	} else if l.token != "" && subtle.ConstantTimeCompare([]byte(code), []byte(l.token)) == 1 {
@@ -150,15 +198,61 @@ func (l *logins) exchange(code string) (string, bool) {
 	if !valid {
 		return "", false
 	}
+	now := l.now()
+	l.pruneLocked(now)
+	for len(l.sessions) >= l.maxSessions {
+		var lru string
+		for k, cs := range l.sessions {
+			if lru == "" || cs.lastUsed.Before(l.sessions[lru].lastUsed) {
+				lru = k
+			}
+		}
+		delete(l.sessions, lru)
+	}
 	sid := randomToken()
-	l.sessions[sid] = true
+	l.sessions[sid] = &consoleSession{created: now, lastUsed: now}
 	return sid, true
 }
 
+// expired reports whether cs has been idle too long or is too old.
+func (l *logins) expired(cs *consoleSession, now time.Time) bool {
+	return now.Sub(cs.lastUsed) > l.idle || now.Sub(cs.created) > l.maxAge
+}
+
+func (l *logins) pruneLocked(now time.Time) {
+	for k, cs := range l.sessions {
+		if l.expired(cs, now) {
+			delete(l.sessions, k)
+		}
+	}
+}
+
+// validSession reports whether sid is a live console session and marks
+// it used; an expired session is deleted.
 func (l *logins) validSession(sid string) bool {
+	if sid == "" {
+		return false
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return sid != "" && l.sessions[sid]
+	cs, ok := l.sessions[sid]
+	if !ok {
+		return false
+	}
+	now := l.now()
+	if l.expired(cs, now) {
+		delete(l.sessions, sid)
+		return false
+	}
+	cs.lastUsed = now
+	return true
+}
+
+// end deletes a console session (logout).
+func (l *logins) end(sid string) {
+	l.mu.Lock()
+	delete(l.sessions, sid)
+	l.mu.Unlock()
 }
 
 func (l *logins) validToken(tok string) bool {
@@ -167,17 +261,81 @@ func (l *logins) validToken(tok string) bool {
 
 // isAdmin reports whether the request may use the console API: always
 // through the window; on the port with the login cookie or admin token.
+// The cookie is ambient (a page on another port of the same host is the
+// same site, so SameSite=Strict still sends it): for a request that may
+// change state it counts only when the request is not cross-origin.
 func (s *Server) isAdmin(r *http.Request) bool {
 	if doorOf(r.Context()) == doorWindow {
 		return true
 	}
-	if c, err := r.Cookie(adminCookie); err == nil && s.logins.validSession(c.Value) {
+	if c, err := r.Cookie(adminCookie); err == nil && s.crossOrigin.Check(r) == nil && s.logins.validSession(c.Value) {
 		return true
 	}
 	if tok, ok := bearer(r); ok && s.logins.validToken(tok) {
 		return true
 	}
 	return false
+}
+
+// isConsoleWrite reports whether r may change state through the console
+// API: any method but GET, HEAD and OPTIONS under /api/admin/, and logout.
+func isConsoleWrite(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return strings.HasPrefix(r.URL.Path, "/api/admin/") || r.URL.Path == "/logout"
+}
+
+// yamlTypes are the content types POST /api/admin/workspace accepts
+// besides JSON.
+var yamlTypes = map[string]bool{"application/yaml": true, "application/x-yaml": true, "text/yaml": true, "text/x-yaml": true}
+
+// guardConsoleWrites refuses console API writes on the port that a page
+// of another origin could have made the admin's browser send: they need
+// a same-origin proof (Sec-Fetch-Site / Origin, checked by the standard
+// library's CrossOriginProtection; a script sends neither) and a JSON
+// content type (YAML for the workspace file). HTML forms and text/plain,
+// the only bodies a cross-origin page can send without a CORS preflight,
+// never change state. The window door is not wrapped: it has no other
+// origins.
+func (s *Server) guardConsoleWrites(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isConsoleWrite(r) {
+			if err := s.consoleWriteAllowed(r); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) consoleWriteAllowed(r *http.Request) error {
+	if err := s.crossOrigin.Check(r); err != nil {
+		from := r.Header.Get("Origin")
+		if from == "" {
+			from = "Sec-Fetch-Site: " + r.Header.Get("Sec-Fetch-Site")
+		}
+		return errs.Forbidden("cross-origin request refused: the console API accepts changes only from the console's own origin (http://%s), not from %s", r.Host, from)
+	}
+	if !s.isAdmin(r) {
+		return nil // the route answers 401
+	}
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		hasBody := r.ContentLength != 0
+		proof := r.Header.Get("Sec-Fetch-Site") != "" || r.Header.Get("Origin") != "" || r.Header.Get("Authorization") != ""
+		if hasBody || !proof {
+			return errs.Forbidden("the console API accepts changes only with Content-Type: application/json")
+		}
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && (mt == "application/json" || (yamlTypes[mt] && r.URL.Path == "/api/admin/workspace")) {
+		return nil
+	}
+	return errs.Forbidden("the console API accepts changes only with Content-Type: application/json (or a YAML type for the workspace file), not %q; forms and text/plain never change state", ct)
 }
 
 // requireAdmin guards console API handlers.

@@ -36,6 +36,13 @@ type Config struct {
 	// console in the desktop window opens at once on boot (serve --open);
 	// whoami tells it to the window door only.
 	ConsoleOpen string
+	// ConsoleIdle ends a console login session unused for this long
+	// (default 12h); ConsoleMaxAge ends it this long after login however
+	// busy (default 7 days); MaxConsoleSessions caps live sessions, ending
+	// the least recently used (default 1000).
+	ConsoleIdle        time.Duration
+	ConsoleMaxAge      time.Duration
+	MaxConsoleSessions int
 }
 
 // Stat is one figure on the console dashboard.
@@ -80,6 +87,9 @@ type Server struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	logins *logins
+	// crossOrigin tells same-origin browser requests (and scripts, which
+	// send no Origin or Sec-Fetch-Site) from cross-origin ones.
+	crossOrigin *http.CrossOriginProtection
 }
 
 // New builds the server and registers every route.
@@ -90,7 +100,7 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.StartedAt.IsZero() {
 		cfg.StartedAt = time.Now()
 	}
-	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, mux: http.NewServeMux(), logins: newLogins(cfg.AdminToken)}
+	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, mux: http.NewServeMux(), logins: newLogins(cfg), crossOrigin: http.NewCrossOriginProtection()}
 	s.routes()
 	return s
 }
@@ -113,9 +123,10 @@ func (s *Server) routes() {
 
 // PortHandler is the handler for the localhost listener: it checks the
 // Host header against the allowlist (DNS rebinding) and treats no request
-// as admin unless it carries the admin cookie or token.
+// as admin unless it carries the admin cookie or token. Console API writes
+// must come from the console's own origin with a JSON (or YAML) body.
 func (s *Server) PortHandler() http.Handler {
-	return s.logRequests(doorPort, s.securityHeaders(s.checkHost(s.mux)))
+	return s.logRequests(doorPort, s.securityHeaders(s.checkHost(s.guardConsoleWrites(s.mux))))
 }
 
 // WindowHandler is the handler behind the desktop window's asset server.

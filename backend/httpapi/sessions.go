@@ -87,6 +87,12 @@ func (s *Server) callerOf(r *http.Request, allowPublishable bool) (apiCaller, er
 		if k.Kind == sessions.KindPublishable && !allowPublishable {
 			return apiCaller{}, errs.Forbidden("publishable keys (fbx_pk_…) can only create importer sessions (POST /api/v1/importer/sessions) from their allowed origins; call %s %s from your backend with a secret key (fbx_sk_…)", r.Method, r.URL.Path)
 		}
+		// A browser adds Origin to cross-origin and to every non-GET
+		// request; a server-side HTTP client does not. A secret key seen
+		// with it has been put into a web page, where anyone can read it.
+		if k.Kind == sessions.KindSecret && r.Header.Get("Origin") != "" {
+			return apiCaller{}, errs.Forbidden("secret keys belong on your server and must never be sent from a browser (this request has an Origin header, so a web page sent it): call %s %s from your backend, or create sessions in the browser with a publishable key (fbx_pk_…) that lists this origin; then deactivate this secret key, since the page exposed it", r.Method, r.URL.Path)
+		}
 		return apiCaller{Key: &k}, nil
 	}
 	if s.isAdmin(r) {

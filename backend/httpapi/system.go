@@ -43,12 +43,17 @@ or open <code>/login?code=&lt;token&gt;</code> with the token stored in <code>ad
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: adminCookie, Value: sid, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, MaxAge: int((30 * 24 * time.Hour).Seconds()),
+		SameSite: http.SameSiteStrictMode, MaxAge: int(s.logins.maxAge.Seconds()),
 	})
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
+// logout ends the console session on the server (the old cookie value no
+// longer works anywhere) and clears the cookie.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(adminCookie); err == nil {
+		s.logins.end(c.Value)
+	}
 	http.SetCookie(w, &http.Cookie{Name: adminCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	w.WriteHeader(http.StatusNoContent)
 }

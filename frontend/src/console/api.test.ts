@@ -41,6 +41,16 @@ describe('request', () => {
     expect((calls[0].init.headers as Record<string, string>)['Content-Type']).toBe('application/json');
   });
 
+  it('sends bodiless changes with a JSON content type (the server refuses forms and text/plain)', async () => {
+    const calls = stubFetch(() => json(200, {}));
+    await api.post('/api/admin/keys/key_1/deactivate');
+    await api.del('/api/admin/sessions/ses_1');
+    for (const c of calls) {
+      expect((c.init.headers as Record<string, string>)['Content-Type']).toBe('application/json');
+      expect(c.init.credentials).toBe('same-origin');
+    }
+  });
+
   it('sends a Uint8Array body as is (no Blob: WebKitGTK in the window crashes on Blob bodies)', async () => {
     const bytes = new TextEncoder().encode('a,b\n1,2\n');
     const calls = stubFetch(() => json(200, {}));

@@ -75,6 +75,10 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
       body = JSON.stringify(opts.body);
       headers['Content-Type'] ??= 'application/json';
     }
+  } else if (method !== 'GET' && method !== 'HEAD') {
+    // The server refuses console API changes without a JSON (or YAML) content
+    // type, even bodiless ones: forms and text/plain never change state.
+    headers['Content-Type'] ??= 'application/json';
   }
 
   let res: Response;
