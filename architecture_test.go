@@ -13,6 +13,7 @@ var allowedImports = map[string][]string{
 	"fusebox/app":                 {},
 	"fusebox/frontend":            {},
 	"fusebox/backend/errs":        {},
+	"fusebox/backend/csvsafe":     {},
 	"fusebox/backend/ingest":      {},
 	"fusebox/backend/store":       {},
 	"fusebox/backend/workspace":   {"fusebox/backend/store"},
@@ -22,7 +23,7 @@ var allowedImports = map[string][]string{
 	"fusebox/backend/relay":       {"fusebox/backend/errs", "fusebox/backend/store"},
 	// reliability holds only tests that drive the real binary.
 	"fusebox/backend/relay/reliability": {},
-	"fusebox/backend/httpapi": {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/workspace",
+	"fusebox/backend/httpapi": {"fusebox/backend/errs", "fusebox/backend/csvsafe", "fusebox/backend/store", "fusebox/backend/workspace",
 		"fusebox/backend/importer", "fusebox/backend/sessions", "fusebox/backend/marketplace", "fusebox/backend/relay"},
 }
 

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"fusebox/backend/csvsafe"
 	"fusebox/backend/errs"
 	"fusebox/backend/importer"
 )
@@ -172,7 +172,8 @@ func (s *Server) exportNDJSON(w http.ResponseWriter, r *http.Request, _ apiCalle
 // exportCSV streams every record of an import as CSV: a header row of
 // the importer's column keys, then one row per record with typed values
 // written as text (numbers as numbers, booleans true/false, dates ISO
-// 8601, null as an empty cell).
+// 8601, null as an empty cell). Cells a spreadsheet would run as a
+// formula (=, +, -, @, tab, CR first; not plain numbers) get a leading '.
 func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, _ apiCaller) {
 	slug := r.PathValue("slug")
 	sc, err := s.deps.Importer.Schema(r.Context(), slug)
@@ -189,7 +190,7 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, _ apiCaller) 
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, slug))
 	bw := bufio.NewWriterSize(w, 64<<10)
-	cw := csv.NewWriter(bw)
+	cw := csvsafe.NewWriter(bw) // cells that would run as formulas get a leading '
 	row := make([]string, len(keys))
 	err = cw.Write(keys)
 	if err == nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gocarina/gocsv"
 
+	"fusebox/backend/csvsafe"
 	"fusebox/backend/errs"
 	"fusebox/backend/relay"
 )
@@ -224,7 +225,8 @@ func (s *Server) relayDeliveriesCSV(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := gocsv.Marshal(rows, &buf); err != nil {
+	cw := csvsafe.NewWriter(&buf) // cells that would run as formulas get a leading '
+	if err := gocsv.MarshalCSV(rows, cw); err != nil {
 		s.writeError(w, r, fmt.Errorf("export deliveries as CSV: %w", err))
 		return
 	}
