@@ -53,6 +53,9 @@ func (p *parts) wireRelay() {
 		// Route headers reference install credentials by name; the
 		// marketplace opens them at send time.
 		o.InstallSecrets = p.marketplace
+		// Routes whose host an end user chose may reach internal
+		// addresses only on the hosts marketplace.allowed_hosts names.
+		o.AllowedHosts = p.marketplace.AllowedHosts
 	}
 	p.relay = relay.New(p.db, o)
 	if p.marketplace != nil {
@@ -133,7 +136,7 @@ type relayRoutes struct{ r *relay.Service }
 func (a relayRoutes) CreateUserRoute(ctx context.Context, spec marketplace.RouteSpec) (string, error) {
 	return a.r.CreateUserRoute(ctx, relay.UserRoute{
 		OwnerID: spec.OwnerID, UserID: spec.ExternalID, ListingID: spec.ListingID, InstallID: spec.InstallID,
-		Importer: spec.Importer, URL: spec.URL, Method: spec.Method, Headers: spec.Headers,
+		Importer: spec.Importer, URL: spec.URL, Method: spec.Method, Headers: spec.Headers, UserHost: spec.UserHost,
 	})
 }
 

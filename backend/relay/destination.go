@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/netguard"
 )
 
 // Destination is one HTTP destination: where the records of an importer's
@@ -70,6 +71,11 @@ type Destination struct {
 	// Inbound, when set, opens POST /relay/{route} for senders outside
 	// Fusebox; records posted there are delivered by this destination.
 	Inbound *Inbound `json:"inbound,omitempty" yaml:"inbound,omitempty"`
+	// Guarded sends every request through the network guard, which
+	// refuses loopback, link-local, private and multicast addresses
+	// (except the hosts Options.AllowedHosts names). Marketplace routes
+	// whose host came from an end user's value get it.
+	Guarded bool `json:"guarded,omitempty" yaml:"-"`
 }
 
 // Inbound configures the inbound relay route of a destination.
@@ -83,6 +89,10 @@ type Inbound struct {
 	// Secret is the NAME of an environment variable; when set, callers
 	// must send Authorization: Bearer <its value>.
 	Secret string `json:"secret,omitempty" yaml:"secret,omitempty"`
+	// PrivateHosts are hosts a sender's x-Osmos-Outbound-Url may reach
+	// although they resolve to loopback, link-local, private or
+	// multicast addresses (the guard refuses those otherwise).
+	PrivateHosts []string `json:"private_hosts,omitempty" yaml:"private_hosts,omitempty"`
 }
 
 // Send kinds.
@@ -97,6 +107,7 @@ const (
 	DefaultConcurrency = 4
 	MaxConcurrency     = 64
 	MaxBatch           = 100_000
+	maxPrivateHosts    = 100
 )
 
 // DefaultRetry is the retry schedule when a destination sets none: the
@@ -295,6 +306,15 @@ func (d *Destination) Normalize() error {
 		}
 		if in.Secret != "" && !envPattern.MatchString(in.Secret) {
 			return bad("inbound.secret: %q must be the NAME of an environment variable", in.Secret)
+		}
+		if len(in.PrivateHosts) > maxPrivateHosts {
+			return bad("inbound.private_hosts: %d hosts; at most %d", len(in.PrivateHosts), maxPrivateHosts)
+		}
+		for i, h := range in.PrivateHosts {
+			if err := netguard.CheckHostName(h); err != nil {
+				return bad("inbound.private_hosts[%d]: %v", i, err)
+			}
+			in.PrivateHosts[i] = netguard.NormalizeHost(h)
 		}
 	}
 	if d.SendsStatus() {

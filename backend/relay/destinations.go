@@ -485,6 +485,9 @@ type UserRoute struct {
 	Map       map[string]string
 	// Send is "records" (default) or "status".
 	Send string
+	// UserHost says an end user's value chose the URL's host: requests go
+	// through the network guard (Destination.Guarded).
+	UserHost bool
 }
 
 // CreateUserRoute creates the destination of a marketplace install and
@@ -500,7 +503,7 @@ func (s *Service) CreateUserRoute(ctx context.Context, r UserRoute) (string, err
 	if r.InstallID != "" {
 		id = "route-" + sanitizeID(r.InstallID)
 	}
-	d := Destination{ID: id, Importer: r.Importer, Send: r.Send, URL: r.URL, Method: r.Method, Headers: r.Headers, Batch: r.Batch, Map: r.Map}
+	d := Destination{ID: id, Importer: r.Importer, Send: r.Send, URL: r.URL, Method: r.Method, Headers: r.Headers, Batch: r.Batch, Map: r.Map, Guarded: r.UserHost}
 	if err := d.Normalize(); err != nil {
 		return "", err
 	}

@@ -196,7 +196,8 @@ func TestInboundRelayAllowlist(t *testing.T) {
 	alt := newReceiver(t, nil)
 	e.setSecret("ROUTE_TOKEN", "let-me-in")
 	e.create(relay.Destination{ID: "proxy", URL: main.URL + "/default", Inbound: &relay.Inbound{Route: "crm",
-		AllowedURLs: []string{alt.URL + "/api/"}, Secret: "ROUTE_TOKEN"}})
+		AllowedURLs: []string{alt.URL + "/api/"}, Secret: "ROUTE_TOKEN",
+		PrivateHosts: []string{"127.0.0.1"}}}) // the test receivers are on loopback
 	e.startWorker(fast)
 
 	in := func(outbound, fields, bearer, body string) (relay.EnqueueResult, error) {

@@ -89,6 +89,10 @@ type Options struct {
 	// InstallSecrets resolves {{ install_secret "FIELD" }} in marketplace
 	// routes; without it such deliveries fail saying so.
 	InstallSecrets InstallSecrets
+	// AllowedHosts returns the hosts that guarded marketplace routes may
+	// reach although they resolve to internal addresses (the marketplace's
+	// allowed_hosts); nil: none.
+	AllowedHosts func(ctx context.Context) ([]string, error)
 	// UserAgent is sent with every request (default "Fusebox-Relay").
 	UserAgent string
 	// SinkCapacity and SinkBodyLimit bound the built-in sink (defaults 200
@@ -106,6 +110,7 @@ type Service struct {
 	records  RecordSource
 	limiter  Limiter
 	installs InstallSecrets
+	allowed  func(ctx context.Context) ([]string, error)
 	ua       string
 
 	// Sink is the built-in request recorder behind /sink/{name}.
@@ -135,7 +140,7 @@ func New(db *store.DB, o Options) *Service {
 		o.UserAgent = "Fusebox-Relay"
 	}
 	s := &Service{
-		db: db, log: o.Logger, secrets: o.Secrets, tokens: o.Tokens, records: o.Records, limiter: o.Limiter, installs: o.InstallSecrets, ua: o.UserAgent,
+		db: db, log: o.Logger, secrets: o.Secrets, tokens: o.Tokens, records: o.Records, limiter: o.Limiter, installs: o.InstallSecrets, allowed: o.AllowedHosts, ua: o.UserAgent,
 		Sink:  NewSink(o.SinkCapacity, o.SinkBodyLimit),
 		cache: map[string]*compiled{}, now: time.Now,
 	}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/netguard"
 	"fusebox/backend/store"
 )
 
@@ -60,11 +62,12 @@ type Worker struct {
 	client  *http.Client
 	results chan result
 
-	mu    sync.Mutex
-	lanes map[string]bool
-	pause map[string]time.Time // 429/503: no request before this time
-	slow  map[string]time.Time // 429: one request at a time until this time
-	gone  map[string]bool      // 410 seen, until the writer has disabled the destination
+	mu      sync.Mutex
+	guarded map[string]*http.Client // by allowed hosts: clients through the network guard
+	lanes   map[string]bool
+	pause   map[string]time.Time // 429/503: no request before this time
+	slow    map[string]time.Time // 429: one request at a time until this time
+	gone    map[string]bool      // 410 seen, until the writer has disabled the destination
 }
 
 // NewWorker builds a worker for s.
@@ -87,6 +90,7 @@ func (s *Service) NewWorker(o WorkerOptions) *Worker {
 	return &Worker{
 		s: s, o: o, owner: "w_" + strings.TrimPrefix(newUID(), "msg_"), client: o.Client,
 		results: make(chan result, 4096),
+		guarded: map[string]*http.Client{},
 		lanes:   map[string]bool{}, pause: map[string]time.Time{}, slow: map[string]time.Time{}, gone: map[string]bool{},
 	}
 }
@@ -384,11 +388,20 @@ func (w *Worker) deliver(ctx context.Context, c *compiled, q *queued) result {
 		return r
 	}
 	setHeaders(req, o.headers)
-	resp, err := w.client.Do(req)
+	client, err := w.clientFor(ctx, c, q)
+	if err != nil {
+		return w.retry(c, r, "reading the hosts allowed for end users' URLs failed: "+err.Error(), 0)
+	}
+	resp, err := client.Do(req)
 	r.dur = w.s.now().Sub(start)
 	if err != nil {
 		if ctx.Err() != nil {
 			return result{id: q.id, destID: c.d.ID, outcome: outcomeReleased}
+		}
+		if netguard.IsBlocked(err) {
+			msg := "refused: " + blockedMessage(err)
+			r.outcome, r.reason, r.errMsg = outcomeFailed, msg, msg
+			return r
 		}
 		return w.retry(c, r, transportError(err, rctx, timeout), 0)
 	}
@@ -432,6 +445,62 @@ func (w *Worker) deliver(ctx context.Context, c *compiled, q *queued) result {
 		r.outcome, r.reason, r.errMsg = outcomeFailed, msg, msg
 		return r
 	}
+}
+
+// clientFor picks the client of a delivery. URLs whose host an end user
+// chose (a sender's x-Osmos-Outbound-Url, a guarded marketplace route)
+// go through the network guard; URLs an admin wrote do not (they may
+// point at this machine, like the demo's /sink).
+func (w *Worker) clientFor(ctx context.Context, c *compiled, q *queued) (*http.Client, error) {
+	var hosts []string
+	switch {
+	case q.url != "" && q.url != c.d.URL:
+		if c.d.Inbound != nil {
+			hosts = c.d.Inbound.PrivateHosts
+		}
+	case c.d.Guarded:
+		if w.s.allowed != nil {
+			h, err := w.s.allowed(ctx)
+			if err != nil {
+				return nil, err
+			}
+			hosts = h
+		}
+	default:
+		return w.client, nil
+	}
+	hosts = slices.Clone(hosts)
+	slices.Sort(hosts)
+	key := strings.Join(hosts, "\n")
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if cl := w.guarded[key]; cl != nil {
+		return cl, nil
+	}
+	// Connections are pooled per client, so each allowlist has its own:
+	// a connection opened for an allowed host is never reused by a
+	// request that does not allow it.
+	if len(w.guarded) >= maxGuardedClients {
+		for k, cl := range w.guarded {
+			cl.CloseIdleConnections()
+			delete(w.guarded, k)
+		}
+	}
+	cl := netguard.New(hosts).Client()
+	w.guarded[key] = cl
+	return cl, nil
+}
+
+// maxGuardedClients bounds the guarded clients a worker keeps (one per
+// distinct allowlist).
+const maxGuardedClients = 64
+
+func blockedMessage(err error) string {
+	var b *netguard.BlockedError
+	if errors.As(err, &b) {
+		return b.Error()
+	}
+	return err.Error()
 }
 
 // retry schedules the next attempt (after delay when > 0, else the

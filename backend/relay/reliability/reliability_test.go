@@ -349,6 +349,7 @@ destinations:
     inbound:
       route: osmos
       allowed_urls: [`+rc.url+`/api/]
+      private_hosts: [127.0.0.1]   # the test receiver is on loopback
 `)
 	srv := startServer(t, dir, nil)
 	for _, bad := range []string{"http://example.com/api/x", rc.url + "/admin", rc.url + "/api/../admin", rc.url + ".evil.test/api/"} {
