@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -13,39 +14,93 @@ import (
 	"fusebox/backend/errs"
 )
 
-// Sink records the requests it receives, per name, in memory: the last
-// Capacity requests of each sink, bodies capped at BodyLimit bytes, at
-// most MaxSinks sinks (the least recently used is dropped). It is the
-// built-in receiver behind /sink/{name}: the demo workspace delivers
-// there so the whole flow works offline, and tests can read it back.
+// Sink records the requests it receives, per name, in memory, within
+// SinkLimits: the last Requests requests of each sink; the URL, headers
+// and body of each capped (the rest dropped, marked truncated); at most
+// Sinks sink names (new names beyond are refused); and at most TotalBytes
+// stored in all (the oldest requests are dropped first). It is the
+// built-in receiver behind /sink/{name}: the demo workspace delivers there
+// so the whole flow works offline, and tests can read it back.
 type Sink struct {
-	mu        sync.Mutex
-	capacity  int
-	bodyLimit int
-	sinks     map[string]*sinkLog
-	nextID    int64
+	mu     sync.Mutex
+	lim    SinkLimits
+	sinks  map[string]*sinkLog
+	nextID int64
+	bytes  int64 // stored bytes of every kept request
 }
 
-// MaxSinks bounds how many sink names are kept.
+// SinkLimits bound what the sink keeps in memory. Zero fields take the
+// defaults of DefaultSinkLimits.
+type SinkLimits struct {
+	Requests    int   // kept per sink (default 200)
+	BodyBytes   int   // kept per request body (default 64 KiB)
+	URLBytes    int   // kept per request URL (default 4 KiB)
+	HeaderBytes int   // kept per request, header names and values (default 16 KiB)
+	Sinks       int   // sink names (default 100)
+	TotalBytes  int64 // kept in all (default 32 MiB)
+}
+
+// DefaultSinkLimits are the limits a zero SinkLimits field takes.
+func DefaultSinkLimits() SinkLimits {
+	return SinkLimits{Requests: 200, BodyBytes: 64 << 10, URLBytes: 4 << 10, HeaderBytes: 16 << 10, Sinks: 100, TotalBytes: 32 << 20}
+}
+
+func (l SinkLimits) withDefaults() SinkLimits {
+	d := DefaultSinkLimits()
+	if l.Requests <= 0 {
+		l.Requests = d.Requests
+	}
+	if l.BodyBytes <= 0 {
+		l.BodyBytes = d.BodyBytes
+	}
+	if l.URLBytes <= 0 {
+		l.URLBytes = d.URLBytes
+	}
+	if l.HeaderBytes <= 0 {
+		l.HeaderBytes = d.HeaderBytes
+	}
+	if l.Sinks <= 0 {
+		l.Sinks = d.Sinks
+	}
+	if l.TotalBytes <= 0 {
+		l.TotalBytes = d.TotalBytes
+	}
+	return l
+}
+
+// MaxSinks is the default number of sink names kept.
 const MaxSinks = 100
 
 type sinkLog struct {
-	reqs  []SinkRequest // ring, oldest first after ordering
+	reqs  []SinkRequest // oldest first
 	total int64
 	last  time.Time
 }
 
 // SinkRequest is one request a sink received.
 type SinkRequest struct {
-	ID         int64       `json:"id"`
-	ReceivedAt time.Time   `json:"received_at"`
-	Method     string      `json:"method"`
-	URL        string      `json:"url"`
-	Headers    [][2]string `json:"headers"`
-	Body       string      `json:"body"`
-	BodyBytes  int64       `json:"body_bytes"`
-	Truncated  bool        `json:"truncated"`
-	Binary     bool        `json:"binary,omitempty"`
+	ID           int64       `json:"id"`
+	ReceivedAt   time.Time   `json:"received_at"`
+	Method       string      `json:"method"`
+	URL          string      `json:"url"`
+	URLTruncated bool        `json:"url_truncated,omitempty"`
+	Headers      [][2]string `json:"headers"`
+	// HeadersTruncated: headers beyond the per-request cap were dropped
+	// (the last entry says how many bytes).
+	HeadersTruncated bool   `json:"headers_truncated,omitempty"`
+	Body             string `json:"body"`
+	BodyBytes        int64  `json:"body_bytes"`
+	Truncated        bool   `json:"truncated"`
+	Binary           bool   `json:"binary,omitempty"`
+}
+
+// size is what the request holds in memory, roughly.
+func (r *SinkRequest) size() int64 {
+	n := len(r.Method) + len(r.URL) + len(r.Body) + 64
+	for _, h := range r.Headers {
+		n += len(h[0]) + len(h[1]) + 32
+	}
+	return int64(n)
 }
 
 // SinkSummary describes one sink.
@@ -56,33 +111,50 @@ type SinkSummary struct {
 	LastSeen time.Time `json:"last_seen"`
 }
 
-// NewSink makes a sink store; zero values take 200 requests and 64 KiB.
+// NewSink makes a sink store; zero values take 200 requests per sink and
+// 64 KiB per body, and the other defaults of DefaultSinkLimits.
 func NewSink(capacity, bodyLimit int) *Sink {
-	if capacity <= 0 {
-		capacity = 200
-	}
-	if bodyLimit <= 0 {
-		bodyLimit = 64 << 10
-	}
-	return &Sink{capacity: capacity, bodyLimit: bodyLimit, sinks: map[string]*sinkLog{}}
+	return NewSinkWithLimits(SinkLimits{Requests: capacity, BodyBytes: bodyLimit})
 }
+
+// NewSinkWithLimits makes a sink store with limits (zero fields take the
+// defaults).
+func NewSinkWithLimits(l SinkLimits) *Sink {
+	return &Sink{lim: l.withDefaults(), sinks: map[string]*sinkLog{}}
+}
+
+// Limits returns the limits in force.
+func (k *Sink) Limits() SinkLimits { return k.lim }
 
 var sinkName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$`)
 
+// truncMark ends a value cut at a cap.
+const truncMark = "…[truncated]"
+
 // Record stores a request under name, reading its body (up to the cap;
-// the rest is counted and dropped).
+// the rest is counted and dropped). A new name beyond the sink limit is
+// refused (ELIMIT).
 func (k *Sink) Record(name string, r *http.Request) (SinkRequest, error) {
 	if !sinkName.MatchString(name) {
 		return SinkRequest{}, errs.Invalid("sink name %q: letters, digits, '.', '-' and '_' (at most 100)", name)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, int64(k.bodyLimit)+1))
+	if !k.admits(name) {
+		return SinkRequest{}, k.tooMany()
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, int64(k.lim.BodyBytes)+1))
 	if err != nil {
 		return SinkRequest{}, errs.Invalid("read request body: %v", err)
 	}
 	rest, _ := io.Copy(io.Discard, r.Body)
 	req := SinkRequest{ReceivedAt: time.Now().UTC(), Method: r.Method, URL: r.URL.RequestURI(), BodyBytes: int64(len(body)) + rest}
-	if len(body) > k.bodyLimit {
-		body, req.Truncated = body[:k.bodyLimit], true
+	if len(req.Method) > 32 {
+		req.Method = req.Method[:32]
+	}
+	if len(req.URL) > k.lim.URLBytes {
+		req.URL, req.URLTruncated = strings.ToValidUTF8(req.URL[:k.lim.URLBytes], "")+truncMark, true
+	}
+	if len(body) > k.lim.BodyBytes {
+		body, req.Truncated = body[:k.lim.BodyBytes], true
 	}
 	if rest > 0 {
 		req.Truncated = true
@@ -92,36 +164,108 @@ func (k *Sink) Record(name string, r *http.Request) (SinkRequest, error) {
 	} else {
 		req.Body, req.Binary = strings.ToValidUTF8(string(body), "\uFFFD"), true
 	}
+	req.Headers, req.HeadersTruncated = k.headers(r)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	log := k.sinks[name]
+	if log == nil {
+		if len(k.sinks) >= k.lim.Sinks {
+			return SinkRequest{}, k.tooMany()
+		}
+		log = &sinkLog{}
+		k.sinks[name] = log
+	}
+	k.nextID++
+	req.ID = k.nextID
+	log.total++
+	log.last = req.ReceivedAt
+	log.reqs = append(log.reqs, req)
+	k.bytes += req.size()
+	for len(log.reqs) > k.lim.Requests {
+		k.bytes -= log.reqs[0].size()
+		log.reqs[0] = SinkRequest{}
+		log.reqs = log.reqs[1:]
+	}
+	for k.bytes > k.lim.TotalBytes && k.dropOldestRequest() {
+	}
+	return req, nil
+}
+
+// headers copies r's headers (Host first, then by name) up to the
+// per-request cap; the rest are dropped and counted in a final entry.
+func (k *Sink) headers(r *http.Request) ([][2]string, bool) {
 	names := make([]string, 0, len(r.Header))
 	for n := range r.Header {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	req.Headers = append(req.Headers, [2]string{"Host", r.Host})
+	budget := k.lim.HeaderBytes
+	var out [][2]string
+	dropped := 0
+	add := func(n, v string) {
+		if dropped > 0 || len(n)+len(v) > budget {
+			if len(n)+len(truncMark) <= budget && dropped == 0 && len(v) > 0 {
+				keep := budget - len(n) - len(truncMark)
+				if keep > 0 {
+					out = append(out, [2]string{n, strings.ToValidUTF8(v[:keep], "") + truncMark})
+					budget -= len(n) + keep + len(truncMark)
+					dropped += len(v) - keep
+					return
+				}
+			}
+			dropped += len(n) + len(v)
+			return
+		}
+		out = append(out, [2]string{n, v})
+		budget -= len(n) + len(v)
+	}
+	add("Host", r.Host)
 	for _, n := range names {
 		for _, v := range r.Header[n] {
-			req.Headers = append(req.Headers, [2]string{n, v})
+			add(n, v)
 		}
 	}
+	if dropped > 0 {
+		out = append(out, [2]string{"…", fmt.Sprintf("%d more header bytes were dropped (the sink keeps %d bytes of headers per request)", dropped, k.lim.HeaderBytes)})
+	}
+	return out, dropped > 0
+}
+
+// admits reports whether a request to name could be kept: the sink exists
+// or there is room for a new one.
+func (k *Sink) admits(name string) bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.nextID++
-	req.ID = k.nextID
-	log := k.sinks[name]
-	if log == nil {
-		if len(k.sinks) >= MaxSinks {
-			k.dropOldest()
+	return k.sinks[name] != nil || len(k.sinks) < k.lim.Sinks
+}
+
+func (k *Sink) tooMany() error {
+	return errs.Limit("the sink keeps at most %d sinks; clear one in the console (DELETE /api/admin/relay/sinks/{name}) or send to an existing name", k.lim.Sinks)
+}
+
+// dropOldestRequest forgets the oldest kept request of all sinks; false
+// when there is none. The caller holds k.mu.
+func (k *Sink) dropOldestRequest() bool {
+	var oldest *sinkLog
+	for _, l := range k.sinks {
+		if len(l.reqs) > 0 && (oldest == nil || l.reqs[0].ID < oldest.reqs[0].ID) {
+			oldest = l
 		}
-		log = &sinkLog{}
-		k.sinks[name] = log
 	}
-	log.total++
-	log.last = req.ReceivedAt
-	log.reqs = append(log.reqs, req)
-	if len(log.reqs) > k.capacity {
-		log.reqs = append(log.reqs[:0], log.reqs[len(log.reqs)-k.capacity:]...)
+	if oldest == nil {
+		return false
 	}
-	return req, nil
+	k.bytes -= oldest.reqs[0].size()
+	oldest.reqs[0] = SinkRequest{}
+	oldest.reqs = oldest.reqs[1:]
+	return true
+}
+
+// StoredBytes is about how many bytes the kept requests hold.
+func (k *Sink) StoredBytes() int64 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.bytes
 }
 
 func trimPartialRune(b []byte) []byte {
@@ -132,17 +276,6 @@ func trimPartialRune(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
-}
-
-func (k *Sink) dropOldest() {
-	var oldest string
-	var at time.Time
-	for n, l := range k.sinks {
-		if oldest == "" || l.last.Before(at) {
-			oldest, at = n, l.last
-		}
-	}
-	delete(k.sinks, oldest)
 }
 
 // List returns every sink, most recently used first.
@@ -182,6 +315,11 @@ func (k *Sink) Requests(name string, after int64, limit int) ([]SinkRequest, Sin
 // Clear forgets a sink's requests.
 func (k *Sink) Clear(name string) {
 	k.mu.Lock()
-	delete(k.sinks, name)
+	if l := k.sinks[name]; l != nil {
+		for i := range l.reqs {
+			k.bytes -= l.reqs[i].size()
+		}
+		delete(k.sinks, name)
+	}
 	k.mu.Unlock()
 }

@@ -1,0 +1,103 @@
+package httpapi_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"fusebox/backend/httpapi"
+	"fusebox/backend/relay"
+	"fusebox/backend/store"
+)
+
+// newRelaySecurityServer is the real handler with a relay over a real
+// database file.
+func newRelaySecurityServer(t *testing.T) (http.Handler, *relay.Service) {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "fusebox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	secrets := map[string]string{"CRM_KEY": "crm-secret-value"}
+	rs := relay.New(db, relay.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Secrets: func(n string) (string, bool) { v, ok := secrets[n]; return v, ok }})
+	s := httpapi.New(httpapi.Config{Version: "v-test", Assets: fstest.MapFS{}, AdminToken: adminToken}, httpapi.Deps{DB: db, Relay: rs})
+	return s.PortHandler(), rs
+}
+
+func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
+	r.Host = "127.0.0.1:8787"
+	if r.RemoteAddr == "" || r.RemoteAddr == "192.0.2.1:1234" {
+		r.RemoteAddr = "127.0.0.1:50000"
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+// TestSecuritySinkMemoryIsBounded posts 2000 requests with 900 KB of
+// headers, a long URL and a large body to one sink, then requests to more
+// sinks than allowed: what the sink stores stays under its byte budget,
+// each request's URL, headers and body are capped with a marker, and new
+// sink names beyond the limit are refused with a clear error.
+func TestSecuritySinkMemoryIsBounded(t *testing.T) {
+	h, rs := newRelaySecurityServer(t)
+	big := strings.Repeat("x", 900<<10)
+	body := strings.Repeat("b", 1<<20)
+	longPath := "/sink/flood?q=" + strings.Repeat("u", 64<<10)
+	for i := range 2000 {
+		r := httptest.NewRequest("POST", longPath, strings.NewReader(body))
+		r.Header.Set("X-Big", big)
+		// Many clients, so that the per-client rate limit does not stop
+		// the flood before the sink's own caps are reached.
+		r.RemoteAddr = fmt.Sprintf("198.51.%d.%d:40000", i/250, i%250)
+		if w := serve(h, r); w.Code != 200 {
+			t.Fatalf("post %d: %d %s", i, w.Code, w.Body)
+		}
+	}
+	if got, limit := rs.Sink.StoredBytes(), int64(relay.DefaultSinkLimits().TotalBytes); got > limit {
+		t.Fatalf("the sink stores %d bytes after 2000 large posts; the budget is %d", got, limit)
+	}
+	reqs, sum := rs.Sink.Requests("flood", 0, 1)
+	if sum.Total != 2000 || len(reqs) != 1 {
+		t.Fatalf("summary %+v", sum)
+	}
+	r := reqs[0]
+	lim := relay.DefaultSinkLimits()
+	if len(r.URL) > lim.URLBytes+64 || !r.URLTruncated || len(r.Body) > lim.BodyBytes || !r.Truncated || !r.HeadersTruncated {
+		t.Fatalf("stored request not capped: url %d bytes (truncated %v), body %d (truncated %v), headers truncated %v", len(r.URL), r.URLTruncated, len(r.Body), r.Truncated, r.HeadersTruncated)
+	}
+	var hb int
+	for _, kv := range r.Headers {
+		hb += len(kv[0]) + len(kv[1])
+	}
+	if hb > lim.HeaderBytes+256 {
+		t.Fatalf("stored headers are %d bytes; the cap is %d", hb, lim.HeaderBytes)
+	}
+	// More sinks than allowed: new names are refused, known ones still record.
+	for i := range lim.Sinks + 5 {
+		r := httptest.NewRequest("POST", fmt.Sprintf("/sink/s%d", i), strings.NewReader("{}"))
+		r.RemoteAddr = fmt.Sprintf("203.0.113.%d:40000", i%250)
+		w := serve(h, r)
+		if i < lim.Sinks-1 && w.Code != 200 {
+			t.Fatalf("sink %d: %d %s", i, w.Code, w.Body)
+		}
+		if i >= lim.Sinks && (w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), fmt.Sprintf("at most %d sinks", lim.Sinks))) {
+			t.Fatalf("sink %d beyond the limit: %d %s", i, w.Code, w.Body)
+		}
+	}
+	if n := len(rs.Sink.List()); n > lim.Sinks {
+		t.Fatalf("%d sinks kept; the limit is %d", n, lim.Sinks)
+	}
+	if w := serve(h, httptest.NewRequest("POST", "/sink/flood", strings.NewReader("{}"))); w.Code != 200 {
+		t.Fatalf("a known sink after the limit: %d %s", w.Code, w.Body)
+	}
+}
