@@ -108,10 +108,14 @@ func (s *Service) GetMapping(ctx context.Context, slug string) (MappingView, err
 	return mv, nil
 }
 
-// distinctScanRows bounds the file scan for enum value suggestions.
+// distinctScanRows bounds the file scan for enum value suggestions;
+// distinctMax the values suggested per column and distinctValueBytes their
+// length (a longer value cannot be an enum value; staging flags it), so the
+// mapping response stays bounded.
 const (
-	distinctScanRows = 100_000
-	distinctMax      = 200
+	distinctScanRows   = 100_000
+	distinctMax        = 200
+	distinctValueBytes = 1 << 10
 )
 
 func (s *Service) valueSuggestions(ctx context.Context, imp *Import, sc *Schema, src []int, mv *MappingView) error {
@@ -151,7 +155,7 @@ func (s *Service) valueSuggestions(ctx context.Context, imp *Import, sc *Schema,
 				continue
 			}
 			v := trimSpace(row[fi])
-			if v == "" {
+			if v == "" || len(v) > distinctValueBytes {
 				continue
 			}
 			if _, seen := a.counts[v]; !seen {

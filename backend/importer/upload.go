@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"fusebox/backend/errs"
 	"fusebox/backend/ingest"
@@ -149,6 +150,18 @@ type Preview struct {
 
 // PreviewRows is how many leading rows a preview shows.
 const PreviewRows = 50
+
+// PreviewCellBytes is the most text a preview shows of one cell; a longer
+// cell is cut and ends with "…" (header names are not cut).
+const PreviewCellBytes = 1 << 10
+
+// PreviewBytes bounds the text of a preview's rows: rows after the header
+// row are shown while it is not reached (More is then set). With rows
+// bounded by the row limit (1 MiB), a preview response stays within a few MB.
+const PreviewBytes = 2 << 20
+
+// previewHeaderScan is how many leading rows header detection looks at.
+const previewHeaderScan = 20
 
 var extOK = map[string]bool{"csv": true, "tsv": true, "txt": true, "xlsx": true, "xlsm": true, "json": true, "tab": true}
 
@@ -351,7 +364,18 @@ func (s *Service) preview(imp *Import, o FileOptions, limit int64) (Preview, err
 	}
 	defer rd.Close()
 	pv := Preview{Options: o, Rows: [][]string{}}
-	for len(pv.Rows) < PreviewRows {
+	// Rows that can be the header are kept whole (detection, header names);
+	// the response shows at most PreviewCellBytes of a cell, and rows after
+	// the header row only while PreviewBytes of text are not reached.
+	whole := max(previewHeaderScan, o.HeaderRow)
+	var rows [][]string
+	var sizes []int // shown text per row
+	shown := 0
+	for len(rows) < PreviewRows {
+		if len(rows) >= whole && shown > PreviewBytes {
+			pv.More = true
+			break
+		}
 		row, err := rd.Next()
 		if err == io.EOF {
 			break
@@ -359,31 +383,37 @@ func (s *Service) preview(imp *Import, o FileOptions, limit int64) (Preview, err
 		if err != nil {
 			return Preview{}, inputError(err)
 		}
-		pv.Rows = append(pv.Rows, slices.Clone(row))
+		n := 0
+		for _, c := range row {
+			n += min(len(c), PreviewCellBytes) + 4
+		}
+		shown += n
+		sizes = append(sizes, n)
+		if len(rows) < whole {
+			rows = append(rows, slices.Clone(row))
+		} else {
+			rows = append(rows, truncateCells(row))
+		}
 	}
-	if len(pv.Rows) == PreviewRows {
+	if len(rows) == PreviewRows {
 		if _, err := rd.Next(); err == nil {
 			pv.More = true
 		}
 	}
 	pv.Detected = rd.Detected()
-	scan := pv.Rows
-	if len(scan) > 20 {
-		scan = scan[:20]
-	}
-	pv.DetectedHeaderRow = ingest.DetectHeaderRow(scan) + 1
+	pv.DetectedHeaderRow = ingest.DetectHeaderRow(rows[:min(len(rows), previewHeaderScan)]) + 1
 	pv.HeaderRow = pv.DetectedHeaderRow
 	if o.HeaderRow > 0 {
-		if o.HeaderRow > len(pv.Rows) {
-			return Preview{}, errs.Invalid("header row %d is beyond the first %d rows of the file", o.HeaderRow, len(pv.Rows))
+		if o.HeaderRow > len(rows) {
+			return Preview{}, errs.Invalid("header row %d is beyond the first %d rows of the file", o.HeaderRow, len(rows))
 		}
 		pv.HeaderRow = o.HeaderRow
 	}
-	pv.Headers = displayHeaders(pv.Rows[pv.HeaderRow-1])
-	if err := ingest.CheckHeader(pv.Rows[pv.HeaderRow-1]); err != nil {
+	pv.Headers = displayHeaders(rows[pv.HeaderRow-1])
+	if err := ingest.CheckHeader(rows[pv.HeaderRow-1]); err != nil {
 		pv.HeaderError = err.Error()
 	}
-	if pv.HeaderRow == len(pv.Rows) && !pv.More {
+	if pv.HeaderRow == len(rows) && !pv.More {
 		return Preview{}, inputError(ingest.HeaderOnlyError(pv.HeaderRow))
 	}
 	for _, is := range rd.Issues() {
@@ -391,7 +421,33 @@ func (s *Service) preview(imp *Import, o FileOptions, limit int64) (Preview, err
 			pv.Issues = append(pv.Issues, is)
 		}
 	}
+	shown = 0
+	for i, row := range rows {
+		if i >= pv.HeaderRow && shown+sizes[i] > PreviewBytes {
+			pv.More = true
+			break
+		}
+		shown += sizes[i]
+		pv.Rows = append(pv.Rows, truncateCells(row))
+	}
 	return pv, nil
+}
+
+// truncateCells copies row with each cell cut to PreviewCellBytes (at a
+// character boundary, marked with an ellipsis).
+func truncateCells(row []string) []string {
+	out := make([]string, len(row))
+	for i, c := range row {
+		if len(c) > PreviewCellBytes {
+			cut := PreviewCellBytes
+			for cut > 0 && !utf8.RuneStart(c[cut]) {
+				cut--
+			}
+			c = c[:cut] + "…"
+		}
+		out[i] = c
+	}
+	return out
 }
 
 // displayHeaders names blank header cells "Column C" (by letter) so they

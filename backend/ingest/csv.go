@@ -30,10 +30,97 @@ type rowGuard struct {
 	badEnd   int64 // end offset of the last chunk with invalid UTF-8
 	tail     [utf8.UTFMax]byte
 	tailN    int // bytes of an incomplete rune at the end of the last chunk
+
+	cols *colCounter // nil: fields are not counted ahead of the parser
+}
+
+// errTooManyColumns is returned by rowGuard when colCounter finds a record
+// with more fields than the limit; csvSource turns it into an *Error.
+var errTooManyColumns = errors.New("too many columns")
+
+// colCounter counts the fields of each record in the raw bytes, following
+// encoding/csv's rules (a field is quoted when it starts with a quote; "" is
+// a quote inside it; lazy quotes elsewhere are text), so that a row of a
+// million delimiters is refused before the parser builds a million fields.
+type colCounter struct {
+	delim   byte
+	max     int
+	fields  int  // fields of the current record so far
+	empty   bool // the current line has no byte yet (blank lines are not records)
+	state   uint8
+	records int // records completed
+	bad     int // the record (1-based) over the limit, once found
+}
+
+const (
+	ccFieldStart uint8 = iota
+	ccUnquoted
+	ccQuoted
+	ccQuoteInQuoted
+)
+
+func newColCounter(delim rune, max int) *colCounter {
+	if delim >= utf8.RuneSelf || max <= 0 {
+		return nil
+	}
+	return &colCounter{delim: byte(delim), max: max, fields: 1, empty: true}
+}
+
+// feed counts b; it reports false once a record exceeds the limit.
+func (c *colCounter) feed(b []byte) bool {
+	for _, x := range b {
+		switch c.state {
+		case ccQuoted:
+			if x == '"' {
+				c.state = ccQuoteInQuoted
+			}
+			continue
+		case ccQuoteInQuoted:
+			if x == '"' {
+				c.state = ccQuoted
+				continue
+			}
+			if x != c.delim && x != '\n' && x != '\r' {
+				c.state = ccQuoted // lazy quote: text inside the quoted field
+				continue
+			}
+		}
+		switch x {
+		case c.delim:
+			c.fields++
+			c.empty = false
+			c.state = ccFieldStart
+			if c.fields > c.max {
+				c.bad = c.records + 1
+				return false
+			}
+		case '\n':
+			if !c.empty {
+				c.records++
+			}
+			c.fields, c.empty, c.state = 1, true, ccFieldStart
+		case '\r':
+			if c.state == ccQuoteInQuoted {
+				c.state = ccUnquoted
+			}
+		case '"':
+			c.empty = false
+			if c.state == ccFieldStart {
+				c.state = ccQuoted
+			}
+		default:
+			c.empty = false
+			c.state = ccUnquoted
+		}
+	}
+	return true
 }
 
 func (g *rowGuard) Read(p []byte) (int, error) {
 	n, err := g.r.Read(p)
+	if g.cols != nil && !g.cols.feed(p[:n]) {
+		return 0, errTooManyColumns
+	}
 	if g.checkUTF && (n > 0 || g.tailN > 0) {
 		if !g.validChunk(p[:n], err != nil) {
 			g.badEnd = g.delivered + int64(n)
@@ -105,11 +192,11 @@ type csvSource struct {
 	lastLine int
 }
 
-func newCSVSource(rd *Reader, in io.Reader, delim rune, checkUTF8, crOnly bool, maxField int) *csvSource {
+func newCSVSource(rd *Reader, in io.Reader, delim rune, checkUTF8, crOnly bool, maxField, maxCols int) *csvSource {
 	if crOnly {
 		in = crReader{in}
 	}
-	g := &rowGuard{r: in, limit: int64(maxField) + csvBufSize, checkUTF: checkUTF8}
+	g := &rowGuard{r: in, limit: int64(maxField) + csvBufSize, checkUTF: checkUTF8, cols: newColCounter(delim, maxCols)}
 	cr := csv.NewReader(bufio.NewReaderSize(g, csvBufSize))
 	cr.Comma = delim
 	cr.FieldsPerRecord = -1
@@ -127,6 +214,9 @@ func (s *csvSource) next() ([]string, error) {
 		}
 		if errors.Is(err, errRowTooLong) {
 			return nil, s.tooLong(row)
+		}
+		if errors.Is(err, errTooManyColumns) {
+			return nil, tooManyColumnsError(max(row, s.guard.cols.bad), s.guard.cols.max+1, s.guard.cols.max)
 		}
 		var ie *Error
 		if errors.As(err, &ie) {

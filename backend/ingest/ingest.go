@@ -550,7 +550,7 @@ func open(in io.Reader, name string, opts Options, fromFile bool) (*Reader, erro
 		rd.det.Format = "tsv"
 	}
 	crOnly := strings.IndexByte(text, '\n') < 0 && strings.IndexByte(text, '\r') >= 0
-	rd.src = newCSVSource(rd, src, delim, enc.name == "utf-8", crOnly, maxField)
+	rd.src = newCSVSource(rd, src, delim, enc.name == "utf-8", crOnly, maxField, lim.MaxColumns)
 	return rd, nil
 }
 
