@@ -152,7 +152,11 @@ func benchRelay(ctx context.Context, batched, single int, keep bool, stdout, std
 		return err
 	}
 	// The shape a real destination asks for: params, a param field moved to
-	// the query, a secret header, nested mapping.
+	// the query, a secret header (declared, as a workspace file does), nested
+	// mapping.
+	if err := p.relay.SetDeclaredSecrets(ctx, []string{demoRelaySecret}); err != nil {
+		return err
+	}
 	dest := func(id string, batch relay.Batch) relay.Destination {
 		return relay.Destination{ID: id, Importer: "relaybench", URL: base + "/" + id, Batch: batch,
 			Headers:          map[string]string{"Authorization": `Bearer {{ secret "` + demoRelaySecret + `" }}`},

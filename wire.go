@@ -56,7 +56,7 @@ func wire(ctx context.Context, dataDir string, log *slog.Logger) (*parts, error)
 		httpapi.Stat{Name: "Imports", Count: p.importer.CountImports})
 	p.wireMarketplace()
 	p.wireRelay()
-	p.workspace = workspace.New(db, p.importer.Section(), p.relay.Section(), p.marketplace.Section())
+	p.workspace = workspace.New(db, p.relay.SecretsSection(), p.importer.Section(), p.relay.Section(), p.marketplace.Section())
 	p.deps.Workspace = p.workspace
 	p.wireSessions()
 	return p, nil

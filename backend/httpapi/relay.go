@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -51,6 +52,7 @@ func (s *Server) bindRelay(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /api/admin/relay/sinks/{name}", s.requireAdmin(s.relayClearSink))
 
 	mux.HandleFunc("POST /relay/{route}", s.relayInbound)
+	mux.HandleFunc("OPTIONS /relay/{route}", s.relayInboundPreflight)
 	mux.HandleFunc("/sink/{name}", s.sinkRecord)
 }
 
@@ -335,7 +337,26 @@ func (s *Server) relayClearSink(w http.ResponseWriter, r *http.Request) {
 }
 
 // relayInbound is POST /relay/{route}: the inbound relay.
+//
+// It takes JSON only (Content-Type application/json or application/*+json):
+// a form or text/plain post is what a page on another site can send
+// without asking. Requests a browser sends from another site are refused
+// unless the route lists the page's origin in inbound.allow_browser_origins.
 func (s *Server) relayInbound(w http.ResponseWriter, r *http.Request) {
+	route := r.PathValue("route")
+	origin, err := s.deps.Relay.CheckInboundBrowser(r.Context(), route, r.Header.Get("Origin"), r.Header.Get("Sec-Fetch-Site"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if origin != "" {
+		w.Header().Set("Access-Control-Allow-Origin", origin)
+		w.Header().Add("Vary", "Origin")
+	}
+	if !isJSONContentType(r.Header.Get("Content-Type")) {
+		s.writeError(w, r, errs.Invalid("POST /relay/%s takes JSON: send Content-Type: application/json (got %q)", route, r.Header.Get("Content-Type")))
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, relayMaxInboundBody))
 	if err != nil {
 		var maxErr *http.MaxBytesError
@@ -352,12 +373,42 @@ func (s *Server) relayInbound(w http.ResponseWriter, r *http.Request) {
 		OutboundURL:      strings.TrimSpace(r.Header.Get(relay.HeaderOutboundURL)),
 		QueryParamFields: r.Header.Get(relay.HeaderQueryParamFields),
 		Bearer:           tok,
+		Origin:           r.Header.Get("Origin"),
+		FetchSite:        r.Header.Get("Sec-Fetch-Site"),
 	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	s.writeJSON(w, http.StatusAccepted, res)
+}
+
+// relayInboundPreflight answers a browser's CORS preflight for a route
+// that allows the page's origin; any other origin is refused.
+func (s *Server) relayInboundPreflight(w http.ResponseWriter, r *http.Request) {
+	origin, err := s.deps.Relay.CheckInboundBrowser(r.Context(), r.PathValue("route"), r.Header.Get("Origin"), r.Header.Get("Sec-Fetch-Site"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Add("Vary", "Origin")
+	if origin != "" {
+		w.Header().Set("Access-Control-Allow-Origin", origin)
+		w.Header().Set("Access-Control-Allow-Methods", "POST")
+		w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, "+relay.HeaderOutboundURL+", "+relay.HeaderQueryParamFields)
+		w.Header().Set("Access-Control-Max-Age", "600")
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// isJSONContentType accepts application/json and application/*+json,
+// with parameters.
+func isJSONContentType(v string) bool {
+	mt, _, err := mime.ParseMediaType(v)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")
 }
 
 // sinkRecord is /sink/{name}: it records any request and answers 200.

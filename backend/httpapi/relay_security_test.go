@@ -101,3 +101,90 @@ func TestSecuritySinkMemoryIsBounded(t *testing.T) {
 		t.Fatalf("a known sink after the limit: %d %s", w.Code, w.Body)
 	}
 }
+
+// TestSecurityInboundRelayRefusesCrossSiteAndNonJSON: POST /relay/{route}
+// on a route without a secret takes JSON only, and refuses requests a
+// browser sends from another site (Origin, Sec-Fetch-Site) unless the
+// route allows that origin; an allowed origin gets CORS answers.
+func TestSecurityInboundRelayRefusesCrossSiteAndNonJSON(t *testing.T) {
+	h, rs := newRelaySecurityServer(t)
+	ctx := context.Background()
+	if _, err := rs.CreateDestination(ctx, relay.Destination{ID: "open", URL: "/sink/open",
+		Inbound: &relay.Inbound{Route: "open"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rs.CreateDestination(ctx, relay.Destination{ID: "web", URL: "/sink/web",
+		Inbound: &relay.Inbound{Route: "web", AllowBrowserOrigins: []string{"https://app.example"}}}); err != nil {
+		t.Fatal(err)
+	}
+	post := func(route, ctype string, hdr map[string]string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("POST", "/relay/"+route, strings.NewReader(`{"email":"a@example.com"}`))
+		if ctype != "" {
+			r.Header.Set("Content-Type", ctype)
+		}
+		for k, v := range hdr {
+			r.Header.Set(k, v)
+		}
+		return serve(h, r)
+	}
+	for _, c := range []struct {
+		name, route, ctype string
+		hdr                map[string]string
+		want               int
+		msg                string
+	}{
+		{"text/plain from another site", "open", "text/plain", map[string]string{"Origin": "https://evil.example"}, 0, ""},
+		{"text/plain", "open", "text/plain", nil, 422, "application/json"},
+		{"form", "open", "application/x-www-form-urlencoded", nil, 422, "application/json"},
+		{"no content type", "open", "", nil, 422, "application/json"},
+		{"JSON from another site", "open", "application/json", map[string]string{"Origin": "https://evil.example"}, 403, "https://evil.example"},
+		{"cross-site fetch metadata", "open", "application/json", map[string]string{"Sec-Fetch-Site": "cross-site"}, 403, "allow_browser_origins"},
+		{"same-site fetch metadata", "open", "application/json", map[string]string{"Sec-Fetch-Site": "same-site"}, 403, "allow_browser_origins"},
+		{"null origin", "open", "application/json", map[string]string{"Origin": "null"}, 403, "allow_browser_origins"},
+		{"server to server", "open", "application/json; charset=utf-8", nil, 202, ""},
+		{"same-origin page", "open", "application/json", map[string]string{"Sec-Fetch-Site": "same-origin"}, 202, ""},
+		{"allowed origin", "web", "application/json", map[string]string{"Origin": "https://app.example", "Sec-Fetch-Site": "cross-site"}, 202, ""},
+		{"other origin on a browser route", "web", "application/json", map[string]string{"Origin": "https://evil.example"}, 403, "https://evil.example"},
+	} {
+		w := post(c.route, c.ctype, c.hdr)
+		if c.want == 0 {
+			if w.Code < 400 {
+				t.Errorf("%s: %d %s; want a refusal", c.name, w.Code, w.Body)
+			}
+			continue
+		}
+		if w.Code != c.want || !strings.Contains(w.Body.String(), c.msg) {
+			t.Errorf("%s: %d %s; want %d mentioning %q", c.name, w.Code, w.Body, c.want, c.msg)
+		}
+		if c.name == "allowed origin" && w.Header().Get("Access-Control-Allow-Origin") != "https://app.example" {
+			t.Errorf("allowed origin: no CORS header: %v", w.Header())
+		}
+	}
+	// Preflight: the allowed origin gets its answer, another does not.
+	pre := func(origin string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("OPTIONS", "/relay/web", nil)
+		r.Header.Set("Origin", origin)
+		r.Header.Set("Access-Control-Request-Method", "POST")
+		r.Header.Set("Access-Control-Request-Headers", "content-type")
+		return serve(h, r)
+	}
+	if w := pre("https://app.example"); w.Code != 204 || w.Header().Get("Access-Control-Allow-Origin") != "https://app.example" ||
+		!strings.Contains(strings.ToLower(w.Header().Get("Access-Control-Allow-Headers")), "content-type") {
+		t.Fatalf("preflight from the allowed origin: %d %v", w.Code, w.Header())
+	}
+	if w := pre("https://evil.example"); w.Code != 403 || w.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("preflight from another origin: %d %v", w.Code, w.Header())
+	}
+	if n := len(mustStats(t, rs, "open")); n != 2 {
+		t.Fatalf("open route queued %d deliveries, want 2 (server to server, same-origin page)", n)
+	}
+}
+
+func mustStats(t *testing.T, rs *relay.Service, dest string) []relay.Delivery {
+	t.Helper()
+	ds, err := rs.ListDeliveries(context.Background(), relay.DeliveryFilter{Destination: dest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}

@@ -23,18 +23,21 @@ func newRelayServer(t *testing.T) *httpapi.Server {
 	secrets := map[string]string{"CRM_KEY": "crm-secret-value"}
 	rs := relay.New(db, relay.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Secrets: func(n string) (string, bool) { v, ok := secrets[n]; return v, ok }})
+	if err := rs.SetDeclaredSecrets(context.Background(), []string{"CRM_KEY"}); err != nil {
+		t.Fatal(err)
+	}
 	return httpapi.New(httpapi.Config{Version: "v-test", Assets: fstest.MapFS{}, AdminToken: adminToken}, httpapi.Deps{DB: db, Relay: rs})
 }
 
 func TestRelayRoutes(t *testing.T) {
 	s := newRelayServer(t)
-	admin := map[string]string{"Authorization": "Bearer " + adminToken}
+	admin := map[string]string{"Authorization": "Bearer " + adminToken, "Content-Type": "application/json"}
 	dest := `{"id":"crm","url":"https://crm.example.com/v1","headers":{"Authorization":"Bearer {{ secret \"CRM_KEY\" }}"},
 		"query_param_fields":["user_id"],"map":{"email":"contact.email"},"inbound":{"route":"crm","allowed_urls":["https://api.example.com/v2/"]}}`
 	for _, sc := range []scenario{
 		{name: "console API needs admin", method: "GET", url: "/api/admin/relay/destinations", wantStatus: 401, wantContain: []string{`"EUNAUTHORIZED"`}},
 		{name: "create", method: "POST", url: "/api/admin/relay/destinations", headers: admin, body: dest, wantStatus: 201,
-			wantContain: []string{`"id":"crm"`, `{"name":"CRM_KEY","set":true}`}, wantAbsent: []string{"crm-secret-value"}},
+			wantContain: []string{`"id":"crm"`, `{"name":"CRM_KEY","set":true,"declared":true}`}, wantAbsent: []string{"crm-secret-value"}},
 		{name: "create twice", method: "POST", url: "/api/admin/relay/destinations", headers: admin, body: dest, wantStatus: 409, wantContain: []string{`"ECONFLICT"`}},
 		{name: "invalid destination names the field", method: "POST", url: "/api/admin/relay/destinations", headers: admin,
 			body: `{"id":"bad","url":"ftp://x/"}`, wantStatus: 422, wantContain: []string{`destination \"bad\": url:`, "scheme must be http or https"}},
@@ -47,11 +50,11 @@ func TestRelayRoutes(t *testing.T) {
 			wantStatus:  200,
 			wantContain: []string{`"url":"https://crm.example.com/v1?user_id=u+1"`, `Bearer «secret CRM_KEY: set»`, `\"contact\": {`},
 			wantAbsent:  []string{"crm-secret-value"}},
-		{name: "inbound off the allowlist", method: "POST", url: "/relay/crm", headers: map[string]string{"x-Osmos-Outbound-Url": "https://evil.example.com/v2/x"},
+		{name: "inbound off the allowlist", method: "POST", url: "/relay/crm", headers: map[string]string{"Content-Type": "application/json", "x-Osmos-Outbound-Url": "https://evil.example.com/v2/x"},
 			body: `{"a":1}`, wantStatus: 403, wantContain: []string{`"EFORBIDDEN"`, "not on the allowlist"}},
-		{name: "inbound on the allowlist", method: "POST", url: "/relay/crm", headers: map[string]string{"x-Osmos-Outbound-Url": "https://api.example.com/v2/contacts", "x-Osmos-Query-Param-Fields": "qp"},
+		{name: "inbound on the allowlist", method: "POST", url: "/relay/crm", headers: map[string]string{"Content-Type": "application/json", "x-Osmos-Outbound-Url": "https://api.example.com/v2/contacts", "x-Osmos-Query-Param-Fields": "qp"},
 			body: `[{"qp":"1","a":1},{"qp":"1","a":2}]`, wantStatus: 202, wantContain: []string{`"accepted":2`, `"deliveries":2`}},
-		{name: "inbound bad JSON", method: "POST", url: "/relay/crm", body: `{"a":`, wantStatus: 422},
+		{name: "inbound bad JSON", method: "POST", url: "/relay/crm", headers: map[string]string{"Content-Type": "application/json"}, body: `{"a":`, wantStatus: 422},
 		{name: "inbound unknown route", method: "POST", url: "/relay/none", body: `{}`, wantStatus: 404},
 		{name: "deliveries", method: "GET", url: "/api/admin/relay/deliveries?destination=crm&status=pending", headers: admin, wantStatus: 200,
 			wantContain: []string{`"destination_id":"crm"`, `"source":"inbound"`}},

@@ -259,7 +259,7 @@ func TestMissingSecretFailsTheDeliveryUntilSet(t *testing.T) {
 		t.Fatalf("delivery %+v, %d requests", d, rc.count())
 	}
 	v, _ := e.relay.GetDestination(context.Background(), "needs-key")
-	if len(v.Secrets) != 1 || v.Secrets[0] != (relay.SecretStatus{Name: "LATER_KEY", Set: false}) {
+	if len(v.Secrets) != 1 || v.Secrets[0] != (relay.SecretStatus{Name: "LATER_KEY", Set: false, Declared: true}) {
 		t.Fatalf("secret status %+v", v.Secrets)
 	}
 	e.setSecret("LATER_KEY", "now-set")

@@ -93,6 +93,11 @@ type Inbound struct {
 	// although they resolve to loopback, link-local, private or
 	// multicast addresses (the guard refuses those otherwise).
 	PrivateHosts []string `json:"private_hosts,omitempty" yaml:"private_hosts,omitempty"`
+	// AllowBrowserOrigins are the web origins (scheme://host[:port]) whose
+	// pages may post to the route from a browser. Requests from any other
+	// site (an Origin header, or Sec-Fetch-Site cross-site or same-site)
+	// are refused.
+	AllowBrowserOrigins []string `json:"allow_browser_origins,omitempty" yaml:"allow_browser_origins,omitempty"`
 }
 
 // Send kinds.
@@ -306,6 +311,16 @@ func (d *Destination) Normalize() error {
 		}
 		if in.Secret != "" && !envPattern.MatchString(in.Secret) {
 			return bad("inbound.secret: %q must be the NAME of an environment variable", in.Secret)
+		}
+		if len(in.AllowBrowserOrigins) > maxPrivateHosts {
+			return bad("inbound.allow_browser_origins: %d origins; at most %d", len(in.AllowBrowserOrigins), maxPrivateHosts)
+		}
+		for i, o := range in.AllowBrowserOrigins {
+			n, err := normalizeOrigin(o)
+			if err != nil {
+				return bad("inbound.allow_browser_origins[%d]: %v", i, err)
+			}
+			in.AllowBrowserOrigins[i] = n
 		}
 		if len(in.PrivateHosts) > maxPrivateHosts {
 			return bad("inbound.private_hosts: %d hosts; at most %d", len(in.PrivateHosts), maxPrivateHosts)

@@ -77,6 +77,9 @@ func compile(d Destination) (*compiled, error) {
 type SecretStatus struct {
 	Name string `json:"name"`
 	Set  bool   `json:"set"`
+	// Declared: the workspace's secrets: list names it; an undeclared
+	// secret is never read, so it is never set.
+	Declared bool `json:"declared"`
 }
 
 // DestinationView is a destination with its state, for the console.
@@ -114,7 +117,7 @@ func (s *Service) secretStatus(d *Destination) []SecretStatus {
 	out := []SecretStatus{}
 	for _, n := range d.SecretNames() {
 		_, ok := s.secrets(n)
-		out = append(out, SecretStatus{Name: n, Set: ok})
+		out = append(out, SecretStatus{Name: n, Set: ok, Declared: s.isDeclared(n)})
 	}
 	return out
 }
@@ -368,6 +371,9 @@ func (s *Service) CreateDestination(ctx context.Context, d Destination) (Destina
 	if err := d.Normalize(); err != nil {
 		return DestinationView{}, err
 	}
+	if err := s.checkDeclaredRefs(ctx, &d); err != nil {
+		return DestinationView{}, err
+	}
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		_, err := s.saveTx(ctx, tx, &d, destMeta{origin: OriginConsole}, true)
 		tx.AfterCommit(s.changed)
@@ -390,6 +396,9 @@ func (s *Service) UpdateDestination(ctx context.Context, id string, d Destinatio
 		return DestinationView{}, errs.Invalid("destination id %q in the body does not match %q in the path; ids cannot be renamed", d.ID, id)
 	}
 	if err := d.Normalize(); err != nil {
+		return DestinationView{}, err
+	}
+	if err := s.checkDeclaredRefs(ctx, &d); err != nil {
 		return DestinationView{}, err
 	}
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {

@@ -54,6 +54,11 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		f(&o)
 	}
 	e.relay = relay.New(db, o)
+	// The names these tests' destinations read; setSecret declares more.
+	if err := e.relay.SetDeclaredSecrets(context.Background(), []string{"CRM_API_KEY", "CRM_SIGNING", "CRM_SIGNING_SECRET",
+		"LATER_KEY", "ROUTE_TOKEN", "UNSET_ONE"}); err != nil {
+		t.Fatal(err)
+	}
 	e.importer.OnSubmit(func(ctx context.Context, tx *store.Tx, imp importer.Import) error {
 		return e.relay.OnImportSubmitted(ctx, tx, relay.ImportInfo{Slug: imp.Slug, Importer: imp.Template.Slug, Status: imp.Status,
 			UserID: imp.UserID, Metadata: imp.Metadata, FileName: imp.FileName, RowCount: imp.RowCount, RecordCount: imp.RecordCount})
@@ -68,10 +73,25 @@ func (e *env) secret(name string) (string, bool) {
 	return v, ok
 }
 
+// setSecret sets an environment secret and declares its name.
 func (e *env) setSecret(name, value string) {
+	e.t.Helper()
 	e.mu.Lock()
 	e.secrets[name] = value
 	e.mu.Unlock()
+	ctx := context.Background()
+	names, err := e.relay.DeclaredSecrets(ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, n := range names {
+		if n == name {
+			return
+		}
+	}
+	if err := e.relay.SetDeclaredSecrets(ctx, append(names, name)); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 // tokens adapts sessions to the relay as main does.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"fusebox/backend/errs"
@@ -32,25 +33,91 @@ type InboundRequest struct {
 	OutboundURL      string // x-Osmos-Outbound-Url
 	QueryParamFields string // x-Osmos-Query-Param-Fields (comma-separated)
 	Bearer           string // Authorization: Bearer token, if any
+	// Origin and FetchSite are the browser's Origin and Sec-Fetch-Site
+	// headers ("" when absent): requests from other sites are refused
+	// unless the route allows their origin.
+	Origin    string
+	FetchSite string
+}
+
+// normalizeOrigin validates a web origin: scheme://host[:port], http or
+// https, nothing else.
+func normalizeOrigin(s string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
+		u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.Contains(u.Host, "*") {
+		return "", fmt.Errorf("%q is not an origin; want scheme://host[:port] such as https://app.example.com", s)
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+}
+
+// checkBrowser refuses a request a browser sent from another site, unless
+// the route allows its origin; it returns the allowed origin (for CORS
+// answers), or "" for a request that is not cross-site (no Origin,
+// Sec-Fetch-Site none or same-origin: a server, a script, this server's
+// own pages).
+func checkBrowser(d *Destination, route, origin, fetchSite string) (string, error) {
+	origin = strings.TrimSpace(origin)
+	site := strings.ToLower(strings.TrimSpace(fetchSite))
+	if site == "same-origin" {
+		return "", nil
+	}
+	var allowed []string
+	if d.Inbound != nil {
+		allowed = d.Inbound.AllowBrowserOrigins
+	}
+	if origin != "" {
+		if n, err := normalizeOrigin(origin); err == nil && slices.Contains(allowed, n) {
+			return n, nil
+		}
+		return "", errs.Forbidden("relay route %q does not take requests from web pages of %s; list the origin in inbound.allow_browser_origins to allow it", route, origin)
+	}
+	if site == "cross-site" || site == "same-site" {
+		return "", errs.Forbidden("relay route %q does not take requests that a browser sends from another site (Sec-Fetch-Site: %s); list the page's origin in inbound.allow_browser_origins to allow it", route, site)
+	}
+	return "", nil
+}
+
+// CheckInboundBrowser checks a browser request (or preflight) to route
+// against its allow_browser_origins and returns the origin to allow in
+// CORS answers ("" when the request is not cross-site).
+func (s *Service) CheckInboundBrowser(ctx context.Context, route, origin, fetchSite string) (string, error) {
+	d, err := s.inboundRoute(ctx, route)
+	if err != nil {
+		return "", err
+	}
+	return checkBrowser(d, route, origin, fetchSite)
+}
+
+// inboundRoute returns the destination whose inbound.route is route.
+func (s *Service) inboundRoute(ctx context.Context, route string) (*Destination, error) {
+	var id string
+	err := s.db.Read.QueryRowContext(ctx, `SELECT id FROM relay_destinations WHERE inbound_route = ?`, route).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.NotFound("no relay route %q; a destination opens one with inbound: {route: %s, allowed_urls: [...]}", route, route)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("relay route %s: %w", route, err)
+	}
+	c, err := s.destination(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.d.Inbound == nil {
+		return nil, errs.NotFound("no relay route %q", route)
+	}
+	return &c.d, nil
 }
 
 // HandleInbound queues the records of an inbound request on route.
 func (s *Service) HandleInbound(ctx context.Context, route string, in InboundRequest) (EnqueueResult, error) {
-	var id string
-	err := s.db.Read.QueryRowContext(ctx, `SELECT id FROM relay_destinations WHERE inbound_route = ?`, route).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return EnqueueResult{}, errs.NotFound("no relay route %q; a destination opens one with inbound: {route: %s, allowed_urls: [...]}", route, route)
-	}
-	if err != nil {
-		return EnqueueResult{}, fmt.Errorf("relay route %s: %w", route, err)
-	}
-	c, err := s.destination(ctx, id)
+	d, err := s.inboundRoute(ctx, route)
 	if err != nil {
 		return EnqueueResult{}, err
 	}
-	d := &c.d
-	if d.Inbound == nil {
-		return EnqueueResult{}, errs.NotFound("no relay route %q", route)
+	id := d.ID
+	if _, err := checkBrowser(d, route, in.Origin, in.FetchSite); err != nil {
+		return EnqueueResult{}, err
 	}
 	if name := d.Inbound.Secret; name != "" {
 		want, ok := s.secrets(name)

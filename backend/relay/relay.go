@@ -5,8 +5,9 @@
 // (records shaped for the destination: params filled in, param fields
 // moved to query and headers, flat fields mapped into nested JSON, session
 // tokens checked) and sends them with leases, retries, rate limits and an
-// attempt log. Secrets are read from the process environment at send time
-// and are never stored. The inbound relay (POST /relay/{route}) feeds the
+// attempt log. Secrets are read from the process environment at send time,
+// only under the names the workspace declares (declared.go), and are never
+// stored. The inbound relay (POST /relay/{route}) feeds the
 // same pipeline from senders outside Fusebox, and a built-in sink records
 // what it receives, so the whole flow runs offline.
 package relay
@@ -81,7 +82,9 @@ func (i *ImportInfo) context() *Context {
 // is discarded (tokens cannot be checked); without Records import jobs wait;
 // without Limiter marketplace routes are not limited.
 type Options struct {
-	Logger  *slog.Logger
+	Logger *slog.Logger
+	// Secrets reads the environment (default os.LookupEnv); the relay asks
+	// it only for declared names.
 	Secrets SecretLookup
 	Tokens  TokenVerifier
 	Records RecordSource
@@ -103,9 +106,13 @@ type Options struct {
 
 // Service is the relay over the database.
 type Service struct {
-	db       *store.DB
-	log      *slog.Logger
+	db  *store.DB
+	log *slog.Logger
+	// secrets reads the environment secrets destinations name, declared
+	// names only (declaredLookup); env is the raw lookup, used only to
+	// mask values that appear in recorded sink requests.
 	secrets  SecretLookup
+	env      SecretLookup
 	tokens   TokenVerifier
 	records  RecordSource
 	limiter  Limiter
@@ -126,6 +133,11 @@ type Service struct {
 	cache   map[string]*compiled
 	gen     uint64
 	now     func() time.Time
+
+	// declared caches the workspace's declared secret names (declared.go).
+	declMu sync.Mutex
+	decl   map[string]bool
+	declAt time.Time
 }
 
 // New builds the relay service.
@@ -140,10 +152,11 @@ func New(db *store.DB, o Options) *Service {
 		o.UserAgent = "Fusebox-Relay"
 	}
 	s := &Service{
-		db: db, log: o.Logger, secrets: o.Secrets, tokens: o.Tokens, records: o.Records, limiter: o.Limiter, installs: o.InstallSecrets, allowed: o.AllowedHosts, ua: o.UserAgent,
+		db: db, log: o.Logger, env: o.Secrets, tokens: o.Tokens, records: o.Records, limiter: o.Limiter, installs: o.InstallSecrets, allowed: o.AllowedHosts, ua: o.UserAgent,
 		Sink:  NewSink(o.SinkCapacity, o.SinkBodyLimit),
 		cache: map[string]*compiled{}, now: time.Now,
 	}
+	s.secrets = s.declaredLookup(o.Secrets)
 	s.signal.init()
 	return s
 }

@@ -130,7 +130,7 @@ func (s *Service) buildRequest(ctx context.Context, c *compiled, q *queued, mask
 	if (len(missing) > 0 || len(src.failed) > 0) && !mask {
 		var reasons []string
 		if len(missing) > 0 {
-			reasons = append(reasons, missingMessage(missing))
+			reasons = append(reasons, s.missingReasons(missing)...)
 		}
 		reasons = append(reasons, src.failed...)
 		return outbound{}, &buildError{msg: strings.Join(reasons, "; ")}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"fusebox/backend/errs"
@@ -23,24 +24,61 @@ func (Section) Key() string { return "destinations" }
 
 // Load decodes and validates the section without writing anything.
 func (sec Section) Load(decode func(v any) error) (func(ctx context.Context) ([]string, error), error) {
+	apply, _, err := sec.load(decode)
+	return apply, err
+}
+
+// LoadFile is Load with the rest of the file at hand: every environment
+// secret a destination reads must be declared in the file's secrets: list
+// (or, when the file has none, in the list declared before). other
+// decodes another top-level key; line finds the line of a path in this
+// section.
+func (sec Section) LoadFile(ctx context.Context, decode func(v any) error, other func(key string, v any) (bool, error), line func(path ...any) int) (func(ctx context.Context) ([]string, error), error) {
+	apply, list, err := sec.load(decode)
+	if err != nil {
+		return nil, err
+	}
+	var declared []string
+	found, err := other("secrets", &declared)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		if declared, err = sec.s.DeclaredSecrets(ctx); err != nil {
+			return nil, err
+		}
+	}
+	for i := range list {
+		for _, r := range list[i].secretRefs() {
+			if slices.Contains(declared, r.name) {
+				continue
+			}
+			path := append([]any{i}, r.path...)
+			return nil, fmt.Errorf("line %d: %s", line(path...), undeclaredMessage("destinations"+pathText(path), r.name))
+		}
+	}
+	return apply, nil
+}
+
+func (sec Section) load(decode func(v any) error) (func(ctx context.Context) ([]string, error), []Destination, error) {
 	var list []Destination
 	if err := decode(&list); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ids := map[string]int{}
 	routes := map[string]string{}
 	for i := range list {
 		d := &list[i]
 		if err := d.Normalize(); err != nil {
-			return nil, fmt.Errorf("destinations[%d]: %s", i, errs.Message(err))
+			return nil, nil, fmt.Errorf("destinations[%d]: %s", i, errs.Message(err))
 		}
 		if j, ok := ids[d.ID]; ok {
-			return nil, fmt.Errorf("destinations[%d]: id %q is also used by destinations[%d]", i, d.ID, j)
+			return nil, nil, fmt.Errorf("destinations[%d]: id %q is also used by destinations[%d]", i, d.ID, j)
 		}
 		ids[d.ID] = i
 		if d.Inbound != nil {
 			if other, ok := routes[d.Inbound.Route]; ok {
-				return nil, fmt.Errorf("destinations[%d]: inbound route %q is also used by %q", i, d.Inbound.Route, other)
+				return nil, nil, fmt.Errorf("destinations[%d]: inbound route %q is also used by %q", i, d.Inbound.Route, other)
 			}
 			routes[d.Inbound.Route] = d.ID
 		}
@@ -65,7 +103,7 @@ func (sec Section) Load(decode func(v any) error) (func(ctx context.Context) ([]
 			return nil, err
 		}
 		return changes, nil
-	}, nil
+	}, list, nil
 }
 
 // Export returns the workspace and console destinations (not marketplace
@@ -108,7 +146,7 @@ func (s *Service) secretMasker(ctx context.Context) *strings.Replacer {
 					continue
 				}
 				seen[n] = true
-				if val, ok := s.secrets(n); ok && len(val) >= 4 {
+				if val, ok := s.env(n); ok && len(val) >= 4 {
 					pairs = append(pairs, val, "«secret "+n+"»")
 				}
 			}

@@ -112,7 +112,7 @@ func (w *Workspace) Apply(ctx context.Context, data []byte, source string) ([]st
 			}
 			return nil
 		}
-		apply, err := sec.Load(decode)
+		apply, err := loadSection(ctx, sec, decode, root, value, source)
 		if err != nil {
 			var we *Error
 			if errors.As(err, &we) {
@@ -154,6 +154,70 @@ func unwrap(n ast.Node) ast.Node {
 			return n
 		}
 	}
+}
+
+// FileSection is a Section whose validation reads another top-level key
+// of the same file (the relay's destinations check the environment
+// secrets they read against secrets:). Apply calls LoadFile instead of
+// Load: other decodes the value of another top-level key strictly (found
+// is false when the file has none), line returns the line of a path inside
+// this section, e.g. line(0, "headers", "Authorization").
+type FileSection interface {
+	Section
+	LoadFile(ctx context.Context, decode func(v any) error, other func(key string, v any) (found bool, err error),
+		line func(path ...any) int) (apply func(ctx context.Context) ([]string, error), err error)
+}
+
+func loadSection(ctx context.Context, sec Section, decode func(v any) error, root *ast.MappingNode, value ast.Node, source string) (func(ctx context.Context) ([]string, error), error) {
+	fs, ok := sec.(FileSection)
+	if !ok {
+		return sec.Load(decode)
+	}
+	other := func(key string, v any) (bool, error) {
+		for _, kv := range root.Values {
+			if keyName(kv.Key) != key {
+				continue
+			}
+			if err := yaml.NodeToValue(kv.Value, v, yaml.DisallowUnknownField()); err != nil {
+				return true, &Error{Source: source, Detail: key + ": " + yaml.FormatError(err, false, true)}
+			}
+			return true, nil
+		}
+		return false, nil
+	}
+	return fs.LoadFile(ctx, decode, other, func(path ...any) int { return lineOf(value, path) })
+}
+
+// lineOf is the line of the node at path (sequence indexes and mapping
+// keys) under n, or of the deepest node found on the way.
+func lineOf(n ast.Node, path []any) int {
+	cur := unwrap(n)
+	for _, p := range path {
+		var next ast.Node
+		switch t := cur.(type) {
+		case *ast.SequenceNode:
+			if i, ok := p.(int); ok && i >= 0 && i < len(t.Values) {
+				next = t.Values[i]
+			}
+		case *ast.MappingNode:
+			if k, ok := p.(string); ok {
+				for _, kv := range t.Values {
+					if keyName(kv.Key) == k {
+						next = kv.Value
+					}
+				}
+			}
+		case *ast.MappingValueNode:
+			if k, ok := p.(string); ok && keyName(t.Key) == k {
+				next = t.Value
+			}
+		}
+		if next == nil {
+			break
+		}
+		cur = unwrap(next)
+	}
+	return cur.GetToken().Position.Line
 }
 
 func (w *Workspace) keyList() string {

@@ -208,7 +208,8 @@ func TestWhatTheReceiverGets(t *testing.T) {
 	rc := newReceiver(t, nil)
 	dir := t.TempDir()
 	const signing = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-	applyWorkspace(t, dir, "version: 1\n"+peopleImporter+`destinations:
+	applyWorkspace(t, dir, "version: 1\n"+peopleImporter+`secrets: [RELAY_TEST_CRM_KEY, RELAY_TEST_SIGNING]
+destinations:
   - id: crm
     importer: people
     url: `+rc.url+`/crm?v=2

@@ -192,6 +192,7 @@ func (s *server) post(path string, headers map[string]string, body string) (int,
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	req.Header.Set("Content-Type", "application/json") // the inbound relay takes JSON only
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
