@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -18,13 +19,18 @@ import (
 	"time"
 
 	"fusebox/app"
+	"fusebox/backend/httpapi"
 )
 
 // serveFlags are the flags of `serve` and of the desktop window.
 type serveFlags struct {
-	addr         string
-	dataDir      string
-	noDemo       bool
+	addr    string
+	dataDir string
+	noDemo  bool
+	// demoOnPublic serves the demo routes on a non-loopback --addr.
+	demoOnPublic bool
+	// publicURL is this server's URL as others reach it (--public-url).
+	publicURL    string
 	allowedHosts string
 	logLevel     string
 	// open is the console route the window opens at (--open).
@@ -37,7 +43,9 @@ func parseServeFlags(name string, args []string, stderr io.Writer) (serveFlags, 
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8787", "address for the localhost listener (port 0 picks a free one)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (default $FUSEBOX_DATA_DIR, else the user config dir + /fusebox)")
-	fs.BoolVar(&f.noDemo, "no-demo", false, "do not apply the demo workspace to a new data dir")
+	fs.BoolVar(&f.noDemo, "no-demo", false, "do not apply the demo workspace to a new data dir, and keep the demo app routes (/demo) off")
+	fs.BoolVar(&f.demoOnPublic, "demo-on-public", false, "serve the demo app routes (/demo) although --addr is not a loopback address (they are off there by default)")
+	fs.StringVar(&f.publicURL, "public-url", os.Getenv("FUSEBOX_PUBLIC_URL"), "this server's URL as others reach it, for printed URLs, signed links and {{fusebox.base_url}} (default $FUSEBOX_PUBLIC_URL, else the listener's address)")
 	fs.StringVar(&f.allowedHosts, "allowed-host", "", "comma-separated extra host names accepted in the Host header")
 	fs.StringVar(&f.logLevel, "log-level", envOr("FUSEBOX_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
 	fs.StringVar(&f.open, "open", "", "console route the desktop window opens at, e.g. importers/contacts/try (window only)")
@@ -57,7 +65,65 @@ func parseServeFlags(name string, args []string, stderr io.Writer) (serveFlags, 
 		return f, 2
 	}
 	f.open = strings.TrimLeft(strings.TrimSpace(f.open), "#/")
+	pu, err := checkPublicURL(f.publicURL)
+	if err != nil {
+		fmt.Fprintf(stderr, "fusebox %s: %v\n", name, err)
+		return f, 2
+	}
+	f.publicURL = pu
 	return f, -1
+}
+
+// checkPublicURL validates --public-url: an absolute http(s) URL with no
+// query or fragment; it returns it without a trailing slash.
+func checkPublicURL(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("--public-url %q: want an absolute http(s) URL such as https://fusebox.example.com, with no query, fragment or credentials", v)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// loopbackAddr reports whether a listen address binds only the loopback
+// interface (127.0.0.0/8, ::1 or localhost); an empty host binds them all.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// selfAddr is the listener's address as this machine reaches it: an
+// unspecified host (0.0.0.0, ::) becomes 127.0.0.1.
+func selfAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// demoOff says why this process keeps the demo app routes off, or "".
+func demoOff(f serveFlags) string {
+	switch {
+	case f.noDemo:
+		return "the server was started with --no-demo"
+	case !loopbackAddr(f.addr) && !f.demoOnPublic:
+		return fmt.Sprintf("the server listens on %s, not only on loopback (start it with --demo-on-public to serve the demo there)", f.addr)
+	}
+	return ""
 }
 
 func envOr(key, def string) string {
@@ -185,9 +251,12 @@ func (a *runningApp) listen(addr string) error {
 		}
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	a.baseURL = "http://" + ln.Addr().String()
+	listenURL := "http://" + selfAddr(ln.Addr())
+	a.server.SetBaseURL(listenURL)
+	a.listenURL = listenURL
+	a.baseURL = a.server.BaseURL() // --public-url, else the listener's address
 	for _, f := range a.parts.onListen {
-		f(a.baseURL)
+		f(listenURL)
 	}
 	a.http = &http.Server{
 		Handler:           a.server.PortHandler(),
@@ -233,9 +302,14 @@ func (a *runningApp) shutdown() error {
 
 func (a *runningApp) printURLs(w io.Writer) {
 	u := a.baseURL
-	fmt.Fprintf(w, "Fusebox %s listening on %s\n", version, u)
+	fmt.Fprintf(w, "Fusebox %s listening on %s\n", version, a.listenURL)
+	if u != a.listenURL {
+		fmt.Fprintf(w, "  Public URL:   %s\n", u)
+	}
 	fmt.Fprintf(w, "  Console:      %s/login?code=%s\n", u, a.server.NewLoginCode())
-	fmt.Fprintf(w, "  Demo app:     %s/demo\n", u)
+	if d, err := a.server.DemoStatus(context.Background()); err == nil && d.On {
+		fmt.Fprintf(w, "  Demo app:     %s/demo\n", u)
+	}
 	fmt.Fprintf(w, "  Marketplace:  %s/marketplace\n", u)
 	fmt.Fprintf(w, "  Importer SDK: %s/sdk/importer.js\n", u)
 	fmt.Fprintf(w, "  Health:       %s/healthz\n", u)
@@ -290,10 +364,15 @@ type runningApp struct {
 		PortHandler() http.Handler
 		WindowHandler() http.Handler
 		NewLoginCode() string
+		SetBaseURL(u string)
+		BaseURL() string
+		DemoStatus(ctx context.Context) (httpapi.DemoStatus, error)
 	}
 	workers []func(ctx context.Context)
 
+	// baseURL is --public-url, else listenURL (the listener's address).
 	baseURL      string
+	listenURL    string
 	http         *http.Server
 	stopWorkers  context.CancelFunc
 	workersWG    sync.WaitGroup
@@ -340,6 +419,8 @@ func start(ctx context.Context, f serveFlags, log *slog.Logger) (*runningApp, er
 		}
 	}
 	p.consoleOpen = f.open
+	p.publicURL = f.publicURL
+	p.demoOff = demoOff(f)
 	srv, err := p.newServer(token, hosts)
 	if err != nil {
 		p.close()

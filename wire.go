@@ -39,6 +39,11 @@ type parts struct {
 	onListen []func(baseURL string)
 	// consoleOpen is the route the window's console opens at (--open).
 	consoleOpen string
+	// publicURL is --public-url; demoOff says why this process keeps the
+	// demo app routes off ("" when it serves them while the demo is in
+	// force).
+	publicURL string
+	demoOff   string
 }
 
 // wire opens the database of dataDir and builds every service on it.
@@ -58,6 +63,7 @@ func wire(ctx context.Context, dataDir string, log *slog.Logger) (*parts, error)
 	p.wireRelay()
 	p.workspace = workspace.New(db, p.relay.SecretsSection(), p.importer.Section(), p.relay.Section(), p.marketplace.Section())
 	p.deps.Workspace = p.workspace
+	p.deps.Demo = p.workspace
 	p.wireSessions()
 	return p, nil
 }
@@ -83,6 +89,8 @@ func (p *parts) newServer(adminToken string, allowedHosts []string) (*httpapi.Se
 		AdminToken:   adminToken,
 		AllowedHosts: allowedHosts,
 		ConsoleOpen:  p.consoleOpen,
+		PublicURL:    p.publicURL,
+		DemoOff:      p.demoOff,
 	}, p.deps), nil
 }
 

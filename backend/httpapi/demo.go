@@ -1,39 +1,187 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"regexp"
 	"strconv"
-	"time"
+	"strings"
+	"sync"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/importer"
+	"fusebox/backend/sessions"
+	"fusebox/backend/workspace"
 )
 
 // The demo host app (/demo) plays a customer's web app. Its backend is the
 // few routes below, written the way the seed's server-side samples are:
-// they call Fusebox's public API with the workspace's demo secret key —
-// a real HTTP request to this server's own address — and never hand the
-// secret key to the browser. The page (frontend/src/demo) calls them.
+// they act with the workspace's demo secret key and never hand it to the
+// browser. They call the session and import services in process, through
+// the same calls /api/v1 makes, never an HTTP request to this server. The
+// page (frontend/src/demo) calls them.
 //
 //	GET  /demo/api/config    importers to try, the demo publishable key
 //	                         (for the client-side session button)
 //	POST /demo/api/session   {importer_slug, user_id} -> {token, expires_at}:
-//	                         POST /api/v1/importer/sessions with metadata {user_id}
-//	GET  /demo/api/imports   ?user_id=&page= -> GET /api/v1/imports?metadata[user_id]=
+//	                         as POST /api/v1/importer/sessions with metadata {user_id}
+//	GET  /demo/api/imports   ?user_id=&page= -> as GET /api/v1/imports?metadata[user_id]=
+//
+// Every demo route (and the page /demo, and POST /demo/api/marketplace-link)
+// exists only while the demo is in force: the data dir holds the demo
+// workspace and nothing else was applied since, the process was not told
+// --no-demo (nor listens on a non-loopback address without
+// --demo-on-public), and the console's switch (Settings) is on. Otherwise
+// they answer 404 saying why.
+//
+// The console reads and sets the switch with GET/PUT /api/admin/demo.
 func (s *Server) bindDemo(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/admin/demo", s.requireAdmin(s.adminDemo))
+	mux.HandleFunc("PUT /api/admin/demo", s.requireAdmin(s.adminSetDemo))
 	if s.deps.Sessions == nil || s.deps.Importer == nil {
 		return
 	}
-	mux.HandleFunc("GET /demo/api/config", s.demoConfig)
-	mux.HandleFunc("POST /demo/api/session", s.demoSession)
-	mux.HandleFunc("GET /demo/api/imports", s.demoImports)
+	mux.HandleFunc("GET /demo/api/config", s.demoOnly(s.demoConfig))
+	mux.HandleFunc("POST /demo/api/session", s.demoOnly(s.demoSession))
+	mux.HandleFunc("GET /demo/api/imports", s.demoOnly(s.demoImports))
+}
+
+// DemoSwitch is the demo workspace's state in the data dir
+// (workspace.Workspace implements it).
+type DemoSwitch interface {
+	Demo(ctx context.Context) (workspace.DemoState, error)
+	SetDemoRoutes(ctx context.Context, on bool) (workspace.DemoState, error)
+}
+
+// DemoStatus is whether the demo app routes answer, and why not.
+type DemoStatus struct {
+	// On: the demo routes answer.
+	On bool `json:"on"`
+	// Enabled is the console switch.
+	Enabled bool `json:"enabled"`
+	// Available: the demo workspace is in force and this process serves
+	// the demo, so the switch decides.
+	Available bool `json:"available"`
+	// Reason says why the demo is off; "" while on.
+	Reason string `json:"reason"`
+	// URL is the demo app's address while it is on.
+	URL string `json:"url,omitempty"`
+}
+
+// DemoStatus reports whether the demo app routes answer, and why not.
+func (s *Server) DemoStatus(ctx context.Context) (DemoStatus, error) {
+	if s.deps.Demo == nil {
+		return DemoStatus{Reason: "this server has no demo workspace"}, nil
+	}
+	st, err := s.deps.Demo.Demo(ctx)
+	if err != nil {
+		return DemoStatus{}, err
+	}
+	d := DemoStatus{Enabled: st.Enabled, Available: st.Applied && s.cfg.DemoOff == "", Reason: st.Reason}
+	switch {
+	case !st.Applied:
+	case s.cfg.DemoOff != "":
+		d.Reason = s.cfg.DemoOff
+	case s.deps.Sessions == nil || s.deps.Importer == nil:
+		d.Reason = "this server has no importer or session service"
+	default:
+		d.On = st.On()
+	}
+	if d.On {
+		d.Reason = ""
+		if base := s.BaseURL(); base != "" {
+			d.URL = base + "/demo"
+		}
+	}
+	return d, nil
+}
+
+// demoOnly lets a demo route answer only while the demo is on; otherwise
+// it is 404, saying why.
+func (s *Server) demoOnly(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		d, err := s.DemoStatus(r.Context())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if !d.On {
+			err := errs.NotFound("the demo app is off: %s", d.Reason)
+			if !strings.HasPrefix(r.URL.Path, "/demo/api/") {
+				w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+				w.Header().Set("Cache-Control", "no-store")
+				w.WriteHeader(http.StatusNotFound)
+				_, _ = w.Write([]byte(errs.Message(err) + ".\n"))
+				return
+			}
+			s.writeError(w, r, err)
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (s *Server) adminDemo(w http.ResponseWriter, r *http.Request) {
+	d, err := s.DemoStatus(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, d)
+}
+
+// adminSetDemo is PUT /api/admin/demo {"enabled": bool}: the console's
+// switch. Switching on works only while the demo workspace is in force.
+func (s *Server) adminSetDemo(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Enabled *bool `json:"enabled"`
+	}
+	if err := decodeJSON(w, r, &body, 1<<10); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if body.Enabled == nil {
+		s.writeError(w, r, errs.Invalid("enabled: required (true or false)"))
+		return
+	}
+	if s.deps.Demo == nil {
+		s.writeError(w, r, errs.NotFound("this server has no demo workspace"))
+		return
+	}
+	if _, err := s.deps.Demo.SetDemoRoutes(r.Context(), *body.Enabled); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.log.InfoContext(r.Context(), "demo app routes switched", "enabled", *body.Enabled)
+	s.adminDemo(w, r)
+}
+
+// selfURL is this server's base URL: the configured public URL, else the
+// listener's address once it listens.
+type selfURL struct {
+	mu  sync.Mutex
+	url string
+}
+
+// SetBaseURL tells the server its listener's address (http://host:port).
+// A configured PublicURL takes precedence.
+func (s *Server) SetBaseURL(u string) {
+	s.self.mu.Lock()
+	s.self.url = strings.TrimRight(u, "/")
+	s.self.mu.Unlock()
+}
+
+// BaseURL is this server's own URL, for links it signs and for
+// {{fusebox.base_url}}: Config.PublicURL, else the listener's address; ""
+// before it listens. It never comes from a request.
+func (s *Server) BaseURL() string {
+	if s.cfg.PublicURL != "" {
+		return strings.TrimRight(s.cfg.PublicURL, "/")
+	}
+	s.self.mu.Lock()
+	defer s.self.mu.Unlock()
+	return s.self.url
 }
 
 // demoUserID is what the demo accepts as its signed-in user's id.
@@ -78,9 +226,22 @@ func (s *Server) demoConfig(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, http.StatusOK, map[string]any{
 		"importers":       imps,
 		"publishable_key": pk,
-		"base_url":        baseURL(r),
+		"base_url":        s.BaseURL(),
 		"user_id":         "123",
 	})
+}
+
+// demoKey authenticates the demo secret key as /api/v1 authenticates a
+// Bearer key (marking it used); 403 when it was deactivated.
+func (s *Server) demoKey(ctx context.Context) (sessions.Key, error) {
+	keys, err := s.deps.Sessions.DemoKeys(ctx)
+	if err != nil {
+		return sessions.Key{}, err
+	}
+	if !keys.SecretActive {
+		return sessions.Key{}, errs.Forbidden("the demo secret key is deactivated; activate a demo key or create sessions with your own key")
+	}
+	return s.deps.Sessions.Authenticate(ctx, keys.Secret)
 }
 
 func (s *Server) demoSession(w http.ResponseWriter, r *http.Request) {
@@ -101,8 +262,24 @@ func (s *Server) demoSession(w http.ResponseWriter, r *http.Request) {
 	if n, err := strconv.ParseInt(uid, 10, 64); err == nil && strconv.FormatInt(n, 10) == uid {
 		userID = n // a number, as in the seed's `metadata: { user_id: 123 }`
 	}
-	payload, _ := json.Marshal(map[string]any{"importer_slug": body.ImporterSlug, "metadata": map[string]any{"user_id": userID}})
-	s.demoCall(w, r, http.MethodPost, "/api/v1/importer/sessions", payload)
+	md, err := json.Marshal(map[string]any{"user_id": userID})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	k, err := s.demoKey(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	// What POST /api/v1/importer/sessions does for a secret key.
+	iss, err := s.deps.Sessions.Issue(r.Context(), sessions.IssueParams{ImporterSlug: body.ImporterSlug, Metadata: md, Key: &k})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	s.writeJSON(w, http.StatusCreated, iss)
 }
 
 func (s *Server) demoImports(w http.ResponseWriter, r *http.Request) {
@@ -111,67 +288,27 @@ func (s *Server) demoImports(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	q := url.Values{}
-	q.Set("metadata[user_id]", uid)
-	q.Set("per_page", "20")
-	if p := r.URL.Query().Get("page"); p != "" {
-		q.Set("page", p)
-	}
-	s.demoCall(w, r, http.MethodGet, "/api/v1/imports?"+q.Encode(), nil)
-}
-
-// demoCall sends a request to this server's public API with the demo
-// secret key and relays the answer (status and JSON body). On the port it
-// is a real HTTP request to the address the page came from; through the
-// desktop window, which has no address, the same routes answer in-process.
-func (s *Server) demoCall(w http.ResponseWriter, r *http.Request, method, path string, body []byte) {
-	keys, err := s.deps.Sessions.DemoKeys(r.Context())
+	page, per, err := pageParams(r.URL.Query().Get("page"), "20", 20)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if !keys.SecretActive {
-		s.writeError(w, r, errs.Forbidden("the demo secret key is deactivated; activate a demo key or create sessions with your own key"))
+	if _, err := s.demoKey(r.Context()); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
-	status, out, err := s.callSelf(r, method, path, keys.Secret, body)
+	// What GET /api/v1/imports?metadata[user_id]= does.
+	list, total, err := s.deps.Importer.ListImports(r.Context(), importer.ListFilter{
+		Page: page, PerPage: per, Metadata: map[string]string{"user_id": uid},
+	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	data := make([]apiImport, len(list))
+	for i, imp := range list {
+		data[i] = apiImportOf(imp)
+	}
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(out)
-}
-
-func (s *Server) callSelf(r *http.Request, method, path, key string, body []byte) (int, []byte, error) {
-	// A request of its own (not the page's context: no door, no cancellation).
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if doorOf(r.Context()) == doorPort {
-		req, err := http.NewRequestWithContext(ctx, method, baseURL(r)+path, bytes.NewReader(body))
-		if err != nil {
-			return 0, nil, fmt.Errorf("demo: build request: %w", err)
-		}
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Content-Type", "application/json")
-		client := &http.Client{Timeout: 15 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		res, err := client.Do(req)
-		if err != nil {
-			return 0, nil, errs.E(errs.EUNAVAILABLE, "demo backend: cannot reach %s: %v", baseURL(r), err)
-		}
-		defer res.Body.Close()
-		out, err := io.ReadAll(io.LimitReader(res.Body, 4<<20))
-		if err != nil {
-			return 0, nil, fmt.Errorf("demo: read answer: %w", err)
-		}
-		return res.StatusCode, out, nil
-	}
-	req := httptest.NewRequestWithContext(ctx, method, path, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	s.mux.ServeHTTP(rec, req)
-	return rec.Code, rec.Body.Bytes(), nil
+	s.writeJSON(w, http.StatusOK, listPage{Data: data, Pagination: paginationOf(page, per, total)})
 }

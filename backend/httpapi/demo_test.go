@@ -8,13 +8,16 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"fusebox/backend/workspace"
 )
 
-// demoServer is the embed env with the demo keys, listening on a real
-// loopback port (the demo backend calls the server's own address).
+// demoServer is the embed env with the demo keys and the demo workspace
+// in force, listening on a real loopback port.
 func demoServer(t *testing.T) (*embedEnv, *httptest.Server) {
 	t.Helper()
 	e := newEmbedEnv(t)
+	e.srv.deps.Demo = demoInForce{}
 	if _, err := e.sess.EnsureDemoKeys(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +60,7 @@ func TestDemoBackend(t *testing.T) {
 		t.Fatalf("config: %d %s", st, body)
 	}
 
-	// a session for user 42, made with the demo secret key over HTTP
+	// a session for user 42, made with the demo secret key
 	st, body = call(t, "POST", ts.URL+"/demo/api/session", "", `{"importer_slug":"contacts","user_id":"42"}`)
 	if st != http.StatusCreated {
 		t.Fatalf("session: %d %s", st, body)
@@ -156,8 +159,21 @@ func TestDemoBackendThroughTheWindow(t *testing.T) {
 	}
 }
 
+// demoInForce is a data dir that holds the demo workspace: the demo
+// routes answer only while the demo is in force.
+type demoInForce struct{}
+
+func (demoInForce) Demo(context.Context) (workspace.DemoState, error) {
+	return workspace.DemoState{Applied: true, Enabled: true}, nil
+}
+
+func (demoInForce) SetDemoRoutes(context.Context, bool) (workspace.DemoState, error) {
+	return workspace.DemoState{Applied: true, Enabled: true}, nil
+}
+
 func TestDemoWithoutDemoKeys(t *testing.T) {
 	e := newEmbedEnv(t)
+	e.srv.deps.Demo = demoInForce{}
 	ts := httptest.NewServer(e.srv.PortHandler())
 	defer ts.Close()
 	st, body := call(t, "POST", ts.URL+"/demo/api/session", "", `{"importer_slug":"contacts"}`)

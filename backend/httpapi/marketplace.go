@@ -8,6 +8,7 @@ import (
 
 	"fusebox/backend/errs"
 	"fusebox/backend/marketplace"
+	"fusebox/backend/workspace"
 )
 
 // Marketplace routes.
@@ -62,7 +63,7 @@ func (s *Server) bindMarketplace(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/admin/marketplace/links", s.requireAdmin(s.mpAdminSignLink))
 	mux.HandleFunc("POST /api/admin/marketplace/inspect", s.requireAdmin(s.mpAdminInspect))
 
-	mux.HandleFunc("POST /demo/api/marketplace-link", s.mpDemoLink)
+	mux.HandleFunc("POST /demo/api/marketplace-link", s.demoOnly(s.mpDemoLink))
 }
 
 // MarketplaceSessionHeader carries the marketplace session id.
@@ -73,8 +74,11 @@ const (
 	maxListingBody     = 512 << 10
 )
 
-// baseURL is this server as the request reached it.
-func baseURL(r *http.Request) string {
+// requestOrigin is the origin the browser used to reach this page. It
+// only recognises the page's own origin among postMessage targets (a
+// browser sets Host itself); nothing is built or sent from it: the
+// server's own URL is BaseURL.
+func requestOrigin(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
@@ -149,7 +153,7 @@ func (s *Server) mpConfig(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	self := strings.ToLower(baseURL(r))
+	self := strings.ToLower(requestOrigin(r))
 	parent := ""
 	for _, c := range []string{r.URL.Query().Get("origin"), r.URL.Query().Get("referrer")} {
 		if c == "" {
@@ -286,7 +290,7 @@ func (s *Server) mpInstall(w http.ResponseWriter, r *http.Request, sess marketpl
 		s.writeError(w, r, err)
 		return
 	}
-	req.BaseURL = baseURL(r)
+	req.BaseURL = s.BaseURL() // never the request's Host: the install keeps it
 	in, err := s.deps.Marketplace.StartInstall(r.Context(), sess, req)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -497,7 +501,7 @@ func (s *Server) mpAdminSignLink(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	req.BaseURL = baseURL(r)
+	req.BaseURL = s.BaseURL()
 	link, err := s.deps.Marketplace.SignLink(r.Context(), req)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -524,7 +528,8 @@ func (s *Server) mpAdminInspect(w http.ResponseWriter, r *http.Request) {
 }
 
 // mpDemoLink is the demo host app's backend: it signs a link for the demo
-// user with the demo secret, as a real host app's backend would.
+// user with the demo secret, as a real host app's backend would, only
+// while the demo is on and only for the demo workspace's org.
 func (s *Server) mpDemoLink(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		UserID    string `json:"user_id"`
@@ -537,7 +542,9 @@ func (s *Server) mpDemoLink(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	link, err := s.deps.Marketplace.DemoLink(r.Context(), baseURL(r), body.UserID, body.Plan, body.ListingID)
+	link, err := s.deps.Marketplace.DemoLink(r.Context(), marketplace.DemoLinkRequest{
+		BaseURL: s.BaseURL(), OrgID: workspace.DemoOrgID(), UserID: body.UserID, Plan: body.Plan, ListingID: body.ListingID,
+	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -10,7 +10,7 @@ import (
 
 func (s *Server) bindPages(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", s.page("index.html", "'none'"))
-	mux.HandleFunc("GET /demo", s.page("demo/index.html", "'self'"))
+	mux.HandleFunc("GET /demo", s.demoOnly(s.page("demo/index.html", "'self'")))
 	mux.HandleFunc("GET /assets/", s.static(true))
 	mux.HandleFunc("GET /sdk/", s.static(false))
 }

@@ -36,6 +36,13 @@ type Config struct {
 	// console in the desktop window opens at once on boot (serve --open);
 	// whoami tells it to the window door only.
 	ConsoleOpen string
+	// PublicURL is this server's URL as others reach it (serve
+	// --public-url). Empty: the listener's own address (SetBaseURL). The
+	// base URL never comes from a request's Host header.
+	PublicURL string
+	// DemoOff, when set, keeps the demo app routes (/demo) off for this
+	// process and says why (--no-demo, a non-loopback --addr).
+	DemoOff string
 	// ConsoleIdle ends a console login session unused for this long
 	// (default 12h); ConsoleMaxAge ends it this long after login however
 	// busy (default 7 days); MaxConsoleSessions caps live sessions, ending
@@ -78,6 +85,10 @@ type Deps struct {
 	// Workspace applies and exports the workspace file (console Settings).
 	// Nil leaves its routes out.
 	Workspace WorkspaceFile
+
+	// Demo is the demo workspace's state: the demo app routes (/demo)
+	// answer only while it is in force. Nil keeps them off.
+	Demo DemoSwitch
 }
 
 // Server holds the routes and the state of console logins.
@@ -87,6 +98,8 @@ type Server struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	logins *logins
+	// self is this server's base URL (see BaseURL).
+	self selfURL
 	// crossOrigin tells same-origin browser requests (and scripts, which
 	// send no Origin or Sec-Fetch-Site) from cross-origin ones.
 	crossOrigin *http.CrossOriginProtection

@@ -137,30 +137,54 @@ func DemoUser() LinkRequest {
 
 var demoUserIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
 
-// DemoLink signs a link for the demo app's user (userID is the demo app's
+// DemoLinkRequest is what the demo app asks DemoLink for.
+type DemoLinkRequest struct {
+	// BaseURL is this server's own URL (never taken from a request).
+	BaseURL string
+	// OrgID is the demo workspace's org id: DemoLink refuses to sign for
+	// any other org.
+	OrgID     string
+	UserID    string
+	Plan      string
+	ListingID string
+}
+
+// DemoSecretLabel labels the secret the demo app signs its links with.
+const DemoSecretLabel = "demo"
+
+// DemoLink signs a link for the demo app's user (UserID is the demo app's
 // user id, the externalId that its imports carry as metadata user_id) with
-// the secret labelled "demo", created on first use. It works only in a
-// data dir that got the demo workspace.
-func (s *Service) DemoLink(ctx context.Context, baseURL, userID, plan, listingID string) (Link, error) {
+// the secret labelled "demo". It works only in a data dir that holds the
+// demo workspace, only while the marketplace's org id is still the demo's,
+// and only with an active "demo" secret: the secret is created on first
+// use, but one a person deactivated is never re-created.
+func (s *Service) DemoLink(ctx context.Context, dr DemoLinkRequest) (Link, error) {
 	v, ok, err := s.db.Setting(ctx, "workspace.demo")
 	if err != nil {
 		return Link{}, err
 	}
 	if !ok || v != "true" {
-		return Link{}, errs.NotFound("the demo workspace is not applied to this data dir (it was started with --no-demo)")
+		return Link{}, errs.NotFound("the demo workspace is not in force in this data dir (it was started with --no-demo, or a workspace of your own was applied)")
 	}
-	req := DemoUser()
-	if userID != "" {
-		if !demoUserIDPattern.MatchString(userID) {
-			return Link{}, errs.Invalid("user_id: %q is not a demo user id (letters, digits, _ . @ -; at most 64)", userID)
-		}
-		req.ExternalID = userID
-	}
-	k, err := s.secretByLabel(ctx, "demo")
+	st, err := s.Settings(ctx)
 	if err != nil {
 		return Link{}, err
 	}
-	req.Plan, req.ListingID, req.BaseURL, req.TTL = plan, listingID, baseURL, "1h"
+	if dr.OrgID == "" || st.OrgID != dr.OrgID {
+		return Link{}, errs.Forbidden("the demo app signs links only for the demo workspace's org %q, and this marketplace's org id is %q", dr.OrgID, st.OrgID)
+	}
+	req := DemoUser()
+	if dr.UserID != "" {
+		if !demoUserIDPattern.MatchString(dr.UserID) {
+			return Link{}, errs.Invalid("user_id: %q is not a demo user id (letters, digits, _ . @ -; at most 64)", dr.UserID)
+		}
+		req.ExternalID = dr.UserID
+	}
+	k, err := s.demoSecret(ctx)
+	if err != nil {
+		return Link{}, err
+	}
+	req.Plan, req.ListingID, req.BaseURL, req.TTL = dr.Plan, dr.ListingID, dr.BaseURL, "1h"
 	req.Connection = map[string]any{"connectionName": "Dana's CRM", "connectorId": "crm-v1", "api_key": "demo-crm-key-123"}
 	return s.sign(ctx, k, req)
 }

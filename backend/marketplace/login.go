@@ -209,10 +209,11 @@ func (s *Service) Authenticate(ctx context.Context, sid string) (Session, error)
 	var sess Session
 	var conn, expires string
 	err := s.db.Read.QueryRowContext(ctx, `SELECT s.connection, s.expires_at, `+endUserCols+`
-		FROM marketplace_sessions s JOIN marketplace_end_users u ON u.id = s.end_user_id WHERE s.id_hash = ?`, hashID(sid)).
+		FROM marketplace_sessions s JOIN marketplace_end_users u ON u.id = s.end_user_id WHERE s.id_hash = ?
+		AND NOT EXISTS (SELECT 1 FROM marketplace_secrets k WHERE k.id = s.secret_id AND k.deactivated_at <> '')`, hashID(sid)).
 		Scan(append([]any{&conn, &expires}, sess.User.fields()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Session{}, errs.Unauthorized("this marketplace session is not valid (it may have been logged out); open the marketplace through the signed link of your app again")
+		return Session{}, errs.Unauthorized("this marketplace session is not valid (it may have been logged out, or the secret that signed its link was deactivated); open the marketplace through the signed link of your app again")
 	}
 	if err != nil {
 		return Session{}, fmt.Errorf("read marketplace session: %w", err)

@@ -46,24 +46,31 @@ func (s *Service) CreateSecret(ctx context.Context, label string) (NewSecret, er
 	if len(label) > 100 {
 		return NewSecret{}, errs.Invalid("label: longer than 100 characters")
 	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return NewSecret{}, fmt.Errorf("generate secret: %w", err)
-	}
-	value := secretPrefix + base64.RawURLEncoding.EncodeToString(raw)
-	id := newID("sec_")
-	sealed, err := s.seal.seal([]byte(value), "marketplace secret "+id)
+	value, sec, sealed, err := s.newSecret(label)
 	if err != nil {
-		return NewSecret{}, fmt.Errorf("seal secret: %w", err)
+		return NewSecret{}, err
 	}
-	now := s.stamp()
-	sec := Secret{ID: id, Label: label, Hint: value[len(value)-4:], Active: true, CreatedAt: now}
 	_, err = s.db.Write.ExecContext(ctx, `INSERT INTO marketplace_secrets (id, label, sealed, hint, created_at) VALUES (?, ?, ?, ?, ?)`,
-		id, label, sealed, sec.Hint, now)
+		sec.ID, label, sealed, sec.Hint, sec.CreatedAt)
 	if err != nil {
 		return NewSecret{}, fmt.Errorf("store secret: %w", err)
 	}
 	return NewSecret{Secret: sec, Value: value}, nil
+}
+
+// newSecret generates a secret and seals it, without storing it.
+func (s *Service) newSecret(label string) (value string, sec Secret, sealed string, err error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", Secret{}, "", fmt.Errorf("generate secret: %w", err)
+	}
+	value = secretPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	id := newID("sec_")
+	sealed, err = s.seal.seal([]byte(value), "marketplace secret "+id)
+	if err != nil {
+		return "", Secret{}, "", fmt.Errorf("seal secret: %w", err)
+	}
+	return value, Secret{ID: id, Label: label, Hint: value[len(value)-4:], Active: true, CreatedAt: s.stamp()}, sealed, nil
 }
 
 // Secrets lists every secret, active first, newest first.
@@ -86,9 +93,11 @@ func (s *Service) Secrets(ctx context.Context) ([]Secret, error) {
 	return out, rows.Err()
 }
 
-// DeactivateSecret stops a secret from verifying tokens, for good.
+// DeactivateSecret stops a secret from verifying tokens, for good, and
+// ends the marketplace sessions opened with tokens it signed.
 func (s *Service) DeactivateSecret(ctx context.Context, id string) (Secret, error) {
 	var sec Secret
+	var ended int64
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT id, label, hint, created_at, last_used_at, deactivated_at FROM marketplace_secrets WHERE id = ?`, id).
 			Scan(&sec.ID, &sec.Label, &sec.Hint, &sec.CreatedAt, &sec.LastUsedAt, &sec.DeactivatedAt)
@@ -102,9 +111,21 @@ func (s *Service) DeactivateSecret(ctx context.Context, id string) (Secret, erro
 			return nil
 		}
 		sec.DeactivatedAt = s.stamp()
-		_, err = tx.ExecContext(ctx, `UPDATE marketplace_secrets SET deactivated_at = ? WHERE id = ?`, sec.DeactivatedAt, id)
-		return err
+		if _, err := tx.ExecContext(ctx, `UPDATE marketplace_secrets SET deactivated_at = ? WHERE id = ?`, sec.DeactivatedAt, id); err != nil {
+			return fmt.Errorf("deactivate secret %s: %w", id, err)
+		}
+		// What the secret opened ends with it: the marketplace sessions
+		// that logged in with a token it signed.
+		res, err := tx.ExecContext(ctx, `DELETE FROM marketplace_sessions WHERE secret_id = ?`, id)
+		if err != nil {
+			return fmt.Errorf("end the sessions of secret %s: %w", id, err)
+		}
+		ended, _ = res.RowsAffected()
+		return nil
 	})
+	if err == nil && ended > 0 {
+		s.log.InfoContext(ctx, "ended the marketplace sessions of a deactivated secret", "secret_id", id, "sessions", ended)
+	}
 	sec.Active = false
 	return sec, err
 }
@@ -138,23 +159,46 @@ func (s *Service) keys(ctx context.Context, all bool) (active, inactive []key, e
 	return active, inactive, rows.Err()
 }
 
-// secretByLabel returns an active secret with the label, creating one when
-// there is none (the demo signs its links with the secret labelled "demo").
-func (s *Service) secretByLabel(ctx context.Context, label string) (key, error) {
-	var id, sealed string
-	err := s.db.Read.QueryRowContext(ctx, `SELECT id, sealed FROM marketplace_secrets WHERE label = ? AND deactivated_at = '' ORDER BY created_at LIMIT 1`, label).Scan(&id, &sealed)
-	if errors.Is(err, sql.ErrNoRows) {
-		ns, err := s.CreateSecret(ctx, label)
-		if err != nil {
-			return key{}, err
+// demoSecret returns the active secret labelled "demo" that the demo app
+// signs with. It is created when no "demo" secret ever existed; once a
+// person deactivated it, it is never re-created (ECONFLICT saying how to
+// get the demo links back).
+func (s *Service) demoSecret(ctx context.Context) (key, error) {
+	var k key
+	var created string
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		var id, sealed string
+		err := tx.QueryRowContext(ctx, `SELECT id, sealed FROM marketplace_secrets WHERE label = ? AND deactivated_at = '' ORDER BY created_at LIMIT 1`, DemoSecretLabel).Scan(&id, &sealed)
+		if err == nil {
+			plain, err := s.seal.open(sealed, "marketplace secret "+id)
+			k = key{id: id, secret: plain}
+			return err
 		}
-		return key{id: ns.ID, secret: []byte(ns.Value)}, nil
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read secret: %w", err)
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM marketplace_secrets WHERE label = ?`, DemoSecretLabel).Scan(&n); err != nil {
+			return fmt.Errorf("read secret: %w", err)
+		}
+		if n > 0 {
+			return errs.Conflict("the demo marketplace secret (label %q) was deactivated, so the demo app signs no more links; to use the demo again, create a marketplace secret labelled %q in the console (Marketplace > Secrets)", DemoSecretLabel, DemoSecretLabel)
+		}
+		value, sec, sealedNew, err := s.newSecret(DemoSecretLabel)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO marketplace_secrets (id, label, sealed, hint, created_at) VALUES (?, ?, ?, ?, ?)`,
+			sec.ID, sec.Label, sealedNew, sec.Hint, sec.CreatedAt); err != nil {
+			return fmt.Errorf("store secret: %w", err)
+		}
+		k, created = key{id: sec.ID, secret: []byte(value)}, sec.ID
+		return nil
+	})
+	if err == nil && created != "" {
+		s.log.InfoContext(ctx, "created the demo marketplace secret", "secret_id", created)
 	}
-	if err != nil {
-		return key{}, fmt.Errorf("read secret: %w", err)
-	}
-	plain, err := s.seal.open(sealed, "marketplace secret "+id)
-	return key{id: id, secret: plain}, err
+	return k, err
 }
 
 // activeKey returns one active secret by id.

@@ -7,6 +7,7 @@ package workspace
 
 import (
 	"context"
+	"database/sql"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
+	"fusebox/backend/errs"
 	"fusebox/backend/store"
 )
 
@@ -65,8 +67,21 @@ func (e *Error) Error() string { return e.Source + ": " + e.Detail }
 
 // Apply validates every section of data first and only then applies them,
 // so a file with an error anywhere changes nothing. source names the file
-// in errors.
+// in errors. Applying marks the data dir as holding a workspace (so the
+// demo is never applied over it), and a file that changes anything ends
+// the demo: its routes (/demo) stay off from then on.
 func (w *Workspace) Apply(ctx context.Context, data []byte, source string) ([]string, error) {
+	changes, err := w.apply(ctx, data, source)
+	if len(changes) == 0 && err != nil {
+		return changes, err
+	}
+	if merr := w.markApplied(ctx, source, len(changes) > 0); merr != nil && err == nil {
+		err = merr
+	}
+	return changes, err
+}
+
+func (w *Workspace) apply(ctx context.Context, data []byte, source string) ([]string, error) {
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, &Error{Source: source, Detail: yaml.FormatError(err, false, true)}
@@ -246,18 +261,32 @@ func (w *Workspace) Export(ctx context.Context) ([]byte, error) {
 	return out, nil
 }
 
-const initializedKey = "workspace.initialized_at"
+// Settings this package keeps about the data dir's workspace.
+const (
+	initializedKey = "workspace.initialized_at"
+	// demoKey is "true" only while the demo workspace is what the data
+	// dir holds: it was initialized with the demo and nothing else was
+	// applied since. It is the one source of truth for "demo in force".
+	demoKey = "workspace.demo"
+	// demoOffKey says why the demo is not in force.
+	demoOffKey = "workspace.demo_off_reason"
+	// demoRoutesKey is "off" when an admin switched the demo routes off
+	// in the console (default on).
+	demoRoutesKey = "workspace.demo_routes"
+)
 
 // Initialize marks a new data dir as initialized and, when withDemo is
 // true, applies the demo workspace. It does nothing on a data dir that was
-// initialized before, so deleting demo objects sticks across restarts.
+// initialized or had any workspace applied before, so the demo never
+// replaces a user's workspace and deleting demo objects sticks across
+// restarts.
 func (w *Workspace) Initialize(ctx context.Context, withDemo bool) (changes []string, fresh bool, err error) {
 	_, done, err := w.db.Setting(ctx, initializedKey)
 	if err != nil || done {
 		return nil, false, err
 	}
 	if withDemo {
-		changes, err = w.Apply(ctx, demo, "demo workspace")
+		changes, err = w.apply(ctx, demo, "demo workspace")
 		if err != nil {
 			return changes, true, err
 		}
@@ -266,7 +295,113 @@ func (w *Workspace) Initialize(ctx context.Context, withDemo bool) (changes []st
 		if err := store.SetSetting(ctx, tx, initializedKey, store.Now()); err != nil {
 			return err
 		}
-		return store.SetSetting(ctx, tx, "workspace.demo", fmt.Sprint(withDemo))
+		if !withDemo {
+			if err := store.SetSetting(ctx, tx, demoOffKey, "the data dir was created without the demo workspace (--no-demo)"); err != nil {
+				return err
+			}
+		}
+		return store.SetSetting(ctx, tx, demoKey, fmt.Sprint(withDemo))
 	})
 	return changes, true, err
+}
+
+// markApplied records that a workspace file was applied: the data dir now
+// holds a workspace, and when the file changed something the demo is no
+// longer what it holds.
+func (w *Workspace) markApplied(ctx context.Context, source string, changed bool) error {
+	return w.db.Tx(ctx, func(tx *store.Tx) error {
+		var v string
+		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, initializedKey).Scan(&v)
+		if errors.Is(err, sql.ErrNoRows) {
+			if err := store.SetSetting(ctx, tx, initializedKey, store.Now()); err != nil {
+				return err
+			}
+			changed = true // a first workspace: never the demo
+		} else if err != nil {
+			return fmt.Errorf("read setting %s: %w", initializedKey, err)
+		}
+		if !changed {
+			return nil
+		}
+		if err := store.SetSetting(ctx, tx, demoKey, "false"); err != nil {
+			return err
+		}
+		return store.SetSetting(ctx, tx, demoOffKey, fmt.Sprintf("a workspace of your own was applied (%s)", source))
+	})
+}
+
+// DemoState is whether the demo workspace is in force in this data dir.
+type DemoState struct {
+	// Applied: the demo workspace is what the data dir holds (it was
+	// initialized with the demo and nothing else was applied since).
+	Applied bool `json:"applied"`
+	// Enabled is the console switch for the demo routes (default on).
+	Enabled bool `json:"enabled"`
+	// Reason says why the demo is off; "" while it is in force.
+	Reason string `json:"reason"`
+}
+
+// On reports whether the demo routes may answer.
+func (d DemoState) On() bool { return d.Applied && d.Enabled }
+
+// Demo reads the demo state of the data dir.
+func (w *Workspace) Demo(ctx context.Context) (DemoState, error) {
+	v, _, err := w.db.Setting(ctx, demoKey)
+	if err != nil {
+		return DemoState{}, err
+	}
+	routes, _, err := w.db.Setting(ctx, demoRoutesKey)
+	if err != nil {
+		return DemoState{}, err
+	}
+	d := DemoState{Applied: v == "true", Enabled: routes != "off"}
+	switch {
+	case !d.Applied:
+		why, _, err := w.db.Setting(ctx, demoOffKey)
+		if err != nil {
+			return DemoState{}, err
+		}
+		if why == "" {
+			why = "the demo workspace is not applied to this data dir"
+		}
+		d.Reason = why
+	case !d.Enabled:
+		d.Reason = "switched off in the console (Settings)"
+	}
+	return d, nil
+}
+
+// SetDemoRoutes switches the demo routes on or off. Turning them on works
+// only while the demo workspace is still what the data dir holds
+// (EFORBIDDEN, saying why, otherwise).
+func (w *Workspace) SetDemoRoutes(ctx context.Context, on bool) (DemoState, error) {
+	cur, err := w.Demo(ctx)
+	if err != nil {
+		return cur, err
+	}
+	if on && !cur.Applied {
+		return cur, errs.Forbidden("the demo app cannot be switched on: %s; the demo runs only on a data dir that holds the demo workspace", cur.Reason)
+	}
+	v := "on"
+	if !on {
+		v = "off"
+	}
+	if err := w.db.Tx(ctx, func(tx *store.Tx) error { return store.SetSetting(ctx, tx, demoRoutesKey, v) }); err != nil {
+		return cur, err
+	}
+	return w.Demo(ctx)
+}
+
+// DemoOrgID is the marketplace org id of the demo workspace: the demo app
+// signs marketplace links for this org and no other.
+func DemoOrgID() string {
+	var f struct {
+		Marketplace struct {
+			OrgID string `yaml:"org_id"`
+		} `yaml:"marketplace"`
+	}
+	if err := yaml.Unmarshal(demo, &f); err != nil {
+		return ""
+	}
+	return f.Marketplace.OrgID
 }
