@@ -60,6 +60,8 @@ func (p *parts) wireRelay() {
 	p.relay = relay.New(p.db, o)
 	if p.marketplace != nil {
 		p.marketplace.SetRoutes(relayRoutes{p.relay})
+		// Secret values that workflow steps send are masked in the sink.
+		p.marketplace.SetSentSecrets(p.relay)
 	}
 	p.importer.OnSubmit(func(ctx context.Context, tx *store.Tx, imp importer.Import) error {
 		info := importInfo(imp)

@@ -188,3 +188,36 @@ func mustStats(t *testing.T, rs *relay.Service, dest string) []relay.Delivery {
 	}
 	return ds
 }
+
+// TestSecuritySinkMasksCredentialHeaders: a marketplace http_request step
+// sends "Authorization: Bearer <the end user's api_key>" to this server's
+// /sink/crm-auth (as the demo listing does); the admin sink API must not
+// show the key in clear, whichever way it arrived.
+func TestSecuritySinkMasksCredentialHeaders(t *testing.T) {
+	h, rs := newRelaySecurityServer(t)
+	const key = "sk-live-enduser-7Qw9zX"
+	r := httptest.NewRequest("GET", "/sink/crm-auth", nil)
+	r.Header.Set("Authorization", "Bearer "+key)
+	r.Header.Set("Proxy-Authorization", "Basic "+key)
+	r.Header.Set("User-Agent", "Fusebox-Marketplace/1")
+	if w := serve(h, r); w.Code != 200 {
+		t.Fatalf("sink: %d %s", w.Code, w.Body)
+	}
+	// The marketplace tells the relay the secret values it sends, so they
+	// are masked by name wherever they appear (here: the query).
+	rs.RememberSentSecret("sk-live-other-1234", "api_key")
+	r = httptest.NewRequest("POST", "/sink/crm-auth?key=sk-live-other-1234", strings.NewReader(`{"k":"sk-live-other-1234"}`))
+	if w := serve(h, r); w.Code != 200 {
+		t.Fatalf("sink: %d %s", w.Code, w.Body)
+	}
+	ar := httptest.NewRequest("GET", "/api/admin/relay/sinks/crm-auth", nil)
+	ar.Header.Set("Authorization", "Bearer "+adminToken)
+	w := serve(h, ar)
+	got := w.Body.String()
+	if w.Code != 200 || strings.Contains(got, key) || strings.Contains(got, "sk-live-other-1234") {
+		t.Fatalf("the admin sink API shows an end user's credential: %d %s", w.Code, got)
+	}
+	if !strings.Contains(got, `"Bearer «credential»"`) || !strings.Contains(got, "«install secret api_key»") {
+		t.Fatalf("masks missing: %s", got)
+	}
+}

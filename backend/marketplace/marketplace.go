@@ -48,6 +48,13 @@ type Routes interface {
 	SetUserRouteEnabled(ctx context.Context, destinationID string, enabled bool) error
 }
 
+// SentSecrets learns the secret config values that workflow steps send,
+// so that a receiver on this server (the relay's sink) can mask them by
+// name. main adapts the relay to it; nil: nobody is told.
+type SentSecrets interface {
+	RememberSentSecret(value, name string)
+}
+
 // Options configure a Service.
 type Options struct {
 	// KeyFile holds the AES-256 key that seals API secrets and install
@@ -69,6 +76,7 @@ type Service struct {
 	db     *store.DB
 	seal   *sealer
 	routes Routes
+	sent   SentSecrets
 	client *http.Client
 	log    *slog.Logger
 	now    func() time.Time
@@ -111,6 +119,10 @@ func New(db *store.DB, opts Options) *Service {
 // SetRoutes connects the relay after construction (main wires the two
 // services that need each other).
 func (s *Service) SetRoutes(r Routes) { s.routes = r }
+
+// SetSentSecrets connects the receiver of sent secret values (the relay's
+// sink masking) after construction.
+func (s *Service) SetSentSecrets(r SentSecrets) { s.sent = r }
 
 func newID(prefix string) string {
 	b := make([]byte, 8)

@@ -195,6 +195,13 @@ func (s *Service) runStep(ctx context.Context, j *job, st Step, vars map[string]
 		}
 		return fmt.Sprintf("created relay destination %s: %s %s", dest, st.Method, u), dest, nil
 	case StepHTTPRequest:
+		if s.sent != nil {
+			for _, f := range j.listing.ConfigFields {
+				if v := j.values[f.Name]; f.Secret && v != "" {
+					s.sent.RememberSentSecret(v, f.Name)
+				}
+			}
+		}
 		return s.httpStep(ctx, st, vars)
 	}
 	return "", "", fmt.Errorf("unknown step kind %q", st.Kind)
