@@ -258,11 +258,13 @@ func (a *runningApp) listen(addr string) error {
 	for _, f := range a.parts.onListen {
 		f(listenURL)
 	}
-	a.http = &http.Server{
-		Handler:           a.server.PortHandler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	capped, conns, err := limitConns(ln)
+	if err != nil {
+		ln.Close()
+		return err
 	}
+	ln = capped
+	a.http = newPortServer(a.server.PortHandler(), slog.NewLogLogger(a.log.Handler(), slog.LevelWarn))
 	go func() {
 		if err := a.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.log.Error("http server", "err", err)
@@ -277,7 +279,7 @@ func (a *runningApp) listen(addr string) error {
 			w(workCtx)
 		}()
 	}
-	a.log.Info("listening", "addr", ln.Addr().String(), "data_dir", a.dataDir)
+	a.log.Info("listening", "addr", ln.Addr().String(), "data_dir", a.dataDir, "max_conns", conns)
 	return nil
 }
 

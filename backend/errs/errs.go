@@ -17,6 +17,7 @@ const (
 	ECONFLICT     = "ECONFLICT"     // state does not allow it (409)
 	ELIMIT        = "ELIMIT"        // a plan or rate limit stops it (403)
 	ETOOLARGE     = "ETOOLARGE"     // the request body or file is too large (413)
+	ERATELIMIT    = "ERATELIMIT"    // too many requests from one client; retry later (429)
 	EUNAVAILABLE  = "EUNAVAILABLE"  // a dependency is not ready (503)
 	EINTERNAL     = "EINTERNAL"     // a bug or an I/O failure (500)
 )
@@ -56,6 +57,7 @@ func Conflict(format string, args ...any) error     { return E(ECONFLICT, format
 func Limit(format string, args ...any) error        { return E(ELIMIT, format, args...) }
 func TooLarge(format string, args ...any) error     { return E(ETOOLARGE, format, args...) }
 func Unavailable(format string, args ...any) error  { return E(EUNAVAILABLE, format, args...) }
+func RateLimit(format string, args ...any) error    { return E(ERATELIMIT, format, args...) }
 
 // Code returns the code of the first *Error in err's chain, or EINTERNAL.
 func Code(err error) string {

@@ -21,6 +21,7 @@ var statusOf = map[string]int{
 	errs.ECONFLICT:     http.StatusConflict,
 	errs.ELIMIT:        http.StatusForbidden,
 	errs.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	errs.ERATELIMIT:    http.StatusTooManyRequests,
 	errs.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	errs.EINTERNAL:     http.StatusInternalServerError,
 }

@@ -139,7 +139,7 @@ func (s *Server) routes() {
 // as admin unless it carries the admin cookie or token. Console API writes
 // must come from the console's own origin with a JSON (or YAML) body.
 func (s *Server) PortHandler() http.Handler {
-	return s.logRequests(doorPort, s.securityHeaders(s.checkHost(s.guardConsoleWrites(s.mux))))
+	return s.logRequests(doorPort, s.limit(s.securityHeaders(s.checkHost(s.guardConsoleWrites(s.mux)))))
 }
 
 // WindowHandler is the handler behind the desktop window's asset server.

@@ -1,0 +1,310 @@
+package httpapi
+
+import (
+	"errors"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"fusebox/backend/errs"
+)
+
+// limits are the port's defences against slow bodies and floods.
+type limits struct {
+	// bodyWindow and bodyMinBytes are the minimum transfer rate of a
+	// request body: at least bodyMinBytes must arrive in every bodyWindow,
+	// else the read fails and the connection is closed.
+	bodyWindow   time.Duration
+	bodyMinBytes int64
+	// bodyReadTimeout caps the whole body read of routes that are not
+	// file uploads (uploads are bounded by the transfer rate only).
+	bodyReadTimeout time.Duration
+
+	// openRate/openBurst limit, per client address, the unauthenticated
+	// routes that create things: the demo's POST routes,
+	// /api/marketplace/login and /login.
+	openRate  rate.Limit
+	openBurst int
+	// relayRate/relayBurst limit, per client address, /relay/{route} and
+	// /sink/{name} (higher: a relay sends in bulk).
+	relayRate  rate.Limit
+	relayBurst int
+	// authFailRate/authFailBurst limit failed credential checks (a 401
+	// on a request that carried an API key, session token, admin token,
+	// login code or signed link) per client address; past the burst,
+	// requests with credentials get 429 until the bucket refills.
+	authFailRate  rate.Limit
+	authFailBurst int
+	// maxClients bounds the client addresses each limiter remembers.
+	maxClients int
+}
+
+// defaultLimits are the port's limits (README: Limits).
+func defaultLimits() limits {
+	return limits{
+		bodyWindow:      10 * time.Second,
+		bodyMinBytes:    16 << 10,
+		bodyReadTimeout: 30 * time.Second,
+		openRate:        2,
+		openBurst:       20,
+		relayRate:       100,
+		relayBurst:      500,
+		authFailRate:    1,
+		authFailBurst:   20,
+		maxClients:      10000,
+	}
+}
+
+// guard holds the per-client limiters of the port.
+type guard struct {
+	lim      limits
+	open     *clientLimiters
+	relay    *clientLimiters
+	authFail *clientLimiters
+}
+
+func newGuard(l limits) *guard {
+	return &guard{
+		lim:      l,
+		open:     newClientLimiters(l.openRate, l.openBurst, l.maxClients),
+		relay:    newClientLimiters(l.relayRate, l.relayBurst, l.maxClients),
+		authFail: newClientLimiters(l.authFailRate, l.authFailBurst, l.maxClients),
+	}
+}
+
+// limit is the port's request guard: the minimum body transfer rate,
+// the per-client rate limits of unauthenticated routes and of failed
+// credential checks. /healthz is never limited.
+func (s *Server) limit(next http.Handler) http.Handler {
+	g := newGuard(defaultLimits())
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		client := clientAddr(r)
+		if cl := g.classOf(r); cl != nil {
+			if wait, ok := cl.allow(client, time.Now()); !ok {
+				s.tooMany(w, r, wait, "too many requests to %s from this client; retry in %s", r.URL.Path, waitText(wait))
+				return
+			}
+		}
+		creds := hasCredentials(r)
+		if creds {
+			if wait, ok := g.authFail.peek(client, time.Now()); !ok {
+				s.tooMany(w, r, wait, "too many failed credential checks from this client; retry in %s", waitText(wait))
+				return
+			}
+		}
+		g.guardBody(w, r)
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		if creds && rec.status == http.StatusUnauthorized {
+			g.authFail.allow(client, time.Now())
+		}
+	})
+}
+
+func (s *Server) tooMany(w http.ResponseWriter, r *http.Request, wait time.Duration, format string, args ...any) {
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+	s.writeError(w, r, errs.RateLimit(format, args...))
+}
+
+func waitText(d time.Duration) string {
+	return (time.Duration(math.Ceil(d.Seconds())) * time.Second).String()
+}
+
+// classOf returns the limiter of an unauthenticated route that creates
+// things, or nil for a route these limits do not cover.
+func (g *guard) classOf(r *http.Request) *clientLimiters {
+	p := r.URL.Path
+	switch {
+	case strings.HasPrefix(p, "/relay/"), strings.HasPrefix(p, "/sink/"):
+		return g.relay
+	case p == "/login", p == "/api/marketplace/login",
+		r.Method == http.MethodPost && strings.HasPrefix(p, "/demo/api/"):
+		return g.open
+	}
+	return nil
+}
+
+// hasCredentials reports whether a request carries something a
+// credential check will look at.
+func hasCredentials(r *http.Request) bool {
+	if r.Header.Get("Authorization") != "" {
+		return true
+	}
+	q := r.URL.Query()
+	if q.Get("code") != "" || q.Get("jwt") != "" || q.Get("token") != "" {
+		return true
+	}
+	return r.URL.Path == "/api/marketplace/login"
+}
+
+// clientAddr is the client's IP address (without the port).
+func clientAddr(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return h
+	}
+	return r.RemoteAddr
+}
+
+// clientLimiters is a token bucket per client address with bounded
+// memory: past max addresses, addresses whose bucket has refilled are
+// dropped (they would start full anyway), then the least recently seen.
+type clientLimiters struct {
+	mu    sync.Mutex
+	r     rate.Limit
+	burst int
+	max   int
+	m     map[string]*clientEntry
+}
+
+type clientEntry struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+func newClientLimiters(r rate.Limit, burst, max int) *clientLimiters {
+	return &clientLimiters{r: r, burst: burst, max: max, m: map[string]*clientEntry{}}
+}
+
+func (c *clientLimiters) entry(key string, now time.Time) *clientEntry {
+	e, ok := c.m[key]
+	if !ok {
+		if len(c.m) >= c.max {
+			c.evict(now)
+		}
+		e = &clientEntry{lim: rate.NewLimiter(c.r, c.burst)}
+		c.m[key] = e
+	}
+	e.seen = now
+	return e
+}
+
+func (c *clientLimiters) evict(now time.Time) {
+	var oldest string
+	var oldestAt time.Time
+	for k, e := range c.m {
+		if e.lim.TokensAt(now) >= float64(c.burst) {
+			delete(c.m, k)
+			continue
+		}
+		if oldest == "" || e.seen.Before(oldestAt) {
+			oldest, oldestAt = k, e.seen
+		}
+	}
+	if len(c.m) >= c.max && oldest != "" {
+		delete(c.m, oldest)
+	}
+}
+
+// allow takes one token for key; when none is left it reports how long
+// until one is.
+func (c *clientLimiters) allow(key string, now time.Time) (time.Duration, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entry(key, now)
+	if e.lim.AllowN(now, 1) {
+		return 0, true
+	}
+	return c.waitFor(e, now), false
+}
+
+// peek reports whether key has a token left, without taking it.
+func (c *clientLimiters) peek(key string, now time.Time) (time.Duration, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	if !ok || e.lim.TokensAt(now) >= 1 {
+		return 0, true
+	}
+	return c.waitFor(e, now), false
+}
+
+func (c *clientLimiters) waitFor(e *clientEntry, now time.Time) time.Duration {
+	missing := 1 - e.lim.TokensAt(now)
+	return time.Duration(missing / float64(c.r) * float64(time.Second))
+}
+
+// guardBody enforces the minimum transfer rate on a request body: the
+// connection's read deadline starts bodyWindow ahead and moves forward
+// each time bodyMinBytes more have arrived; routes other than file
+// uploads also get a deadline for the whole body (bodyReadTimeout). A
+// body that stalls fails its next read and the server closes the
+// connection, so slow senders cannot hold connections. Doors without a
+// network connection (the window, tests' recorders) are left alone.
+func (g *guard) guardBody(w http.ResponseWriter, r *http.Request) {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return
+	}
+	now := time.Now()
+	rb := &rateBody{body: r.Body, rc: http.NewResponseController(w), window: g.lim.bodyWindow, min: g.lim.bodyMinBytes, start: now}
+	if !isUpload(r) {
+		rb.hard = now.Add(g.lim.bodyReadTimeout)
+	}
+	if err := rb.rc.SetReadDeadline(rb.deadline(now)); err != nil {
+		return // no connection under this writer
+	}
+	r.Body = rb
+}
+
+// isUpload reports whether r sends an import's file (the routes whose
+// bodies may take long).
+func isUpload(r *http.Request) bool {
+	p := r.URL.Path
+	return strings.HasPrefix(p, "/api/importer/imports/") && strings.HasSuffix(p, "/file")
+}
+
+type rateBody struct {
+	body   io.ReadCloser
+	rc     *http.ResponseController
+	window time.Duration
+	min    int64
+	start  time.Time // start of the current window
+	got    int64     // bytes in the current window
+	hard   time.Time // zero for uploads
+	done   bool
+}
+
+func (b *rateBody) deadline(now time.Time) time.Time {
+	d := now.Add(b.window)
+	if !b.hard.IsZero() && b.hard.Before(d) {
+		d = b.hard
+	}
+	return d
+}
+
+func (b *rateBody) Read(p []byte) (int, error) {
+	n, err := b.body.Read(p)
+	b.got += int64(n)
+	switch {
+	case errors.Is(err, io.EOF):
+		if !b.done {
+			// The whole body is in: clear the deadline so the server's
+			// background read (which watches for the client going away)
+			// does not time out and cancel a long-running handler.
+			b.done = true
+			_ = b.rc.SetReadDeadline(time.Time{})
+		}
+	case err != nil:
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return n, errs.Invalid("the request body arrived too slowly (less than %d bytes in %s); the connection is closed", b.min, b.window)
+		}
+	case b.got >= b.min:
+		now := time.Now()
+		b.start, b.got = now, 0
+		_ = b.rc.SetReadDeadline(b.deadline(now))
+	}
+	return n, err
+}
+
+func (b *rateBody) Close() error { return b.body.Close() }
