@@ -1,4 +1,5 @@
-// Console: Settings — the server's facts (GET /api/admin/dashboard) and the workspace file:
+// Console: Settings — the server's facts (GET /api/admin/dashboard), the demo app switch
+// (GET/PUT /api/admin/demo) and the workspace file:
 // export it (GET /api/admin/workspace, text/yaml) and apply a pasted or uploaded YAML/JSON file
 // (POST /api/admin/workspace with the raw text as the body: a string, never FormData or a Blob,
 // which crash WebKitGTK in the desktop window). Applying shows the change lines or the error with
@@ -46,9 +47,31 @@ export async function applyWorkspace(text: string, name = ''): Promise<string[]>
   return out?.changes ?? [];
 }
 
+/** The demo app's state (GET/PUT /api/admin/demo). */
+export interface DemoState {
+  /** The demo routes answer. */
+  on: boolean;
+  /** The console switch. */
+  enabled: boolean;
+  /** The demo workspace is in force and this server serves the demo, so the switch decides. */
+  available: boolean;
+  /** Why the demo is off; empty while on. */
+  reason: string;
+  url?: string;
+}
+
+export function getDemo(): Promise<DemoState> {
+  return request<DemoState>('/api/admin/demo');
+}
+
+export function setDemo(enabled: boolean): Promise<DemoState> {
+  return request<DemoState>('/api/admin/demo', { method: 'PUT', body: { enabled } });
+}
+
 export default function Settings() {
   const [dash, setDash] = useState<Dashboard | null>(null);
   const [dashError, setDashError] = useState('');
+  const [applied, setApplied] = useState(0);
 
   useEffect(() => {
     let stale = false; // not aborted: a page left quickly would log a failed request
@@ -80,10 +103,79 @@ export default function Settings() {
             </dl>
           )}
         </section>
+        <DemoCard refresh={applied} />
         <ExportCard />
-        <ApplyCard />
+        <ApplyCard onApplied={() => setApplied((n) => n + 1)} />
       </div>
     </div>
+  );
+}
+
+// The demo app (/demo) issues importer sessions and signs marketplace links without a login, so it runs
+// only while the demo workspace is in force; the switch turns it off sooner.
+function DemoCard({ refresh }: { refresh: number }) {
+  const [state, setState] = useState<DemoState | null>(null);
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    let stale = false;
+    getDemo().then(
+      (d) => !stale && setState(d),
+      (e: unknown) => !stale && setError(errMessage(e)),
+    );
+    return () => {
+      stale = true;
+    };
+  }, [refresh]);
+
+  async function toggle(enabled: boolean) {
+    setBusy(true);
+    setError('');
+    try {
+      setState(await setDemo(enabled));
+    } catch (e) {
+      setError(errMessage(e));
+      try {
+        setState(await getDemo());
+      } catch {
+        // keep the last state shown
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className="card" aria-label="Demo app">
+      <h2>Demo app</h2>
+      {!state && !error && <p className="muted" role="status">Loading…</p>}
+      {state && (
+        <>
+          <label className="set-switch">
+            <input
+              type="checkbox"
+              role="switch"
+              checked={state.available && state.enabled}
+              disabled={busy || !state.available}
+              onChange={(e) => void toggle(e.target.checked)}
+            />{' '}
+            Demo app routes (/demo)
+          </label>
+          <p data-testid="demo-state">
+            {state.on
+              ? <>On: {state.url ? <a href={state.url} target="_blank" rel="noreferrer">{state.url}</a> : '/demo'}</>
+              : <>Off: {state.reason}</>}
+          </p>
+        </>
+      )}
+      {error && <p className="field-error" role="alert">{error}</p>}
+      <p className="muted">
+        The demo app plays a customer&apos;s web app: without any login it issues importer sessions and signs marketplace
+        links for the demo workspace. It runs only while the demo workspace is what this data dir holds (applying a
+        workspace of your own turns it off for good), on a loopback address, and while this switch is on.
+      </p>
+    </section>
   );
 }
 
@@ -137,7 +229,7 @@ function ExportCard() {
   );
 }
 
-function ApplyCard() {
+function ApplyCard({ onApplied }: { onApplied?: () => void }) {
   const [text, setText] = useState('');
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
@@ -164,6 +256,7 @@ function ApplyCard() {
     setChanges(null);
     try {
       setChanges(await applyWorkspace(text, name));
+      onApplied?.();
     } catch (e) {
       setError(errMessage(e));
     } finally {
