@@ -221,3 +221,34 @@ func TestSecuritySinkMasksCredentialHeaders(t *testing.T) {
 		t.Fatalf("masks missing: %s", got)
 	}
 }
+
+// TestSecurityInboundOutboundURLDoubleEncodingRefused: an outbound URL
+// whose path hides dot segments or slashes under more than one layer of
+// percent-encoding is normalized before the allowlist check and refused.
+func TestSecurityInboundOutboundURLDoubleEncodingRefused(t *testing.T) {
+	h, rs := newRelaySecurityServer(t)
+	if _, err := rs.CreateDestination(context.Background(), relay.Destination{ID: "crm", URL: "https://crm.example.com/v1",
+		Inbound: &relay.Inbound{Route: "crm", AllowedURLs: []string{"https://api.example.com/v2/"}}}); err != nil {
+		t.Fatal(err)
+	}
+	post := func(outbound string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("POST", "/relay/crm", strings.NewReader(`{"a":1}`))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("x-Osmos-Outbound-Url", outbound)
+		return serve(h, r)
+	}
+	for _, bad := range []string{
+		"https://api.example.com/v2/%252e%252e/admin",
+		"https://api.example.com/v2/%252E%252E/%252E%252E/admin",
+		"https://api.example.com/v2/%25252e%25252e/admin",
+		"https://api.example.com/v2/x%252f..%252fadmin",
+		"https://api.example.com/v2/%255c..%255cadmin",
+	} {
+		if w := post(bad); w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "EFORBIDDEN") {
+			t.Errorf("%s: %d %s; want 403", bad, w.Code, w.Body)
+		}
+	}
+	if w := post("https://api.example.com/v2/contacts%2520list"); w.Code != http.StatusAccepted {
+		t.Fatalf("an encoded space is fine: %d %s", w.Code, w.Body)
+	}
+}

@@ -167,14 +167,31 @@ func allowedOutbound(d *Destination, raw string) error {
 	if t.User != nil || t.Fragment != "" {
 		return errs.Forbidden("%s: %q may not carry credentials or a fragment", HeaderOutboundURL, raw)
 	}
-	esc := strings.ToLower(t.EscapedPath())
-	if strings.Contains(esc, "%2f") || strings.Contains(esc, "%2e") || strings.Contains(esc, "%5c") || strings.Contains(t.Path, `\`) {
-		return errs.Forbidden("%s: %q has encoded slashes or dots in its path; refused", HeaderOutboundURL, raw)
-	}
-	for _, seg := range strings.Split(t.Path, "/") {
-		if seg == "." || seg == ".." {
-			return errs.Forbidden("%s: %q has . or .. path segments; refused", HeaderOutboundURL, raw)
+	// A receiver (or a proxy in front of it) may decode the path more than
+	// once, so every layer of percent-encoding is peeled off and checked:
+	// %252e%252e is .. after two decodings.
+	layer := t.EscapedPath()
+	for round := 0; ; round++ {
+		low := strings.ToLower(layer)
+		if strings.Contains(low, "%2f") || strings.Contains(low, "%2e") || strings.Contains(low, "%5c") || strings.Contains(layer, `\`) {
+			return errs.Forbidden("%s: %q has encoded slashes, backslashes or dots in its path; refused", HeaderOutboundURL, raw)
 		}
+		for _, seg := range strings.Split(layer, "/") {
+			if seg == "." || seg == ".." {
+				return errs.Forbidden("%s: %q has . or .. path segments; refused", HeaderOutboundURL, raw)
+			}
+		}
+		next, err := url.PathUnescape(layer)
+		if err != nil {
+			return errs.Forbidden("%s: %q has a malformed percent-encoding in its path; refused", HeaderOutboundURL, raw)
+		}
+		if next == layer {
+			break
+		}
+		if round >= maxDecodeRounds {
+			return errs.Forbidden("%s: %q is percent-encoded more than %d times; refused", HeaderOutboundURL, raw, maxDecodeRounds)
+		}
+		layer = next
 	}
 	var allowed []string
 	if !strings.HasPrefix(d.URL, "/") && !templateRE.MatchString(d.URL) {
@@ -194,6 +211,10 @@ func allowedOutbound(d *Destination, raw string) error {
 	}
 	return errs.Forbidden("%s: %q is not on the allowlist of this relay route (allowed: %s); the relay is not an open proxy", HeaderOutboundURL, raw, strings.Join(allowed, ", "))
 }
+
+// maxDecodeRounds bounds how many layers of percent-encoding an outbound
+// URL's path may carry.
+const maxDecodeRounds = 4
 
 func underBase(base, t *url.URL) bool {
 	if !strings.EqualFold(base.Scheme, t.Scheme) || hostPort(base) != hostPort(t) {
