@@ -114,7 +114,14 @@ func TestSecurityMarketplaceStepLogHasNoResponseBody(t *testing.T) {
 	claims["user"].(map[string]any)["monetizationPlan"] = "pro"
 	sid, _ := e.login(rawToken(hs256(), claims, e.secret))
 	for _, listing := range []string{"hook", "broken"} {
-		_, body, _ := e.do("POST", "/api/marketplace/installs", sid, map[string]any{"listing_id": listing, "config": map[string]string{"api_key": "sk-test-9999"}})
+		req := map[string]any{"listing_id": listing}
+		if listing == "hook" {
+			req["config"] = map[string]string{"api_key": "sk-test-9999"}
+		}
+		st, body, _ := e.do("POST", "/api/marketplace/installs", sid, req)
+		if st != 202 {
+			t.Fatalf("install %s: %d %v", listing, st, body)
+		}
 		id := body["install"].(map[string]any)["id"].(string)
 		in := e.waitInstall(sid, id)
 		_, list, _ := e.do("GET", "/api/marketplace/installs", sid, nil)
