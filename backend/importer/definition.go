@@ -58,8 +58,9 @@ const (
 	InvalidRowsInclude = "include"
 )
 
-// DefaultMaxFileSize is the upload cap when an importer does not set one.
-const DefaultMaxFileSize int64 = 1 << 30
+// DefaultMaxFileSize is the upload cap when an importer does not set one:
+// 100 MB (decimal, as the embed's upload step shows sizes).
+const DefaultMaxFileSize int64 = 100_000_000
 
 // FileTypes are the upload extensions an importer may allow.
 var FileTypes = []string{"csv", "tsv", "txt", "xlsx", "json"}

@@ -260,6 +260,9 @@ func (s *Service) CreateImport(ctx context.Context, actor Actor, importerSlug st
 	}
 	slug := newSlug("imp_")
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		if err := s.checkSessionQuota(ctx, tx, actor); err != nil {
+			return err
+		}
 		def, id, err := s.getImporter(ctx, tx, importerSlug)
 		if err != nil {
 			return err
@@ -281,6 +284,23 @@ func (s *Service) CreateImport(ctx context.Context, actor Actor, importerSlug st
 		return Import{}, err
 	}
 	return s.GetImport(ctx, slug)
+}
+
+// checkSessionQuota refuses a new import past MaxImportsPerSession for
+// the actor's session (admins are not capped).
+func (s *Service) checkSessionQuota(ctx context.Context, tx *store.Tx, actor Actor) error {
+	limit := s.MaxImportsPerSession
+	if actor.Admin || actor.SessionID == "" || limit <= 0 {
+		return nil
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM importer_imports WHERE session_id = ?`, actor.SessionID).Scan(&n); err != nil {
+		return fmt.Errorf("create import: count the session's imports: %w", err)
+	}
+	if n >= limit {
+		return errs.Limit("this session has started %d imports, the most one session may (limit: %d imports per session); start a new session", n, limit)
+	}
+	return nil
 }
 
 // Schema returns the compiled definition snapshot of an import.

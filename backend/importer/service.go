@@ -38,7 +38,14 @@ type Service struct {
 	// how many rows one staging transaction writes.
 	BatchRows int
 	TxRows    int
+	// MaxImportsPerSession caps the imports one session token may start
+	// (default DefaultMaxImportsPerSession; admins are not capped).
+	MaxImportsPerSession int
 }
+
+// DefaultMaxImportsPerSession is how many imports one importer session
+// may start.
+const DefaultMaxImportsPerSession = 100
 
 // SubmitHook runs inside the transaction that completes an import (status
 // -> completed). Returning an error rolls that transaction back and marks
@@ -96,7 +103,7 @@ func New(db *store.DB, dataDir string, log *slog.Logger) *Service {
 	return &Service{
 		db: db, dataDir: dataDir, log: log,
 		locks: map[int64]*importLock{}, schemas: map[int64]*Schema{}, jobs: map[int64]*job{}, uniq: map[int64]*uniqIndex{},
-		BatchRows: 250, TxRows: 50_000,
+		BatchRows: 250, TxRows: 50_000, MaxImportsPerSession: DefaultMaxImportsPerSession,
 	}
 }
 

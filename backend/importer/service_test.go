@@ -250,7 +250,7 @@ func TestUploadErrors(t *testing.T) {
 	}{
 		{"empty", "a.csv", "", errs.EINVALID, "empty"},
 		{"header only", "a.csv", "First Name,Email\n", errs.EINVALID, "no data rows"},
-		{"too large", "a.csv", strings.Repeat("x,y\n", 400), errs.ETOOLARGE, "1000"},
+		{"too large", "a.csv", strings.Repeat("x,y\n", 400), errs.ETOOLARGE, "1 KB"},
 		{"type not allowed", "a.xlsx", "x", errs.EINVALID, `file type "xlsx" is not allowed`},
 		{"binary", "a.csv", "\x00\x01\x02\x03binary\x00", errs.EINVALID, ""},
 	}

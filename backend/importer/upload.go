@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -315,14 +316,17 @@ func clearStaged(ctx context.Context, tx *store.Tx, id int64) error {
 	return nil
 }
 
+// humanSize writes n in decimal units (1 MB = 1,000,000 bytes), as the
+// embed's upload step does, so a limit reads the same in both places.
 func humanSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	for _, u := range []struct {
+		size int64
+		name string
+	}{{1e9, "GB"}, {1e6, "MB"}, {1e3, "KB"}} {
+		if n >= u.size {
+			v := strconv.FormatFloat(float64(n)/float64(u.size), 'f', 1, 64)
+			return strings.TrimSuffix(v, ".0") + " " + u.name
+		}
 	}
 	return fmt.Sprintf("%d bytes", n)
 }

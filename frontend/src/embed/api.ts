@@ -256,7 +256,8 @@ interface ImporterDefinition {
   };
 }
 
-export const DEFAULT_MAX_FILE_BYTES = 1 << 30;
+/** The server's default upload cap (importer.DefaultMaxFileSize): 100 MB. */
+export const DEFAULT_MAX_FILE_BYTES = 100_000_000;
 
 /** Parses an importer's max_file_size ("1048576", "100MB", "1.5 GB", "512k") like the server does. */
 export function parseByteSize(v: string | number | undefined): number {

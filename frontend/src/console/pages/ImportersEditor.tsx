@@ -219,7 +219,7 @@ function Editor({ slug }: { slug: string }) {
               <Field label="Session TTL" errs={top('settings.session_ttl')} hint="e.g. 30m, 2h (empty: the default)">
                 <input value={draft.sessionTTL} onChange={(e) => edit((d) => ({ ...d, sessionTTL: e.target.value }))} placeholder="2h" />
               </Field>
-              <Field label="Max file size" errs={top('settings.max_file_size')} hint="e.g. 200MB (empty: 1 GiB)">
+              <Field label="Max file size" errs={top('settings.max_file_size')} hint="e.g. 200MB (empty: 100 MB)">
                 <input value={draft.maxFileSize} onChange={(e) => edit((d) => ({ ...d, maxFileSize: e.target.value }))} placeholder="200MB" />
               </Field>
               <Field label="Allowed file types" errs={top('settings.allowed_file_types')} hint="none checked: all">
