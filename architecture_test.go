@@ -16,7 +16,7 @@ var allowedImports = map[string][]string{
 	"fusebox/backend/csvsafe":     {},
 	"fusebox/backend/ingest":      {},
 	"fusebox/backend/store":       {},
-	"fusebox/backend/workspace":   {"fusebox/backend/store"},
+	"fusebox/backend/workspace":   {"fusebox/backend/errs", "fusebox/backend/store"},
 	"fusebox/backend/importer":    {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/ingest"},
 	"fusebox/backend/sessions":    {"fusebox/backend/errs", "fusebox/backend/store"},
 	"fusebox/backend/marketplace": {"fusebox/backend/errs", "fusebox/backend/store"},
