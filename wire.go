@@ -55,6 +55,7 @@ func wire(ctx context.Context, dataDir string, log *slog.Logger) (*parts, error)
 	}
 	p := &parts{log: log, dataDir: dataDir, db: db}
 	p.importer = importer.New(db, dataDir, log)
+	p.workers = append(p.workers, p.importer.RunCleanup) // abandoned imports and their uploads
 	p.deps = httpapi.Deps{DB: db, Importer: p.importer}
 	p.deps.Stats = append(p.deps.Stats,
 		httpapi.Stat{Name: "Importers", Count: p.importer.CountImporters},

@@ -60,6 +60,7 @@ func (s *Server) bindImporter(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/admin/imports/{slug}", s.requireAdmin(s.adminGetImport))
 	mux.HandleFunc("DELETE /api/admin/imports/{slug}", s.requireAdmin(s.adminDeleteImport))
 	mux.HandleFunc("GET /api/admin/imports/{slug}/records", s.requireAdmin(s.adminImportRecords))
+	s.bindCleanup(mux)
 }
 
 // importerActor authenticates an importer route. The admin token (Bearer),
