@@ -7,6 +7,7 @@
 import { useEffect, useState, type ChangeEvent } from 'react';
 import { ApiError, getDashboard, request, type Dashboard } from '../api';
 import { PageHeader } from '../components';
+import CleanupCard from './CleanupCard';
 import { formatBytes, formatDuration } from '../format';
 import './ImporterEditor.css';
 
@@ -104,6 +105,7 @@ export default function Settings() {
           )}
         </section>
         <DemoCard refresh={applied} />
+        <CleanupCard />
         <ExportCard />
         <ApplyCard onApplied={() => setApplied((n) => n + 1)} />
       </div>
