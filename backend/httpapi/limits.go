@@ -40,7 +40,8 @@ type limits struct {
 	// authFailRate/authFailBurst limit failed credential checks (a 401
 	// on a request that carried an API key, session token, admin token,
 	// login code or signed link) per client address; past the burst,
-	// requests with credentials get 429 until the bucket refills.
+	// failed checks get 429 until the bucket refills (valid credentials
+	// still pass).
 	authFailRate  rate.Limit
 	authFailBurst int
 	// maxClients bounds the client addresses each limiter remembers.
@@ -61,6 +62,40 @@ func defaultLimits() limits {
 		authFailBurst:   20,
 		maxClients:      10000,
 	}
+}
+
+// RateLimits are the port's per-client rate limits: requests per second
+// and burst for the unauthenticated routes that create things (Open), for
+// /relay and /sink (Relay), and for failed credential checks (Failed).
+// Zero fields keep the defaults.
+type RateLimits struct {
+	OpenPerSecond   float64
+	OpenBurst       int
+	RelayPerSecond  float64
+	RelayBurst      int
+	FailedPerSecond float64
+	FailedBurst     int
+}
+
+// with returns l with the non-zero fields of o.
+func (l limits) with(o RateLimits) limits {
+	set := func(dst *rate.Limit, v float64) {
+		if v > 0 {
+			*dst = rate.Limit(v)
+		}
+	}
+	setN := func(dst *int, v int) {
+		if v > 0 {
+			*dst = v
+		}
+	}
+	set(&l.openRate, o.OpenPerSecond)
+	setN(&l.openBurst, o.OpenBurst)
+	set(&l.relayRate, o.RelayPerSecond)
+	setN(&l.relayBurst, o.RelayBurst)
+	set(&l.authFailRate, o.FailedPerSecond)
+	setN(&l.authFailBurst, o.FailedBurst)
+	return l
 }
 
 // guard holds the per-client limiters of the port.
@@ -84,7 +119,7 @@ func newGuard(l limits) *guard {
 // the per-client rate limits of unauthenticated routes and of failed
 // credential checks. /healthz is never limited.
 func (s *Server) limit(next http.Handler) http.Handler {
-	g := newGuard(defaultLimits())
+	g := newGuard(defaultLimits().with(s.cfg.RateLimits))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/healthz" {
 			next.ServeHTTP(w, r)
@@ -97,21 +132,65 @@ func (s *Server) limit(next http.Handler) http.Handler {
 				return
 			}
 		}
-		creds := hasCredentials(r)
-		if creds {
-			if wait, ok := g.authFail.peek(client, time.Now()); !ok {
-				s.tooMany(w, r, wait, "too many failed credential checks from this client; retry in %s", waitText(wait))
-				return
-			}
-		}
 		g.guardBody(w, r)
-		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
-		if creds && rec.status == http.StatusUnauthorized {
-			g.authFail.allow(client, time.Now())
+		if !hasCredentials(r) {
+			next.ServeHTTP(w, r)
+			return
 		}
+		// A credential check that fails takes a token of the client's
+		// failed-check budget; past it, the 401 becomes a 429. Valid
+		// credentials are never refused here: on loopback every caller
+		// shares one address, and a page on the same host could
+		// otherwise lock every local app out with a few bad links.
+		next.ServeHTTP(&failedCheckWriter{ResponseWriter: w, onUnauthorized: func(w http.ResponseWriter) bool {
+			wait, ok := g.authFail.allow(client, time.Now())
+			if !ok {
+				s.tooMany(w, r, wait, "too many failed credential checks from this client; retry in %s", waitText(wait))
+			}
+			return ok
+		}}, r)
 	})
 }
+
+// failedCheckWriter passes a response through, except a 401 that its
+// onUnauthorized hook answers itself (it then reports false and the
+// handler's own body is dropped).
+type failedCheckWriter struct {
+	http.ResponseWriter
+	onUnauthorized func(w http.ResponseWriter) bool
+	replaced       bool
+	wroteHeader    bool
+}
+
+func (f *failedCheckWriter) WriteHeader(code int) {
+	if f.wroteHeader {
+		return
+	}
+	f.wroteHeader = true
+	if code == http.StatusUnauthorized && !f.onUnauthorized(f.ResponseWriter) {
+		f.replaced = true
+		return
+	}
+	f.ResponseWriter.WriteHeader(code)
+}
+
+func (f *failedCheckWriter) Write(b []byte) (int, error) {
+	if !f.wroteHeader {
+		f.WriteHeader(http.StatusOK)
+	}
+	if f.replaced {
+		return len(b), nil
+	}
+	return f.ResponseWriter.Write(b)
+}
+
+func (f *failedCheckWriter) Flush() {
+	if fl, ok := f.ResponseWriter.(http.Flusher); ok && !f.replaced {
+		fl.Flush()
+	}
+}
+
+func (f *failedCheckWriter) Unwrap() http.ResponseWriter { return f.ResponseWriter }
 
 func (s *Server) tooMany(w http.ResponseWriter, r *http.Request, wait time.Duration, format string, args ...any) {
 	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))

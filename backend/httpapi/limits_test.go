@@ -39,7 +39,13 @@ func TestSecurityRateLimits(t *testing.T) {
 			}
 		}
 		want429(t, send(attacker, "GET", "/api/v1/imports", "fbx_sk_wrong"), "21st wrong key")
-		want429(t, send(attacker, "GET", "/api/v1/imports", e.secret), "right key from a locked-out address")
+		// A valid key still passes: every caller on loopback shares one
+		// address, so a lock-out would let any local page lock out every
+		// host app with a few bad requests.
+		if w := send(attacker, "GET", "/api/v1/imports", e.secret); w.Code != 200 {
+			t.Fatalf("right key from a client past its failed-check budget: %d %s, want 200", w.Code, w.Body.String())
+		}
+		want429(t, send(attacker, "GET", "/api/v1/imports", "fbx_sk_wrong"), "wrong key after the right one")
 		if w := send("192.0.2.11", "GET", "/api/v1/imports", e.secret); w.Code != 200 {
 			t.Fatalf("another client: %d %s", w.Code, w.Body.String())
 		}

@@ -143,7 +143,9 @@ func newMPEnv(t *testing.T, routes marketplace.Routes) *mpEnv {
 		t.Fatal(err)
 	}
 	assets := fstest.MapFS{"marketplace/index.html": {Data: []byte("<!doctype html><title>Fusebox Marketplace</title>")}}
-	s := httpapi.New(httpapi.Config{Version: "v-test", Assets: assets, AdminToken: adminToken}, httpapi.Deps{DB: db, Marketplace: svc})
+	// The JWT table sends dozens of bad links from one address on purpose.
+	s := httpapi.New(httpapi.Config{Version: "v-test", Assets: assets, AdminToken: adminToken,
+		RateLimits: httpapi.RateLimits{FailedBurst: 1000, OpenBurst: 1000}}, httpapi.Deps{DB: db, Marketplace: svc})
 	srv := httptest.NewServer(s.PortHandler())
 	t.Cleanup(srv.Close)
 	return &mpEnv{t: t, url: srv.URL, svc: svc, db: db, secretID: sec.ID, secret: sec.Value, target: target}

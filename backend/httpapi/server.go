@@ -50,6 +50,9 @@ type Config struct {
 	ConsoleIdle        time.Duration
 	ConsoleMaxAge      time.Duration
 	MaxConsoleSessions int
+	// RateLimits override the port's per-client rate limits (README:
+	// Limits); zero fields keep the defaults.
+	RateLimits RateLimits
 }
 
 // Stat is one figure on the console dashboard.

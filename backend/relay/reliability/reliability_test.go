@@ -282,7 +282,7 @@ destinations:
 		if strings.Contains(string(view)+string(all2), "crm-key-123456") {
 			t.Fatal("the console API shows the secret")
 		}
-		if !strings.Contains(string(view), `{"name":"RELAY_TEST_CRM_KEY","set":true}`) {
+		if !strings.Contains(string(view), `{"name":"RELAY_TEST_CRM_KEY","set":true,"declared":true}`) {
 			t.Fatalf("destination view %s", view)
 		}
 	})
