@@ -158,6 +158,9 @@ func New(db *store.DB, o Options) *Service {
 	}
 	s.secrets = s.declaredLookup(o.Secrets)
 	s.signal.init()
+	// A data dir from before declared secrets keeps its destinations
+	// working (declared_upgrade.go).
+	s.upgradeDeclared()
 	return s
 }
 
