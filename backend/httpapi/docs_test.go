@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,37 +17,76 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"fusebox/backend/importer"
+	"fusebox/backend/marketplace"
+	"fusebox/backend/relay"
+	"fusebox/backend/store"
+	"fusebox/backend/workspace"
 )
 
-const embeddingDoc = "../../README.md"
+// The docs whose samples are tested: the README and every page in docs/.
+var docFiles = []string{"../../README.md", "../../docs/*.md"}
 
-// docSample returns the fenced code block that follows the marker
-// <!-- sample:name --> in the embedding docs.
+// docBlock is one fenced code block of the docs and the file it is in.
+type docBlock struct{ file, code string }
+
+// docSamples returns every fenced code block that follows the marker
+// <!-- sample:name --> in the README or in docs/ (a sample may be shown in
+// more than one place; each copy is tested). It fails when there is none.
+func docSamples(t *testing.T, name string) []docBlock {
+	t.Helper()
+	var files []string
+	for _, pattern := range docFiles {
+		m, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	marker := "<!-- sample:" + name + " -->"
+	var out []docBlock
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := string(b)
+		for {
+			i := strings.Index(doc, marker)
+			if i < 0 {
+				break
+			}
+			rest := doc[i+len(marker):]
+			start := strings.Index(rest, "```")
+			if start < 0 {
+				t.Fatalf("%s: no code block after %s", file, marker)
+			}
+			rest = rest[start+3:]
+			nl := strings.IndexByte(rest, '\n')
+			rest = rest[nl+1:]
+			end := strings.Index(rest, "\n```")
+			if end < 0 {
+				t.Fatalf("%s: unterminated code block after %s", file, marker)
+			}
+			out = append(out, docBlock{file: file, code: rest[:end+1]})
+			doc = rest[end:]
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("no %s in %v", marker, files)
+	}
+	return out
+}
+
+// docSample returns the one code block marked <!-- sample:name -->.
 func docSample(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(embeddingDoc)
-	if err != nil {
-		t.Fatal(err)
+	blocks := docSamples(t, name)
+	if len(blocks) != 1 {
+		t.Fatalf("sample %s is in %d places; this test runs one", name, len(blocks))
 	}
-	doc := string(b)
-	marker := "<!-- sample:" + name + " -->"
-	i := strings.Index(doc, marker)
-	if i < 0 {
-		t.Fatalf("%s has no %s", embeddingDoc, marker)
-	}
-	rest := doc[i+len(marker):]
-	start := strings.Index(rest, "```")
-	if start < 0 {
-		t.Fatalf("no code block after %s", marker)
-	}
-	rest = rest[start+3:]
-	nl := strings.IndexByte(rest, '\n')
-	rest = rest[nl+1:]
-	end := strings.Index(rest, "\n```")
-	if end < 0 {
-		t.Fatalf("unterminated code block after %s", marker)
-	}
-	return rest[:end+1]
+	return blocks[0].code
 }
 
 func needTool(t *testing.T, name string) string {
@@ -78,22 +119,25 @@ func TestDocsCurlSamplesAgainstTheServer(t *testing.T) {
 	srv := httptest.NewServer(e.h)
 	defer srv.Close()
 
-	out := e.runShellSample(srv.URL, docSample(t, "curl-session"))
-	var m map[string]string
-	if err := json.Unmarshal(out, &m); err != nil || m["token"] == "" || m["expires_at"] == "" || m["id"] == "" {
-		t.Fatalf("curl session sample printed %s", out)
-	}
-	token := m["token"]
-	sess, err := e.sess.Verify(context.Background(), token)
-	if err != nil || sess.ImporterSlug != "contacts" || fmt.Sprint(sess.Metadata["user_id"]) != "123" {
-		t.Fatalf("token from the curl sample: %+v %v", sess, err)
+	var token string
+	for _, sample := range docSamples(t, "curl-session") {
+		out := e.runShellSample(srv.URL, sample.code)
+		var m map[string]string
+		if err := json.Unmarshal(out, &m); err != nil || m["token"] == "" || m["expires_at"] == "" || m["id"] == "" {
+			t.Fatalf("%s: curl session sample printed %s", sample.file, out)
+		}
+		token = m["token"]
+		sess, err := e.sess.Verify(context.Background(), token)
+		if err != nil || sess.ImporterSlug != "contacts" || fmt.Sprint(sess.Metadata["user_id"]) != "123" {
+			t.Fatalf("%s: token from the curl sample: %+v %v", sample.file, sess, err)
+		}
 	}
 
 	// An import made in that session is found by the imports sample.
 	slug := e.importAs(token, contactsCSV)
 	other := e.createSession("contacts", `{"user_id":999}`)
 	e.importAs(other.Token, contactsCSV)
-	out = e.runShellSample(srv.URL, docSample(t, "curl-imports"))
+	out := e.runShellSample(srv.URL, docSample(t, "curl-imports"))
 	var page importsPage
 	if err := json.Unmarshal(out, &page); err != nil {
 		t.Fatalf("curl imports sample printed %s", out)
@@ -229,6 +273,182 @@ func TestDocsNodeAndPythonSamplesParse(t *testing.T) {
 		}
 		if out, err := exec.Command(needTool(t, tc.tool), append(tc.args, path)...).CombinedOutput(); err != nil {
 			t.Errorf("%s sample does not parse: %v\n%s", tc.sample, err, out)
+		}
+	}
+}
+
+// docsWorkspace is a workspace with every section, as the binary wires it,
+// over a new database: what `fusebox apply` applies the docs' files to.
+func docsWorkspace(t *testing.T) (*workspace.Workspace, *marketplace.Service) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := store.Open(ctx, filepath.Join(dir, "fusebox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	imp := importer.New(db, dir, log)
+	mp := marketplace.New(db, marketplace.Options{KeyFile: filepath.Join(dir, "secrets.key"), Logger: log})
+	rl := relay.New(db, relay.Options{Logger: log})
+	return workspace.New(db, rl.SecretsSection(), imp.Section(), rl.Section(), mp.Section()), mp
+}
+
+// docsContacts declares what the relay and marketplace samples refer to
+// but do not define themselves: the contacts importer.
+const docsContacts = `version: 1
+importers:
+  - slug: contacts
+    name: Contacts
+    columns:
+      - {key: email, label: Email, type: email}
+`
+
+// The YAML samples of the workspace, relay and marketplace pages are
+// applied as `fusebox apply` applies them: strictly, every section.
+func TestDocsWorkspaceSamplesApply(t *testing.T) {
+	for _, tc := range []struct {
+		sample string
+		file   func(code string) string
+	}{
+		{"workspace-file", func(code string) string { return code }},
+		{"relay-destinations", func(code string) string {
+			return docsContacts + "secrets: [CRM_API_KEY, CRM_WEBHOOK_SECRET]\n" + code
+		}},
+		{"relay-inbound", func(code string) string {
+			return docsContacts + "secrets: [CRM_API_KEY, RELAY_CRM_TOKEN]\ndestinations:\n" + code
+		}},
+		{"marketplace-config", func(code string) string { return docsContacts + code }},
+	} {
+		for _, sample := range docSamples(t, tc.sample) {
+			ws, _ := docsWorkspace(t)
+			changes, err := ws.Apply(context.Background(), []byte(tc.file(sample.code)), tc.sample+".yaml")
+			if err != nil {
+				t.Errorf("%s: sample %s does not apply: %v", sample.file, tc.sample, err)
+				continue
+			}
+			if len(changes) == 0 {
+				t.Errorf("%s: sample %s applied without a change", sample.file, tc.sample)
+			}
+		}
+	}
+}
+
+// The Go signing sample of docs/marketplace.md, compiled with
+// github.com/golang-jwt/jwt/v5 (the version go.mod names), signs a link
+// that the marketplace of the docs' configuration accepts.
+func TestDocsMarketplaceGoSigningSample(t *testing.T) {
+	goTool := needTool(t, "go")
+	ctx := context.Background()
+	ws, mp := docsWorkspace(t)
+	if _, err := ws.Apply(ctx, []byte(docsContacts+docSample(t, "marketplace-config")), "marketplace.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	sec, err := mp.CreateSecret(ctx, "docs")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var fragment strings.Builder
+	for _, line := range strings.Split(docSample(t, "marketplace-sign-go"), "\n") {
+		fragment.WriteString("\t" + line + "\n")
+	}
+	program := `package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+func sign(now time.Time, orgID, userID, email, secretID, secret string) (string, error) {
+` + fragment.String() + `	return token, err
+}
+
+func main() {
+	token, err := sign(time.Now(), os.Args[1], os.Args[2], os.Args[3], os.Args[4], os.Args[5])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Print(token)
+}
+`
+	sum, err := os.ReadFile("../../go.sum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jwtSum strings.Builder
+	for _, line := range strings.Split(string(sum), "\n") {
+		if strings.HasPrefix(line, "github.com/golang-jwt/jwt/v5 ") {
+			jwtSum.WriteString(line + "\n")
+		}
+	}
+	mod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var version string
+	for _, line := range strings.Split(string(mod), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "github.com/golang-jwt/jwt/v5" {
+			version = f[1]
+		}
+	}
+	if version == "" || jwtSum.Len() == 0 {
+		t.Fatal("go.mod and go.sum name no github.com/golang-jwt/jwt/v5")
+	}
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"main.go": program,
+		"go.mod":  "module signer\n\ngo 1.22\n\nrequire github.com/golang-jwt/jwt/v5 " + version + "\n",
+		"go.sum":  jwtSum.String(),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(goTool, "run", ".", "demo-org", "user-42", "ada@example.com", sec.Secret.ID, sec.Value)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	token, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("the Go signing sample: %v\n%s\n%s", err, stderr.String(), program)
+	}
+	ver, err := mp.Verify(ctx, string(token))
+	if err != nil {
+		t.Fatalf("the marketplace refused the Go sample's token: %v", err)
+	}
+	if fmt.Sprint(ver.Claims.User.ExternalID) != "user-42" {
+		t.Fatalf("verified claims: %+v", ver.Claims)
+	}
+}
+
+// The marketplace's Node signing sample and its embedding page's module
+// script need a browser or npm packages, so they are only parsed.
+func TestDocsMarketplaceScriptsParse(t *testing.T) {
+	node := needTool(t, "node")
+	dir := t.TempDir()
+	embed := docSample(t, "marketplace-embed")
+	open := strings.Index(embed, `<script type="module">`)
+	end := strings.Index(embed, "</script>")
+	if open < 0 || end < open {
+		t.Fatalf("the embedding sample has no module script:\n%s", embed)
+	}
+	for file, code := range map[string]string{
+		"sign.js":   docSample(t, "marketplace-sign-node"),
+		"embed.mjs": embed[open+len(`<script type="module">`) : end],
+	} {
+		path := filepath.Join(dir, file)
+		if err := os.WriteFile(path, []byte(code), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(node, "--check", path).CombinedOutput(); err != nil {
+			t.Errorf("the marketplace sample %s does not parse: %v\n%s", file, err, out)
 		}
 	}
 }
