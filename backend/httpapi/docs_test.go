@@ -13,10 +13,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 
 	"fusebox/backend/importer"
 	"fusebox/backend/marketplace"
@@ -449,6 +451,105 @@ func TestDocsMarketplaceScriptsParse(t *testing.T) {
 		}
 		if out, err := exec.Command(node, "--check", path).CombinedOutput(); err != nil {
 			t.Errorf("the marketplace sample %s does not parse: %v\n%s", file, err, out)
+		}
+	}
+}
+
+// mdLink is a Markdown link's target: [text](target).
+var mdLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+
+// headingAnchors returns the anchors GitHub makes for a Markdown file's
+// headings (outside code blocks): lower case, punctuation dropped, spaces
+// to hyphens, a repeated heading numbered -1, -2...
+func headingAnchors(doc string) map[string]bool {
+	anchors := map[string]bool{}
+	seen := map[string]int{}
+	fenced := false
+	for _, line := range strings.Split(doc, "\n") {
+		if strings.HasPrefix(line, "```") {
+			fenced = !fenced
+			continue
+		}
+		if fenced || !strings.HasPrefix(line, "#") {
+			continue
+		}
+		title := strings.TrimSpace(strings.TrimLeft(line, "#"))
+		var b strings.Builder
+		for _, r := range strings.ToLower(title) {
+			switch {
+			case r == ' ':
+				b.WriteByte('-')
+			case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+				b.WriteRune(r)
+			}
+		}
+		a := b.String()
+		if n := seen[a]; n > 0 {
+			anchors[fmt.Sprintf("%s-%d", a, n)] = true
+		} else {
+			anchors[a] = true
+		}
+		seen[a]++
+	}
+	return anchors
+}
+
+// Every relative link in the README and docs/ names a file that exists
+// and, with a #fragment into a Markdown file, one of its headings.
+func TestDocsLinksResolve(t *testing.T) {
+	var files []string
+	for _, pattern := range docFiles {
+		m, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	anchorsOf := map[string]map[string]bool{}
+	anchors := func(path string) map[string]bool {
+		if a, ok := anchorsOf[path]; ok {
+			return a
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil
+		}
+		anchorsOf[path] = headingAnchors(string(b))
+		return anchorsOf[path]
+	}
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var prose strings.Builder
+		fenced := false
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "```") {
+				fenced = !fenced
+				continue
+			}
+			if !fenced {
+				prose.WriteString(line + "\n")
+			}
+		}
+		for _, m := range mdLink.FindAllStringSubmatch(prose.String(), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			path, frag, _ := strings.Cut(target, "#")
+			full := file
+			if path != "" {
+				full = filepath.Join(filepath.Dir(file), path)
+				if _, err := os.Stat(full); err != nil {
+					t.Errorf("%s: link %s: no file %s", file, target, full)
+					continue
+				}
+			}
+			if frag != "" && strings.HasSuffix(full, ".md") && !anchors(full)[frag] {
+				t.Errorf("%s: link %s: %s has no heading #%s", file, target, full, frag)
+			}
 		}
 	}
 }
