@@ -188,7 +188,8 @@ func TestGoneDisablesTheDestination(t *testing.T) {
 	})
 	e.create(relay.Destination{ID: "old", URL: rc.URL, Concurrency: 1})
 	e.enqueue("old", []string{`{"i":1}`, `{"i":2}`, `{"i":3}`}, relay.EnqueueOptions{})
-	e.startWorker(fast)
+	o, idle := idlePasses(fast)
+	e.startWorker(o)
 	var v relay.DestinationView
 	e.waitFor("destination disabled", func() bool {
 		var err error
@@ -198,7 +199,7 @@ func TestGoneDisablesTheDestination(t *testing.T) {
 	if !strings.Contains(v.DisabledReason, "410 Gone") {
 		t.Errorf("disabled reason %q", v.DisabledReason)
 	}
-	time.Sleep(150 * time.Millisecond) // several polls: nothing more is sent while disabled
+	e.waitIdle(idle, 3) // several polls find nothing to send while disabled
 	if n := rc.count(); n != 1 {
 		t.Fatalf("receiver got %d requests after the 410, want 1", n)
 	}

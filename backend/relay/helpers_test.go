@@ -163,6 +163,38 @@ func (e *env) waitFor(what string, cond func() bool) {
 	}
 }
 
+// idlePasses makes o report each idle dispatch pass (WorkerOptions.OnIdle)
+// on the returned channel; waitIdle reads it.
+func idlePasses(o relay.WorkerOptions) (relay.WorkerOptions, <-chan struct{}) {
+	ch := make(chan struct{}, 1)
+	o.OnIdle = func() {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+	return o, ch
+}
+
+// waitIdle waits for n idle dispatch passes that end after the call: the
+// worker looked for due work n times, found none and had nothing in flight.
+// This is how a test says "nothing more is sent", without sleeping.
+func (e *env) waitIdle(idle <-chan struct{}, n int) {
+	e.t.Helper()
+	select { // a pass reported before the call does not count
+	case <-idle:
+	default:
+	}
+	deadline := time.After(30 * time.Second)
+	for i := 0; i <= n; i++ { // the first may have started before the call
+		select {
+		case <-idle:
+		case <-deadline:
+			e.t.Fatalf("timed out waiting for idle worker pass %d of %d", i+1, n+1)
+		}
+	}
+}
+
 func (e *env) stats(dest string) relay.Stats {
 	e.t.Helper()
 	st, err := e.relay.Stats(context.Background(), dest)

@@ -49,6 +49,10 @@ type WorkerOptions struct {
 	// Client sends the requests (default: keep-alive transport, no
 	// environment proxy, redirects not followed).
 	Client *http.Client
+	// OnIdle, when set, is called after every dispatch pass that left
+	// no lane running: nothing was due and nothing is being sent. Tests
+	// use it to check that nothing happens, instead of sleeping.
+	OnIdle func()
 }
 
 // ResponseCap is how much of a response body the attempt log keeps.
@@ -128,6 +132,9 @@ func (w *Worker) Run(ctx context.Context) {
 	for {
 		ch := w.s.signal.wait()
 		w.dispatch(ctx, &wg)
+		if w.o.OnIdle != nil && w.idle() {
+			w.o.OnIdle()
+		}
 		select {
 		case <-ctx.Done():
 			wg.Wait()
@@ -175,6 +182,13 @@ func (w *Worker) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 			w.mu.Unlock()
 		}()
 	}
+}
+
+// idle reports whether no lane is running.
+func (w *Worker) idle() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.lanes) == 0
 }
 
 func (w *Worker) pausedUntil(id string) time.Time {
