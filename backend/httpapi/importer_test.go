@@ -13,7 +13,6 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
-	"time"
 
 	"fusebox/backend/errs"
 	"fusebox/backend/httpapi"
@@ -156,13 +155,11 @@ func TestImporterReviewAPI(t *testing.T) {
 	mapping := map[string]any{"columns": []map[string]any{{"index": 0, "key": "first_name"}, {"index": 1, "key": "email"}, {"index": 2, "key": "seats"}}}
 	user.json("PUT", base+"/mapping", mapping, http.StatusAccepted, nil)
 	var prog importer.Progress
-	for i := 0; i < 200; i++ {
+	waitUntil(t, "the mapping's validation to finish", func() (bool, string) {
+		prog = importer.Progress{}
 		user.json("GET", base+"/progress", nil, 200, &prog)
-		if prog.Done {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return prog.Done, fmt.Sprintf("progress %+v", prog)
+	})
 	if !prog.Done || prog.Error != "" || prog.Rows != 4 {
 		t.Fatalf("progress: %+v", prog)
 	}

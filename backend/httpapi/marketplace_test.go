@@ -443,19 +443,16 @@ func TestMarketplaceUnknownPlanFallsBackToDefaultAndIsRecorded(t *testing.T) {
 // waitInstall polls an install until its workflow is done.
 func (e *mpEnv) waitInstall(sid, id string) map[string]any {
 	e.t.Helper()
-	for range 200 {
+	var in map[string]any
+	waitUntil(e.t, "install "+id+"'s workflow to finish", func() (bool, string) {
 		st, body, _ := e.do("GET", "/api/marketplace/installs/"+id, sid, nil)
 		if st != 200 {
 			e.t.Fatalf("get install: %d %v", st, body)
 		}
-		in := body["install"].(map[string]any)
-		if in["status"] != "running" {
-			return in
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	e.t.Fatalf("install %s still running", id)
-	return nil
+		in = body["install"].(map[string]any)
+		return in["status"] != "running", fmt.Sprintf("install %v", in)
+	})
+	return in
 }
 
 func TestMarketplaceInstallRunsWorkflowAndEnforcesThePlan(t *testing.T) {
