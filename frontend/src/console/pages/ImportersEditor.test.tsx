@@ -26,10 +26,19 @@ afterEach(() => {
   window.location.hash = '';
 });
 
-async function settle() {
+// The editor checks a draft with the server 300 ms after the last edit. With
+// fake timers the test runs exactly that long: no request at 299 ms, one at
+// 300 ms; then real timers again for the answer to settle.
+async function passDebounce(validations: () => number) {
   await act(async () => {
-    await new Promise((r) => setTimeout(r, 350)); // the validation debounce
+    await vi.advanceTimersByTimeAsync(299);
   });
+  expect(validations()).toBe(0);
+  await act(async () => {
+    await vi.advanceTimersByTimeAsync(1);
+  });
+  expect(validations()).toBe(1);
+  vi.useRealTimers();
   await flush();
 }
 
@@ -46,8 +55,9 @@ describe('ImportersEditor', () => {
       if (url === '/api/admin/importers/contacts' && init?.method === 'PUT') return json(200, JSON.parse(init.body as string));
       return json(404, { error: { code: 'ENOTFOUND', message: url } });
     }));
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     view = await render(<ImportersEditor slug="contacts" />);
-    await settle();
+    await passDebounce(() => calls.filter((c) => c.url === '/api/admin/importers/validate').length);
 
     const email = view.container.querySelector('section[data-column="email"]')!;
     expect(email.querySelector('[data-validation="0"] .field-error')?.textContent).toBe('validations[0].regex: invalid regex "([": missing closing ]');
