@@ -12,26 +12,12 @@ export function PageHeader({ title, subtitle, actions }: { title: string; subtit
   );
 }
 
-/** An honest placeholder for a console page whose feature has not landed yet. */
+/** A page's (or a list's) message when there is nothing to show. */
 export function EmptyState({ title, children }: { title: string; children?: ReactNode }) {
   return (
     <section className="empty-state" role="status">
       <h2>{title}</h2>
       {children && <div className="empty-state-body">{children}</div>}
     </section>
-  );
-}
-
-export function ComingPage({ title, subtitle, feature, children }: {
-  title: string;
-  subtitle: string;
-  feature: string;
-  children?: ReactNode;
-}) {
-  return (
-    <>
-      <PageHeader title={title} subtitle={subtitle} />
-      <EmptyState title={`This page arrives with ${feature}.`}>{children}</EmptyState>
-    </>
   );
 }

@@ -2,7 +2,7 @@
 // docs show. Its backend (backend/httpapi/demo.go) creates importer sessions with the demo secret key
 // (server-side sessions), and lists the signed-in user's imports through the imports API. The
 // "client-side session" button uses the demo publishable key in the browser instead.
-import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type ComponentType } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import FuseboxImporter, { getClientSideToken, type CompletePayload } from '../sdk/importer';
 import './demo.css';
 
@@ -28,9 +28,8 @@ interface LogEntry {
   detail: string;
 }
 
-// The marketplace's "Integrations" tab, when that feature is built in (frontend/src/demo/Integrations.tsx).
-const integrationModules = import.meta.glob<{ default: ComponentType<{ userId: string }> }>('./Integrations.tsx');
-const IntegrationsTab = Object.values(integrationModules)[0] ? lazy(Object.values(integrationModules)[0]) : null;
+// The marketplace's "Integrations" tab (Integrations.tsx), loaded on demand.
+const IntegrationsTab = lazy(() => import('./Integrations'));
 
 async function json<T>(res: Response): Promise<T> {
   const body = (await res.json().catch(() => null)) as T & { error?: { message?: string } };
@@ -160,16 +159,14 @@ export default function DemoApp() {
         <button role="tab" aria-selected={tab === 'importer'} className={tab === 'importer' ? 'active' : ''} onClick={() => setTab('importer')}>
           Importer
         </button>
-        {IntegrationsTab && (
-          <button
-            role="tab"
-            aria-selected={tab === 'integrations'}
-            className={tab === 'integrations' ? 'active' : ''}
-            onClick={() => setTab('integrations')}
-          >
-            Integrations
-          </button>
-        )}
+        <button
+          role="tab"
+          aria-selected={tab === 'integrations'}
+          className={tab === 'integrations' ? 'active' : ''}
+          onClick={() => setTab('integrations')}
+        >
+          Integrations
+        </button>
       </nav>
 
       {error && (
@@ -178,7 +175,7 @@ export default function DemoApp() {
         </p>
       )}
 
-      {tab === 'integrations' && IntegrationsTab ? (
+      {tab === 'integrations' ? (
         <Suspense fallback={<p className="demo-muted">Loading…</p>}>
           <IntegrationsTab userId={userId} />
         </Suspense>

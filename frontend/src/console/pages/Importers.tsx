@@ -1,7 +1,7 @@
 // Console: the importers of the workspace, each with "Try" (the end user's flow, run in the console).
 // Sub-routes: #/importers/<slug>/try (ImportersTry.tsx); #/importers/<slug> opens the importer editor
-// when the console has one (ImportersEditor.tsx, default export taking { slug }).
-import { lazy, Suspense, useEffect, useState, type ComponentType } from 'react';
+// (ImportersEditor.tsx, loaded on demand).
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { api } from '../api';
 import { EmptyState, PageHeader } from '../components';
 import { useHashRoute } from '../router';
@@ -16,9 +16,7 @@ export interface ImporterSummary {
   settings?: { invalid_rows?: string; allowed_file_types?: string[]; max_file_size?: string };
 }
 
-const editorModules = import.meta.glob<{ default: ComponentType<{ slug: string }> }>('./ImportersEditor.tsx');
-const editorLoader = Object.values(editorModules)[0];
-const Editor = editorLoader ? lazy(editorLoader) : null;
+const Editor = lazy(() => import('./ImportersEditor'));
 
 export function listImporters(signal?: AbortSignal): Promise<ImporterSummary[]> {
   return api.get<{ importers: ImporterSummary[] }>('/api/admin/importers', signal).then((r) => r.importers ?? []);
@@ -31,7 +29,7 @@ export default function Importers() {
   if (match && match.route.path !== '/' && match.route.key !== 'importers') return null;
   const parts = (match?.rest ?? '').split('/').filter(Boolean).map(decodeURIComponent);
   if (parts.length >= 2 && parts[1] === 'try') return <ImportersTry slug={parts[0]} />;
-  if (parts.length >= 1 && Editor) {
+  if (parts.length >= 1) {
     return (
       <Suspense fallback={<p className="muted">Loading…</p>}>
         <Editor slug={parts[0]} />
@@ -89,7 +87,7 @@ function ImportersList() {
       <PageHeader
         title="Importers"
         subtitle="CSV and Excel importers that host apps embed with the importer SDK."
-        actions={Editor && <a className="button primary" href="#/importers/new">New importer</a>}
+        actions={<a className="button primary" href="#/importers/new">New importer</a>}
       />
       {error && (
         <div className="notice notice-error" role="alert">
@@ -147,19 +145,15 @@ function ImportersList() {
                 </td>
                 <td>
                   <div className="imp-actions">
-                    {Editor && (
-                      <a className="button" href={`#/importers/${encodeURIComponent(imp.slug)}`}>
-                        Edit
-                      </a>
-                    )}
+                    <a className="button" href={`#/importers/${encodeURIComponent(imp.slug)}`}>
+                      Edit
+                    </a>
                     <a className="button primary" href={`#/importers/${encodeURIComponent(imp.slug)}/try`} aria-label={`Try ${imp.name}`}>
                       Try
                     </a>
-                    {Editor && (
-                      <button type="button" className="button" aria-label={`Delete ${imp.name}`} onClick={() => remove(imp)}>
-                        Delete
-                      </button>
-                    )}
+                    <button type="button" className="button" aria-label={`Delete ${imp.name}`} onClick={() => remove(imp)}>
+                      Delete
+                    </button>
                   </div>
                 </td>
               </tr>

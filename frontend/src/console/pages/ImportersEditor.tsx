@@ -16,9 +16,6 @@ import {
 } from './importerModel';
 import './ImporterEditor.css';
 
-// "Try this importer" lives in ImportersTry.tsx (the embed UI's view); link to it only when it exists.
-const hasTry = Object.keys(import.meta.glob('./ImportersTry.tsx')).length > 0;
-
 export default function ImportersEditor({ slug }: { slug: string }) {
   const { match } = useHashRoute();
   if (match && match.route.path !== '/' && match.route.key !== 'importers') return null; // leaving #/importers (see Importers.tsx)
@@ -154,7 +151,7 @@ function Editor({ slug }: { slug: string }) {
           <>
             <a className="button" href="#/importers">Back</a>
             {!creating && <a className="button" href={`#/importers/${encodeURIComponent(slug)}/imports`}>Imports</a>}
-            {!creating && hasTry && (
+            {!creating && (
               <a className="button" href={`#/importers/${encodeURIComponent(slug)}/try`}>Try this importer</a>
             )}
             {!creating && <button type="button" className="button ied-danger" onClick={remove}>Delete</button>}
