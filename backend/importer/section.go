@@ -58,6 +58,17 @@ func (sec *Section) Load(decode func(v any) error) (func(ctx context.Context) ([
 	}, nil
 }
 
+// Holds reports whether the data dir holds any importer (the workspace
+// never applies the demo over one).
+func (sec *Section) Holds(ctx context.Context) (bool, error) {
+	var n int64
+	err := sec.svc.db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM importers LIMIT 1)`).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("count importers: %w", err)
+	}
+	return n > 0, nil
+}
+
 // Export returns every importer definition, as Load reads them.
 func (sec *Section) Export(ctx context.Context) (any, error) {
 	list, err := sec.svc.ListImporters(ctx)

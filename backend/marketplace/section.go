@@ -3,6 +3,7 @@ package marketplace
 import (
 	"context"
 	"fmt"
+	"regexp"
 
 	"fusebox/backend/errs"
 	"fusebox/backend/store"
@@ -140,6 +141,50 @@ func deleteMissing(ctx context.Context, tx *store.Tx, list, del string, keep map
 		}
 	}
 	return drop, nil
+}
+
+// generatedOrgID is the shape of an org id Fusebox made up itself (not
+// one a workspace file or the console chose).
+var generatedOrgID = regexp.MustCompile(`^org_[0-9a-f]{16}$`)
+
+// Holds reports whether the data dir holds any marketplace configuration
+// of its own: a plan, a listing, a signing secret, an org id that was
+// chosen rather than generated, or a setting changed from its default
+// (the workspace never applies the demo over one).
+func (sec Section) Holds(ctx context.Context) (bool, error) {
+	var n int64
+	err := sec.s.db.Read.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM (SELECT 1 FROM marketplace_plans LIMIT 1)) +
+		(SELECT COUNT(*) FROM (SELECT 1 FROM marketplace_listings LIMIT 1)) +
+		(SELECT COUNT(*) FROM (SELECT 1 FROM marketplace_secrets LIMIT 1))`).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("count marketplace plans, listings and secrets: %w", err)
+	}
+	if n > 0 {
+		return true, nil
+	}
+	rows, err := sec.s.db.Read.QueryContext(ctx, `SELECT key, value FROM settings WHERE key IN (?, ?, ?, ?, ?, ?)`,
+		keyOrgID, keyTitle, keyOrigins, keyLeeway, keyMaxLifetime, keyAllowedHosts)
+	if err != nil {
+		return false, fmt.Errorf("read marketplace settings: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return false, fmt.Errorf("read marketplace settings: %w", err)
+		}
+		if k == keyOrgID {
+			if v != "" && !generatedOrgID.MatchString(v) {
+				return true, nil
+			}
+			continue
+		}
+		if v != settingDefault(k) {
+			return true, nil
+		}
+	}
+	return false, rows.Err()
 }
 
 // Export returns the section as it is stored, with the org id (generated

@@ -251,6 +251,12 @@ func (sec SecretsSection) Load(decode func(v any) error) (func(ctx context.Conte
 	}, nil
 }
 
+// Holds reports whether the workspace declares any secret.
+func (sec SecretsSection) Holds(ctx context.Context) (bool, error) {
+	names, err := sec.s.DeclaredSecrets(ctx)
+	return len(names) > 0, err
+}
+
 // Export returns the declared names.
 func (sec SecretsSection) Export(ctx context.Context) (any, error) {
 	return sec.s.DeclaredSecrets(ctx)

@@ -106,6 +106,17 @@ func (sec Section) load(decode func(v any) error) (func(ctx context.Context) ([]
 	}, list, nil
 }
 
+// Holds reports whether the data dir holds any destination (the workspace
+// never applies the demo over one).
+func (sec Section) Holds(ctx context.Context) (bool, error) {
+	var n int64
+	err := sec.s.db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM relay_destinations LIMIT 1)`).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("count destinations: %w", err)
+	}
+	return n > 0, nil
+}
+
 // Export returns the workspace and console destinations (not marketplace
 // routes) in the shape Load accepts.
 func (sec Section) Export(ctx context.Context) (any, error) {

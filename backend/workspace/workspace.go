@@ -40,6 +40,15 @@ type Section interface {
 	Export(ctx context.Context) (any, error)
 }
 
+// Holder is implemented by sections that can tell whether the data dir
+// already holds anything of theirs (an importer, a destination, a
+// marketplace listing...). Initialize never applies the demo over a data
+// dir where one does, even without the mark apply leaves: an older
+// Fusebox applied files without leaving it.
+type Holder interface {
+	Holds(ctx context.Context) (bool, error)
+}
+
 // Workspace applies and exports workspace files against a database.
 type Workspace struct {
 	db       *store.DB
@@ -279,10 +288,29 @@ const (
 // true, applies the demo workspace. It does nothing on a data dir that was
 // initialized or had any workspace applied before, so the demo never
 // replaces a user's workspace and deleting demo objects sticks across
-// restarts.
+// restarts. A data dir without the mark that already holds workspace
+// content (a section's Holder says so: an older Fusebox applied a file
+// and never served it) is marked as holding a workspace of its own,
+// never the demo.
 func (w *Workspace) Initialize(ctx context.Context, withDemo bool) (changes []string, fresh bool, err error) {
 	_, done, err := w.db.Setting(ctx, initializedKey)
 	if err != nil || done {
+		return nil, false, err
+	}
+	held, err := w.heldBy(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(held) > 0 {
+		err := w.db.Tx(ctx, func(tx *store.Tx) error {
+			if err := store.SetSetting(ctx, tx, initializedKey, store.Now()); err != nil {
+				return err
+			}
+			if err := store.SetSetting(ctx, tx, demoKey, "false"); err != nil {
+				return err
+			}
+			return store.SetSetting(ctx, tx, demoOffKey, fmt.Sprintf("the data dir already held a workspace of its own (%s)", strings.Join(held, ", ")))
+		})
 		return nil, false, err
 	}
 	if withDemo {
@@ -303,6 +331,25 @@ func (w *Workspace) Initialize(ctx context.Context, withDemo bool) (changes []st
 		return store.SetSetting(ctx, tx, demoKey, fmt.Sprint(withDemo))
 	})
 	return changes, true, err
+}
+
+// heldBy returns the keys of the sections that already hold content.
+func (w *Workspace) heldBy(ctx context.Context) ([]string, error) {
+	var keys []string
+	for _, s := range w.sections {
+		h, ok := s.(Holder)
+		if !ok {
+			continue
+		}
+		held, err := h.Holds(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("check the data dir for a workspace (%s): %w", s.Key(), err)
+		}
+		if held {
+			keys = append(keys, s.Key())
+		}
+	}
+	return keys, nil
 }
 
 // markApplied records that a workspace file was applied: the data dir now
