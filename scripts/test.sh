@@ -18,10 +18,16 @@ echo "== go vet"
 if go vet ./... >"$logs/vet.log" 2>&1; then count "go vet" 1 0; else cat "$logs/vet.log"; count "go vet" 0 1; fi
 
 echo "== go test -race ./..."
-go test -race -json -timeout 20m ./... 2>&1 | tee "$logs/go-test.json" | node scripts/go-test-summary.mjs | tee "$logs/go-test.txt"
+# Tests that run bash, curl, node or python3 skip when the tool is missing
+# under plain `go test`; here a missing tool fails them.
+FUSEBOX_REQUIRE_TOOLS=1 go test -race -json -timeout 20m ./... 2>&1 | tee "$logs/go-test.json" | node scripts/go-test-summary.mjs | tee "$logs/go-test.txt"
+# "go: N tests passed, N failed, N skipped; N cases passed, ...": the stage
+# counts top-level tests (a failed case fails its test).
 line=$(tail -n 1 "$logs/go-test.txt")
-gp=$(sed -E 's/^go: ([0-9]+) passed.*/\1/' <<<"$line"); gf=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
-[[ $gp =~ ^[0-9]+$ && $gf =~ ^[0-9]+$ ]] || { gp=0; gf=1; }
+gp=$(sed -nE 's/^go: ([0-9]+) tests passed, ([0-9]+) failed.*/\1/p' <<<"$line")
+gf=$(sed -nE 's/^go: ([0-9]+) tests passed, ([0-9]+) failed.*/\2/p' <<<"$line")
+[[ $gp =~ ^[0-9]+$ && $gf =~ ^[0-9]+$ ]] || { echo "go test: no summary line"; gp=0; gf=1; }
+if ((gp + gf == 0)); then echo "go test: found 0 tests"; gf=1; fi
 count "go test" "$gp" "$gf"
 # The security regression list (`make test-security`) is part of the Go
 # stage above; say how it fared on its own line.
@@ -47,10 +53,13 @@ if [[ $vrc -ne 0 && ${vf:-0} -eq 0 ]]; then cat "$logs/vitest.log"; vf=1; fi
 count "vitest" "${vp:-0}" "${vf:-0}"
 
 echo "== browser end-to-end (playwright-core + /usr/bin/chromium)"
-node --test --test-concurrency=1 frontend/e2e/ >"$logs/e2e.log" 2>&1
+node --test --test-reporter=tap --test-concurrency=1 frontend/e2e/ >"$logs/e2e.log" 2>&1
 erc=$?
 ep=$(grep -E '^# pass ' "$logs/e2e.log" | awk '{print $3}'); ef=$(grep -E '^# fail ' "$logs/e2e.log" | awk '{print $3}')
 if [[ $erc -ne 0 ]]; then cat "$logs/e2e.log"; [[ ${ef:-0} -eq 0 ]] && ef=1; else tail -n 9 "$logs/e2e.log"; fi
+# No test found (a renamed folder, a glob that matches nothing) is a failure,
+# not a green stage.
+if (( ${ep:-0} + ${ef:-0} == 0 )); then echo "e2e: found 0 tests in frontend/e2e/"; ef=1; fi
 count "e2e" "${ep:-0}" "${ef:-0}"
 
 echo "== desktop smoke (Xvfb)"
