@@ -91,13 +91,21 @@ func docSample(t *testing.T, name string) string {
 	return blocks[0].code
 }
 
+// needTool is the path of a program a test runs (bash, curl, node,
+// python3, go). When it is missing, plain `go test` skips the test and says
+// which tool it lacks; `make test` sets FUSEBOX_REQUIRE_TOOLS=1, and there
+// a missing tool fails the test.
 func needTool(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("the docs samples run with %s, which is not installed: %v", name, err)
+	if err == nil {
+		return p
 	}
-	return p
+	if os.Getenv("FUSEBOX_REQUIRE_TOOLS") == "1" {
+		t.Fatalf("the docs samples run with %s, which is not installed (FUSEBOX_REQUIRE_TOOLS=1: make test needs every tool): %v", name, err)
+	}
+	t.Skipf("skipping: the docs samples run with %s, which is not installed (make test fails here instead)", name)
+	return ""
 }
 
 // runShellSample runs a shell sample from the docs with the server's URL
