@@ -1,11 +1,11 @@
 import type { ComponentType } from 'react';
-import Dashboard from './pages/Dashboard';
-import Importers from './pages/Importers';
-import Imports from './pages/Imports';
-import Keys from './pages/Keys';
-import Marketplace from './pages/Marketplace';
-import Relay from './pages/Relay';
-import Settings from './pages/Settings';
+import Dashboard from './dashboard/Dashboard';
+import Importers from './importers/Importers';
+import Imports from './imports/Imports';
+import Keys from './keys/Keys';
+import Marketplace from './marketplace/Marketplace';
+import Relay from './relay/Relay';
+import Settings from './settings/Settings';
 
 export interface ConsoleRoute {
   /** Hash path, e.g. "/importers" for "#/importers". */

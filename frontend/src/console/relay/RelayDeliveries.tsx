@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { relayApi, type Delivery, type DeliveryDetail, type DeliveryFilter, type DestinationView, type Job } from './RelayApi';
+import { relayApi, type Delivery, type DeliveryDetail, type DeliveryFilter, type DestinationView, type Job } from './api';
 import { ErrorBox, Pill } from './RelayDestinations';
 
 function message(err: unknown): string {

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { errorText, mp, type MpPlan } from './MarketplaceApi';
+import { errorText, mp, type MpPlan } from './api';
 
 const empty: MpPlan = { name: '', default: false, max_integrations: 0, max_transactions: 0, allowed_actions: ['install'], upgrade_message: '' };
 

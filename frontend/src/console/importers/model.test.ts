@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   addColumn, addItem, errorsFor, fromDefinition, mapErrors, moveColumn, newDraft, removeColumn, removeItem,
   toDefinition, toYAML, updateColumn, updateItem, type Importer,
-} from './importerModel';
+} from './model';
 
 const contacts: Importer = {
   slug: 'contacts',

@@ -13,7 +13,7 @@ import {
   addColumn, addItem, errorsFor, fromDefinition, mapErrors, moveColumn, newDraft, removeColumn, removeItem,
   toDefinition, toYAML, updateColumn, updateItem,
   type Draft, type DraftColumn, type FieldError, type Importer,
-} from './importerModel';
+} from './model';
 import './ImporterEditor.css';
 
 export default function ImportersEditor({ slug }: { slug: string }) {

@@ -16,7 +16,7 @@ import {
   type Page,
   type Session,
   type SessionStatus,
-} from './KeysApi';
+} from './api';
 import './Keys.css';
 
 export default function Keys() {

@@ -4,8 +4,8 @@ import { flush, render, type Rendered } from '../test-utils';
 import { DestinationEditor, DestinationList } from './RelayDestinations';
 import RelayDeliveries, { filterFromHash } from './RelayDeliveries';
 import RelaySink from './RelaySink';
-import { destinationFromForm, emptyForm, formFromDestination, sampleRecord } from './relayModel';
-import type { Destination, DestinationView } from './RelayApi';
+import { destinationFromForm, emptyForm, formFromDestination, sampleRecord } from './model';
+import type { Destination, DestinationView } from './api';
 
 function json(status: number, body: unknown) {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });

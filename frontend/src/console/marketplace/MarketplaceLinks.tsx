@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { errorText, mp, type MpLink, type MpLinkRequest, type MpListing, type MpPlan, type MpReport, type MpSecret } from './MarketplaceApi';
+import { errorText, mp, type MpLink, type MpLinkRequest, type MpListing, type MpPlan, type MpReport, type MpSecret } from './api';
 
 const INSPECT_KEY = 'fusebox.console.inspect';
 

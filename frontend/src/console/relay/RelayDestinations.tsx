@@ -1,11 +1,11 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { ApiError } from '../api';
 import { navigate } from '../router';
-import { relayApi, type DestinationView, type Preview } from './RelayApi';
+import { relayApi, type DestinationView, type Preview } from './api';
 import {
   destinationFromForm, emptyForm, formFromDestination, sampleRecord, statusTone,
   type DestinationForm, type Pair,
-} from './relayModel';
+} from './model';
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

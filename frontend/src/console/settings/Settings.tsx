@@ -9,7 +9,7 @@ import { ApiError, getDashboard, request, type Dashboard } from '../api';
 import { PageHeader } from '../components';
 import CleanupCard from './CleanupCard';
 import { formatBytes, formatDuration } from '../format';
-import './ImporterEditor.css';
+import '../importers/ImporterEditor.css';
 
 const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
 

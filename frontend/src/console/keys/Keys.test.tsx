@@ -2,7 +2,7 @@ import { act } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import Keys from './Keys';
 import { flush, render, type Rendered } from '../test-utils';
-import type { ApiKey, Session } from './KeysApi';
+import type { ApiKey, Session } from './api';
 
 function json(status: number, body: unknown) {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { errorText, mp, type MpSecret } from './MarketplaceApi';
+import { errorText, mp, type MpSecret } from './api';
 
 /** API secrets that host apps sign links with: created here or with the CLI, shown once. */
 export default function MarketplaceSecrets() {

@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { PageHeader } from '../components';
 import { useHashRoute, navigate } from '../router';
-import { LoadError, Pager } from './Keys';
+import { LoadError, Pager } from '../keys/Keys';
 import {
   compactJSON,
   formatWhen,
@@ -15,8 +15,8 @@ import {
   type ImportQuery,
   type ImportStatus,
   type Page,
-} from './KeysApi';
-import './Keys.css';
+} from '../keys/api';
+import '../keys/Keys.css';
 
 /** The query part of the console address: "#/imports?status=completed" -> "status=completed". */
 function hashQuery(hash: string): string {

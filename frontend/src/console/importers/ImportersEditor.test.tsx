@@ -1,7 +1,7 @@
 import { act } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import ImportersEditor from './ImportersEditor';
-import Settings from './Settings';
+import Settings from '../settings/Settings';
 import { flush, render, type Rendered } from '../test-utils';
 
 function json(status: number, body: unknown) {

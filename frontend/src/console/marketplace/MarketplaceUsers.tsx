@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { errorText, mp, type MpEndUser, type MpInstall } from './MarketplaceApi';
+import { errorText, mp, type MpEndUser, type MpInstall } from './api';
 
 /** End users created from signed-link claims, with their plan and usage. */
 export function MarketplaceEndUsers() {

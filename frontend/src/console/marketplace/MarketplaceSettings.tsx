@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { errorText, mp, type MpSettings } from './MarketplaceApi';
+import { errorText, mp, type MpSettings } from './api';
 
 /** Overview: org id, title, embed origins and token limits, and how a host app signs links. */
 export default function MarketplaceSettings() {

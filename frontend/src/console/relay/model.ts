@@ -1,6 +1,6 @@
 // The destination editor's form state and its conversion to and from the
-// API shape (pure; tested in relayModel.test.ts).
-import type { Destination } from './RelayApi';
+// API shape (pure; tested in Relay.test.tsx).
+import type { Destination } from './api';
 
 export interface Pair {
   key: string;

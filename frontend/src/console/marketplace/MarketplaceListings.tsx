@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { errorText, mp, type MpListing } from './MarketplaceApi';
+import { errorText, mp, type MpListing } from './api';
 
 const template: MpListing = {
   id: 'new-listing',

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { navigate } from '../router';
-import { relayApi, type SinkRequest, type SinkSummary } from './RelayApi';
+import { relayApi, type SinkRequest, type SinkSummary } from './api';
 import { ErrorBox } from './RelayDestinations';
 
 function message(err: unknown): string {
