@@ -17,14 +17,16 @@ var allowedImports = map[string][]string{
 	"fusebox/backend/ingest":      {},
 	"fusebox/backend/store":       {},
 	"fusebox/backend/netguard":    {},
+	"fusebox/backend/keyring":     {},
+	"fusebox/backend/ids":         {},
 	"fusebox/backend/workspace":   {"fusebox/backend/errs", "fusebox/backend/store"},
-	"fusebox/backend/importer":    {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/ingest"},
-	"fusebox/backend/sessions":    {"fusebox/backend/errs", "fusebox/backend/store"},
-	"fusebox/backend/marketplace": {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/netguard"},
-	"fusebox/backend/relay":       {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/netguard"},
+	"fusebox/backend/importer":    {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/ingest", "fusebox/backend/ids"},
+	"fusebox/backend/sessions":    {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/keyring", "fusebox/backend/ids"},
+	"fusebox/backend/marketplace": {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/netguard", "fusebox/backend/keyring", "fusebox/backend/ids"},
+	"fusebox/backend/relay":       {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/netguard", "fusebox/backend/ids"},
 	// reliability holds only tests that drive the real binary.
 	"fusebox/backend/relay/reliability": {},
-	"fusebox/backend/httpapi": {"fusebox/backend/errs", "fusebox/backend/csvsafe", "fusebox/backend/store", "fusebox/backend/workspace",
+	"fusebox/backend/httpapi": {"fusebox/backend/errs", "fusebox/backend/csvsafe", "fusebox/backend/ids", "fusebox/backend/store", "fusebox/backend/workspace",
 		"fusebox/backend/importer", "fusebox/backend/sessions", "fusebox/backend/marketplace", "fusebox/backend/relay"},
 }
 
