@@ -3,8 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -21,6 +19,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"fusebox/backend/importer"
+	"fusebox/backend/keyring"
 	"fusebox/backend/sessions"
 	"fusebox/backend/store"
 )
@@ -379,16 +378,12 @@ func TestPublishableKeyOnlyCreatesSessions(t *testing.T) {
 }
 
 // sessSigningSecret opens the current signing key the way the sessions
-// service does (AES-256-GCM under the key file, the kid as associated
+// service does (through the keyring of the key file, the kid as associated
 // data), so tests can forge tokens that differ from real ones in one way.
 func (e *sessEnv) sessSigningSecret() (string, []byte) {
 	e.t.Helper()
 	e.createSession("contacts", "") // makes sure the key exists
-	raw, err := os.ReadFile(e.keyFile)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	kek, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(raw)))
+	kr, err := keyring.Open(e.keyFile)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -396,13 +391,7 @@ func (e *sessEnv) sessSigningSecret() (string, []byte) {
 	if err := e.db.Read.QueryRow(`SELECT kid, secret FROM session_signing_keys WHERE retired_at = ''`).Scan(&kid, &sealed); err != nil {
 		e.t.Fatal(err)
 	}
-	blob, err := base64.RawURLEncoding.DecodeString(sealed)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	block, _ := aes.NewCipher(kek)
-	gcm, _ := cipher.NewGCM(block)
-	secret, err := gcm.Open(nil, blob[:gcm.NonceSize()], blob[gcm.NonceSize():], []byte("fusebox session signing key "+kid))
+	secret, err := kr.Open(sealed, []byte("fusebox session signing key "+kid))
 	if err != nil {
 		e.t.Fatalf("unseal signing key: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/ids"
 	"fusebox/backend/store"
 )
 
@@ -231,13 +232,13 @@ func (s *Service) StartInstall(ctx context.Context, sess Session, req InstallReq
 		return Install{}, errs.Invalid("name: longer than 100 characters")
 	}
 	now := s.stamp()
-	inst := Install{ID: newID("inst_"), EndUserID: sess.User.ID, ListingID: l.ID, ListingName: l.Name, Name: name,
+	inst := Install{ID: ids.New("inst_"), EndUserID: sess.User.ID, ListingID: l.ID, ListingName: l.Name, Name: name,
 		Status: StatusRunning, Enabled: true, Config: plain, CreatedAt: now, UpdatedAt: now}
 	cfg, _ := json.Marshal(plain)
 	sealed := ""
 	if len(secretVals) > 0 {
 		b, _ := json.Marshal(secretVals)
-		if sealed, err = s.seal.seal(b, "marketplace install "+inst.ID); err != nil {
+		if sealed, err = s.seal.seal(ctx, b, "marketplace install "+inst.ID); err != nil {
 			return Install{}, fmt.Errorf("seal install secrets: %w", err)
 		}
 	}
@@ -295,7 +296,7 @@ func (s *Service) InstallSecret(ctx context.Context, installID, name string) (st
 	if sealed == "" {
 		return "", errs.NotFound("install %s has no value for the secret field %s", installID, name)
 	}
-	plain, err := s.seal.open(sealed, "marketplace install "+installID)
+	plain, err := s.seal.open(ctx, sealed, "marketplace install "+installID)
 	if err != nil {
 		return "", errs.Unavailable("install %s: %v", installID, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/ids"
 )
 
 // LinkRequest asks for a signed link, as a host app's backend would build
@@ -108,7 +109,7 @@ func (s *Service) sign(ctx context.Context, k key, req LinkRequest) (Link, error
 		claims["connection"] = req.Connection
 	}
 	if req.JTI {
-		claims["jti"] = newID("jti_")
+		claims["jti"] = ids.New("jti_")
 	}
 	t := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
 	if !req.NoKID {

@@ -2,7 +2,6 @@ package marketplace
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/ids"
 	"fusebox/backend/store"
 )
 
@@ -103,7 +103,8 @@ func (s *Service) Login(ctx context.Context, raw string) (LoginResult, error) {
 		return LoginResult{}, err
 	}
 	c := ver.Claims
-	sid := newSessionID()
+	// A bearer credential the iframe holds: 256 bits, like the secrets.
+	sid := "mks_" + base64.RawURLEncoding.EncodeToString(ids.Bytes(32))
 	now := s.now()
 	var res LoginResult
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
@@ -139,7 +140,7 @@ func (s *Service) Login(ctx context.Context, raw string) (LoginResult, error) {
 			if err != nil {
 				return fmt.Errorf("encode connection claims: %w", err)
 			}
-			if conn, err = s.seal.seal(b, "marketplace session "+hashID(sid)); err != nil {
+			if conn, err = s.seal.seal(ctx, b, "marketplace session "+hashID(sid)); err != nil {
 				return fmt.Errorf("seal connection claims: %w", err)
 			}
 		}
@@ -169,7 +170,7 @@ func upsertEndUser(ctx context.Context, tx *store.Tx, orgID string, c *UserClaim
 	err := tx.QueryRowContext(ctx, `SELECT id, created_at FROM marketplace_end_users WHERE org_id = ? AND external_id = ?`, orgID, u.ExternalID).Scan(&u.ID, &u.CreatedAt)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		u.ID, u.CreatedAt = newID("mu_"), now
+		u.ID, u.CreatedAt = ids.New("mu_"), now
 		_, err = tx.ExecContext(ctx, `INSERT INTO marketplace_end_users (id, org_id, external_id, firstname, lastname, email, plan, requested_plan, plan_note, created_at, last_login_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, orgID, u.ExternalID, u.Firstname, u.Lastname, u.Email, plan, u.RequestedPlan, note, now, now)
 	case err == nil:
@@ -180,14 +181,6 @@ func upsertEndUser(ctx context.Context, tx *store.Tx, orgID string, c *UserClaim
 		return u, fmt.Errorf("save end user %s: %w", u.ExternalID, err)
 	}
 	return u, nil
-}
-
-func newSessionID() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
-	return "mks_" + base64.RawURLEncoding.EncodeToString(b)
 }
 
 func hashID(sid string) string {
@@ -228,7 +221,7 @@ func (s *Service) Authenticate(ctx context.Context, sid string) (Session, error)
 		return Session{}, err
 	}
 	if conn != "" {
-		b, err := s.seal.open(conn, "marketplace session "+hashID(sid))
+		b, err := s.seal.open(ctx, conn, "marketplace session "+hashID(sid))
 		if err != nil {
 			return Session{}, err
 		}

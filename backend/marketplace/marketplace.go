@@ -12,8 +12,6 @@ package marketplace
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"time"
@@ -58,7 +56,9 @@ type SentSecrets interface {
 // Options configure a Service.
 type Options struct {
 	// KeyFile holds the AES-256 key that seals API secrets and install
-	// credentials, e.g. <data-dir>/secrets.key; created (0600) on first use.
+	// credentials, e.g. <data-dir>/secrets.key (backend/keyring). It is
+	// created (0600) only while nothing sealed is stored; a lost one is an
+	// error (OpenKeyring).
 	KeyFile string
 	// Routes creates relay destinations for relay_route steps (nil: none).
 	Routes Routes
@@ -92,7 +92,7 @@ type Service struct {
 func New(db *store.DB, opts Options) *Service {
 	s := &Service{
 		db:     db,
-		seal:   newSealer(opts.KeyFile),
+		seal:   newSealer(opts.KeyFile, db),
 		routes: opts.Routes,
 		client: opts.HTTPClient,
 		log:    opts.Logger,
@@ -123,13 +123,5 @@ func (s *Service) SetRoutes(r Routes) { s.routes = r }
 // SetSentSecrets connects the receiver of sent secret values (the relay's
 // sink masking) after construction.
 func (s *Service) SetSentSecrets(r SentSecrets) { s.sent = r }
-
-func newID(prefix string) string {
-	b := make([]byte, 8)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
-	return prefix + hex.EncodeToString(b)
-}
 
 func (s *Service) stamp() string { return store.FormatTime(s.now()) }

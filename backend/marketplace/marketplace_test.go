@@ -12,6 +12,7 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/keyring"
 	"fusebox/backend/store"
 )
 
@@ -149,13 +150,23 @@ func TestSecretsAreSealedAtRest(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db2.Close()
-	other := New(db2, Options{KeyFile: filepath.Join(t.TempDir(), "other.key")})
+	otherKey := filepath.Join(t.TempDir(), "other.key")
+	other := New(db2, Options{KeyFile: otherKey})
 	if _, _, err := other.keys(ctx, false); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("missing key file: %v", err)
 	}
-	if _, err := other.seal.seal([]byte("x"), "x"); err != nil { // creates other.key
+	// Sealing refuses too: the database holds sealed secrets, so a lost
+	// key file is never replaced by a new one.
+	if _, err := other.seal.seal(ctx, []byte("x"), "x"); err == nil || !strings.Contains(err.Error(), "restore other.key from the backup") {
+		t.Fatalf("seal without the key file: %v", err)
+	}
+	if _, err := os.Stat(otherKey); !os.IsNotExist(err) {
+		t.Fatalf("a new key file was made: %v", err)
+	}
+	if _, err := keyring.Create(otherKey); err != nil { // another key in its place
 		t.Fatal(err)
 	}
+	other = New(db2, Options{KeyFile: otherKey})
 	if _, _, err := other.keys(ctx, false); err == nil || !strings.Contains(err.Error(), "does not open") {
 		t.Fatalf("wrong key file: %v", err)
 	}

@@ -2,7 +2,6 @@ package marketplace
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
 	"errors"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/ids"
 	"fusebox/backend/store"
 )
 
@@ -46,7 +46,7 @@ func (s *Service) CreateSecret(ctx context.Context, label string) (NewSecret, er
 	if len(label) > 100 {
 		return NewSecret{}, errs.Invalid("label: longer than 100 characters")
 	}
-	value, sec, sealed, err := s.newSecret(label)
+	value, sec, sealed, err := s.newSecret(ctx, label)
 	if err != nil {
 		return NewSecret{}, err
 	}
@@ -59,14 +59,12 @@ func (s *Service) CreateSecret(ctx context.Context, label string) (NewSecret, er
 }
 
 // newSecret generates a secret and seals it, without storing it.
-func (s *Service) newSecret(label string) (value string, sec Secret, sealed string, err error) {
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return "", Secret{}, "", fmt.Errorf("generate secret: %w", err)
-	}
-	value = secretPrefix + base64.RawURLEncoding.EncodeToString(raw)
-	id := newID("sec_")
-	sealed, err = s.seal.seal([]byte(value), "marketplace secret "+id)
+func (s *Service) newSecret(ctx context.Context, label string) (value string, sec Secret, sealed string, err error) {
+	value = secretPrefix + base64.RawURLEncoding.EncodeToString(ids.Bytes(32))
+	// sec_ and 16 hex digits: `fusebox marketplace secrets create` prints
+	// it and scripts match that form.
+	id := ids.Hex("sec_", 8)
+	sealed, err = s.seal.seal(ctx, []byte(value), "marketplace secret "+id)
 	if err != nil {
 		return "", Secret{}, "", fmt.Errorf("seal secret: %w", err)
 	}
@@ -146,7 +144,7 @@ func (s *Service) keys(ctx context.Context, all bool) (active, inactive []key, e
 		if deactivated != "" && !all {
 			continue
 		}
-		plain, err := s.seal.open(sealed, "marketplace secret "+id)
+		plain, err := s.seal.open(ctx, sealed, "marketplace secret "+id)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -170,7 +168,7 @@ func (s *Service) demoSecret(ctx context.Context) (key, error) {
 		var id, sealed string
 		err := tx.QueryRowContext(ctx, `SELECT id, sealed FROM marketplace_secrets WHERE label = ? AND deactivated_at = '' ORDER BY created_at LIMIT 1`, DemoSecretLabel).Scan(&id, &sealed)
 		if err == nil {
-			plain, err := s.seal.open(sealed, "marketplace secret "+id)
+			plain, err := s.seal.open(ctx, sealed, "marketplace secret "+id)
 			k = key{id: id, secret: plain}
 			return err
 		}
@@ -184,7 +182,7 @@ func (s *Service) demoSecret(ctx context.Context) (key, error) {
 		if n > 0 {
 			return errs.Conflict("the demo marketplace secret (label %q) was deactivated, so the demo app signs no more links; to use the demo again, create a marketplace secret labelled %q in the console (Marketplace > Secrets)", DemoSecretLabel, DemoSecretLabel)
 		}
-		value, sec, sealedNew, err := s.newSecret(DemoSecretLabel)
+		value, sec, sealedNew, err := s.newSecret(ctx, DemoSecretLabel)
 		if err != nil {
 			return err
 		}
@@ -214,6 +212,6 @@ func (s *Service) activeKey(ctx context.Context, id string) (key, error) {
 	if deactivated != "" {
 		return key{}, errs.Conflict("marketplace secret %s is deactivated", id)
 	}
-	plain, err := s.seal.open(sealed, "marketplace secret "+id)
+	plain, err := s.seal.open(ctx, sealed, "marketplace secret "+id)
 	return key{id: id, secret: plain}, err
 }

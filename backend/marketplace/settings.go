@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/ids"
 	"fusebox/backend/netguard"
 	"fusebox/backend/store"
 )
@@ -244,7 +245,9 @@ func ensureOrgIDCreated(ctx context.Context, tx *store.Tx) (string, bool, error)
 	if id != "" {
 		return id, false, nil
 	}
-	id = newID("org_")
+	// org_ and 16 hex digits: the workspace tells a generated org id from
+	// a chosen one by that form (generatedOrgID).
+	id = ids.Hex("org_", 8)
 	return id, true, store.SetSetting(ctx, tx, keyOrgID, id)
 }
 

@@ -42,8 +42,8 @@ type DemoKeys struct {
 	PublishableActive bool   `json:"publishable_active"`
 }
 
-func (s *Service) demoKeyText(kind Kind) (string, error) {
-	b, err := s.derive("demo api key|" + string(kind))
+func (s *Service) demoKeyText(ctx context.Context, kind Kind) (string, error) {
+	b, err := s.derive(ctx, "demo api key|"+string(kind))
 	if err != nil {
 		return "", err
 	}
@@ -70,7 +70,7 @@ func (s *Service) EnsureDemoKeys(ctx context.Context) ([]string, error) {
 		{Name: DemoSecretName, Kind: KindSecret},
 		{Name: DemoPublishableName, Kind: KindPublishable, Importers: []string{AnyImporter}, Origins: DemoOrigins},
 	} {
-		text, err := s.demoKeyText(nk.Kind)
+		text, err := s.demoKeyText(ctx, nk.Kind)
 		if err != nil {
 			return changes, err
 		}
@@ -97,11 +97,11 @@ func (s *Service) EnsureDemoKeys(ctx context.Context) ([]string, error) {
 // backend. ENOTFOUND when the workspace has no demo keys.
 func (s *Service) DemoKeys(ctx context.Context) (DemoKeys, error) {
 	var d DemoKeys
-	sk, err := s.demoKeyText(KindSecret)
+	sk, err := s.demoKeyText(ctx, KindSecret)
 	if err != nil {
 		return d, err
 	}
-	pk, err := s.demoKeyText(KindPublishable)
+	pk, err := s.demoKeyText(ctx, KindPublishable)
 	if err != nil {
 		return d, err
 	}
@@ -125,7 +125,7 @@ func (s *Service) DemoKeys(ctx context.Context) (DemoKeys, error) {
 // host app's backend route, running in this process, calls it without
 // handling the key itself. p.Key is ignored.
 func (s *Service) IssueDemo(ctx context.Context, p IssueParams) (Issued, error) {
-	text, err := s.demoKeyText(KindSecret)
+	text, err := s.demoKeyText(ctx, KindSecret)
 	if err != nil {
 		return Issued{}, err
 	}

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/ids"
 	"fusebox/backend/store"
 )
 
@@ -102,26 +103,18 @@ func (s *Service) CreateKey(ctx context.Context, nk NewKey) (CreatedKey, error) 
 	if err != nil {
 		return CreatedKey{}, err
 	}
-	body, err := randomBase62(keyBodyLen)
-	if err != nil {
-		return CreatedKey{}, fmt.Errorf("create key: %w", err)
-	}
-	return s.insertKey(ctx, nk, prefixOf(nk.Kind)+body)
+	return s.insertKey(ctx, nk, prefixOf(nk.Kind)+ids.Base62(keyBodyLen))
 }
 
 func (s *Service) insertKey(ctx context.Context, nk NewKey, plaintext string) (CreatedKey, error) {
-	idPart, err := randomBase62(16)
-	if err != nil {
-		return CreatedKey{}, fmt.Errorf("create key: %w", err)
-	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	k := Key{
-		ID: "key_" + idPart, Name: nk.Name, Kind: nk.Kind, Prefix: plaintext[:len(SecretPrefix)+displayChars],
+		ID: ids.New("key_"), Name: nk.Name, Kind: nk.Kind, Prefix: plaintext[:len(SecretPrefix)+displayChars],
 		Importers: nk.Importers, Origins: nk.Origins, Active: true, CreatedAt: now,
 	}
 	imps, _ := json.Marshal(k.Importers)
 	origins, _ := json.Marshal(k.Origins)
-	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, name, kind, prefix, hash, importers, origins, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, k.ID, k.Name, string(k.Kind), k.Prefix, hashKey(plaintext), string(imps), string(origins), store.FormatTime(now))
 		return err

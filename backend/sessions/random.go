@@ -1,11 +1,9 @@
 package sessions
 
-import (
-	"crypto/rand"
-	"fmt"
-	"math/big"
-)
+import "math/big"
 
+// base62Alphabet is the alphabet of API key bodies (random ones come
+// from ids.Base62, the demo keys' from base62Fixed).
 const base62Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 // keyBodyLen is the length of a key's random part: 32 bytes (256 bits)
@@ -31,25 +29,6 @@ func base62Fixed(b []byte, width int) string {
 	return string(out)
 }
 
-// randomBase62 returns n characters drawn uniformly from the base62
-// alphabet (rejection sampling: bytes >= 248 are dropped so that every
-// character is equally likely).
-func randomBase62(n int) (string, error) {
-	out := make([]byte, 0, n)
-	buf := make([]byte, n+n/4+8)
-	for len(out) < n {
-		if _, err := rand.Read(buf); err != nil {
-			return "", fmt.Errorf("crypto/rand: %w", err)
-		}
-		for _, c := range buf {
-			if c < 248 && len(out) < n {
-				out = append(out, base62Alphabet[c%62])
-			}
-		}
-	}
-	return string(out), nil
-}
-
 func isBase62(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -58,12 +37,4 @@ func isBase62(s string) bool {
 		}
 	}
 	return true
-}
-
-func randomBytes(n int) ([]byte, error) {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		return nil, fmt.Errorf("crypto/rand: %w", err)
-	}
-	return b, nil
 }

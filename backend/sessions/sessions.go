@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"fusebox/backend/keyring"
 	"fusebox/backend/store"
 )
 
@@ -52,7 +53,8 @@ type Importers interface {
 // Options configure a Service.
 type Options struct {
 	// KeyFile is the path of the key file that seals the signing keys
-	// stored in the database, created (0600) on first use. Required.
+	// stored in the database (backend/keyring). It is created (0600) only
+	// while no signing key is stored; a lost one is an error. Required.
 	KeyFile string
 	// DefaultTTL is the session lifetime when the importer sets none
 	// (default DefaultTTL).
@@ -71,9 +73,9 @@ type Service struct {
 	now       func() time.Time
 	log       *slog.Logger
 
-	signMu   sync.Mutex
-	kekBytes []byte       // key-encryption key from the key file
-	signing  *signingKeys // loaded on first use
+	signMu  sync.Mutex
+	kr      *keyring.Keyring // the key file, loaded on first use
+	signing *signingKeys     // loaded on first use
 
 	prepared statements
 

@@ -17,6 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/keyring"
 	"fusebox/backend/sessions"
 	"fusebox/backend/store"
 )
@@ -673,8 +674,7 @@ func TestExpiryAndRevocation(t *testing.T) {
 func TestSigningKeyIsSealed(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	tok, err := e.svc.Issue(ctx, sessions.IssueParams{ImporterSlug: "contacts"})
-	if err != nil {
+	if _, err := e.svc.Issue(ctx, sessions.IssueParams{ImporterSlug: "contacts"}); err != nil {
 		t.Fatal(err)
 	}
 	kid, secret, err := e.svc.SigningKeyForTest(ctx)
@@ -702,36 +702,136 @@ func TestSigningKeyIsSealed(t *testing.T) {
 		t.Fatal("the database file contains the signing secret")
 	}
 
-	// Replacing the key file makes a new signing key; old tokens stop working.
-	if err := os.Remove(e.keyFile); err != nil {
-		t.Fatal(err)
-	}
-	fresh := e.service()
-	_, err = fresh.Verify(ctx, tok.Token)
-	wantCode(t, err, errs.EUNAUTHORIZED, "")
-	tok2, err := fresh.Issue(ctx, sessions.IssueParams{ImporterSlug: "contacts"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kid2, _, _ := fresh.SigningKeyForTest(ctx)
-	if kid2 == kid {
-		t.Fatal("a new key file kept the old kid")
-	}
-	if _, err := fresh.Verify(ctx, tok2.Token); err != nil {
-		t.Fatal(err)
-	}
-	var retired string
-	_ = e.db.Read.QueryRow(`SELECT retired_at FROM session_signing_keys WHERE kid = ?`, kid).Scan(&retired)
-	if retired == "" {
-		t.Fatal("the unreadable key was not retired")
-	}
-
+	// A lost key file is refused (TestLostKeyFileIsRefused): it is never
+	// replaced by a new key, which would retire this one.
 	// A damaged key file is an error, never silently replaced.
 	if err := os.WriteFile(e.keyFile, []byte("not base64!\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.service().Issue(ctx, sessions.IssueParams{ImporterSlug: "contacts"}); err == nil || !strings.Contains(err.Error(), "damaged") {
 		t.Fatalf("damaged key file: %v", err)
+	}
+}
+
+// TestLostKeyFileIsRefused: a data dir whose database holds a signing key
+// but whose sessions.key is gone or replaced refuses to work, naming the
+// file and saying to restore it; it never makes a new key in its place.
+// Restoring the file brings everything back.
+func TestLostKeyFileIsRefused(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	tok, err := e.svc.Issue(ctx, sessions.IssueParams{ImporterSlug: "contacts"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kid, _, err := e.svc.SigningKeyForTest(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	backup, err := os.ReadFile(e.keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	countKeys := func() (n int) {
+		t.Helper()
+		if err := e.db.Read.QueryRow(`SELECT count(*) FROM session_signing_keys WHERE retired_at = ''`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	if err := os.Remove(e.keyFile); err != nil {
+		t.Fatal(err)
+	}
+	lost := e.service()
+	err = lost.OpenKeyring(ctx)
+	for _, want := range []string{e.keyFile, "does not exist", "restore sessions.key from the backup"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("start without the key file: %v, want it to say %q", err, want)
+		}
+	}
+	if _, err := lost.Issue(ctx, sessions.IssueParams{ImporterSlug: "contacts"}); err == nil {
+		t.Fatal("issued a session without the key file")
+	}
+	if _, err := lost.Verify(ctx, tok.Token); err == nil {
+		t.Fatal("verified a token without the key file")
+	}
+	if _, err := lost.DemoKeys(ctx); err == nil {
+		t.Fatal("derived the demo keys without the key file")
+	}
+	if _, err := os.Stat(e.keyFile); !os.IsNotExist(err) {
+		t.Fatalf("a new key file was made: %v", err)
+	}
+	if n := countKeys(); n != 1 {
+		t.Fatalf("%d current signing keys, want the one stored", n)
+	}
+
+	// Another key in its place is refused too.
+	if _, err := keyring.Create(e.keyFile); err != nil {
+		t.Fatal(err)
+	}
+	err = e.service().OpenKeyring(ctx)
+	if err == nil || !strings.Contains(err.Error(), kid) || !strings.Contains(err.Error(), "does not open") || !strings.Contains(err.Error(), "restore it from the backup") {
+		t.Fatalf("start with another key file: %v", err)
+	}
+	if n := countKeys(); n != 1 {
+		t.Fatalf("%d current signing keys, want the one stored", n)
+	}
+
+	// Restored from the backup: the old token verifies again.
+	if err := os.WriteFile(e.keyFile, backup, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	restored := e.service()
+	if err := restored.OpenKeyring(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := restored.Verify(ctx, tok.Token); err != nil {
+		t.Fatalf("token after restoring the key file: %v", err)
+	}
+}
+
+// TestLegacyKeyFileMigrates: a data dir made before the keyring (a bare
+// base64 sessions.key, a signing key sealed by that version) keeps its
+// signing key, and the key file is rewritten in the keyring's format.
+func TestLegacyKeyFileMigrates(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	// Written by the previous sessions service (key file and sealed value).
+	const (
+		legacyKeyFile = "ZnpIXJYf2AJ0s8kX011dxrKXhzK8D/NfsfAnbJcxPgA=\n"
+		legacyKid     = "skLegacy0001"
+		legacySealed  = "xlEXYzjwXfHJzCb6Ag8UHbvvQuXyRzyQ0NcSu90Vc221TgZdwEsMrEukMgvOF1XwDRqQsfRzcuG-8enlYmA"
+		legacySecret  = "legacy session signing secret, 32b"
+	)
+	if err := os.WriteFile(e.keyFile, []byte(legacyKeyFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Write.Exec(`INSERT INTO session_signing_keys (kid, secret, created_at) VALUES (?, ?, ?)`,
+		legacyKid, legacySealed, store.FormatTime(e.clock.Now())); err != nil {
+		t.Fatal(err)
+	}
+	svc := e.service()
+	if err := svc.OpenKeyring(ctx); err != nil {
+		t.Fatal(err)
+	}
+	kid, secret, err := svc.SigningKeyForTest(ctx)
+	if err != nil || kid != legacyKid || string(secret) != legacySecret {
+		t.Fatalf("signing key after migration: %q %q %v", kid, secret, err)
+	}
+	b, err := os.ReadFile(e.keyFile)
+	if err != nil || !strings.HasPrefix(string(b), "fusebox-key v1 ") {
+		t.Fatalf("key file after migration: %q %v", b, err)
+	}
+	if fi, _ := os.Stat(e.keyFile); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v after migration", fi.Mode().Perm())
+	}
+	tok, err := svc.Issue(ctx, sessions.IssueParams{ImporterSlug: "contacts"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.service().Verify(ctx, tok.Token); err != nil {
+		t.Fatalf("token signed after migration, verified by another process: %v", err)
 	}
 }
 

@@ -2,139 +2,70 @@ package sessions
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 
+	"fusebox/backend/ids"
+	"fusebox/backend/keyring"
 	"fusebox/backend/store"
 )
 
 // How the signing key is protected:
 //
 // The HS256 secret that signs session tokens is 32 random bytes made on
-// first use. It is stored in session_signing_keys sealed with AES-256-GCM
-// (random nonce, the kid as associated data) under a 32-byte key-encryption
-// key kept in a separate file in the data dir (Options.KeyFile, mode 0600).
-// A copy of fusebox.db alone (a backup, a bug report) therefore reveals
-// neither the signing secret nor anything to forge tokens with. The secret
-// is generated independently of every API key and is never shown.
+// first use. It is stored in session_signing_keys sealed through the data
+// dir's keyring (backend/keyring: AES-256-GCM, the kid as associated data)
+// under the key file Options.KeyFile (sessions.key, mode 0600). A copy of
+// fusebox.db alone (a backup, a bug report) therefore reveals neither the
+// signing secret nor anything to forge tokens with. The secret is
+// generated independently of every API key and is never shown.
 //
-// If the key file is lost or replaced, stored signing keys cannot be
-// opened: they are retired and a new one is made (a warning is logged);
-// tokens signed earlier stop verifying, which for hour-long sessions is
-// the right failure.
-
-const keyFileSize = 32
+// The key file is made only for a database that holds no signing key yet.
+// If it is lost or replaced while signing keys are stored, the service
+// refuses to work (OpenKeyring, and every call that needs the key) with an
+// error naming the file and saying to restore it from the backup; it never
+// makes a new key in its place.
 
 type signingKeys struct {
 	current string            // kid that signs new tokens
 	secrets map[string][]byte // kid -> HMAC secret (current and retired)
 }
 
-// keyFile loads the key-encryption key, creating the file when missing.
-func loadOrCreateKeyFile(path string) ([]byte, error) {
-	if path == "" {
-		return nil, errors.New("sessions: no key file configured (Options.KeyFile)")
-	}
-	for attempt := 0; attempt < 2; attempt++ {
-		b, err := os.ReadFile(path)
-		if err == nil {
-			key, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
-			if derr != nil || len(key) != keyFileSize {
-				return nil, fmt.Errorf("key file %s is damaged (want %d bytes in base64); restore it from a backup, or delete it to make a new one (session tokens issued before stop working)", path, keyFileSize)
-			}
-			return key, nil
-		}
-		if !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("read key file %s: %w", path, err)
-		}
-		key, err := randomBytes(keyFileSize)
-		if err != nil {
-			return nil, err
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, fmt.Errorf("create key file %s: %w", path, err)
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, os.ErrExist) {
-			continue // another process made it first: read theirs
-		}
-		if err != nil {
-			return nil, fmt.Errorf("create key file %s: %w", path, err)
-		}
-		_, werr := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
-		cerr := f.Close()
-		if werr != nil || cerr != nil {
-			os.Remove(path)
-			return nil, fmt.Errorf("write key file %s: %w", path, errors.Join(werr, cerr))
-		}
-		return key, nil
-	}
-	return nil, fmt.Errorf("read key file %s: it keeps changing", path)
-}
-
 func sealAAD(kid string) []byte { return []byte("fusebox session signing key " + kid) }
 
-func seal(kek []byte, kid string, secret []byte) (string, error) {
-	block, err := aes.NewCipher(kek)
-	if err != nil {
-		return "", err
-	}
-	gcm, err := cipher.NewGCM(block)
-	if err != nil {
-		return "", err
-	}
-	nonce, err := randomBytes(gcm.NonceSize())
-	if err != nil {
-		return "", err
-	}
-	out := gcm.Seal(nonce, nonce, secret, sealAAD(kid))
-	return base64.RawURLEncoding.EncodeToString(out), nil
+// OpenKeyring reads the key file now, so that a data dir whose key file is
+// lost or replaced refuses to start instead of failing its first requests.
+// A new data dir gets its key file here.
+func (s *Service) OpenKeyring(ctx context.Context) error {
+	_, err := s.signingKeys(ctx)
+	return err
 }
 
-func unseal(kek []byte, kid, sealed string) ([]byte, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(sealed)
-	if err != nil {
-		return nil, err
-	}
-	block, err := aes.NewCipher(kek)
-	if err != nil {
-		return nil, err
-	}
-	gcm, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	if len(raw) < gcm.NonceSize() {
-		return nil, errors.New("sealed value is too short")
-	}
-	return gcm.Open(nil, raw[:gcm.NonceSize()], raw[gcm.NonceSize():], sealAAD(kid))
-}
-
-// kek returns the key-encryption key, loading it once.
-func (s *Service) kek() ([]byte, error) {
+// keyring returns the keyring, loading it once. The key file may be made
+// only while no signing key is stored.
+func (s *Service) keyring(ctx context.Context) (*keyring.Keyring, error) {
 	s.signMu.Lock()
 	defer s.signMu.Unlock()
-	return s.kekLocked()
+	return s.keyringLocked(ctx)
 }
 
-func (s *Service) kekLocked() ([]byte, error) {
-	if s.kekBytes != nil {
-		return s.kekBytes, nil
+func (s *Service) keyringLocked(ctx context.Context) (*keyring.Keyring, error) {
+	if s.kr != nil {
+		return s.kr, nil
 	}
-	k, err := loadOrCreateKeyFile(s.keyFile)
+	if s.keyFile == "" {
+		return nil, errors.New("sessions: no key file configured (Options.KeyFile)")
+	}
+	var stored int
+	if err := s.db.Read.QueryRowContext(ctx, `SELECT count(*) FROM session_signing_keys`).Scan(&stored); err != nil {
+		return nil, fmt.Errorf("count signing keys: %w", err)
+	}
+	kr, err := keyring.Load(s.keyFile, stored == 0)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("session signing keys: %w", err)
 	}
-	s.kekBytes = k
-	return k, nil
+	s.kr = kr
+	return kr, nil
 }
 
 // signingKeys returns the signing keys, loading (or making) them on first
@@ -146,7 +77,7 @@ func (s *Service) signingKeys(ctx context.Context) (*signingKeys, error) {
 	if s.signing != nil {
 		return s.signing, nil
 	}
-	kek, err := s.kekLocked()
+	kr, err := s.keyringLocked(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -156,19 +87,19 @@ func (s *Service) signingKeys(ctx context.Context) (*signingKeys, error) {
 		if err != nil {
 			return fmt.Errorf("load signing keys: %w", err)
 		}
-		var lost []string
+		var lost error
 		for rows.Next() {
 			var kid, sealed, retired string
 			if err := rows.Scan(&kid, &sealed, &retired); err != nil {
 				rows.Close()
 				return fmt.Errorf("load signing keys: %w", err)
 			}
-			secret, err := unseal(kek, kid, sealed)
+			secret, err := kr.Open(sealed, sealAAD(kid))
 			if err != nil {
 				if retired == "" {
-					lost = append(lost, kid)
+					lost = fmt.Errorf("session signing key %s: %w", kid, err)
 				}
-				continue
+				continue // retired by an older Fusebox that replaced a lost key file
 			}
 			keys.secrets[kid] = secret
 			if retired == "" {
@@ -179,30 +110,16 @@ func (s *Service) signingKeys(ctx context.Context) (*signingKeys, error) {
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("load signing keys: %w", err)
 		}
+		if lost != nil {
+			return lost
+		}
 		if keys.current != "" {
 			return nil
 		}
+		kid := ids.New("sk")
+		secret := ids.Bytes(32)
+		sealed := kr.Seal(secret, sealAAD(kid))
 		now := store.FormatTime(s.now())
-		if len(lost) > 0 {
-			s.log.WarnContext(ctx, "the session signing key cannot be opened with the key file (was it replaced?); making a new one, earlier session tokens stop working",
-				"key_file", s.keyFile, "kids", strings.Join(lost, ","))
-			if _, err := tx.ExecContext(ctx, `UPDATE session_signing_keys SET retired_at = ? WHERE retired_at = ''`, now); err != nil {
-				return fmt.Errorf("retire signing keys: %w", err)
-			}
-		}
-		kidPart, err := randomBase62(12)
-		if err != nil {
-			return err
-		}
-		kid := "sk" + kidPart
-		secret, err := randomBytes(32)
-		if err != nil {
-			return err
-		}
-		sealed, err := seal(kek, kid, secret)
-		if err != nil {
-			return fmt.Errorf("seal signing key: %w", err)
-		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO session_signing_keys (kid, secret, created_at) VALUES (?, ?, ?)`, kid, sealed, now); err != nil {
 			return fmt.Errorf("store signing key: %w", err)
 		}
@@ -219,12 +136,10 @@ func (s *Service) signingKeys(ctx context.Context) (*signingKeys, error) {
 
 // derive returns 32 bytes bound to label, derived from the key file; used
 // for the demo keys, which must be reproducible without being stored.
-func (s *Service) derive(label string) ([]byte, error) {
-	kek, err := s.kek()
+func (s *Service) derive(ctx context.Context, label string) ([]byte, error) {
+	kr, err := s.keyring(ctx)
 	if err != nil {
 		return nil, err
 	}
-	m := hmac.New(sha256.New, kek)
-	m.Write([]byte("fusebox derived v1|" + label))
-	return m.Sum(nil), nil
+	return kr.Derive(label), nil
 }

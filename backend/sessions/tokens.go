@@ -13,6 +13,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/ids"
 	"fusebox/backend/store"
 )
 
@@ -105,11 +106,7 @@ func (s *Service) Issue(ctx context.Context, p IssueParams) (Issued, error) {
 		ttl = s.ttl
 	}
 	ttl = min(ttl, MaxTTL)
-	idPart, err := randomBase62(22)
-	if err != nil {
-		return Issued{}, fmt.Errorf("issue session: %w", err)
-	}
-	id := "ses_" + idPart
+	id := ids.New("ses_")
 	now := s.now().UTC().Truncate(time.Second)
 	exp := now.Add(ttl)
 	token, err := s.sign(ctx, id, slug, now, exp)
