@@ -2,9 +2,7 @@ package httpapi
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/base64"
 	"mime"
 	"net"
 	"net/http"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/ids"
 )
 
 type door string
@@ -159,16 +158,8 @@ func newLogins(cfg Config) *logins {
 	return l
 }
 
-func randomToken() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 func (l *logins) newCode() string {
-	c := randomToken()
+	c := ids.New("") // 130 random bits
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for len(l.codes) >= maxLoginCodes {
@@ -209,7 +200,7 @@ func (l *logins) exchange(code string) (string, bool) {
 		}
 		delete(l.sessions, lru)
 	}
-	sid := randomToken()
+	sid := ids.New("")
 	l.sessions[sid] = &consoleSession{created: now, lastUsed: now}
 	return sid, true
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/ids"
 	"fusebox/backend/ingest"
 	"fusebox/backend/store"
 )
@@ -258,7 +259,7 @@ func (s *Service) CreateImport(ctx context.Context, actor Actor, importerSlug st
 	if err != nil {
 		return Import{}, errs.Invalid("metadata is not JSON-serializable: %v", err)
 	}
-	slug := newSlug("imp_")
+	slug := ids.New("imp_")
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		if err := s.checkSessionQuota(ctx, tx, actor); err != nil {
 			return err

@@ -2,7 +2,6 @@ package importer
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -172,19 +171,6 @@ func (s *Service) lock(id int64) func() {
 
 func (s *Service) uploadDir(importSlug string) string {
 	return filepath.Join(s.dataDir, "uploads", importSlug)
-}
-
-// newSlug returns a random URL-safe slug with a prefix.
-func newSlug(prefix string) string {
-	const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
-	b := make([]byte, 20)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return prefix + string(b)
 }
 
 func nowString() string { return store.Now() }

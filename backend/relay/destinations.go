@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/ids"
 	"fusebox/backend/store"
 )
 
@@ -508,7 +509,7 @@ func (s *Service) CreateUserRoute(ctx context.Context, r UserRoute) (string, err
 	if r.UserID == "" {
 		r.UserID = r.OwnerID
 	}
-	id := "route-" + strings.TrimPrefix(newUID(), "msg_")
+	id := ids.New("route-")
 	if r.InstallID != "" {
 		id = "route-" + sanitizeID(r.InstallID)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/ids"
 	"fusebox/backend/store"
 )
 
@@ -143,7 +144,7 @@ func insertDeliveries(ctx context.Context, tx *store.Tx, destID, source, importS
 			if d.status != StatusPending {
 				done = ts
 			}
-			args = append(args, newUID(), destID, source, importSlug, d.seq, d.records, d.status, d.reason, ms, d.url, d.query, d.headers, d.body, ts, ts, done)
+			args = append(args, ids.New("msg_"), destID, source, importSlug, d.seq, d.records, d.status, d.reason, ms, d.url, d.query, d.headers, d.body, ts, ts, done)
 		}
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return fmt.Errorf("queue deliveries for %s: %w", destID, err)

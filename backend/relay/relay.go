@@ -14,8 +14,6 @@ package relay
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"log/slog"
 	"os"
 	"sync"
@@ -203,17 +201,6 @@ func (g *signal) fire() {
 	close(g.ch)
 	g.ch = make(chan struct{})
 	g.mu.Unlock()
-}
-
-var uidEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-// newUID returns a new idempotency id: "msg_" and 26 random characters.
-func newUID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
-	return "msg_" + uidEncoding.EncodeToString(b[:])
 }
 
 func unixMs(t time.Time) int64 { return t.UnixMilli() }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/ids"
 	"fusebox/backend/netguard"
 	"fusebox/backend/store"
 )
@@ -92,7 +93,7 @@ func (s *Service) NewWorker(o WorkerOptions) *Worker {
 		o.Client = NewHTTPClient()
 	}
 	return &Worker{
-		s: s, o: o, owner: "w_" + strings.TrimPrefix(newUID(), "msg_"), client: o.Client,
+		s: s, o: o, owner: ids.New("w_"), client: o.Client,
 		results: make(chan result, 4096),
 		guarded: map[string]*http.Client{},
 		lanes:   map[string]bool{}, pause: map[string]time.Time{}, slow: map[string]time.Time{}, gone: map[string]bool{},
