@@ -190,6 +190,10 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, _ apiCaller) 
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, slug))
 	bw := bufio.NewWriterSize(w, 64<<10)
+	// encoding/csv through csvsafe.Writer (the one place formula cells are
+	// neutralized): the columns are the importer's, known only now, and the
+	// rows stream from the database. The typed deliveries CSV (relay.go)
+	// uses gocsv over the same writer.
 	cw := csvsafe.NewWriter(bw) // cells that would run as formulas get a leading '
 	row := make([]string, len(keys))
 	err = cw.Write(keys)
