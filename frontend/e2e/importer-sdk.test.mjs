@@ -1,7 +1,7 @@
 // End-to-end: the SDK as host apps use it, from pages on other origins than the importer:
-//   - the vanilla JS sample of README.md (UMD <script>, server-side session
+//   - the vanilla JS sample of README.md's tour (UMD <script>, server-side session
 //     through the host app's own backend route) on http://localhost:<port>;
-//   - the React sample (client-side session with the publishable key), bundled from the docs text;
+//   - the React sample of docs/embedding-importer.md (client-side session with the publishable key), bundled from the docs text;
 //   - the demo app on localhost:<fusebox port> embedding the importer from 127.0.0.1:<fusebox port>;
 //   - a page on an origin no key allows: the browser refuses to frame the importer (frame-ancestors).
 import assert from 'node:assert/strict';
@@ -27,12 +27,17 @@ const SDK_IMPORTER = {
 };
 const CSV = Buffer.from('name,email\nAda Lovelace,ada@example.com\nAlan Turing,alan@example.com\nGrace Hopper,grace@example.com\n');
 
-/** The fenced code block that follows `<!-- e2e:<name> ... -->` in the frontend embedding docs. */
+/** The docs that hold the e2e samples: the README's tour and the embedding page. */
+const DOCS = ['README.md', 'docs/embedding-importer.md'];
+
+/** The fenced code block that follows `<!-- e2e:<name> ... -->` in the embedding docs. */
 async function docSample(name) {
-  const md = await readFile(join(frontend, '..', 'README.md'), 'utf8');
-  const m = new RegExp(`<!-- e2e:${name}[^>]*-->\\s*\`\`\`\\w*\\n([\\s\\S]*?)\\n\`\`\``).exec(md);
-  if (!m) throw new Error(`README.md has no block marked <!-- e2e:${name} -->`);
-  return m[1];
+  for (const doc of DOCS) {
+    const md = await readFile(join(frontend, '..', doc), 'utf8');
+    const m = new RegExp(`<!-- e2e:${name}[^>]*-->\\s*\`\`\`\\w*\\n([\\s\\S]*?)\\n\`\`\``).exec(md);
+    if (m) return m[1];
+  }
+  throw new Error(`no block marked <!-- e2e:${name} --> in ${DOCS.join(', ')}`);
 }
 
 /** Uploads the 3-row file and goes through every step to the done screen. */
