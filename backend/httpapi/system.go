@@ -121,15 +121,29 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
 
 // consoleReady is called by the console once it has rendered; the log
 // line lets the desktop smoke test see that the window's UI and API work.
+// With step "upload" it is the console's Try view saying the importer
+// shows its upload step: the line "upload step ready" carries the centre
+// of the paste box in window pixels (x, y), where the smoke test clicks.
 func (s *Server) consoleReady(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Page string `json:"page"`
+		Step string `json:"step"`
+		X    int    `json:"x"`
+		Y    int    `json:"y"`
 	}
 	if err := decodeJSON(w, r, &body, 4<<10); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.log.InfoContext(r.Context(), "console ready", "door", string(doorOf(r.Context())),
-		"page", strings.ToValidUTF8(body.Page, ""), "user_agent", r.UserAgent())
+	door, page := string(doorOf(r.Context())), strings.ToValidUTF8(body.Page, "")
+	switch body.Step {
+	case "":
+		s.log.InfoContext(r.Context(), "console ready", "door", door, "page", page, "user_agent", r.UserAgent())
+	case "upload":
+		s.log.InfoContext(r.Context(), "upload step ready", "door", door, "page", page, "x", body.X, "y", body.Y)
+	default:
+		s.writeError(w, r, errs.Invalid("step %q is not a step the console reports (upload)", strings.ToValidUTF8(body.Step, "")))
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }

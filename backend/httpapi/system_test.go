@@ -119,6 +119,9 @@ func TestSystemScenarios(t *testing.T) {
 		{name: "ready wrong type", window: true, method: "POST", url: "/api/admin/ready", body: `{"page": 3}`,
 			wantStatus: 422, wantContain: []string{`field \"page\" must be a string`}},
 		{name: "ready ok", window: true, method: "POST", url: "/api/admin/ready", body: `{"page":"dashboard"}`, wantStatus: 204},
+		{name: "upload step ready", window: true, method: "POST", url: "/api/admin/ready", body: `{"page":"importers","step":"upload","x":10,"y":20}`, wantStatus: 204},
+		{name: "unknown step", window: true, method: "POST", url: "/api/admin/ready", body: `{"page":"importers","step":"nope"}`,
+			wantStatus: 422, wantContain: []string{"EINVALID", `step \"nope\"`}},
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.run(t, s) })
 	}
