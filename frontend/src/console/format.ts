@@ -40,3 +40,20 @@ export function humanize(name: string): string {
 export function formatCount(n: number): string {
   return Number.isFinite(n) ? n.toLocaleString('en-US') : '—';
 }
+
+/** Comma- or whitespace-separated text -> trimmed, non-empty items. */
+export function splitList(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** A value as one line of JSON (metadata cells); what JSON cannot encode shows as String(v). */
+export function compactJSON(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? '';
+  } catch {
+    return String(v);
+  }
+}

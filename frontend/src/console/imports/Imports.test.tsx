@@ -2,7 +2,7 @@ import { act } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import Imports from './Imports';
 import { flush, render, type Rendered } from '../test-utils';
-import { importsQueryString, parseImportsQuery, type ImportItem } from '../keys/api';
+import { importsQueryString, parseImportsQuery, type ImportItem } from './api';
 
 function json(status: number, body: unknown) {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });

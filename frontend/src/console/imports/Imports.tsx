@@ -1,11 +1,11 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../api';
-import { PageHeader } from '../components';
+import { formatWhen } from '../../shared/dates';
+import { Pager, type Page } from '../../shared/table';
+import { LoadError, PageHeader } from '../components';
+import { compactJSON } from '../format';
 import { useHashRoute, navigate } from '../router';
-import { LoadError, Pager } from '../keys/Keys';
 import {
-  compactJSON,
-  formatWhen,
   importStatuses,
   importsQueryString,
   listImporterSlugs,
@@ -14,9 +14,8 @@ import {
   type ImportItem,
   type ImportQuery,
   type ImportStatus,
-  type Page,
-} from '../keys/api';
-import '../keys/Keys.css';
+} from './api';
+import './Imports.css';
 
 /** The query part of the console address: "#/imports?status=completed" -> "status=completed". */
 function hashQuery(hash: string): string {

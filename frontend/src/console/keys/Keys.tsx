@@ -1,19 +1,17 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
-import { ApiError } from '../api';
-import { PageHeader } from '../components';
+import { LoadError, PageHeader } from '../components';
+import { Pager, type Page } from '../../shared/table';
+import { formatWhen } from '../../shared/dates';
+import { compactJSON, splitList } from '../format';
 import {
-  compactJSON,
   createKey,
   deactivateKey,
-  formatWhen,
   listKeys,
   listSessions,
   revokeSession,
-  splitList,
   type ApiKey,
   type CreatedKey,
   type KeyKind,
-  type Page,
   type Session,
   type SessionStatus,
 } from './api';
@@ -52,29 +50,6 @@ export default function Keys() {
       <KeysSection keys={keys} onChanged={refresh} />
       <SessionsSection keyNames={names} reload={reload} />
     </>
-  );
-}
-
-export function LoadError({ error, onRetry, what }: { error: Error; onRetry: () => void; what: string }) {
-  if (error instanceof ApiError && error.unauthorized) {
-    return (
-      <div className="notice notice-warn" role="alert">
-        <strong>You are not signed in to this console.</strong>
-        <p>
-          Open the login URL printed by <code>fusebox serve</code> (the line starting with <code>Console:</code>).
-        </p>
-      </div>
-    );
-  }
-  return (
-    <div className="notice notice-error" role="alert">
-      <strong>The {what} could not be loaded.</strong>
-      <p>
-        {error.message}
-        {error instanceof ApiError && error.code ? <span className="error-code"> ({error.code})</span> : null}
-      </p>
-      <button type="button" className="button" onClick={onRetry}>Try again</button>
-    </div>
   );
 }
 
@@ -522,21 +497,5 @@ function SessionsSection({ keyNames, reload }: { keyNames: Map<string, string>; 
         <Pager pagination={p} noun="session" onPage={setPage} />
       )}
     </section>
-  );
-}
-
-export function Pager({ pagination: p, noun, onPage }: { pagination: { current: number; previous: number | null; next: number | null; total_pages: number; total_count: number }; noun: string; onPage: (n: number) => void }) {
-  return (
-    <nav className="ks-pager" aria-label={`${noun} pages`}>
-      <button type="button" className="button" disabled={p.previous === null} onClick={() => p.previous && onPage(p.previous)}>
-        Previous
-      </button>
-      <span>
-        Page {p.current} of {Math.max(p.total_pages, 1)} · {p.total_count.toLocaleString('en-US')} {p.total_count === 1 ? noun : noun + 's'}
-      </span>
-      <button type="button" className="button" disabled={p.next === null} onClick={() => p.next && onPage(p.next)}>
-        Next
-      </button>
-    </nav>
   );
 }
