@@ -22,7 +22,7 @@ help:
 	@echo "make server   static headless binary bin/fusebox (CGO_ENABLED=0)"
 	@echo "make desktop  desktop binary bin/fusebox-desktop (Wails, WebKitGTK 4.1)"
 	@echo "make test-security  the security regression list alone (every TestSecurity* test, real handler and real binary)"
-	@echo "make bench    benchmarks with a table of figures and ratios"
+	@echo "make bench    benchmarks with a table of figures and ratios (bin/fusebox-bench); fails when one errors or misses its target"
 	@echo "make fuzz     run every fuzz target (FUZZTIME=60s each)"
 
 # --- installing what is missing -------------------------------------------
@@ -84,8 +84,13 @@ test: deps-test deps-npm frontend bin/fusebox bin/fusebox-desktop
 test-security: frontend bin/fusebox
 	$(GO) test -count=1 -run 'TestSecurity' ./...
 
-bench: deps-test bin/fusebox
+# The benchmarks are their own command (app/cmd/fusebox-bench), not part
+# of the product binary.
+bench: deps-test bin/fusebox-bench
 	@scripts/bench.sh
+
+bin/fusebox-bench: frontend/dist/index.html $(GO_SRC)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./app/cmd/fusebox-bench
 
 FUZZTIME ?= 60s
 fuzz:

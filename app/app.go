@@ -1,91 +1,257 @@
-//go:build desktop
-
-// Package app is the Wails desktop shell: window options, start-up and
-// shut-down, and a few native bindings. It calls services and the HTTP
-// handler that main gives it; it never touches the database.
+// Package app is the composition root of Fusebox: App opens a data dir's
+// database, builds every domain service on it in one explicit order,
+// connects them through the adapters in adapters.go, and builds the one
+// HTTP handler over them. The doors sit beside it: the headless door
+// (Start/Shutdown, port.go) and the desktop window (desktop.go, built with
+// the desktop tag; headless.go without it). Domain packages never import
+// each other; app is where they meet.
 package app
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
 
-	"github.com/wailsapp/wails/v2"
-	"github.com/wailsapp/wails/v2/pkg/options"
-	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
-	"github.com/wailsapp/wails/v2/pkg/options/linux"
-	"github.com/wailsapp/wails/v2/pkg/runtime"
+	"fusebox/backend/httpapi"
+	"fusebox/backend/importer"
+	"fusebox/backend/marketplace"
+	"fusebox/backend/relay"
+	"fusebox/backend/sessions"
+	"fusebox/backend/store"
+	"fusebox/backend/workspace"
+	"fusebox/frontend"
 )
 
-// Built reports whether this binary includes the desktop window.
-const Built = true
-
-// Options is what the window needs from main.
-type Options struct {
-	Title string
-	// Handler serves everything the window loads: the console and its API.
-	Handler http.Handler
-	// OnStartup runs when the window's runtime is ready; main starts the
-	// localhost listener there (not before Run: `wails build` runs main).
-	OnStartup func(ctx context.Context) error
-	// OnShutdown runs when the window closes; main stops the listener.
-	OnShutdown func()
+// Config is what New needs.
+type Config struct {
+	// Version is the build's version (`fusebox version`, the console, the
+	// relay's User-Agent).
+	Version string
+	// DataDir is an existing, writable data dir (see ResolveDataDir).
+	DataDir string
+	Logger  *slog.Logger
+	// Server configures the HTTP handler. Commands that never listen
+	// leave it zero.
+	Server ServerConfig
 }
 
-// Shell holds the bound native helpers the console may call.
-type Shell struct {
-	ctx context.Context
+// ServerConfig is what the HTTP handler needs besides the services.
+type ServerConfig struct {
+	// AdminToken authorizes the console API on the port (see
+	// EnsureAdminToken); empty disables it.
+	AdminToken string
+	// AllowedHosts are extra names accepted in the Host header.
+	AllowedHosts []string
+	// ConsoleOpen is the route the window's console opens at (--open).
+	ConsoleOpen string
+	// PublicURL is --public-url: this server's URL as others reach it.
+	PublicURL string
+	// DemoOff says why this process keeps the demo app routes off (""
+	// when it serves them while the demo is in force).
+	DemoOff string
+	// RateLimits override the port's per-client rate limits; zero fields
+	// keep the defaults. The benchmarks lift them: all their clients are
+	// one loopback address.
+	RateLimits httpapi.RateLimits
 }
 
-// OpenFile shows the native file dialog and returns the chosen path, or
-// "" when the user cancels. The console uses it in the window so files are
-// read by Go instead of being posted as a Blob (WebKitGTK 4.1 crashes on
-// Blob/FormData bodies).
-func (s *Shell) OpenFile(title string) (string, error) {
-	return runtime.OpenFileDialog(s.ctx, runtime.OpenDialogOptions{
-		Title: title,
-		Filters: []runtime.FileFilter{
-			{DisplayName: "Spreadsheets (*.csv, *.tsv, *.xlsx, *.json)", Pattern: "*.csv;*.tsv;*.txt;*.xlsx;*.json"},
-		},
-	})
+// App is one data dir's services, wired. The exported services are for
+// the commands in app/cli; they share the App's database.
+type App struct {
+	Importer    *importer.Service
+	Sessions    *sessions.Service
+	Marketplace *marketplace.Service
+	Relay       *relay.Service
+	Workspace   *workspace.Workspace
+
+	version string
+	log     *slog.Logger
+	dataDir string
+	db      *store.DB
+	server  *httpapi.Server
+	// workers run in the background while the server listens (Start).
+	workers []func(ctx context.Context)
+
+	// Set by Start.
+	listenURL    string // the listener's own address
+	baseURL      string // --public-url, else listenURL
+	http         *http.Server
+	stopWorkers  context.CancelFunc
+	workersWG    sync.WaitGroup
+	shutdownOnce sync.Once
 }
 
-// OpenInBrowser opens url in the system browser (e.g. the demo host app).
-func (s *Shell) OpenInBrowser(url string) { runtime.BrowserOpenURL(s.ctx, url) }
-
-// Run shows the window and blocks until it is closed.
-func Run(o Options) error {
-	shell := &Shell{}
-	var startErr error
-	err := wails.Run(&options.App{
-		Title:     o.Title,
-		Width:     1280,
-		Height:    800,
-		MinWidth:  900,
-		MinHeight: 600,
-		AssetServer: &assetserver.Options{
-			Handler: o.Handler,
-		},
-		BackgroundColour: &options.RGBA{R: 248, G: 249, B: 251, A: 255},
-		OnStartup: func(ctx context.Context) {
-			shell.ctx = ctx
-			if o.OnStartup != nil {
-				if err := o.OnStartup(ctx); err != nil {
-					startErr = err
-					runtime.Quit(ctx)
-				}
-			}
-		},
-		OnShutdown: func(ctx context.Context) {
-			if o.OnShutdown != nil {
-				o.OnShutdown()
-			}
-		},
-		Bind:  []any{shell},
-		Linux: &linux.Options{ProgramName: "fusebox"},
-	})
-	if err != nil {
-		return fmt.Errorf("desktop window: %w", err)
+// New opens the database of cfg.DataDir and builds the services, the
+// adapters between them and the HTTP handler, in this order:
+//
+//  1. the database;
+//  2. the importer (no dependencies);
+//  3. sessions, which ask the importer for its session lifetimes;
+//  4. the marketplace;
+//  5. the relay, which checks session tokens with sessions, streams
+//     records from the importer and asks the marketplace for plan limits,
+//     install secrets and allowed hosts;
+//  6. the marketplace and the relay need each other: the marketplace gets
+//     the relay's user routes and sent-secret masking once the relay
+//     exists, before anything runs;
+//  7. the importer's submit and status hooks, which queue relay events;
+//  8. the workspace file over every domain's section;
+//  9. the HTTP handler over all of them.
+//
+// Nothing runs until Start; Close releases the database.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
 	}
-	return startErr
+	// 1. The database.
+	db, err := store.Open(ctx, filepath.Join(cfg.DataDir, "fusebox.db"))
+	if err != nil {
+		return nil, err
+	}
+	a := &App{version: cfg.Version, log: log, dataDir: cfg.DataDir, db: db}
+
+	// 2. The importer.
+	a.Importer = importer.New(db, cfg.DataDir, log)
+
+	// 3. Sessions: signing keys sealed under <data-dir>/sessions.key;
+	// session lifetimes from the importer definitions.
+	a.Sessions = sessions.New(db, sessions.TTLFunc(a.importerTTL), sessions.Options{
+		KeyFile: filepath.Join(cfg.DataDir, "sessions.key"), Logger: log,
+	})
+
+	// 4. The marketplace: API secrets and install credentials sealed under
+	// <data-dir>/secrets.key.
+	a.Marketplace = marketplace.New(db, marketplace.Options{
+		KeyFile: filepath.Join(cfg.DataDir, "secrets.key"),
+		Logger:  log,
+	})
+
+	// 5. The relay.
+	a.Relay = relay.New(db, relay.Options{
+		Logger:    log,
+		Secrets:   relaySecrets,
+		Tokens:    relayTokens{a.Sessions},
+		Records:   relayRecords{a.Importer},
+		Limiter:   a.Marketplace,
+		UserAgent: "Fusebox-Relay/" + cfg.Version,
+		// Route headers reference install credentials by name; the
+		// marketplace opens them at send time.
+		InstallSecrets: a.Marketplace,
+		// Routes whose host an end user chose may reach internal
+		// addresses only on the hosts marketplace.allowed_hosts names.
+		AllowedHosts: a.Marketplace.AllowedHosts,
+	})
+
+	// 6. The marketplace's relay_route steps create relay routes, and the
+	// secret values its steps send are masked in the relay's sink.
+	a.Marketplace.SetRoutes(relayRoutes{a.Relay})
+	a.Marketplace.SetSentSecrets(a.Relay)
+
+	// 7. Submitted imports queue their relay deliveries in the transaction
+	// that completes them; status destinations also hear the rest.
+	a.Importer.OnSubmit(a.queueSubmitted)
+	a.Importer.OnStatus(a.queueStatus)
+
+	// 8. The workspace file.
+	a.Workspace = workspace.New(db, a.Relay.SecretsSection(), a.Importer.Section(), a.Relay.Section(), a.Marketplace.Section())
+
+	// 9. The HTTP handler.
+	assets, err := frontend.Assets()
+	if err != nil {
+		a.closeDB()
+		return nil, fmt.Errorf("frontend assets: %w", err)
+	}
+	a.server = httpapi.New(httpapi.Config{
+		Version:      cfg.Version,
+		DataDir:      cfg.DataDir,
+		StartedAt:    time.Now(),
+		Logger:       log,
+		Assets:       assets,
+		AdminToken:   cfg.Server.AdminToken,
+		AllowedHosts: cfg.Server.AllowedHosts,
+		ConsoleOpen:  cfg.Server.ConsoleOpen,
+		PublicURL:    cfg.Server.PublicURL,
+		DemoOff:      cfg.Server.DemoOff,
+		RateLimits:   cfg.Server.RateLimits,
+	}, httpapi.Deps{
+		DB:            db,
+		Importer:      a.Importer,
+		VerifySession: httpapi.SessionVerifier(a.Sessions),
+		Marketplace:   a.Marketplace,
+		Sessions:      a.Sessions,
+		Relay:         a.Relay,
+		Workspace:     a.Workspace,
+		Demo:          a.Workspace,
+		Stats: []httpapi.Stat{
+			{Name: "Importers", Count: a.Importer.CountImporters},
+			{Name: "Imports", Count: a.Importer.CountImports},
+			{Name: "Marketplace listings", Count: a.Marketplace.CountListings},
+			{Name: "Marketplace end users", Count: a.Marketplace.CountEndUsers},
+			{Name: "Marketplace installs", Count: a.Marketplace.CountInstalls},
+			{Name: "Relay destinations", Count: a.Relay.CountDestinations},
+			{Name: "Relay deliveries", Count: a.Relay.CountDeliveries},
+			{Name: "API keys", Count: a.Sessions.CountKeys},
+			{Name: "Active sessions", Count: a.Sessions.CountActiveSessions},
+		},
+	})
+
+	// The background workers Start runs.
+	a.workers = []func(ctx context.Context){
+		a.Importer.RunCleanup, // abandoned imports and their uploads
+		a.Marketplace.Worker,
+		a.Relay.NewWorker(relayWorkerOptions(log)).Run,
+		a.Sessions.RunPruner,
+	}
+	return a, nil
+}
+
+// Handler is the HTTP handler of the port (what a browser or host app
+// reaches); the window has its own door (desktop.go).
+func (a *App) Handler() http.Handler { return a.server.PortHandler() }
+
+// DataDir is the data dir the App was opened on.
+func (a *App) DataDir() string { return a.dataDir }
+
+// Close stops what Start started and closes the database.
+func (a *App) Close() {
+	if err := a.Shutdown(); err != nil {
+		a.log.Error("shutdown", "err", err)
+	}
+	a.closeDB()
+}
+
+func (a *App) closeDB() {
+	if err := a.db.Close(); err != nil {
+		a.log.Error("close database", "err", err)
+	}
+}
+
+// importerTTL is the session lifetime of the importer slug.
+func (a *App) importerTTL(ctx context.Context, slug string) (time.Duration, error) {
+	imp, err := a.Importer.GetImporter(ctx, slug)
+	if err != nil {
+		return 0, err
+	}
+	return imp.Settings.TTL(), nil
+}
+
+// relayWorkerOptions reads FUSEBOX_RELAY_LEASE (a duration, default 15s):
+// how long a claimed delivery stays leased without a heartbeat. After a
+// crash, what was in flight is sent again that long after the process died.
+func relayWorkerOptions(log *slog.Logger) relay.WorkerOptions {
+	wo := relay.WorkerOptions{}
+	if v := os.Getenv("FUSEBOX_RELAY_LEASE"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			wo.Lease = d
+		} else {
+			log.Warn("FUSEBOX_RELAY_LEASE is not a positive duration; using the default", "value", v)
+		}
+	}
+	return wo
 }

@@ -1,29 +1,18 @@
 //go:build !desktop
 
-// Package app is the Wails desktop shell. This file is the build without
-// the desktop tag (the static server binary): it has no window, and main
-// runs the headless server instead.
 package app
 
-import (
-	"context"
-	"errors"
-	"net/http"
-)
+import "errors"
 
-// Built reports whether this binary includes the desktop window.
-const Built = false
+// This file is the build without the desktop tag (the static server
+// binary): it has no window, and the commands run the headless door
+// (Start) instead.
 
-// Options is what the window needs from main.
-type Options struct {
-	Title      string
-	Handler    http.Handler
-	OnStartup  func(ctx context.Context) error
-	OnShutdown func()
-}
+// WindowBuilt reports whether this binary includes the desktop window.
+const WindowBuilt = false
 
-// ErrNotBuilt is returned by Run in a binary built without the window.
-var ErrNotBuilt = errors.New("this binary was built without the desktop window (build it with `make desktop`)")
+// ErrNoWindow is returned by RunWindow in a binary built without the window.
+var ErrNoWindow = errors.New("this binary was built without the desktop window (build it with `make desktop`)")
 
-// Run reports that there is no window in this build.
-func Run(Options) error { return ErrNotBuilt }
+// RunWindow reports that there is no window in this build.
+func (a *App) RunWindow(addr string, started func()) error { return ErrNoWindow }

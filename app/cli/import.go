@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -18,12 +18,12 @@ import (
 // of stdout. Exit 1 when invalid_rows: block stops the submit.
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var slug, mappingFile string
-	fs, dataDir, code := cliFlags("import", "FILE", args, stderr, func(fs *flag.FlagSet) {
+	fs, dataDir, err := cliFlags("import", "FILE", args, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&slug, "importer", "", "importer slug (required)")
 		fs.StringVar(&mappingFile, "mapping", "", `JSON mapping: {"columns":[{"header":"E-mail","key":"email"}],"values":{"plan":{"Gold":"enterprise"}}} or {"E-mail":"email"}; default: the suggested mapping`)
 	})
-	if code >= 0 {
-		return code
+	if err != nil {
+		return usageExit(err)
 	}
 	if fs.NArg() != 1 || slug == "" {
 		fmt.Fprintln(stderr, "fusebox import: expected --importer SLUG and exactly one FILE")
@@ -38,13 +38,13 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return 2
 		}
 	}
-	p, err := openCLI(ctx, dataDir, stderr)
+	a, err := openApp(ctx, dataDir, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "fusebox import:", err)
 		return 1
 	}
-	defer p.close()
-	res, err := p.importer.ImportFile(ctx, importer.Actor{Admin: true, Metadata: map[string]any{"source": "cli"}}, slug, fs.Arg(0), m)
+	defer a.Close()
+	res, err := a.Importer.ImportFile(ctx, importer.Actor{Admin: true, Metadata: map[string]any{"source": "cli"}}, slug, fs.Arg(0), m)
 	if err != nil {
 		fmt.Fprintln(stderr, "fusebox import:", errs.Message(err))
 		if errs.Code(err) == errs.EINTERNAL {

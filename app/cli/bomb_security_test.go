@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -46,8 +46,14 @@ func TestSecurityBombsPeakRSS(t *testing.T) {
 	tmp := t.TempDir()
 	bin := os.Getenv("FUSEBOX_TEST_BINARY")
 	if bin == "" {
+		// The binary is main at the module root.
+		root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
+		if err != nil {
+			t.Fatalf("go list -m: %v", err)
+		}
 		bin = filepath.Join(tmp, "fusebox")
 		build := exec.Command("go", "build", "-o", bin, ".")
+		build.Dir = strings.TrimSpace(string(root))
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := build.CombinedOutput(); err != nil {
 			t.Fatalf("build: %v\n%s", err, out)

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bufio"
@@ -27,19 +27,16 @@ func TestSecuritySlowBodiesDoNotExhaustConnections(t *testing.T) {
 	}
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := start(ctx, serveFlags{dataDir: t.TempDir()}, log)
-	if err != nil {
+	a := startedApp(t, ctx, t.TempDir(), true, log)
+	defer a.Close()
+	if err := a.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
-	defer a.close()
-	if err := a.listen("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	base := a.baseURL
+	base := a.BaseURL()
 	addr := strings.TrimPrefix(base, "http://")
 
 	// A session and a few imports for the upload attackers.
-	keys, err := a.parts.sessions.DemoKeys(ctx)
+	keys, err := a.Sessions.DemoKeys(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -43,28 +43,28 @@ func runMarketplace(ctx context.Context, args []string, stdout, stderr io.Writer
 
 func runSecretsCreate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var label *string
-	fs, dataDir, code := cliFlags("marketplace secrets create", "", args, stderr, func(fs *flag.FlagSet) {
+	fs, dataDir, err := cliFlags("marketplace secrets create", "", args, stderr, func(fs *flag.FlagSet) {
 		label = fs.String("label", "", "a note to tell secrets apart (e.g. production)")
 	})
-	if code >= 0 {
-		return code
+	if err != nil {
+		return usageExit(err)
 	}
 	if fs.NArg() != 0 {
 		fmt.Fprintf(stderr, "fusebox marketplace secrets create: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	p, err := openCLI(ctx, dataDir, stderr)
+	a, err := openApp(ctx, dataDir, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "fusebox marketplace secrets create:", err)
 		return 1
 	}
-	defer p.close()
-	ns, err := p.marketplace.CreateSecret(ctx, *label)
+	defer a.Close()
+	ns, err := a.Marketplace.CreateSecret(ctx, *label)
 	if err != nil {
 		fmt.Fprintln(stderr, "fusebox marketplace secrets create:", err)
 		return 1
 	}
-	st, err := p.marketplace.Settings(ctx)
+	st, err := a.Marketplace.Settings(ctx)
 	if err != nil {
 		fmt.Fprintln(stderr, "fusebox marketplace secrets create:", err)
 		return 1
@@ -76,21 +76,21 @@ func runSecretsCreate(ctx context.Context, args []string, stdout, stderr io.Writ
 }
 
 func runSecretsList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, dataDir, code := cliFlags("marketplace secrets list", "", args, stderr, nil)
-	if code >= 0 {
-		return code
+	fs, dataDir, err := cliFlags("marketplace secrets list", "", args, stderr, nil)
+	if err != nil {
+		return usageExit(err)
 	}
 	if fs.NArg() != 0 {
 		fmt.Fprintf(stderr, "fusebox marketplace secrets list: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	p, err := openCLI(ctx, dataDir, stderr)
+	a, err := openApp(ctx, dataDir, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "fusebox marketplace secrets list:", err)
 		return 1
 	}
-	defer p.close()
-	list, err := p.marketplace.Secrets(ctx)
+	defer a.Close()
+	list, err := a.Marketplace.Secrets(ctx)
 	if err != nil {
 		fmt.Fprintln(stderr, "fusebox marketplace secrets list:", err)
 		return 1
@@ -126,22 +126,22 @@ func dash(s string) string {
 }
 
 func runSecretsDeactivate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, dataDir, code := cliFlags("marketplace secrets deactivate", "ID", args, stderr, nil)
-	if code >= 0 {
-		return code
+	fs, dataDir, err := cliFlags("marketplace secrets deactivate", "ID", args, stderr, nil)
+	if err != nil {
+		return usageExit(err)
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "fusebox marketplace secrets deactivate: expected exactly one secret id")
 		fs.Usage()
 		return 2
 	}
-	p, err := openCLI(ctx, dataDir, stderr)
+	a, err := openApp(ctx, dataDir, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "fusebox marketplace secrets deactivate:", err)
 		return 1
 	}
-	defer p.close()
-	sec, err := p.marketplace.DeactivateSecret(ctx, fs.Arg(0))
+	defer a.Close()
+	sec, err := a.Marketplace.DeactivateSecret(ctx, fs.Arg(0))
 	if err != nil {
 		fmt.Fprintln(stderr, "fusebox marketplace secrets deactivate:", err)
 		return 1

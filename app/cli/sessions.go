@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -49,12 +49,12 @@ func runSessions(ctx context.Context, args []string, stdout, stderr io.Writer) i
 
 func runSessionsCreate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var slug, metadata string
-	pos, dataDir, code := subcommand("sessions create", "", args, stderr, func(fs *flag.FlagSet) {
+	pos, dataDir, err := subcommand("sessions create", "", args, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&slug, "importer", "", "slug of the importer the session is for (required)")
 		fs.StringVar(&metadata, "metadata", "", `JSON object attached to the session's imports, e.g. '{"user_id": 123}'`)
 	})
-	if code >= 0 {
-		return code
+	if err != nil {
+		return usageExit(err)
 	}
 	if len(pos) > 0 {
 		fmt.Fprintf(stderr, "fusebox sessions create: unexpected argument %q\n", pos[0])
@@ -64,13 +64,13 @@ func runSessionsCreate(ctx context.Context, args []string, stdout, stderr io.Wri
 		fmt.Fprintln(stderr, "fusebox sessions create: --importer is required")
 		return 2
 	}
-	p, err := openCLI(ctx, dataDir, stderr)
+	a, err := openApp(ctx, dataDir, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "fusebox sessions create:", err)
 		return 1
 	}
-	defer p.close()
-	iss, err := p.sessions.Issue(ctx, sessions.IssueParams{ImporterSlug: slug, Metadata: json.RawMessage(metadata)})
+	defer a.Close()
+	iss, err := a.Sessions.Issue(ctx, sessions.IssueParams{ImporterSlug: slug, Metadata: json.RawMessage(metadata)})
 	if err != nil {
 		return cliError(stderr, "sessions create", err)
 	}
@@ -82,27 +82,27 @@ func runSessionsCreate(ctx context.Context, args []string, stdout, stderr io.Wri
 func runSessionsList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var f sessions.SessionFilter
 	var asJSON bool
-	pos, dataDir, code := subcommand("sessions list", "", args, stderr, func(fs *flag.FlagSet) {
+	pos, dataDir, err := subcommand("sessions list", "", args, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&f.Status, "status", "", "only active, expired or revoked sessions")
 		fs.StringVar(&f.ImporterSlug, "importer", "", "only sessions of this importer")
 		fs.IntVar(&f.Page, "page", 1, "page (1-based)")
 		fs.IntVar(&f.PerPage, "per-page", 50, "sessions per page (at most 100)")
 		fs.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
 	})
-	if code >= 0 {
-		return code
+	if err != nil {
+		return usageExit(err)
 	}
 	if len(pos) > 0 {
 		fmt.Fprintf(stderr, "fusebox sessions list: unexpected argument %q\n", pos[0])
 		return 2
 	}
-	p, err := openCLI(ctx, dataDir, stderr)
+	a, err := openApp(ctx, dataDir, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "fusebox sessions list:", err)
 		return 1
 	}
-	defer p.close()
-	list, total, err := p.sessions.ListSessions(ctx, f)
+	defer a.Close()
+	list, total, err := a.Sessions.ListSessions(ctx, f)
 	if err != nil {
 		return cliError(stderr, "sessions list", err)
 	}
@@ -134,21 +134,21 @@ func runSessionsList(ctx context.Context, args []string, stdout, stderr io.Write
 }
 
 func runSessionsRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	pos, dataDir, code := subcommand("sessions revoke", "ID", args, stderr, nil)
-	if code >= 0 {
-		return code
+	pos, dataDir, err := subcommand("sessions revoke", "ID", args, stderr, nil)
+	if err != nil {
+		return usageExit(err)
 	}
 	if len(pos) != 1 {
 		fmt.Fprintln(stderr, "fusebox sessions revoke: give exactly one session id (see fusebox sessions list)")
 		return 2
 	}
-	p, err := openCLI(ctx, dataDir, stderr)
+	a, err := openApp(ctx, dataDir, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "fusebox sessions revoke:", err)
 		return 1
 	}
-	defer p.close()
-	s, err := p.sessions.Revoke(ctx, pos[0])
+	defer a.Close()
+	s, err := a.Sessions.Revoke(ctx, pos[0])
 	if err != nil {
 		return cliError(stderr, "sessions revoke", err)
 	}

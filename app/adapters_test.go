@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -37,7 +37,7 @@ func TestInstallSecretsTravelByReference(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	dir := t.TempDir()
 	var logs syncBuffer
-	p, err := wire(ctx, dir, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	a, err := New(ctx, Config{DataDir: dir, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestInstallSecretsTravelByReference(t *testing.T) {
 		cancel()
 		wg.Wait()
 	})
-	for _, w := range p.workers {
+	for _, w := range a.workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -58,7 +58,7 @@ func TestInstallSecretsTravelByReference(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The receiver also records the request in the built-in sink, as
 		// this server's own /sink does when a route points there.
-		if _, err := p.relay.Sink.Record("crm", r); err != nil {
+		if _, err := a.Relay.Sink.Record("crm", r); err != nil {
 			t.Errorf("sink record: %v", err)
 		}
 		got <- received{auth: r.Header.Get("Authorization"), key: r.URL.Query().Get("key"), team: r.Header.Get("X-Team")}
@@ -68,7 +68,7 @@ func TestInstallSecretsTravelByReference(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	m := p.marketplace
+	m := a.Marketplace
 	if _, err := m.CreateSecret(ctx, "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestInstallSecretsTravelByReference(t *testing.T) {
 	if inst.Status != marketplace.StatusInstalled || inst.DestinationID == "" {
 		t.Fatalf("install: status %s, destination %q, error %q", inst.Status, inst.DestinationID, inst.Error)
 	}
-	view, err := p.relay.GetDestination(ctx, inst.DestinationID)
+	view, err := a.Relay.GetDestination(ctx, inst.DestinationID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,14 +116,14 @@ func TestInstallSecretsTravelByReference(t *testing.T) {
 		t.Fatalf("route URL %q does not reference the install secret", view.Destination.URL)
 	}
 
-	res, err := p.relay.EnqueueRecords(ctx, inst.DestinationID, [][]byte{[]byte(`{"email":"a@example.com"}`)}, relay.EnqueueOptions{})
+	res, err := a.Relay.EnqueueRecords(ctx, inst.DestinationID, [][]byte{[]byte(`{"email":"a@example.com"}`)}, relay.EnqueueOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Deliveries != 1 {
 		t.Fatalf("enqueued %+v", res)
 	}
-	deliveryID := onlyDelivery(t, p, inst.DestinationID)
+	deliveryID := onlyDelivery(t, a, inst.DestinationID)
 	var r received
 	select {
 	case r = <-got:
@@ -135,7 +135,7 @@ func TestInstallSecretsTravelByReference(t *testing.T) {
 	}
 	var dd relay.DeliveryDetail
 	for {
-		if dd, err = p.relay.GetDelivery(ctx, deliveryID); err != nil {
+		if dd, err = a.Relay.GetDelivery(ctx, deliveryID); err != nil {
 			t.Fatal(err)
 		}
 		if dd.Status == relay.StatusDelivered {
@@ -161,7 +161,7 @@ func TestInstallSecretsTravelByReference(t *testing.T) {
 
 	// What the console's sink viewer shows: the install secret masked in
 	// the header and, URL-escaped, in the query.
-	sunk, _ := p.relay.SinkRequests(ctx, "crm", 0, 10)
+	sunk, _ := a.Relay.SinkRequests(ctx, "crm", 0, 10)
 	if len(sunk) != 1 {
 		t.Fatalf("sink holds %d requests, want 1", len(sunk))
 	}
@@ -202,7 +202,7 @@ func TestInstallSecretsTravelByReference(t *testing.T) {
 
 	cancel()
 	wg.Wait()
-	p.close()
+	a.Close()
 	assertNoSecret("after close", "fusebox.db", "fusebox.db-wal")
 }
 
@@ -210,7 +210,7 @@ func TestInstallSecretsTravelByReference(t *testing.T) {
 // value for the referenced field fails its delivery, naming the field.
 func TestMissingInstallSecretFailsTheDelivery(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	p, err := wire(ctx, t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := New(ctx, Config{DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,37 +218,37 @@ func TestMissingInstallSecretFailsTheDelivery(t *testing.T) {
 	t.Cleanup(func() {
 		cancel()
 		wg.Wait()
-		p.close()
+		a.Close()
 	})
-	for _, w := range p.workers {
+	for _, w := range a.workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			w(ctx)
 		}()
 	}
-	if _, err := p.marketplace.CreateSecret(ctx, "test"); err != nil {
+	if _, err := a.Marketplace.CreateSecret(ctx, "test"); err != nil {
 		t.Fatal(err)
 	}
-	link, err := p.marketplace.SignLink(ctx, marketplace.LinkRequest{ExternalID: "user-1"})
+	link, err := a.Marketplace.SignLink(ctx, marketplace.LinkRequest{ExternalID: "user-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	login, err := p.marketplace.Login(ctx, link.Token)
+	login, err := a.Marketplace.Login(ctx, link.Token)
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := p.relay.CreateUserRoute(ctx, relay.UserRoute{OwnerID: login.Session.User.ID, InstallID: "inst_missing", URL: "http://127.0.0.1:1/hook",
+	id, err := a.Relay.CreateUserRoute(ctx, relay.UserRoute{OwnerID: login.Session.User.ID, InstallID: "inst_missing", URL: "http://127.0.0.1:1/hook",
 		Headers: map[string]string{"Authorization": `Bearer {{ install_secret "api_key" }}`}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.relay.EnqueueRecords(ctx, id, [][]byte{[]byte(`{"a":1}`)}, relay.EnqueueOptions{}); err != nil {
+	if _, err := a.Relay.EnqueueRecords(ctx, id, [][]byte{[]byte(`{"a":1}`)}, relay.EnqueueOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	deliveryID := onlyDelivery(t, p, id)
+	deliveryID := onlyDelivery(t, a, id)
 	for {
-		d, err := p.relay.GetDelivery(ctx, deliveryID)
+		d, err := a.Relay.GetDelivery(ctx, deliveryID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -268,20 +268,20 @@ func TestMissingInstallSecretFailsTheDelivery(t *testing.T) {
 	}
 	// A marketplace route may not read this process's environment, and a
 	// console destination may not read install secrets.
-	if _, err := p.relay.CreateUserRoute(ctx, relay.UserRoute{OwnerID: "eu_1", InstallID: "inst_2", URL: "http://127.0.0.1:1/hook",
+	if _, err := a.Relay.CreateUserRoute(ctx, relay.UserRoute{OwnerID: "eu_1", InstallID: "inst_2", URL: "http://127.0.0.1:1/hook",
 		Headers: map[string]string{"Authorization": `{{ secret "HOME" }}`}}); err == nil || !strings.Contains(err.Error(), "cannot read the environment secret HOME") {
 		t.Fatalf("env secret in a user route: %v", err)
 	}
-	if _, err := p.relay.CreateDestination(ctx, relay.Destination{ID: "crm", URL: "http://127.0.0.1:1/hook",
+	if _, err := a.Relay.CreateDestination(ctx, relay.Destination{ID: "crm", URL: "http://127.0.0.1:1/hook",
 		Headers: map[string]string{"Authorization": `{{ install_secret "api_key" }}`}}); err == nil || !strings.Contains(err.Error(), "can only be used by the route of a marketplace install") {
 		t.Fatalf("install secret in a console destination: %v", err)
 	}
 }
 
 // onlyDelivery returns the id of the one delivery of destination id.
-func onlyDelivery(t *testing.T, p *parts, id string) int64 {
+func onlyDelivery(t *testing.T, a *App, id string) int64 {
 	t.Helper()
-	ds, err := p.relay.ListDeliveries(context.Background(), relay.DeliveryFilter{Destination: id})
+	ds, err := a.Relay.ListDeliveries(context.Background(), relay.DeliveryFilter{Destination: id})
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("deliveries of %s: %v %v", id, ds, err)
 	}
@@ -293,7 +293,7 @@ func onlyDelivery(t *testing.T, p *parts, id string) int64 {
 // completed for it), and submitted and completed for a good one.
 func TestStatusWebhookHearsFailedAndCompleted(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	p, err := wire(ctx, t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := New(ctx, Config{DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,9 +301,9 @@ func TestStatusWebhookHearsFailedAndCompleted(t *testing.T) {
 	t.Cleanup(func() {
 		cancel()
 		wg.Wait()
-		p.close()
+		a.Close()
 	})
-	for _, w := range p.workers {
+	for _, w := range a.workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -320,16 +320,16 @@ func TestStatusWebhookHearsFailedAndCompleted(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	if _, err := p.importer.SaveImporter(ctx, &importer.Importer{Slug: "contacts", Name: "Contacts",
+	if _, err := a.Importer.SaveImporter(ctx, &importer.Importer{Slug: "contacts", Name: "Contacts",
 		Columns: []importer.Column{{Key: "email", Label: "Email", Type: importer.TypeEmail, Required: true}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.relay.CreateDestination(ctx, relay.Destination{ID: "status", Importer: "contacts", Send: relay.SendStatus, URL: srv.URL}); err != nil {
+	if _, err := a.Relay.CreateDestination(ctx, relay.Destination{ID: "status", Importer: "contacts", Send: relay.SendStatus, URL: srv.URL}); err != nil {
 		t.Fatal(err)
 	}
 	// A later OnSubmit hook that refuses bad.csv: the completing
 	// transaction rolls back, relay events included, and the import fails.
-	p.importer.OnSubmit(func(ctx context.Context, tx *store.Tx, imp importer.Import) error {
+	a.Importer.OnSubmit(func(ctx context.Context, tx *store.Tx, imp importer.Import) error {
 		if imp.FileName == "bad.csv" {
 			return errs.Unavailable("the CRM refused the import")
 		}
@@ -338,25 +338,25 @@ func TestStatusWebhookHearsFailedAndCompleted(t *testing.T) {
 	submit := func(name string) string {
 		t.Helper()
 		actor := importer.Actor{Admin: true}
-		imp, err := p.importer.CreateImport(ctx, actor, "contacts")
+		imp, err := a.Importer.CreateImport(ctx, actor, "contacts")
 		if err != nil {
 			t.Fatal(err)
 		}
 		csv := "E-mail\nada@example.com\n"
-		if _, err := p.importer.Upload(ctx, imp.Slug, strings.NewReader(csv), name, int64(len(csv))); err != nil {
+		if _, err := a.Importer.Upload(ctx, imp.Slug, strings.NewReader(csv), name, int64(len(csv))); err != nil {
 			t.Fatal(err)
 		}
-		mv, err := p.importer.GetMapping(ctx, imp.Slug)
+		mv, err := a.Importer.GetMapping(ctx, imp.Slug)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := p.importer.ConfirmMapping(ctx, imp.Slug, mv.Suggestions.Mapping()); err != nil {
+		if err := a.Importer.ConfirmMapping(ctx, imp.Slug, mv.Suggestions.Mapping()); err != nil {
 			t.Fatal(err)
 		}
-		if err := p.importer.Stage(ctx, imp.Slug); err != nil {
+		if err := a.Importer.Stage(ctx, imp.Slug); err != nil {
 			t.Fatal(err)
 		}
-		_, err = p.importer.Submit(ctx, imp.Slug)
+		_, err = a.Importer.Submit(ctx, imp.Slug)
 		if (err != nil) != (name == "bad.csv") {
 			t.Fatalf("submit %s: %v", name, err)
 		}
@@ -388,4 +388,22 @@ func TestStatusWebhookHearsFailedAndCompleted(t *testing.T) {
 			t.Fatalf("status event %q sent twice", got[i])
 		}
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while the App logs to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

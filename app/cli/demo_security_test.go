@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -25,7 +25,7 @@ func serveCLI(t *testing.T, args ...string) *servedCLI {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &servedCLI{t: t, out: &syncBuffer{}, errb: &syncBuffer{}, cancel: cancel, done: make(chan int, 1)}
-	go func() { s.done <- run(ctx, append([]string{"serve"}, args...), s.out, s.errb) }()
+	go func() { s.done <- Run(ctx, "test", append([]string{"serve"}, args...), s.out, s.errb) }()
 	re := regexp.MustCompile(`listening on https?://[^\s]*:(\d+)`)
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if m := re.FindStringSubmatch(s.out.String()); m != nil && strings.Contains(s.out.String(), "Data dir:") {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -78,25 +78,5 @@ importers:
 	code, _, errb = runCLI(t, "import", "--data-dir", dir, "--importer", "people", filepath.Join(dir, "missing.csv"))
 	if code != 1 || !strings.Contains(errb, "missing.csv") {
 		t.Fatalf("missing file: %d %s", code, errb)
-	}
-}
-
-func TestBenchIngestSmoke(t *testing.T) {
-	code, out, errb := runCLI(t, "bench", "ingest", "--rows", "3000", "--pages", "5", "--papaparse=false")
-	if code != 0 {
-		t.Fatalf("bench: %d %s %s", code, out, errb)
-	}
-	for _, want := range []string{"generate", "sqlite3 .import", "parse+validate+stage", "review page 100", "errors-only page 1", "find & replace", "submit", "papaparse (node)"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("bench output lacks %q:\n%s", want, out)
-		}
-	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	last := lines[len(lines)-1]
-	if !strings.HasPrefix(last, "ingest rows=3000 ratio_vs_sqlite3=") || !strings.Contains(last, " peak_rss_mb=") {
-		t.Fatalf("last line %q", last)
-	}
-	if code, _, _ := runCLI(t, "bench", "nope"); code != 2 {
-		t.Fatalf("bench nope: exit %d, want 2", code)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -37,11 +37,11 @@ func TestMarketplaceSecretsCLI(t *testing.T) {
 	}
 
 	// The secret signs tokens the marketplace accepts, until it is deactivated.
-	p, err := openCLI(context.Background(), dir, os.Stderr)
+	a, err := openApp(context.Background(), dir, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := p.marketplace.Settings(context.Background())
+	st, err := a.Marketplace.Settings(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,20 +50,20 @@ func TestMarketplaceSecretsCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.marketplace.Verify(context.Background(), fresh); err != nil {
+	if _, err := a.Marketplace.Verify(context.Background(), fresh); err != nil {
 		t.Fatalf("token signed with the printed secret: %v", err)
 	}
-	p.close()
+	a.Close()
 
 	if code, out, _ := runCLI(t, "marketplace", "secrets", "deactivate", "--data-dir", dir, id); code != 0 || !strings.Contains(out, "deactivated "+id) {
 		t.Fatalf("deactivate: %d %q", code, out)
 	}
-	p, err = openCLI(context.Background(), dir, os.Stderr)
+	a, err = openApp(context.Background(), dir, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.close()
-	if _, err := p.marketplace.Verify(context.Background(), fresh); err == nil || !strings.Contains(err.Error(), "deactivated") {
+	defer a.Close()
+	if _, err := a.Marketplace.Verify(context.Background(), fresh); err == nil || !strings.Contains(err.Error(), "deactivated") {
 		t.Fatalf("token of a deactivated secret: %v", err)
 	}
 

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -8,9 +8,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-	"time"
 
-	"fusebox/backend/errs"
 	"fusebox/backend/sessions"
 )
 
@@ -51,81 +49,17 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-// listFlag is a flag that takes comma-separated values and may repeat.
-type listFlag []string
-
-func (l *listFlag) String() string { return strings.Join(*l, ",") }
-
-func (l *listFlag) Set(v string) error {
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			*l = append(*l, s)
-		}
-	}
-	return nil
-}
-
-// parseInterspersed parses flags that may come before or after the
-// positional arguments ("deactivate ID --data-dir D" and "deactivate
-// --data-dir D ID" both work) and returns the positional arguments.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
-// subcommand parses a keys/sessions subcommand's flags; code is -1 to go on.
-func subcommand(name, argsUsage string, args []string, stderr io.Writer, setup func(*flag.FlagSet)) (pos []string, dataDir string, code int) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&dataDir, "data-dir", "", "data directory (default $FUSEBOX_DATA_DIR, else the user config dir + /fusebox)")
-	if setup != nil {
-		setup(fs)
-	}
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: fusebox %s [flags] %s\n\nFlags:\n", name, argsUsage)
-		fs.PrintDefaults()
-	}
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		if err == flag.ErrHelp {
-			return nil, "", 0
-		}
-		return nil, "", 2
-	}
-	return pos, dataDir, -1
-}
-
-// cliError prints err for a subcommand: the message of a domain error,
-// else the whole error.
-func cliError(stderr io.Writer, name string, err error) int {
-	msg := err.Error()
-	if code := errs.Code(err); code != errs.EINTERNAL {
-		msg = errs.Message(err)
-	}
-	fmt.Fprintf(stderr, "fusebox %s: %s\n", name, msg)
-	return 1
-}
-
 func runKeysCreate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var name, kind string
 	var importers, origins listFlag
-	pos, dataDir, code := subcommand("keys create", "", args, stderr, func(fs *flag.FlagSet) {
+	pos, dataDir, err := subcommand("keys create", "", args, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&name, "name", "", "what the key is for, e.g. \"billing backend\" (required)")
 		fs.StringVar(&kind, "kind", "secret", "secret (server side) or publishable (browser, client-side sessions)")
 		fs.Var(&importers, "importers", "publishable keys: importer slugs the key may create sessions for, comma-separated (\"*\" for all)")
 		fs.Var(&origins, "origins", "publishable keys: browser origins the key may be used from, comma-separated (http://localhost:* for any port on loopback)")
 	})
-	if code >= 0 {
-		return code
+	if err != nil {
+		return usageExit(err)
 	}
 	if len(pos) > 0 {
 		fmt.Fprintf(stderr, "fusebox keys create: unexpected argument %q (give the name with --name)\n", pos[0])
@@ -135,13 +69,13 @@ func runKeysCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(stderr, "fusebox keys create: --name is required")
 		return 2
 	}
-	p, err := openCLI(ctx, dataDir, stderr)
+	a, err := openApp(ctx, dataDir, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "fusebox keys create:", err)
 		return 1
 	}
-	defer p.close()
-	k, err := p.sessions.CreateKey(ctx, sessions.NewKey{Name: name, Kind: sessions.Kind(kind), Importers: importers, Origins: origins})
+	defer a.Close()
+	k, err := a.Sessions.CreateKey(ctx, sessions.NewKey{Name: name, Kind: sessions.Kind(kind), Importers: importers, Origins: origins})
 	if err != nil {
 		return cliError(stderr, "keys create", err)
 	}
@@ -156,23 +90,23 @@ func runKeysCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 func runKeysList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var asJSON bool
-	pos, dataDir, code := subcommand("keys list", "", args, stderr, func(fs *flag.FlagSet) {
+	pos, dataDir, err := subcommand("keys list", "", args, stderr, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
 	})
-	if code >= 0 {
-		return code
+	if err != nil {
+		return usageExit(err)
 	}
 	if len(pos) > 0 {
 		fmt.Fprintf(stderr, "fusebox keys list: unexpected argument %q\n", pos[0])
 		return 2
 	}
-	p, err := openCLI(ctx, dataDir, stderr)
+	a, err := openApp(ctx, dataDir, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "fusebox keys list:", err)
 		return 1
 	}
-	defer p.close()
-	keys, err := p.sessions.ListKeys(ctx)
+	defer a.Close()
+	keys, err := a.Sessions.ListKeys(ctx)
 	if err != nil {
 		return cliError(stderr, "keys list", err)
 	}
@@ -203,29 +137,22 @@ func runKeysList(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	return 0
 }
 
-func cliTime(t time.Time) string {
-	if t.IsZero() {
-		return "never"
-	}
-	return t.Local().Format("2006-01-02 15:04:05")
-}
-
 func runKeysDeactivate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	pos, dataDir, code := subcommand("keys deactivate", "ID", args, stderr, nil)
-	if code >= 0 {
-		return code
+	pos, dataDir, err := subcommand("keys deactivate", "ID", args, stderr, nil)
+	if err != nil {
+		return usageExit(err)
 	}
 	if len(pos) != 1 {
 		fmt.Fprintln(stderr, "fusebox keys deactivate: give exactly one key id (see fusebox keys list)")
 		return 2
 	}
-	p, err := openCLI(ctx, dataDir, stderr)
+	a, err := openApp(ctx, dataDir, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "fusebox keys deactivate:", err)
 		return 1
 	}
-	defer p.close()
-	k, err := p.sessions.DeactivateKey(ctx, pos[0])
+	defer a.Close()
+	k, err := a.Sessions.DeactivateKey(ctx, pos[0])
 	if err != nil {
 		return cliError(stderr, "keys deactivate", err)
 	}

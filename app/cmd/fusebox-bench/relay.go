@@ -18,11 +18,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"fusebox/app"
 	"fusebox/backend/importer"
 	"fusebox/backend/relay"
 )
 
-// runBenchRelay is `fusebox bench relay`: imports go through the real
+// runBenchRelay is `fusebox-bench relay`: imports go through the real
 // importer and the relay (outbox job, expansion, worker) to a loopback
 // receiver in this process. The reference is a plain Go client posting the
 // same bodies to the same receiver with the same concurrency.
@@ -40,17 +41,17 @@ func runBenchRelay(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return 2
 	}
 	if *batched < 1000 || *single < 100 {
-		fmt.Fprintln(stderr, "fusebox bench relay: --records must be at least 1000 and --requests at least 100")
+		fmt.Fprintln(stderr, "fusebox-bench relay: --records must be at least 1000 and --requests at least 100")
 		return 2
 	}
 	stopProfile, err := startCPUProfile(*cpuProfile)
 	if err != nil {
-		fmt.Fprintln(stderr, "fusebox bench relay:", err)
+		fmt.Fprintln(stderr, "fusebox-bench relay:", err)
 		return 1
 	}
 	defer stopProfile()
 	if err := benchRelay(ctx, *batched, *single, *keep, stdout, stderr); err != nil {
-		fmt.Fprintln(stderr, "fusebox bench relay:", err)
+		fmt.Fprintln(stderr, "fusebox-bench relay:", err)
 		return 1
 	}
 	return 0
@@ -124,11 +125,11 @@ func benchRelay(ctx context.Context, batched, single int, keep bool, stdout, std
 		defer os.RemoveAll(dir)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	p, err := wire(ctx, dir, log)
+	a, err := app.New(ctx, app.Config{Version: version, DataDir: dir, Logger: log})
 	if err != nil {
 		return err
 	}
-	defer p.close()
+	defer a.Close()
 
 	recv := &benchReceiver{}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -148,18 +149,18 @@ func benchRelay(ctx context.Context, batched, single int, keep bool, stdout, std
 			{Key: "company", Label: "Company", Type: importer.TypeString},
 			{Key: "seats", Label: "Seats", Type: importer.TypeInteger},
 		}}
-	if _, err := p.importer.SaveImporter(ctx, imp); err != nil {
+	if _, err := a.Importer.SaveImporter(ctx, imp); err != nil {
 		return err
 	}
 	// The shape a real destination asks for: params, a param field moved to
 	// the query, a secret header (declared, as a workspace file does), nested
 	// mapping.
-	if err := p.relay.SetDeclaredSecrets(ctx, []string{demoRelaySecret}); err != nil {
+	if err := a.Relay.SetDeclaredSecrets(ctx, []string{app.DemoRelaySecret}); err != nil {
 		return err
 	}
 	dest := func(id string, batch relay.Batch) relay.Destination {
 		return relay.Destination{ID: id, Importer: "relaybench", URL: base + "/" + id, Batch: batch,
-			Headers:          map[string]string{"Authorization": `Bearer {{ secret "` + demoRelaySecret + `" }}`},
+			Headers:          map[string]string{"Authorization": `Bearer {{ secret "` + app.DemoRelaySecret + `" }}`},
 			Params:           map[string]string{"user_id": "{{ user_id }}", "source": "{{ file_name }}"},
 			QueryParamFields: relay.FieldMap{{Field: "user_id", Name: "user_id"}},
 			Map:              map[string]string{"email": "contact.email", "first_name": "contact.name.first", "last_name": "contact.name.last", "company": "account.name"},
@@ -171,7 +172,7 @@ func benchRelay(ctx context.Context, batched, single int, keep bool, stdout, std
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		p.relay.NewWorker(relay.WorkerOptions{}).Run(wctx)
+		a.Relay.NewWorker(relay.WorkerOptions{}).Run(wctx)
 	}()
 	defer func() {
 		stopWorker()
@@ -199,20 +200,20 @@ func benchRelay(ctx context.Context, batched, single int, keep bool, stdout, std
 
 	run := func(id string, batch relay.Batch, rows int) (benchRow, time.Duration, error) {
 		recv.reset()
-		if _, err := p.relay.CreateDestination(ctx, dest(id, batch)); err != nil {
+		if _, err := a.Relay.CreateDestination(ctx, dest(id, batch)); err != nil {
 			return benchRow{}, 0, err
 		}
-		defer p.relay.DeleteDestination(context.WithoutCancel(ctx), id)
+		defer a.Relay.DeleteDestination(context.WithoutCancel(ctx), id)
 		path := filepath.Join(dir, id+".csv")
 		if _, err := writeRelayBenchCSV(path, rows); err != nil {
 			return benchRow{}, 0, err
 		}
-		slug, err := stageBenchImport(ctx, p.importer, path)
+		slug, err := stageBenchImport(ctx, a.Importer, path)
 		if err != nil {
 			return benchRow{}, 0, err
 		}
 		start := time.Now()
-		if _, err := p.importer.Submit(ctx, slug); err != nil {
+		if _, err := a.Importer.Submit(ctx, slug); err != nil {
 			return benchRow{}, 0, err
 		}
 		submitted := time.Now()
@@ -232,7 +233,7 @@ func benchRelay(ctx context.Context, batched, single int, keep bool, stdout, std
 		}
 		// The outcomes are recorded too before the destination goes.
 		for {
-			st, err := p.relay.Stats(ctx, id)
+			st, err := a.Relay.Stats(ctx, id)
 			if err != nil {
 				return benchRow{}, 0, err
 			}
@@ -274,12 +275,6 @@ func benchRelay(ctx context.Context, batched, single int, keep bool, stdout, std
 	fmt.Fprintf(stdout, "submit -> last delivery, %d-row import, batch: 1000: %.3fs (delivery after the submit committed: %.3fs)\n",
 		batched, batchTotal.Seconds(), batchRow.elapsed.Seconds())
 	fmt.Fprintf(stdout, "submit -> last delivery, %d-row import, batch: 0: %.3fs\n", single, singleTotal.Seconds())
-	verdict := func(ok bool) string {
-		if ok {
-			return "met"
-		}
-		return "NOT met"
-	}
 	fmt.Fprintf(stdout, "targets: batch 1000 >= 50,000 records/s %s (%.0f); batch 0 >= 2,000 requests/s %s (%.0f)\n",
 		verdict(batchRow.rate() >= 50_000), batchRow.rate(), verdict(singleRow.rate() >= 2_000), singleRow.rate())
 	return nil

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"io"
@@ -15,9 +15,9 @@ func TestServeFlagOpenRoute(t *testing.T) {
 		{[]string{"--open", "#/importers/contacts/try"}, "importers/contacts/try"},
 		{[]string{"--open", " /imports "}, "imports"},
 	} {
-		f, code := parseServeFlags("desktop", tc.args, io.Discard)
-		if code != -1 {
-			t.Fatalf("%q: exit code %d", tc.args, code)
+		f, err := parseServeFlags("desktop", tc.args, io.Discard)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.args, err)
 		}
 		if f.open != tc.want {
 			t.Errorf("%q: open = %q, want %q", tc.args, f.open, tc.want)

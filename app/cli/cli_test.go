@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -35,7 +35,7 @@ func (s *syncBuffer) String() string {
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), args, &out, &errb)
+	code = Run(context.Background(), "test", args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -87,14 +87,14 @@ func TestApplyExportRoundTrip(t *testing.T) {
 func TestApplyDemoWorkspaceThenExportIsAFixedPoint(t *testing.T) {
 	dir := t.TempDir()
 	demo := filepath.Join(t.TempDir(), "demo.yaml")
-	p, err := openCLI(context.Background(), dir, os.Stderr)
+	a, err := openApp(context.Background(), dir, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := p.workspace.Initialize(context.Background(), true); err != nil {
+	if _, _, err := a.Workspace.Initialize(context.Background(), true); err != nil {
 		t.Fatalf("apply demo workspace: %v", err)
 	}
-	p.close()
+	a.Close()
 	code, exported, errOut := runCLI(t, "export", "--data-dir", dir)
 	if code != 0 {
 		t.Fatalf("export: %s", errOut)
@@ -155,7 +155,9 @@ func TestServeAnswersHealthzAndShutsDownOnCancel(t *testing.T) {
 	var out, errb syncBuffer
 	done := make(chan int, 1)
 	dir := t.TempDir()
-	go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir}, &out, &errb) }()
+	go func() {
+		done <- Run(ctx, "test", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir}, &out, &errb)
+	}()
 	re := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
 	var base string
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {

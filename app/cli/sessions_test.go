@@ -1,15 +1,13 @@
-package main
+package cli
 
 import (
 	"context"
 	"io"
-	"log/slog"
 	"regexp"
 	"strings"
 	"testing"
 
 	"fusebox/backend/importer"
-	"fusebox/backend/sessions"
 )
 
 func cliLastLine(s string) string {
@@ -23,15 +21,15 @@ func TestKeysAndSessionsCLI(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	// An importer to make sessions for.
-	p, err := openCLI(ctx, dir, io.Discard)
+	a, err := openApp(ctx, dir, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.importer.SaveImporter(ctx, &importer.Importer{Slug: "contacts", Name: "Contacts",
+	if _, err := a.Importer.SaveImporter(ctx, &importer.Importer{Slug: "contacts", Name: "Contacts",
 		Columns: []importer.Column{{Key: "email", Label: "Email", Type: importer.TypeEmail}}}); err != nil {
 		t.Fatal(err)
 	}
-	p.close()
+	a.Close()
 
 	code, out, errOut := runCLI(t, "keys", "create", "--data-dir", dir, "--name", "billing backend", "--kind", "secret")
 	if code != 0 {
@@ -85,19 +83,19 @@ func TestKeysAndSessionsCLI(t *testing.T) {
 		t.Fatalf("sessions create: %d %s", code, errOut)
 	}
 	token := cliLastLine(out)
-	p, err = openCLI(ctx, dir, io.Discard)
+	a, err = openApp(ctx, dir, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess, err := p.sessions.Verify(ctx, token)
+	sess, err := a.Sessions.Verify(ctx, token)
 	if err != nil || sess.ImporterSlug != "contacts" || sess.Metadata["user_id"].(interface{ String() string }).String() != "123" {
 		t.Fatalf("token from the CLI: %+v %v", sess, err)
 	}
-	k, err := p.sessions.Authenticate(ctx, secret)
+	k, err := a.Sessions.Authenticate(ctx, secret)
 	if err != nil || k.Name != "billing backend" {
 		t.Fatalf("key from the CLI: %+v %v", k, err)
 	}
-	p.close()
+	a.Close()
 
 	code, out, _ = runCLI(t, "sessions", "list", "--data-dir", dir)
 	if code != 0 || !strings.Contains(out, sess.ID) || !strings.Contains(out, `{"user_id":123}`) || !strings.Contains(out, "active") {
@@ -109,67 +107,15 @@ func TestKeysAndSessionsCLI(t *testing.T) {
 	if code, out, _ = runCLI(t, "keys", "deactivate", k.ID, "--data-dir", dir); code != 0 || !strings.Contains(out, "Deactivated secret key "+k.ID) {
 		t.Fatalf("keys deactivate: %d %s", code, out)
 	}
-	p, err = openCLI(ctx, dir, io.Discard)
+	a, err = openApp(ctx, dir, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.close()
-	if _, err := p.sessions.Verify(ctx, token); err == nil || !strings.Contains(err.Error(), "revoked") {
+	defer a.Close()
+	if _, err := a.Sessions.Verify(ctx, token); err == nil || !strings.Contains(err.Error(), "revoked") {
 		t.Fatalf("revoked token still verifies: %v", err)
 	}
-	if _, err := p.sessions.Authenticate(ctx, secret); err == nil || !strings.Contains(err.Error(), "deactivated") {
+	if _, err := a.Sessions.Authenticate(ctx, secret); err == nil || !strings.Contains(err.Error(), "deactivated") {
 		t.Fatalf("deactivated key still authenticates: %v", err)
-	}
-}
-
-func TestDemoKeysOnFirstStart(t *testing.T) {
-	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	for _, noDemo := range []bool{false, true} {
-		dir := t.TempDir()
-		a, err := start(ctx, serveFlags{dataDir: dir, noDemo: noDemo}, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := a.parts.sessions.DemoKeys(ctx)
-		if noDemo {
-			if err == nil {
-				t.Fatal("--no-demo workspace has demo keys")
-			}
-			a.close()
-			continue
-		}
-		if err != nil || !d.SecretActive || !d.PublishableActive {
-			t.Fatalf("demo keys: %+v %v", d, err)
-		}
-		k, err := a.parts.sessions.Authenticate(ctx, d.Secret)
-		if err != nil || k.Name != sessions.DemoSecretName {
-			t.Fatalf("demo secret key: %+v %v", k, err)
-		}
-		a.close()
-		// A second start finds them again (derived from the key file) and
-		// does not add more.
-		a, err = start(ctx, serveFlags{dataDir: dir}, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d2, err := a.parts.sessions.DemoKeys(ctx)
-		keys, _ := a.parts.sessions.ListKeys(ctx)
-		a.close()
-		if err != nil || d2 != d || len(keys) != 2 {
-			t.Fatalf("after restart: %+v %v, %d keys", d2, err, len(keys))
-		}
-	}
-}
-
-func TestBenchSessionsRuns(t *testing.T) {
-	code, out, errOut := runCLI(t, "bench", "sessions", "--duration", "150ms", "--clients", "4")
-	if code != 0 {
-		t.Fatalf("bench sessions: %d %s", code, errOut)
-	}
-	for _, want := range []string{"reference: bare loopback HTTP handler", "sessions issued: POST /api/v1/importer/sessions", "token verifications in process", "token verifications over HTTP", "target >= 3000 sessions/s"} {
-		if !strings.Contains(out, want) {
-			t.Fatalf("bench output lacks %q:\n%s", want, out)
-		}
 	}
 }

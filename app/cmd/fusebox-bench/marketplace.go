@@ -18,10 +18,11 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"fusebox/app"
 	"fusebox/backend/marketplace"
 )
 
-// runBenchMarketplace is `fusebox bench marketplace`: signed-link token
+// runBenchMarketplace is `fusebox-bench marketplace`: signed-link token
 // verifications per second (GET /marketplace?jwt=, the page a link opens)
 // and logins per second (POST /api/marketplace/login: verify, spend the
 // jti, upsert the end user, create the session) over loopback HTTP, each
@@ -40,11 +41,11 @@ func runBenchMarketplace(ctx context.Context, args []string, stdout, stderr io.W
 		return 2
 	}
 	if *clients < 1 || *duration < 100*time.Millisecond || *users < 1 {
-		fmt.Fprintln(stderr, "fusebox bench marketplace: --clients and --users must be at least 1 and --duration at least 100ms")
+		fmt.Fprintln(stderr, "fusebox-bench marketplace: --clients and --users must be at least 1 and --duration at least 100ms")
 		return 2
 	}
 	if err := benchMarketplace(ctx, *clients, *duration, *users, *keep, stdout, stderr); err != nil {
-		fmt.Fprintln(stderr, "fusebox bench marketplace:", err)
+		fmt.Fprintln(stderr, "fusebox-bench marketplace:", err)
 		return 1
 	}
 	return 0
@@ -61,12 +62,12 @@ func benchMarketplace(ctx context.Context, clients int, d time.Duration, users i
 		defer os.RemoveAll(dir)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	p, err := wire(ctx, dir, log)
+	a, err := app.New(ctx, app.Config{Version: version, DataDir: dir, Logger: log, Server: benchServer()})
 	if err != nil {
 		return err
 	}
-	defer p.close()
-	mp := p.marketplace
+	defer a.Close()
+	mp := a.Marketplace
 	if _, err := mp.UpdateSettings(ctx, marketplace.Settings{OrgID: "bench-org"}); err != nil {
 		return err
 	}
@@ -82,11 +83,7 @@ func benchMarketplace(ctx context.Context, clients int, d time.Duration, users i
 	if _, err := mp.CreateSecret(ctx, "bench-rotation"); err != nil {
 		return err
 	}
-	srv, err := p.newServer("", nil)
-	if err != nil {
-		return err
-	}
-	base, stop, err := benchListen(srv.PortHandler())
+	base, stop, err := benchListen(a.Handler())
 	if err != nil {
 		return err
 	}

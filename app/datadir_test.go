@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"os"
@@ -13,7 +13,7 @@ func TestSecurityDataDirPrivate(t *testing.T) {
 	old := syscall.Umask(0o022)
 	defer syscall.Umask(old)
 	dir := filepath.Join(t.TempDir(), "parent", "fusebox")
-	got, err := resolveDataDir(dir)
+	got, err := ResolveDataDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

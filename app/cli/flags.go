@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"fusebox/app"
+	"fusebox/backend/errs"
+)
+
+// dataDirUsage is the help of every command's --data-dir flag.
+const dataDirUsage = "data directory (default $FUSEBOX_DATA_DIR, else the user config dir + /fusebox)"
+
+// cliFlags parses the flags every data command shares (--data-dir) plus
+// the ones setup adds. The error is flag.ErrHelp after -h, else a usage
+// error the flag package has printed (see usageExit).
+func cliFlags(name, argsUsage string, args []string, stderr io.Writer, setup func(*flag.FlagSet)) (*flag.FlagSet, string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data-dir", "", dataDirUsage)
+	if setup != nil {
+		setup(fs)
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: fusebox %s [flags] %s\n\nFlags:\n", name, argsUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return fs, "", err
+	}
+	return fs, *dataDir, nil
+}
+
+// subcommand parses a keys/sessions subcommand's flags, which may come
+// before or after its positional arguments, and returns the positional
+// arguments. Errors as cliFlags.
+func subcommand(name, argsUsage string, args []string, stderr io.Writer, setup func(*flag.FlagSet)) (pos []string, dataDir string, err error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&dataDir, "data-dir", "", dataDirUsage)
+	if setup != nil {
+		setup(fs)
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: fusebox %s [flags] %s\n\nFlags:\n", name, argsUsage)
+		fs.PrintDefaults()
+	}
+	pos, err = parseInterspersed(fs, args)
+	if err != nil {
+		return nil, "", err
+	}
+	return pos, dataDir, nil
+}
+
+// parseInterspersed parses flags that may come before or after the
+// positional arguments ("deactivate ID --data-dir D" and "deactivate
+// --data-dir D ID" both work) and returns the positional arguments.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// listFlag is a flag that takes comma-separated values and may repeat.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+// openApp opens the App of a data dir for a one-shot data command. Logs
+// go to stderr at warn level so stdout stays clean for scripts. These
+// commands never listen or deliver, so they need no version and no
+// server configuration.
+func openApp(ctx context.Context, dataDir string, stderr io.Writer) (*app.App, error) {
+	dir, err := app.ResolveDataDir(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return app.New(ctx, app.Config{DataDir: dir, Logger: log})
+}
+
+// cliError prints err for a subcommand: the message of a domain error,
+// else the whole error.
+func cliError(stderr io.Writer, name string, err error) int {
+	msg := err.Error()
+	if code := errs.Code(err); code != errs.EINTERNAL {
+		msg = errs.Message(err)
+	}
+	fmt.Fprintf(stderr, "fusebox %s: %s\n", name, msg)
+	return 1
+}
+
+func cliTime(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.Local().Format("2006-01-02 15:04:05")
+}

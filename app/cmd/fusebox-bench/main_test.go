@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"strings"
+	"testing"
+
+	"fusebox/frontend"
+)
+
+// The smoke tests run each benchmark at tiny sizes: they prove it runs and
+// prints its figures, not how fast anything is.
+
+func runBench(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestBenchIngestSmoke(t *testing.T) {
+	code, out, errb := runBench(t, "ingest", "--rows", "3000", "--pages", "5", "--papaparse=false")
+	if code != 0 {
+		t.Fatalf("bench: %d %s %s", code, out, errb)
+	}
+	for _, want := range []string{"generate", "sqlite3 .import", "parse+validate+stage", "review page 100", "errors-only page 1", "find & replace", "submit", "papaparse (node)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bench output lacks %q:\n%s", want, out)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "ingest rows=3000 ratio_vs_sqlite3=") || !strings.Contains(last, " peak_rss_mb=") {
+		t.Fatalf("last line %q", last)
+	}
+	if code, _, _ := runBench(t, "nope"); code != 2 {
+		t.Fatalf("bench nope: exit %d, want 2", code)
+	}
+}
+
+func TestBenchSessionsRuns(t *testing.T) {
+	code, out, errOut := runBench(t, "sessions", "--duration", "150ms", "--clients", "4")
+	if code != 0 {
+		t.Fatalf("bench sessions: %d %s", code, errOut)
+	}
+	for _, want := range []string{"reference: bare loopback HTTP handler", "sessions issued: POST /api/v1/importer/sessions", "token verifications in process", "token verifications over HTTP", "target >= 3000 sessions/s"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("bench output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBenchMarketplaceSmoke(t *testing.T) {
+	if _, err := fs.Stat(frontend.Dist, "dist/index.html"); err != nil {
+		t.Skip("the frontend is not built (the benchmark loads the marketplace page)")
+	}
+	code, out, errOut := runBench(t, "marketplace", "--duration", "150ms", "--clients", "4", "--users", "10")
+	if code != 0 {
+		t.Fatalf("bench marketplace: %d %s", code, errOut)
+	}
+	for _, want := range []string{"marketplace benchmark:", "reference: Verify in process", "token verifications: GET /marketplace?jwt=", "reference: Login in process", "logins: POST /api/marketplace/login"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("bench output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBenchRelaySmoke(t *testing.T) {
+	code, out, errOut := runBench(t, "relay", "--records", "1000", "--requests", "100")
+	if code != 0 {
+		t.Fatalf("bench relay: %d %s", code, errOut)
+	}
+	for _, want := range []string{"plain Go client, 1 record per request", "plain Go client, arrays of 1000", "relay, batch: 1000", "relay, batch: 0",
+		"submit -> last delivery, 1000-row import, batch: 1000", "targets: batch 1000 >= 50,000 records/s"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("bench output lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, _ := runBench(t, "relay", "--records", "10"); code != 2 {
+		t.Fatalf("bench relay --records 10: exit %d, want 2", code)
+	}
+}
