@@ -131,6 +131,15 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		KeyFile: filepath.Join(cfg.DataDir, "secrets.key"),
 		Logger:  log,
 	})
+	// Both key files are read now: a new data dir gets them; one whose
+	// database holds values sealed under a missing or replaced key file
+	// refuses to start, naming the file to restore from the backup.
+	for _, open := range []func(context.Context) error{a.Sessions.OpenKeyring, a.Marketplace.OpenKeyring} {
+		if err := open(ctx); err != nil {
+			a.closeDB()
+			return nil, err
+		}
+	}
 
 	// 5. The relay.
 	a.Relay = relay.New(db, relay.Options{

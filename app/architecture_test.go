@@ -13,7 +13,7 @@ import (
 var allowedImports = map[string][]string{
 	"fusebox":         {"fusebox/app/cli"},
 	"fusebox/app/cli": {"fusebox/app", "fusebox/backend/errs", "fusebox/backend/importer", "fusebox/backend/sessions"},
-	"fusebox/app": {"fusebox/frontend", "fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/httpapi", "fusebox/backend/workspace",
+	"fusebox/app": {"fusebox/frontend", "fusebox/backend/errs", "fusebox/backend/ids", "fusebox/backend/store", "fusebox/backend/httpapi", "fusebox/backend/workspace",
 		"fusebox/backend/importer", "fusebox/backend/sessions", "fusebox/backend/marketplace", "fusebox/backend/relay"},
 	// The benchmarks are their own command, outside the product binary.
 	"fusebox/app/cmd/fusebox-bench": {"fusebox/app", "fusebox/backend/httpapi", "fusebox/backend/store", "fusebox/backend/importer", "fusebox/backend/sessions",

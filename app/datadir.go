@@ -1,13 +1,13 @@
 package app
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"fusebox/backend/ids"
 )
 
 // ResolveDataDir picks the data dir: flagValue, else $FUSEBOX_DATA_DIR,
@@ -60,20 +60,9 @@ func EnsureAdminToken(dir string) (string, error) {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return "", fmt.Errorf("read admin token %s: %w", path, err)
 	}
-	tok, err := randomHex(32)
-	if err != nil {
-		return "", err
-	}
+	tok := ids.Hex("", 32)
 	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("write admin token %s: %w", path, err)
 	}
 	return tok, nil
-}
-
-func randomHex(n int) (string, error) {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("generate random token: %w", err)
-	}
-	return hex.EncodeToString(b), nil
 }

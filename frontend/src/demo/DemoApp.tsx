@@ -4,6 +4,7 @@
 // "client-side session" button uses the demo publishable key in the browser instead.
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import FuseboxImporter, { getClientSideToken, type CompletePayload } from '../sdk/importer';
+import { formatLocalDateTime, formatLocalTime } from '../shared/dates';
 import './demo.css';
 
 interface DemoConfig {
@@ -66,7 +67,7 @@ export default function DemoApp() {
   const base = useMemo(fuseboxBase, []);
 
   const note = useCallback((type: string, detail: string) => {
-    setLog((l) => [{ at: new Date().toLocaleTimeString(), type, detail }, ...l].slice(0, 20));
+    setLog((l) => [{ at: formatLocalTime(), type, detail }, ...l].slice(0, 20));
   }, []);
 
   useEffect(() => {
@@ -267,7 +268,7 @@ export default function DemoApp() {
                       <td>
                         <span className={`demo-status ${i.status}`}>{i.status}</span>
                       </td>
-                      <td>{new Date(i.created_at).toLocaleString()}</td>
+                      <td>{formatLocalDateTime(i.created_at)}</td>
                     </tr>
                   ))}
                 </tbody>

@@ -5,6 +5,7 @@
 // shows the events it receives.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import FuseboxMarketplace, { type MarketplaceEmbed, type MarketplaceEvent } from '../sdk/marketplace';
+import { formatLocalTime } from '../shared/dates';
 
 interface LinkResponse {
   url: string;
@@ -65,7 +66,7 @@ export default function Integrations({ userId }: { userId: string }) {
       jwt,
       height: '100%',
       title: 'Integrations',
-      onEvent: (ev) => setEvents((l) => [{ ...ev, at: new Date().toLocaleTimeString() }, ...l].slice(0, 30)),
+      onEvent: (ev) => setEvents((l) => [{ ...ev, at: formatLocalTime() }, ...l].slice(0, 30)),
     });
   }, [plan, signedIn, userId]);
 
@@ -83,7 +84,7 @@ export default function Integrations({ userId }: { userId: string }) {
       <section className="demo-card">
         <div className="demo-card-head">
           <h2>Integrations</h2>
-          <span className="demo-muted demo-small">{signedIn && expires ? `link valid until ${new Date(expires).toLocaleTimeString()}` : ''}</span>
+          <span className="demo-muted demo-small">{signedIn && expires ? `link valid until ${formatLocalTime(expires)}` : ''}</span>
         </div>
         <p className="demo-muted">
           Connect Acme CRM to other tools. The catalog is the Fusebox marketplace in an iframe; this app's backend signs the link

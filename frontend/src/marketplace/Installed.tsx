@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
+import { formatLocalDateTime } from '../shared/dates';
 import { api, type Install } from './api';
 import type { Ctx } from './App';
 import { listingUrl } from './events';
@@ -98,7 +99,7 @@ export default function Installed({ ctx }: { ctx: Ctx }) {
               <div className="mp-install-main">
                 <div className="mp-install-name">{i.name}</div>
                 <div className="mp-muted">
-                  {i.listing_name} · installed {new Date(i.created_at).toLocaleString()}
+                  {i.listing_name} · installed {formatLocalDateTime(i.created_at)}
                 </div>
                 {i.status === 'failed' && <div className="mp-install-error">{i.error}</div>}
               </div>

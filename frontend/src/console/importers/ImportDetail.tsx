@@ -3,6 +3,7 @@
 // GET /api/admin/imports/{slug}/records. The full import page is the Imports section's (#/imports/<slug>).
 import { useEffect, useState } from 'react';
 import { api } from '../api';
+import { formatMediumDateTime } from '../../shared/dates';
 import { EmptyState, PageHeader } from '../components';
 import { formatCount } from '../format';
 import './ImporterEditor.css';
@@ -33,10 +34,7 @@ interface RecordsPage {
 
 const PER_PAGE = 25;
 const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
-const when = (iso: string) => {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
-};
+const when = formatMediumDateTime;
 const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
 
 export default function ImportDetail({ importer, importSlug }: { importer: string; importSlug: string }) {

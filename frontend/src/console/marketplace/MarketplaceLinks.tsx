@@ -1,4 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
+import { formatLocalDateTime } from '../../shared/dates';
 import { errorText, mp, type MpLink, type MpLinkRequest, type MpListing, type MpPlan, type MpReport, type MpSecret } from './api';
 
 const INSPECT_KEY = 'fusebox.console.inspect';
@@ -107,7 +108,7 @@ export function MarketplaceLinkBuilder() {
       {link && (
         <div className="mpc-result" data-testid="signed-link">
           <p>
-            <strong>URL</strong> (valid until {new Date(link.expires_at).toLocaleString()}, signed with {link.secret_id}):
+            <strong>URL</strong> (valid until {formatLocalDateTime(link.expires_at)}, signed with {link.secret_id}):
           </p>
           <p><a href={link.url} target="_blank" rel="noopener noreferrer">{link.url}</a></p>
           <div className="mpc-two">

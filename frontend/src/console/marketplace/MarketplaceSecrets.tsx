@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { formatLocalDateTime } from '../../shared/dates';
 import { errorText, mp, type MpSecret } from './api';
 
 /** API secrets that host apps sign links with: created here or with the CLI, shown once. */
@@ -78,8 +79,8 @@ export default function MarketplaceSecrets() {
                 <td>{s.label || '—'}</td>
                 <td className="mpc-mono">…{s.hint}</td>
                 <td>{s.active ? <span className="mpc-pill ok">active</span> : <span className="mpc-pill">deactivated</span>}</td>
-                <td>{new Date(s.created_at).toLocaleString()}</td>
-                <td>{s.last_used_at ? new Date(s.last_used_at).toLocaleString() : 'never'}</td>
+                <td>{formatLocalDateTime(s.created_at)}</td>
+                <td>{s.last_used_at ? formatLocalDateTime(s.last_used_at) : 'never'}</td>
                 <td>{s.active && <button type="button" className="button button-danger" onClick={() => void deactivate(s)}>Deactivate</button>}</td>
               </tr>
             ))}

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { formatLocalDateTime } from '../../shared/dates';
 import { errorText, mp, type MpEndUser, type MpInstall } from './api';
 
 /** End users created from signed-link claims, with their plan and usage. */
@@ -30,7 +31,7 @@ export function MarketplaceEndUsers() {
             </td>
             <td><a href={`#/marketplace/installs?user=${encodeURIComponent(u.id)}`}>{u.installs}</a></td>
             <td>{u.transactions.toLocaleString()}</td>
-            <td>{new Date(u.last_login_at).toLocaleString()}</td>
+            <td>{formatLocalDateTime(u.last_login_at)}</td>
           </tr>
         ))}
       </tbody>
@@ -83,7 +84,7 @@ export function MarketplaceInstalls() {
           <tbody>
             {installs.map((i) => (
               <tr key={i.id} className={`clickable${selected?.id === i.id ? ' selected' : ''}`} onClick={() => void select(i)}>
-                <td>{new Date(i.created_at).toLocaleString()}</td>
+                <td>{formatLocalDateTime(i.created_at)}</td>
                 <td className="mpc-mono">{i.external_id}</td>
                 <td>{i.listing_name}</td>
                 <td>{i.name}</td>

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
+import { formatLocalDateTime } from '../../shared/dates';
 import { relayApi, type Delivery, type DeliveryDetail, type DeliveryFilter, type DestinationView, type Job } from './api';
 import { ErrorBox, Pill } from './RelayDestinations';
 
@@ -6,7 +7,7 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-const when = (s?: string) => (s ? new Date(s).toLocaleString() : '');
+const when = (s?: string) => (s ? formatLocalDateTime(s) : '');
 
 /** Filters from the hash: #/relay/deliveries?destination=crm&status=failed,dead */
 export function filterFromHash(hash: string): DeliveryFilter {

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { formatLocalTime } from '../../shared/dates';
 import { navigate } from '../router';
 import { relayApi, type SinkRequest, type SinkSummary } from './api';
 import { ErrorBox } from './RelayDestinations';
@@ -82,7 +83,7 @@ export default function RelaySink({ name }: { name: string }) {
           <li key={r.id} data-id={r.id}>
             <button className="rly-sink-head" aria-expanded={open === r.id} onClick={() => setOpen(open === r.id ? null : r.id)}>
               <span className="rly-mono"><strong>{r.method}</strong> {r.url}</span>
-              <span className="rly-muted">{new Date(r.received_at).toLocaleTimeString()} · {r.body_bytes} bytes</span>
+              <span className="rly-muted">{formatLocalTime(r.received_at)} · {r.body_bytes} bytes</span>
             </button>
             {open === r.id && (
               <div className="rly-sink-body">

@@ -1,6 +1,7 @@
 // The abandoned-import clean-up: imports never submitted are deleted with their uploaded files after an age
 // the team sets here (GET/PUT /api/admin/importer/cleanup); the card also shows the last run.
 import { useEffect, useState, type FormEvent } from 'react';
+import { formatLocalDateTime } from '../../shared/dates';
 import { ApiError, request } from '../api';
 
 export interface CleanupState {
@@ -91,7 +92,7 @@ export default function CleanupCard() {
       )}
       <p data-testid="cleanup-last">
         {last
-          ? <>Last run {new Date(last.at).toLocaleString()}: {last.deleted} deleted{last.error ? ` (error: ${last.error})` : ''}</>
+          ? <>Last run {formatLocalDateTime(last.at)}: {last.deleted} deleted{last.error ? ` (error: ${last.error})` : ''}</>
           : state && 'Not run yet.'}
       </p>
       {error && <p className="field-error" role="alert">{error}</p>}
