@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"os"
 
 	"fusebox/backend/errs"
 	"fusebox/backend/importer"
@@ -14,26 +13,6 @@ import (
 
 // The adapters between domains: each domain defines the small interface
 // it needs, and these types fill them with another domain's service.
-
-// DemoRelaySecret is the secret the demo workspace's destination puts in
-// its Authorization header. When the environment does not set it, a fixed
-// demo value stands in, so the offline demo shows a secret header arriving
-// at the sink; every other secret comes only from the environment.
-const (
-	DemoRelaySecret      = "FUSEBOX_DEMO_CRM_KEY"
-	demoRelaySecretValue = "demo-crm-key-0000"
-)
-
-// relaySecrets reads relay secrets from the process environment.
-func relaySecrets(name string) (string, bool) {
-	if v, ok := os.LookupEnv(name); ok {
-		return v, true
-	}
-	if name == DemoRelaySecret {
-		return demoRelaySecretValue, true
-	}
-	return "", false
-}
 
 // queueSubmitted queues an import's relay deliveries inside the
 // transaction that completes it (the importer's OnSubmit hook).

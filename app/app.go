@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"fusebox/backend/demo"
 	"fusebox/backend/httpapi"
 	"fusebox/backend/importer"
 	"fusebox/backend/marketplace"
@@ -143,8 +144,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 	// 5. The relay.
 	a.Relay = relay.New(db, relay.Options{
-		Logger:    log,
-		Secrets:   relaySecrets,
+		Logger: log,
+		// Relay secrets come from the process environment; the demo
+		// destination's secret has a built-in value (backend/demo).
+		Secrets:   demo.RelaySecrets(os.LookupEnv),
 		Tokens:    relayTokens{a.Sessions},
 		Records:   relayRecords{a.Importer},
 		Limiter:   a.Marketplace,

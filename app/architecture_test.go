@@ -13,12 +13,15 @@ import (
 var allowedImports = map[string][]string{
 	"fusebox":         {"fusebox/app/cli"},
 	"fusebox/app/cli": {"fusebox/app", "fusebox/backend/errs", "fusebox/backend/importer", "fusebox/backend/sessions"},
-	"fusebox/app": {"fusebox/frontend", "fusebox/backend/errs", "fusebox/backend/ids", "fusebox/backend/store", "fusebox/backend/httpapi", "fusebox/backend/workspace",
+	"fusebox/app": {"fusebox/frontend", "fusebox/backend/demo", "fusebox/backend/errs", "fusebox/backend/ids", "fusebox/backend/store", "fusebox/backend/httpapi", "fusebox/backend/workspace",
 		"fusebox/backend/importer", "fusebox/backend/sessions", "fusebox/backend/marketplace", "fusebox/backend/relay"},
 	// The benchmarks are their own command, outside the product binary.
-	"fusebox/app/cmd/fusebox-bench": {"fusebox/app", "fusebox/backend/httpapi", "fusebox/backend/store", "fusebox/backend/importer", "fusebox/backend/sessions",
+	"fusebox/app/cmd/fusebox-bench": {"fusebox/app", "fusebox/backend/demo", "fusebox/backend/httpapi", "fusebox/backend/store", "fusebox/backend/importer", "fusebox/backend/sessions",
 		"fusebox/backend/marketplace", "fusebox/backend/relay"},
-	"fusebox/frontend":        {},
+	"fusebox/frontend": {},
+	// demo holds what exists only for the demo workspace (its file, org
+	// id, built-in relay secret); a leaf, so every door may hand it on.
+	"fusebox/backend/demo":    {},
 	"fusebox/backend/errs":    {},
 	"fusebox/backend/csvsafe": {},
 	"fusebox/backend/ingest":  {},
@@ -35,7 +38,7 @@ var allowedImports = map[string][]string{
 	"fusebox/backend/relay":             {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/netguard", "fusebox/backend/ids"},
 	// reliability holds only tests that drive the real binary.
 	"fusebox/backend/relay/reliability": {},
-	"fusebox/backend/httpapi": {"fusebox/backend/errs", "fusebox/backend/csvsafe", "fusebox/backend/ids", "fusebox/backend/store", "fusebox/backend/workspace",
+	"fusebox/backend/httpapi": {"fusebox/backend/demo", "fusebox/backend/errs", "fusebox/backend/csvsafe", "fusebox/backend/ids", "fusebox/backend/store", "fusebox/backend/workspace",
 		"fusebox/backend/importer", "fusebox/backend/sessions", "fusebox/backend/marketplace", "fusebox/backend/relay"},
 }
 

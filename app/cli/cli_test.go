@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"fusebox/backend/demo"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while serve writes to it.
@@ -86,12 +88,12 @@ func TestApplyExportRoundTrip(t *testing.T) {
 
 func TestApplyDemoWorkspaceThenExportIsAFixedPoint(t *testing.T) {
 	dir := t.TempDir()
-	demo := filepath.Join(t.TempDir(), "demo.yaml")
+	demoFile := filepath.Join(t.TempDir(), "demo.yaml")
 	a, err := openApp(context.Background(), dir, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := a.Workspace.Initialize(context.Background(), true); err != nil {
+	if _, _, err := a.Workspace.Initialize(context.Background(), demo.Workspace()); err != nil {
 		t.Fatalf("apply demo workspace: %v", err)
 	}
 	a.Close()
@@ -99,10 +101,10 @@ func TestApplyDemoWorkspaceThenExportIsAFixedPoint(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("export: %s", errOut)
 	}
-	if err := os.WriteFile(demo, []byte(exported), 0o644); err != nil {
+	if err := os.WriteFile(demoFile, []byte(exported), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut := runCLI(t, "apply", "--data-dir", dir, demo)
+	code, out, errOut := runCLI(t, "apply", "--data-dir", dir, demoFile)
 	if code != 0 || strings.TrimSpace(out) != "no changes" {
 		t.Fatalf("re-applying the export of the demo workspace: code %d out %q err %q\n%s", code, out, errOut, exported)
 	}

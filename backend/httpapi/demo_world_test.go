@@ -11,6 +11,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"fusebox/backend/demo"
 	"fusebox/backend/httpapi"
 	"fusebox/backend/importer"
 	"fusebox/backend/marketplace"
@@ -55,7 +56,7 @@ func newDemoWorld(t *testing.T, cfg httpapi.Config) *demoWorld {
 	t.Cleanup(func() { cancel(); <-done })
 	rl := relay.New(db, relay.Options{Logger: log})
 	ws := workspace.New(db, rl.SecretsSection(), imp.Section(), rl.Section(), mp.Section())
-	if _, _, err := ws.Initialize(ctx, true); err != nil {
+	if _, _, err := ws.Initialize(ctx, demo.Workspace()); err != nil {
 		t.Fatal(err)
 	}
 	ss := sessions.New(db, sessions.TTLFunc(func(ctx context.Context, slug string) (time.Duration, error) {

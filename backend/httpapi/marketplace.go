@@ -6,9 +6,9 @@ import (
 	"net/url"
 	"strings"
 
+	"fusebox/backend/demo"
 	"fusebox/backend/errs"
 	"fusebox/backend/marketplace"
-	"fusebox/backend/workspace"
 )
 
 // Marketplace routes.
@@ -543,7 +543,7 @@ func (s *Server) mpDemoLink(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	link, err := s.deps.Marketplace.DemoLink(r.Context(), marketplace.DemoLinkRequest{
-		BaseURL: s.BaseURL(), OrgID: workspace.DemoOrgID(), UserID: body.UserID, Plan: body.Plan, ListingID: body.ListingID,
+		BaseURL: s.BaseURL(), OrgID: demo.OrgID(), UserID: body.UserID, Plan: body.Plan, ListingID: body.ListingID,
 	})
 	if err != nil {
 		s.writeError(w, r, err)

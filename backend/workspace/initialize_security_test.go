@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"fusebox/backend/demo"
 	"fusebox/backend/importer"
 	"fusebox/backend/marketplace"
 	"fusebox/backend/relay"
@@ -103,7 +104,7 @@ marketplace:
 			if err != nil {
 				t.Fatal(err)
 			}
-			changes, fresh, err := r.ws.Initialize(ctx, true)
+			changes, fresh, err := r.ws.Initialize(ctx, demo.Workspace())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -125,7 +126,7 @@ marketplace:
 				t.Fatalf("demo state %+v", st)
 			}
 			// And the next start leaves it alone too.
-			if changes, fresh, err := r.ws.Initialize(ctx, true); err != nil || fresh || len(changes) != 0 {
+			if changes, fresh, err := r.ws.Initialize(ctx, demo.Workspace()); err != nil || fresh || len(changes) != 0 {
 				t.Fatalf("second Initialize: %v %v %v", changes, fresh, err)
 			}
 		})
@@ -141,7 +142,7 @@ marketplace:
 		if _, err := r.ws.Export(ctx); err != nil {
 			t.Fatal(err)
 		}
-		changes, fresh, err := r.ws.Initialize(ctx, true)
+		changes, fresh, err := r.ws.Initialize(ctx, demo.Workspace())
 		if err != nil || !fresh || len(changes) == 0 {
 			t.Fatalf("Initialize of an empty data dir: %v %v %v", changes, fresh, err)
 		}

@@ -2,13 +2,13 @@
 // YAML (or JSON) document that describes a workspace's configuration so a
 // team can keep it in git. Each domain contributes one top-level section
 // (importers:, destinations:, marketplace:) through the Section interface;
-// this package owns the file shape, strict decoding and the demo workspace.
+// this package owns the file shape, strict decoding and whether the demo
+// workspace is in force (the demo file itself is backend/demo's).
 package workspace
 
 import (
 	"context"
 	"database/sql"
-	_ "embed"
 	"errors"
 	"fmt"
 	"strings"
@@ -59,12 +59,6 @@ type Workspace struct {
 func New(db *store.DB, sections ...Section) *Workspace {
 	return &Workspace{db: db, sections: sections}
 }
-
-//go:embed demo.yaml
-var demo []byte
-
-// Demo returns the embedded demo workspace file.
-func Demo() []byte { return demo }
 
 // Error is a problem in a workspace file, with where it is.
 type Error struct {
@@ -284,15 +278,17 @@ const (
 	demoRoutesKey = "workspace.demo_routes"
 )
 
-// Initialize marks a new data dir as initialized and, when withDemo is
-// true, applies the demo workspace. It does nothing on a data dir that was
-// initialized or had any workspace applied before, so the demo never
+// Initialize marks a new data dir as initialized and, when demoFile is
+// not nil, applies it as the demo workspace (backend/demo holds it). It
+// does nothing on a data dir that was initialized or had any workspace
+// applied before, so the demo never
 // replaces a user's workspace and deleting demo objects sticks across
 // restarts. A data dir without the mark that already holds workspace
 // content (a section's Holder says so: an older Fusebox applied a file
 // and never served it) is marked as holding a workspace of its own,
 // never the demo.
-func (w *Workspace) Initialize(ctx context.Context, withDemo bool) (changes []string, fresh bool, err error) {
+func (w *Workspace) Initialize(ctx context.Context, demoFile []byte) (changes []string, fresh bool, err error) {
+	withDemo := demoFile != nil
 	_, done, err := w.db.Setting(ctx, initializedKey)
 	if err != nil || done {
 		return nil, false, err
@@ -314,7 +310,7 @@ func (w *Workspace) Initialize(ctx context.Context, withDemo bool) (changes []st
 		return nil, false, err
 	}
 	if withDemo {
-		changes, err = w.apply(ctx, demo, "demo workspace")
+		changes, err = w.apply(ctx, demoFile, "demo workspace")
 		if err != nil {
 			return changes, true, err
 		}
@@ -437,18 +433,4 @@ func (w *Workspace) SetDemoRoutes(ctx context.Context, on bool) (DemoState, erro
 		return cur, err
 	}
 	return w.Demo(ctx)
-}
-
-// DemoOrgID is the marketplace org id of the demo workspace: the demo app
-// signs marketplace links for this org and no other.
-func DemoOrgID() string {
-	var f struct {
-		Marketplace struct {
-			OrgID string `yaml:"org_id"`
-		} `yaml:"marketplace"`
-	}
-	if err := yaml.Unmarshal(demo, &f); err != nil {
-		return ""
-	}
-	return f.Marketplace.OrgID
 }

@@ -204,11 +204,11 @@ func TestErrorInLaterSectionAppliesNothing(t *testing.T) {
 func TestInitializeAppliesDemoOnce(t *testing.T) {
 	ctx := context.Background()
 	ws, _ := newWorkspace(t)
-	_, fresh, err := ws.Initialize(ctx, false)
+	_, fresh, err := ws.Initialize(ctx, nil)
 	if err != nil || !fresh {
 		t.Fatalf("first initialize: fresh=%v err=%v", fresh, err)
 	}
-	_, fresh, err = ws.Initialize(ctx, false)
+	_, fresh, err = ws.Initialize(ctx, nil)
 	if err != nil || fresh {
 		t.Fatalf("second initialize: fresh=%v err=%v", fresh, err)
 	}

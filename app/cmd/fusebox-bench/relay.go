@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"fusebox/app"
+	"fusebox/backend/demo"
 	"fusebox/backend/importer"
 	"fusebox/backend/relay"
 )
@@ -155,12 +156,12 @@ func benchRelay(ctx context.Context, batched, single int, keep bool, stdout, std
 	// The shape a real destination asks for: params, a param field moved to
 	// the query, a secret header (declared, as a workspace file does), nested
 	// mapping.
-	if err := a.Relay.SetDeclaredSecrets(ctx, []string{app.DemoRelaySecret}); err != nil {
+	if err := a.Relay.SetDeclaredSecrets(ctx, []string{demo.RelaySecret}); err != nil {
 		return err
 	}
 	dest := func(id string, batch relay.Batch) relay.Destination {
 		return relay.Destination{ID: id, Importer: "relaybench", URL: base + "/" + id, Batch: batch,
-			Headers:          map[string]string{"Authorization": `Bearer {{ secret "` + app.DemoRelaySecret + `" }}`},
+			Headers:          map[string]string{"Authorization": `Bearer {{ secret "` + demo.RelaySecret + `" }}`},
 			Params:           map[string]string{"user_id": "{{ user_id }}", "source": "{{ file_name }}"},
 			QueryParamFields: relay.FieldMap{{Field: "user_id", Name: "user_id"}},
 			Map:              map[string]string{"email": "contact.email", "first_name": "contact.name.first", "last_name": "contact.name.last", "company": "account.name"},
