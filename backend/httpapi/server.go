@@ -141,8 +141,11 @@ func (s *Server) routes() {
 // Host header against the allowlist (DNS rebinding) and treats no request
 // as admin unless it carries the admin cookie or token. Console API writes
 // must come from the console's own origin with a JSON (or YAML) body.
+// The relay's own deliveries to this server skip the per-client limits
+// (ownRelay).
 func (s *Server) PortHandler() http.Handler {
-	return s.logRequests(doorPort, s.limit(s.securityHeaders(s.checkHost(s.guardConsoleWrites(s.mux)))))
+	inner := s.securityHeaders(s.checkHost(s.guardConsoleWrites(s.mux)))
+	return s.logRequests(doorPort, s.ownRelay(s.limit(inner), inner))
 }
 
 // WindowHandler is the handler behind the desktop window's asset server.

@@ -132,6 +132,9 @@ type Service struct {
 	gen     uint64
 	now     func() time.Time
 
+	// self is the token of SelfHeader (own.go).
+	self string
+
 	// declared caches the workspace's declared secret names (declared.go).
 	declMu sync.Mutex
 	decl   map[string]bool
@@ -152,7 +155,7 @@ func New(db *store.DB, o Options) *Service {
 	s := &Service{
 		db: db, log: o.Logger, env: o.Secrets, tokens: o.Tokens, records: o.Records, limiter: o.Limiter, installs: o.InstallSecrets, allowed: o.AllowedHosts, ua: o.UserAgent,
 		Sink:  NewSink(o.SinkCapacity, o.SinkBodyLimit),
-		cache: map[string]*compiled{}, now: time.Now,
+		cache: map[string]*compiled{}, now: time.Now, self: newSelfToken(),
 	}
 	s.secrets = s.declaredLookup(o.Secrets)
 	s.signal.init()

@@ -26,6 +26,9 @@ type outbound struct {
 	// an echo of them (a receiver's response) can be masked before it is
 	// stored.
 	secrets []string
+	// self: the URL was a path on this server (/sink/..., /relay/...),
+	// so the request carries SelfHeader (own.go).
+	self bool
 }
 
 // mask replaces the secret values o carries in text.
@@ -70,6 +73,7 @@ type queued struct {
 // secret is ever placed in the result.
 func (s *Service) buildRequest(ctx context.Context, c *compiled, q *queued, mask bool, now time.Time) (outbound, *buildError) {
 	src := &secretSource{ctx: ctx, env: s.secrets, installs: s.installs, installID: c.installID}
+	var o outbound
 	var missing []string
 	u := q.url
 	if u == "" {
@@ -86,6 +90,11 @@ func (s *Service) buildRequest(ctx context.Context, c *compiled, q *queued, mask
 			base = "http://127.0.0.1:PORT"
 		}
 		u = base + u
+		o.self = true
+	} else if base := s.base(); base != "" && strings.HasPrefix(u, base+"/") {
+		// A full URL on this server's own address (a marketplace route
+		// built from {{fusebox.base_url}}).
+		o.self = true
 	}
 	if q.query != "" {
 		if strings.Contains(u, "?") {
@@ -94,7 +103,7 @@ func (s *Service) buildRequest(ctx context.Context, c *compiled, q *queued, mask
 			u += "?" + q.query
 		}
 	}
-	o := outbound{method: c.d.EffectiveMethod(), url: u, body: q.body}
+	o.method, o.url, o.body = c.d.EffectiveMethod(), u, q.body
 	o.headers = append(o.headers, [2]string{"Content-Type", "application/json"}, [2]string{"User-Agent", s.ua})
 	for _, h := range c.headers {
 		v, miss := h.tmpl.renderSecrets(src, mask, false)

@@ -403,6 +403,9 @@ func (w *Worker) deliver(ctx context.Context, c *compiled, q *queued) result {
 		return r
 	}
 	setHeaders(req, o.headers)
+	if o.self {
+		req.Header.Set(SelfHeader, w.s.self)
+	}
 	client, err := w.clientFor(ctx, c, q)
 	if err != nil {
 		return w.retry(c, r, "reading the hosts allowed for end users' URLs failed: "+err.Error(), 0)
