@@ -29,8 +29,11 @@ type limits struct {
 	bodyReadTimeout time.Duration
 
 	// openRate/openBurst limit, per client address, the unauthenticated
-	// routes that create things: the demo's POST routes,
-	// /api/marketplace/login and /login.
+	// routes that create things without any credential: the demo's POST
+	// routes. The login routes (/login, /api/marketplace/login) carry a
+	// credential, so only their failures are limited (authFail): on
+	// loopback every caller shares one address, and counting every
+	// request would let any local page lock the logins out.
 	openRate  rate.Limit
 	openBurst int
 	// relayRate/relayBurst limit, per client address, /relay/{route} and
@@ -39,9 +42,9 @@ type limits struct {
 	relayBurst int
 	// authFailRate/authFailBurst limit failed credential checks (a 401
 	// on a request that carried an API key, session token, admin token,
-	// login code or signed link) per client address; past the burst,
-	// failed checks get 429 until the bucket refills (valid credentials
-	// still pass).
+	// login code or signed link, and any other 4xx answer of the login
+	// routes) per client address; past the burst, failed checks get 429
+	// until the bucket refills (valid credentials still pass).
 	authFailRate  rate.Limit
 	authFailBurst int
 	// maxClients bounds the client addresses each limiter remembers.
@@ -142,7 +145,7 @@ func (s *Server) limit(next http.Handler) http.Handler {
 		// credentials are never refused here: on loopback every caller
 		// shares one address, and a page on the same host could
 		// otherwise lock every local app out with a few bad links.
-		next.ServeHTTP(&failedCheckWriter{ResponseWriter: w, onUnauthorized: func(w http.ResponseWriter) bool {
+		next.ServeHTTP(&failedCheckWriter{ResponseWriter: w, login: isLogin(r), onUnauthorized: func(w http.ResponseWriter) bool {
 			wait, ok := g.authFail.allow(client, time.Now())
 			if !ok {
 				s.tooMany(w, r, wait, "too many failed credential checks from this client; retry in %s", waitText(wait))
@@ -152,12 +155,14 @@ func (s *Server) limit(next http.Handler) http.Handler {
 	})
 }
 
-// failedCheckWriter passes a response through, except a 401 that its
-// onUnauthorized hook answers itself (it then reports false and the
-// handler's own body is dropped).
+// failedCheckWriter passes a response through, except a failed check (a
+// 401; on a login route, any 4xx but 429) that its onUnauthorized hook
+// answers itself (it then reports false and the handler's own body is
+// dropped).
 type failedCheckWriter struct {
 	http.ResponseWriter
 	onUnauthorized func(w http.ResponseWriter) bool
+	login          bool // a login route: every 4xx is a failed check
 	replaced       bool
 	wroteHeader    bool
 }
@@ -167,7 +172,9 @@ func (f *failedCheckWriter) WriteHeader(code int) {
 		return
 	}
 	f.wroteHeader = true
-	if code == http.StatusUnauthorized && !f.onUnauthorized(f.ResponseWriter) {
+	failed := code == http.StatusUnauthorized ||
+		f.login && code >= 400 && code < 500 && code != http.StatusTooManyRequests
+	if failed && !f.onUnauthorized(f.ResponseWriter) {
 		f.replaced = true
 		return
 	}
@@ -202,17 +209,25 @@ func waitText(d time.Duration) string {
 }
 
 // classOf returns the limiter of an unauthenticated route that creates
-// things, or nil for a route these limits do not cover.
+// things without a credential, or nil for a route these limits do not
+// cover. The login routes are not here: they carry a credential, and
+// only their failures count (failedCheckWriter).
 func (g *guard) classOf(r *http.Request) *clientLimiters {
 	p := r.URL.Path
 	switch {
 	case strings.HasPrefix(p, "/relay/"), strings.HasPrefix(p, "/sink/"):
 		return g.relay
-	case p == "/login", p == "/api/marketplace/login",
-		r.Method == http.MethodPost && strings.HasPrefix(p, "/demo/api/"):
+	case r.Method == http.MethodPost && strings.HasPrefix(p, "/demo/api/"):
 		return g.open
 	}
 	return nil
+}
+
+// isLogin reports whether r is a login: a console login code or a
+// marketplace signed link exchanged for a session.
+func isLogin(r *http.Request) bool {
+	p := r.URL.Path
+	return p == "/api/marketplace/login" || p == "/login" && r.URL.Query().Get("code") != ""
 }
 
 // hasCredentials reports whether a request carries something a

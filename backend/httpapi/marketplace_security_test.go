@@ -84,8 +84,8 @@ func TestSecurityMarketplaceStepURLsCannotReachInternalAddresses(t *testing.T) {
 	} {
 		in := install(c.listing, map[string]string{c.key: c.value})
 		msg := fmt.Sprint(in["error"])
-		if in["status"] != "failed" || !strings.Contains(msg, c.kind+" address") {
-			t.Errorf("%s %s=%s: status %v, error %q; want failed naming a %s address", c.listing, c.key, c.value, in["status"], msg, c.kind)
+		if in["status"] != "failed" || !strings.Contains(msg, "is not a public address") {
+			t.Errorf("%s %s=%s (%s): status %v, error %q; want failed, refused as not a public address", c.listing, c.key, c.value, c.kind, in["status"], msg)
 		}
 	}
 	if got := e.target.requests(); len(got) != 0 {

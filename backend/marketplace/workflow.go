@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -246,7 +247,8 @@ func routeRequest(j *job, st Step, vars map[string]string) (string, map[string]s
 // renderURL fills a URL template. A placeholder at the very start (such
 // as {{fusebox.base_url}} or a whole-URL config field) is used as is;
 // later values are escaped for the path, or for the query after "?", so a
-// user's value cannot change the host or add path segments.
+// user's value cannot change the host or add path segments (stepURL then
+// refuses values that read as . or .., which escaping leaves alone).
 func renderURL(t string, vars map[string]string) string {
 	var b strings.Builder
 	last := 0
@@ -305,7 +307,37 @@ func stepURL(t string, vars map[string]string) (string, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", fmt.Errorf("the URL %q is not an absolute http(s) URL", raw)
 	}
+	if err := checkDotSegments(u.EscapedPath()); err != nil {
+		return "", fmt.Errorf("the URL %q: %w", raw, err)
+	}
 	return u.String(), nil
+}
+
+// maxPathDecodes bounds the layers of percent-encoding checkDotSegments
+// peels off a step URL's path.
+const maxPathDecodes = 4
+
+// checkDotSegments refuses a path with a segment that is, or that a
+// lenient receiver may read as, "." or ".." (netguard.LenientDotSegment),
+// at every layer of percent-decoding: a value such as "..", "..;" or
+// "%2e%2e" cannot move a request up the path the template chose.
+func checkDotSegments(escaped string) error {
+	layer := escaped
+	for round := 0; ; round++ {
+		for _, seg := range strings.Split(layer, "/") {
+			if netguard.LenientDotSegment(seg) {
+				return errors.New("a value may not be . or .. (or read as one) in the URL's path; refused")
+			}
+		}
+		next, err := url.PathUnescape(layer)
+		if err != nil || next == layer {
+			return nil
+		}
+		if round >= maxPathDecodes {
+			return fmt.Errorf("the path is percent-encoded more than %d times; refused", maxPathDecodes)
+		}
+		layer = next
+	}
 }
 
 func (s *Service) httpStep(ctx context.Context, st Step, vars map[string]string) (string, string, error) {
@@ -361,6 +393,14 @@ func (s *Service) httpStep(ctx context.Context, st Step, vars map[string]string)
 	start := time.Now()
 	res, err := client.Do(req)
 	if err != nil {
+		var blocked *netguard.BlockedError
+		if errors.As(err, &blocked) {
+			// The end user sees that the host is refused, never the address
+			// it resolved to (else the server would resolve internal names
+			// for anyone); the admin log keeps the detail.
+			s.log.WarnContext(ctx, "marketplace: step connection refused", "install", installIDOf(vars), "url", u, "detail", blocked.Error())
+			return "", "", fmt.Errorf("%s %s: refused: %s is not a public address", st.Method, u, req.URL.Hostname())
+		}
 		return "", "", fmt.Errorf("%s %s: %v", st.Method, u, unwrapURLErr(err))
 	}
 	defer res.Body.Close()
@@ -377,6 +417,8 @@ func (s *Service) httpStep(ctx context.Context, st Step, vars map[string]string)
 	}
 	return line, "", nil
 }
+
+func installIDOf(vars map[string]string) string { return vars["install.id"] }
 
 func unwrapURLErr(err error) error {
 	var ue *url.Error

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 )
 
 // Guard decides which connections a guarded client may open.
@@ -200,4 +201,36 @@ func (g *Guard) Transport() *http.Transport {
 // redirects (they come back as responses).
 func (g *Guard) Client() *http.Client {
 	return &http.Client{Transport: g.Transport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// dotLookalikes are byte sequences a lenient server may decode as ".":
+// overlong UTF-8 (C0 AE, E0 80 AE), the fullwidth full stop, the one dot
+// leader and the small full stop.
+var dotLookalikes = []string{"\xc0\xae", "\xe0\x80\xae", "\uff0e", "\u2024", "\ufe52"}
+
+// LenientDotSegment reports whether a decoded URL path segment is "." or
+// "..", or may be read as one by a lenient server: the segment is cut at
+// its first ";" (a path parameter: Tomcat and Spring read "..;x" as ".."),
+// whitespace and control characters are dropped, and lookalikes of "."
+// count as ".". Checks that keep a URL under a path use it on every
+// segment, after each layer of percent-decoding.
+func LenientDotSegment(seg string) bool {
+	if i := strings.IndexByte(seg, ';'); i >= 0 {
+		seg = seg[:i]
+	}
+	for _, l := range dotLookalikes {
+		seg = strings.ReplaceAll(seg, l, ".")
+	}
+	var b strings.Builder
+	for _, r := range seg {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || r == '\u200b' || r == '\ufeff' {
+			continue
+		}
+		b.WriteRune(r)
+		if b.Len() > 2 {
+			return false
+		}
+	}
+	s := b.String()
+	return s == "." || s == ".."
 }

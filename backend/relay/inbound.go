@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/netguard"
 )
 
 // The inbound relay is the seed's pattern ("host a small server that moves
@@ -176,9 +177,19 @@ func allowedOutbound(d *Destination, raw string) error {
 		if strings.Contains(low, "%2f") || strings.Contains(low, "%2e") || strings.Contains(low, "%5c") || strings.Contains(layer, `\`) {
 			return errs.Forbidden("%s: %q has encoded slashes, backslashes or dots in its path; refused", HeaderOutboundURL, raw)
 		}
+		// Receivers differ in what they read as a dot segment: Tomcat and
+		// Spring cut a segment at ";", others drop whitespace and control
+		// characters or decode overlong UTF-8 and fullwidth dots. So the
+		// path may carry only printable ASCII and spaces, at every layer,
+		// and no segment may read as . or .. in any of those ways.
+		for i := 0; i < len(layer); i++ {
+			if c := layer[i]; c < 0x20 || c >= 0x7f {
+				return errs.Forbidden("%s: %q has non-ASCII or control characters (raw or percent-encoded) in its path; refused", HeaderOutboundURL, raw)
+			}
+		}
 		for _, seg := range strings.Split(layer, "/") {
-			if seg == "." || seg == ".." {
-				return errs.Forbidden("%s: %q has . or .. path segments; refused", HeaderOutboundURL, raw)
+			if netguard.LenientDotSegment(seg) {
+				return errs.Forbidden("%s: %q has . or .. path segments (counting forms such as ..; or \".. \" that receivers read as ..); refused", HeaderOutboundURL, raw)
 			}
 		}
 		next, err := url.PathUnescape(layer)
