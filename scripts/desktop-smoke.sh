@@ -7,18 +7,22 @@
 # window and stops the app.
 #
 # The upload: the app starts with --open importers/contacts/try (the console's
-# "Try" view of the demo "contacts" importer); xdotool clicks the paste box in
-# the importer, types a small CSV and presses Ctrl+Enter, so the embed sends the
-# bytes as the window sends them (a Uint8Array body through the window's API
-# door). The script then asks the admin API over the port (URL from stdout,
-# token from <data-dir>/admin.token) until the import the window created holds
-# exactly those bytes (file_sha256) and its preview has the typed rows, checks
-# that the app is still running (WebKitGTK crashes on some upload bodies) and
-# saves test-artifacts/desktop/upload.png.
+# "Try" view of the demo "contacts" importer). When the importer shows its
+# upload step, the Try view reports it and the server logs
+# `msg="upload step ready" door=window ... x=X y=Y`, the centre of the paste box
+# in window pixels. The script waits for that line (nothing is timed by
+# sleeping), then xdotool clicks there, types a small CSV and presses
+# Ctrl+Enter, so the embed sends the bytes as the window sends them (a
+# Uint8Array body through the window's API door). The script then asks the
+# admin API over the port (URL from stdout, token from <data-dir>/admin.token)
+# until the import the window created holds exactly those bytes (file_sha256)
+# and its preview has the typed rows, waits for the importer's header step
+# (msg="header step ready", the preview loaded in the window), checks that the
+# app is still running (WebKitGTK crashes on some upload bodies) and saves
+# test-artifacts/desktop/upload.png.
 #
 # Builds nothing. Needs: Xvfb (xvfb), import (imagemagick), xdotool, curl, jq.
-# Env: FUSEBOX_DESKTOP_BIN (default bin/fusebox-desktop), SMOKE_TIMEOUT seconds (default 60),
-# SMOKE_PASTE_X/SMOKE_PASTE_Y (where to click the paste box, window coordinates).
+# Env: FUSEBOX_DESKTOP_BIN (default bin/fusebox-desktop), SMOKE_TIMEOUT seconds (default 60).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -27,10 +31,6 @@ TIMEOUT=${SMOKE_TIMEOUT:-60}
 OUT=test-artifacts/desktop
 SHOT=$OUT/console.png
 UPLOAD_SHOT=$OUT/upload.png
-# Where the importer's paste box is in the 1280x800 window (Try view, upload
-# step): its centre, in window coordinates.
-PASTE_X=${SMOKE_PASTE_X:-1036}
-PASTE_Y=${SMOKE_PASTE_Y:-434}
 # The CSV typed into the paste box (demo "contacts" importer columns).
 ROWS=(
   'first_name,last_name,email,company'
@@ -123,9 +123,26 @@ $(tail -n 40 "$tmp/stdout.log")"
 fi
 echo "desktop-smoke: server logged: $ready"
 
-# The console reports ready right after its first render; give the dashboard's
-# API answer a moment to paint before the screenshot.
-sleep 2
+# --open importers/contacts/try: once the Try view's importer shows its upload
+# step, the console says so, with where the paste box is (window pixels).
+step=''
+deadline=$((SECONDS + TIMEOUT))
+while ((SECONDS < deadline)); do
+  step=$(grep -E 'msg="upload step ready"' "$log" | grep 'door=window' | head -n 1) && break
+  kill -0 "$app_pid" 2>/dev/null || fail "$BIN exited before the importer showed its upload step"
+  sleep 0.2
+done
+if [[ -z $step ]]; then
+  import -display "$display" -window root "$SHOT" 2>/dev/null || true
+  fail "no 'upload step ready' door=window log line within ${TIMEOUT}s (screenshot: $SHOT); output:
+$(tail -n 40 "$tmp/stdout.log")"
+fi
+echo "desktop-smoke: server logged: $step"
+paste_x=$(grep -oE ' x=[0-9]+' <<<"$step" | head -n 1 | cut -d= -f2)
+paste_y=$(grep -oE ' y=[0-9]+' <<<"$step" | head -n 1 | cut -d= -f2)
+[[ -n $paste_x && -n $paste_y ]] || fail "the 'upload step ready' line has no x=N y=N: $step"
+
+# The console and the importer's upload step have rendered: the screenshot.
 import -display "$display" -window root "$SHOT" || fail "screenshot with 'import -window root' failed"
 
 # A window that rendered the console has text and colours; an empty X screen is one colour.
@@ -159,15 +176,14 @@ if [[ -z $imp ]]; then
   import -display "$display" -window root "$UPLOAD_SHOT" 2>/dev/null || true
   fail "the window's Try view (--open importers/contacts/try) created no contacts import within ${TIMEOUT}s (screenshot: $UPLOAD_SHOT)"
 fi
-echo "desktop-smoke: the Try view created import $imp; typing ${#ROWS[@]} lines into the paste box"
-sleep 1 # let the upload step paint
+echo "desktop-smoke: the Try view created import $imp; typing ${#ROWS[@]} lines into the paste box at ($paste_x, $paste_y)"
 
 win=$(DISPLAY=$display xdotool search --name '^Fusebox$' | head -n 1)
 [[ -n $win ]] || fail "no X window named 'Fusebox'"
 # The web view gets the keyboard only once clicked (Wails gives it no GTK focus
 # and there is no window manager here), so click into the paste box, then type.
-DISPLAY=$display xdotool mousemove --window "$win" "$PASTE_X" "$PASTE_Y" click 1
-sleep 0.3
+# xdotool sends the events in order: the click lands before the first key.
+DISPLAY=$display xdotool mousemove --sync --window "$win" "$paste_x" "$paste_y" click 1
 for line in "${ROWS[@]}"; do
   DISPLAY=$display xdotool type --delay 10 -- "$line"
   DISPLAY=$display xdotool key Return
@@ -195,7 +211,20 @@ rows=$(admin "/api/importer/imports/$imp/preview" | jq -r '.rows | map(join(",")
 $rows"
 echo "desktop-smoke: import $imp holds the ${#ROWS[@]} typed lines (sha256 $want_sha)"
 
-sleep 2 # the header step renders the preview
+# The importer moves on to the header step and shows the preview; the Try
+# view says so (msg="header step ready") and the screenshot shows it.
+header=''
+deadline=$((SECONDS + TIMEOUT))
+while ((SECONDS < deadline)); do
+  header=$(grep -E 'msg="header step ready"' "$log" | grep 'door=window' | head -n 1) && break
+  alive "after the upload (a WebKitGTK crash?)"
+  sleep 0.2
+done
+if [[ -z $header ]]; then
+  import -display "$display" -window root "$UPLOAD_SHOT" 2>/dev/null || true
+  fail "no 'header step ready' door=window log line within ${TIMEOUT}s of the upload (screenshot: $UPLOAD_SHOT)"
+fi
+echo "desktop-smoke: server logged: $header"
 alive "after the upload (a WebKitGTK crash?)"
 import -display "$display" -window root "$UPLOAD_SHOT" || fail "screenshot with 'import -window root' failed"
 echo "desktop-smoke: screenshot $UPLOAD_SHOT"

@@ -121,9 +121,10 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
 
 // consoleReady is called by the console once it has rendered; the log
 // line lets the desktop smoke test see that the window's UI and API work.
-// With step "upload" it is the console's Try view saying the importer
-// shows its upload step: the line "upload step ready" carries the centre
-// of the paste box in window pixels (x, y), where the smoke test clicks.
+// With a step it is the console's Try view saying the importer shows that
+// step: the line "upload step ready" carries the centre of the paste box
+// in window pixels (x, y), where the smoke test clicks; "header step
+// ready" the centre of the first row of the loaded preview.
 func (s *Server) consoleReady(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Page string `json:"page"`
@@ -139,10 +140,10 @@ func (s *Server) consoleReady(w http.ResponseWriter, r *http.Request) {
 	switch body.Step {
 	case "":
 		s.log.InfoContext(r.Context(), "console ready", "door", door, "page", page, "user_agent", r.UserAgent())
-	case "upload":
-		s.log.InfoContext(r.Context(), "upload step ready", "door", door, "page", page, "x", body.X, "y", body.Y)
+	case "upload", "header":
+		s.log.InfoContext(r.Context(), body.Step+" step ready", "door", door, "page", page, "x", body.X, "y", body.Y)
 	default:
-		s.writeError(w, r, errs.Invalid("step %q is not a step the console reports (upload)", strings.ToValidUTF8(body.Step, "")))
+		s.writeError(w, r, errs.Invalid("step %q is not a step the console reports (upload, header)", strings.ToValidUTF8(body.Step, "")))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

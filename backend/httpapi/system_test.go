@@ -120,6 +120,7 @@ func TestSystemScenarios(t *testing.T) {
 			wantStatus: 422, wantContain: []string{`field \"page\" must be a string`}},
 		{name: "ready ok", window: true, method: "POST", url: "/api/admin/ready", body: `{"page":"dashboard"}`, wantStatus: 204},
 		{name: "upload step ready", window: true, method: "POST", url: "/api/admin/ready", body: `{"page":"importers","step":"upload","x":10,"y":20}`, wantStatus: 204},
+		{name: "header step ready", window: true, method: "POST", url: "/api/admin/ready", body: `{"page":"importers","step":"header","x":10,"y":20}`, wantStatus: 204},
 		{name: "unknown step", window: true, method: "POST", url: "/api/admin/ready", body: `{"page":"importers","step":"nope"}`,
 			wantStatus: 422, wantContain: []string{"EINVALID", `step \"nope\"`}},
 	} {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, api, getDashboard, reportReady, request } from './api';
+import { ApiError, api, getDashboard, reportReady, reportStep, request } from './api';
 
 type Call = { url: string; init: RequestInit };
 
@@ -39,6 +39,14 @@ describe('request', () => {
     expect(calls[0].init.method).toBe('POST');
     expect(calls[0].init.body).toBe('{"page":"dashboard","version":"v0.1.0"}');
     expect((calls[0].init.headers as Record<string, string>)['Content-Type']).toBe('application/json');
+  });
+
+  it('reports an importer step with its element position', async () => {
+    const calls = stubFetch(() => new Response(null, { status: 204 }));
+    await expect(reportStep('importers', 'upload', 1036, 434)).resolves.toBeUndefined();
+    expect(calls[0].url).toBe('/api/admin/ready');
+    expect(calls[0].init.method).toBe('POST');
+    expect(calls[0].init.body).toBe('{"page":"importers","step":"upload","x":1036,"y":434}');
   });
 
   it('sends bodiless changes with a JSON content type (the server refuses forms and text/plain)', async () => {

@@ -152,3 +152,12 @@ export function getWhoami(signal?: AbortSignal): Promise<Whoami> {
 export function reportReady(page: string, version: string): Promise<unknown> {
   return api.post('/api/admin/ready', { page, version });
 }
+
+/**
+ * Tells the server the Try view's importer shows a step ("upload", "header"), with the centre of
+ * that step's element in window pixels (the paste box, the first preview row); the server logs
+ * "upload step ready" / "header step ready" and the desktop smoke test waits for those lines.
+ */
+export function reportStep(page: string, step: 'upload' | 'header', x: number, y: number): Promise<unknown> {
+  return api.post('/api/admin/ready', { page, step, x, y });
+}

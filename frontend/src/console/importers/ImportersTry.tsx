@@ -2,14 +2,71 @@
 // as the admin without a session. The console is the iframe's host page: it answers `ready` with
 // `init` and shows what the importer reports. In the desktop window the embed sends files as
 // Uint8Array bodies (WebKitGTK crashes on Blob/FormData bodies).
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type RefObject } from 'react';
 import { envelope, isEmbedMessage, isFrom, originOf, type CompletePayload, type ToEmbed } from '../../sdk/protocol';
+import { reportStep } from '../api';
 import { PageHeader } from '../components';
 
 /** postMessage target for our own origin: itself when http(s), else "/" (same origin, any scheme). */
 function selfTarget(): string {
   const o = window.location.origin;
   return originOf(o + '/') === o ? o : '/';
+}
+
+/**
+ * The importer's steps the Try view reports to the server, each with the element whose centre it
+ * sends: the upload step's paste box, and the header step's first preview row once the preview
+ * has loaded.
+ */
+const REPORTED_STEPS = [
+  { step: 'upload', selector: '.fbx-paste textarea' },
+  { step: 'header', selector: '.fbx-preview[aria-busy="false"] tbody tr' },
+] as const;
+
+/**
+ * Once per run of the importer: when it shows one of REPORTED_STEPS, tell the server (it logs
+ * "upload step ready" / "header step ready" with x and y, the element's centre in window pixels).
+ * The desktop smoke test waits for these lines instead of sleeping, and clicks the paste box at x,
+ * y. The embed is served from this origin, so its page is read directly; a MutationObserver sees a
+ * step appear.
+ */
+function useReportSteps(frame: RefObject<HTMLIFrameElement | null>, run: number) {
+  useEffect(() => {
+    const el = frame.current;
+    if (!el) return;
+    let observer: MutationObserver | undefined;
+    const reported = new Set<string>();
+    const check = () => {
+      const doc = el.contentDocument;
+      if (!doc) return;
+      for (const { step, selector } of REPORTED_STEPS) {
+        const target = reported.has(step) ? null : doc.querySelector(selector);
+        if (!target) continue;
+        const f = el.getBoundingClientRect();
+        const b = target.getBoundingClientRect();
+        if (b.width === 0 || b.height === 0) continue;
+        reported.add(step);
+        const dpr = window.devicePixelRatio || 1;
+        const x = Math.round((f.left + el.clientLeft + b.left + b.width / 2) * dpr);
+        const y = Math.round((f.top + el.clientTop + b.top + b.height / 2) * dpr);
+        reportStep('importers', step, x, y).catch((err: unknown) => console.warn(`fusebox: ${step} step report failed:`, err));
+      }
+      if (reported.size === REPORTED_STEPS.length) observer?.disconnect();
+    };
+    const onLoad = () => {
+      observer?.disconnect();
+      const doc = el.contentDocument;
+      if (!doc) return; // another origin: nothing to read
+      observer = new MutationObserver(check);
+      observer.observe(doc, { childList: true, subtree: true, attributes: true });
+      check();
+    };
+    el.addEventListener('load', onLoad);
+    return () => {
+      el.removeEventListener('load', onLoad);
+      observer?.disconnect();
+    };
+  }, [frame, run]);
 }
 
 export default function ImportersTry({ slug }: { slug: string }) {
@@ -19,6 +76,8 @@ export default function ImportersTry({ slug }: { slug: string }) {
   const [result, setResult] = useState<CompletePayload | null>(null);
   const [error, setError] = useState('');
   const [cancelled, setCancelled] = useState(false);
+
+  useReportSteps(frame, run);
 
   const src = `/embed/importer?${new URLSearchParams({ origin: window.location.origin, importer: slug, ...(locale ? { locale } : {}) })}`;
 
