@@ -183,11 +183,15 @@ describe('keys & sessions', () => {
     await filters.getByRole('button', { name: 'Apply' }).click();
     await page.waitForURL(/#\/imports\?metadata\[user_id\]=101$/);
     await table.locator(`tr[data-import="${b}"]`).waitFor({ state: 'detached' });
+    // The page shows "Loading imports…" instead of the table while it asks
+    // again: wait for the filtered list before reading it.
+    await table.locator(`tr[data-import="${a}"]`).waitFor();
     assert.deepEqual(await slugs(), [c, a]);
 
     await filters.getByLabel('Import status').selectOption('completed');
     await filters.getByRole('button', { name: 'Apply' }).click();
     await table.locator(`tr[data-import="${c}"]`).waitFor({ state: 'detached' });
+    await table.locator(`tr[data-import="${a}"]`).waitFor();
     assert.deepEqual(await slugs(), [a]);
     await screenshot(page, 'console-imports');
 

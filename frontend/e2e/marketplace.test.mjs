@@ -225,7 +225,7 @@ describe('marketplace embedded on another origin', () => {
     ]);
     assert.equal(evs[1].targetUrl, `${server.url}/marketplace/listing/webhook`);
     assert.equal(evs[2].targetUrl, `${server.url}/marketplace/listing/webhook`);
-    assert.match(evs[2].message, /^Webhook \(inst_[0-9a-f]+\)$/, 'the crm connection claims do not name the webhook install');
+    assert.match(evs[2].message, /^Webhook \(inst_[0-9a-z]+\)$/, 'the crm connection claims do not name the webhook install');
     assert.match(evs[4].message, /^Upgrade to Pro to add more integrations\. \(the free plan allows 1 integration and you have 1\)$/);
     const messages = (await raw(page)).filter((m) => m.origin === server.url);
     assert.equal(messages.length, evs.length, 'every posted message became an event');
