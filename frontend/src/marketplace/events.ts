@@ -1,21 +1,9 @@
-// Iframe events for the host page, as APIFuse documents them: the message is a JSON string
-// {id, targetUrl, message}, posted to the parent with an exact target origin, never "*". The origin
+// Iframe events for the host page (ids and shape: sdk/marketplace-protocol.ts): the message is a JSON
+// string {id, targetUrl, message}, posted to the parent with an exact target origin, never "*". The origin
 // is the one the server validated against the workspace's embed_origins (or this server's own
 // origin, for the demo app); with none, nothing is posted.
 
-export type MarketplaceEventId =
-  | 'ready'
-  | 'user_login_required'
-  | 'user_listing_click'
-  | 'listing_installation_complete'
-  | 'listing_installation_failed'
-  | 'installation_removed';
-
-export interface MarketplaceEvent {
-  id: MarketplaceEventId;
-  targetUrl: string;
-  message: string;
-}
+import type { MarketplaceEvent, MarketplaceEventId } from '../sdk/marketplace-protocol';
 
 export class EventChannel {
   private origin: string | null = null;

@@ -20,30 +20,10 @@
  * `installation_removed`.
  */
 
-export type MarketplaceEventId =
-  | 'ready'
-  | 'user_login_required'
-  | 'user_listing_click'
-  | 'listing_installation_complete'
-  | 'listing_installation_failed'
-  | 'installation_removed';
+import { MARKETPLACE_EVENTS, type MarketplaceEvent, type MarketplaceEventId } from './marketplace-protocol';
 
-export interface MarketplaceEvent {
-  id: MarketplaceEventId;
-  /** The marketplace page the event is about, e.g. .../marketplace/listing/<listingId>. */
-  targetUrl: string;
-  /** "" for most events; the failure reason for listing_installation_failed. */
-  message: string;
-}
-
-export const MARKETPLACE_EVENTS: readonly MarketplaceEventId[] = [
-  'ready',
-  'user_login_required',
-  'user_listing_click',
-  'listing_installation_complete',
-  'listing_installation_failed',
-  'installation_removed',
-];
+export type { MarketplaceEvent, MarketplaceEventId } from './marketplace-protocol';
+export { MARKETPLACE_EVENTS } from './marketplace-protocol';
 
 export interface FuseboxMarketplaceOptions {
   /** Origin of the Fusebox server, e.g. "http://127.0.0.1:8787". Defaults to the page's origin. */

@@ -1,0 +1,31 @@
+/**
+ * The events between the marketplace iframe (/marketplace) and the page that embeds it through
+ * the SDK, as APIFuse documents them: each is posted to the parent as a JSON string
+ * `{id, targetUrl, message}`, with the parent's exact origin as target (never "*"). The iframe
+ * (frontend/src/marketplace) sends them; the SDK (marketplace.ts) checks and delivers them.
+ *
+ * Event ids: `ready`, `user_login_required`, `user_listing_click`, `listing_installation_complete`,
+ * `listing_installation_failed` (reason in `message`), `installation_removed`.
+ */
+
+/** Every event id the marketplace iframe posts, in one list. */
+const eventIds = [
+  'ready',
+  'user_login_required',
+  'user_listing_click',
+  'listing_installation_complete',
+  'listing_installation_failed',
+  'installation_removed',
+] as const;
+
+export type MarketplaceEventId = (typeof eventIds)[number];
+
+export const MARKETPLACE_EVENTS: readonly MarketplaceEventId[] = eventIds;
+
+export interface MarketplaceEvent {
+  id: MarketplaceEventId;
+  /** The marketplace page the event is about, e.g. .../marketplace/listing/<listingId>. */
+  targetUrl: string;
+  /** "" for most events; the failure reason for listing_installation_failed. */
+  message: string;
+}
