@@ -5,6 +5,7 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import FuseboxImporter, { getClientSideToken, type CompletePayload } from '../sdk/importer';
 import { formatLocalDateTime, formatLocalTime } from '../shared/dates';
+import { LocaleOptions } from '../shared/locales';
 import './demo.css';
 
 interface DemoConfig {
@@ -203,11 +204,7 @@ export default function DemoApp() {
                 <span>Language</span>
                 <select value={locale} onChange={(e) => setLocale(e.target.value)} aria-label="Language">
                   <option value="">Browser default</option>
-                  <option value="en">English</option>
-                  <option value="de">Deutsch</option>
-                  <option value="fr">Français</option>
-                  <option value="es">Español</option>
-                  <option value="it">Italiano</option>
+                  <LocaleOptions />
                 </select>
               </label>
               <label className="demo-check">

@@ -2,8 +2,11 @@
 // given, else the browser's, else English. Messages use {name} placeholders; a message with "|" has
 // a singular and a plural form chosen by the count {n} under the language's plural rules.
 
-export const locales = ['en', 'de', 'fr', 'es', 'it'] as const;
-export type Locale = (typeof locales)[number];
+import { LOCALES, type Locale } from '../shared/locales';
+
+export { type Locale };
+/** The languages of the importer UI (shared/locales.ts). */
+export const locales = LOCALES;
 
 const en = {
   'app.title': 'Import data',

@@ -19,14 +19,12 @@ import {
   type CompletePayload,
   type CustomStyles,
   type EmbedMessage,
+  type Locale,
   type ToEmbed,
 } from './protocol';
 
-export type { CompletePayload, CustomStyles, ErrorPayload, ImportCounts } from './protocol';
+export type { CompletePayload, CustomStyles, ErrorPayload, ImportCounts, Locale } from './protocol';
 export { PROTOCOL_SOURCE, PROTOCOL_VERSION } from './protocol';
-
-/** Languages the importer speaks. Anything else falls back to the browser language, then English. */
-export type Locale = 'en' | 'de' | 'fr' | 'es' | 'it';
 
 export interface FuseboxImporterOptions {
   /** Origin of the Fusebox server, e.g. "http://127.0.0.1:8787". Defaults to where the SDK was loaded from. */

@@ -16,6 +16,10 @@
 export const PROTOCOL_SOURCE = 'fusebox';
 export const PROTOCOL_VERSION = 1;
 
+/** Languages the importer speaks (its `locale`); anything else falls back to the browser language, then English. */
+export const LOCALES = ['en', 'de', 'fr', 'es', 'it'] as const;
+export type Locale = (typeof LOCALES)[number];
+
 /** Colors and logo the host page can give the importer (all optional CSS colors). */
 export interface CustomStyles {
   colors?: {
