@@ -20,6 +20,7 @@ import (
 	"fusebox/backend/importer"
 	"fusebox/backend/marketplace"
 	"fusebox/backend/relay"
+	"fusebox/backend/schema"
 	"fusebox/backend/store"
 )
 
@@ -320,8 +321,8 @@ func TestStatusWebhookHearsFailedAndCompleted(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	if _, err := a.Importer.SaveImporter(ctx, &importer.Importer{Slug: "contacts", Name: "Contacts",
-		Columns: []importer.Column{{Key: "email", Label: "Email", Type: importer.TypeEmail, Required: true}}}); err != nil {
+	if _, err := a.Importer.SaveImporter(ctx, &schema.Importer{Slug: "contacts", Name: "Contacts",
+		Columns: []schema.Column{{Key: "email", Label: "Email", Type: schema.TypeEmail, Required: true}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.Relay.CreateDestination(ctx, relay.Destination{ID: "status", Importer: "contacts", Send: relay.SendStatus, URL: srv.URL}); err != nil {

@@ -12,11 +12,11 @@ import (
 // between them. Nothing imports app/cli but main.
 var allowedImports = map[string][]string{
 	"fusebox":         {"fusebox/app/cli"},
-	"fusebox/app/cli": {"fusebox/app", "fusebox/backend/errs", "fusebox/backend/importer", "fusebox/backend/sessions"},
+	"fusebox/app/cli": {"fusebox/app", "fusebox/backend/errs", "fusebox/backend/importer", "fusebox/backend/schema", "fusebox/backend/sessions"},
 	"fusebox/app": {"fusebox/frontend", "fusebox/backend/demo", "fusebox/backend/errs", "fusebox/backend/ids", "fusebox/backend/store", "fusebox/backend/httpapi", "fusebox/backend/workspace",
 		"fusebox/backend/importer", "fusebox/backend/sessions", "fusebox/backend/marketplace", "fusebox/backend/relay"},
 	// The benchmarks are their own command, outside the product binary.
-	"fusebox/app/cmd/fusebox-bench": {"fusebox/app", "fusebox/backend/demo", "fusebox/backend/httpapi", "fusebox/backend/store", "fusebox/backend/importer", "fusebox/backend/sessions",
+	"fusebox/app/cmd/fusebox-bench": {"fusebox/app", "fusebox/backend/demo", "fusebox/backend/httpapi", "fusebox/backend/store", "fusebox/backend/importer", "fusebox/backend/schema", "fusebox/backend/sessions",
 		"fusebox/backend/marketplace", "fusebox/backend/relay"},
 	"fusebox/frontend": {},
 	// demo holds what exists only for the demo workspace (its file, org
@@ -25,6 +25,7 @@ var allowedImports = map[string][]string{
 	"fusebox/backend/errs":    {},
 	"fusebox/backend/csvsafe": {},
 	"fusebox/backend/ingest":  {},
+	"fusebox/backend/schema":  {"fusebox/backend/errs"},
 	// ingesttest writes test workbooks for the ingest and security tests.
 	"fusebox/backend/ingest/ingesttest": {},
 	"fusebox/backend/store":             {},
@@ -32,14 +33,14 @@ var allowedImports = map[string][]string{
 	"fusebox/backend/keyring":           {},
 	"fusebox/backend/ids":               {},
 	"fusebox/backend/workspace":         {"fusebox/backend/errs", "fusebox/backend/store"},
-	"fusebox/backend/importer":          {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/ingest", "fusebox/backend/ids"},
+	"fusebox/backend/importer":          {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/ingest", "fusebox/backend/schema", "fusebox/backend/ids"},
 	"fusebox/backend/sessions":          {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/keyring", "fusebox/backend/ids"},
 	"fusebox/backend/marketplace":       {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/netguard", "fusebox/backend/keyring", "fusebox/backend/ids"},
 	"fusebox/backend/relay":             {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/netguard", "fusebox/backend/ids"},
 	// reliability holds only tests that drive the real binary.
 	"fusebox/backend/relay/reliability": {},
 	"fusebox/backend/httpapi": {"fusebox/backend/demo", "fusebox/backend/errs", "fusebox/backend/csvsafe", "fusebox/backend/ids", "fusebox/backend/store", "fusebox/backend/workspace",
-		"fusebox/backend/importer", "fusebox/backend/sessions", "fusebox/backend/marketplace", "fusebox/backend/relay"},
+		"fusebox/backend/importer", "fusebox/backend/schema", "fusebox/backend/sessions", "fusebox/backend/marketplace", "fusebox/backend/relay"},
 }
 
 // TestDependencyDirection checks every package of the module against

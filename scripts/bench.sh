@@ -50,7 +50,7 @@ section "ingest: CSV parse throughput (go test -bench)"
 gobench "ingest go test -bench" -bench=. ./backend/ingest/
 
 section "importer: row validator (go test -bench)"
-gobench "importer go test -bench" -bench=ValidateRow ./backend/importer/
+gobench "importer go test -bench" -bench=ValidateRow ./backend/schema/
 
 section "importer: 1M-row ingest vs sqlite3 .import (fusebox-bench ingest)"
 bench "fusebox-bench ingest" ingest --rows "${BENCH_ROWS:-1000000}"

@@ -11,6 +11,7 @@ import (
 
 	"fusebox/backend/errs"
 	"fusebox/backend/importer"
+	"fusebox/backend/schema"
 )
 
 // runImport is `fusebox import`: parse -> auto-map (or --mapping) ->
@@ -30,7 +31,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fs.Usage()
 		return 2
 	}
-	var m *importer.Mapping
+	var m *schema.Mapping
 	if mappingFile != "" {
 		var err error
 		if m, err = readMapping(mappingFile); err != nil {
@@ -69,12 +70,12 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return 0
 }
 
-func readMapping(path string) (*importer.Mapping, error) {
+func readMapping(path string) (*schema.Mapping, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read mapping: %w", err)
 	}
-	var m importer.Mapping
+	var m schema.Mapping
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err == nil {
@@ -85,7 +86,7 @@ func readMapping(path string) (*importer.Mapping, error) {
 		return nil, fmt.Errorf("mapping %s: want {\"columns\": [{\"header\": ..., \"key\": ...}]} or {\"Header\": \"key\"}: %v", path, err)
 	}
 	for h, k := range simple {
-		m.Columns = append(m.Columns, importer.MappedColumn{Header: h, Key: k})
+		m.Columns = append(m.Columns, schema.MappedColumn{Header: h, Key: k})
 	}
 	return &m, nil
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"fusebox/backend/importer"
+	"fusebox/backend/schema"
 )
 
 func cliLastLine(s string) string {
@@ -25,8 +25,8 @@ func TestKeysAndSessionsCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Importer.SaveImporter(ctx, &importer.Importer{Slug: "contacts", Name: "Contacts",
-		Columns: []importer.Column{{Key: "email", Label: "Email", Type: importer.TypeEmail}}}); err != nil {
+	if _, err := a.Importer.SaveImporter(ctx, &schema.Importer{Slug: "contacts", Name: "Contacts",
+		Columns: []schema.Column{{Key: "email", Label: "Email", Type: schema.TypeEmail}}}); err != nil {
 		t.Fatal(err)
 	}
 	a.Close()

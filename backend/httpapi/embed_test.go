@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"fusebox/backend/importer"
+	"fusebox/backend/schema"
 	"fusebox/backend/sessions"
 	"fusebox/backend/store"
 )
@@ -61,10 +62,10 @@ func newEmbedEnv(t *testing.T, allowedHosts ...string) *embedEnv {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	imp := importer.New(db, dir, log)
-	if _, err := imp.SaveImporter(ctx, &importer.Importer{Slug: "contacts", Name: "Contacts", Columns: []importer.Column{
-		{Key: "name", Label: "Name", Type: importer.TypeString, Required: true},
-		{Key: "email", Label: "Email", Type: importer.TypeEmail},
-	}, Settings: importer.Settings{AllowedOrigins: []string{"https://partner.example:8443"}}}); err != nil {
+	if _, err := imp.SaveImporter(ctx, &schema.Importer{Slug: "contacts", Name: "Contacts", Columns: []schema.Column{
+		{Key: "name", Label: "Name", Type: schema.TypeString, Required: true},
+		{Key: "email", Label: "Email", Type: schema.TypeEmail},
+	}, Settings: schema.Settings{AllowedOrigins: []string{"https://partner.example:8443"}}}); err != nil {
 		t.Fatal(err)
 	}
 	ss := sessions.New(db, sessions.TTLFunc(func(ctx context.Context, slug string) (time.Duration, error) {

@@ -16,6 +16,7 @@ import (
 
 	"fusebox/backend/errs"
 	"fusebox/backend/importer"
+	"fusebox/backend/schema"
 )
 
 // Importer routes: the embed's API under /api/importer/ (session bearer
@@ -149,12 +150,12 @@ func (s *Server) importerDefinition(w http.ResponseWriter, r *http.Request) {
 // definitionView is an importer definition with its effective settings
 // (max_file_bytes parsed, invalid_rows defaulted) for the embed.
 type definitionView struct {
-	*importer.Importer
+	*schema.Importer
 	Settings settingsView `json:"settings"`
 }
 
 type settingsView struct {
-	importer.Settings
+	schema.Settings
 	MaxFileBytes int64  `json:"max_file_bytes"`
 	InvalidRows  string `json:"invalid_rows"`
 }
@@ -290,7 +291,7 @@ func (s *Server) getMapping(w http.ResponseWriter, r *http.Request, _ importer.A
 // putMapping confirms the mapping and starts staging in the background
 // (202); follow it with /progress or /events.
 func (s *Server) putMapping(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
-	var m importer.Mapping
+	var m schema.Mapping
 	if err := decodeJSON(w, r, &m, 8<<20); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -472,8 +473,8 @@ func (s *Server) adminGetImporter(w http.ResponseWriter, r *http.Request) {
 	s.respond(w, r, result(s.deps.Importer.GetImporter(r.Context(), r.PathValue("slug"))))
 }
 
-func decodeImporter(w http.ResponseWriter, r *http.Request) (*importer.Importer, error) {
-	var imp importer.Importer
+func decodeImporter(w http.ResponseWriter, r *http.Request) (*schema.Importer, error) {
+	var imp schema.Importer
 	body := http.MaxBytesReader(w, r.Body, 4<<20)
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()

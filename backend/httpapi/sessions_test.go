@@ -20,6 +20,7 @@ import (
 
 	"fusebox/backend/importer"
 	"fusebox/backend/keyring"
+	"fusebox/backend/schema"
 	"fusebox/backend/sessions"
 	"fusebox/backend/store"
 )
@@ -72,17 +73,17 @@ func newSessEnv(t *testing.T) *sessEnv {
 	t.Cleanup(func() { db.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	imp := importer.New(db, dir, log)
-	for _, def := range []*importer.Importer{
-		{Slug: "contacts", Name: "Contacts", Columns: []importer.Column{
-			{Key: "name", Label: "Name", Type: importer.TypeString, Required: true},
-			{Key: "email", Label: "Email", Type: importer.TypeEmail},
-			{Key: "age", Label: "Age", Type: importer.TypeInteger},
-			{Key: "score", Label: "Score", Type: importer.TypeFloat},
-			{Key: "vip", Label: "VIP", Type: importer.TypeBoolean},
-			{Key: "joined", Label: "Joined", Type: importer.TypeDate, Pattern: "MM/dd/yyyy"},
+	for _, def := range []*schema.Importer{
+		{Slug: "contacts", Name: "Contacts", Columns: []schema.Column{
+			{Key: "name", Label: "Name", Type: schema.TypeString, Required: true},
+			{Key: "email", Label: "Email", Type: schema.TypeEmail},
+			{Key: "age", Label: "Age", Type: schema.TypeInteger},
+			{Key: "score", Label: "Score", Type: schema.TypeFloat},
+			{Key: "vip", Label: "VIP", Type: schema.TypeBoolean},
+			{Key: "joined", Label: "Joined", Type: schema.TypeDate, Pattern: "MM/dd/yyyy"},
 		}},
-		{Slug: "orders", Name: "Orders", Settings: importer.Settings{SessionTTL: "2h"}, Columns: []importer.Column{
-			{Key: "sku", Label: "SKU", Type: importer.TypeString},
+		{Slug: "orders", Name: "Orders", Settings: schema.Settings{SessionTTL: "2h"}, Columns: []schema.Column{
+			{Key: "sku", Label: "SKU", Type: schema.TypeString},
 		}},
 	} {
 		if _, err := imp.SaveImporter(ctx, def); err != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/schema"
 	"fusebox/backend/store"
 )
 
@@ -33,7 +34,7 @@ type mutation struct {
 	ctx      context.Context
 	tx       *store.Tx
 	imp      *Import
-	sc       *Schema
+	sc       *schema.Schema
 	u        *uniqIndex
 	dRows    int64
 	dErrRows int64
@@ -41,12 +42,12 @@ type mutation struct {
 	touched  map[int64]bool
 	partners map[int64]bool
 	keyBuf   []byte
-	issues   []Issue
+	issues   []schema.Issue
 	merged   []cellIssue
 	stmts    map[string]*sql.Stmt
 }
 
-func (s *Service) newMutation(ctx context.Context, tx *store.Tx, imp *Import, sc *Schema, u *uniqIndex) *mutation {
+func (s *Service) newMutation(ctx context.Context, tx *store.Tx, imp *Import, sc *schema.Schema, u *uniqIndex) *mutation {
 	return &mutation{s: s, ctx: ctx, tx: tx, imp: imp, sc: sc, u: u, touched: map[int64]bool{}, partners: map[int64]bool{}, stmts: map[string]*sql.Stmt{}}
 }
 
@@ -72,7 +73,7 @@ func (m *mutation) close() {
 
 // uniqFor returns the import's uniqueness index at its current version,
 // rebuilding it from the staged rows when it is missing or stale.
-func (s *Service) uniqFor(ctx context.Context, imp *Import, sc *Schema) (*uniqIndex, error) {
+func (s *Service) uniqFor(ctx context.Context, imp *Import, sc *schema.Schema) (*uniqIndex, error) {
 	groups := sc.UniqueGroups()
 	if len(groups) == 0 {
 		return nil, nil
@@ -97,7 +98,7 @@ func (s *Service) uniqFor(ctx context.Context, imp *Import, sc *Schema) (*uniqIn
 		if err := rs.Scan(&row, &data); err != nil {
 			return nil, fmt.Errorf("build uniqueness index: %w", err)
 		}
-		if cells, err = decodeRowJSON(data, cells); err != nil {
+		if cells, err = schema.DecodeRowJSON(data, cells); err != nil {
 			return nil, err
 		}
 		for gi := range groups {
@@ -118,7 +119,7 @@ func (s *Service) uniqFor(ctx context.Context, imp *Import, sc *Schema) (*uniqIn
 
 func (m *mutation) key(gi int, cells []string) (uint64, bool) {
 	var ok bool
-	m.keyBuf, ok = m.sc.AppendUniqueKey(m.keyBuf[:0], &m.sc.groups[gi], cells)
+	m.keyBuf, ok = m.sc.AppendUniqueKey(m.keyBuf[:0], &m.sc.UniqueGroups()[gi], cells)
 	if !ok {
 		return 0, false
 	}
@@ -165,7 +166,7 @@ func (m *mutation) join(row int64, cells []string) {
 }
 
 // rowIssues validates a row completely, uniqueness included.
-func (m *mutation) rowIssues(cells []string) []Issue {
+func (m *mutation) rowIssues(cells []string) []schema.Issue {
 	m.issues = m.sc.ValidateRow(cells, m.issues[:0])
 	if m.u != nil {
 		for gi, g := range m.u.groups {
@@ -174,8 +175,8 @@ func (m *mutation) rowIssues(cells []string) []Issue {
 				continue
 			}
 			if _, dup := g.more[h]; dup {
-				grp := m.sc.groups[gi]
-				m.issues = append(m.issues, Issue{Col: grp.Col, Severity: SeverityError, Message: grp.Message})
+				grp := m.sc.UniqueGroups()[gi]
+				m.issues = append(m.issues, schema.Issue{Col: grp.Col, Severity: schema.SeverityError, Message: grp.Message})
 			}
 		}
 	}
@@ -186,7 +187,7 @@ func (m *mutation) rowIssues(cells []string) []Issue {
 func (m *mutation) write(old rowState, cells []string, insert bool) error {
 	var ne, nw int
 	m.merged, ne, nw = appendMerged(m.merged[:0], old.row, m.rowIssues(cells))
-	data := string(appendRowJSON(nil, cells))
+	data := string(schema.AppendRowJSON(nil, cells))
 	id := m.imp.ID
 	if insert {
 		if err := m.exec(`INSERT INTO importer_rows (import_id, row_num, data, errors, warnings) VALUES (?, ?, ?, ?, ?)`, id, old.row, data, ne, nw); err != nil {
@@ -293,7 +294,7 @@ func (m *mutation) readRow(row int64) (rowState, error) {
 	if err != nil {
 		return st, fmt.Errorf("read row %d: %w", row, err)
 	}
-	st.cells, err = decodeRowJSON(data, nil)
+	st.cells, err = schema.DecodeRowJSON(data, nil)
 	st.cells = padCells(st.cells, m.sc.NumColumns())
 	return st, err
 }
@@ -343,7 +344,7 @@ func logEdit(ctx context.Context, tx *store.Tx, importID, seq int64, part int, k
 }
 
 // beginEdit loads an import for a review edit, under its lock.
-func (s *Service) beginEdit(ctx context.Context, slug string) (*Import, *Schema, *uniqIndex, func(), error) {
+func (s *Service) beginEdit(ctx context.Context, slug string) (*Import, *schema.Schema, *uniqIndex, func(), error) {
 	imp, err := s.loadImport(ctx, s.db.Read, slug)
 	if err != nil {
 		return nil, nil, nil, nil, err
@@ -536,7 +537,7 @@ func (r *replacer) apply(v string) (string, bool) {
 	in := r.in
 	switch {
 	case in.WholeCell && !in.Regex:
-		t := trimSpace(v)
+		t := schema.TrimCell(v)
 		if t == in.Find || (!in.MatchCase && strings.EqualFold(t, in.Find)) {
 			return in.Replace, in.Replace != v
 		}
@@ -639,7 +640,7 @@ func (s *Service) Replace(ctx context.Context, slug string, in ReplaceInput) (Re
 			}
 			n++
 			after = st.row
-			cells, err := decodeRowJSON(data, nil)
+			cells, err := schema.DecodeRowJSON(data, nil)
 			if err != nil {
 				rs.Close()
 				return res, err
@@ -731,7 +732,7 @@ func (s *Service) DeleteRows(ctx context.Context, slug string, in DeleteInput) (
 				rs.Close()
 				return DeleteResult{}, fmt.Errorf("delete rows: %w", err)
 			}
-			if st.cells, err = decodeRowJSON(data, nil); err != nil {
+			if st.cells, err = schema.DecodeRowJSON(data, nil); err != nil {
 				rs.Close()
 				return DeleteResult{}, err
 			}

@@ -13,6 +13,7 @@ import (
 	"fusebox/backend/errs"
 	"fusebox/backend/ids"
 	"fusebox/backend/ingest"
+	"fusebox/backend/schema"
 	"fusebox/backend/store"
 )
 
@@ -69,7 +70,7 @@ type Import struct {
 	SubmittedAt time.Time         `json:"-"`
 	HeaderRow   int               `json:"-"`
 	Headers     []string          `json:"-"`
-	Mapping     *Mapping          `json:"-"`
+	Mapping     *schema.Mapping   `json:"-"`
 	FileOptions FileOptions       `json:"-"`
 	Detected    ingest.Detected   `json:"-"`
 	FileIssues  []ingest.RowIssue `json:"-"`
@@ -120,7 +121,7 @@ func scanImport(sc scanner) (*Import, error) {
 	_ = json.Unmarshal([]byte(headers), &imp.Headers)
 	_ = json.Unmarshal([]byte(issues), &imp.FileIssues)
 	if mapping != "" {
-		var m Mapping
+		var m schema.Mapping
 		if json.Unmarshal([]byte(mapping), &m) == nil {
 			imp.Mapping = &m
 		}
@@ -305,7 +306,7 @@ func (s *Service) checkSessionQuota(ctx context.Context, tx *store.Tx, actor Act
 }
 
 // Schema returns the compiled definition snapshot of an import.
-func (s *Service) Schema(ctx context.Context, slug string) (*Schema, error) {
+func (s *Service) Schema(ctx context.Context, slug string) (*schema.Schema, error) {
 	imp, err := s.loadImport(ctx, s.db.Read, slug)
 	if err != nil {
 		return nil, err
@@ -313,18 +314,18 @@ func (s *Service) Schema(ctx context.Context, slug string) (*Schema, error) {
 	return s.schemaOf(imp)
 }
 
-func (s *Service) schemaOf(imp *Import) (*Schema, error) {
+func (s *Service) schemaOf(imp *Import) (*schema.Schema, error) {
 	s.mu.Lock()
 	sc := s.schemas[imp.ID]
 	s.mu.Unlock()
 	if sc != nil {
 		return sc, nil
 	}
-	var def Importer
+	var def schema.Importer
 	if err := json.Unmarshal([]byte(imp.definition), &def); err != nil {
 		return nil, fmt.Errorf("import %s: decode definition: %w", imp.Slug, err)
 	}
-	sc, err := Compile(&def)
+	sc, err := schema.Compile(&def)
 	if err != nil {
 		return nil, fmt.Errorf("import %s: definition snapshot: %w", imp.Slug, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"fusebox/backend/errs"
 	"fusebox/backend/ingest"
+	"fusebox/backend/schema"
 )
 
 // RowQuery selects a page of staged rows for review.
@@ -44,9 +45,9 @@ type Row struct {
 
 // CellIssue is a finding on one cell of a row.
 type CellIssue struct {
-	Column   string   `json:"column"`
-	Severity Severity `json:"severity"`
-	Message  string   `json:"message"`
+	Column   string          `json:"column"`
+	Severity schema.Severity `json:"severity"`
+	Message  string          `json:"message"`
 }
 
 // RowPage is a page of rows.
@@ -59,7 +60,7 @@ type RowPage struct {
 	Version    int64    `json:"version"`
 }
 
-func (q *RowQuery) norm(sc *Schema) (col int, err error) {
+func (q *RowQuery) norm(sc *schema.Schema) (col int, err error) {
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
@@ -212,7 +213,7 @@ func selectRows(where string, byIssue bool) string {
 }
 
 // queryRows runs a row query and attaches each row's findings.
-func (s *Service) queryRows(ctx context.Context, importID int64, sc *Schema, q string, args ...any) ([]Row, error) {
+func (s *Service) queryRows(ctx context.Context, importID int64, sc *schema.Schema, q string, args ...any) ([]Row, error) {
 	rs, err := s.db.Read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("query rows: %w", err)
@@ -225,7 +226,7 @@ func (s *Service) queryRows(ctx context.Context, importID int64, sc *Schema, q s
 		if err := rs.Scan(&r.Row, &data, &r.Errors, &r.Warnings); err != nil {
 			return nil, fmt.Errorf("query rows: %w", err)
 		}
-		r.Values, err = decodeRowJSON(data, nil)
+		r.Values, err = schema.DecodeRowJSON(data, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -247,7 +248,7 @@ func padCells(v []string, n int) []string {
 }
 
 // attachIssues loads the findings of rows (which have errors or warnings).
-func (s *Service) attachIssues(ctx context.Context, importID int64, sc *Schema, rows []Row) error {
+func (s *Service) attachIssues(ctx context.Context, importID int64, sc *schema.Schema, rows []Row) error {
 	var nums []any
 	idx := map[int64]int{}
 	for i, r := range rows {
@@ -285,7 +286,7 @@ func (s *Service) attachIssues(ctx context.Context, importID int64, sc *Schema, 
 }
 
 // rowsByNum fetches rows by number, in the given order.
-func (s *Service) rowsByNum(ctx context.Context, importID int64, sc *Schema, nums []int64) ([]Row, error) {
+func (s *Service) rowsByNum(ctx context.Context, importID int64, sc *schema.Schema, nums []int64) ([]Row, error) {
 	if len(nums) == 0 {
 		return []Row{}, nil
 	}
@@ -325,7 +326,7 @@ type sortEntry struct {
 	bad   bool // does not parse as the column type: after valid values
 }
 
-func (s *Service) view(ctx context.Context, imp *Import, sc *Schema, q RowQuery, col int) ([]int64, error) {
+func (s *Service) view(ctx context.Context, imp *Import, sc *schema.Schema, q RowQuery, col int) ([]int64, error) {
 	key := viewKey{imp.ID, imp.Version, q.Filter, col, q.Q, q.Sort, q.Desc}
 	s.mu.Lock()
 	if s.views == nil {
@@ -345,10 +346,8 @@ func (s *Service) view(ctx context.Context, imp *Import, sc *Schema, q RowQuery,
 	defer rs.Close()
 	needle := strings.ToLower(q.Q)
 	sortCol := -1
-	var sortType Type
 	if q.Sort != "" {
 		sortCol = sc.Index(q.Sort)
-		sortType = sc.cols[sortCol].typ
 	}
 	searchCol := -1
 	if q.Filter == "" {
@@ -363,7 +362,7 @@ func (s *Service) view(ctx context.Context, imp *Import, sc *Schema, q RowQuery,
 		if err := rs.Scan(&e.row, &data, &ne, &nw); err != nil {
 			return nil, fmt.Errorf("search rows: %w", err)
 		}
-		cells, err = decodeRowJSON(data, cells)
+		cells, err = schema.DecodeRowJSON(data, cells)
 		if err != nil {
 			return nil, err
 		}
@@ -373,11 +372,11 @@ func (s *Service) view(ctx context.Context, imp *Import, sc *Schema, q RowQuery,
 		if sortCol >= 0 {
 			v := ""
 			if sortCol < len(cells) {
-				v = trimSpace(cells[sortCol])
+				v = schema.TrimCell(cells[sortCol])
 			}
 			e.empty = v == ""
 			if !e.empty {
-				e.num, e.str = sortKey(sc.cols[sortCol], sortType, v)
+				e.num, e.str = sc.SortKey(sortCol, v)
 				e.bad = math.IsInf(e.num, 1)
 			}
 		}
@@ -429,24 +428,6 @@ func (s *Service) view(ctx context.Context, imp *Import, sc *Schema, q RowQuery,
 	return ids, nil
 }
 
-// sortKey returns the numeric and text keys of a value: numbers and dates
-// by value (invalid ones after valid ones), text folded.
-func sortKey(c *colSpec, typ Type, v string) (float64, string) {
-	switch typ {
-	case TypeInteger, TypeFloat:
-		if x, ok := c.parse(v); ok {
-			return x.f, ""
-		}
-		return math.Inf(1), strings.ToLower(v)
-	case TypeDate, TypeDatetime, TypeTime:
-		if x, ok := c.parse(v); ok {
-			return float64(x.dt.Unix()) + float64(x.dt.Nano)/1e9, ""
-		}
-		return math.Inf(1), strings.ToLower(v)
-	}
-	return 0, strings.ToLower(v)
-}
-
 func rowContains(cells []string, col int, needle string) bool {
 	if col >= 0 {
 		return col < len(cells) && containsFold(cells[col], needle)
@@ -477,10 +458,14 @@ func containsFold(s, needle string) bool {
 	}
 	n := len(needle)
 	for i := 0; i+n <= len(s); i++ {
-		if lowerASCII(s[i]) != needle[0] {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != needle[0] {
 			continue
 		}
-		if equalFoldASCII(s[i:i+n], needle) {
+		if strings.EqualFold(s[i:i+n], needle) { // ASCII only here: no allocation
 			return true
 		}
 	}
@@ -556,7 +541,7 @@ func (s *Service) Summary(ctx context.Context, slug string) (Summary, error) {
 			return Summary{}, fmt.Errorf("summary: %w", err)
 		}
 		if col >= 0 && col < len(sm.Columns) {
-			if sev == string(SeverityError) {
+			if sev == string(schema.SeverityError) {
 				sm.Columns[col].Errors = n
 			} else {
 				sm.Columns[col].Warnings = n
@@ -574,7 +559,7 @@ func (s *Service) Summary(ctx context.Context, slug string) (Summary, error) {
 	return sm, nil
 }
 
-func submittable(imp *Import, sc *Schema) (bool, string) {
+func submittable(imp *Import, sc *schema.Schema) (bool, string) {
 	switch {
 	case imp.Step != StepReview:
 		return false, "the import is not ready for review (step " + imp.Step + ")"
@@ -582,7 +567,7 @@ func submittable(imp *Import, sc *Schema) (bool, string) {
 		return false, "the import is already " + imp.Status
 	case imp.RowCount == 0:
 		return false, "the import has no rows"
-	case sc.Def.Settings.InvalidRowsPolicy() == InvalidRowsBlock && imp.ErrorRows > 0:
+	case sc.Def.Settings.InvalidRowsPolicy() == schema.InvalidRowsBlock && imp.ErrorRows > 0:
 		return false, strconv.FormatInt(imp.ErrorRows, 10) + " row(s) still have errors; fix or delete them first"
 	}
 	return true, ""

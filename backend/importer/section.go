@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/schema"
 	"fusebox/backend/store"
 )
 
@@ -23,7 +24,7 @@ func (sec *Section) Key() string { return "importers" }
 // Load decodes (strictly) and validates every importer; the returned
 // func upserts them by slug and reports one line per change.
 func (sec *Section) Load(decode func(v any) error) (func(ctx context.Context) ([]string, error), error) {
-	var list []Importer
+	var list []schema.Importer
 	if err := decode(&list); err != nil {
 		return nil, err
 	}
@@ -34,7 +35,7 @@ func (sec *Section) Load(decode func(v any) error) (func(ctx context.Context) ([
 			return nil, errs.Invalid("importers[%d]: slug %q is already used by importers[%d]", i, imp.Slug, j)
 		}
 		seen[imp.Slug] = i
-		if _, err := Compile(imp); err != nil {
+		if _, err := schema.Compile(imp); err != nil {
 			return nil, errs.Invalid("importers[%d]: %s", i, errs.Message(err))
 		}
 		imp.CreatedAt, imp.UpdatedAt = time.Time{}, time.Time{}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/schema"
 	"fusebox/backend/store"
 )
 
@@ -27,11 +28,11 @@ type Service struct {
 	onStatus []StatusHook
 
 	mu      sync.Mutex
-	locks   map[int64]*importLock // per-import mutation lock
-	schemas map[int64]*Schema     // compiled snapshot per import
-	jobs    map[int64]*job        // running or last finished job per import
-	uniq    map[int64]*uniqIndex  // uniqueness index per import (built lazily)
-	views   map[viewKey][]int64   // search/sort results by import version
+	locks   map[int64]*importLock    // per-import mutation lock
+	schemas map[int64]*schema.Schema // compiled snapshot per import
+	jobs    map[int64]*job           // running or last finished job per import
+	uniq    map[int64]*uniqIndex     // uniqueness index per import (built lazily)
+	views   map[viewKey][]int64      // search/sort results by import version
 
 	// BatchRows is how many rows one multi-row INSERT carries and TxRows
 	// how many rows one staging transaction writes.
@@ -101,7 +102,7 @@ func New(db *store.DB, dataDir string, log *slog.Logger) *Service {
 	}
 	return &Service{
 		db: db, dataDir: dataDir, log: log,
-		locks: map[int64]*importLock{}, schemas: map[int64]*Schema{}, jobs: map[int64]*job{}, uniq: map[int64]*uniqIndex{},
+		locks: map[int64]*importLock{}, schemas: map[int64]*schema.Schema{}, jobs: map[int64]*job{}, uniq: map[int64]*uniqIndex{},
 		BatchRows: 250, TxRows: 50_000, MaxImportsPerSession: DefaultMaxImportsPerSession,
 	}
 }
@@ -186,19 +187,19 @@ func parseTime(s string) time.Time {
 // ---- importer definitions ----
 
 // ListImporters returns every importer, by slug.
-func (s *Service) ListImporters(ctx context.Context) ([]Importer, error) {
+func (s *Service) ListImporters(ctx context.Context) ([]schema.Importer, error) {
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT definition, created_at, updated_at FROM importers ORDER BY slug`)
 	if err != nil {
 		return nil, fmt.Errorf("list importers: %w", err)
 	}
 	defer rows.Close()
-	out := []Importer{}
+	out := []schema.Importer{}
 	for rows.Next() {
 		var def, c, u string
 		if err := rows.Scan(&def, &c, &u); err != nil {
 			return nil, fmt.Errorf("list importers: %w", err)
 		}
-		var imp Importer
+		var imp schema.Importer
 		if err := json.Unmarshal([]byte(def), &imp); err != nil {
 			return nil, fmt.Errorf("list importers: decode definition: %w", err)
 		}
@@ -209,7 +210,7 @@ func (s *Service) ListImporters(ctx context.Context) ([]Importer, error) {
 }
 
 // GetImporter returns the importer with slug.
-func (s *Service) GetImporter(ctx context.Context, slug string) (*Importer, error) {
+func (s *Service) GetImporter(ctx context.Context, slug string) (*schema.Importer, error) {
 	imp, _, err := s.getImporter(ctx, s.db.Read, slug)
 	return imp, err
 }
@@ -218,7 +219,7 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func (s *Service) getImporter(ctx context.Context, q queryer, slug string) (*Importer, int64, error) {
+func (s *Service) getImporter(ctx context.Context, q queryer, slug string) (*schema.Importer, int64, error) {
 	var id int64
 	var def, c, u string
 	err := q.QueryRowContext(ctx, `SELECT id, definition, created_at, updated_at FROM importers WHERE slug = ?`, slug).Scan(&id, &def, &c, &u)
@@ -228,7 +229,7 @@ func (s *Service) getImporter(ctx context.Context, q queryer, slug string) (*Imp
 	if err != nil {
 		return nil, 0, fmt.Errorf("get importer %s: %w", slug, err)
 	}
-	var imp Importer
+	var imp schema.Importer
 	if err := json.Unmarshal([]byte(def), &imp); err != nil {
 		return nil, 0, fmt.Errorf("get importer %s: decode definition: %w", slug, err)
 	}
@@ -238,8 +239,8 @@ func (s *Service) getImporter(ctx context.Context, q queryer, slug string) (*Imp
 
 // SaveImporter validates imp and creates or replaces the importer with its
 // slug. It returns "created", "updated" or "unchanged".
-func (s *Service) SaveImporter(ctx context.Context, imp *Importer) (string, error) {
-	if _, err := Compile(imp); err != nil {
+func (s *Service) SaveImporter(ctx context.Context, imp *schema.Importer) (string, error) {
+	if _, err := schema.Compile(imp); err != nil {
 		return "", err
 	}
 	var action string
@@ -251,7 +252,7 @@ func (s *Service) SaveImporter(ctx context.Context, imp *Importer) (string, erro
 	return action, err
 }
 
-func (s *Service) saveImporterTx(ctx context.Context, tx *store.Tx, imp *Importer) (string, error) {
+func (s *Service) saveImporterTx(ctx context.Context, tx *store.Tx, imp *schema.Importer) (string, error) {
 	def := *imp
 	def.CreatedAt, def.UpdatedAt = time.Time{}, time.Time{}
 	body, err := json.Marshal(def)
@@ -282,8 +283,8 @@ func (s *Service) saveImporterTx(ctx context.Context, tx *store.Tx, imp *Importe
 }
 
 // CreateImporter creates a new importer; ECONFLICT if the slug is taken.
-func (s *Service) CreateImporter(ctx context.Context, imp *Importer) error {
-	if _, err := Compile(imp); err != nil {
+func (s *Service) CreateImporter(ctx context.Context, imp *schema.Importer) error {
+	if _, err := schema.Compile(imp); err != nil {
 		return err
 	}
 	return s.db.Tx(ctx, func(tx *store.Tx) error {

@@ -12,6 +12,7 @@ import (
 
 	"fusebox/backend/errs"
 	"fusebox/backend/importer"
+	"fusebox/backend/schema"
 	"fusebox/backend/store"
 )
 
@@ -26,14 +27,14 @@ func newService(t *testing.T) (*importer.Service, *store.DB) {
 	return importer.New(db, dir, nil), db
 }
 
-func contacts() *importer.Importer {
-	return &importer.Importer{Slug: "contacts", Name: "Contacts", Settings: importer.Settings{InvalidRows: "block"}, Columns: []importer.Column{
+func contacts() *schema.Importer {
+	return &schema.Importer{Slug: "contacts", Name: "Contacts", Settings: schema.Settings{InvalidRows: "block"}, Columns: []schema.Column{
 		{Key: "first_name", Label: "First name", Required: true},
 		{Key: "last_name", Label: "Last name"},
-		{Key: "email", Label: "Email", Type: importer.TypeEmail, Required: true, Unique: importer.UniqueCaseInsensitive, Transformations: []importer.Transformation{{Type: importer.TrLowercase}}},
-		{Key: "plan", Label: "Plan", Type: importer.TypeEnum, Values: []importer.EnumValue{{Value: "free"}, {Value: "pro"}, {Value: "enterprise"}}},
-		{Key: "seats", Label: "Seats", Type: importer.TypeInteger, Validations: []importer.Validation{{Type: importer.ValGreaterThan, Value: "0", Severity: importer.SeverityWarning}}},
-		{Key: "signup_date", Label: "Signup date", Type: importer.TypeDate},
+		{Key: "email", Label: "Email", Type: schema.TypeEmail, Required: true, Unique: schema.UniqueCaseInsensitive, Transformations: []schema.Transformation{{Type: schema.TrLowercase}}},
+		{Key: "plan", Label: "Plan", Type: schema.TypeEnum, Values: []schema.EnumValue{{Value: "free"}, {Value: "pro"}, {Value: "enterprise"}}},
+		{Key: "seats", Label: "Seats", Type: schema.TypeInteger, Validations: []schema.Validation{{Type: schema.ValGreaterThan, Value: "0", Severity: schema.SeverityWarning}}},
+		{Key: "signup_date", Label: "Signup date", Type: schema.TypeDate},
 	}}
 }
 
@@ -295,7 +296,7 @@ func TestSessionActor(t *testing.T) {
 func TestNastyFiles(t *testing.T) {
 	ctx := context.Background()
 	svc, _ := newService(t)
-	def := &importer.Importer{Slug: "contacts", Name: "Any", Columns: []importer.Column{{Key: "a", Label: "A"}, {Key: "b", Label: "B"}, {Key: "c", Label: "C"}}}
+	def := &schema.Importer{Slug: "contacts", Name: "Any", Columns: []schema.Column{{Key: "a", Label: "A"}, {Key: "b", Label: "B"}, {Key: "c", Label: "C"}}}
 	if _, err := svc.SaveImporter(ctx, def); err != nil {
 		t.Fatal(err)
 	}
@@ -326,9 +327,9 @@ func TestNastyFiles(t *testing.T) {
 		// map file columns by position and stage
 		idx := func(i int) *int { return &i }
 		pv, _ := svc.GetPreview(ctx, imp.Slug)
-		var m importer.Mapping
+		var m schema.Mapping
 		for i := 0; i < len(pv.Headers) && i < 3; i++ {
-			m.Columns = append(m.Columns, importer.MappedColumn{Index: idx(i), Key: []string{"a", "b", "c"}[i]})
+			m.Columns = append(m.Columns, schema.MappedColumn{Index: idx(i), Key: []string{"a", "b", "c"}[i]})
 		}
 		if err := svc.ConfirmMapping(ctx, imp.Slug, m); err != nil {
 			t.Errorf("%s: mapping: %v", e.Name(), err)
@@ -442,7 +443,7 @@ func TestRecordsPagingAcrossChunks(t *testing.T) {
 	svc, _ := newService(t)
 	svc.BatchRows, svc.TxRows = 7, 20
 	def := contacts()
-	def.Settings.InvalidRows = importer.InvalidRowsExclude
+	def.Settings.InvalidRows = schema.InvalidRowsExclude
 	svc.SaveImporter(ctx, def)
 	var b strings.Builder
 	b.WriteString("first_name,email,seats\n")
@@ -499,8 +500,8 @@ func TestRecordsPagingAcrossChunks(t *testing.T) {
 func TestCompositeUniqueness(t *testing.T) {
 	ctx := context.Background()
 	svc, _ := newService(t)
-	def := &importer.Importer{Slug: "contacts", Name: "Pairs", Columns: []importer.Column{
-		{Key: "first_name", Label: "First name", Unique: importer.UniqueCaseInsensitive, UniqueWith: []string{"last_name"}},
+	def := &schema.Importer{Slug: "contacts", Name: "Pairs", Columns: []schema.Column{
+		{Key: "first_name", Label: "First name", Unique: schema.UniqueCaseInsensitive, UniqueWith: []string{"last_name"}},
 		{Key: "last_name", Label: "Last name"},
 		{Key: "city", Label: "City"},
 	}}

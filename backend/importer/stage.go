@@ -12,6 +12,7 @@ import (
 
 	"fusebox/backend/errs"
 	"fusebox/backend/ingest"
+	"fusebox/backend/schema"
 	"fusebox/backend/store"
 )
 
@@ -33,7 +34,7 @@ type stagedRow struct {
 type cellIssue struct {
 	row      int64
 	col      int
-	severity Severity
+	severity schema.Severity
 	message  string
 }
 
@@ -217,7 +218,7 @@ type dupFlag struct {
 	group int
 }
 
-func (s *Service) stage(ctx context.Context, imp *Import, sc *Schema, src []int, j *job) error {
+func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src []int, j *job) error {
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		if err := clearStaged(ctx, tx, imp.ID); err != nil {
 			return err
@@ -300,7 +301,7 @@ func (s *Service) stage(ctx context.Context, imp *Import, sc *Schema, src []int,
 }
 
 // produce reads, maps and validates rows and sends them in batches.
-func (s *Service) produce(ctx context.Context, imp *Import, sc *Schema, src []int, rd *ingest.Reader, j *job, out chan<- *stageBatch, res *stageResult) error {
+func (s *Service) produce(ctx context.Context, imp *Import, sc *schema.Schema, src []int, rd *ingest.Reader, j *job, out chan<- *stageBatch, res *stageResult) error {
 	n := sc.NumColumns()
 	cells := make([]string, n)
 	var valueMaps []map[string]string
@@ -324,7 +325,7 @@ func (s *Service) produce(ctx context.Context, imp *Import, sc *Schema, src []in
 		res.uniq = uniq
 	}
 	var keyBuf []byte
-	issues := make([]Issue, 0, 16)
+	issues := make([]schema.Issue, 0, 16)
 	var jsonBuf []byte
 	batchRows := s.BatchRows
 	batch := &stageBatch{rows: make([]stagedRow, 0, batchRows)}
@@ -342,7 +343,7 @@ func (s *Service) produce(ctx context.Context, imp *Import, sc *Schema, src []in
 		}
 		blank := true
 		for _, v := range row {
-			if trimSpace(v) != "" {
+			if schema.TrimCell(v) != "" {
 				blank = false
 				break
 			}
@@ -359,11 +360,11 @@ func (s *Service) produce(ctx context.Context, imp *Import, sc *Schema, src []in
 			if valueMaps != nil && valueMaps[ci] != nil {
 				if to, ok := valueMaps[ci][v]; ok {
 					v = to
-				} else if to, ok := valueMaps[ci][trimSpace(v)]; ok {
+				} else if to, ok := valueMaps[ci][schema.TrimCell(v)]; ok {
 					v = to
 				}
 			}
-			if hasDef[ci] && trimSpace(v) == "" {
+			if hasDef[ci] && schema.TrimCell(v) == "" {
 				v = defaults[ci]
 			}
 			cells[ci] = v
@@ -379,7 +380,7 @@ func (s *Service) produce(ctx context.Context, imp *Import, sc *Schema, src []in
 			h := maphash.Bytes(uniq.seed, keyBuf)
 			others := uniq.groups[gi].add(h, uint32(dataRow))
 			if others > 0 {
-				issues = append(issues, Issue{Col: g.Col, Severity: SeverityError, Message: g.Message})
+				issues = append(issues, schema.Issue{Col: g.Col, Severity: schema.SeverityError, Message: g.Message})
 				if others == 1 {
 					res.dupFirst = append(res.dupFirst, dupFlag{row: uniq.groups[gi].first[h], group: gi})
 				}
@@ -387,7 +388,7 @@ func (s *Service) produce(ctx context.Context, imp *Import, sc *Schema, src []in
 		}
 		sr := stagedRow{num: dataRow}
 		batch.issues, sr.errors, sr.warnings = appendMerged(batch.issues, dataRow, issues)
-		jsonBuf = appendRowJSON(jsonBuf[:0], cells)
+		jsonBuf = schema.AppendRowJSON(jsonBuf[:0], cells)
 		sr.data = string(jsonBuf)
 		batch.rows = append(batch.rows, sr)
 		res.rows++
@@ -422,7 +423,7 @@ func (s *Service) produce(ctx context.Context, imp *Import, sc *Schema, src []in
 
 // appendMerged merges a row's issues into one finding per cell (the worst
 // severity, messages joined) and counts the row's error and warning cells.
-func appendMerged(dst []cellIssue, row int64, issues []Issue) ([]cellIssue, int, int) {
+func appendMerged(dst []cellIssue, row int64, issues []schema.Issue) ([]cellIssue, int, int) {
 	if len(issues) == 0 {
 		return dst, 0, 0
 	}
@@ -437,14 +438,14 @@ func appendMerged(dst []cellIssue, row int64, issues []Issue) ([]cellIssue, int,
 		k := i + 1
 		sev, msg := issues[i].Severity, issues[i].Message
 		for k < len(issues) && issues[k].Col == issues[i].Col {
-			if issues[k].Severity == SeverityError {
-				sev = SeverityError
+			if issues[k].Severity == schema.SeverityError {
+				sev = schema.SeverityError
 			}
 			msg += "; " + issues[k].Message
 			k++
 		}
 		dst = append(dst, cellIssue{row: row, col: issues[i].Col, severity: sev, message: msg})
-		if sev == SeverityError {
+		if sev == schema.SeverityError {
 			errors++
 		} else {
 			warnings++
@@ -588,12 +589,12 @@ func (w *bulkWriter) issues(ctx context.Context, issues []cellIssue) error {
 // flagFirstDuplicates adds the uniqueness finding to the first row of
 // each duplicated key (later rows got it while staging). It returns how
 // many rows newly have an error.
-func flagFirstDuplicates(ctx context.Context, tx *store.Tx, importID int64, sc *Schema, flags []dupFlag) (int64, error) {
+func flagFirstDuplicates(ctx context.Context, tx *store.Tx, importID int64, sc *schema.Schema, flags []dupFlag) (int64, error) {
 	var newErrRows int64
 	groups := sc.UniqueGroups()
 	for _, f := range flags {
 		g := groups[f.group]
-		added, err := addIssue(ctx, tx, importID, int64(f.row), g.Col, SeverityError, g.Message)
+		added, err := addIssue(ctx, tx, importID, int64(f.row), g.Col, schema.SeverityError, g.Message)
 		if err != nil {
 			return 0, err
 		}
@@ -606,7 +607,7 @@ func flagFirstDuplicates(ctx context.Context, tx *store.Tx, importID int64, sc *
 
 // addIssue merges a finding into a cell's issue row and the row's counts.
 // It reports whether the row went from no errors to having errors.
-func addIssue(ctx context.Context, tx *store.Tx, importID, row int64, col int, sev Severity, msg string) (bool, error) {
+func addIssue(ctx context.Context, tx *store.Tx, importID, row int64, col int, sev schema.Severity, msg string) (bool, error) {
 	var oldSev, oldMsg string
 	err := tx.QueryRowContext(ctx, `SELECT severity, message FROM importer_cell_issues WHERE import_id = ? AND row_num = ? AND col = ?`, importID, row, col).Scan(&oldSev, &oldMsg)
 	var rowErrs int
@@ -620,13 +621,13 @@ func addIssue(ctx context.Context, tx *store.Tx, importID, row int64, col int, s
 			return false, fmt.Errorf("flag duplicate: %w", err)
 		}
 		field := "warnings"
-		if sev == SeverityError {
+		if sev == schema.SeverityError {
 			field = "errors"
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE importer_rows SET `+field+` = `+field+` + 1 WHERE import_id = ? AND row_num = ?`, importID, row); err != nil {
 			return false, fmt.Errorf("flag duplicate: %w", err)
 		}
-		return sev == SeverityError && rowErrs == 0, nil
+		return sev == schema.SeverityError && rowErrs == 0, nil
 	case err != nil:
 		return false, fmt.Errorf("flag duplicate: %w", err)
 	}
@@ -634,8 +635,8 @@ func addIssue(ctx context.Context, tx *store.Tx, importID, row int64, col int, s
 		return false, nil
 	}
 	newSev := oldSev
-	if sev == SeverityError {
-		newSev = string(SeverityError)
+	if sev == schema.SeverityError {
+		newSev = string(schema.SeverityError)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE importer_cell_issues SET severity = ?, message = ? WHERE import_id = ? AND row_num = ? AND col = ?`,
 		newSev, oldMsg+"; "+msg, importID, row, col); err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/schema"
 	"fusebox/backend/store"
 )
 
@@ -42,7 +43,7 @@ func (s *Service) Submit(ctx context.Context, slug string) (Import, error) {
 		}
 		return Import{}, errs.Conflict("import %s cannot be submitted: %s", slug, why)
 	}
-	exclude := sc.Def.Settings.InvalidRowsPolicy() == InvalidRowsExclude
+	exclude := sc.Def.Settings.InvalidRowsPolicy() == schema.InvalidRowsExclude
 	j := newJob("submitting", imp.RowCount)
 	s.setJob(imp.ID, j)
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
@@ -154,7 +155,7 @@ type recordBatch struct {
 // writeRecords streams staged rows into typed records. One goroutine
 // reads staged rows in order, transform workers turn batches into record
 // values in parallel, and the caller's goroutine writes them in order.
-func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *Schema, exclude bool, j *job) (int64, error) {
+func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *schema.Schema, exclude bool, j *job) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ordered := make(chan *recordBatch, 8)
@@ -174,7 +175,7 @@ func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *Schema, exc
 				buf = append(buf[:0], '[')
 				for i := range b.recs {
 					var err error
-					if cells, err = decodeRowJSON(b.recs[i].data, cells); err != nil {
+					if cells, err = schema.DecodeRowJSON(b.recs[i].data, cells); err != nil {
 						b.err = err
 						break
 					}
@@ -457,16 +458,16 @@ func (s *Service) eachRecord(ctx context.Context, imp *Import, from, limit int64
 // splitJSONArray returns the raw elements of a JSON array (of arrays or
 // scalars) as substrings of s.
 func splitJSONArray(s string, dst []string) ([]string, error) {
-	i := skipWS(s, 0)
+	i := skipJSONSpace(s, 0)
 	if i >= len(s) || s[i] != '[' {
 		return dst, fmt.Errorf("want a JSON array")
 	}
-	i = skipWS(s, i+1)
+	i = skipJSONSpace(s, i+1)
 	if i < len(s) && s[i] == ']' {
 		return dst, nil
 	}
 	for {
-		i = skipWS(s, i)
+		i = skipJSONSpace(s, i)
 		start, depth, inStr := i, 0, false
 		for ; i < len(s); i++ {
 			c := s[i]
@@ -500,6 +501,15 @@ func splitJSONArray(s string, dst []string) ([]string, error) {
 		}
 		i++
 	}
+}
+
+// skipJSONSpace returns the index of the first byte at or after i that is
+// not JSON whitespace.
+func skipJSONSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // Reimport starts a new import of the same importer from the stored
@@ -545,7 +555,7 @@ type FileResult struct {
 // original, map (mapping, or the suggestions when nil), stage, submit.
 // When invalid_rows: block stops the submit, Blocked says why and the
 // import stays in review.
-func (s *Service) ImportFile(ctx context.Context, actor Actor, importerSlug, path string, m *Mapping) (FileResult, error) {
+func (s *Service) ImportFile(ctx context.Context, actor Actor, importerSlug, path string, m *schema.Mapping) (FileResult, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return FileResult{}, errs.Invalid("open %s: %v", path, err)

@@ -15,6 +15,7 @@ import (
 	"fusebox/backend/errs"
 	"fusebox/backend/importer"
 	"fusebox/backend/relay"
+	"fusebox/backend/schema"
 	"fusebox/backend/sessions"
 	"fusebox/backend/store"
 	"fusebox/backend/workspace"
@@ -22,10 +23,10 @@ import (
 
 func (e *env) saveImporter(slug string) {
 	e.t.Helper()
-	_, err := e.importer.SaveImporter(context.Background(), &importer.Importer{Slug: slug, Name: slug, Columns: []importer.Column{
-		{Key: "email", Label: "Email", Type: importer.TypeEmail, Required: true},
-		{Key: "name", Label: "Name", Type: importer.TypeString},
-		{Key: "seats", Label: "Seats", Type: importer.TypeInteger},
+	_, err := e.importer.SaveImporter(context.Background(), &schema.Importer{Slug: slug, Name: slug, Columns: []schema.Column{
+		{Key: "email", Label: "Email", Type: schema.TypeEmail, Required: true},
+		{Key: "name", Label: "Name", Type: schema.TypeString},
+		{Key: "seats", Label: "Seats", Type: schema.TypeInteger},
 	}})
 	if err != nil {
 		e.t.Fatal(err)

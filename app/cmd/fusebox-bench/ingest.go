@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"fusebox/backend/importer"
+	"fusebox/backend/schema"
 	"fusebox/backend/store"
 )
 
@@ -67,20 +68,20 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 // benchImporter is the importer the benchmark file is imported with.
-func benchImporter() *importer.Importer {
-	return &importer.Importer{Slug: "bench", Name: "Benchmark", Settings: importer.Settings{InvalidRows: importer.InvalidRowsExclude, MaxFileSize: "2GB"},
-		Columns: []importer.Column{
-			{Key: "first_name", Label: "First name", Type: importer.TypeString, Required: true},
-			{Key: "last_name", Label: "Last name", Type: importer.TypeString},
-			{Key: "email", Label: "Email", Type: importer.TypeEmail, Required: true, Unique: importer.UniqueCaseInsensitive,
-				Transformations: []importer.Transformation{{Type: importer.TrLowercase}}},
-			{Key: "phone", Label: "Phone", Type: importer.TypePhone},
-			{Key: "company", Label: "Company", Type: importer.TypeString, Validations: []importer.Validation{{Type: importer.ValMaxLength, Value: "120"}}},
-			{Key: "plan", Label: "Plan", Type: importer.TypeEnum, Values: []importer.EnumValue{{Value: "free"}, {Value: "pro"}, {Value: "enterprise"}}},
-			{Key: "signup_date", Label: "Signup date", Type: importer.TypeDate, Pattern: "yyyy-MM-dd"},
-			{Key: "seats", Label: "Seats", Type: importer.TypeInteger, Validations: []importer.Validation{{Type: importer.ValGreaterThan, Value: "0"}}},
-			{Key: "website", Label: "Website", Type: importer.TypeURL, Transformations: []importer.Transformation{{Type: importer.TrPrefix}}},
-			{Key: "score", Label: "Score", Type: importer.TypeFloat, Transformations: []importer.Transformation{{Type: importer.TrNumberOfDecimals, Value: "2"}}},
+func benchImporter() *schema.Importer {
+	return &schema.Importer{Slug: "bench", Name: "Benchmark", Settings: schema.Settings{InvalidRows: schema.InvalidRowsExclude, MaxFileSize: "2GB"},
+		Columns: []schema.Column{
+			{Key: "first_name", Label: "First name", Type: schema.TypeString, Required: true},
+			{Key: "last_name", Label: "Last name", Type: schema.TypeString},
+			{Key: "email", Label: "Email", Type: schema.TypeEmail, Required: true, Unique: schema.UniqueCaseInsensitive,
+				Transformations: []schema.Transformation{{Type: schema.TrLowercase}}},
+			{Key: "phone", Label: "Phone", Type: schema.TypePhone},
+			{Key: "company", Label: "Company", Type: schema.TypeString, Validations: []schema.Validation{{Type: schema.ValMaxLength, Value: "120"}}},
+			{Key: "plan", Label: "Plan", Type: schema.TypeEnum, Values: []schema.EnumValue{{Value: "free"}, {Value: "pro"}, {Value: "enterprise"}}},
+			{Key: "signup_date", Label: "Signup date", Type: schema.TypeDate, Pattern: "yyyy-MM-dd"},
+			{Key: "seats", Label: "Seats", Type: schema.TypeInteger, Validations: []schema.Validation{{Type: schema.ValGreaterThan, Value: "0"}}},
+			{Key: "website", Label: "Website", Type: schema.TypeURL, Transformations: []schema.Transformation{{Type: schema.TrPrefix}}},
+			{Key: "score", Label: "Score", Type: schema.TypeFloat, Transformations: []schema.Transformation{{Type: schema.TrNumberOfDecimals, Value: "2"}}},
 		}}
 }
 

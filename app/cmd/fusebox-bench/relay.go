@@ -22,6 +22,7 @@ import (
 	"fusebox/backend/demo"
 	"fusebox/backend/importer"
 	"fusebox/backend/relay"
+	"fusebox/backend/schema"
 )
 
 // runBenchRelay is `fusebox-bench relay`: imports go through the real
@@ -142,13 +143,13 @@ func benchRelay(ctx context.Context, batched, single int, keep bool, stdout, std
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()
 
-	imp := &importer.Importer{Slug: "relaybench", Name: "Relay benchmark", Settings: importer.Settings{InvalidRows: importer.InvalidRowsExclude, MaxFileSize: "2GB"},
-		Columns: []importer.Column{
-			{Key: "email", Label: "Email", Type: importer.TypeEmail},
-			{Key: "first_name", Label: "First name", Type: importer.TypeString},
-			{Key: "last_name", Label: "Last name", Type: importer.TypeString},
-			{Key: "company", Label: "Company", Type: importer.TypeString},
-			{Key: "seats", Label: "Seats", Type: importer.TypeInteger},
+	imp := &schema.Importer{Slug: "relaybench", Name: "Relay benchmark", Settings: schema.Settings{InvalidRows: schema.InvalidRowsExclude, MaxFileSize: "2GB"},
+		Columns: []schema.Column{
+			{Key: "email", Label: "Email", Type: schema.TypeEmail},
+			{Key: "first_name", Label: "First name", Type: schema.TypeString},
+			{Key: "last_name", Label: "Last name", Type: schema.TypeString},
+			{Key: "company", Label: "Company", Type: schema.TypeString},
+			{Key: "seats", Label: "Seats", Type: schema.TypeInteger},
 		}}
 	if _, err := a.Importer.SaveImporter(ctx, imp); err != nil {
 		return err

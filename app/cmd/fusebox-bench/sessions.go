@@ -20,7 +20,7 @@ import (
 
 	"fusebox/app"
 	"fusebox/backend/httpapi"
-	"fusebox/backend/importer"
+	"fusebox/backend/schema"
 	"fusebox/backend/sessions"
 )
 
@@ -116,9 +116,9 @@ func benchSessions(ctx context.Context, clients int, d time.Duration, keep bool,
 		return err
 	}
 	defer a.Close()
-	if _, err := a.Importer.SaveImporter(ctx, &importer.Importer{Slug: "bench", Name: "Bench", Columns: []importer.Column{
-		{Key: "email", Label: "Email", Type: importer.TypeEmail, Required: true},
-		{Key: "name", Label: "Name", Type: importer.TypeString},
+	if _, err := a.Importer.SaveImporter(ctx, &schema.Importer{Slug: "bench", Name: "Bench", Columns: []schema.Column{
+		{Key: "email", Label: "Email", Type: schema.TypeEmail, Required: true},
+		{Key: "name", Label: "Name", Type: schema.TypeString},
 	}}); err != nil {
 		return err
 	}

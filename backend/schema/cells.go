@@ -1,4 +1,4 @@
-package importer
+package schema
 
 import (
 	"math"
@@ -12,9 +12,9 @@ import (
 // surrounding whitespace already trimmed and do not allocate on the
 // common paths: validation runs over every cell of million-row files.
 
-// trimSpace trims ASCII whitespace and non-breaking spaces without
-// allocating.
-func trimSpace(s string) string {
+// TrimCell trims ASCII whitespace and non-breaking spaces without
+// allocating: the whitespace validation ignores around a cell.
+func TrimCell(s string) string {
 	for len(s) > 0 {
 		c := s[0]
 		if c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f' {
@@ -359,7 +359,7 @@ ext:
 	rest := s[i:]
 	for _, p := range []string{"extension", "ext.", "ext", "x", "#"} {
 		if len(rest) >= len(p) && equalFoldASCII(rest[:len(p)], p) {
-			rest = trimSpace(rest[len(p):])
+			rest = TrimCell(rest[len(p):])
 			if len(rest) == 0 || len(rest) > 6 {
 				return false
 			}

@@ -1,4 +1,4 @@
-package importer
+package schema
 
 import (
 	"fmt"
@@ -477,7 +477,7 @@ func (s *Schema) SuggestValues(col int, distinct []string, userMem, importerMem 
 	out := make([]ValueSuggestion, 0, len(distinct))
 	for _, from := range distinct {
 		vs := ValueSuggestion{From: from, Source: "none"}
-		v := trimSpace(from)
+		v := TrimCell(from)
 		norm := NormalizeHeader(v)
 		found := false
 		for mi, mem := range []map[string]string{userMem, importerMem} {

@@ -1,4 +1,4 @@
-package importer
+package schema
 
 import (
 	"encoding/json"
@@ -310,12 +310,12 @@ func TestRowJSONRoundTrip(t *testing.T) {
 		{"plain", "with \"quotes\"", "back\\slash", "new\nline", "tab\t", "ünïcødé", "\x00\x1f", "emoji 🎉", "\u2028"},
 	}
 	for _, r := range rows {
-		b := appendRowJSON(nil, r)
+		b := AppendRowJSON(nil, r)
 		var std []string
 		if err := json.Unmarshal(b, &std); err != nil {
 			t.Fatalf("%q: not JSON: %v", b, err)
 		}
-		got, err := decodeRowJSON(string(b), nil)
+		got, err := DecodeRowJSON(string(b), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -329,17 +329,17 @@ func TestRowJSONRoundTrip(t *testing.T) {
 		}
 	}
 	// what encoding/json writes decodes too (escapes, surrogates, null)
-	got, err := decodeRowJSON(`[ "a\u00e9\ud83c\udf89" , null, "x\/y" ]`, nil)
+	got, err := DecodeRowJSON(`[ "a\u00e9\ud83c\udf89" , null, "x\/y" ]`, nil)
 	if err != nil || len(got) != 3 || got[0] != "aé🎉" || got[1] != "" || got[2] != "x/y" {
 		t.Errorf("decode = %q, %v", got, err)
 	}
 	for _, bad := range []string{``, `[`, `["a"`, `["a" "b"]`, `{"a":1}`, `["\q"]`} {
-		if _, err := decodeRowJSON(bad, nil); err == nil {
-			t.Errorf("decodeRowJSON(%q) succeeded", bad)
+		if _, err := DecodeRowJSON(bad, nil); err == nil {
+			t.Errorf("DecodeRowJSON(%q) succeeded", bad)
 		}
 	}
 	// invalid UTF-8 is replaced, never produces invalid JSON
-	b := appendRowJSON(nil, []string{"a\xffb"})
+	b := AppendRowJSON(nil, []string{"a\xffb"})
 	if string(b) != `["a\ufffdb"]` {
 		t.Errorf("invalid utf-8 encoded as %s", b)
 	}

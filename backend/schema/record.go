@@ -1,4 +1,4 @@
-package importer
+package schema
 
 import (
 	"fmt"
@@ -120,13 +120,13 @@ func (s *Schema) TransformCell(col int, v string) string {
 }
 
 func (c *colSpec) appendValue(dst []byte, raw string) []byte {
-	v := trimSpace(raw)
+	v := TrimCell(raw)
 	if v == "" {
 		if !c.hasDef {
 			return append(dst, "null"...)
 		}
 		raw = c.def
-		v = trimSpace(raw)
+		v = TrimCell(raw)
 	}
 	x, ok := c.parse(v)
 	if !ok {

@@ -1,4 +1,4 @@
-package importer
+package schema
 
 import (
 	"fmt"
@@ -321,7 +321,7 @@ func (c *compiler) column(s *Schema, i int) *colSpec {
 				if alt == "" {
 					continue
 				}
-				f := string(foldKey(nil, trimSpace(alt)))
+				f := string(foldKey(nil, TrimCell(alt)))
 				if prev, dup := spec.enum[f]; dup && prev != k {
 					if n == 0 {
 						c.fail(name, field+".value", "%q duplicates values[%d]", v.Value, prev)
@@ -365,7 +365,7 @@ func (c *compiler) column(s *Schema, i int) *colSpec {
 	if col.Default != nil {
 		d := string(*col.Default)
 		if d != "" {
-			if _, ok := spec.parse(trimSpace(d)); !ok {
+			if _, ok := spec.parse(TrimCell(d)); !ok {
 				c.fail(name, "default", "%q is not valid for a %s column: %s", d, typ, spec.msgType)
 			}
 			spec.def, spec.hasDef = d, true
@@ -472,7 +472,7 @@ func (c *compiler) validation(spec *colSpec, name, field string, v Validation) (
 			c.fail(name, field, "only for date, datetime and time columns (this one is %s)", typ)
 			return ch, false
 		}
-		dt, ok := spec.dates.parse(trimSpace(val))
+		dt, ok := spec.dates.parse(TrimCell(val))
 		if !ok {
 			c.fail(name, field, "value %q is not a %s", val, typ)
 			return ch, false
@@ -710,7 +710,7 @@ func (s *Schema) ValidateCell(col int, v string, out []Issue) []Issue {
 }
 
 func (c *colSpec) validate(raw string, out []Issue) []Issue {
-	v := trimSpace(raw)
+	v := TrimCell(raw)
 	if v == "" {
 		if c.required && !c.hasDef {
 			out = append(out, Issue{Col: c.idx, Severity: SeverityError, Message: c.msgReq})
@@ -772,11 +772,11 @@ func (s *Schema) AppendUniqueKey(dst []byte, g *UniqueGroup, cells []string) ([]
 		}
 		var v string
 		if ci < len(cells) {
-			v = trimSpace(cells[ci])
+			v = TrimCell(cells[ci])
 		}
 		if v == "" {
 			if d, ok := s.Default(ci); ok {
-				v = trimSpace(d)
+				v = TrimCell(d)
 			}
 		}
 		if v != "" {

@@ -9,43 +9,19 @@ import (
 	"strings"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/schema"
 	"fusebox/backend/store"
 )
-
-// ColumnInfo describes an importer column to the mapping and review UI.
-type ColumnInfo struct {
-	Key         string      `json:"key"`
-	Label       string      `json:"label"`
-	Description string      `json:"description,omitempty"`
-	Type        Type        `json:"type"`
-	Required    bool        `json:"required"`
-	Pattern     string      `json:"pattern,omitempty"`
-	Values      []EnumValue `json:"values,omitempty"`
-}
-
-// Columns describes the schema's columns.
-func (s *Schema) Columns() []ColumnInfo {
-	out := make([]ColumnInfo, len(s.cols))
-	for i := range s.cols {
-		c := &s.Def.Columns[i]
-		label := c.Label
-		if label == "" {
-			label = c.Key
-		}
-		out[i] = ColumnInfo{Key: c.Key, Label: label, Description: c.Description, Type: s.cols[i].typ, Required: c.Required, Pattern: c.Pattern, Values: c.Values}
-	}
-	return out
-}
 
 // MappingView is what the mapping step shows: the file's headers, the
 // importer's columns, suggestions (memory first) and enum value
 // suggestions, and the confirmed mapping if there is one.
 type MappingView struct {
-	Headers     []string                     `json:"headers"`
-	Columns     []ColumnInfo                 `json:"columns"`
-	Suggestions Suggestions                  `json:"suggestions"`
-	Values      map[string][]ValueSuggestion `json:"values"`
-	Mapping     *Mapping                     `json:"mapping,omitempty"`
+	Headers     []string                            `json:"headers"`
+	Columns     []schema.ColumnInfo                 `json:"columns"`
+	Suggestions schema.Suggestions                  `json:"suggestions"`
+	Values      map[string][]schema.ValueSuggestion `json:"values"`
+	Mapping     *schema.Mapping                     `json:"mapping,omitempty"`
 }
 
 // memory loads the remembered header or value mappings of an importer:
@@ -92,7 +68,7 @@ func (s *Service) GetMapping(ctx context.Context, slug string) (MappingView, err
 	if err != nil {
 		return MappingView{}, err
 	}
-	mv := MappingView{Headers: imp.Headers, Columns: sc.Columns(), Mapping: imp.Mapping, Values: map[string][]ValueSuggestion{}}
+	mv := MappingView{Headers: imp.Headers, Columns: sc.Columns(), Mapping: imp.Mapping, Values: map[string][]schema.ValueSuggestion{}}
 	mv.Suggestions = sc.SuggestMapping(imp.Headers, userMem, allMem)
 	m := mv.Suggestions.Mapping()
 	if imp.Mapping != nil {
@@ -118,14 +94,14 @@ const (
 	distinctValueBytes = 1 << 10
 )
 
-func (s *Service) valueSuggestions(ctx context.Context, imp *Import, sc *Schema, src []int, mv *MappingView) error {
+func (s *Service) valueSuggestions(ctx context.Context, imp *Import, sc *schema.Schema, src []int, mv *MappingView) error {
 	type acc struct {
 		col    int
 		counts map[string]int
 		order  []string
 	}
 	var accs []*acc
-	for ci := range sc.cols {
+	for ci := range sc.NumColumns() {
 		if sc.IsEnum(ci) && src[ci] >= 0 {
 			accs = append(accs, &acc{col: ci, counts: map[string]int{}})
 		}
@@ -154,7 +130,7 @@ func (s *Service) valueSuggestions(ctx context.Context, imp *Import, sc *Schema,
 			if fi >= len(row) {
 				continue
 			}
-			v := trimSpace(row[fi])
+			v := schema.TrimCell(row[fi])
 			if v == "" || len(v) > distinctValueBytes {
 				continue
 			}
@@ -197,7 +173,7 @@ func (s *Service) valueSuggestions(ctx context.Context, imp *Import, sc *Schema,
 // ConfirmMapping checks and stores the mapping of an import and remembers
 // it for the importer and for the import's end user (metadata user_id).
 // Staging must then run (Stage or StartStaging).
-func (s *Service) ConfirmMapping(ctx context.Context, slug string, m Mapping) error {
+func (s *Service) ConfirmMapping(ctx context.Context, slug string, m schema.Mapping) error {
 	imp, err := s.loadImport(ctx, s.db.Read, slug)
 	if err != nil {
 		return err
@@ -228,7 +204,7 @@ func (s *Service) ConfirmMapping(ctx context.Context, slug string, m Mapping) er
 		return errs.Invalid("mapping: required column(s) %s have no file column", strings.Join(missing, ", "))
 	}
 	// store with indexes resolved, so the mapping stands on its own
-	norm := Mapping{Values: m.Values}
+	norm := schema.Mapping{Values: m.Values}
 	fileKey := map[int]string{}
 	for ci, fi := range src {
 		if fi >= 0 {
@@ -237,7 +213,7 @@ func (s *Service) ConfirmMapping(ctx context.Context, slug string, m Mapping) er
 	}
 	for fi, h := range imp.Headers {
 		idx := fi
-		norm.Columns = append(norm.Columns, MappedColumn{Index: &idx, Header: h, Key: fileKey[fi]})
+		norm.Columns = append(norm.Columns, schema.MappedColumn{Index: &idx, Header: h, Key: fileKey[fi]})
 	}
 	body, _ := json.Marshal(norm)
 	return s.db.Tx(ctx, func(tx *store.Tx) error {
@@ -252,7 +228,7 @@ func (s *Service) ConfirmMapping(ctx context.Context, slug string, m Mapping) er
 	})
 }
 
-func (s *Service) remember(ctx context.Context, tx *store.Tx, imp *Import, m Mapping) error {
+func (s *Service) remember(ctx context.Context, tx *store.Tx, imp *Import, m schema.Mapping) error {
 	users := []string{""}
 	if imp.UserID != "" {
 		users = append(users, imp.UserID)
@@ -269,7 +245,7 @@ func (s *Service) remember(ctx context.Context, tx *store.Tx, imp *Import, m Map
 		return nil
 	}
 	for _, mc := range m.Columns {
-		if n := NormalizeHeader(mc.Header); n != "" {
+		if n := schema.NormalizeHeader(mc.Header); n != "" {
 			if err := put("header", n, mc.Key); err != nil {
 				return err
 			}
@@ -277,7 +253,7 @@ func (s *Service) remember(ctx context.Context, tx *store.Tx, imp *Import, m Map
 	}
 	for key, vm := range m.Values {
 		for from, to := range vm {
-			if n := NormalizeHeader(from); n != "" && to != "" {
+			if n := schema.NormalizeHeader(from); n != "" && to != "" {
 				if err := put("value:"+key, n, to); err != nil {
 					return err
 				}

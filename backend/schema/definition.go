@@ -6,7 +6,7 @@
 //
 // Raw file parsing (CSV sniffing, encodings, XLSX) lives in
 // fusebox/backend/ingest; this package consumes its rows.
-package importer
+package schema
 
 import (
 	"bytes"

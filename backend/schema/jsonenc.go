@@ -1,4 +1,4 @@
-package importer
+package schema
 
 import (
 	"fmt"
@@ -63,8 +63,8 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// appendRowJSON appends cells as a JSON array of strings.
-func appendRowJSON(dst []byte, cells []string) []byte {
+// AppendRowJSON appends cells as a JSON array of strings.
+func AppendRowJSON(dst []byte, cells []string) []byte {
 	dst = append(dst, '[')
 	for i, c := range cells {
 		if i > 0 {
@@ -75,9 +75,9 @@ func appendRowJSON(dst []byte, cells []string) []byte {
 	return append(dst, ']')
 }
 
-// decodeRowJSON decodes a JSON array of strings (null reads as "") into
+// DecodeRowJSON decodes a JSON array of strings (null reads as "") into
 // dst[:0]. Unescaped cells share the memory of s.
-func decodeRowJSON(s string, dst []string) ([]string, error) {
+func DecodeRowJSON(s string, dst []string) ([]string, error) {
 	dst = dst[:0]
 	i := skipWS(s, 0)
 	if i >= len(s) || s[i] != '[' {

@@ -1,4 +1,4 @@
-package importer
+package schema
 
 import (
 	"encoding/json"
@@ -9,18 +9,18 @@ import (
 )
 
 // FuzzRowJSONRoundTrip holds the hand-written staged-row encoder and
-// decoder to encoding/json: what appendRowJSON writes is valid JSON that
+// decoder to encoding/json: what AppendRowJSON writes is valid JSON that
 // encoding/json reads as the same cells (invalid UTF-8 replaced as
-// encoding/json replaces it), and decodeRowJSON reads it back the same.
+// encoding/json replaces it), and DecodeRowJSON reads it back the same.
 func FuzzRowJSONRoundTrip(f *testing.F) {
 	for _, s := range []string{"", "a\x00b", "\"quoted\"\x00back\\slash", "tab\tnew\nline\r", "\u2028\u2029", "\xff\xfe", "é中😀", "<>&"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, joined string) {
 		cells := strings.Split(joined, "\x00")
-		enc := appendRowJSON(nil, cells)
+		enc := AppendRowJSON(nil, cells)
 		if !json.Valid(enc) {
-			t.Fatalf("appendRowJSON(%q) = %s: not valid JSON", cells, enc)
+			t.Fatalf("AppendRowJSON(%q) = %s: not valid JSON", cells, enc)
 		}
 		var want []string
 		if err := json.Unmarshal(enc, &want); err != nil {
@@ -32,41 +32,41 @@ func FuzzRowJSONRoundTrip(f *testing.F) {
 			t.Fatal(err)
 		}
 		if !slices.Equal(want, viaStd) {
-			t.Fatalf("cells %q: appendRowJSON reads back %q, encoding/json round trip gives %q", cells, want, viaStd)
+			t.Fatalf("cells %q: AppendRowJSON reads back %q, encoding/json round trip gives %q", cells, want, viaStd)
 		}
-		got, err := decodeRowJSON(string(enc), nil)
+		got, err := DecodeRowJSON(string(enc), nil)
 		if err != nil {
-			t.Fatalf("decodeRowJSON(%s): %v", enc, err)
+			t.Fatalf("DecodeRowJSON(%s): %v", enc, err)
 		}
 		if !slices.Equal(got, want) {
-			t.Fatalf("decodeRowJSON(%s) = %q, encoding/json reads %q", enc, got, want)
+			t.Fatalf("DecodeRowJSON(%s) = %q, encoding/json reads %q", enc, got, want)
 		}
 	})
 }
 
-// FuzzDecodeRowJSON feeds arbitrary text to decodeRowJSON: whatever
-// encoding/json reads as an array of strings (or nulls), decodeRowJSON
-// must read the same. (decodeRowJSON may accept more, e.g. hand-written
-// numbers; staged rows are always written by appendRowJSON.)
+// FuzzDecodeRowJSON feeds arbitrary text to DecodeRowJSON: whatever
+// encoding/json reads as an array of strings (or nulls), DecodeRowJSON
+// must read the same. (DecodeRowJSON may accept more, e.g. hand-written
+// numbers; staged rows are always written by AppendRowJSON.)
 func FuzzDecodeRowJSON(f *testing.F) {
 	for _, s := range []string{`[]`, `["a","b"]`, `[null,"x"]`, ` [ "\u00e9" , "\ud83d\ude00" ] `, `["\ud800"]`, `["a\/b\"c\\"]`, `[1,true]`, `["`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		if !utf8.ValidString(s) {
-			return // staged rows are valid UTF-8: appendRowJSON writes them
+			return // staged rows are valid UTF-8: AppendRowJSON writes them
 		}
 		var want []*string
 		if err := json.Unmarshal([]byte(s), &want); err != nil || want == nil {
-			_, _ = decodeRowJSON(s, nil) // must not panic
+			_, _ = DecodeRowJSON(s, nil) // must not panic
 			return
 		}
-		got, err := decodeRowJSON(s, nil)
+		got, err := DecodeRowJSON(s, nil)
 		if err != nil {
-			t.Fatalf("decodeRowJSON(%q): %v; encoding/json reads %d cells", s, err, len(want))
+			t.Fatalf("DecodeRowJSON(%q): %v; encoding/json reads %d cells", s, err, len(want))
 		}
 		if len(got) != len(want) {
-			t.Fatalf("decodeRowJSON(%q) = %q: %d cells, encoding/json reads %d", s, got, len(got), len(want))
+			t.Fatalf("DecodeRowJSON(%q) = %q: %d cells, encoding/json reads %d", s, got, len(got), len(want))
 		}
 		for i, w := range want {
 			wv := ""
@@ -74,7 +74,7 @@ func FuzzDecodeRowJSON(f *testing.F) {
 				wv = *w
 			}
 			if got[i] != wv {
-				t.Fatalf("decodeRowJSON(%q) cell %d = %q, encoding/json reads %q", s, i, got[i], wv)
+				t.Fatalf("DecodeRowJSON(%q) cell %d = %q, encoding/json reads %q", s, i, got[i], wv)
 			}
 		}
 	})
