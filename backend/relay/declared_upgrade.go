@@ -47,7 +47,18 @@ func (s *Service) upgradeDeclared() {
 		return
 	}
 	var added []string
+	ran := false
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		// Again inside the transaction: another process on the same data
+		// dir (a CLI command beside serve) may have just run it.
+		var mark string
+		if err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, upgradeKey).Scan(&mark); err != nil || mark != "pending" {
+			if errors.Is(err, sql.ErrNoRows) {
+				err = nil
+			}
+			return err
+		}
+		ran = true
 		var err error
 		added, err = declareInUseTx(ctx, tx)
 		if err != nil {
@@ -58,6 +69,9 @@ func (s *Service) upgradeDeclared() {
 	})
 	if err != nil {
 		s.log.Error("relay: declare the secrets stored destinations read; will retry at the next start", "err", err)
+		return
+	}
+	if !ran {
 		return
 	}
 	if len(added) == 0 {
