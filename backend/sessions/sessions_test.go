@@ -548,8 +548,11 @@ func TestVerifyRejects(t *testing.T) {
 	tamperedClaims["importer"], tamperedClaims["sub"] = "orders", "orders"
 	tamperedPayload := parts[0] + "." + base64.RawURLEncoding.EncodeToString(mustJSON(tamperedClaims)) + "." + parts[2]
 	sig := []byte(parts[2])
-	sig[3] ^= 0x01
-	if sig[3] == parts[2][3] {
+	// Another base64url character (flipping a bit could leave the
+	// alphabet, e.g. 'A' -> '@', and make the token malformed instead).
+	if sig[3] == 'A' {
+		sig[3] = 'B'
+	} else {
 		sig[3] = 'A'
 	}
 	tamperedSig := parts[0] + "." + parts[1] + "." + string(sig)
