@@ -269,7 +269,7 @@ func (s Settings) TTL() time.Duration {
 
 // MaxFileBytes returns the effective upload cap in bytes.
 func (s Settings) MaxFileBytes() int64 {
-	n, ok := parseByteSize(string(s.MaxFileSize))
+	n, ok := ParseByteSize(string(s.MaxFileSize))
 	if !ok || n <= 0 {
 		return DefaultMaxFileSize
 	}
@@ -291,8 +291,10 @@ func (s Settings) AllowsFileType(ext string) bool {
 	return false
 }
 
-// parseByteSize parses "1048576", "100MB", "1.5 GB", "512k".
-func parseByteSize(s string) (int64, bool) {
+// ParseByteSize parses a byte size as definitions and limits write it:
+// "1048576", "100MB", "1.5 GB", "512k" (KB, MB, GB decimal; K, M, G and
+// KiB, MiB, GiB binary).
+func ParseByteSize(s string) (int64, bool) {
 	s = strings.TrimSpace(strings.ToUpper(s))
 	if s == "" {
 		return 0, false

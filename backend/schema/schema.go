@@ -200,7 +200,7 @@ func (c *compiler) settings(st Settings) {
 		}
 	}
 	if st.MaxFileSize != "" {
-		if n, ok := parseByteSize(string(st.MaxFileSize)); !ok || n < 1 {
+		if n, ok := ParseByteSize(string(st.MaxFileSize)); !ok || n < 1 {
 			c.fail("", "settings.max_file_size", "%q must be a size such as 10485760, \"100MB\" or \"1GB\"", st.MaxFileSize)
 		}
 	}
