@@ -76,13 +76,20 @@ describe('importer with 200,000 rows', () => {
     assert.ok(embed, 'the importer frame');
     const before = pages.length;
 
-    // scroll down in steps, then to the very end
+    // scroll down in steps, each time until the grid shows that position's rows (none still
+    // loading), then to the very end
+    let shownFirst = Number(await grid.getAttribute('data-first'));
     for (let step = 1; step <= 8; step++) {
       await embed.evaluate((s) => {
         const el = /** @type {HTMLElement} */ (document.querySelector('[data-testid=grid]'));
         el.scrollTop = (el.scrollHeight * s) / 10;
       }, step);
-      await page.waitForTimeout(120);
+      const after = shownFirst;
+      shownFirst = await until(() => embed.evaluate((prev) => {
+        const el = /** @type {HTMLElement} */ (document.querySelector('[data-testid=grid]'));
+        const first = Number(el.getAttribute('data-first'));
+        return first > prev && !el.querySelector('[role=row].loading') ? first : 0;
+      }, after), `the grid's rows at ${step * 10}% of the way down`);
     }
     await embed.evaluate(() => {
       const el = /** @type {HTMLElement} */ (document.querySelector('[data-testid=grid]'));

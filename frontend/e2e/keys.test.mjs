@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser, newPage, screenshot } from './lib/browser.mjs';
+import { until } from './lib/importer.mjs';
 import { startServer } from './lib/server.mjs';
 
 describe('keys & sessions', () => {
@@ -149,12 +150,8 @@ describe('keys & sessions', () => {
       const mapped = await call('PUT', `/api/importer/imports/${slug}/mapping`, { key: tok, body: { columns: [{ index: 0, key: 'name' }, { index: 1, key: 'age' }] } });
       assert.ok(mapped.status === 202 || mapped.status === 200, mapped.text);
       // Staging runs in the background; the import reaches the review step.
-      let step = '';
-      for (let i = 0; i < 200 && step !== 'review'; i++) {
-        if (i) await new Promise((r) => setTimeout(r, 50));
-        step = (await call('GET', `/api/importer/imports/${slug}`, { key: tok })).json?.step;
-      }
-      assert.equal(step, 'review');
+      await until(async () => (await call('GET', `/api/importer/imports/${slug}`, { key: tok })).json?.step === 'review',
+        `import ${slug} to reach the review step`, 20_000, 50);
       const sub = await call('POST', `/api/importer/imports/${slug}/submit`, { key: tok });
       assert.equal(sub.status, 200, sub.text);
       assert.equal(sub.json.status, 'completed', sub.text);
