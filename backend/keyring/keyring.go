@@ -118,6 +118,9 @@ func Create(path string) (*Keyring, error) {
 	}
 	defer os.Remove(tmp)
 	err = os.Link(tmp, path)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		err = createExclusive(path, format(key)) // a file system without hard links
+	}
 	if errors.Is(err, fs.ErrExist) {
 		return Open(path)
 	}
@@ -125,6 +128,23 @@ func Create(path string) (*Keyring, error) {
 		return nil, fmt.Errorf("create key file %s: %w", path, err)
 	}
 	return newKeyring(path, key)
+}
+
+// createExclusive writes data to a new file at path (0600), failing with
+// fs.ErrExist when it exists.
+func createExclusive(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if err = errors.Join(err, f.Close()); err != nil {
+		os.Remove(path)
+	}
+	return err
 }
 
 func newKeyring(path string, key []byte) (*Keyring, error) {
