@@ -4,6 +4,7 @@
 // Uint8Array bodies (WebKitGTK crashes on Blob/FormData bodies).
 import { useEffect, useRef, useState, type RefObject } from 'react';
 import { envelope, isEmbedMessage, isFrom, originOf, type CompletePayload, type ToEmbed } from '../../sdk/protocol';
+import { LocaleOptions } from '../../shared/locales';
 import { reportStep } from '../api';
 import { PageHeader } from '../components';
 
@@ -132,11 +133,7 @@ export default function ImportersTry({ slug }: { slug: string }) {
           Language
           <select value={locale} onChange={(e) => { setLocale(e.target.value); restart(); }} aria-label="Language">
             <option value="">Browser default</option>
-            <option value="en">English</option>
-            <option value="de">Deutsch</option>
-            <option value="fr">Français</option>
-            <option value="es">Español</option>
-            <option value="it">Italiano</option>
+            <LocaleOptions />
           </select>
         </label>
         <button type="button" className="button" onClick={restart}>
