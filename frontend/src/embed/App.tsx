@@ -9,7 +9,8 @@ import { MappingStep } from './steps/MappingStep';
 import { ReviewStep } from './steps/ReviewStep';
 import { DoneStep, rowsToImport, SubmitStep } from './steps/SubmitStep';
 import { UploadStep } from './steps/UploadStep';
-import { ConfirmDialog, ErrorBanner, I18nContext, ProgressBar, StepLayout, type I18n } from './ui';
+import { ConfirmDialog } from '../shared/ConfirmDialog';
+import { ErrorBanner, I18nContext, ProgressBar, StepLayout, type I18n } from './ui';
 
 export type Step = 'connecting' | 'upload' | 'header' | 'mapping' | 'staging' | 'review' | 'submit' | 'done' | 'fatal';
 

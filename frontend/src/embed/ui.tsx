@@ -1,4 +1,4 @@
-import { createContext, useContext, useEffect, useId, useRef, type ReactNode } from 'react';
+import { createContext, useContext, type ReactNode } from 'react';
 import { translator, type Locale, type Translate } from './i18n';
 
 export interface I18n {
@@ -47,45 +47,6 @@ export function ErrorBanner({ message, onDismiss }: { message: string; onDismiss
           {t('error.dismiss')}
         </button>
       )}
-    </div>
-  );
-}
-
-/** A modal confirmation dialog inside the iframe; focus goes to the safe choice, Escape closes. */
-export function ConfirmDialog({
-  title,
-  body,
-  confirm,
-  dismiss,
-  onConfirm,
-  onDismiss,
-}: {
-  title: string;
-  body: string;
-  confirm: string;
-  dismiss: string;
-  onConfirm: () => void;
-  onDismiss: () => void;
-}) {
-  const id = useId();
-  const safe = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
-    safe.current?.focus();
-  }, []);
-  return (
-    <div className="fbx-dialog-backdrop" onKeyDown={(e) => e.key === 'Escape' && onDismiss()}>
-      <div className="fbx-dialog" role="alertdialog" aria-modal="true" aria-labelledby={`${id}-t`} aria-describedby={`${id}-b`}>
-        <h2 id={`${id}-t`}>{title}</h2>
-        <p id={`${id}-b`}>{body}</p>
-        <div className="fbx-dialog-actions">
-          <button type="button" className="fbx-button" ref={safe} onClick={onDismiss}>
-            {dismiss}
-          </button>
-          <button type="button" className="fbx-button danger" onClick={onConfirm}>
-            {confirm}
-          </button>
-        </div>
-      </div>
     </div>
   );
 }
