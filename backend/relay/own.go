@@ -1,9 +1,7 @@
 package relay
 
 import (
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/hex"
 	"net/http"
 )
 
@@ -17,14 +15,6 @@ import (
 // address, never stored, and the port removes it before any handler sees
 // it.
 const SelfHeader = "Fusebox-Relay-Self"
-
-func newSelfToken() string {
-	var b [24]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
-	return hex.EncodeToString(b[:])
-}
 
 // IsOwnRequest reports whether r carries this relay's SelfHeader token.
 func (s *Service) IsOwnRequest(r *http.Request) bool {

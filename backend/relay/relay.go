@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"fusebox/backend/ids"
 	"fusebox/backend/store"
 )
 
@@ -155,7 +156,7 @@ func New(db *store.DB, o Options) *Service {
 	s := &Service{
 		db: db, log: o.Logger, env: o.Secrets, tokens: o.Tokens, records: o.Records, limiter: o.Limiter, installs: o.InstallSecrets, allowed: o.AllowedHosts, ua: o.UserAgent,
 		Sink:  NewSink(o.SinkCapacity, o.SinkBodyLimit),
-		cache: map[string]*compiled{}, now: time.Now, self: newSelfToken(),
+		cache: map[string]*compiled{}, now: time.Now, self: ids.New(""),
 	}
 	s.secrets = s.declaredLookup(o.Secrets)
 	s.signal.init()
