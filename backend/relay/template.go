@@ -221,15 +221,6 @@ func (t *template) renderSecrets(src *secretSource, mask, url bool) (out string,
 	return b.String(), missing
 }
 
-func (t *template) hasSecrets() bool {
-	for _, p := range t.parts {
-		if p.secret != "" || p.installSecret != "" {
-			return true
-		}
-	}
-	return false
-}
-
 // Context is what params are filled from: the import (or inbound
 // session) that records come from.
 type Context struct {
