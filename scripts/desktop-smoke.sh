@@ -3,8 +3,9 @@
 # window under Xvfb with a fresh data dir, waits until the console in the window
 # has reported itself ready through the window's API door (the server logs
 # `msg="console ready" door=window`), saves a screenshot of the screen to
-# test-artifacts/desktop/console.png, then makes one real upload through the
-# window and stops the app.
+# test-artifacts/desktop/console.png once the importer below shows its upload
+# step, then makes one real upload through the window and stops the app. Every
+# wait is for a logged event or an API answer, with a deadline.
 #
 # The upload: the app starts with --open importers/contacts/try (the console's
 # "Try" view of the demo "contacts" importer). When the importer shows its
