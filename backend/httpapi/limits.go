@@ -47,6 +47,11 @@ type limits struct {
 	// until the bucket refills (valid credentials still pass).
 	authFailRate  rate.Limit
 	authFailBurst int
+	// sessionRate/sessionBurst limit the importer sessions one publishable
+	// key creates from one client address (publishable keys are public,
+	// and each session brings its own import and upload allowance).
+	sessionRate  rate.Limit
+	sessionBurst int
 	// maxClients bounds the client addresses each limiter remembers.
 	maxClients int
 }
@@ -63,21 +68,26 @@ func defaultLimits() limits {
 		relayBurst:      500,
 		authFailRate:    1,
 		authFailBurst:   20,
+		sessionRate:     1,
+		sessionBurst:    30,
 		maxClients:      10000,
 	}
 }
 
 // RateLimits are the port's per-client rate limits: requests per second
 // and burst for the unauthenticated routes that create things (Open), for
-// /relay and /sink (Relay), and for failed credential checks (Failed).
-// Zero fields keep the defaults.
+// /relay and /sink (Relay), for failed credential checks (Failed), and
+// for importer sessions created with one publishable key from one client
+// address (Sessions). Zero fields keep the defaults.
 type RateLimits struct {
-	OpenPerSecond   float64
-	OpenBurst       int
-	RelayPerSecond  float64
-	RelayBurst      int
-	FailedPerSecond float64
-	FailedBurst     int
+	OpenPerSecond     float64
+	OpenBurst         int
+	RelayPerSecond    float64
+	RelayBurst        int
+	FailedPerSecond   float64
+	FailedBurst       int
+	SessionsPerSecond float64
+	SessionsBurst     int
 }
 
 // with returns l with the non-zero fields of o.
@@ -98,6 +108,8 @@ func (l limits) with(o RateLimits) limits {
 	setN(&l.relayBurst, o.RelayBurst)
 	set(&l.authFailRate, o.FailedPerSecond)
 	setN(&l.authFailBurst, o.FailedBurst)
+	set(&l.sessionRate, o.SessionsPerSecond)
+	setN(&l.sessionBurst, o.SessionsBurst)
 	return l
 }
 
@@ -125,6 +137,14 @@ func (s *Server) limit(next http.Handler) http.Handler {
 	g := newGuard(defaultLimits().with(s.cfg.RateLimits))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/healthz" {
+			if r.ContentLength != 0 {
+				// /healthz reads no body. The server would otherwise
+				// drain up to 256 KB of it, before answering and again
+				// when it closes the body, with no deadline, for a body
+				// that may never come: answer, then close at once.
+				w.Header().Set("Connection", "close")
+				_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+			}
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -106,6 +106,9 @@ type Server struct {
 	// crossOrigin tells same-origin browser requests (and scripts, which
 	// send no Origin or Sec-Fetch-Site) from cross-origin ones.
 	crossOrigin *http.CrossOriginProtection
+	// pkSessions limits importer sessions created with a publishable key,
+	// per key and client address.
+	pkSessions *clientLimiters
 }
 
 // New builds the server and registers every route.
@@ -117,6 +120,8 @@ func New(cfg Config, deps Deps) *Server {
 		cfg.StartedAt = time.Now()
 	}
 	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, mux: http.NewServeMux(), logins: newLogins(cfg), crossOrigin: http.NewCrossOriginProtection()}
+	lim := defaultLimits().with(cfg.RateLimits)
+	s.pkSessions = newClientLimiters(lim.sessionRate, lim.sessionBurst, lim.maxClients)
 	s.routes()
 	return s
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"fusebox/backend/errs"
@@ -41,11 +42,28 @@ type Service struct {
 	// MaxImportsPerSession caps the imports one session token may start
 	// (default DefaultMaxImportsPerSession; admins are not capped).
 	MaxImportsPerSession int
+	// MaxPendingUploadBytes caps the bytes held, data-dir-wide, by the
+	// uploaded files of imports not yet submitted, whoever uploaded them
+	// (default DefaultMaxPendingUploadBytes, $FUSEBOX_MAX_PENDING_UPLOAD_BYTES).
+	MaxPendingUploadBytes int64
+	// MinFreeDiskBytes is the free space the data dir's filesystem must
+	// keep: uploads that would leave less are refused (default
+	// DefaultMinFreeDiskBytes, $FUSEBOX_MIN_FREE_DISK_BYTES; checked on
+	// unix systems).
+	MinFreeDiskBytes int64
+
+	inflight atomic.Int64 // bytes of uploads being received, not yet recorded
 }
 
 // DefaultMaxImportsPerSession is how many imports one importer session
 // may start.
 const DefaultMaxImportsPerSession = 100
+
+// Upload space limits (docs/security.md: Limits).
+const (
+	DefaultMaxPendingUploadBytes int64 = 2_000_000_000
+	DefaultMinFreeDiskBytes      int64 = 1_000_000_000
+)
 
 // SubmitHook runs inside the transaction that completes an import (status
 // -> completed). Returning an error rolls that transaction back and marks
@@ -100,11 +118,14 @@ func New(db *store.DB, dataDir string, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{
+	s := &Service{
 		db: db, dataDir: dataDir, log: log,
 		locks: map[int64]*importLock{}, schemas: map[int64]*schema.Schema{}, jobs: map[int64]*job{}, uniq: map[int64]*uniqIndex{},
 		BatchRows: 250, TxRows: 50_000, MaxImportsPerSession: DefaultMaxImportsPerSession,
+		MaxPendingUploadBytes: DefaultMaxPendingUploadBytes, MinFreeDiskBytes: DefaultMinFreeDiskBytes,
 	}
+	s.spaceLimitsFromEnv()
+	return s
 }
 
 // OnSubmit registers fn to run inside the transaction that completes an

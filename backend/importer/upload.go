@@ -228,14 +228,19 @@ func (s *Service) Upload(ctx context.Context, slug string, body io.Reader, name 
 	if size > limit {
 		return Preview{}, errs.TooLarge("the file is %s; importer %q accepts at most %s", humanSize(size), sc.Def.Slug, humanSize(limit))
 	}
+	space, err := s.uploadSpace(ctx, imp, size)
+	if err != nil {
+		return Preview{}, err
+	}
+	defer space.done()
 	j := newJob("uploading", size)
 	s.setJob(imp.ID, j)
-	pv, err := s.receive(ctx, imp, j, body, name, limit)
+	pv, err := s.receive(ctx, imp, j, body, name, limit, space)
 	j.finish(err)
 	return pv, err
 }
 
-func (s *Service) receive(ctx context.Context, imp *Import, j *job, body io.Reader, name string, limit int64) (Preview, error) {
+func (s *Service) receive(ctx context.Context, imp *Import, j *job, body io.Reader, name string, limit int64, space *spaceWriter) (Preview, error) {
 	dir := s.uploadDir(imp.Slug)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return Preview{}, fmt.Errorf("upload: %w", err)
@@ -247,9 +252,12 @@ func (s *Service) receive(ctx context.Context, imp *Import, j *job, body io.Read
 	}
 	defer os.Remove(tmp.Name())
 	h := sha256.New()
-	n, err := io.Copy(countingWriter{w: io.MultiWriter(tmp, h), n: &j.bytes}, io.LimitReader(body, limit+1))
+	n, err := io.Copy(countingWriter{w: space.wrap(io.MultiWriter(tmp, h)), n: &j.bytes}, io.LimitReader(body, limit+1))
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
+	}
+	if errs.Code(err) == errs.EUNAVAILABLE {
+		return Preview{}, err // the pending-upload quota or the disk's free space
 	}
 	if err != nil {
 		if ctx.Err() != nil {
