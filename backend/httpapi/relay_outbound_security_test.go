@@ -2,12 +2,18 @@ package httpapi_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
+	"fusebox/backend/httpapi"
 	"fusebox/backend/relay"
+	"fusebox/backend/store"
 )
 
 // TestSecurityInboundOutboundURLLenientDotSegmentsRefused: a sender's
@@ -16,7 +22,13 @@ import (
 // and control characters, decode overlong UTF-8 or fold fullwidth dots) is
 // refused; plain paths, %20 and printable escapes still pass.
 func TestSecurityInboundOutboundURLLenientDotSegmentsRefused(t *testing.T) {
-	h, rs := newRelaySecurityServer(t)
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "fusebox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	rs := relay.New(db, relay.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h := httpapi.New(httpapi.Config{Version: "v-test", Assets: fstest.MapFS{}, AdminToken: adminToken}, httpapi.Deps{DB: db, Relay: rs}).PortHandler()
 	if _, err := rs.CreateDestination(context.Background(), relay.Destination{ID: "r2", URL: "https://crm.example.com/v1",
 		Inbound: &relay.Inbound{Route: "r2", AllowedURLs: []string{"http://127.0.0.1:18556/allowed/"}}}); err != nil {
 		t.Fatal(err)
