@@ -1,12 +1,14 @@
 package app
 
 import (
+	"container/list"
 	"fmt"
 	"log"
 	"net"
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -25,6 +27,9 @@ const (
 	portReadHeaderTimeout = 10 * time.Second
 	portIdleTimeout       = 60 * time.Second
 	portMaxHeaderBytes    = 64 << 10
+	// idleShedPercent: once this share of the cap is open, idle
+	// keep-alive connections are closed, the longest idle first.
+	idleShedPercent = 90
 )
 
 // maxConns is the port's connection cap: $FUSEBOX_MAX_CONNS, default
@@ -67,5 +72,74 @@ func newPortServer(h http.Handler, errLog *log.Logger) *http.Server {
 		IdleTimeout:       portIdleTimeout,
 		MaxHeaderBytes:    portMaxHeaderBytes,
 		ErrorLog:          errLog,
+	}
+}
+
+// idleShedder keeps room under the connection cap for new connections:
+// it follows the port's connections (http.Server.ConnState) and, while
+// the open ones reach idleShedPercent of the cap, closes idle keep-alive
+// connections, the longest idle first. A client that opens connections
+// only to leave them idle cannot hold the cap (and /healthz) until the
+// idle timeout; a client that sends requests is never cut mid-request.
+type idleShedder struct {
+	mu      sync.Mutex
+	high    int // open connections at which idle ones are closed
+	open    int // connections the server holds (new to closed)
+	closing int // idle connections closed here, not yet reported closed
+	idle    *list.List
+	at      map[net.Conn]*list.Element
+	shut    map[net.Conn]bool
+}
+
+func newIdleShedder(maxConns int) *idleShedder {
+	return &idleShedder{
+		high: max(1, maxConns*idleShedPercent/100),
+		idle: list.New(),
+		at:   map[net.Conn]*list.Element{},
+		shut: map[net.Conn]bool{},
+	}
+}
+
+// connState is the http.Server's ConnState hook.
+func (s *idleShedder) connState(c net.Conn, st http.ConnState) {
+	var victims []net.Conn
+	s.mu.Lock()
+	switch st {
+	case http.StateNew:
+		s.open++
+	case http.StateIdle:
+		if _, ok := s.at[c]; !ok {
+			s.at[c] = s.idle.PushBack(c)
+		}
+	case http.StateActive:
+		s.unidle(c)
+	case http.StateClosed, http.StateHijacked:
+		s.unidle(c)
+		s.open--
+		if s.shut[c] {
+			delete(s.shut, c)
+			s.closing--
+		}
+	}
+	if st == http.StateNew || st == http.StateIdle {
+		for s.open-s.closing >= s.high && s.idle.Len() > 0 {
+			oldest := s.idle.Remove(s.idle.Front()).(net.Conn)
+			delete(s.at, oldest)
+			s.shut[oldest] = true
+			s.closing++
+			victims = append(victims, oldest)
+		}
+	}
+	s.mu.Unlock()
+	for _, v := range victims {
+		_ = v.Close() // the server sees the read fail and reports it closed
+	}
+}
+
+// unidle forgets c as idle. The caller holds s.mu.
+func (s *idleShedder) unidle(c net.Conn) {
+	if e, ok := s.at[c]; ok {
+		s.idle.Remove(e)
+		delete(s.at, c)
 	}
 }

@@ -33,6 +33,8 @@ func (a *App) Start(addr string) error {
 		return err
 	}
 	a.http = newPortServer(a.server.PortHandler(), slog.NewLogLogger(a.log.Handler(), slog.LevelWarn))
+	// Near the cap, idle keep-alive connections make room for new ones.
+	a.http.ConnState = newIdleShedder(conns).connState
 	go func() {
 		if err := a.http.Serve(capped); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.log.Error("http server", "err", err)
