@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/netguard"
 )
 
 // Templates are the {{ ... }} placeholders of destination settings:
@@ -206,6 +207,8 @@ func (t *template) renderSecrets(src *secretSource, mask, url bool) (out string,
 				fmt.Fprintf(&b, "«install secret %s: %s»", p.installSecret, state)
 			case url && inQuery:
 				b.WriteString(neturl.QueryEscape(v))
+			case url && climbsPath(v):
+				src.failed = append(src.failed, fmt.Sprintf("install secret %s of install %s is . or .. (or reads as one, e.g. ..; or %%2e%%2e) and cannot go in the URL's path", p.installSecret, src.installID))
 			case url:
 				b.WriteString(neturl.PathEscape(v))
 			default:
@@ -321,4 +324,27 @@ func textOf(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// climbsPath reports whether an end user's value, put in a URL path, holds
+// a segment that is or that a receiver may read as "." or ".."
+// (netguard.LenientDotSegment), as it is or after any percent-decoding
+// (more than maxDecodeRounds layers count as climbing): escaping keeps
+// "/" out of the path, not dots.
+func climbsPath(v string) bool {
+	for round := 0; ; round++ {
+		for _, seg := range strings.Split(v, "/") {
+			if netguard.LenientDotSegment(seg) {
+				return true
+			}
+		}
+		next, err := neturl.PathUnescape(v)
+		if err != nil || next == v {
+			return false
+		}
+		if round >= maxDecodeRounds {
+			return true // encoded more times than anyone needs
+		}
+		v = next
+	}
 }
