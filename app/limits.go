@@ -15,7 +15,7 @@ import (
 	"golang.org/x/net/netutil"
 )
 
-// Connection limits of the localhost port (README: Limits).
+// Connection limits of the localhost port (docs/security.md, "Limits and their defaults").
 const (
 	defaultMaxConns = 4096
 	// fdHeadroom is how many open files stay free for the database,

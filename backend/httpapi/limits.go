@@ -56,7 +56,7 @@ type limits struct {
 	maxClients int
 }
 
-// defaultLimits are the port's limits (README: Limits).
+// defaultLimits are the port's limits (docs/security.md, "Limits and their defaults").
 func defaultLimits() limits {
 	return limits{
 		bodyWindow:      10 * time.Second,

@@ -15,6 +15,7 @@ import (
 	"fusebox/backend/marketplace"
 	"fusebox/backend/relay"
 	"fusebox/backend/sessions"
+	"fusebox/backend/sink"
 	"fusebox/backend/store"
 )
 
@@ -50,8 +51,8 @@ type Config struct {
 	ConsoleIdle        time.Duration
 	ConsoleMaxAge      time.Duration
 	MaxConsoleSessions int
-	// RateLimits override the port's per-client rate limits (README:
-	// Limits); zero fields keep the defaults.
+	// RateLimits override the port's per-client rate limits
+	// (docs/security.md); zero fields keep the defaults.
 	RateLimits RateLimits
 }
 
@@ -80,10 +81,14 @@ type Deps struct {
 	// (/api/v1), session issuing and the console's keys page.
 	Sessions *sessions.Service
 
-	// Relay delivers records to HTTP destinations (console relay pages,
-	// the inbound relay /relay/{route} and the sink /sink/{name}). Nil
-	// leaves its routes out.
+	// Relay delivers records to HTTP destinations (console relay pages
+	// and the inbound relay /relay/{route}). Nil leaves its routes out.
 	Relay *relay.Service
+
+	// Sink records the requests sent to /sink/{name} (the console shows
+	// them under /api/admin/relay/sinks, masked with the relay's secrets
+	// when Relay is set). Nil leaves its routes out.
+	Sink *sink.Sink
 
 	// Workspace applies and exports the workspace file (console Settings).
 	// Nil leaves its routes out.
@@ -136,6 +141,7 @@ func (s *Server) routes() {
 	s.bindImports(s.mux)
 	s.bindMarketplace(s.mux)
 	s.bindRelay(s.mux)
+	s.bindSink(s.mux)
 	s.bindWorkspace(s.mux)
 	s.bindEmbed(s.mux)
 	s.bindDemo(s.mux)
