@@ -1,18 +1,11 @@
-// The embed's client for the importer engine API (docs/importer-api.md). Every call carries the
-// session token as a Bearer token; in the console's "Try this importer" there is no token and the
-// admin login (window door or admin cookie) authorizes the same routes.
+// The embed's client for the importer engine API (docs/importer-api.md), on the shared HTTP client
+// (shared/http.ts). Every call carries the session token as a Bearer token; in the console's "Try
+// this importer" there is no token and the admin login (window door or admin cookie) authorizes
+// the same routes.
 
-export class ApiError extends Error {
-  readonly code: string;
-  readonly status: number;
+import { ApiError, errorFrom, request } from '../shared/http';
 
-  constructor(code: string, message: string, status: number) {
-    super(message);
-    this.name = 'ApiError';
-    this.code = code;
-    this.status = status;
-  }
-}
+export { ApiError };
 
 // ---- shapes (mirror backend/importer) ----
 
@@ -294,21 +287,6 @@ export function importerInfo(def: ImporterDefinition): ImporterInfo {
   };
 }
 
-async function errorOf(res: Response | { status: number; text: string }, what: string): Promise<ApiError> {
-  const status = res.status;
-  const text = res instanceof Response ? await res.text().catch(() => '') : res.text;
-  let code = status === 401 ? 'EUNAUTHORIZED' : status === 413 ? 'ETOOLARGE' : status >= 500 ? 'EINTERNAL' : 'EHTTP';
-  let message = `${what}: HTTP ${status}`;
-  try {
-    const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
-    if (body?.error?.code) code = body.error.code;
-    if (body?.error?.message) message = body.error.message;
-  } catch {
-    // not JSON: keep the status message
-  }
-  return new ApiError(code, message, status);
-}
-
 /** A file to upload: a browser File, or bytes (pasted text, the desktop window). */
 export interface UploadSource {
   name: string;
@@ -345,31 +323,23 @@ export class EmbedApi {
     return err;
   }
 
-  private headers(json: boolean): Record<string, string> {
-    const h: Record<string, string> = { Accept: 'application/json' };
-    if (json) h['Content-Type'] = 'application/json';
-    if (this.token) h.Authorization = `Bearer ${this.token}`;
-    return h;
+  /** The session's credentials: the token as a Bearer token (none in the console's Try view). */
+  private auth(): Record<string, string> {
+    return this.token ? { Authorization: `Bearer ${this.token}` } : {};
   }
 
   async call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-    let res: Response;
     try {
-      res = await fetch(path, {
+      return await request<T>(path, {
         method,
-        headers: this.headers(body !== undefined),
-        body: body === undefined ? undefined : JSON.stringify(body),
-        credentials: 'same-origin',
+        body,
+        headers: this.auth(),
         signal,
+        unreachable: (reason) => `cannot reach the importer server (${reason})`,
       });
     } catch (e) {
-      if (e instanceof DOMException && e.name === 'AbortError') throw e;
-      throw new ApiError('ENETWORK', `cannot reach the importer server (${e instanceof Error ? e.message : String(e)})`, 0);
+      throw e instanceof ApiError ? this.seen(e) : e;
     }
-    if (!res.ok) throw this.seen(await errorOf(res, `${method} ${path}`));
-    if (res.status === 204) return undefined as T;
-    const text = await res.text();
-    return (text ? JSON.parse(text) : undefined) as T;
   }
 
   /** The session's importer (an admin names it). */
@@ -406,7 +376,7 @@ export class EmbedApi {
       try {
         res = await fetch(url, {
           method: 'PUT',
-          headers: { ...this.headers(false), 'Content-Type': 'application/octet-stream' },
+          headers: { Accept: 'application/json', ...this.auth(), 'Content-Type': 'application/octet-stream' },
           body: bytes as unknown as BodyInit,
           credentials: 'same-origin',
           signal,
@@ -415,7 +385,7 @@ export class EmbedApi {
         if (e instanceof DOMException && e.name === 'AbortError') throw e;
         throw new ApiError('ENETWORK', `the upload was interrupted (${e instanceof Error ? e.message : String(e)})`, 0);
       }
-      if (!res.ok) throw this.seen(await errorOf(res, 'upload'));
+      if (!res.ok) throw this.seen(await errorFrom(res, 'upload'));
       return (await res.json()) as Preview;
     }
     const file = src.file;
@@ -423,7 +393,7 @@ export class EmbedApi {
     return new Promise<Preview>((resolve, reject) => {
       const xhr = new XMLHttpRequest();
       xhr.open('PUT', url);
-      for (const [k, v] of Object.entries(this.headers(false))) xhr.setRequestHeader(k, v);
+      for (const [k, v] of Object.entries({ Accept: 'application/json', ...this.auth() })) xhr.setRequestHeader(k, v);
       xhr.setRequestHeader('Content-Type', 'application/octet-stream');
       xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : src.size);
       xhr.onload = () => {
@@ -435,7 +405,7 @@ export class EmbedApi {
             reject(new ApiError('EBADRESPONSE', 'the server answered the upload with invalid JSON', xhr.status));
           }
         } else {
-          void errorOf({ status: xhr.status, text: xhr.responseText }, 'upload').then((e) => reject(this.seen(e)));
+          void errorFrom({ status: xhr.status, text: xhr.responseText }, 'upload').then((e) => reject(this.seen(e)));
         }
       };
       xhr.onerror = () => reject(new ApiError('ENETWORK', 'the upload was interrupted (network error)', 0));

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { api, getSession, getStoredParent, MarketplaceError, setSession, setStoredParent, type Config, type Me } from './api';
+import { api, getSession, getStoredParent, ApiError, setSession, setStoredParent, type Config, type Me } from './api';
 import { EventChannel, listingUrl, marketplaceUrl } from './events';
 import { takeTokenFromUrl, useRoute, type Route } from './router';
 import Catalog from './Catalog';
@@ -35,7 +35,7 @@ export default function App() {
     try {
       setMe(await api.me());
     } catch (e) {
-      if (e instanceof MarketplaceError && e.status === 401) {
+      if (e instanceof ApiError && e.status === 401) {
         setSession(null);
         setMe(null);
       } else throw e;

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { api, MarketplaceError, type ConfigField, type Install, type Listing, type Prefill } from './api';
+import { api, ApiError, type ConfigField, type Install, type Listing, type Prefill } from './api';
 import type { Ctx } from './App';
 import { listingUrl } from './events';
 import { errorText, StepLog } from './ui';
@@ -48,7 +48,7 @@ export default function Wizard({ ctx, listing, prefill, onClose, onDone }: {
     } catch (err) {
       const msg = errorText(err);
       ctx.events.emit('listing_installation_failed', listingUrl(listing.id), msg);
-      setPhase({ kind: 'form', error: msg, limit: err instanceof MarketplaceError && err.code === 'ELIMIT' });
+      setPhase({ kind: 'form', error: msg, limit: err instanceof ApiError && err.code === 'ELIMIT' });
     } finally {
       if (alive.current) setBusy(false);
     }

@@ -1,7 +1,10 @@
 // API client of the marketplace iframe. The marketplace session (after a signed-link login) is an
 // opaque id kept in this frame's sessionStorage (memory when storage is blocked) and sent as the
 // X-Fusebox-Marketplace-Session header: third-party iframe cookies are unreliable, and
-// SameSite=None cookies need https.
+// SameSite=None cookies need https. Requests and ApiError are the shared client's (shared/http.ts).
+import { request } from '../shared/http';
+
+export { ApiError } from '../shared/http';
 
 export const SESSION_HEADER = 'X-Fusebox-Marketplace-Session';
 const SESSION_KEY = 'fusebox.marketplace.session';
@@ -32,47 +35,16 @@ export const setSession = (s: string | null) => store(SESSION_KEY, s);
 export const getStoredParent = () => load(PARENT_KEY);
 export const setStoredParent = (o: string | null) => store(PARENT_KEY, o);
 
-export class MarketplaceError extends Error {
-  readonly code: string;
-  readonly status: number;
-  constructor(code: string, message: string, status: number) {
-    super(message);
-    this.name = 'MarketplaceError';
-    this.code = code;
-    this.status = status;
-  }
-}
-
-export async function call<T>(path: string, opts: { method?: string; body?: unknown } = {}): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+/** Calls the marketplace API with this frame's session (no cookies: credentials "omit"). */
+export function call<T>(path: string, opts: { method?: string; body?: unknown } = {}): Promise<T> {
   const sid = getSession();
-  if (sid) headers[SESSION_HEADER] = sid;
-  let body: string | undefined;
-  if (opts.body !== undefined) {
-    body = JSON.stringify(opts.body);
-    headers['Content-Type'] = 'application/json';
-  }
-  const method = opts.method ?? (body === undefined ? 'GET' : 'POST');
-  let res: Response;
-  try {
-    res = await fetch(path, { method, headers, body, credentials: 'omit' });
-  } catch (e) {
-    throw new MarketplaceError('ENETWORK', `cannot reach Fusebox (${e instanceof Error ? e.message : String(e)})`, 0);
-  }
-  const text = await res.text();
-  let data: unknown = undefined;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = undefined;
-    }
-  }
-  if (!res.ok) {
-    const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw new MarketplaceError(err?.code ?? `HTTP${res.status}`, err?.message ?? `${method} ${path}: HTTP ${res.status}`, res.status);
-  }
-  return data as T;
+  return request<T>(path, {
+    method: opts.method,
+    body: opts.body,
+    headers: sid ? { [SESSION_HEADER]: sid } : {},
+    credentials: 'omit',
+    unreachable: (reason) => `cannot reach Fusebox (${reason})`,
+  });
 }
 
 export interface ConfigField {

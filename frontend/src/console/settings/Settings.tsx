@@ -5,7 +5,7 @@
 // which crash WebKitGTK in the desktop window). Applying shows the change lines or the error with
 // the line/path the server names.
 import { useEffect, useState, type ChangeEvent } from 'react';
-import { ApiError, getDashboard, request, type Dashboard } from '../api';
+import { getDashboard, request, type Dashboard } from '../api';
 import { PageHeader } from '../components';
 import CleanupCard from './CleanupCard';
 import { formatBytes, formatDuration } from '../format';
@@ -14,27 +14,12 @@ import '../importers/ImporterEditor.css';
 const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** The workspace file as YAML text. */
-export async function exportWorkspace(): Promise<string> {
-  let res: Response;
-  try {
-    res = await fetch('/api/admin/workspace', { credentials: 'same-origin', headers: { Accept: 'text/yaml' } });
-  } catch (e) {
-    throw new ApiError('ENETWORK', `cannot reach the Fusebox server (${errMessage(e)})`, 0);
-  }
-  const text = await res.text();
-  if (!res.ok) {
-    let message = `GET /api/admin/workspace: HTTP ${res.status}`;
-    let code = 'EHTTP';
-    try {
-      const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
-      message = body.error?.message || message;
-      code = body.error?.code || code;
-    } catch {
-      // not JSON: keep the status line
-    }
-    throw new ApiError(code, message, res.status);
-  }
-  return text;
+export function exportWorkspace(): Promise<string> {
+  return request<string>('/api/admin/workspace', {
+    headers: { Accept: 'text/yaml' },
+    as: 'text',
+    unreachable: (reason) => `cannot reach the Fusebox server (${reason})`,
+  });
 }
 
 /** Applies a workspace file (YAML or JSON text); resolves with the change lines. */
