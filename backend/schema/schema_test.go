@@ -2,6 +2,8 @@ package schema
 
 import (
 	"encoding/json"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -375,7 +377,9 @@ func TestValidateRowAllocations(t *testing.T) {
 	}
 }
 
-func BenchmarkValidateRow(b *testing.B) {
+// benchSchema is the 10-column schema of the ValidateRow benchmarks.
+func benchSchema(b *testing.B) *Schema {
+	b.Helper()
 	s, err := Compile(&Importer{Slug: "t", Name: "T", Columns: []Column{
 		{Key: "email", Label: "Email", Type: TypeEmail, Required: true},
 		{Key: "n", Label: "N", Type: TypeInteger},
@@ -391,10 +395,60 @@ func BenchmarkValidateRow(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	row := []string{"bob@example.com", "1234", "3.5", "2023-08-31", "yes", "pro", "https://example.com/x", "+1 555 123 4567", "Acme Inc", "note"}
+	return s
+}
+
+var benchValidRow = []string{"bob@example.com", "1234", "3.5", "2023-08-31", "yes", "pro", "https://example.com/x", "+1 555 123 4567", "Acme Inc", "note"}
+
+// BenchmarkValidateRow validates a valid 10-column row.
+func BenchmarkValidateRow(b *testing.B) {
+	s := benchSchema(b)
 	out := make([]Issue, 0, 16)
 	b.ReportAllocs()
 	for b.Loop() {
-		out = s.ValidateRow(row, out[:0])
+		out = s.ValidateRow(benchValidRow, out[:0])
+	}
+}
+
+// BenchmarkValidateRowInvalid10pct validates rows of which 10% are
+// invalid, with errors of several kinds (one op = one row): a pool of 100
+// rows, 10 of them each breaking a different rule.
+func BenchmarkValidateRowInvalid10pct(b *testing.B) {
+	s := benchSchema(b)
+	bad := [][2]string{ // column index, bad value
+		{"0", "bob-at-example.com"},        // email
+		{"1", "many"},                      // integer
+		{"2", "3.5.1"},                     // float
+		{"3", "2023-02-30"},                // impossible date
+		{"4", "maybe"},                     // boolean
+		{"5", "gold"},                      // enum value
+		{"6", "not a url"},                 // URL
+		{"7", "12"},                        // phone
+		{"8", strings.Repeat("Acme ", 10)}, // max length 40
+		{"0", ""},                          // required
+	}
+	rows := make([][]string, 100)
+	for i := range rows {
+		rows[i] = slices.Clone(benchValidRow)
+	}
+	for k, bv := range bad {
+		col, _ := strconv.Atoi(bv[0])
+		rows[k*10+3][col] = bv[1]
+	}
+	invalid := 0
+	for _, r := range rows {
+		if len(s.ValidateRow(r, nil)) > 0 {
+			invalid++
+		}
+	}
+	if invalid != len(bad) {
+		b.Fatalf("%d of %d rows are invalid, want %d", invalid, len(rows), len(bad))
+	}
+	out := make([]Issue, 0, 16)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		out = s.ValidateRow(rows[i%len(rows)], out[:0])
+		i++
 	}
 }
