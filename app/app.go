@@ -23,6 +23,7 @@ import (
 	"fusebox/backend/marketplace"
 	"fusebox/backend/relay"
 	"fusebox/backend/sessions"
+	"fusebox/backend/sink"
 	"fusebox/backend/store"
 	"fusebox/backend/workspace"
 	"fusebox/frontend"
@@ -68,6 +69,7 @@ type App struct {
 	Sessions    *sessions.Service
 	Marketplace *marketplace.Service
 	Relay       *relay.Service
+	Sink        *sink.Sink
 	Workspace   *workspace.Workspace
 
 	version string
@@ -160,8 +162,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		AllowedHosts: a.Marketplace.AllowedHosts,
 	})
 
+	// The built-in sink records what demos deliver to /sink/{name}.
+	a.Sink = sink.New(0, 0)
+
 	// 6. The marketplace's relay_route steps create relay routes, and the
-	// secret values its steps send are masked in the relay's sink.
+	// secret values its steps send are masked in the sink's recordings.
 	a.Marketplace.SetRoutes(relayRoutes{a.Relay})
 	a.Marketplace.SetSentSecrets(a.Relay)
 
@@ -198,6 +203,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Marketplace:   a.Marketplace,
 		Sessions:      a.Sessions,
 		Relay:         a.Relay,
+		Sink:          a.Sink,
 		Workspace:     a.Workspace,
 		Demo:          a.Workspace,
 		Stats: []httpapi.Stat{

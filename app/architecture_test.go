@@ -13,7 +13,7 @@ import (
 var allowedImports = map[string][]string{
 	"fusebox":         {"fusebox/app/cli"},
 	"fusebox/app/cli": {"fusebox/app", "fusebox/backend/errs", "fusebox/backend/importer", "fusebox/backend/schema", "fusebox/backend/sessions"},
-	"fusebox/app": {"fusebox/frontend", "fusebox/backend/demo", "fusebox/backend/errs", "fusebox/backend/ids", "fusebox/backend/store", "fusebox/backend/httpapi", "fusebox/backend/workspace",
+	"fusebox/app": {"fusebox/frontend", "fusebox/backend/demo", "fusebox/backend/errs", "fusebox/backend/ids", "fusebox/backend/store", "fusebox/backend/httpapi", "fusebox/backend/workspace", "fusebox/backend/sink",
 		"fusebox/backend/importer", "fusebox/backend/sessions", "fusebox/backend/marketplace", "fusebox/backend/relay"},
 	// The benchmarks are their own command, outside the product binary.
 	"fusebox/app/cmd/fusebox-bench": {"fusebox/app", "fusebox/backend/demo", "fusebox/backend/httpapi", "fusebox/backend/store", "fusebox/backend/importer", "fusebox/backend/schema", "fusebox/backend/sessions",
@@ -26,6 +26,7 @@ var allowedImports = map[string][]string{
 	"fusebox/backend/csvsafe": {},
 	"fusebox/backend/ingest":  {},
 	"fusebox/backend/schema":  {"fusebox/backend/errs"},
+	"fusebox/backend/sink":    {"fusebox/backend/errs"},
 	// ingesttest writes test workbooks for the ingest and security tests.
 	"fusebox/backend/ingest/ingesttest": {},
 	"fusebox/backend/store":             {},
@@ -40,7 +41,7 @@ var allowedImports = map[string][]string{
 	// reliability holds only tests that drive the real binary.
 	"fusebox/backend/relay/reliability": {},
 	"fusebox/backend/httpapi": {"fusebox/backend/demo", "fusebox/backend/errs", "fusebox/backend/csvsafe", "fusebox/backend/ids", "fusebox/backend/store", "fusebox/backend/workspace",
-		"fusebox/backend/importer", "fusebox/backend/schema", "fusebox/backend/sessions", "fusebox/backend/marketplace", "fusebox/backend/relay"},
+		"fusebox/backend/importer", "fusebox/backend/schema", "fusebox/backend/sessions", "fusebox/backend/marketplace", "fusebox/backend/relay", "fusebox/backend/sink"},
 }
 
 // TestDependencyDirection checks every package of the module against

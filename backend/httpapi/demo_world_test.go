@@ -17,6 +17,7 @@ import (
 	"fusebox/backend/marketplace"
 	"fusebox/backend/relay"
 	"fusebox/backend/sessions"
+	"fusebox/backend/sink"
 	"fusebox/backend/store"
 	"fusebox/backend/workspace"
 )
@@ -75,7 +76,7 @@ func newDemoWorld(t *testing.T, cfg httpapi.Config) *demoWorld {
 		"marketplace/index.html": {Data: []byte("<!doctype html><title>Fusebox Marketplace</title>")},
 	}
 	srv := httpapi.New(cfg, httpapi.Deps{DB: db, Importer: imp, Sessions: ss, VerifySession: httpapi.SessionVerifier(ss),
-		Marketplace: mp, Relay: rl, Workspace: ws, Demo: ws})
+		Marketplace: mp, Relay: rl, Sink: sink.New(0, 0), Workspace: ws, Demo: ws})
 	ts := httptest.NewServer(srv.PortHandler())
 	t.Cleanup(ts.Close)
 	srv.SetBaseURL(ts.URL)

@@ -15,6 +15,7 @@ import (
 
 	"fusebox/backend/httpapi"
 	"fusebox/backend/relay"
+	"fusebox/backend/sink"
 	"fusebox/backend/store"
 )
 
@@ -32,9 +33,10 @@ func TestSecurityRelayOwnSinkNotRateLimited(t *testing.T) {
 	t.Cleanup(func() { db.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	rs := relay.New(db, relay.Options{Logger: log})
+	sk := sink.New(0, 0)
 	const burst = 5
 	srv := httpapi.New(httpapi.Config{Version: "v-test", Assets: fstest.MapFS{}, AdminToken: adminToken, Logger: log,
-		RateLimits: httpapi.RateLimits{RelayPerSecond: 0.01, RelayBurst: burst}}, httpapi.Deps{DB: db, Relay: rs})
+		RateLimits: httpapi.RateLimits{RelayPerSecond: 0.01, RelayBurst: burst}}, httpapi.Deps{DB: db, Relay: rs, Sink: sk})
 	ts := httptest.NewServer(srv.PortHandler())
 	t.Cleanup(ts.Close)
 	srv.SetBaseURL(ts.URL)
@@ -82,7 +84,8 @@ func TestSecurityRelayOwnSinkNotRateLimited(t *testing.T) {
 			t.Fatalf("delivery %d took %d attempts (%s): the relay was throttled by its own server", d.ID, d.Attempts, d.Reason)
 		}
 	}
-	got, _ := rs.SinkRequests(ctx, "bulk", 0, 1000)
+	got, _ := sk.Requests("bulk", 0, 1000)
+	got = sink.Mask(got, rs.SecretMasker(ctx))
 	if len(got) != n {
 		t.Fatalf("the sink recorded %d requests, want %d", len(got), n)
 	}

@@ -17,6 +17,7 @@ import (
 	"fusebox/backend/csvsafe"
 	"fusebox/backend/errs"
 	"fusebox/backend/relay"
+	"fusebox/backend/sink"
 )
 
 // Relay routes.
@@ -24,11 +25,10 @@ import (
 // Console API under /api/admin/relay/: destinations (list, create, get,
 // replace, delete, enable/disable), a preview of the exact outbound
 // request, deliveries (filters, detail with attempt log, replay, bulk
-// retry), import jobs, stats and the built-in sink's recordings.
+// retry), import jobs and stats.
 //
 // Public: POST /relay/{route} (the inbound relay: a record or an array,
-// for the destination whose inbound.route is {route}) and /sink/{name}
-// (any method: records the request and answers 200).
+// for the destination whose inbound.route is {route}).
 func (s *Server) bindRelay(mux *http.ServeMux) {
 	if s.deps.Relay == nil {
 		return
@@ -47,12 +47,21 @@ func (s *Server) bindRelay(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/admin/relay/deliveries/retry", s.requireAdmin(s.relayRetry))
 	mux.HandleFunc("GET /api/admin/relay/jobs", s.requireAdmin(s.relayJobs))
 	mux.HandleFunc("GET /api/admin/relay/stats", s.requireAdmin(s.relayStats))
-	mux.HandleFunc("GET /api/admin/relay/sinks", s.requireAdmin(s.relaySinks))
-	mux.HandleFunc("GET /api/admin/relay/sinks/{name}", s.requireAdmin(s.relaySink))
-	mux.HandleFunc("DELETE /api/admin/relay/sinks/{name}", s.requireAdmin(s.relayClearSink))
 
 	mux.HandleFunc("POST /relay/{route}", s.relayInbound)
 	mux.HandleFunc("OPTIONS /relay/{route}", s.relayInboundPreflight)
+}
+
+// bindSink registers the built-in sink. Admin: its recordings (list,
+// read masked, clear). Public: /sink/{name} (any method: records the
+// request and answers 200).
+func (s *Server) bindSink(mux *http.ServeMux) {
+	if s.deps.Sink == nil {
+		return
+	}
+	mux.HandleFunc("GET /api/admin/relay/sinks", s.requireAdmin(s.relaySinks))
+	mux.HandleFunc("GET /api/admin/relay/sinks/{name}", s.requireAdmin(s.relaySink))
+	mux.HandleFunc("DELETE /api/admin/relay/sinks/{name}", s.requireAdmin(s.relayClearSink))
 	mux.HandleFunc("/sink/{name}", s.sinkRecord)
 }
 
@@ -320,7 +329,7 @@ func (s *Server) relayStats(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) relaySinks(w http.ResponseWriter, r *http.Request) {
-	s.writeJSON(w, http.StatusOK, map[string]any{"sinks": s.deps.Relay.Sink.List()})
+	s.writeJSON(w, http.StatusOK, map[string]any{"sinks": s.deps.Sink.List()})
 }
 
 func (s *Server) relaySink(w http.ResponseWriter, r *http.Request) {
@@ -334,12 +343,17 @@ func (s *Server) relaySink(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	reqs, sum := s.deps.Relay.SinkRequests(r.Context(), r.PathValue("name"), after, int(limit))
+	reqs, sum := s.deps.Sink.Requests(r.PathValue("name"), after, int(limit))
+	var secrets sink.Replacer = strings.NewReplacer()
+	if s.deps.Relay != nil {
+		secrets = s.deps.Relay.SecretMasker(r.Context())
+	}
+	reqs = sink.Mask(reqs, secrets)
 	s.writeJSON(w, http.StatusOK, map[string]any{"sink": sum, "requests": reqs})
 }
 
 func (s *Server) relayClearSink(w http.ResponseWriter, r *http.Request) {
-	s.deps.Relay.Sink.Clear(r.PathValue("name"))
+	s.deps.Sink.Clear(r.PathValue("name"))
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -420,7 +434,7 @@ func isJSONContentType(v string) bool {
 
 // sinkRecord is /sink/{name}: it records any request and answers 200.
 func (s *Server) sinkRecord(w http.ResponseWriter, r *http.Request) {
-	req, err := s.deps.Relay.Sink.Record(r.PathValue("name"), r)
+	req, err := s.deps.Sink.Record(r.PathValue("name"), r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -14,12 +14,13 @@ import (
 
 	"fusebox/backend/httpapi"
 	"fusebox/backend/relay"
+	"fusebox/backend/sink"
 	"fusebox/backend/store"
 )
 
 // newRelaySecurityServer is the real handler with a relay over a real
 // database file.
-func newRelaySecurityServer(t *testing.T) (http.Handler, *relay.Service) {
+func newRelaySecurityServer(t *testing.T) (http.Handler, *relay.Service, *sink.Sink) {
 	t.Helper()
 	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "fusebox.db"))
 	if err != nil {
@@ -29,8 +30,9 @@ func newRelaySecurityServer(t *testing.T) (http.Handler, *relay.Service) {
 	secrets := map[string]string{"CRM_KEY": "crm-secret-value"}
 	rs := relay.New(db, relay.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Secrets: func(n string) (string, bool) { v, ok := secrets[n]; return v, ok }})
-	s := httpapi.New(httpapi.Config{Version: "v-test", Assets: fstest.MapFS{}, AdminToken: adminToken}, httpapi.Deps{DB: db, Relay: rs})
-	return s.PortHandler(), rs
+	sk := sink.New(0, 0)
+	s := httpapi.New(httpapi.Config{Version: "v-test", Assets: fstest.MapFS{}, AdminToken: adminToken}, httpapi.Deps{DB: db, Relay: rs, Sink: sk})
+	return s.PortHandler(), rs, sk
 }
 
 func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
@@ -49,7 +51,7 @@ func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
 // each request's URL, headers and body are capped with a marker, and new
 // sink names beyond the limit are refused with a clear error.
 func TestSecuritySinkMemoryIsBounded(t *testing.T) {
-	h, rs := newRelaySecurityServer(t)
+	h, _, sk := newRelaySecurityServer(t)
 	big := strings.Repeat("x", 900<<10)
 	body := strings.Repeat("b", 1<<20)
 	longPath := "/sink/flood?q=" + strings.Repeat("u", 64<<10)
@@ -63,15 +65,15 @@ func TestSecuritySinkMemoryIsBounded(t *testing.T) {
 			t.Fatalf("post %d: %d %s", i, w.Code, w.Body)
 		}
 	}
-	if got, limit := rs.Sink.StoredBytes(), int64(relay.DefaultSinkLimits().TotalBytes); got > limit {
+	if got, limit := sk.StoredBytes(), int64(sink.DefaultLimits().TotalBytes); got > limit {
 		t.Fatalf("the sink stores %d bytes after 2000 large posts; the budget is %d", got, limit)
 	}
-	reqs, sum := rs.Sink.Requests("flood", 0, 1)
+	reqs, sum := sk.Requests("flood", 0, 1)
 	if sum.Total != 2000 || len(reqs) != 1 {
 		t.Fatalf("summary %+v", sum)
 	}
 	r := reqs[0]
-	lim := relay.DefaultSinkLimits()
+	lim := sink.DefaultLimits()
 	if len(r.URL) > lim.URLBytes+64 || !r.URLTruncated || len(r.Body) > lim.BodyBytes || !r.Truncated || !r.HeadersTruncated {
 		t.Fatalf("stored request not capped: url %d bytes (truncated %v), body %d (truncated %v), headers truncated %v", len(r.URL), r.URLTruncated, len(r.Body), r.Truncated, r.HeadersTruncated)
 	}
@@ -94,7 +96,7 @@ func TestSecuritySinkMemoryIsBounded(t *testing.T) {
 			t.Fatalf("sink %d beyond the limit: %d %s", i, w.Code, w.Body)
 		}
 	}
-	if n := len(rs.Sink.List()); n > lim.Sinks {
+	if n := len(sk.List()); n > lim.Sinks {
 		t.Fatalf("%d sinks kept; the limit is %d", n, lim.Sinks)
 	}
 	if w := serve(h, httptest.NewRequest("POST", "/sink/flood", strings.NewReader("{}"))); w.Code != 200 {
@@ -107,7 +109,7 @@ func TestSecuritySinkMemoryIsBounded(t *testing.T) {
 // browser sends from another site (Origin, Sec-Fetch-Site) unless the
 // route allows that origin; an allowed origin gets CORS answers.
 func TestSecurityInboundRelayRefusesCrossSiteAndNonJSON(t *testing.T) {
-	h, rs := newRelaySecurityServer(t)
+	h, rs, _ := newRelaySecurityServer(t)
 	ctx := context.Background()
 	if _, err := rs.CreateDestination(ctx, relay.Destination{ID: "open", URL: "/sink/open",
 		Inbound: &relay.Inbound{Route: "open"}}); err != nil {
@@ -194,7 +196,7 @@ func mustStats(t *testing.T, rs *relay.Service, dest string) []relay.Delivery {
 // /sink/crm-auth (as the demo listing does); the admin sink API must not
 // show the key in clear, whichever way it arrived.
 func TestSecuritySinkMasksCredentialHeaders(t *testing.T) {
-	h, rs := newRelaySecurityServer(t)
+	h, rs, _ := newRelaySecurityServer(t)
 	const key = "sk-live-enduser-7Qw9zX"
 	r := httptest.NewRequest("GET", "/sink/crm-auth", nil)
 	r.Header.Set("Authorization", "Bearer "+key)
@@ -226,7 +228,7 @@ func TestSecuritySinkMasksCredentialHeaders(t *testing.T) {
 // whose path hides dot segments or slashes under more than one layer of
 // percent-encoding is normalized before the allowlist check and refused.
 func TestSecurityInboundOutboundURLDoubleEncodingRefused(t *testing.T) {
-	h, rs := newRelaySecurityServer(t)
+	h, rs, _ := newRelaySecurityServer(t)
 	if _, err := rs.CreateDestination(context.Background(), relay.Destination{ID: "crm", URL: "https://crm.example.com/v1",
 		Inbound: &relay.Inbound{Route: "crm", AllowedURLs: []string{"https://api.example.com/v2/"}}}); err != nil {
 		t.Fatal(err)

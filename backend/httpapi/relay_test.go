@@ -10,6 +10,7 @@ import (
 
 	"fusebox/backend/httpapi"
 	"fusebox/backend/relay"
+	"fusebox/backend/sink"
 	"fusebox/backend/store"
 )
 
@@ -26,7 +27,7 @@ func newRelayServer(t *testing.T) *httpapi.Server {
 	if err := rs.SetDeclaredSecrets(context.Background(), []string{"CRM_KEY"}); err != nil {
 		t.Fatal(err)
 	}
-	return httpapi.New(httpapi.Config{Version: "v-test", Assets: fstest.MapFS{}, AdminToken: adminToken}, httpapi.Deps{DB: db, Relay: rs})
+	return httpapi.New(httpapi.Config{Version: "v-test", Assets: fstest.MapFS{}, AdminToken: adminToken}, httpapi.Deps{DB: db, Relay: rs, Sink: sink.New(0, 0)})
 }
 
 func TestRelayRoutes(t *testing.T) {

@@ -8,8 +8,9 @@
 // attempt log. Secrets are read from the process environment at send time,
 // only under the names the workspace declares (declared.go), and are never
 // stored. The inbound relay (POST /relay/{route}) feeds the
-// same pipeline from senders outside Fusebox, and a built-in sink records
-// what it receives, so the whole flow runs offline.
+// same pipeline from senders outside Fusebox. Destinations may point at
+// this server's own paths (the demo's /sink, backend/sink), so the whole
+// flow runs offline.
 package relay
 
 import (
@@ -97,10 +98,6 @@ type Options struct {
 	AllowedHosts func(ctx context.Context) ([]string, error)
 	// UserAgent is sent with every request (default "Fusebox-Relay").
 	UserAgent string
-	// SinkCapacity and SinkBodyLimit bound the built-in sink (defaults 200
-	// requests per sink, 64 KiB per body).
-	SinkCapacity  int
-	SinkBodyLimit int
 }
 
 // Service is the relay over the database.
@@ -119,8 +116,6 @@ type Service struct {
 	allowed  func(ctx context.Context) ([]string, error)
 	ua       string
 
-	// Sink is the built-in request recorder behind /sink/{name}.
-	Sink *Sink
 	// sent are the install-secret values put into requests, for masking
 	// the sink's recordings.
 	sent sentSecrets
@@ -155,7 +150,6 @@ func New(db *store.DB, o Options) *Service {
 	}
 	s := &Service{
 		db: db, log: o.Logger, env: o.Secrets, tokens: o.Tokens, records: o.Records, limiter: o.Limiter, installs: o.InstallSecrets, allowed: o.AllowedHosts, ua: o.UserAgent,
-		Sink:  NewSink(o.SinkCapacity, o.SinkBodyLimit),
 		cache: map[string]*compiled{}, now: time.Now, self: ids.New(""),
 	}
 	s.secrets = s.declaredLookup(o.Secrets)

@@ -138,10 +138,10 @@ func (sec Section) Export(ctx context.Context) (any, error) {
 	return out, nil
 }
 
-// secretMasker replaces the values of the secrets destinations reference
+// SecretMasker replaces the values of the secrets destinations reference
 // with «secret NAME», and the install secrets the relay has sent with
-// «install secret NAME».
-func (s *Service) secretMasker(ctx context.Context) *strings.Replacer {
+// «install secret NAME»: the console masks the sink's recordings with it.
+func (s *Service) SecretMasker(ctx context.Context) *strings.Replacer {
 	var pairs []string
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT spec FROM relay_destinations`)
 	if err == nil {
@@ -174,37 +174,4 @@ func (s *Service) secretMasker(ctx context.Context) *strings.Replacer {
 // marketplace calls it for its http_request steps; kept in memory only.
 func (s *Service) RememberSentSecret(value, name string) {
 	s.sent.remember(value, "«install secret "+name+"»")
-}
-
-// credentialHeaders carry credentials whatever their value: the sink
-// shows them masked even when no known secret matches.
-var credentialHeaders = map[string]bool{"authorization": true, "proxy-authorization": true, "cookie": true,
-	"x-api-key": true, "api-key": true, "x-auth-token": true}
-
-// maskCredential hides the credentials of a credential header that no
-// known secret already masked: "Bearer abc" shows as "Bearer «credential»".
-func maskCredential(name, value string) string {
-	if !credentialHeaders[strings.ToLower(name)] || value == "" || strings.Contains(value, "«") {
-		return value
-	}
-	if scheme, _, ok := strings.Cut(value, " "); ok && (strings.EqualFold(name, "authorization") || strings.EqualFold(name, "proxy-authorization")) {
-		return scheme + " «credential»"
-	}
-	return "«credential»"
-}
-
-// SinkRequests returns a sink's requests with the values of known secrets
-// masked (the console shows these).
-func (s *Service) SinkRequests(ctx context.Context, name string, after int64, limit int) ([]SinkRequest, SinkSummary) {
-	reqs, sum := s.Sink.Requests(name, after, limit)
-	m := s.secretMasker(ctx)
-	for i := range reqs {
-		reqs[i].URL, reqs[i].Body = m.Replace(reqs[i].URL), m.Replace(reqs[i].Body)
-		hs := make([][2]string, len(reqs[i].Headers))
-		for j, h := range reqs[i].Headers {
-			hs[j] = [2]string{h[0], maskCredential(h[0], m.Replace(h[1]))}
-		}
-		reqs[i].Headers = hs
-	}
-	return reqs, sum
 }

@@ -1,4 +1,8 @@
-package relay
+// Package sink is the built-in HTTP request recorder behind /sink/{name}:
+// demos deliver there so the whole flow works offline, and the console
+// and tests read back what arrived. It keeps everything in memory, within
+// Limits, and knows nothing of the relay.
+package sink
 
 import (
 	"fmt"
@@ -15,7 +19,7 @@ import (
 )
 
 // Sink records the requests it receives, per name, in memory, within
-// SinkLimits: the last Requests requests of each sink; the URL, headers
+// Limits: the last Requests requests of each sink; the URL, headers
 // and body of each capped (the rest dropped, marked truncated); at most
 // Sinks sink names (new names beyond are refused); and at most TotalBytes
 // stored in all (the oldest requests are dropped first). It is the
@@ -23,15 +27,15 @@ import (
 // so the whole flow works offline, and tests can read it back.
 type Sink struct {
 	mu     sync.Mutex
-	lim    SinkLimits
+	lim    Limits
 	sinks  map[string]*sinkLog
 	nextID int64
 	bytes  int64 // stored bytes of every kept request
 }
 
-// SinkLimits bound what the sink keeps in memory. Zero fields take the
-// defaults of DefaultSinkLimits.
-type SinkLimits struct {
+// Limits bound what the sink keeps in memory. Zero fields take the
+// defaults of DefaultLimits.
+type Limits struct {
 	Requests    int   // kept per sink (default 200)
 	BodyBytes   int   // kept per request body (default 64 KiB)
 	URLBytes    int   // kept per request URL (default 4 KiB)
@@ -40,13 +44,13 @@ type SinkLimits struct {
 	TotalBytes  int64 // kept in all (default 32 MiB)
 }
 
-// DefaultSinkLimits are the limits a zero SinkLimits field takes.
-func DefaultSinkLimits() SinkLimits {
-	return SinkLimits{Requests: 200, BodyBytes: 64 << 10, URLBytes: 4 << 10, HeaderBytes: 16 << 10, Sinks: 100, TotalBytes: 32 << 20}
+// DefaultLimits are the limits a zero Limits field takes.
+func DefaultLimits() Limits {
+	return Limits{Requests: 200, BodyBytes: 64 << 10, URLBytes: 4 << 10, HeaderBytes: 16 << 10, Sinks: 100, TotalBytes: 32 << 20}
 }
 
-func (l SinkLimits) withDefaults() SinkLimits {
-	d := DefaultSinkLimits()
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
 	if l.Requests <= 0 {
 		l.Requests = d.Requests
 	}
@@ -68,17 +72,14 @@ func (l SinkLimits) withDefaults() SinkLimits {
 	return l
 }
 
-// MaxSinks is the default number of sink names kept.
-const MaxSinks = 100
-
 type sinkLog struct {
-	reqs  []SinkRequest // oldest first
+	reqs  []Request // oldest first
 	total int64
 	last  time.Time
 }
 
-// SinkRequest is one request a sink received.
-type SinkRequest struct {
+// Request is one request a sink received.
+type Request struct {
 	ID           int64       `json:"id"`
 	ReceivedAt   time.Time   `json:"received_at"`
 	Method       string      `json:"method"`
@@ -95,7 +96,7 @@ type SinkRequest struct {
 }
 
 // size is what the request holds in memory, roughly.
-func (r *SinkRequest) size() int64 {
+func (r *Request) size() int64 {
 	n := len(r.Method) + len(r.URL) + len(r.Body) + 64
 	for _, h := range r.Headers {
 		n += len(h[0]) + len(h[1]) + 32
@@ -103,28 +104,28 @@ func (r *SinkRequest) size() int64 {
 	return int64(n)
 }
 
-// SinkSummary describes one sink.
-type SinkSummary struct {
+// Summary describes one sink.
+type Summary struct {
 	Name     string    `json:"name"`
 	Total    int64     `json:"total"`
 	Kept     int       `json:"kept"`
 	LastSeen time.Time `json:"last_seen"`
 }
 
-// NewSink makes a sink store; zero values take 200 requests per sink and
-// 64 KiB per body, and the other defaults of DefaultSinkLimits.
-func NewSink(capacity, bodyLimit int) *Sink {
-	return NewSinkWithLimits(SinkLimits{Requests: capacity, BodyBytes: bodyLimit})
+// New makes a sink store; zero values take 200 requests per sink and
+// 64 KiB per body, and the other defaults of DefaultLimits.
+func New(capacity, bodyLimit int) *Sink {
+	return NewWithLimits(Limits{Requests: capacity, BodyBytes: bodyLimit})
 }
 
-// NewSinkWithLimits makes a sink store with limits (zero fields take the
+// NewWithLimits makes a sink store with limits (zero fields take the
 // defaults).
-func NewSinkWithLimits(l SinkLimits) *Sink {
+func NewWithLimits(l Limits) *Sink {
 	return &Sink{lim: l.withDefaults(), sinks: map[string]*sinkLog{}}
 }
 
 // Limits returns the limits in force.
-func (k *Sink) Limits() SinkLimits { return k.lim }
+func (k *Sink) Limits() Limits { return k.lim }
 
 var sinkName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$`)
 
@@ -134,19 +135,19 @@ const truncMark = "…[truncated]"
 // Record stores a request under name, reading its body (up to the cap;
 // the rest is counted and dropped). A new name beyond the sink limit is
 // refused (ELIMIT).
-func (k *Sink) Record(name string, r *http.Request) (SinkRequest, error) {
+func (k *Sink) Record(name string, r *http.Request) (Request, error) {
 	if !sinkName.MatchString(name) {
-		return SinkRequest{}, errs.Invalid("sink name %q: letters, digits, '.', '-' and '_' (at most 100)", name)
+		return Request{}, errs.Invalid("sink name %q: letters, digits, '.', '-' and '_' (at most 100)", name)
 	}
 	if !k.admits(name) {
-		return SinkRequest{}, k.tooMany()
+		return Request{}, k.tooMany()
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, int64(k.lim.BodyBytes)+1))
 	if err != nil {
-		return SinkRequest{}, errs.Invalid("read request body: %v", err)
+		return Request{}, errs.Invalid("read request body: %v", err)
 	}
 	rest, _ := io.Copy(io.Discard, r.Body)
-	req := SinkRequest{ReceivedAt: time.Now().UTC(), Method: r.Method, URL: r.URL.RequestURI(), BodyBytes: int64(len(body)) + rest}
+	req := Request{ReceivedAt: time.Now().UTC(), Method: r.Method, URL: r.URL.RequestURI(), BodyBytes: int64(len(body)) + rest}
 	if len(req.Method) > 32 {
 		req.Method = req.Method[:32]
 	}
@@ -170,7 +171,7 @@ func (k *Sink) Record(name string, r *http.Request) (SinkRequest, error) {
 	log := k.sinks[name]
 	if log == nil {
 		if len(k.sinks) >= k.lim.Sinks {
-			return SinkRequest{}, k.tooMany()
+			return Request{}, k.tooMany()
 		}
 		log = &sinkLog{}
 		k.sinks[name] = log
@@ -183,7 +184,7 @@ func (k *Sink) Record(name string, r *http.Request) (SinkRequest, error) {
 	k.bytes += req.size()
 	for len(log.reqs) > k.lim.Requests {
 		k.bytes -= log.reqs[0].size()
-		log.reqs[0] = SinkRequest{}
+		log.reqs[0] = Request{}
 		log.reqs = log.reqs[1:]
 	}
 	for k.bytes > k.lim.TotalBytes && k.dropOldestRequest() {
@@ -256,7 +257,7 @@ func (k *Sink) dropOldestRequest() bool {
 		return false
 	}
 	k.bytes -= oldest.reqs[0].size()
-	oldest.reqs[0] = SinkRequest{}
+	oldest.reqs[0] = Request{}
 	oldest.reqs = oldest.reqs[1:]
 	return true
 }
@@ -279,12 +280,12 @@ func trimPartialRune(b []byte) []byte {
 }
 
 // List returns every sink, most recently used first.
-func (k *Sink) List() []SinkSummary {
+func (k *Sink) List() []Summary {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	out := make([]SinkSummary, 0, len(k.sinks))
+	out := make([]Summary, 0, len(k.sinks))
 	for n, l := range k.sinks {
-		out = append(out, SinkSummary{Name: n, Total: l.total, Kept: len(l.reqs), LastSeen: l.last})
+		out = append(out, Summary{Name: n, Total: l.total, Kept: len(l.reqs), LastSeen: l.last})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].LastSeen.After(out[j].LastSeen) })
 	return out
@@ -292,14 +293,14 @@ func (k *Sink) List() []SinkSummary {
 
 // Requests returns the requests a sink kept, newest first; at most limit
 // (0 = all), only those with ids above after.
-func (k *Sink) Requests(name string, after int64, limit int) ([]SinkRequest, SinkSummary) {
+func (k *Sink) Requests(name string, after int64, limit int) ([]Request, Summary) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	l := k.sinks[name]
 	if l == nil {
-		return []SinkRequest{}, SinkSummary{Name: name}
+		return []Request{}, Summary{Name: name}
 	}
-	out := []SinkRequest{}
+	out := []Request{}
 	for i := len(l.reqs) - 1; i >= 0; i-- {
 		if l.reqs[i].ID <= after {
 			break
@@ -309,7 +310,7 @@ func (k *Sink) Requests(name string, after int64, limit int) ([]SinkRequest, Sin
 			break
 		}
 	}
-	return out, SinkSummary{Name: name, Total: l.total, Kept: len(l.reqs), LastSeen: l.last}
+	return out, Summary{Name: name, Total: l.total, Kept: len(l.reqs), LastSeen: l.last}
 }
 
 // Clear forgets a sink's requests.

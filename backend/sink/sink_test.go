@@ -1,15 +1,15 @@
-package relay_test
+package sink_test
 
 import (
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"fusebox/backend/relay"
+	"fusebox/backend/sink"
 )
 
 func TestSinkKeepsTheLastRequestsWithCappedBodies(t *testing.T) {
-	k := relay.NewSink(3, 8)
+	k := sink.New(3, 8)
 	for i, body := range []string{"one", "two", "three", "four", "0123456789abc"} {
 		r := httptest.NewRequest("POST", "/sink/demo?i="+string(rune('0'+i)), strings.NewReader(body))
 		r.Header.Set("Authorization", "Bearer x")
