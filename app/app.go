@@ -177,6 +177,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 	// 8. The workspace file.
 	a.Workspace = workspace.New(db, a.Relay.SecretsSection(), a.Importer.Section(), a.Relay.Section(), a.Marketplace.Section())
+	// When a workspace of the user's own ends the demo, the demo's API
+	// keys and open inbound route are retired.
+	a.Workspace.OnDemoEnd(a.endDemo)
 
 	// 9. The HTTP handler.
 	assets, err := frontend.Assets()

@@ -14,6 +14,7 @@ package demo
 
 import (
 	_ "embed"
+	"sync"
 
 	"github.com/goccy/go-yaml"
 )
@@ -39,6 +40,44 @@ func OrgID() string {
 	}
 	return f.Marketplace.OrgID
 }
+
+// objects are the slugs and ids of what the demo workspace file defines,
+// read once.
+var objects = sync.OnceValue(func() (o struct {
+	importers, inbound []string
+}) {
+	var f struct {
+		Importers []struct {
+			Slug string `yaml:"slug"`
+		} `yaml:"importers"`
+		Destinations []struct {
+			ID      string    `yaml:"id"`
+			Inbound *struct{} `yaml:"inbound"`
+		} `yaml:"destinations"`
+	}
+	if err := yaml.Unmarshal(workspaceFile, &f); err != nil {
+		return o
+	}
+	for _, imp := range f.Importers {
+		o.importers = append(o.importers, imp.Slug)
+	}
+	for _, d := range f.Destinations {
+		if d.Inbound != nil {
+			o.inbound = append(o.inbound, d.ID)
+		}
+	}
+	return o
+})
+
+// Importers are the slugs of the importers the demo workspace file
+// defines: the only ones the demo app and the demo API keys act on. A
+// test reads the file, so the list is never empty in a built binary.
+func Importers() []string { return append([]string(nil), objects().importers...) }
+
+// InboundDestinations are the ids of the demo's relay destinations that
+// open an inbound route (anyone may post to it); they are disabled when
+// the demo ends.
+func InboundDestinations() []string { return append([]string(nil), objects().inbound...) }
 
 // RelaySecret is the secret the demo workspace's destination puts in its
 // Authorization header. When the environment does not set it, a fixed

@@ -36,3 +36,12 @@ func TestRelaySecretsFallsBackOnlyForTheDemoSecret(t *testing.T) {
 		t.Fatalf("the environment does not win over the built-in demo value: %q", v)
 	}
 }
+
+func TestImportersAndInboundDestinations(t *testing.T) {
+	if got := strings.Join(demo.Importers(), ","); got != "contacts" {
+		t.Fatalf("demo importers = %q, want contacts", got)
+	}
+	if got := strings.Join(demo.InboundDestinations(), ","); got != "demo-inbound" {
+		t.Fatalf("demo inbound destinations = %q, want demo-inbound", got)
+	}
+}

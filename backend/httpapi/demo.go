@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
+	"fusebox/backend/demo"
 	"fusebox/backend/errs"
 	"fusebox/backend/importer"
 	"fusebox/backend/sessions"
@@ -34,6 +36,13 @@ import (
 // --no-demo (nor listens on a non-loopback address without
 // --demo-on-public), and the console's switch (Settings) is on. Otherwise
 // they answer 404 saying why.
+//
+// The demo acts only on the demo workspace's own objects, whatever else
+// the data dir holds: sessions and imports of the importers the demo
+// workspace file defines (demoImporters), never of importers the admin
+// made while the demo runs. Its POST routes take Content-Type:
+// application/json only, so a page of another site cannot post to them
+// with a form or text/plain (no preflight).
 //
 // The console reads and sets the switch with GET/PUT /api/admin/demo.
 func (s *Server) bindDemo(mux *http.ServeMux) {
@@ -97,8 +106,15 @@ func (s *Server) DemoStatus(ctx context.Context) (DemoStatus, error) {
 	return d, nil
 }
 
+// demoImporters are the slugs of the demo workspace file's importers,
+// read once: the only importers the demo routes act on.
+var demoImporters = demo.Importers()
+
+// isDemoImporter reports whether slug is one of the demo's importers.
+func isDemoImporter(slug string) bool { return slices.Contains(demoImporters, slug) }
+
 // demoOnly lets a demo route answer only while the demo is on; otherwise
-// it is 404, saying why.
+// it is 404, saying why. Its POST routes take JSON only (EFORBIDDEN).
 func (s *Server) demoOnly(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		d, err := s.DemoStatus(r.Context())
@@ -116,6 +132,10 @@ func (s *Server) demoOnly(h http.HandlerFunc) http.HandlerFunc {
 				return
 			}
 			s.writeError(w, r, err)
+			return
+		}
+		if r.Method == http.MethodPost && !isJSONContentType(r.Header.Get("Content-Type")) {
+			s.writeError(w, r, errs.Forbidden("the demo app's %s takes only Content-Type: application/json, not %q", r.URL.Path, r.Header.Get("Content-Type")))
 			return
 		}
 		h(w, r)
@@ -214,9 +234,11 @@ func (s *Server) demoConfig(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	imps := make([]demoImporter, len(list))
-	for i, imp := range list {
-		imps[i] = demoImporter{Slug: imp.Slug, Name: imp.Name}
+	imps := []demoImporter{}
+	for _, imp := range list {
+		if isDemoImporter(imp.Slug) {
+			imps = append(imps, demoImporter{Slug: imp.Slug, Name: imp.Name})
+		}
 	}
 	pk := ""
 	if keys.PublishableActive {
@@ -251,6 +273,10 @@ func (s *Server) demoSession(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := decodeJSON(w, r, &body, 4<<10); err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if !isDemoImporter(body.ImporterSlug) {
+		s.writeError(w, r, errs.Forbidden("the demo app creates sessions only for the demo workspace's importers (%s), not %q; create sessions for your own importers with your own API key", strings.Join(demoImporters, ", "), body.ImporterSlug))
 		return
 	}
 	uid, err := demoUser(body.UserID)
@@ -297,9 +323,10 @@ func (s *Server) demoImports(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	// What GET /api/v1/imports?metadata[user_id]= does.
+	// What GET /api/v1/imports?metadata[user_id]= does, for the demo's
+	// importers only.
 	list, total, err := s.deps.Importer.ListImports(r.Context(), importer.ListFilter{
-		Page: page, PerPage: per, Metadata: map[string]string{"user_id": uid},
+		Page: page, PerPage: per, Metadata: map[string]string{"user_id": uid}, ImporterSlugs: demoImporters,
 	})
 	if err != nil {
 		s.writeError(w, r, err)

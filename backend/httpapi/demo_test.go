@@ -18,7 +18,7 @@ func demoServer(t *testing.T) (*embedEnv, *httptest.Server) {
 	t.Helper()
 	e := newEmbedEnv(t)
 	e.srv.deps.Demo = demoInForce{}
-	if _, err := e.sess.EnsureDemoKeys(context.Background()); err != nil {
+	if _, err := e.sess.EnsureDemoKeys(context.Background(), []string{"contacts"}); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(e.srv.PortHandler())
@@ -126,9 +126,9 @@ func TestDemoBackend(t *testing.T) {
 		})
 	}
 
-	// errors of the API come back as they are
+	// the demo issues sessions for the demo's importers only
 	st, body = call(t, "POST", ts.URL+"/demo/api/session", "", `{"importer_slug":"nope"}`)
-	if st != http.StatusNotFound || !strings.Contains(body, `"code":"ENOTFOUND"`) {
+	if st != http.StatusForbidden || !strings.Contains(body, `"code":"EFORBIDDEN"`) {
 		t.Fatalf("unknown importer: %d %s", st, body)
 	}
 	st, body = call(t, "POST", ts.URL+"/demo/api/session", "", `{"importer_slug":"contacts","user_id":"x y"}`)
@@ -152,6 +152,7 @@ func TestDemoBackend(t *testing.T) {
 func TestDemoBackendThroughTheWindow(t *testing.T) {
 	e, _ := demoServer(t)
 	r := httptest.NewRequest("POST", "/demo/api/session", strings.NewReader(`{"importer_slug":"contacts"}`))
+	r.Header.Set("Content-Type", "application/json")
 	w := httptest.NewRecorder()
 	e.srv.WindowHandler().ServeHTTP(w, r)
 	if w.Code != http.StatusCreated || !strings.Contains(w.Body.String(), `"token"`) {

@@ -67,7 +67,7 @@ func newDemoWorld(t *testing.T, cfg httpapi.Config) *demoWorld {
 		}
 		return d.Settings.TTL(), nil
 	}), sessions.Options{KeyFile: filepath.Join(dir, "sessions.key"), Logger: log})
-	if _, err := ss.EnsureDemoKeys(ctx); err != nil {
+	if _, err := ss.EnsureDemoKeys(ctx, []string{"contacts"}); err != nil {
 		t.Fatal(err)
 	}
 	cfg.Version, cfg.DataDir, cfg.Logger, cfg.AdminToken = "test", dir, log, adminToken

@@ -158,8 +158,11 @@ type ListFilter struct {
 	PerPage      int
 	Status       string
 	ImporterSlug string
-	SessionID    string
-	Metadata     map[string]string
+	// ImporterSlugs, when not empty, keeps the imports of these
+	// importers only (the demo app lists its own importers' imports).
+	ImporterSlugs []string
+	SessionID     string
+	Metadata      map[string]string
 }
 
 // ListImports returns a page of imports, newest first, and the total
@@ -183,6 +186,12 @@ func (s *Service) ListImports(ctx context.Context, f ListFilter) ([]Import, int,
 	if f.ImporterSlug != "" {
 		q += ` AND im.slug = ?`
 		args = append(args, f.ImporterSlug)
+	}
+	if len(f.ImporterSlugs) > 0 {
+		q += ` AND im.slug IN (?` + strings.Repeat(`, ?`, len(f.ImporterSlugs)-1) + `)`
+		for _, slug := range f.ImporterSlugs {
+			args = append(args, slug)
+		}
 	}
 	if f.SessionID != "" {
 		q += ` AND i.session_id = ?`

@@ -107,6 +107,11 @@ func (s *Service) inboundRoute(ctx context.Context, route string) (*Destination,
 	if c.d.Inbound == nil {
 		return nil, errs.NotFound("no relay route %q", route)
 	}
+	if !c.enabled {
+		// A disabled destination's route is closed: nothing is queued
+		// for it (the demo's open route is disabled when the demo ends).
+		return nil, errs.Forbidden("relay route %q is closed: destination %s is disabled (%s); enable it in the console (Relay)", route, c.d.ID, c.disabledReason)
+	}
 	return &c.d, nil
 }
 

@@ -3,10 +3,13 @@ package sessions
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/store"
 )
 
 // The demo workspace comes with two keys so that the demo host app (/demo)
@@ -15,8 +18,12 @@ import (
 //   - a secret key named "demo" that the demo app's backend route, running
 //     in this process, uses to issue sessions, and
 //   - a publishable key named "demo (browser)" for client-side sessions
-//     from any port on the loopback interface (DemoOrigins), for every
-//     importer.
+//     from any port on the loopback interface (DemoOrigins), for the demo
+//     workspace's importers only (never "*": the key is shown to any page
+//     while the demo runs, and must not reach importers of the user's).
+//
+// When the demo ends for good (a workspace of the user's own is applied)
+// both are deactivated (EndDemoKeys).
 //
 // Neither is stored in plain text. Their text is derived from the data
 // dir's key file (HMAC-SHA256 with a fixed label), so DemoKeys can hand it
@@ -62,13 +69,17 @@ func (s *Service) keyByText(ctx context.Context, text string) (Key, error) {
 }
 
 // EnsureDemoKeys creates the demo keys when they do not exist yet and
-// returns one line per key created. A deactivated demo key stays
-// deactivated.
-func (s *Service) EnsureDemoKeys(ctx context.Context) ([]string, error) {
+// returns one line per key created; the publishable one may create
+// sessions for importers (the demo workspace's slugs) only. A deactivated
+// demo key stays deactivated.
+func (s *Service) EnsureDemoKeys(ctx context.Context, importers []string) ([]string, error) {
+	if len(importers) == 0 || slices.Contains(importers, AnyImporter) {
+		return nil, errs.Invalid("the demo publishable key needs the demo's importer slugs (not %q)", AnyImporter)
+	}
 	var changes []string
 	for _, nk := range []NewKey{
 		{Name: DemoSecretName, Kind: KindSecret},
-		{Name: DemoPublishableName, Kind: KindPublishable, Importers: []string{AnyImporter}, Origins: DemoOrigins},
+		{Name: DemoPublishableName, Kind: KindPublishable, Importers: importers, Origins: DemoOrigins},
 	} {
 		text, err := s.demoKeyText(ctx, nk.Kind)
 		if err != nil {
@@ -89,6 +100,70 @@ func (s *Service) EnsureDemoKeys(ctx context.Context) ([]string, error) {
 			return changes, err
 		}
 		changes = append(changes, fmt.Sprintf("created %s API key %s", nk.Kind, nk.Name))
+	}
+	return changes, nil
+}
+
+// ScopeDemoKeys narrows the demo publishable key of an older data dir,
+// made for every importer ("*"), to importers (the demo workspace's
+// slugs). It reports whether it changed the key; a key already scoped,
+// or a data dir without demo keys, is left alone.
+func (s *Service) ScopeDemoKeys(ctx context.Context, importers []string) (bool, error) {
+	if len(importers) == 0 || slices.Contains(importers, AnyImporter) {
+		return false, errs.Invalid("the demo publishable key needs the demo's importer slugs (not %q)", AnyImporter)
+	}
+	text, err := s.demoKeyText(ctx, KindPublishable)
+	if err != nil {
+		return false, err
+	}
+	k, err := s.keyByText(ctx, text)
+	if errs.Is(err, errs.ENOTFOUND) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if !slices.Contains(k.Importers, AnyImporter) {
+		return false, nil
+	}
+	imps, err := json.Marshal(importers)
+	if err != nil {
+		return false, err
+	}
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE api_keys SET importers = ? WHERE id = ?`, string(imps), k.ID)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("scope the demo publishable key: %w", err)
+	}
+	return true, nil
+}
+
+// EndDemoKeys deactivates both demo keys, for good, when the demo ends;
+// it returns one line per key it deactivated (none on a data dir without
+// demo keys or when they already are).
+func (s *Service) EndDemoKeys(ctx context.Context) ([]string, error) {
+	var changes []string
+	for _, kind := range []Kind{KindSecret, KindPublishable} {
+		text, err := s.demoKeyText(ctx, kind)
+		if err != nil {
+			return changes, err
+		}
+		k, err := s.keyByText(ctx, text)
+		if errs.Is(err, errs.ENOTFOUND) {
+			continue
+		}
+		if err != nil {
+			return changes, err
+		}
+		if !k.Active {
+			continue
+		}
+		if _, err := s.DeactivateKey(ctx, k.ID); err != nil {
+			return changes, err
+		}
+		changes = append(changes, fmt.Sprintf("deactivated %s API key %s", kind, k.Name))
 	}
 	return changes, nil
 }

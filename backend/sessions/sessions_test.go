@@ -883,7 +883,7 @@ func TestNoKeyInDatabaseFile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := e.svc.EnsureDemoKeys(ctx); err != nil {
+	if _, err := e.svc.EnsureDemoKeys(ctx, []string{"contacts"}); err != nil {
 		t.Fatal(err)
 	}
 	demo, err := e.svc.DemoKeys(ctx)
@@ -909,11 +909,11 @@ func TestDemoKeys(t *testing.T) {
 	if _, err := e.svc.IssueDemo(ctx, sessions.IssueParams{ImporterSlug: "contacts"}); errs.Code(err) != errs.ENOTFOUND {
 		t.Fatalf("IssueDemo without demo keys: %v, want ENOTFOUND", err)
 	}
-	changes, err := e.svc.EnsureDemoKeys(ctx)
+	changes, err := e.svc.EnsureDemoKeys(ctx, []string{"contacts"})
 	if err != nil || len(changes) != 2 {
 		t.Fatalf("EnsureDemoKeys = %v, %v", changes, err)
 	}
-	again, err := e.svc.EnsureDemoKeys(ctx)
+	again, err := e.svc.EnsureDemoKeys(ctx, []string{"contacts"})
 	if err != nil || len(again) != 0 {
 		t.Fatalf("EnsureDemoKeys is not idempotent: %v, %v", again, err)
 	}
@@ -942,8 +942,11 @@ func TestDemoKeys(t *testing.T) {
 			t.Errorf("demo publishable key refuses %s", o)
 		}
 	}
-	if pk.AllowsOrigin("http://192.168.1.2:8787") || !pk.AllowsImporter("anything") {
-		t.Error("demo publishable key origins/importers are wrong")
+	if pk.AllowsOrigin("http://192.168.1.2:8787") || !pk.AllowsImporter("contacts") || pk.AllowsImporter("anything") {
+		t.Error("demo publishable key origins/importers are wrong: only the demo's importers")
+	}
+	if _, err := e.svc.EnsureDemoKeys(ctx, []string{sessions.AnyImporter}); !errs.Is(err, errs.EINVALID) {
+		t.Errorf("EnsureDemoKeys with %q: %v, want EINVALID", sessions.AnyImporter, err)
 	}
 	iss, err := e.svc.IssueDemo(ctx, sessions.IssueParams{ImporterSlug: "contacts", Metadata: json.RawMessage(`{"user_id":"demo-user"}`)})
 	if err != nil {
@@ -957,7 +960,7 @@ func TestDemoKeys(t *testing.T) {
 	}
 	_, err = e.svc.IssueDemo(ctx, sessions.IssueParams{ImporterSlug: "contacts"})
 	wantCode(t, err, errs.EUNAUTHORIZED, "deactivated")
-	if ch, _ := e.svc.EnsureDemoKeys(ctx); len(ch) != 0 {
+	if ch, _ := e.svc.EnsureDemoKeys(ctx, []string{"contacts"}); len(ch) != 0 {
 		t.Fatalf("a deactivated demo key was recreated: %v", ch)
 	}
 	d3, _ := e.svc.DemoKeys(ctx)
@@ -966,7 +969,7 @@ func TestDemoKeys(t *testing.T) {
 	}
 	// Another data dir (another key file) gets other demo keys.
 	other := newEnv(t)
-	if _, err := other.svc.EnsureDemoKeys(ctx); err != nil {
+	if _, err := other.svc.EnsureDemoKeys(ctx, []string{"contacts"}); err != nil {
 		t.Fatal(err)
 	}
 	od, _ := other.svc.DemoKeys(ctx)

@@ -53,12 +53,21 @@ type Holder interface {
 type Workspace struct {
 	db       *store.DB
 	sections []Section
+	// onDemoEnd runs after an Apply ends the demo (OnDemoEnd).
+	onDemoEnd func(ctx context.Context) ([]string, error)
 }
 
 // New returns a Workspace with the given sections, exported in that order.
 func New(db *store.DB, sections ...Section) *Workspace {
 	return &Workspace{db: db, sections: sections}
 }
+
+// OnDemoEnd registers fn to run once an Apply ends the demo: the data dir
+// held the demo workspace and a file of the user's own changed something.
+// The demo never comes back, so fn retires what only the demo needed (its
+// API keys, its open inbound route); its lines join Apply's changes. app
+// sets it (domains do not know each other).
+func (w *Workspace) OnDemoEnd(fn func(ctx context.Context) ([]string, error)) { w.onDemoEnd = fn }
 
 // Error is a problem in a workspace file, with where it is.
 type Error struct {
@@ -72,14 +81,23 @@ func (e *Error) Error() string { return e.Source + ": " + e.Detail }
 // so a file with an error anywhere changes nothing. source names the file
 // in errors. Applying marks the data dir as holding a workspace (so the
 // demo is never applied over it), and a file that changes anything ends
-// the demo: its routes (/demo) stay off from then on.
+// the demo: its routes (/demo) stay off from then on, and OnDemoEnd's
+// function retires the demo's keys and open routes.
 func (w *Workspace) Apply(ctx context.Context, data []byte, source string) ([]string, error) {
 	changes, err := w.apply(ctx, data, source)
 	if len(changes) == 0 && err != nil {
 		return changes, err
 	}
-	if merr := w.markApplied(ctx, source, len(changes) > 0); merr != nil && err == nil {
+	ended, merr := w.markApplied(ctx, source, len(changes) > 0)
+	if merr != nil && err == nil {
 		err = merr
+	}
+	if ended && w.onDemoEnd != nil {
+		more, derr := w.onDemoEnd(ctx)
+		changes = append(changes, more...)
+		if derr != nil && err == nil {
+			err = fmt.Errorf("end the demo: %w", derr)
+		}
 	}
 	return changes, err
 }
@@ -350,9 +368,11 @@ func (w *Workspace) heldBy(ctx context.Context) ([]string, error) {
 
 // markApplied records that a workspace file was applied: the data dir now
 // holds a workspace, and when the file changed something the demo is no
-// longer what it holds.
-func (w *Workspace) markApplied(ctx context.Context, source string, changed bool) error {
-	return w.db.Tx(ctx, func(tx *store.Tx) error {
+// longer what it holds; ended reports that the demo was in force until
+// now.
+func (w *Workspace) markApplied(ctx context.Context, source string, changed bool) (ended bool, err error) {
+	err = w.db.Tx(ctx, func(tx *store.Tx) error {
+		ended = false
 		var v string
 		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, initializedKey).Scan(&v)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -366,11 +386,17 @@ func (w *Workspace) markApplied(ctx context.Context, source string, changed bool
 		if !changed {
 			return nil
 		}
+		var was string
+		if err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, demoKey).Scan(&was); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read setting %s: %w", demoKey, err)
+		}
+		ended = was == "true"
 		if err := store.SetSetting(ctx, tx, demoKey, "false"); err != nil {
 			return err
 		}
 		return store.SetSetting(ctx, tx, demoOffKey, fmt.Sprintf("a workspace of your own was applied (%s)", source))
 	})
+	return ended, err
 }
 
 // DemoState is whether the demo workspace is in force in this data dir.
