@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -18,9 +19,9 @@ import (
 	"strings"
 	"time"
 
+	"fusebox/app"
 	"fusebox/backend/importer"
 	"fusebox/backend/schema"
-	"fusebox/backend/store"
 )
 
 // startCPUProfile writes a CPU profile of the rest of the run to path
@@ -41,8 +42,9 @@ func startCPUProfile(path string) (stop func(), err error) {
 }
 
 // runBenchIngest is `fusebox-bench ingest --rows N`: the importer engine
-// against `sqlite3 .import` of the same generated file, one line per figure
-// and a last summary line.
+// against `sqlite3 .import` of the same generated file, in process and
+// through the HTTP handler on loopback (the embed's calls with an importer
+// session token), one line per figure and a last summary line.
 func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -56,8 +58,8 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		return 2
 	}
-	if *rows < 1 {
-		fmt.Fprintln(stderr, "fusebox-bench: --rows must be at least 1")
+	if *rows < 1 || *pages < 1 {
+		fmt.Fprintln(stderr, "fusebox-bench: --rows and --pages must be at least 1")
 		return 2
 	}
 	if err := benchIngest(ctx, *rows, *pages, *keep, *papa, stdout, stderr); err != nil {
@@ -189,15 +191,28 @@ func benchIngest(ctx context.Context, rows, pages int, keep, papa bool, stdout, 
 		line("sqlite3 .import     %s  (reference; %s rows counted)", secs(sqliteDur), strings.TrimSpace(string(out)))
 	}
 
-	db, err := store.Open(ctx, filepath.Join(tmp, "fusebox.db"))
+	dataDir := filepath.Join(tmp, "data")
+	if err := os.Mkdir(dataDir, 0o700); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	a, err := app.New(ctx, app.Config{Version: version, DataDir: dataDir, Logger: log, Server: benchServer()})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	svc := importer.New(db, tmp, nil)
+	defer a.Close()
+	svc := a.Importer
 	if _, err := svc.SaveImporter(ctx, benchImporter()); err != nil {
 		return err
 	}
+	ratioTo := func(d time.Duration) string {
+		if sqliteDur <= 0 {
+			return "n/a"
+		}
+		return fmt.Sprintf("%.2f", d.Seconds()/sqliteDur.Seconds())
+	}
+
+	// In process: the service calls the HTTP handlers make, one by one.
 	imp, err := svc.CreateImport(ctx, importer.Actor{Admin: true}, "bench")
 	if err != nil {
 		return err
@@ -206,13 +221,14 @@ func benchIngest(ctx context.Context, rows, pages int, keep, papa bool, stdout, 
 	if err != nil {
 		return err
 	}
-	t0 = time.Now()
+	jobStart := time.Now()
+	t0 = jobStart
 	_, err = svc.Upload(ctx, imp.Slug, f, "bench.csv", size)
 	f.Close()
 	if err != nil {
 		return fmt.Errorf("upload: %w", err)
 	}
-	line("upload (store copy) %s", secs(time.Since(t0)))
+	line("upload (store copy) %s  (copy to uploads/ + SHA-256 + header detection and preview)", secs(time.Since(t0)))
 	t0 = time.Now()
 	mv, err := svc.GetMapping(ctx, imp.Slug)
 	if err != nil {
@@ -228,24 +244,50 @@ func benchIngest(ctx context.Context, rows, pages int, keep, papa bool, stdout, 
 		return fmt.Errorf("stage: %w", err)
 	}
 	stageDur := time.Since(t0)
+	wholeDur := time.Since(jobStart)
 	sum, err := svc.Summary(ctx, imp.Slug)
 	if err != nil {
 		return err
 	}
-	ratio, stageVerdict := "n/a", "no reference"
+	ratio, stageVerdict := ratioTo(stageDur), "no reference"
 	if sqliteDur > 0 {
-		ratio = fmt.Sprintf("%.2f", stageDur.Seconds()/sqliteDur.Seconds())
 		stageVerdict = verdict(stageDur <= 2*sqliteDur)
 	}
 	line("parse+validate+stage %s  (%d rows, %d with errors; %sx sqlite3, target <= 2x: %s)", secs(stageDur), sum.Rows, sum.ErrorRows, ratio, stageVerdict)
+	line("whole job, in process %s  (upload -> review-ready: copy + hash + suggestions + stage; %sx sqlite3)", secs(wholeDur), ratioTo(wholeDur))
 
+	// Over HTTP: the same file through the real handler on loopback, with
+	// an importer session token, as the embed sends it.
+	base, stopHTTP, err := benchListen(a.Handler())
+	if err != nil {
+		return err
+	}
+	defer stopHTTP()
+	h, err := newIngestHTTP(ctx, a, base)
+	if err != nil {
+		return err
+	}
+	hj, err := h.wholeJobHTTP(csvPath, size)
+	if err != nil {
+		return fmt.Errorf("over HTTP: %w", err)
+	}
+	if hj.rows != sum.Rows || hj.errorRows != sum.ErrorRows {
+		return fmt.Errorf("over HTTP: staged %d rows, %d with errors; in process %d, %d", hj.rows, hj.errorRows, sum.Rows, sum.ErrorRows)
+	}
+	line("whole job, over HTTP %s  (PUT file %s + GET mapping %s + PUT mapping and staging %s; %sx sqlite3, target <= 1.0x (issue 16): informational)",
+		secs(hj.whole), secs(hj.upload), secs(hj.mapping), secs(hj.stage), ratioTo(hj.whole))
+
+	// Review: pages at the same random offsets, in process (the first
+	// import) and over HTTP (the second, with the session token).
+	offsets := make([]int, pages)
 	rng := rand.New(rand.NewPCG(1, 2))
-	var lat []time.Duration
-	for i := 0; i < pages; i++ {
-		off := 0
+	for i := range offsets {
 		if rows > 100 {
-			off = rng.IntN(rows - 100)
+			offsets[i] = rng.IntN(rows - 100)
 		}
+	}
+	var lat, latHTTP []time.Duration
+	for _, off := range offsets {
 		t0 = time.Now()
 		p, err := svc.Rows(ctx, imp.Slug, importer.RowQuery{Offset: off, Limit: 100})
 		if err != nil {
@@ -256,9 +298,21 @@ func benchIngest(ctx context.Context, rows, pages int, keep, papa bool, stdout, 
 			return fmt.Errorf("review page at %d is empty", off)
 		}
 	}
-	sort.Slice(lat, func(a, b int) bool { return lat[a] < lat[b] })
-	p95 := lat[min(len(lat)-1, len(lat)*95/100)]
-	line("review page 100     p50 %s  p95 %s  (target p95 <= 50ms: %s)", ms(lat[len(lat)/2]), ms(p95), verdict(p95 <= 50*time.Millisecond))
+	for _, off := range offsets {
+		t0 = time.Now()
+		n, _, err := h.rows(hj.slug, pageQuery(off, 100))
+		if err != nil {
+			return fmt.Errorf("review page over HTTP: %w", err)
+		}
+		latHTTP = append(latHTTP, time.Since(t0))
+		if n == 0 {
+			return fmt.Errorf("review page over HTTP at %d is empty", off)
+		}
+	}
+	p50, p95 := percentiles(lat)
+	line("review page 100     p50 %s  p95 %s  (in process; target p95 <= 50ms: %s)", ms(p50), ms(p95), verdict(p95 <= 50*time.Millisecond))
+	h50, h95 := percentiles(latHTTP)
+	line("review page 100, HTTP p50 %s  p95 %s  (GET .../rows?offset=&limit=100 with a session token; %d pages)", ms(h50), ms(h95), len(latHTTP))
 
 	t0 = time.Now()
 	ep, err := svc.Rows(ctx, imp.Slug, importer.RowQuery{Filter: "errors", Limit: 100})
@@ -266,7 +320,15 @@ func benchIngest(ctx context.Context, rows, pages int, keep, papa bool, stdout, 
 		return err
 	}
 	errorsDur := time.Since(t0)
-	line("errors-only page 1  %s  (%d of %d rows; target <= 300ms: %s)", ms(errorsDur), len(ep.Rows), ep.Total, verdict(errorsDur <= 300*time.Millisecond))
+	line("errors-only page 1  %s  (in process; %d of %d rows; target <= 300ms: %s)", ms(errorsDur), len(ep.Rows), ep.Total, verdict(errorsDur <= 300*time.Millisecond))
+	q := pageQuery(0, 100)
+	q.Set("filter", "errors")
+	t0 = time.Now()
+	en, etotal, err := h.rows(hj.slug, q)
+	if err != nil {
+		return fmt.Errorf("errors-only page over HTTP: %w", err)
+	}
+	line("errors-only page 1, HTTP %s  (GET .../rows?filter=errors&limit=100; %d of %d rows)", ms(time.Since(t0)), en, etotal)
 
 	t0 = time.Now()
 	rr, err := svc.Replace(ctx, imp.Slug, importer.ReplaceInput{Column: "plan", Find: "Gold", Replace: "enterprise", WholeCell: true})
@@ -291,7 +353,7 @@ func benchIngest(ctx context.Context, rows, pages int, keep, papa bool, stdout, 
 	}
 
 	rss := peakRSSMB()
-	line("ingest rows=%d ratio_vs_sqlite3=%s peak_rss_mb=%d", rows, ratio, rss)
+	line("ingest rows=%d ratio_vs_sqlite3=%s whole_job_http_ratio_vs_sqlite3=%s peak_rss_mb=%d", rows, ratio, ratioTo(hj.whole), rss)
 	return nil
 }
 
@@ -372,6 +434,12 @@ func lastLine(s string) string {
 		return s[i+1:]
 	}
 	return s
+}
+
+// percentiles returns the p50 and p95 of lat (sorted in place).
+func percentiles(lat []time.Duration) (p50, p95 time.Duration) {
+	sort.Slice(lat, func(a, b int) bool { return lat[a] < lat[b] })
+	return lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*95/100)]
 }
 
 // peakRSSMB reads the process's peak resident set (VmHWM) in MB.

@@ -21,9 +21,12 @@ func main() {
 const usage = `Usage: fusebox-bench BENCHMARK [flags]
 
 Benchmarks (each prints its figures next to a reference measured in the same run):
-  ingest       1M-row CSV: parse + validate + stage vs sqlite3 .import, review, replace, submit
+  ingest       1M-row CSV vs sqlite3 .import: parse + validate + stage, the whole job from
+               upload to review-ready (in process and over HTTP), review (in process and
+               over HTTP), replace, submit
   sessions     importer sessions issued and tokens verified per second over loopback HTTP
-  marketplace  signed-link verifications and logins per second over loopback HTTP
+  marketplace  signed-link verifications and logins per second over loopback HTTP, with
+               and without a jti (the single-use check)
   relay        records delivered per second (batch 1000 and batch 0), submit-to-last-delivery
 
 A missed target prints "NOT met"; the exit code is 1 only when a benchmark

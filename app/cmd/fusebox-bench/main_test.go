@@ -25,14 +25,15 @@ func TestBenchIngestSmoke(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("bench: %d %s %s", code, out, errb)
 	}
-	for _, want := range []string{"generate", "sqlite3 .import", "parse+validate+stage", "review page 100", "errors-only page 1", "find & replace", "submit", "papaparse (node)"} {
+	for _, want := range []string{"generate", "sqlite3 .import", "parse+validate+stage", "whole job, in process", "whole job, over HTTP", "target <= 1.0x (issue 16)",
+		"review page 100", "review page 100, HTTP", "errors-only page 1", "errors-only page 1, HTTP", "find & replace", "submit", "papaparse (node)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("bench output lacks %q:\n%s", want, out)
 		}
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	last := lines[len(lines)-1]
-	if !strings.HasPrefix(last, "ingest rows=3000 ratio_vs_sqlite3=") || !strings.Contains(last, " peak_rss_mb=") {
+	if !strings.HasPrefix(last, "ingest rows=3000 ratio_vs_sqlite3=") || !strings.Contains(last, " whole_job_http_ratio_vs_sqlite3=") || !strings.Contains(last, " peak_rss_mb=") {
 		t.Fatalf("last line %q", last)
 	}
 	if code, _, _ := runBench(t, "nope"); code != 2 {
@@ -60,7 +61,10 @@ func TestBenchMarketplaceSmoke(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("bench marketplace: %d %s", code, errOut)
 	}
-	for _, want := range []string{"marketplace benchmark:", "reference: Verify in process", "token verifications: GET /marketplace?jwt=", "reference: Login in process", "logins: POST /api/marketplace/login"} {
+	for _, want := range []string{"marketplace benchmark:", "reference: Verify in process, no jti", "token verifications, no jti: GET /marketplace?jwt=",
+		"reference: Verify in process, with jti", "token verifications, with jti: GET /marketplace?jwt=",
+		"reference: Login in process, with jti", "logins, with jti: POST /api/marketplace/login",
+		"reference: Login in process, no jti", "logins, no jti: POST /api/marketplace/login", "single-use jti check:"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("bench output lacks %q:\n%s", want, out)
 		}
