@@ -7,7 +7,7 @@ import { ApiError, errorFrom, request } from '../shared/http';
 
 export { ApiError };
 
-// ---- shapes (mirror backend/importer) ----
+// ---- shapes (mirror backend/importer and backend/schema) ----
 
 export type ColumnType =
   | 'string' | 'integer' | 'float' | 'boolean' | 'date' | 'datetime' | 'time' | 'email' | 'url' | 'phone' | 'enum';

@@ -1,5 +1,5 @@
 // The console importer editor's state: a draft of one importer definition (the shape of
-// GET/PUT /api/admin/importers/{slug}, see backend/importer/definition.go), the pure edits on it
+// GET/PUT /api/admin/importers/{slug}, see backend/schema/definition.go), the pure edits on it
 // (add / remove / reorder columns, validations, transformations, enum values), the mapping of the
 // server's validation message to the fields it names, and the YAML the workspace file would hold.
 
