@@ -47,9 +47,9 @@ func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
 
 // TestSecuritySinkMemoryIsBounded posts 2000 requests with 900 KB of
 // headers, a long URL and a large body to one sink, then requests to more
-// sinks than allowed: what the sink stores stays under its byte budget,
-// each request's URL, headers and body are capped with a marker, and new
-// sink names beyond the limit are refused with a clear error.
+// sinks than kept: what the sink stores stays under its byte budget,
+// each request's URL, headers and body are capped with a marker, and a
+// new sink name beyond the limit forgets the least recently used sink.
 func TestSecuritySinkMemoryIsBounded(t *testing.T) {
 	h, _, sk := newRelaySecurityServer(t)
 	big := strings.Repeat("x", 900<<10)
@@ -84,23 +84,23 @@ func TestSecuritySinkMemoryIsBounded(t *testing.T) {
 	if hb > lim.HeaderBytes+256 {
 		t.Fatalf("stored headers are %d bytes; the cap is %d", hb, lim.HeaderBytes)
 	}
-	// More sinks than allowed: new names are refused, known ones still record.
+	// More sinks than kept: every name is recorded, the least recently
+	// used sinks are forgotten, the count stays at the limit.
 	for i := range lim.Sinks + 5 {
 		r := httptest.NewRequest("POST", fmt.Sprintf("/sink/s%d", i), strings.NewReader("{}"))
 		r.RemoteAddr = fmt.Sprintf("203.0.113.%d:40000", i%250)
-		w := serve(h, r)
-		if i < lim.Sinks-1 && w.Code != 200 {
+		if w := serve(h, r); w.Code != 200 {
 			t.Fatalf("sink %d: %d %s", i, w.Code, w.Body)
-		}
-		if i >= lim.Sinks && (w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), fmt.Sprintf("at most %d sinks", lim.Sinks))) {
-			t.Fatalf("sink %d beyond the limit: %d %s", i, w.Code, w.Body)
 		}
 	}
 	if n := len(sk.List()); n > lim.Sinks {
 		t.Fatalf("%d sinks kept; the limit is %d", n, lim.Sinks)
 	}
-	if w := serve(h, httptest.NewRequest("POST", "/sink/flood", strings.NewReader("{}"))); w.Code != 200 {
-		t.Fatalf("a known sink after the limit: %d %s", w.Code, w.Body)
+	if _, sum := sk.Requests("flood", 0, 1); sum.Total != 0 {
+		t.Fatalf("the least recently used sink was not forgotten: %+v", sum)
+	}
+	if reqs, _ := sk.Requests(fmt.Sprintf("s%d", lim.Sinks+4), 0, 0); len(reqs) != 1 {
+		t.Fatalf("the newest sink kept %d requests", len(reqs))
 	}
 }
 

@@ -21,8 +21,10 @@ import (
 // Sink records the requests it receives, per name, in memory, within
 // Limits: the last Requests requests of each sink; the URL, headers
 // and body of each capped (the rest dropped, marked truncated); at most
-// Sinks sink names (new names beyond are refused); and at most TotalBytes
-// stored in all (the oldest requests are dropped first). It is the
+// Sinks sink names (a new name beyond forgets the least recently used
+// sink, so a flood of names can never make a sink refuse a delivery); and
+// at most TotalBytes stored in all (the oldest requests are dropped
+// first). It is the
 // built-in receiver behind /sink/{name}: the demo workspace delivers there
 // so the whole flow works offline, and tests can read it back.
 type Sink struct {
@@ -40,7 +42,7 @@ type Limits struct {
 	BodyBytes   int   // kept per request body (default 64 KiB)
 	URLBytes    int   // kept per request URL (default 4 KiB)
 	HeaderBytes int   // kept per request, header names and values (default 16 KiB)
-	Sinks       int   // sink names (default 100)
+	Sinks       int   // sink names kept; beyond, the least recently used is forgotten (default 100)
 	TotalBytes  int64 // kept in all (default 32 MiB)
 }
 
@@ -76,6 +78,7 @@ type sinkLog struct {
 	reqs  []Request // oldest first
 	total int64
 	last  time.Time
+	used  int64 // the id of its last request: the least used is forgotten first
 }
 
 // Request is one request a sink received.
@@ -133,14 +136,13 @@ var sinkName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$`)
 const truncMark = "…[truncated]"
 
 // Record stores a request under name, reading its body (up to the cap;
-// the rest is counted and dropped). A new name beyond the sink limit is
-// refused (ELIMIT).
+// the rest is counted and dropped). A new name beyond the sink limit
+// forgets the least recently used sink: the sink answers every request
+// (anyone may post to it, so refusing new names would let anyone break
+// the deliveries of a destination made later), and memory stays bounded.
 func (k *Sink) Record(name string, r *http.Request) (Request, error) {
 	if !sinkName.MatchString(name) {
 		return Request{}, errs.Invalid("sink name %q: letters, digits, '.', '-' and '_' (at most 100)", name)
-	}
-	if !k.admits(name) {
-		return Request{}, k.tooMany()
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, int64(k.lim.BodyBytes)+1))
 	if err != nil {
@@ -170,8 +172,7 @@ func (k *Sink) Record(name string, r *http.Request) (Request, error) {
 	defer k.mu.Unlock()
 	log := k.sinks[name]
 	if log == nil {
-		if len(k.sinks) >= k.lim.Sinks {
-			return Request{}, k.tooMany()
+		for len(k.sinks) >= k.lim.Sinks && k.forgetLeastUsed() {
 		}
 		log = &sinkLog{}
 		k.sinks[name] = log
@@ -180,6 +181,7 @@ func (k *Sink) Record(name string, r *http.Request) (Request, error) {
 	req.ID = k.nextID
 	log.total++
 	log.last = req.ReceivedAt
+	log.used = req.ID
 	log.reqs = append(log.reqs, req)
 	k.bytes += req.size()
 	for len(log.reqs) > k.lim.Requests {
@@ -232,16 +234,24 @@ func (k *Sink) headers(r *http.Request) ([][2]string, bool) {
 	return out, dropped > 0
 }
 
-// admits reports whether a request to name could be kept: the sink exists
-// or there is room for a new one.
-func (k *Sink) admits(name string) bool {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.sinks[name] != nil || len(k.sinks) < k.lim.Sinks
-}
-
-func (k *Sink) tooMany() error {
-	return errs.Limit("the sink keeps at most %d sinks; clear one in the console (DELETE /api/admin/relay/sinks/{name}) or send to an existing name", k.lim.Sinks)
+// forgetLeastUsed forgets the sink whose last request is the oldest;
+// false when there is none. The caller holds k.mu.
+func (k *Sink) forgetLeastUsed() bool {
+	var name string
+	var least *sinkLog
+	for n, l := range k.sinks {
+		if least == nil || l.used < least.used {
+			name, least = n, l
+		}
+	}
+	if least == nil {
+		return false
+	}
+	for i := range least.reqs {
+		k.bytes -= least.reqs[i].size()
+	}
+	delete(k.sinks, name)
+	return true
 }
 
 // dropOldestRequest forgets the oldest kept request of all sinks; false
