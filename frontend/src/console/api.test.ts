@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, api, getDashboard, reportReady, reportStep, request } from './api';
+import { ApiError, api, reportReady, reportStep, request } from './api';
+import { getDashboard } from './dashboard/api';
 
 type Call = { url: string; init: RequestInit };
 

@@ -14,28 +14,9 @@ export const api = {
   del: <T>(path: string) => request<T>(path, { method: 'DELETE' }),
 };
 
-export interface DashboardStat {
-  name: string;
-  count: number;
-}
-
-export interface Dashboard {
-  version: string;
-  data_dir: string;
-  db_path: string;
-  schema_version: number;
-  uptime_seconds: number;
-  db_size_bytes: number;
-  stats: DashboardStat[];
-}
-
 export interface Health {
   status: string;
   version: string;
-}
-
-export function getDashboard(signal?: AbortSignal): Promise<Dashboard> {
-  return api.get<Dashboard>('/api/admin/dashboard', signal);
 }
 
 export function getHealth(signal?: AbortSignal): Promise<Health> {

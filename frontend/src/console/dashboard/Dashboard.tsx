@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
-import { ApiError, getDashboard, type Dashboard as DashboardData } from '../api';
+import { ApiError } from '../api';
+import { getDashboard, type Dashboard as DashboardData } from './api';
 import { PageHeader } from '../components';
 import { formatBytes, formatCount, formatDuration, humanize } from '../format';
 

@@ -5,22 +5,11 @@ import { lazy, Suspense, useEffect, useState } from 'react';
 import { api } from '../api';
 import { EmptyState, PageHeader } from '../components';
 import { useHashRoute } from '../router';
+import { listImporters, type ImporterSummary } from './api';
 import ImportersTry from './ImportersTry';
 import './Importers.css';
 
-export interface ImporterSummary {
-  slug: string;
-  name: string;
-  description?: string;
-  columns: { key: string; label?: string; required?: boolean }[];
-  settings?: { invalid_rows?: string; allowed_file_types?: string[]; max_file_size?: string };
-}
-
 const Editor = lazy(() => import('./ImportersEditor'));
-
-export function listImporters(signal?: AbortSignal): Promise<ImporterSummary[]> {
-  return api.get<{ importers: ImporterSummary[] }>('/api/admin/importers', signal).then((r) => r.importers ?? []);
-}
 
 export default function Importers() {
   const { match } = useHashRoute();

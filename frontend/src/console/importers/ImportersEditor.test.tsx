@@ -1,7 +1,6 @@
 import { act } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import ImportersEditor from './ImportersEditor';
-import Settings from '../settings/Settings';
 import { flush, render, type Rendered } from '../test-utils';
 
 function json(status: number, body: unknown) {
@@ -77,36 +76,5 @@ describe('ImportersEditor', () => {
     expect(put?.url).toBe('/api/admin/importers/contacts');
     expect(JSON.parse(put!.body!).columns.map((c: { key: string }) => c.key)).toEqual(['plan', 'email']);
     expect(view.container.textContent).toContain('Saved.');
-  });
-});
-
-describe('Settings', () => {
-  it('applies the pasted file as a plain string body and lists the changes', async () => {
-    const bodies: unknown[] = [];
-    vi.stubGlobal('fetch', vi.fn(async (url: string, init?: RequestInit) => {
-      if (url === '/api/admin/dashboard') {
-        return json(200, { version: 'v1', data_dir: '/d', db_path: '/d/fusebox.db', schema_version: 5, uptime_seconds: 3, db_size_bytes: 2048, stats: [] });
-      }
-      if (url.startsWith('/api/admin/workspace') && init?.method === 'POST') {
-        bodies.push(init.body);
-        return json(200, { changes: ['created importer tags'] });
-      }
-      return json(404, { error: { code: 'ENOTFOUND', message: url } });
-    }));
-    view = await render(<Settings />);
-    await flush();
-    expect(view.container.querySelector('[data-testid="server-facts"]')?.textContent).toContain('/d/fusebox.db');
-
-    const box = view.container.querySelector('textarea[aria-label="Workspace file"]') as HTMLTextAreaElement;
-    const setter = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')!.set!;
-    await act(async () => {
-      setter.call(box, 'importers: []\n');
-      box.dispatchEvent(new Event('input', { bubbles: true }));
-    });
-    const apply = [...view.container.querySelectorAll('button')].find((b) => b.textContent === 'Apply') as HTMLButtonElement;
-    await act(async () => apply.click());
-    await flush();
-    expect(bodies).toEqual(['importers: []\n']); // a string: never FormData or a Blob (WebKitGTK)
-    expect(view.container.querySelector('[aria-label="Changes"]')?.textContent).toBe('created importer tags');
   });
 });

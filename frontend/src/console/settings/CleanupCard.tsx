@@ -2,24 +2,8 @@
 // the team sets here (GET/PUT /api/admin/importer/cleanup); the card also shows the last run.
 import { useEffect, useState, type FormEvent } from 'react';
 import { formatLocalDateTime } from '../../shared/dates';
-import { ApiError, request } from '../api';
-
-export interface CleanupState {
-  max_age: string;
-  last_run?: { at: string; deleted: number; error?: string };
-}
-
-export function getCleanup(): Promise<CleanupState> {
-  return request<CleanupState>('/api/admin/importer/cleanup');
-}
-
-export function setCleanupAge(maxAge: string): Promise<CleanupState> {
-  return request<CleanupState>('/api/admin/importer/cleanup', { method: 'PUT', body: { max_age: maxAge } });
-}
-
-export function runCleanup(): Promise<CleanupState> {
-  return request<CleanupState>('/api/admin/importer/cleanup/run', { method: 'POST', body: {} });
-}
+import { ApiError } from '../api';
+import { getCleanup, runCleanup, setCleanupAge, type CleanupState } from './api';
 
 /** "168h0m0s" -> "7d", "36h0m0s" -> "36h": the form shows whole days where it can. */
 export function ageText(goDuration: string): string {

@@ -5,54 +5,15 @@
 // which crash WebKitGTK in the desktop window). Applying shows the change lines or the error with
 // the line/path the server names.
 import { useEffect, useState, type ChangeEvent } from 'react';
-import { getDashboard, request, type Dashboard } from '../api';
+import { getDashboard, type Dashboard } from '../dashboard/api';
 import { PageHeader } from '../components';
+import { applyWorkspace, exportWorkspace, getDemo, setDemo, type DemoState } from './api';
 import CleanupCard from './CleanupCard';
 import { formatBytes, formatDuration } from '../format';
 import '../importers/ImporterEditor.css';
+import './Settings.css';
 
 const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
-
-/** The workspace file as YAML text. */
-export function exportWorkspace(): Promise<string> {
-  return request<string>('/api/admin/workspace', {
-    headers: { Accept: 'text/yaml' },
-    as: 'text',
-    unreachable: (reason) => `cannot reach the Fusebox server (${reason})`,
-  });
-}
-
-/** Applies a workspace file (YAML or JSON text); resolves with the change lines. */
-export async function applyWorkspace(text: string, name = ''): Promise<string[]> {
-  const q = name ? `?name=${encodeURIComponent(name)}` : '';
-  const out = await request<{ changes: string[] }>(`/api/admin/workspace${q}`, {
-    method: 'POST',
-    body: text, // a string on purpose (see the file comment)
-    headers: { 'Content-Type': 'text/yaml; charset=utf-8' },
-  });
-  return out?.changes ?? [];
-}
-
-/** The demo app's state (GET/PUT /api/admin/demo). */
-export interface DemoState {
-  /** The demo routes answer. */
-  on: boolean;
-  /** The console switch. */
-  enabled: boolean;
-  /** The demo workspace is in force and this server serves the demo, so the switch decides. */
-  available: boolean;
-  /** Why the demo is off; empty while on. */
-  reason: string;
-  url?: string;
-}
-
-export function getDemo(): Promise<DemoState> {
-  return request<DemoState>('/api/admin/demo');
-}
-
-export function setDemo(enabled: boolean): Promise<DemoState> {
-  return request<DemoState>('/api/admin/demo', { method: 'PUT', body: { enabled } });
-}
 
 export default function Settings() {
   const [dash, setDash] = useState<Dashboard | null>(null);
