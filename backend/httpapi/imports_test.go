@@ -284,6 +284,21 @@ func registeredPatterns(t *testing.T) []string {
 			s, err := strconv.Unquote(v.Value)
 			return s, err == nil
 		case *ast.Ident:
+			// A name declared in this file is a constant only if it was
+			// declared const (a loop variable named like another
+			// function's constant is not that constant).
+			if v.Obj != nil {
+				vs, ok := v.Obj.Decl.(*ast.ValueSpec)
+				if v.Obj.Kind != ast.Con || !ok {
+					return "", false
+				}
+				for i, name := range vs.Names {
+					if name.Name == v.Name && i < len(vs.Values) {
+						return eval(vs.Values[i])
+					}
+				}
+				return "", false
+			}
 			s, ok := consts[v.Name]
 			return s, ok
 		case *ast.BinaryExpr:

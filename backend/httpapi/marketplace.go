@@ -30,9 +30,10 @@ func (s *Server) bindMarketplace(mux *http.ServeMux) {
 	if m == nil {
 		return
 	}
-	for _, p := range []string{"GET /marketplace", "GET /marketplace/{$}", "GET /marketplace/listing/{id}", "GET /marketplace/installed"} {
-		mux.HandleFunc(p, s.marketplacePage)
-	}
+	mux.HandleFunc("GET /marketplace", s.marketplacePage)
+	mux.HandleFunc("GET /marketplace/{$}", s.marketplacePage)
+	mux.HandleFunc("GET /marketplace/listing/{id}", s.marketplacePage)
+	mux.HandleFunc("GET /marketplace/installed", s.marketplacePage)
 	mux.HandleFunc("GET /api/marketplace/config", s.mpConfig)
 	mux.HandleFunc("GET /api/marketplace/listings", s.mpListings)
 	mux.HandleFunc("GET /api/marketplace/listings/{id}", s.mpListing)
