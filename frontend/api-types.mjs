@@ -1,6 +1,7 @@
 // Generates the TypeScript types of the HTTP API from the server's OpenAPI documents:
 //   backend/httpapi/openapi.json          (the public /api/v1)      -> src/shared/api-types/v1.ts
-//   backend/httpapi/openapi-internal.json (/api/importer, /api/admin) -> src/shared/api-types/internal.ts
+//   backend/httpapi/openapi-internal.json (/api/importer, /api/marketplace, /api/admin)
+//                                                                   -> src/shared/api-types/internal.ts
 // `npm run api-types` writes them; src/shared/api-types/api-types.test.ts fails when the committed
 // files differ from what this produces (so run it after changing a document).
 import { readFile, writeFile } from 'node:fs/promises';

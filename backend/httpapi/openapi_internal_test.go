@@ -17,16 +17,17 @@ import (
 )
 
 // internalPrefixes are the surfaces openapi-internal.json describes: the
-// importer engine (the importer iframe) and the console. The frontend's
+// importer engine (the importer iframe), the marketplace iframe and the
+// console. The frontend's
 // TypeScript types are generated from it (frontend: npm run api-types).
-var internalPrefixes = []string{"/api/importer/", "/api/admin/"}
+var internalPrefixes = []string{"/api/importer/", "/api/marketplace/", "/api/admin/"}
 
 // The stand-ins below are never called: the test only asks the mux which
 // pattern a request goes to, so every optional surface is registered.
 type routeOnlyWorkspace struct{ WorkspaceFile }
 type routeOnlyDemo struct{ DemoSwitch }
 
-func TestOpenAPIInternalDocumentsEveryImporterAndAdminRoute(t *testing.T) {
+func TestOpenAPIInternalDocumentsEveryImporterMarketplaceAndAdminRoute(t *testing.T) {
 	body, err := os.ReadFile("openapi-internal.json")
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +84,7 @@ func TestOpenAPIInternalDocumentsEveryImporterAndAdminRoute(t *testing.T) {
 		}
 		registered++
 		if method == "" {
-			t.Errorf("route %q has no method; importer and console routes name theirs", p)
+			t.Errorf("route %q has no method; importer, marketplace and console routes name theirs", p)
 			continue
 		}
 		if !documented[p] {
@@ -95,10 +96,10 @@ func TestOpenAPIInternalDocumentsEveryImporterAndAdminRoute(t *testing.T) {
 		}
 	}
 	if registered != len(documented) {
-		t.Errorf("%d importer and console routes registered, %d operations documented", registered, len(documented))
+		t.Errorf("%d importer, marketplace and console routes registered, %d operations documented", registered, len(documented))
 	}
 	if registered < 50 {
-		t.Fatalf("found only %d importer and console routes; the source scan is broken", registered)
+		t.Fatalf("found only %d importer, marketplace and console routes; the source scan is broken", registered)
 	}
 	checkRefs(t, body)
 

@@ -1075,6 +1075,178 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/marketplace/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The catalog's title and categories, and the embedding page's origin when allowed */
+        get: operations["getMarketplaceConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/marketplace/listings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search the catalog */
+        get: operations["getMarketplaceListings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/marketplace/listings/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A listing (with its prefill when a session is sent) */
+        get: operations["getMarketplaceListingsId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/marketplace/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exchange a signed link's token for a marketplace session */
+        post: operations["postMarketplaceLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/marketplace/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End the marketplace session */
+        post: operations["postMarketplaceLogout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/marketplace/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The session's end user, plan and usage */
+        get: operations["getMarketplaceMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/marketplace/installs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The end user's installs */
+        get: operations["getMarketplaceInstalls"];
+        put?: never;
+        /** Start installing a listing (the workflow runs in the background) */
+        post: operations["postMarketplaceInstalls"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/marketplace/installs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An install with its steps */
+        get: operations["getMarketplaceInstallsId"];
+        put?: never;
+        post?: never;
+        /** Uninstall */
+        delete: operations["deleteMarketplaceInstallsId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/marketplace/installs/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enable an install */
+        post: operations["postMarketplaceInstallsIdEnable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/marketplace/installs/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Disable an install */
+        post: operations["postMarketplaceInstallsIdDisable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1588,7 +1760,8 @@ export interface components {
         MpConfigField: {
             name: string;
             label: string;
-            type: string;
+            /** @enum {string} */
+            type: "text" | "textarea" | "url" | "email" | "number" | "select" | "password";
             required: boolean;
             secret: boolean;
             default: string;
@@ -1660,7 +1833,8 @@ export interface components {
             listing_id: string;
             listing_name: string;
             name: string;
-            status: string;
+            /** @enum {string} */
+            status: "running" | "installed" | "failed" | "removed";
             enabled: boolean;
             config: {
                 [key: string]: string;
@@ -1710,6 +1884,68 @@ export interface components {
             secret_id?: string;
             plan?: string;
             plan_note?: string;
+        };
+        /** @description A listing as the marketplace iframe sees it (its workflow reduced to step kinds and names). */
+        MpPublicListing: {
+            id: string;
+            name: string;
+            category: string;
+            logo: string;
+            summary: string;
+            description: string;
+            connector_id: string;
+            config_fields: components["schemas"]["MpConfigField"][] | null;
+            steps: {
+                kind: string;
+                name: string;
+            }[] | null;
+        };
+        /** @description Values the signed link's connection pre-fills in a listing's form. */
+        MpPrefill: {
+            values: {
+                [key: string]: string;
+            } | null;
+            secrets: string[] | null;
+            name: string;
+            locked: boolean;
+        };
+        MpUsage: {
+            month: string;
+            integrations: number;
+            max_integrations: number;
+            transactions: number;
+            max_transactions: number;
+        };
+        MpSessionEndUser: {
+            id: string;
+            org_id: string;
+            external_id: string;
+            firstname: string;
+            lastname: string;
+            email: string;
+            plan: string;
+            requested_plan: string;
+            plan_note: string;
+            created_at: string;
+            last_login_at: string;
+        };
+        MpMe: {
+            user: components["schemas"]["MpSessionEndUser"];
+            plan: components["schemas"]["MpPlan"];
+            usage: components["schemas"]["MpUsage"];
+            expires_at: string;
+        };
+        MpCatalogConfig: {
+            title: string;
+            categories: {
+                name: string;
+                count: number;
+            }[] | null;
+            /** @description The embedding page's origin when it is allowed; empty otherwise. */
+            parent_origin: string;
+        };
+        MpInstallEnvelope: {
+            install: components["schemas"]["MpInstall"];
         };
         UndoResult: {
             /** @enum {string} */
@@ -4460,6 +4696,420 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MpReport"];
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMarketplaceConfig: {
+        parameters: {
+            query?: {
+                origin?: string;
+                referrer?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MpCatalogConfig"];
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMarketplaceListings: {
+        parameters: {
+            query?: {
+                q?: string;
+                category?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        listings: components["schemas"]["MpPublicListing"][] | null;
+                    };
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMarketplaceListingsId: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Fusebox-Marketplace-Session"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        listing: components["schemas"]["MpPublicListing"];
+                        prefill?: components["schemas"]["MpPrefill"];
+                    };
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postMarketplaceLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MpMe"] & {
+                        session: string;
+                    };
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postMarketplaceLogout: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Fusebox-Marketplace-Session"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMarketplaceMe: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The marketplace session from login. */
+                "X-Fusebox-Marketplace-Session": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MpMe"];
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMarketplaceInstalls: {
+        parameters: {
+            query?: {
+                listing_id?: string;
+            };
+            header: {
+                /** @description The marketplace session from login. */
+                "X-Fusebox-Marketplace-Session": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        installs: components["schemas"]["MpInstall"][] | null;
+                    };
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postMarketplaceInstalls: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The marketplace session from login. */
+                "X-Fusebox-Marketplace-Session": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    listing_id: string;
+                    name: string;
+                    config?: {
+                        [key: string]: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MpInstallEnvelope"];
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMarketplaceInstallsId: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The marketplace session from login. */
+                "X-Fusebox-Marketplace-Session": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MpInstallEnvelope"];
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteMarketplaceInstallsId: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The marketplace session from login. */
+                "X-Fusebox-Marketplace-Session": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MpInstallEnvelope"];
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postMarketplaceInstallsIdEnable: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The marketplace session from login. */
+                "X-Fusebox-Marketplace-Session": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MpInstallEnvelope"];
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postMarketplaceInstallsIdDisable: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The marketplace session from login. */
+                "X-Fusebox-Marketplace-Session": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MpInstallEnvelope"];
                 };
             };
             /** @description An error. */
