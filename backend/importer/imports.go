@@ -388,17 +388,6 @@ func (s *Service) forget(id int64) {
 	s.mu.Unlock()
 }
 
-// setFailed marks an import failed with reason.
-func (s *Service) setFailed(ctx context.Context, id int64, reason string) {
-	err := s.db.Tx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE importer_imports SET status = ?, failure_reason = ?, updated_at = ? WHERE id = ?`, StatusFailed, reason, nowString(), id)
-		return err
-	})
-	if err != nil {
-		s.log.Error("mark import failed", "id", id, "err", err)
-	}
-}
-
 // running reports whether a step of the import runs in this process.
 func (s *Service) running(id int64) bool {
 	s.mu.Lock()

@@ -744,7 +744,7 @@ func (w *Worker) write(batch []result) error {
 				var res sql.Result
 				var err error
 				if k.released {
-					res, err = tx.ExecContext(ctx, `UPDATE relay_deliveries SET lease_owner = '', lease_until = 0,
+					_, err = tx.ExecContext(ctx, `UPDATE relay_deliveries SET lease_owner = '', lease_until = 0,
 						next_at = CASE WHEN next_at > ? THEN next_at ELSE ? END WHERE lease_owner = ? AND id IN `+in,
 						append([]any{k.next, k.next, w.owner}, ids...)...)
 					if err != nil {

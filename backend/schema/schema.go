@@ -53,8 +53,7 @@ type colSpec struct {
 	msgType  string
 	msgReq   string
 	trans    []transform
-	jsonKey  []byte // `"key":`
-	foldBuf  []byte
+	jsonKey  []byte       // `"key":`
 	outTimes *DatePattern // autoformat target
 }
 
