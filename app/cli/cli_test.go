@@ -163,7 +163,8 @@ func TestServeAnswersHealthzAndShutsDownOnCancel(t *testing.T) {
 	re := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
 	var base string
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
+		// The URL block is printed line by line; "Data dir:" ends it.
+		if m := re.FindStringSubmatch(out.String()); m != nil && strings.Contains(out.String(), "Data dir:") {
 			base = m[1]
 			break
 		}
