@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser, newPage, screenshot } from './lib/browser.mjs';
-import { importerFrame, putImporter, until, withoutAbortedPages } from './lib/importer.mjs';
+import { importerFrame, ownDemoBackend, putImporter, secretKey, until, withoutAbortedPages } from './lib/importer.mjs';
 import { startServer } from './lib/server.mjs';
 
 const ROWS = 200_000;
@@ -31,11 +31,13 @@ describe('importer with 200,000 rows', () => {
   let server;
   /** @type {import('playwright-core').Browser} */
   let browser;
+  let key = '';
 
   before(async () => {
     server = await startServer();
     browser = await launchBrowser();
     await putImporter(server, BIG);
+    key = await secretKey(server);
   });
 
   after(async () => {
@@ -49,6 +51,7 @@ describe('importer with 200,000 rows', () => {
     const pages = [];
     page.on('request', (r) => r.url().includes('/rows?') && pages.push(new URL(r.url())));
 
+    await ownDemoBackend(page, server, key, [BIG]);
     await page.goto(`${server.url}/demo?user=big`);
     await page.getByLabel('Importer').selectOption(BIG.slug);
     await page.getByLabel('Language').selectOption('de');

@@ -13,7 +13,7 @@ import { chromium } from 'playwright-core';
 import { build } from 'vite';
 import react from '@vitejs/plugin-react';
 import { chromiumArgs, chromiumPath, launchBrowser, newPage, screenshot } from './lib/browser.mjs';
-import { api, hostApp, importerFrame, messages, putImporter, recordMessages, secretKey, until } from './lib/importer.mjs';
+import { adminToken, api, hostApp, importerFrame, messages, putImporter, recordMessages, secretKey, until } from './lib/importer.mjs';
 import { startServer } from './lib/server.mjs';
 
 const frontend = fileURLToPath(new URL('..', import.meta.url));
@@ -26,6 +26,8 @@ const SDK_IMPORTER = {
   ],
 };
 const CSV = Buffer.from('name,email\nAda Lovelace,ada@example.com\nAlan Turing,alan@example.com\nGrace Hopper,grace@example.com\n');
+/** Three rows for the demo workspace's contacts importer (the only one the demo app offers). */
+const CONTACTS_CSV = Buffer.from('first_name,email\nAda,ada@example.com\nAlan,alan@example.com\nGrace,grace@example.com\n');
 
 /** The docs that hold the e2e samples: the README's tour and the embedding page. */
 const DOCS = ['README.md', 'docs/embedding-importer.md'];
@@ -41,10 +43,10 @@ async function docSample(name) {
 }
 
 /** Uploads the 3-row file and goes through every step to the done screen. */
-async function importThreeRows(page) {
+async function importThreeRows(page, csv = CSV) {
   const frame = importerFrame(page);
   await frame.getByRole('heading', { name: 'Upload a file' }).waitFor({ timeout: 15_000 });
-  await frame.getByTestId('file-input').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: CSV });
+  await frame.getByTestId('file-input').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: csv });
   await frame.getByRole('heading', { name: 'Choose the header row' }).waitFor();
   await frame.getByRole('button', { name: 'Continue' }).click();
   await frame.getByText('All required fields are mapped.').waitFor();
@@ -74,8 +76,15 @@ describe('importer SDK on host pages', () => {
     browser = await launchBrowser();
     await putImporter(server, SDK_IMPORTER);
     key = await secretKey(server);
-    const config = await (await fetch(`${server.url}/demo/api/config`)).json();
-    const publishable = config.publishable_key;
+    // The demo's publishable key allows only the demo's importers: the host
+    // app gets one of its own for its importer, as a real app does.
+    const pk = await api(server, await adminToken(server), 'POST', '/api/admin/keys', {
+      name: 'e2e browser',
+      kind: 'publishable',
+      importers: [SDK_IMPORTER.slug],
+      origins: ['http://127.0.0.1:*', 'http://localhost:*'],
+    });
+    const publishable = pk.secret;
     assert.match(publishable, /^fbx_pk_/);
 
     const vanilla = (await docSample('vanilla'))
@@ -176,7 +185,8 @@ describe('importer SDK on host pages', () => {
     const { context, page, errors } = await newPage(browser);
     await recordMessages(page);
     await page.goto(`${local}/demo?fusebox=${encodeURIComponent(server.url)}`);
-    await page.getByLabel('Importer').selectOption(SDK_IMPORTER.slug);
+    // The demo offers the demo workspace's importers only.
+    await page.getByLabel('Importer').selectOption('contacts');
     await page.getByRole('button', { name: 'Import data', exact: true }).click();
     const frame = importerFrame(page);
     await frame.getByRole('heading', { name: 'Upload a file' }).waitFor({ timeout: 15_000 });
@@ -269,9 +279,10 @@ describe('importer SDK on host pages', () => {
     const user = `client${Date.now()}`;
     const { context, page, errors } = await newPage(browser);
     await page.goto(`${server.url}/demo?user=${user}`);
-    await page.getByLabel('Importer').selectOption(SDK_IMPORTER.slug);
+    // The demo offers the demo workspace's importers only.
+    await page.getByLabel('Importer').selectOption('contacts');
     await page.getByRole('button', { name: 'Import data (client-side session)' }).click();
-    await importThreeRows(page);
+    await importThreeRows(page, CONTACTS_CSV);
     await importerFrame(page).getByRole('button', { name: 'Close' }).click();
     const list = await api(server, key, 'GET', `/api/v1/imports?metadata[user_id]=${user}`);
     assert.equal(list.data.length, 1);

@@ -1,11 +1,12 @@
 // End-to-end: the embedded importer driven from the demo host app (/demo) in Chromium against the
 // real binary — a 1,000-row file with known errors from upload to records, and a Latin-1 file in a
-// narrow iframe.
+// narrow iframe. The demo's backend serves only the demo workspace's importers, so the test answers
+// the page's backend routes itself with its own secret key (ownDemoBackend), as a host app would.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser, newPage, screenshot } from './lib/browser.mjs';
-import { allRecords, api, fmt, importerFrame, messages, putImporter, recordMessages, secretKey, until, withoutAbortedPages } from './lib/importer.mjs';
+import { allRecords, api, fmt, importerFrame, messages, ownDemoBackend, putImporter, recordMessages, secretKey, until, withoutAbortedPages } from './lib/importer.mjs';
 import { startServer } from './lib/server.mjs';
 
 /** The importer the tests use (created through the console API, independent of the demo workspace). */
@@ -104,6 +105,7 @@ describe('importer from the demo host app', () => {
     const rowRequests = [];
     page.on('request', (r) => r.url().includes('/rows?') && rowRequests.push(new URL(r.url())));
 
+    await ownDemoBackend(page, server, key, [PEOPLE, SIMPLE]);
     await page.goto(`${server.url}/demo?user=${user}`);
     await page.getByLabel('Importer').selectOption(PEOPLE.slug);
     await page.getByRole('button', { name: 'Import data', exact: true }).click();
@@ -258,6 +260,7 @@ describe('importer from the demo host app', () => {
     assert.equal(buffer.includes(Buffer.from('é', 'utf8')), false, 'the file is not UTF-8');
 
     const { context, page, errors } = await newPage(browser, { width: 520, height: 900 });
+    await ownDemoBackend(page, server, key, [PEOPLE, SIMPLE]);
     await page.goto(`${server.url}/demo?user=${user}`);
     await page.getByLabel('Importer').selectOption(PEOPLE.slug);
     await page.getByLabel('Inline (in the page) instead of a modal').check();
@@ -323,6 +326,7 @@ describe('importer from the demo host app', () => {
 
   test('upload: refused files say why; drag & drop and pasted cells work; an XLSX sheet is chosen', async () => {
     const { context, page, errors } = await newPage(browser);
+    await ownDemoBackend(page, server, key, [PEOPLE, SIMPLE]);
     await page.goto(`${server.url}/demo?user=upload-checks`);
     await page.getByLabel('Importer').selectOption(SIMPLE.slug);
     await page.getByRole('button', { name: 'Import data', exact: true }).click();

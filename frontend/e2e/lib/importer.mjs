@@ -31,6 +31,36 @@ export async function putImporter(server, def) {
   return api(server, await adminToken(server), 'PUT', `/api/admin/importers/${def.slug}`, def);
 }
 
+/**
+ * Makes the demo host app (/demo) in page a host app of the test's own: its backend routes are
+ * answered here with the test's secret key through /api/v1, as a customer's backend would, for
+ * the given importers. (The demo's own backend acts only on the demo workspace's importers.)
+ * @param {import('playwright-core').Page} page
+ * @param {import('./server.mjs').RunningServer} server
+ * @param {string} key a secret API key
+ * @param {{ slug: string, name: string }[]} importers
+ */
+export async function ownDemoBackend(page, server, key, importers) {
+  const path = (/** @type {string} */ p) => (/** @type {URL} */ u) => u.pathname === p;
+  await page.route(path('/demo/api/config'), async (route) => {
+    const res = await route.fetch();
+    const config = await res.json();
+    await route.fulfill({ response: res, json: { ...config, importers: importers.map(({ slug, name }) => ({ slug, name })) } });
+  });
+  await page.route(path('/demo/api/session'), async (route) => {
+    const { importer_slug, user_id = '123' } = route.request().postDataJSON();
+    const uid = /^[1-9]\d{0,15}$/.test(user_id) ? Number(user_id) : user_id;
+    const body = await api(server, key, 'POST', '/api/v1/importer/sessions', { importer_slug, metadata: { user_id: uid } });
+    await route.fulfill({ status: 201, json: body });
+  });
+  await page.route(path('/demo/api/imports'), async (route) => {
+    const u = new URL(route.request().url());
+    const user = u.searchParams.get('user_id') || '123';
+    const body = await api(server, key, 'GET', `/api/v1/imports?metadata[user_id]=${encodeURIComponent(user)}&page=${u.searchParams.get('page') || '1'}`);
+    await route.fulfill({ json: body });
+  });
+}
+
 /** A new secret API key, as a host app backend would hold it. */
 export async function secretKey(server, name = 'e2e backend') {
   const k = await api(server, await adminToken(server), 'POST', '/api/admin/keys', { name, kind: 'secret' });
