@@ -88,7 +88,7 @@ func TestSecuritySlowBodiesDoNotExhaustConnections(t *testing.T) {
 			go func() {
 				defer close(done)
 				c.SetReadDeadline(time.Now().Add(60 * time.Second)) // past the test's 40 s: a timeout here is no drop by the server
-				io.Copy(io.Discard, c) // returns once the server closes
+				io.Copy(io.Discard, c)                              // returns once the server closes
 			}()
 			tick := time.NewTicker(2 * time.Second)
 			defer tick.Stop()
