@@ -65,13 +65,11 @@ export default function CleanupCard() {
       <h2>Abandoned imports</h2>
       {!state && !error && <p className="muted" role="status">Loading…</p>}
       {state && (
-        <form onSubmit={save}>
-          <label>
-            Delete imports never submitted after{' '}
-            <input value={age} onChange={(e) => setAge(e.target.value)} size={8} aria-label="Clean-up age" placeholder="7d" />
-          </label>{' '}
-          <button type="submit" disabled={busy}>Save</button>{' '}
-          <button type="button" disabled={busy} onClick={() => void act(runCleanup)}>Run now</button>
+        <form onSubmit={save} className="set-actions set-inline">
+          <label htmlFor="cleanup-age">Delete imports never submitted after</label>
+          <input id="cleanup-age" value={age} onChange={(e) => setAge(e.target.value)} size={8} aria-label="Clean-up age" placeholder="7d" />
+          <button type="submit" className="button primary" disabled={busy}>Save</button>
+          <button type="button" className="button" disabled={busy} onClick={() => void act(runCleanup)}>Run now</button>
         </form>
       )}
       <p data-testid="cleanup-last">
