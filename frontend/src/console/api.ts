@@ -2,6 +2,7 @@
 // console (the window door or the localhost port), with the admin cookie when on
 // the port. The request function and ApiError are the shared client's (shared/http.ts).
 
+import type { components } from '../shared/api-types/internal';
 import { request } from '../shared/http';
 
 export { ApiError, request, type RequestOptions } from '../shared/http';
@@ -23,13 +24,8 @@ export function getHealth(signal?: AbortSignal): Promise<Health> {
   return api.get<Health>('/healthz', signal);
 }
 
-export interface Whoami {
-  admin: boolean;
-  door: string;
-  version: string;
-  /** Desktop window only: the console route to open at (`fusebox desktop --open ROUTE`). */
-  open_route?: string;
-}
+/** Who the console is; `open_route` (desktop window only) is the route to open at (`fusebox desktop --open ROUTE`). */
+export type Whoami = components['schemas']['Whoami'];
 
 export function getWhoami(signal?: AbortSignal): Promise<Whoami> {
   return api.get<Whoami>('/api/admin/whoami', signal);

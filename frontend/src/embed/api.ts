@@ -3,158 +3,50 @@
 // this importer" there is no token and the admin login (window door or admin cookie) authorizes
 // the same routes.
 
+import type { components } from '../shared/api-types/internal';
 import { ApiError, errorFrom, request } from '../shared/http';
 
 export { ApiError };
 
-// ---- shapes (mirror backend/importer and backend/schema) ----
+// ---- shapes (generated from backend/httpapi/openapi-internal.json: shared/api-types) ----
 
-export type ColumnType =
-  | 'string' | 'integer' | 'float' | 'boolean' | 'date' | 'datetime' | 'time' | 'email' | 'url' | 'phone' | 'enum';
+type Schemas = components['schemas'];
 
-export interface EnumValue {
-  value: string;
-  label?: string;
-  alternates?: string[];
-}
+export type ColumnType = Schemas['ColumnType'];
+export type EnumValue = Schemas['EnumValue'];
+export type ColumnInfo = Schemas['ColumnInfo'];
 
-export interface ColumnInfo {
-  key: string;
-  label: string;
-  description?: string;
-  type: ColumnType;
-  required: boolean;
-  pattern?: string;
-  values?: EnumValue[];
-}
-
+/** The importer as the wizard uses it (built from its definition by importerInfo). */
 export interface ImporterInfo {
   slug: string;
   name: string;
   columns: ColumnInfo[];
-  invalid_rows: 'block' | 'exclude' | 'include';
+  invalid_rows: Schemas['InvalidRowsPolicy'];
   allowed_file_types: string[];
   max_file_size: number;
 }
 
-export interface ImportInfo {
-  slug: string;
-  status: string;
-  step: string;
-  row_count: number;
-  file_name?: string;
-  metadata?: Record<string, unknown>;
-  template?: { name: string; slug: string };
-  failure_reason?: string;
-}
+export type ImportInfo = Schemas['ImportView'];
 
-/** What POST imports answers: the new import and its importer. */
+/** What start() answers: the new import and its importer. */
 export interface StartedImport {
   import: ImportInfo;
   importer: ImporterInfo;
 }
 
-export interface Detected {
-  format: string;
-  encoding?: string;
-  delimiter?: string;
-  bom?: boolean;
-  sheets?: string[];
-  sheet?: string;
-}
-
-export interface FileOptions {
-  encoding?: string;
-  delimiter?: string;
-  sheet?: string;
-  header_row?: number;
-}
-
-export interface RowIssue {
-  row: number;
-  kind: string;
-  column?: number;
-  msg: string;
-}
-
-export interface Preview {
-  detected: Detected;
-  options: FileOptions;
-  rows: string[][];
-  header_row: number;
-  detected_header_row: number;
-  headers: string[];
-  header_error?: string;
-  more: boolean;
-  issues?: RowIssue[];
-}
-
-export interface ColumnSuggestion {
-  index: number;
-  header: string;
-  key: string;
-  confidence: number;
-  /** user_memory, memory, exact, alternate, fuzzy, none */
-  source: string;
-}
-
-export interface ValueSuggestion {
-  from: string;
-  to: string;
-  confidence: number;
-  source: string;
-  count?: number;
-}
-
-export interface MappedColumn {
-  index?: number;
-  header?: string;
-  key: string;
-}
-
-export interface Mapping {
-  columns: MappedColumn[];
-  values?: Record<string, Record<string, string>>;
-}
-
-export interface MappingView {
-  headers: string[];
-  columns: ColumnInfo[];
-  suggestions: { columns: ColumnSuggestion[]; unmapped_required: string[]; unmapped: string[] };
-  values: Record<string, ValueSuggestion[]>;
-  mapping?: Mapping;
-}
-
-export interface Progress {
-  phase: string;
-  bytes_read: number;
-  bytes_total: number;
-  rows: number;
-  done: boolean;
-  error?: string;
-}
-
-export interface CellIssue {
-  column: string;
-  severity: 'error' | 'warning';
-  message: string;
-}
-
-export interface GridRow {
-  row: number;
-  values: string[];
-  errors: number;
-  warnings: number;
-  issues: CellIssue[];
-}
-
-export interface RowPage {
-  columns: string[];
-  rows: GridRow[];
-  total: number;
-  offset: number;
-  version: number;
-}
+export type Detected = Schemas['Detected'];
+export type FileOptions = Schemas['FileOptions'];
+export type RowIssue = Schemas['RowIssue'];
+export type Preview = Schemas['FilePreview'];
+export type ColumnSuggestion = Schemas['ColumnSuggestion'];
+export type ValueSuggestion = Schemas['ValueSuggestion'];
+export type MappedColumn = Schemas['MappedColumn'];
+export type Mapping = Schemas['Mapping'];
+export type MappingView = Schemas['MappingView'];
+export type Progress = Schemas['Progress'];
+export type CellIssue = Schemas['CellIssue'];
+export type GridRow = Schemas['GridRow'];
+export type RowPage = Schemas['RowPage'];
 
 export interface RowQuery {
   /** "" = all rows, "errors" = rows with errors. */
@@ -164,53 +56,11 @@ export interface RowQuery {
   q?: string;
 }
 
-export interface ColumnSummary {
-  key: string;
-  label: string;
-  errors: number;
-  warnings: number;
-}
-
-export interface Summary {
-  slug: string;
-  status: string;
-  step: string;
-  rows: number;
-  error_rows: number;
-  warning_rows: number;
-  valid_rows: number;
-  columns: ColumnSummary[];
-  invalid_rows: 'block' | 'exclude' | 'include';
-  can_submit: boolean;
-  submit_blocked?: string;
-  can_undo: boolean;
-  can_redo: boolean;
-  version: number;
-  file_name: string;
-  record_count: number;
-  failure_reason?: string;
-}
-
-export interface EditResult {
-  row: GridRow;
-  affected: GridRow[];
-  version: number;
-}
-
-export interface ReplaceInput {
-  column: string;
-  find: string;
-  replace: string;
-  regex: boolean;
-  match_case: boolean;
-  whole_cell?: boolean;
-}
-
-export interface ReplaceResult {
-  cells: number;
-  rows: number;
-  version: number;
-}
+export type ColumnSummary = Schemas['ColumnSummary'];
+export type Summary = Schemas['ImportSummary'];
+export type EditResult = Schemas['EditResult'];
+export type ReplaceInput = Schemas['ReplaceInput'];
+export type ReplaceResult = Schemas['ReplaceResult'];
 
 // ---- client ----
 

@@ -2,6 +2,7 @@
 // opaque id kept in this frame's sessionStorage (memory when storage is blocked) and sent as the
 // X-Fusebox-Marketplace-Session header: third-party iframe cookies are unreliable, and
 // SameSite=None cookies need https. Requests and ApiError are the shared client's (shared/http.ts).
+import type { components } from '../shared/api-types/internal';
 import { request } from '../shared/http';
 
 export { ApiError } from '../shared/http';
@@ -47,99 +48,18 @@ export function call<T>(path: string, opts: { method?: string; body?: unknown } 
   });
 }
 
-export interface ConfigField {
-  name: string;
-  label: string;
-  type: 'text' | 'textarea' | 'url' | 'email' | 'number' | 'select' | 'password';
-  required: boolean;
-  secret: boolean;
-  default: string;
-  help: string;
-  options: string[] | null;
-}
+type Schemas = components['schemas'];
 
-export interface Listing {
-  id: string;
-  name: string;
-  category: string;
-  logo: string;
-  summary: string;
-  description: string;
-  connector_id: string;
-  config_fields: ConfigField[];
-  steps: { kind: string; name: string }[];
-}
-
-export interface Prefill {
-  values: Record<string, string>;
-  secrets: string[];
-  name: string;
-  locked: boolean;
-}
-
-export interface StepResult {
-  position: number;
-  kind: string;
-  name: string;
-  status: 'pending' | 'running' | 'ok' | 'failed' | 'skipped';
-  detail: string;
-  started_at: string;
-  finished_at: string;
-}
-
-export interface Install {
-  id: string;
-  listing_id: string;
-  listing_name: string;
-  name: string;
-  status: 'running' | 'installed' | 'failed' | 'removed';
-  enabled: boolean;
-  config: Record<string, string>;
-  error: string;
-  created_at: string;
-  updated_at: string;
-  steps?: StepResult[];
-}
-
-export interface Plan {
-  name: string;
-  default: boolean;
-  max_integrations: number;
-  max_transactions: number;
-  allowed_actions: string[];
-  upgrade_message: string;
-}
-
-export interface Usage {
-  month: string;
-  integrations: number;
-  max_integrations: number;
-  transactions: number;
-  max_transactions: number;
-}
-
-export interface EndUser {
-  id: string;
-  external_id: string;
-  firstname: string;
-  lastname: string;
-  email: string;
-  plan: string;
-  plan_note: string;
-}
-
-export interface Me {
-  user: EndUser;
-  plan: Plan;
-  usage: Usage;
-  expires_at: string;
-}
-
-export interface Config {
-  title: string;
-  categories: { name: string; count: number }[];
-  parent_origin: string;
-}
+export type ConfigField = Schemas['MpConfigField'];
+export type Listing = Schemas['MpPublicListing'];
+export type Prefill = Schemas['MpPrefill'];
+export type StepResult = Schemas['MpStepResult'];
+export type Install = Schemas['MpInstall'];
+export type Plan = Schemas['MpPlan'];
+export type Usage = Schemas['MpUsage'];
+export type EndUser = Schemas['MpSessionEndUser'];
+export type Me = Schemas['MpMe'];
+export type Config = Schemas['MpCatalogConfig'];
 
 export const api = {
   config: (origin: string, referrer: string) =>

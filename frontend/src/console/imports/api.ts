@@ -1,22 +1,15 @@
 // Console API for the Imports page: the public API's imports list and shapes, which the console's
 // admin login may read (the server side is backend/httpapi/imports.go).
+import type { components } from '../../shared/api-types/v1';
 import type { Page } from '../../shared/table';
 import { api } from '../api';
 
-export type ImportStatus = 'created' | 'submitting' | 'submitted' | 'completed' | 'failed';
+export type ImportStatus = components['schemas']['ImportStatus'];
 
 export const importStatuses: ImportStatus[] = ['created', 'submitting', 'submitted', 'completed', 'failed'];
 
-export interface ImportItem {
-  slug: string;
-  row_count: number;
-  created_at: string;
-  updated_at: string;
-  status: ImportStatus;
-  template: { name: string; slug: string };
-  metadata: Record<string, unknown>;
-  failure_reason?: string;
-}
+/** An import as the public API lists it (GET /api/v1/imports). */
+export type ImportItem = components['schemas']['Import'];
 
 export interface ImportQuery {
   status?: ImportStatus | '';

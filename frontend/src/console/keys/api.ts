@@ -1,48 +1,18 @@
 // Console API for the Keys & Sessions page (the server side is backend/httpapi/sessions.go).
+import type { components } from '../../shared/api-types/internal';
 import type { Page } from '../../shared/table';
 import { api } from '../api';
 
-export type KeyKind = 'secret' | 'publishable';
+type Schemas = components['schemas'];
 
-export interface ApiKey {
-  id: string;
-  name: string;
-  kind: KeyKind;
-  /** The first characters of the key, e.g. "fbx_sk_AbCd"; never the key itself. */
-  prefix: string;
-  importers: string[];
-  origins: string[];
-  active: boolean;
-  created_at: string;
-  last_used_at?: string;
-  deactivated_at?: string;
-}
-
+export type KeyKind = Schemas['KeyKind'];
+/** An API key; `prefix` is its first characters, e.g. "fbx_sk_AbCd", never the key itself. */
+export type ApiKey = Schemas['ApiKey'];
 /** A key just created: `secret` is the key itself, shown this once. */
-export interface CreatedKey extends ApiKey {
-  secret: string;
-}
-
-export interface NewKey {
-  name: string;
-  kind: KeyKind;
-  importers: string[];
-  origins: string[];
-}
-
-export type SessionStatus = 'active' | 'expired' | 'revoked';
-
-export interface Session {
-  id: string;
-  importer_slug: string;
-  metadata: Record<string, unknown>;
-  key_id: string;
-  origin: string;
-  created_at: string;
-  expires_at: string;
-  revoked_at?: string;
-  status: SessionStatus;
-}
+export type CreatedKey = Schemas['CreatedKey'];
+export type NewKey = Schemas['NewKey'];
+export type SessionStatus = Schemas['SessionStatus'];
+export type Session = Schemas['ImporterSession'];
 
 export interface SessionQuery {
   status?: SessionStatus | '';

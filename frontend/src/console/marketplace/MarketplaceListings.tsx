@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
-import { errorText, mp, type MpListing } from './api';
+import { errorText, mp, type MpConfigField, type MpListing } from './api';
 
-const template: MpListing = {
+/** A new listing's starting text (the server fills the config field's omitted keys). */
+const template: Omit<MpListing, 'config_fields'> & { config_fields: Pick<MpConfigField, 'name' | 'label' | 'type' | 'required' | 'default'>[] } = {
   id: 'new-listing',
   name: 'New listing',
   category: 'Developer tools',

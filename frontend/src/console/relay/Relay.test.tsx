@@ -38,7 +38,7 @@ const crm: Destination = {
 };
 
 const crmView: DestinationView = {
-  destination: crm, origin: 'workspace', enabled: true, secrets: [{ name: 'CRM_API_KEY', set: true }, { name: 'CRM_SIGNING', set: false }],
+  destination: crm, origin: 'workspace', enabled: true, secrets: [{ name: 'CRM_API_KEY', set: true, declared: true }, { name: 'CRM_SIGNING', set: false, declared: true }],
   counts: { delivered: 12, failed: 1, dead: 2, discarded: 3 }, pending_jobs: 1, created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z',
 };
 

@@ -1,113 +1,20 @@
 // Console API of the relay (/api/admin/relay/...).
+import type { components } from '../../shared/api-types/internal';
 import { api } from '../api';
 
-export interface Inbound {
-  route: string;
-  allowed_urls?: string[];
-  secret?: string;
-}
+type Schemas = components['schemas'];
 
+export type Inbound = NonNullable<Destination['inbound']>;
 /** A destination as the API and the workspace file write it. */
-export interface Destination {
-  id: string;
-  importer?: string;
-  send?: string;
-  url: string;
-  method?: string;
-  headers?: Record<string, string>;
-  batch: number | 'all';
-  timeout?: string;
-  query_param_fields?: string[] | Record<string, string>;
-  header_fields?: string[] | Record<string, string>;
-  map?: Record<string, string>;
-  keep_unmapped?: boolean;
-  session_token_field?: string;
-  params?: Record<string, string>;
-  retry?: string[];
-  rate_limit?: string;
-  concurrency?: number;
-  signing_secret?: string;
-  inbound?: Inbound;
-}
-
-export interface SecretStatus {
-  name: string;
-  set: boolean;
-}
-
-export interface DestinationView {
-  destination: Destination;
-  origin: string;
-  owner_id?: string;
-  match_user_id?: string;
-  listing_id?: string;
-  install_id?: string;
-  enabled: boolean;
-  disabled_reason?: string;
-  secrets: SecretStatus[];
-  counts: Record<string, number>;
-  pending_jobs: number;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface PreviewRequest {
-  method: string;
-  url: string;
-  headers: [string, string][];
-  body: string;
-  records: number;
-}
-
-export interface Preview {
-  requests: PreviewRequest[];
-  discarded: { record: string; reason: string }[];
-  secrets: SecretStatus[];
-  problems: string[];
-}
-
-export interface PreviewContext {
-  user_id?: string;
-  user_group?: string;
-  file_name?: string;
-  import_slug?: string;
-  metadata?: Record<string, unknown>;
-}
-
-export interface Delivery {
-  id: number;
-  uid: string;
-  destination_id: string;
-  source: string;
-  import_slug?: string;
-  seq: number;
-  records: number;
-  status: string;
-  reason?: string;
-  attempts: number;
-  next_attempt_at?: string;
-  in_flight: boolean;
-  last_code?: number;
-  created_at: string;
-  updated_at: string;
-  done_at?: string;
-}
-
-export interface Attempt {
-  n: number;
-  started_at: string;
-  duration_ms: number;
-  status_code: number;
-  outcome: string;
-  error?: string;
-  response?: string;
-}
-
-export interface DeliveryDetail extends Delivery {
-  attempt_log: Attempt[];
-  request: PreviewRequest;
-  body_truncated: boolean;
-}
+export type Destination = Schemas['Destination'];
+export type SecretStatus = Schemas['SecretStatus'];
+export type DestinationView = Schemas['DestinationView'];
+export type PreviewRequest = Schemas['RelayRequest'];
+export type Preview = Schemas['RelayPreview'];
+export type PreviewContext = Schemas['RelayPreviewContext'];
+export type Delivery = Schemas['Delivery'];
+export type Attempt = Schemas['Attempt'];
+export type DeliveryDetail = Schemas['DeliveryDetail'];
 
 export interface DeliveryFilter {
   destination?: string;
@@ -118,36 +25,9 @@ export interface DeliveryFilter {
   limit?: number;
 }
 
-export interface SinkSummary {
-  name: string;
-  total: number;
-  kept: number;
-  last_seen: string;
-}
-
-export interface SinkRequest {
-  id: number;
-  received_at: string;
-  method: string;
-  url: string;
-  headers: [string, string][];
-  body: string;
-  body_bytes: number;
-  truncated: boolean;
-  binary?: boolean;
-}
-
-export interface Job {
-  id: number;
-  destination_id: string;
-  import_slug: string;
-  status: string;
-  records: number;
-  discarded: number;
-  error?: string;
-  created_at: string;
-  updated_at: string;
-}
+export type SinkSummary = Schemas['SinkSummary'];
+export type SinkRequest = Schemas['SinkRequest'];
+export type Job = Schemas['RelayJob'];
 
 const base = '/api/admin/relay';
 const enc = encodeURIComponent;

@@ -2,6 +2,7 @@
 // apply: POST /api/admin/workspace with the raw text as the body, a string, never FormData or a
 // Blob, which crash WebKitGTK in the desktop window), the demo app switch (GET/PUT
 // /api/admin/demo) and the abandoned-import clean-up (GET/PUT /api/admin/importer/cleanup).
+import type { components } from '../../shared/api-types/internal';
 import { request } from '../api';
 
 /** The workspace file as YAML text. */
@@ -24,18 +25,10 @@ export async function applyWorkspace(text: string, name = ''): Promise<string[]>
   return out?.changes ?? [];
 }
 
-/** The demo app's state (GET/PUT /api/admin/demo). */
-export interface DemoState {
-  /** The demo routes answer. */
-  on: boolean;
-  /** The console switch. */
-  enabled: boolean;
-  /** The demo workspace is in force and this server serves the demo, so the switch decides. */
-  available: boolean;
-  /** Why the demo is off; empty while on. */
-  reason: string;
-  url?: string;
-}
+/** The demo app's state (GET/PUT /api/admin/demo): `on` (its routes answer), `enabled` (the console switch), `available` (the
+ * demo workspace is in force and this server serves the demo, so the switch decides), `reason` (why
+ * it is off; empty while on). */
+export type DemoState = components['schemas']['DemoStatus'];
 
 export function getDemo(): Promise<DemoState> {
   return request<DemoState>('/api/admin/demo');
@@ -47,10 +40,7 @@ export function setDemo(enabled: boolean): Promise<DemoState> {
 
 // ---- abandoned-import clean-up ----
 
-export interface CleanupState {
-  max_age: string;
-  last_run?: { at: string; deleted: number; error?: string };
-}
+export type CleanupState = components['schemas']['CleanupSettings'];
 
 export function getCleanup(): Promise<CleanupState> {
   return request<CleanupState>('/api/admin/importer/cleanup');

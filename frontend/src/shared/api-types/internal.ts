@@ -1295,7 +1295,9 @@ export interface components {
             status: components["schemas"]["ImportStatus"];
             step: string;
             template: components["schemas"]["ImportTemplate"];
-            metadata: Record<string, never> | null;
+            metadata: {
+                [key: string]: unknown;
+            } | null;
             file_name?: string;
             /** @description Why the import failed (status failed only). */
             failure_reason?: string;
@@ -1303,9 +1305,9 @@ export interface components {
         /** @description A column as written in an importer definition (validations, defaults, ... besides). */
         ImporterColumnDefinition: {
             key: string;
-            label?: string;
+            label: string;
             description?: string;
-            type?: components["schemas"]["ColumnType"];
+            type: components["schemas"]["ColumnType"];
             required?: boolean;
             pattern?: string;
             values?: components["schemas"]["EnumValue"][];
@@ -1327,7 +1329,7 @@ export interface components {
             slug: string;
             name: string;
             description?: string;
-            columns: components["schemas"]["ImporterColumnDefinition"][] | null;
+            columns: components["schemas"]["ImporterColumnDefinition"][];
             settings?: components["schemas"]["ImporterSettings"];
             /** Format: date-time */
             created_at?: string;
@@ -1371,7 +1373,7 @@ export interface components {
         FilePreview: {
             detected: components["schemas"]["Detected"];
             options: components["schemas"]["FileOptions"];
-            rows: string[][] | null;
+            rows: string[][];
             header_row: number;
             detected_header_row: number;
             headers: string[] | null;
@@ -1412,7 +1414,7 @@ export interface components {
             header?: string;
         };
         Mapping: {
-            columns: components["schemas"]["MappedColumn"][] | null;
+            columns: components["schemas"]["MappedColumn"][];
             /** @description column key -> file value -> enum value. */
             values?: {
                 [key: string]: {
@@ -1421,16 +1423,16 @@ export interface components {
             };
         };
         MappingView: {
-            headers: string[] | null;
-            columns: components["schemas"]["ColumnInfo"][] | null;
+            headers: string[];
+            columns: components["schemas"]["ColumnInfo"][];
             suggestions: {
-                columns: components["schemas"]["ColumnSuggestion"][] | null;
+                columns: components["schemas"]["ColumnSuggestion"][];
                 unmapped_required: string[] | null;
                 unmapped: string[] | null;
             };
             values: {
                 [key: string]: components["schemas"]["ValueSuggestion"][];
-            } | null;
+            };
             mapping?: components["schemas"]["Mapping"];
         };
         CellIssue: {
@@ -1441,14 +1443,14 @@ export interface components {
         };
         GridRow: {
             row: number;
-            values: string[] | null;
+            values: string[];
             errors: number;
             warnings: number;
-            issues: components["schemas"]["CellIssue"][] | null;
+            issues: components["schemas"]["CellIssue"][];
         };
         RowPage: {
-            columns: string[] | null;
-            rows: components["schemas"]["GridRow"][] | null;
+            columns: string[];
+            rows: components["schemas"]["GridRow"][];
             total: number;
             offset: number;
             next_cursor: number;
@@ -1468,7 +1470,7 @@ export interface components {
             error_rows: number;
             warning_rows: number;
             valid_rows: number;
-            columns: components["schemas"]["ColumnSummary"][] | null;
+            columns: components["schemas"]["ColumnSummary"][];
             invalid_rows: components["schemas"]["InvalidRowsPolicy"];
             can_submit: boolean;
             can_undo: boolean;
@@ -1479,7 +1481,7 @@ export interface components {
             file_sha256: string;
             detected: components["schemas"]["Detected"];
             header_row: number;
-            file_issues: components["schemas"]["RowIssue"][] | null;
+            file_issues: components["schemas"]["RowIssue"][];
             record_count: number;
             submit_blocked?: string;
             failure_reason?: string;
@@ -1524,7 +1526,7 @@ export interface components {
             schema_version: number;
             uptime_seconds: number;
             db_size_bytes: number;
-            stats: components["schemas"]["DashboardStat"][] | null;
+            stats: components["schemas"]["DashboardStat"][];
         };
         Whoami: {
             admin: boolean;
@@ -1540,9 +1542,10 @@ export interface components {
             id: string;
             name: string;
             kind: components["schemas"]["KeyKind"];
+            /** @description The first characters of the key, e.g. fbx_sk_AbCd; never the key itself. */
             prefix: string;
-            importers: string[] | null;
-            origins: string[] | null;
+            importers: string[];
+            origins: string[];
             active: boolean;
             /** Format: date-time */
             created_at: string;
@@ -1566,7 +1569,9 @@ export interface components {
         ImporterSession: {
             id: string;
             importer_slug: string;
-            metadata: Record<string, never> | null;
+            metadata: {
+                [key: string]: unknown;
+            } | null;
             key_id: string;
             origin: string;
             /** Format: date-time */
@@ -1630,10 +1635,10 @@ export interface components {
             destination: components["schemas"]["Destination"];
             origin: string;
             enabled: boolean;
-            secrets: components["schemas"]["SecretStatus"][] | null;
+            secrets: components["schemas"]["SecretStatus"][];
             counts: {
                 [key: string]: number;
-            } | null;
+            };
             pending_jobs: number;
             /** Format: date-time */
             created_at: string;
@@ -1651,25 +1656,38 @@ export interface components {
             headers: [
                 string,
                 string
+            ][];
+            body: string;
+            records: number;
+        };
+        /** @description A delivery's request as it would be sent now; method, url and headers are empty (headers null) when the destination is gone or the request cannot be built. */
+        DeliveryRequest: {
+            method: string;
+            url: string;
+            headers: [
+                string,
+                string
             ][] | null;
             body: string;
             records: number;
         };
         RelayPreview: {
-            requests: components["schemas"]["RelayRequest"][] | null;
+            requests: components["schemas"]["RelayRequest"][];
             discarded: {
                 record: string;
                 reason: string;
-            }[] | null;
-            secrets: components["schemas"]["SecretStatus"][] | null;
-            problems: string[] | null;
+            }[];
+            secrets: components["schemas"]["SecretStatus"][];
+            problems: string[];
         };
         RelayPreviewContext: {
             user_id?: string;
             user_group?: string;
             file_name?: string;
             import_slug?: string;
-            metadata?: Record<string, never>;
+            metadata?: {
+                [key: string]: unknown;
+            };
         };
         Delivery: {
             id: number;
@@ -1704,8 +1722,8 @@ export interface components {
             response?: string;
         };
         DeliveryDetail: components["schemas"]["Delivery"] & {
-            attempt_log: components["schemas"]["Attempt"][] | null;
-            request: components["schemas"]["RelayRequest"];
+            attempt_log: components["schemas"]["Attempt"][];
+            request: components["schemas"]["DeliveryRequest"];
             body_truncated: boolean;
         };
         RelayJob: {
@@ -1735,26 +1753,28 @@ export interface components {
             headers: [
                 string,
                 string
-            ][] | null;
+            ][];
             body: string;
             body_bytes: number;
             truncated: boolean;
+            url_truncated?: boolean;
+            headers_truncated?: boolean;
             binary?: boolean;
         };
         MpSettings: {
             org_id: string;
             title: string;
-            embed_origins: string[] | null;
+            embed_origins: string[];
             token_leeway: string;
             token_max_lifetime: string;
-            allowed_hosts: string[] | null;
+            allowed_hosts: string[];
         };
         MpPlan: {
             name: string;
             default: boolean;
             max_integrations: number;
             max_transactions: number;
-            allowed_actions: string[] | null;
+            allowed_actions: string[];
             upgrade_message: string;
         };
         MpConfigField: {
@@ -1791,7 +1811,7 @@ export interface components {
             description: string;
             connector_id: string;
             config_fields: components["schemas"]["MpConfigField"][] | null;
-            workflow: components["schemas"]["MpStep"][] | null;
+            workflow: components["schemas"]["MpStep"][];
         };
         MpSecret: {
             id: string;
@@ -1838,7 +1858,7 @@ export interface components {
             enabled: boolean;
             config: {
                 [key: string]: string;
-            } | null;
+            };
             destination_id: string;
             error: string;
             created_at: string;
@@ -1853,7 +1873,9 @@ export interface components {
             lastname?: string;
             email?: string;
             plan?: string;
-            connection?: Record<string, never>;
+            connection?: {
+                [key: string]: unknown;
+            };
             listing_id?: string;
             ttl?: string;
             jti?: boolean;
@@ -1865,7 +1887,9 @@ export interface components {
             url: string;
             expires_at: string;
             secret_id: string;
-            claims: Record<string, never> | null;
+            claims: {
+                [key: string]: unknown;
+            };
         };
         MpCheck: {
             name: string;
@@ -1876,9 +1900,13 @@ export interface components {
         MpReport: {
             valid: boolean;
             verdict: string;
-            header: Record<string, never> | null;
-            claims: Record<string, never> | null;
-            checks: components["schemas"]["MpCheck"][] | null;
+            header: {
+                [key: string]: unknown;
+            };
+            claims: {
+                [key: string]: unknown;
+            };
+            checks: components["schemas"]["MpCheck"][];
             code?: string;
             check?: string;
             secret_id?: string;
@@ -1894,18 +1922,18 @@ export interface components {
             summary: string;
             description: string;
             connector_id: string;
-            config_fields: components["schemas"]["MpConfigField"][] | null;
+            config_fields: components["schemas"]["MpConfigField"][];
             steps: {
                 kind: string;
                 name: string;
-            }[] | null;
+            }[];
         };
         /** @description Values the signed link's connection pre-fills in a listing's form. */
         MpPrefill: {
             values: {
                 [key: string]: string;
-            } | null;
-            secrets: string[] | null;
+            };
+            secrets: string[];
             name: string;
             locked: boolean;
         };
@@ -2029,7 +2057,9 @@ export interface operations {
                     /** @description Admin only (a session's importer is fixed). */
                     importer_slug?: string;
                     /** @description Admin only: the import's metadata. */
-                    metadata?: Record<string, never>;
+                    metadata?: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -3489,7 +3519,9 @@ export interface operations {
             content: {
                 "application/json": {
                     importer_slug: string;
-                    metadata?: Record<string, never>;
+                    metadata?: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -3592,7 +3624,9 @@ export interface operations {
         requestBody: {
             content: {
                 "application/yaml": string;
-                "application/json": Record<string, never>;
+                "application/json": {
+                    [key: string]: unknown;
+                };
             };
         };
         responses: {

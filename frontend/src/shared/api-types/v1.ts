@@ -197,7 +197,9 @@ export interface components {
         Session: {
             id: string;
             importer_slug: string;
-            metadata: Record<string, never>;
+            metadata: {
+                [key: string]: unknown;
+            };
             /** @description The API key that created it; empty when created from the console or CLI. */
             key_id: string;
             /** @description The browser origin of a client-side session; empty from servers. */
@@ -227,14 +229,18 @@ export interface components {
                 slug: string;
             };
             /** @description The metadata of the session the import was made in. */
-            metadata: Record<string, never>;
+            metadata: {
+                [key: string]: unknown;
+            };
             /** @description Why the import failed (status failed only). */
             failure_reason?: string;
         };
         Record: {
             slug: string;
             /** @description The record's values by column key, typed. */
-            data: Record<string, never>;
+            data: {
+                [key: string]: unknown;
+            };
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -622,7 +628,9 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
