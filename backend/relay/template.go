@@ -239,15 +239,9 @@ type Context struct {
 func (c *Context) lookup(v string) (any, bool) {
 	switch v {
 	case "user_id":
-		if c.UserID != "" {
-			return c.UserID, true
-		}
-		return c.metadata("user_id")
+		return c.typed("user_id", c.UserID)
 	case "user_group":
-		if c.UserGroup != "" {
-			return c.UserGroup, true
-		}
-		return c.metadata("user_group")
+		return c.typed("user_group", c.UserGroup)
 	case "file_name":
 		return c.FileName, c.FileName != ""
 	case "import_slug":
@@ -256,6 +250,19 @@ func (c *Context) lookup(v string) (any, bool) {
 		return c.Importer, c.Importer != ""
 	}
 	key, _ := strings.CutPrefix(v, "metadata.")
+	return c.metadata(key)
+}
+
+// typed is user_id or user_group: the metadata's value, with its JSON
+// type (777 stays a number), when it is the same value as text (or text is
+// not set); else text.
+func (c *Context) typed(key, text string) (any, bool) {
+	if v, ok := c.metadata(key); ok && v != nil && (text == "" || textOf(v) == text) {
+		return v, true
+	}
+	if text != "" {
+		return text, true
+	}
 	return c.metadata(key)
 }
 
