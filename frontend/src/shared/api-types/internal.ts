@@ -1510,7 +1510,7 @@ export interface components {
             [key: string]: unknown;
         };
         RecordPage: {
-            records: components["schemas"]["Record"][] | null;
+            records: components["schemas"]["Record"][];
             total: number;
             page: number;
             per_page: number;
@@ -1968,7 +1968,7 @@ export interface components {
             categories: {
                 name: string;
                 count: number;
-            }[] | null;
+            }[];
             /** @description The embedding page's origin when it is allowed; empty otherwise. */
             parent_origin: string;
         };
@@ -2925,7 +2925,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        importers: components["schemas"]["ImporterDefinition"][] | null;
+                        importers: components["schemas"]["ImporterDefinition"][];
                     };
                 };
             };
@@ -3262,7 +3262,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        imports: components["schemas"]["ImportView"][] | null;
+                        imports: components["schemas"]["ImportView"][];
                         total: number;
                         page: number;
                     };
@@ -3392,7 +3392,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: components["schemas"]["ApiKey"][] | null;
+                        data: components["schemas"]["ApiKey"][];
                     };
                 };
             };
@@ -3492,7 +3492,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: components["schemas"]["ImporterSession"][] | null;
+                        data: components["schemas"]["ImporterSession"][];
                         pagination: components["schemas"]["Pagination"];
                     };
                 };
@@ -3668,7 +3668,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        destinations: components["schemas"]["DestinationView"][] | null;
+                        destinations: components["schemas"]["DestinationView"][];
                     };
                 };
             };
@@ -3908,7 +3908,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        deliveries: components["schemas"]["Delivery"][] | null;
+                        deliveries: components["schemas"]["Delivery"][];
                     };
                 };
             };
@@ -4076,7 +4076,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        jobs: components["schemas"]["RelayJob"][] | null;
+                        jobs: components["schemas"]["RelayJob"][];
                     };
                 };
             };
@@ -4146,7 +4146,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        sinks: components["schemas"]["SinkSummary"][] | null;
+                        sinks: components["schemas"]["SinkSummary"][];
                     };
                 };
             };
@@ -4182,7 +4182,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         sink: components["schemas"]["SinkSummary"];
-                        requests: components["schemas"]["SinkRequest"][] | null;
+                        requests: components["schemas"]["SinkRequest"][];
                     };
                 };
             };
@@ -4304,7 +4304,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        plans: components["schemas"]["MpPlan"][] | null;
+                        plans: components["schemas"]["MpPlan"][];
                     };
                 };
             };
@@ -4399,7 +4399,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        listings: components["schemas"]["MpListing"][] | null;
+                        listings: components["schemas"]["MpListing"][];
                     };
                 };
             };
@@ -4494,7 +4494,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        secrets: components["schemas"]["MpSecret"][] | null;
+                        secrets: components["schemas"]["MpSecret"][];
                     };
                 };
             };
@@ -4593,7 +4593,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        end_users: components["schemas"]["MpEndUser"][] | null;
+                        end_users: components["schemas"]["MpEndUser"][];
                     };
                 };
             };
@@ -4627,7 +4627,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        installs: components["schemas"]["MpInstall"][] | null;
+                        installs: components["schemas"]["MpInstall"][];
                     };
                 };
             };
@@ -4794,7 +4794,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        listings: components["schemas"]["MpPublicListing"][] | null;
+                        listings: components["schemas"]["MpPublicListing"][];
                     };
                 };
             };
@@ -4964,7 +4964,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        installs: components["schemas"]["MpInstall"][] | null;
+                        installs: components["schemas"]["MpInstall"][];
                     };
                 };
             };
