@@ -2,6 +2,7 @@ package marketplace
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -45,7 +46,11 @@ type Listing struct {
 	Description  string        `yaml:"description,omitempty" json:"description"`
 	ConnectorID  string        `yaml:"connector_id,omitempty" json:"connector_id"`
 	ConfigFields []ConfigField `yaml:"config_fields,omitempty" json:"config_fields"`
-	Workflow     []Step        `yaml:"workflow" json:"workflow"`
+	// ConnectionFields maps connection claim names of the end user's token
+	// to config field names, for tokens whose claims are spelled otherwise
+	// (an APIFuse token's "apikey" filling the field "api_key").
+	ConnectionFields map[string]string `yaml:"connection_fields,omitempty" json:"connection_fields,omitempty"`
+	Workflow         []Step            `yaml:"workflow" json:"workflow"`
 }
 
 // ConfigField is one value the install wizard asks the end user for.
@@ -212,6 +217,19 @@ func normalizeListing(l *Listing, path string) error {
 			if err := checkFieldValue(*f, f.Default); err != nil {
 				return errs.Invalid("%s.default: %s", fp, errs.Message(err))
 			}
+		}
+	}
+	for _, claim := range slices.Sorted(maps.Keys(l.ConnectionFields)) {
+		field := l.ConnectionFields[claim]
+		cp := fmt.Sprintf("%s.connection_fields.%s", path, claim)
+		if claim == "" || len(claim) > 100 {
+			return errs.Invalid("%s.connection_fields: a claim name must be 1 to 100 characters", path)
+		}
+		if claim == "connectionName" || claim == "connectorId" {
+			return errs.Invalid("%s: %s names the connection, not a config value", cp, claim)
+		}
+		if !fields[field] {
+			return errs.Invalid("%s: %q is not a config field of this listing (want one of %s)", cp, field, strings.Join(sortedKeys(fields), ", "))
 		}
 	}
 	if len(l.Workflow) == 0 {

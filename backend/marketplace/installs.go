@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"fusebox/backend/errs"
@@ -126,20 +128,29 @@ func connectorMatches(l Listing, conn map[string]any) bool {
 	return cid == "" || cid == l.ConnectorID
 }
 
-// prefillValues are the connection claims that name config fields, when
-// the token's connectorId (if any) is this listing's connector.
+// prefillValues are the connection claims that name config fields
+// (directly or through the listing's connection_fields), when the token's
+// connectorId (if any) is this listing's connector.
 func prefillValues(l Listing, conn map[string]any) map[string]string {
 	out := map[string]string{}
 	if len(conn) == 0 || !connectorMatches(l, conn) {
 		return out
 	}
-	for _, f := range l.ConfigFields {
-		switch v := conn[f.Name].(type) {
+	set := func(field string, claim any) {
+		switch v := claim.(type) {
 		case string:
-			out[f.Name] = v
+			out[field] = v
 		case float64, bool, json.Number:
-			out[f.Name] = fmt.Sprint(v)
+			out[field] = fmt.Sprint(v)
 		}
+	}
+	// Claims named through connection_fields first, so that a claim
+	// spelled exactly as the field wins over an alias.
+	for _, claim := range slices.Sorted(maps.Keys(l.ConnectionFields)) {
+		set(l.ConnectionFields[claim], conn[claim])
+	}
+	for _, f := range l.ConfigFields {
+		set(f.Name, conn[f.Name])
 	}
 	return out
 }
