@@ -14,7 +14,8 @@ import (
 // Marketplace routes.
 //
 // Pages (frameable by the workspace's embed_origins): GET /marketplace,
-// /marketplace/, /marketplace/listing/{id}, /marketplace/installed. With
+// /marketplace/, /marketplace/listing/{id}, /marketplace/installed. The
+// seed's link forms, /?jwt= and /listing/{id}, redirect (303) to them. With
 // ?jwt= the token is verified first; a rejected token gets a 401 (413 when
 // oversized) HTML page that says why, inside the iframe.
 //
@@ -34,6 +35,8 @@ func (s *Server) bindMarketplace(mux *http.ServeMux) {
 	mux.HandleFunc("GET /marketplace/{$}", s.marketplacePage)
 	mux.HandleFunc("GET /marketplace/listing/{id}", s.marketplacePage)
 	mux.HandleFunc("GET /marketplace/installed", s.marketplacePage)
+	// The APIFuse seed's listing links: /listing/<listingId>?jwt=...
+	mux.HandleFunc("GET /listing/{id}", s.seedListingLink)
 	mux.HandleFunc("GET /api/marketplace/config", s.mpConfig)
 	mux.HandleFunc("GET /api/marketplace/listings", s.mpListings)
 	mux.HandleFunc("GET /api/marketplace/listings/{id}", s.mpListing)
@@ -109,6 +112,12 @@ func (s *Server) marketplacePage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.servePage(w, r, "marketplace/index.html", fa)
+}
+
+// seedListingLink sends the seed's /listing/{id} (with or without ?jwt=)
+// on to /marketplace/listing/{id} with the same query.
+func (s *Server) seedListingLink(w http.ResponseWriter, r *http.Request) {
+	seeOther(w, "/marketplace/listing/"+url.PathEscape(r.PathValue("id")), r.URL.RawQuery)
 }
 
 // marketplaceRejected is the page shown in the iframe for a bad link.

@@ -77,6 +77,7 @@ const mpWorkspace = `marketplace:
       config_fields:
         - {name: channel, label: Channel, default: general}
         - {name: api_key, label: API key, type: password, required: true}
+      connection_fields: {apikey: api_key}
       workflow:
         - kind: http_request
           name: Test the connection
@@ -142,7 +143,8 @@ func newMPEnv(t *testing.T, routes marketplace.Routes) *mpEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assets := fstest.MapFS{"marketplace/index.html": {Data: []byte("<!doctype html><title>Fusebox Marketplace</title>")}}
+	assets := fstest.MapFS{"marketplace/index.html": {Data: []byte("<!doctype html><title>Fusebox Marketplace</title>")},
+		"index.html": {Data: []byte("<!doctype html><title>Fusebox console</title>")}}
 	// The JWT table sends dozens of bad links from one address on purpose.
 	s := httpapi.New(httpapi.Config{Version: "v-test", Assets: assets, AdminToken: adminToken,
 		RateLimits: httpapi.RateLimits{FailedBurst: 1000, OpenBurst: 1000}}, httpapi.Deps{DB: db, Marketplace: svc})

@@ -9,10 +9,37 @@ import (
 )
 
 func (s *Server) bindPages(mux *http.ServeMux) {
-	mux.HandleFunc("GET /{$}", s.page("index.html", "'none'"))
+	mux.HandleFunc("GET /{$}", s.consoleOrSeedLink(s.page("index.html", "'none'")))
 	mux.HandleFunc("GET /demo", s.demoOnly(s.page("demo/index.html", "'self'")))
 	mux.HandleFunc("GET /assets/", s.static(true))
 	mux.HandleFunc("GET /sdk/", s.static(false))
+}
+
+// consoleOrSeedLink sends a signed marketplace link in APIFuse's form,
+// /?jwt=..., on to /marketplace with the same query; every
+// other request for / is the console's page, unchanged. The marketplace
+// page checks the token and drops it from the address bar.
+func (s *Server) consoleOrSeedLink(console http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.deps.Marketplace != nil && r.URL.Query().Has("jwt") {
+			seeOther(w, "/marketplace", r.URL.RawQuery)
+			return
+		}
+		console(w, r)
+	}
+}
+
+// seeOther redirects to the local path p with query q (which may hold a
+// token): not cached, and no Referer sent from the redirect.
+func seeOther(w http.ResponseWriter, p, q string) {
+	if q != "" {
+		p += "?" + q
+	}
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Location", p)
+	w.WriteHeader(http.StatusSeeOther)
 }
 
 // page serves one built HTML entry with a frame-ancestors policy.
