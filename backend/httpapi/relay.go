@@ -389,10 +389,10 @@ func (s *Server) relayInbound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok, _ := bearer(r)
-	res, err := s.deps.Relay.HandleInbound(r.Context(), r.PathValue("route"), relay.InboundRequest{
+	res, err := s.deps.Relay.Inbound(r.Context(), r.PathValue("route"), relay.InboundRequest{
 		Body:             body,
-		OutboundURL:      strings.TrimSpace(r.Header.Get(relay.HeaderOutboundURL)),
-		QueryParamFields: r.Header.Get(relay.HeaderQueryParamFields),
+		OutboundURL:      strings.TrimSpace(headerOrAlias(r, relay.HeaderOutboundURL, relay.HeaderOutboundURLAlias)),
+		QueryParamFields: headerOrAlias(r, relay.HeaderQueryParamFields, relay.HeaderQueryParamFieldsAlias),
 		Bearer:           tok,
 		Origin:           r.Header.Get("Origin"),
 		FetchSite:        r.Header.Get("Sec-Fetch-Site"),
@@ -401,7 +401,42 @@ func (s *Server) relayInbound(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeJSON(w, http.StatusAccepted, res)
+	if sr := res.Sync; sr != nil {
+		// A sync route answers with the downstream status and body
+		// (secrets masked), as the seed's relay sample server does.
+		w.Header().Set("X-Fusebox-Delivery", strconv.FormatInt(sr.DeliveryID, 10))
+		if sr.Status < 200 || sr.Status > 599 {
+			var eb errorBody
+			eb.Error.Code = errs.EUNAVAILABLE
+			eb.Error.Message = "the relay could not reach the destination: " + sr.Error
+			if sr.Status != 0 {
+				eb.Error.Message = fmt.Sprintf("the destination answered with status %d, which the relay does not pass on", sr.Status)
+			}
+			s.writeJSON(w, http.StatusBadGateway, eb)
+			return
+		}
+		if sr.ContentType != "" {
+			w.Header().Set("Content-Type", sr.ContentType)
+		}
+		// The body is the receiver's, served from this origin: never as
+		// an active page.
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
+		w.WriteHeader(sr.Status)
+		_, _ = w.Write(sr.Body)
+		return
+	}
+	s.writeJSON(w, http.StatusAccepted, res.EnqueueResult)
+}
+
+// headerOrAlias reads header name, or its alias when name is absent (the
+// seed's relay sample server reads its headers without the x-Osmos-
+// prefix).
+func headerOrAlias(r *http.Request, name, alias string) string {
+	if v := r.Header.Get(name); v != "" {
+		return v
+	}
+	return r.Header.Get(alias)
 }
 
 // relayInboundPreflight answers a browser's CORS preflight for a route
@@ -416,7 +451,7 @@ func (s *Server) relayInboundPreflight(w http.ResponseWriter, r *http.Request) {
 	if origin != "" {
 		w.Header().Set("Access-Control-Allow-Origin", origin)
 		w.Header().Set("Access-Control-Allow-Methods", "POST")
-		w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, "+relay.HeaderOutboundURL+", "+relay.HeaderQueryParamFields)
+		w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, "+relay.HeaderOutboundURL+", "+relay.HeaderQueryParamFields+", "+relay.HeaderOutboundURLAlias+", "+relay.HeaderQueryParamFieldsAlias)
 		w.Header().Set("Access-Control-Max-Age", "600")
 	}
 	w.WriteHeader(http.StatusNoContent)

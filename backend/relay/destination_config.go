@@ -98,7 +98,21 @@ type Inbound struct {
 	// site (an Origin header, or Sec-Fetch-Site cross-site or same-site)
 	// are refused.
 	AllowBrowserOrigins []string `json:"allow_browser_origins,omitempty" yaml:"allow_browser_origins,omitempty"`
+	// Mode is durable (the default: answer 202 and deliver from the
+	// outbox, with retries) or sync (send at once, one request per
+	// inbound request, and answer the sender with the downstream status
+	// and body, as the seed's relay sample server does).
+	Mode string `json:"mode,omitempty" yaml:"mode,omitempty"`
 }
+
+// Inbound modes.
+const (
+	InboundDurable = "durable"
+	InboundSync    = "sync"
+)
+
+// Sync reports whether the route answers with the downstream response.
+func (in *Inbound) Sync() bool { return in != nil && in.Mode == InboundSync }
 
 // Send kinds.
 const (
@@ -311,6 +325,9 @@ func (d *Destination) Normalize() error {
 		}
 		if in.Secret != "" && !envPattern.MatchString(in.Secret) {
 			return bad("inbound.secret: %q must be the NAME of an environment variable", in.Secret)
+		}
+		if in.Mode != "" && in.Mode != InboundDurable && in.Mode != InboundSync {
+			return bad("inbound.mode: %q; want durable (the default: answer 202, deliver from the outbox) or sync (answer with the downstream status)", in.Mode)
 		}
 		if len(in.AllowBrowserOrigins) > maxPrivateHosts {
 			return bad("inbound.allow_browser_origins: %d origins; at most %d", len(in.AllowBrowserOrigins), maxPrivateHosts)

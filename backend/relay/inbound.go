@@ -9,9 +9,11 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"fusebox/backend/errs"
 	"fusebox/backend/netguard"
+	"fusebox/backend/store"
 )
 
 // The inbound relay is the seed's pattern ("host a small server that moves
@@ -22,10 +24,14 @@ import (
 // sender names in x-Osmos-Outbound-Url — only when that URL is on the
 // route's allowlist, so the relay is never an open proxy.
 
-// Seed headers understood by the inbound relay.
+// Seed headers understood by the inbound relay, and the names the seed's
+// relay sample server reads them by (aliases, same meaning).
 const (
 	HeaderOutboundURL      = "X-Osmos-Outbound-Url"
 	HeaderQueryParamFields = "X-Osmos-Query-Param-Fields"
+
+	HeaderOutboundURLAlias      = "Outbound-Url"
+	HeaderQueryParamFieldsAlias = "Query-Param-Fields"
 )
 
 // InboundRequest is what the HTTP layer hands to HandleInbound.
@@ -115,29 +121,149 @@ func (s *Service) inboundRoute(ctx context.Context, route string) (*Destination,
 	return &c.d, nil
 }
 
-// HandleInbound queues the records of an inbound request on route.
+// HandleInbound queues the records of an inbound request on route (a
+// sync route sends them at once; see Inbound for its answer).
 func (s *Service) HandleInbound(ctx context.Context, route string, in InboundRequest) (EnqueueResult, error) {
+	res, err := s.Inbound(ctx, route, in)
+	return res.EnqueueResult, err
+}
+
+// InboundResult is what an inbound request did: the records queued, and
+// for a route in sync mode the downstream answer.
+type InboundResult struct {
+	EnqueueResult
+	Sync *SyncResponse
+}
+
+// SyncResponse is the downstream answer a sync route passes back to the
+// sender.
+type SyncResponse struct {
+	DeliveryID int64
+	// Status is the downstream status code; 0 when no answer came (Error
+	// says why).
+	Status      int
+	ContentType string
+	// Body is the downstream body, at most SyncResponseCap bytes, with the
+	// secrets the request carried masked (as in the attempt log).
+	Body  []byte
+	Error string
+}
+
+// Inbound handles an inbound request on route: durable routes queue the
+// records (the worker delivers them); sync routes send the one request at
+// once and return the downstream answer.
+func (s *Service) Inbound(ctx context.Context, route string, in InboundRequest) (InboundResult, error) {
 	d, err := s.inboundRoute(ctx, route)
 	if err != nil {
-		return EnqueueResult{}, err
+		return InboundResult{}, err
 	}
-	id := d.ID
+	records, o, err := s.inboundRecords(d, route, in)
+	if err != nil {
+		return InboundResult{}, err
+	}
+	if d.Inbound.Sync() {
+		return s.sendSync(ctx, d.ID, records, o)
+	}
+	res, err := s.EnqueueRecords(ctx, d.ID, records, o)
+	return InboundResult{EnqueueResult: res}, err
+}
+
+// syncWorker is the worker that sends sync routes' deliveries: the same
+// sending code as the background worker (headers, secrets, signing, the
+// network guard for sender-chosen URLs), under its own lease owner.
+func (s *Service) syncWorker() *Worker {
+	s.syncOnce.Do(func() { s.syncW = s.NewWorker(WorkerOptions{}) })
+	return s.syncW
+}
+
+// sendSync sends the one request of a sync route's inbound request at
+// once. The delivery is written to the outbox first, leased to the sync
+// worker in the same transaction (so the background worker leaves it
+// alone), and its attempt is recorded as the worker records one; it is
+// not retried: the sender has the answer and retries itself, as with the
+// seed's sample server. If the sender goes away mid-request, the lease is
+// released and the background worker delivers it.
+func (s *Service) sendSync(ctx context.Context, destID string, records [][]byte, o EnqueueOptions) (InboundResult, error) {
+	p, err := s.PrepareRecords(ctx, destID, records, o)
+	if err != nil {
+		return InboundResult{}, err
+	}
+	if len(p.ds) != 1 {
+		return InboundResult{}, errs.Invalid("relay route of %s is in sync mode: it sends one request per inbound request and answers with the downstream status; send one record per request (got %d records, which make %d requests)", destID, len(records), len(p.ds))
+	}
+	if p.ds[0].status == StatusDiscarded {
+		if err := s.db.Tx(ctx, func(tx *store.Tx) error { return p.Write(ctx, tx) }); err != nil {
+			return InboundResult{}, err
+		}
+		return InboundResult{}, errs.Invalid("the record was not sent: %s", p.ds[0].reason)
+	}
+	c, err := s.destination(ctx, destID)
+	if err != nil {
+		return InboundResult{}, err
+	}
+	w := s.syncWorker()
+	q := &queued{sync: true}
+	lease := s.now().Add(c.d.EffectiveTimeout() + time.Minute)
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		if err := p.Write(ctx, tx); err != nil {
+			return err
+		}
+		var reserved int
+		err := tx.QueryRowContext(ctx, `UPDATE relay_deliveries SET lease_owner = ?, lease_until = ?
+			WHERE destination_id = ? AND import_slug = ? AND seq = ? AND status = 'pending'
+			RETURNING id, uid, records, attempts, round, reserved, url, query, headers, body`,
+			w.owner, unixMs(lease), destID, p.slug, p.ds[0].seq).Scan(&q.id, &q.uid, &q.records, &q.attempts, &q.round, &reserved, &q.url, &q.query, &q.headers, &q.body)
+		q.reserved = reserved != 0
+		if err != nil {
+			return fmt.Errorf("lease the sync delivery: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return InboundResult{}, err
+	}
+	r := w.deliver(ctx, c, q)
+	switch r.outcome {
+	case outcomeRetry, outcomeDead:
+		r.outcome, r.nextAt = outcomeFailed, 0
+		r.reason = r.errMsg + " (sync route: the sender was answered; not retried)"
+	}
+	if err := w.write([]result{r}); err != nil {
+		s.log.Error("relay: record a sync delivery", "destination", destID, "delivery", q.id, "err", err)
+	}
+	res := InboundResult{EnqueueResult: p.Result}
+	switch r.outcome {
+	case outcomeReleased:
+		return res, errs.Unavailable("the request was cancelled before the destination answered; the delivery stays queued")
+	case outcomeHeld:
+		return res, errs.Limit("%s", r.errMsg)
+	}
+	res.Sync = &SyncResponse{DeliveryID: q.id, Status: r.code, ContentType: r.contentType, Body: r.body}
+	if r.code == 0 {
+		res.Sync.Error = r.errMsg
+	}
+	return res, nil
+}
+
+// inboundRecords checks an inbound request against route d and returns
+// its records and how to queue them.
+func (s *Service) inboundRecords(d *Destination, route string, in InboundRequest) ([][]byte, EnqueueOptions, error) {
 	if _, err := checkBrowser(d, route, in.Origin, in.FetchSite); err != nil {
-		return EnqueueResult{}, err
+		return nil, EnqueueOptions{}, err
 	}
 	if name := d.Inbound.Secret; name != "" {
 		want, ok := s.secrets(name)
 		if !ok || want == "" {
-			return EnqueueResult{}, errs.Unavailable("relay route %q requires the secret %s, which is not set in the environment of the Fusebox process", route, name)
+			return nil, EnqueueOptions{}, errs.Unavailable("relay route %q requires the secret %s, which is not set in the environment of the Fusebox process", route, name)
 		}
 		if in.Bearer == "" || subtle.ConstantTimeCompare([]byte(in.Bearer), []byte(want)) != 1 {
-			return EnqueueResult{}, errs.Unauthorized("relay route %q requires Authorization: Bearer <the value of %s>", route, name)
+			return nil, EnqueueOptions{}, errs.Unauthorized("relay route %q requires Authorization: Bearer <the value of %s>", route, name)
 		}
 	}
 	o := EnqueueOptions{Source: SourceInbound}
 	if in.OutboundURL != "" {
 		if err := allowedOutbound(d, in.OutboundURL); err != nil {
-			return EnqueueResult{}, err
+			return nil, EnqueueOptions{}, err
 		}
 		o.URL = in.OutboundURL
 	}
@@ -146,18 +272,18 @@ func (s *Service) HandleInbound(ctx context.Context, route string, in InboundReq
 			continue
 		}
 		if !fieldPattern.MatchString(f) {
-			return EnqueueResult{}, errs.Invalid("%s: %q is not a field name", HeaderQueryParamFields, f)
+			return nil, EnqueueOptions{}, errs.Invalid("%s: %q is not a field name", HeaderQueryParamFields, f)
 		}
 		o.ExtraQueryFields = append(o.ExtraQueryFields, f)
 	}
 	records, err := splitRecords(in.Body)
 	if err != nil {
-		return EnqueueResult{}, err
+		return nil, EnqueueOptions{}, err
 	}
 	if len(records) == 0 {
-		return EnqueueResult{}, errs.Invalid("the request has no records: send a JSON object or a non-empty array of objects")
+		return nil, EnqueueOptions{}, errs.Invalid("the request has no records: send a JSON object or a non-empty array of objects")
 	}
-	return s.EnqueueRecords(ctx, id, records, o)
+	return records, o, nil
 }
 
 // allowedOutbound checks a sender-chosen URL against the destination's

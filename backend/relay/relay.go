@@ -131,6 +131,10 @@ type Service struct {
 	// self is the token of SelfHeader (own.go).
 	self string
 
+	// syncW sends the deliveries of sync inbound routes (inbound.go).
+	syncOnce sync.Once
+	syncW    *Worker
+
 	// declared caches the workspace's declared secret names (declared.go).
 	declMu sync.Mutex
 	decl   map[string]bool

@@ -63,6 +63,7 @@ type queued struct {
 	query    string
 	headers  string
 	body     []byte
+	sync     bool // sent for a sync inbound route: keep the response body
 }
 
 // buildRequest assembles the request of delivery q for destination c:

@@ -59,6 +59,14 @@ type WorkerOptions struct {
 // ResponseCap is how much of a response body the attempt log keeps.
 const ResponseCap = 1024
 
+// SyncResponseCap is how much of the downstream body a sync inbound route
+// passes back to the sender.
+const SyncResponseCap = 64 << 10
+
+// syncMaskSlack is read beyond SyncResponseCap so that a secret that
+// straddles the cap is masked before the body is cut.
+const syncMaskSlack = 4 << 10
+
 // Worker delivers queued deliveries until its context ends.
 type Worker struct {
 	s       *Service
@@ -366,6 +374,10 @@ type result struct {
 	reason   string
 	reserved bool
 	disable  string
+	// For a sync inbound delivery: the downstream body (capped, secrets
+	// masked) and Content-Type.
+	body        []byte
+	contentType string
 }
 
 // deliver makes one attempt at delivery q.
@@ -424,11 +436,19 @@ func (w *Worker) deliver(ctx context.Context, c *compiled, q *queued) result {
 		return w.retry(c, r, transportError(err, rctx, timeout), 0)
 	}
 	r.code = resp.StatusCode
-	head, _ := io.ReadAll(io.LimitReader(resp.Body, ResponseCap))
+	limit := int64(ResponseCap)
+	if q.sync {
+		limit = SyncResponseCap + syncMaskSlack
+	}
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, limit))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
 	r.dur = w.s.now().Sub(start)
-	r.response = o.mask(strings.ToValidUTF8(string(head), "\uFFFD"))
+	r.response = o.mask(strings.ToValidUTF8(string(head[:min(len(head), ResponseCap)]), "\uFFFD"))
+	if q.sync {
+		body := o.mask(string(head))
+		r.body, r.contentType = []byte(body[:min(len(body), SyncResponseCap)]), resp.Header.Get("Content-Type")
+	}
 	retryAfter := parseRetryAfter(resp.Header.Get("Retry-After"), w.s.now())
 	code := resp.StatusCode
 	switch {
