@@ -1629,6 +1629,15 @@ export interface components {
                 route: string;
                 allowed_urls?: string[];
                 secret?: string;
+                /** @description hosts on private addresses a sender's outbound URL may name */
+                private_hosts?: string[];
+                /** @description browser origins allowed to post to this route */
+                allow_browser_origins?: string[];
+                /**
+                 * @description durable (202 + outbox, the default) or sync (answer with the downstream status and body)
+                 * @enum {string}
+                 */
+                mode?: "durable" | "sync";
             };
         };
         DestinationView: {
@@ -1812,6 +1821,10 @@ export interface components {
             connector_id: string;
             config_fields: components["schemas"]["MpConfigField"][] | null;
             workflow: components["schemas"]["MpStep"][];
+            /** @description connection claim name -> config field it fills */
+            connection_fields?: {
+                [key: string]: string;
+            };
         };
         MpSecret: {
             id: string;
