@@ -403,30 +403,5 @@ func TestOpenAPIDocumentsEveryV1Route(t *testing.T) {
 	}
 
 	// Every $ref resolves.
-	var raw map[string]any
-	_ = json.Unmarshal([]byte(r.body), &raw)
-	var walk func(v any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			if ref, ok := x["$ref"].(string); ok {
-				cur := any(raw)
-				for _, seg := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
-					m, _ := cur.(map[string]any)
-					cur = m[seg]
-				}
-				if cur == nil {
-					t.Errorf("$ref %s does not resolve", ref)
-				}
-			}
-			for _, c := range x {
-				walk(c)
-			}
-		case []any:
-			for _, c := range x {
-				walk(c)
-			}
-		}
-	}
-	walk(raw)
+	checkRefs(t, []byte(r.body))
 }
