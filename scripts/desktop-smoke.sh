@@ -23,13 +23,15 @@
 # test-artifacts/desktop/upload.png.
 #
 # Builds nothing. Needs: Xvfb (xvfb), import (imagemagick), xdotool, curl, jq.
-# Env: FUSEBOX_DESKTOP_BIN (default bin/fusebox-desktop), SMOKE_TIMEOUT seconds (default 60).
+# Env: FUSEBOX_DESKTOP_BIN (default bin/fusebox-desktop; the .deb test passes the
+# installed /usr/bin/fusebox), SMOKE_TIMEOUT seconds (default 60), SMOKE_OUT
+# (default test-artifacts/desktop) for the screenshots and logs.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 BIN=${FUSEBOX_DESKTOP_BIN:-bin/fusebox-desktop}
 TIMEOUT=${SMOKE_TIMEOUT:-60}
-OUT=test-artifacts/desktop
+OUT=${SMOKE_OUT:-test-artifacts/desktop}
 SHOT=$OUT/console.png
 UPLOAD_SHOT=$OUT/upload.png
 # The CSV typed into the paste box (demo "contacts" importer columns).
