@@ -126,7 +126,8 @@ describe('FuseboxImporter', () => {
 
   it('calls onComplete only for a complete from the iframe', async () => {
     const onComplete = vi.fn();
-    importer = new FuseboxImporter({ baseUrl: BASE, onComplete });
+    const onClose = vi.fn();
+    importer = new FuseboxImporter({ baseUrl: BASE, onComplete, onClose });
     importer.getSessionToken = async () => 'tok';
     importer.show();
     const win = frameWindow();
@@ -138,8 +139,10 @@ describe('FuseboxImporter', () => {
     deliver(envelope<FromEmbed, 'complete'>('complete', payload), BASE, win);
     expect(onComplete).toHaveBeenCalledWith(payload);
     expect(importer.isOpen).toBe(true); // the done screen stays until the user closes it
+    expect(onClose).not.toHaveBeenCalled();
     deliver(envelope<FromEmbed, 'close'>('close', {}), BASE, win);
     expect(importer.isOpen).toBe(false);
+    expect(onClose).toHaveBeenCalledTimes(1);
   });
 
   it('cancel closes the importer and calls onCancel', () => {

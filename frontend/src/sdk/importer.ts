@@ -41,6 +41,8 @@ export interface FuseboxImporterOptions {
   onCancel?: () => void;
   /** Called on a fatal error (no session token, the iframe failed, the session expired...). */
   onError?: (error: ImporterError) => void;
+  /** Called when the importer closed itself (the done screen's Close button). */
+  onClose?: () => void;
 }
 
 /** What `getSessionToken` receives: the importer's base URL (client-side helpers need it). */
@@ -128,6 +130,7 @@ export default class FuseboxImporter {
   onComplete?: (result: CompletePayload) => void;
   onCancel?: () => void;
   onError?: (error: ImporterError) => void;
+  onClose?: () => void;
 
   private readonly container?: HTMLElement | string;
   private styles: CustomStyles = {};
@@ -156,6 +159,7 @@ export default class FuseboxImporter {
     this.onComplete = options.onComplete;
     this.onCancel = options.onCancel;
     this.onError = options.onError;
+    this.onClose = options.onClose;
   }
 
   /** URL of the importer page that the SDK embeds in an iframe. */
@@ -298,6 +302,7 @@ export default class FuseboxImporter {
         break;
       case 'close':
         this.close();
+        this.onClose?.();
         break;
       case 'error':
         this.fail(new ImporterError(String(msg.payload.code || 'EINTERNAL'), String(msg.payload.message || 'importer error')));
