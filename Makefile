@@ -14,13 +14,14 @@ APT_TEST := chromium xvfb xauth imagemagick sqlite3 xdotool curl jq
 FRONTEND_SRC := $(shell find frontend \( -path frontend/node_modules -o -path frontend/dist -o -path frontend/e2e \) -prune -o -type f -not -name '*.go' -print 2>/dev/null)
 GO_SRC := $(shell find . -path ./frontend/node_modules -prune -o -name '*.go' -not -name '*_test.go' -print 2>/dev/null) go.mod go.sum $(shell find backend \( -name '*.sql' -o -name '*.yaml' -o -name '*.json' \) -not -path '*/testdata/*' 2>/dev/null)
 
-.PHONY: run server desktop frontend test test-security bench fuzz deps-desktop deps-test deps-npm clean help
+.PHONY: run server desktop frontend sdk-pack test test-security bench fuzz deps-desktop deps-test deps-npm clean help
 
 help:
 	@echo "make run      build and start Fusebox with the demo workspace (window if a display exists, else serve)"
 	@echo "make test     install what is missing, then vet, Go tests, Vitest, browser e2e and desktop smoke"
 	@echo "make server   static headless binary bin/fusebox (CGO_ENABLED=0)"
 	@echo "make desktop  desktop binary bin/fusebox-desktop (Wails, WebKitGTK 4.1)"
+	@echo "make sdk-pack the npm package of the SDK: dist/npm/fusebox-importer-<version>.tgz"
 	@echo "make test-security  the security regression list alone (every TestSecurity* test, real handler and real binary)"
 	@echo "make bench    benchmarks with a table of figures and ratios (bin/fusebox-bench); fails when one errors or misses its target"
 	@echo "make fuzz     run every fuzz target (FUZZTIME=60s each)"
@@ -65,6 +66,16 @@ desktop: deps-desktop bin/fusebox-desktop
 bin/fusebox-desktop: frontend/dist/index.html $(GO_SRC)
 	$(GO) build -trimpath -tags $(DESKTOP_TAGS) -ldflags '$(LDFLAGS)' -o $@ .
 
+# The npm package @fusebox/importer (frontend/packages/importer), built from frontend/src/sdk.
+SDK_PKG := frontend/packages/importer
+SDK_VERSION := $(shell sed -nE 's/^  "version": "([^"]+)".*/\1/p' $(SDK_PKG)/package.json)
+SDK_TGZ := dist/npm/fusebox-importer-$(SDK_VERSION).tgz
+
+sdk-pack: $(SDK_TGZ)
+
+$(SDK_TGZ): frontend/node_modules/.package-lock.json $(wildcard frontend/src/sdk/*.ts) $(shell find $(SDK_PKG) -type f 2>/dev/null)
+	cd frontend && node packages/importer/build.mjs
+
 # run opens the window where a display exists, else the headless server.
 run:
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
@@ -76,7 +87,7 @@ run:
 
 # --- testing ----------------------------------------------------------------
 
-test: deps-test deps-npm frontend bin/fusebox bin/fusebox-desktop
+test: deps-test deps-npm frontend bin/fusebox bin/fusebox-desktop sdk-pack
 	@scripts/test.sh
 
 # test-security runs the security regression list on its own; `make test`
@@ -97,5 +108,5 @@ fuzz:
 	@scripts/fuzz.sh $(FUZZTIME)
 
 clean:
-	rm -rf bin test-artifacts
+	rm -rf bin test-artifacts dist/npm
 	find frontend/dist -mindepth 1 -not -name .gitkeep -delete

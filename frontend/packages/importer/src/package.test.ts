@@ -1,0 +1,122 @@
+// @vitest-environment node
+// The built package (the same build `make sdk-pack` packs): no runtime dependencies, only react and
+// vue stay imports, every file the exports map names exists, and the declarations are complete.
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error build.mjs is plain JavaScript without declarations
+import { buildPackage, PEERS } from '../build.mjs';
+
+const pkgDir = fileURLToPath(new URL('..', import.meta.url));
+const repoRoot = resolve(pkgDir, '../../..');
+
+async function files(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await files(p)));
+    else out.push(p);
+  }
+  return out;
+}
+
+/** Module specifiers a built file loads: static and dynamic imports, re-exports, require, AMD define. */
+function specifiers(code: string): string[] {
+  const out: string[] = [];
+  const patterns = [
+    /^\s*(?:import|export)\s[^;]*?\sfrom\s*["']([^"']+)["']/gm,
+    /^\s*import\s*["']([^"']+)["']/gm,
+    /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g,
+    /\brequire\s*\(\s*["']([^"']+)["']\s*\)/g,
+  ];
+  for (const re of patterns) for (const m of code.matchAll(re)) out.push(m[1]);
+  for (const m of code.matchAll(/\bdefine\s*\(\s*\[([^\]]*)\]/g)) {
+    for (const s of m[1].matchAll(/["']([^"']+)["']/g)) if (s[1] !== 'exports') out.push(s[1]);
+  }
+  return out;
+}
+
+describe('the @fusebox/importer package', () => {
+  let stage = '';
+  let pkg: Record<string, any>;
+
+  beforeAll(async () => {
+    stage = join(await mkdtemp(join(tmpdir(), 'fusebox-importer-pkg-')), 'package');
+    await buildPackage(stage);
+    pkg = JSON.parse(await readFile(join(stage, 'package.json'), 'utf8'));
+  }, 120_000);
+  afterAll(async () => {
+    if (stage) await rm(dirname(stage), { recursive: true, force: true });
+  });
+
+  it('has no runtime dependencies, and React and Vue as optional peers', () => {
+    expect(pkg.name).toBe('@fusebox/importer');
+    expect(pkg.dependencies).toBeUndefined();
+    expect(pkg.peerDependencies).toEqual({ react: '>=18', vue: '>=3' });
+    expect(pkg.peerDependenciesMeta).toEqual({ react: { optional: true }, vue: { optional: true } });
+    expect(PEERS).toEqual(['react', 'vue']);
+  });
+
+  it('carries the product version', async () => {
+    const wails = JSON.parse(await readFile(join(repoRoot, 'wails.json'), 'utf8'));
+    expect(pkg.version).toBe(wails.info.productVersion);
+  });
+
+  it('the built code imports nothing but react and vue, and its relative imports resolve', async () => {
+    const code = (await files(join(stage, 'dist'))).filter((f) => /\.(c?js)$/.test(f));
+    expect(code.map((f) => relative(stage, f)).sort()).toEqual(
+      expect.arrayContaining(['dist/index.js', 'dist/react.js', 'dist/vue.js', 'dist/marketplace.js', 'dist/umd/index.umd.cjs', 'dist/umd/react.umd.cjs', 'dist/umd/vue.umd.cjs', 'dist/umd/marketplace.umd.cjs']),
+    );
+    const bare = new Set<string>();
+    for (const f of code) {
+      const text = await readFile(f, 'utf8');
+      for (const s of specifiers(text)) {
+        if (s.startsWith('.')) expect(existsSync(resolve(dirname(f), s)), `${relative(stage, f)} imports ${s}`).toBe(true);
+        else bare.add(`${relative(stage, f)}: ${s}`);
+      }
+    }
+    expect([...bare].sort()).toEqual(['dist/react.js: react', 'dist/umd/react.umd.cjs: react', 'dist/umd/vue.umd.cjs: vue', 'dist/vue.js: vue']);
+    // the SDK itself (the "." entry) works without either framework
+    const index = await readFile(join(stage, 'dist/index.js'), 'utf8');
+    expect(specifiers(index).every((s) => s.startsWith('./'))).toBe(true);
+  });
+
+  it('every file the exports map names exists, with a declaration for each entry', () => {
+    const subpaths = Object.keys(pkg.exports);
+    expect(subpaths).toEqual(['.', './react', './vue', './marketplace', './package.json']);
+    for (const [sub, target] of Object.entries(pkg.exports as Record<string, string | Record<string, string>>)) {
+      const targets = typeof target === 'string' ? [target] : Object.values(target);
+      if (sub !== './package.json') expect(Object.keys(target as object)).toEqual(['types', 'import', 'require']);
+      for (const t of targets) expect(existsSync(join(stage, t)), `${sub} -> ${t}`).toBe(true);
+    }
+    for (const t of [pkg.main, pkg.module, pkg.types]) expect(existsSync(join(stage, t)), t).toBe(true);
+  });
+
+  it('the declarations are all there and their relative imports resolve', async () => {
+    const dts = (await files(join(stage, 'dist/types'))).filter((f) => f.endsWith('.d.ts'));
+    expect(dts.map((f) => relative(join(stage, 'dist/types'), f)).sort()).toEqual([
+      'component.d.ts',
+      'index.d.ts',
+      'marketplace.d.ts',
+      'react.d.ts',
+      'sdk/importer.d.ts',
+      'sdk/marketplace-protocol.d.ts',
+      'sdk/marketplace.d.ts',
+      'sdk/protocol.d.ts',
+      'vue.d.ts',
+    ]);
+    for (const f of dts) {
+      const text = await readFile(f, 'utf8');
+      expect(text).not.toContain('../src/sdk');
+      for (const s of specifiers(text)) {
+        if (s.startsWith('.')) expect(existsSync(resolve(dirname(f), s + '.d.ts')), `${relative(stage, f)} imports ${s}`).toBe(true);
+        else expect(['react', 'vue'], `${relative(stage, f)} imports ${s}`).toContain(s);
+      }
+    }
+    expect(await readFile(join(stage, 'dist/types/react.d.ts'), 'utf8')).toMatch(/export declare function FuseboxImporter\(props: FuseboxImporterProps\)/);
+    expect(await readFile(join(stage, 'dist/types/vue.d.ts'), 'utf8')).toMatch(/export declare const FuseboxImporter: import\("vue"\)\.DefineComponent/);
+  });
+});
