@@ -89,3 +89,14 @@ func (w *Writer) Flush() { w.w.Flush() }
 
 // Error reports any error from a previous Write or Flush.
 func (w *Writer) Error() error { return w.w.Error() }
+
+// Unquote undoes Cell on a value read back from a file that Cell wrote:
+// a leading single quote that Cell would have added is removed. (A value
+// that itself started with a quote before a formula trigger cannot be
+// told apart; it loses its quote.)
+func Unquote(s string) string {
+	if len(s) > 1 && s[0] == '\'' && Cell(s[1:]) == s {
+		return s[1:]
+	}
+	return s
+}

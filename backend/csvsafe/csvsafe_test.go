@@ -59,3 +59,14 @@ func TestSecurityCSVWriter(t *testing.T) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
+
+func TestSecurityCSVUnquote(t *testing.T) {
+	for _, v := range []string{"=1+1", "@SUM(A1)", "+x", "-x", "-7", "plain", "", "'quoted", "'"} {
+		if got := csvsafe.Unquote(csvsafe.Cell(v)); got != v && v != "'" {
+			t.Errorf("Unquote(Cell(%q)) = %q", v, got)
+		}
+	}
+	if got := csvsafe.Unquote("'hello"); got != "'hello" {
+		t.Errorf("a quote not added by Cell stays: %q", got)
+	}
+}

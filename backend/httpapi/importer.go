@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -43,6 +44,9 @@ func (s *Server) bindImporter(mux *http.ServeMux) {
 	mux.HandleFunc("PATCH "+p+"/rows/{row}", s.withImport(s.editRow))
 	mux.HandleFunc("POST "+p+"/rows/delete", s.withImport(s.deleteRows))
 	mux.HandleFunc("POST "+p+"/replace", s.withImport(s.replaceCells))
+	mux.HandleFunc("GET "+p+"/errors.csv", s.withImport(s.exportErrors("csv")))
+	mux.HandleFunc("GET "+p+"/errors.xlsx", s.withImport(s.exportErrors("xlsx")))
+	mux.HandleFunc("POST "+p+"/errors/patch", s.withImport(s.patchErrors))
 	mux.HandleFunc("POST "+p+"/undo", s.withImport(s.undoEdit))
 	mux.HandleFunc("POST "+p+"/redo", s.withImport(s.redoEdit))
 	mux.HandleFunc("GET "+p+"/summary", s.withImport(s.importSummary))
@@ -383,6 +387,72 @@ func (s *Server) deleteRows(w http.ResponseWriter, r *http.Request, _ importer.A
 		return
 	}
 	s.respond(w, r, result(s.deps.Importer.DeleteRows(r.Context(), imp.Slug, in)))
+}
+
+// exportErrors downloads the rows with errors as a fix file (row id,
+// values, errors) to edit in a spreadsheet and send back to errors/patch.
+func (s *Server) exportErrors(format string) importHandler {
+	return func(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
+		var buf bytes.Buffer
+		if err := s.deps.Importer.ExportErrors(r.Context(), imp.Slug, format, &buf); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		ctype := "text/csv; charset=utf-8"
+		if format == "xlsx" {
+			ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+		}
+		base := strings.TrimSuffix(imp.FileName, filepath.Ext(imp.FileName))
+		if base == "" {
+			base = imp.Slug
+		}
+		w.Header().Set("Content-Type", ctype)
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": base + "-errors." + format}))
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(buf.Bytes())
+	}
+}
+
+// patchErrors takes a fix file back (raw body with ?name=, or the first
+// file of a multipart form) and changes the rows it names.
+func (s *Server) patchErrors(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
+	body, name, err := fileBody(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if name == "" {
+		name = "fix.csv"
+	}
+	s.respond(w, r, result(s.deps.Importer.PatchFromFile(r.Context(), imp.Slug, body, name)))
+}
+
+// fileBody returns a request's file: the raw body (name from ?name=) or
+// the first file part of a multipart form.
+func fileBody(r *http.Request) (io.Reader, string, error) {
+	name := r.URL.Query().Get("name")
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
+		return r.Body, name, nil
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, "", errs.Invalid("bad multipart body: %v", err)
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return nil, "", errs.Invalid("the multipart body has no file part")
+		}
+		if err != nil {
+			return nil, "", errs.Invalid("bad multipart body: %v", err)
+		}
+		if part.FileName() != "" {
+			if name == "" {
+				name = part.FileName()
+			}
+			return part, name, nil
+		}
+	}
 }
 
 func (s *Server) replaceCells(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {

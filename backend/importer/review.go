@@ -34,20 +34,28 @@ type RowQuery struct {
 	Desc bool
 }
 
-// Row is one staged row: values in column order.
+// Row is one staged row: values in column order as the file (or an edit)
+// gave them, and Cleaned: what submit stores for each of them, as text
+// (transformations applied, defaults filled, dates in their output form;
+// "" for a cell stored as null). Cleaned comes from the code that writes
+// the records, so what the review shows is what is stored.
 type Row struct {
 	Row      int64       `json:"row"`
 	Values   []string    `json:"values"`
+	Cleaned  []string    `json:"cleaned"`
 	Errors   int         `json:"errors"`
 	Warnings int         `json:"warnings"`
 	Issues   []CellIssue `json:"issues"`
 }
 
-// CellIssue is a finding on one cell of a row.
+// CellIssue is a finding on one cell of a row. Message is English; Codes
+// say the same (one per finding when a cell has several) as a stable code
+// with parameters, for a user interface to translate (see schema.IssueCode).
 type CellIssue struct {
-	Column   string          `json:"column"`
-	Severity schema.Severity `json:"severity"`
-	Message  string          `json:"message"`
+	Column   string             `json:"column"`
+	Severity schema.Severity    `json:"severity"`
+	Message  string             `json:"message"`
+	Codes    []schema.IssueCode `json:"codes"`
 }
 
 // RowPage is a page of rows.
@@ -231,6 +239,10 @@ func (s *Service) queryRows(ctx context.Context, importID int64, sc *schema.Sche
 			return nil, err
 		}
 		r.Values = padCells(r.Values, sc.NumColumns())
+		r.Cleaned = make([]string, len(r.Values))
+		for ci, v := range r.Values {
+			r.Cleaned[ci] = sc.TransformCell(ci, v)
+		}
 		r.Issues = []CellIssue{}
 		out = append(out, r)
 	}
@@ -275,6 +287,7 @@ func (s *Service) attachIssues(ctx context.Context, importID int64, sc *schema.S
 			if col >= 0 && col < sc.NumColumns() {
 				ci.Column = sc.Key(col)
 			}
+			ci.Codes = sc.IssueCodes(col, ci.Message)
 			if i, ok := idx[row]; ok {
 				rows[i].Issues = append(rows[i].Issues, ci)
 			}

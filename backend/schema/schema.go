@@ -36,6 +36,7 @@ type UniqueGroup struct {
 	Cols            []int
 	CaseInsensitive bool
 	Message         string
+	code            IssueCode
 }
 
 type colSpec struct {
@@ -55,9 +56,11 @@ type colSpec struct {
 	trans    []transform
 	jsonKey  []byte       // `"key":`
 	outTimes *DatePattern // autoformat target
+	codes    []msgCode    // message -> code and params (codes.go)
 }
 
 type check struct {
+	code IssueCode
 	kind Validator
 	sev  Severity
 	msg  string
@@ -205,19 +208,8 @@ func (c *compiler) settings(st Settings) {
 	}
 }
 
-var typeMessages = map[Type]string{
-	TypeString:   "",
-	TypeInteger:  "must be a whole number",
-	TypeFloat:    "must be a number",
-	TypeBoolean:  "must be yes/no, true/false, y/n, 1/0 or on/off",
-	TypeDate:     "must be a date",
-	TypeDatetime: "must be a date and time",
-	TypeTime:     "must be a time",
-	TypeEmail:    "must be a valid email address",
-	TypeURL:      "must be a valid URL",
-	TypePhone:    "must be a valid phone number",
-	TypeEnum:     "must be one of the allowed values",
-}
+var knownTypes = map[Type]bool{TypeString: true, TypeInteger: true, TypeFloat: true, TypeBoolean: true, TypeDate: true, TypeDatetime: true,
+	TypeTime: true, TypeEmail: true, TypeURL: true, TypePhone: true, TypeEnum: true}
 
 func (c *compiler) column(s *Schema, i int) *colSpec {
 	col := &c.def.Columns[i]
@@ -229,8 +221,7 @@ func (c *compiler) column(s *Schema, i int) *colSpec {
 	spec := &colSpec{idx: i, key: col.Key, typ: typ, required: col.Required}
 	spec.jsonKey = appendJSONString(nil, col.Key)
 	spec.jsonKey = append(spec.jsonKey, ':')
-	msg, known := typeMessages[typ]
-	if !known {
+	if !knownTypes[typ] {
 		names := make([]string, len(Types))
 		for k, t := range Types {
 			names[k] = string(t)
@@ -238,8 +229,8 @@ func (c *compiler) column(s *Schema, i int) *colSpec {
 		c.fail(name, "type", "unknown type %q (one of %s)", col.Type, strings.Join(names, ", "))
 		return spec
 	}
-	spec.msgType = msg
 	spec.msgReq = "is required"
+	spec.addCode(spec.msgReq, IssueCode{Code: CodeRequired})
 
 	switch col.Unique {
 	case UniqueNone, UniqueCaseSensitive, UniqueCaseInsensitive, "true", "false":
@@ -296,9 +287,6 @@ func (c *compiler) column(s *Schema, i int) *colSpec {
 	if spec.dates == nil && (typ == TypeDate || typ == TypeDatetime || typ == TypeTime) {
 		spec.dates = newDateParser(typ, nil)
 	}
-	if col.Pattern != "" && spec.dates != nil {
-		spec.msgType = fmt.Sprintf("%s (%s)", msg, col.Pattern)
-	}
 
 	// enum values
 	if typ == TypeEnum {
@@ -306,7 +294,6 @@ func (c *compiler) column(s *Schema, i int) *colSpec {
 			c.fail(name, "values", "an enum column needs at least one value")
 		}
 		spec.enum = map[string]int{}
-		labels := make([]string, 0, len(col.Values))
 		for k, v := range col.Values {
 			field := fmt.Sprintf("values[%d]", k)
 			if strings.TrimSpace(v.Value) == "" {
@@ -314,7 +301,6 @@ func (c *compiler) column(s *Schema, i int) *colSpec {
 				continue
 			}
 			spec.values = append(spec.values, v.Value)
-			labels = append(labels, v.Value)
 			names := append([]string{v.Value, v.Label}, v.Alternates...)
 			for n, alt := range names {
 				if alt == "" {
@@ -332,15 +318,13 @@ func (c *compiler) column(s *Schema, i int) *colSpec {
 				spec.enum[f] = k
 			}
 		}
-		if len(labels) > 0 {
-			list := strings.Join(labels, ", ")
-			if len(labels) > 8 {
-				list = strings.Join(labels[:8], ", ") + ", ..."
-			}
-			spec.msgType = "must be one of: " + list
-		}
 	} else if len(col.Values) > 0 {
 		c.fail(name, "values", "only enum columns take values")
+	}
+	if typ != TypeString {
+		var tc IssueCode
+		spec.msgType, tc = typeMessage(typ, spec.outTimes, spec.values)
+		spec.addCode(spec.msgType, tc)
 	}
 
 	// transformations before validations: rounding decides whether an
@@ -357,7 +341,11 @@ func (c *compiler) column(s *Schema, i int) *colSpec {
 	for k, v := range col.Validations {
 		ch, ok := c.validation(spec, name, fmt.Sprintf("validations[%d]", k), v)
 		if ok {
+			if v.Message != "" {
+				ch.code = IssueCode{Code: CodeCustom}
+			}
 			spec.checks = append(spec.checks, ch)
+			spec.addCode(ch.msg, ch.code)
 		}
 	}
 
@@ -395,6 +383,7 @@ func (c *compiler) validation(spec *colSpec, name, field string, v Validation) (
 			return ch, false
 		}
 		ch.str = val
+		ch.code = validationCode(v.Type, map[string]string{"text": val})
 		if ch.msg == "" {
 			if v.Type == ValContain {
 				ch.msg = fmt.Sprintf("must contain %q", val)
@@ -409,6 +398,7 @@ func (c *compiler) validation(spec *colSpec, name, field string, v Validation) (
 			return ch, false
 		}
 		ch.n = int(n)
+		ch.code = validationCode(v.Type, map[string]string{"n": strconv.FormatInt(n, 10)})
 		if ch.msg == "" {
 			switch v.Type {
 			case ValMaxLength:
@@ -437,6 +427,7 @@ func (c *compiler) validation(spec *colSpec, name, field string, v Validation) (
 			return ch, false
 		}
 		ch.re = re
+		ch.code = validationCode(v.Type, map[string]string{"pattern": val})
 		if ch.msg == "" {
 			ch.msg = fmt.Sprintf("must match %s", val)
 		}
@@ -451,6 +442,7 @@ func (c *compiler) validation(spec *colSpec, name, field string, v Validation) (
 			return ch, false
 		}
 		ch.f = f
+		ch.code = validationCode(v.Type, map[string]string{"value": val})
 		if ch.msg == "" {
 			if v.Type == ValGreaterThan {
 				ch.msg = "must be greater than " + val
@@ -463,6 +455,7 @@ func (c *compiler) validation(spec *colSpec, name, field string, v Validation) (
 			c.fail(name, field, "only for integer columns (this one is %s)", typ)
 			return ch, false
 		}
+		ch.code = validationCode(v.Type, nil)
 		if ch.msg == "" {
 			ch.msg = "must be an " + string(v.Type) + " number"
 		}
@@ -477,6 +470,7 @@ func (c *compiler) validation(spec *colSpec, name, field string, v Validation) (
 			return ch, false
 		}
 		ch.dt = dt
+		ch.code = validationCode(v.Type, map[string]string{"value": val})
 		if ch.msg == "" {
 			word := "before"
 			if v.Type == ValAfterDate {
@@ -600,8 +594,10 @@ func (c *compiler) uniqueGroups(s *Schema) {
 		}
 		if len(g.Cols) == 1 {
 			g.Message = "must be unique"
+			g.code = IssueCode{Code: CodeUnique}
 			if g.CaseInsensitive {
 				g.Message = "must be unique (case-insensitive)"
+				g.code = IssueCode{Code: CodeUniqueCI}
 			}
 		} else {
 			keys := make([]string, len(g.Cols))
@@ -609,6 +605,7 @@ func (c *compiler) uniqueGroups(s *Schema) {
 				keys[k] = c.def.Columns[ci].Key
 			}
 			g.Message = "the combination of " + strings.Join(keys, ", ") + " must be unique"
+			g.code = IssueCode{Code: CodeUniqueCombination, Params: map[string]string{"columns": strings.Join(keys, ", ")}}
 		}
 		s.groups = append(s.groups, g)
 	}

@@ -57,7 +57,8 @@ func TestColumnTypes(t *testing.T) {
 		}
 		for _, v := range tt.bad {
 			is := issuesOf(s, v)
-			if len(is) != 1 || is[0].Severity != SeverityError || is[0].Message != typeMessages[tt.typ] {
+			want, _ := typeMessage(tt.typ, nil, nil)
+			if len(is) != 1 || is[0].Severity != SeverityError || is[0].Message != want {
 				t.Errorf("%s %q: issues %+v, want one type error", tt.typ, v, is)
 			}
 		}

@@ -1247,6 +1247,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/importer/imports/{slug}/errors.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the rows with errors as CSV
+         * @description A fix file: the first column is the row id ("Row ID"), then one column per importer column (the staged values), then the row's errors ("Errors"). CSV cells are neutralized for spreadsheets; XLSX cells are text. Edit it and send it back to errors/patch.
+         */
+        get: operations["getImporterImportsSlugErrorsCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/importer/imports/{slug}/errors.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the rows with errors as XLSX
+         * @description A fix file: the first column is the row id ("Row ID"), then one column per importer column (the staged values), then the row's errors ("Errors"). CSV cells are neutralized for spreadsheets; XLSX cells are text. Edit it and send it back to errors/patch.
+         */
+        get: operations["getImporterImportsSlugErrorsXlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/importer/imports/{slug}/errors/patch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Patch rows from a fixed errors file
+         * @description Takes a fix file (as errors.csv or errors.xlsx wrote it, edited; the Errors column may be removed) as the raw body with ?name= or as a multipart file, checks its header and row ids, and changes the cells that differ as one undoable edit. A file with a changed header, an unknown or repeated row id changes nothing (400).
+         */
+        post: operations["postImporterImportsSlugErrorsPatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1440,10 +1500,14 @@ export interface components {
             /** @enum {string} */
             severity: "error" | "warning";
             message: string;
+            /** @description The finding's code and parameters, one per message when a cell has several. */
+            codes: components["schemas"]["IssueCode"][];
         };
         GridRow: {
             row: number;
             values: string[];
+            /** @description What submit stores for each value, as text (transformations, defaults, date output); empty for null. */
+            cleaned: string[];
             errors: number;
             warnings: number;
             issues: components["schemas"]["CellIssue"][];
@@ -2014,6 +2078,13 @@ export interface components {
                 at: string;
                 deleted: number;
                 error?: string;
+            };
+        };
+        IssueCode: {
+            /** @description Stable code: required, type.<type>, a validation name (max_length, regex, ...), unique, unique_case_insensitive, unique_combination, or custom (a message the importer's author wrote, shown as written). */
+            code: string;
+            params?: {
+                [key: string]: string;
             };
         };
     };
@@ -5157,6 +5228,114 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MpInstallEnvelope"];
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getImporterImportsSlugErrorsCsv: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file (attachment). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getImporterImportsSlugErrorsXlsx: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file (attachment). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postImporterImportsSlugErrorsPatch: {
+        parameters: {
+            query?: {
+                name?: string;
+            };
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        rows: number;
+                        changed: number;
+                        cells: number;
+                        version: number;
+                    };
                 };
             };
             /** @description An error. */
