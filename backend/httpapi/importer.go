@@ -293,19 +293,21 @@ func (s *Server) getMapping(w http.ResponseWriter, r *http.Request, _ importer.A
 }
 
 // putMapping confirms the mapping and starts staging in the background
-// (202); follow it with /progress or /events.
+// (202); follow it with /progress or /events. For an import in review,
+// "edits" says which edits are kept and which columns' edits are dropped.
 func (s *Server) putMapping(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
 	var m schema.Mapping
 	if err := decodeJSON(w, r, &m, 8<<20); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.deps.Importer.ConfirmMapping(r.Context(), imp.Slug, m); err != nil {
+	ch, err := s.deps.Importer.ConfirmMappingChange(r.Context(), imp.Slug, m)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	s.deps.Importer.StartStaging(imp.Slug)
-	s.writeJSON(w, http.StatusAccepted, map[string]string{"status": "staging", "progress": "/api/importer/imports/" + imp.Slug + "/progress"})
+	s.writeJSON(w, http.StatusAccepted, map[string]any{"status": "staging", "progress": "/api/importer/imports/" + imp.Slug + "/progress", "edits": ch})
 }
 
 func (s *Server) listRows(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {

@@ -174,25 +174,34 @@ func (s *Service) valueSuggestions(ctx context.Context, imp *Import, sc *schema.
 // it for the importer and for the import's end user (metadata user_id).
 // Staging must then run (Stage or StartStaging).
 func (s *Service) ConfirmMapping(ctx context.Context, slug string, m schema.Mapping) error {
+	_, err := s.ConfirmMappingChange(ctx, slug, m)
+	return err
+}
+
+// ConfirmMappingChange is ConfirmMapping for an import that may be in
+// review: the edits of columns whose file column stays the same are kept
+// (staging re-applies them), the others are dropped; the answer says which.
+func (s *Service) ConfirmMappingChange(ctx context.Context, slug string, m schema.Mapping) (MappingChange, error) {
+	ch := MappingChange{DroppedColumns: []string{}}
 	imp, err := s.loadImport(ctx, s.db.Read, slug)
 	if err != nil {
-		return err
+		return ch, err
 	}
 	unlock := s.lock(imp.ID)
 	defer unlock()
 	if imp, err = s.recoverInterrupted(ctx, imp); err != nil {
-		return err
+		return ch, err
 	}
 	if imp.Status != StatusCreated || imp.Step == StepCreated || imp.Step == StepStaging || imp.Step == StepSubmitting {
-		return errs.Conflict("import %s cannot take a mapping now (status %s, step %s)", slug, imp.Status, imp.Step)
+		return ch, errs.Conflict("import %s cannot take a mapping now (status %s, step %s)", slug, imp.Status, imp.Step)
 	}
 	sc, err := s.schemaOf(imp)
 	if err != nil {
-		return err
+		return ch, err
 	}
 	src, err := sc.Resolve(m, imp.Headers)
 	if err != nil {
-		return err
+		return ch, err
 	}
 	var missing []string
 	for ci, fi := range src {
@@ -201,7 +210,7 @@ func (s *Service) ConfirmMapping(ctx context.Context, slug string, m schema.Mapp
 		}
 	}
 	if len(missing) > 0 {
-		return errs.Invalid("mapping: required column(s) %s have no file column", strings.Join(missing, ", "))
+		return ch, errs.Invalid("mapping: required column(s) %s have no file column", strings.Join(missing, ", "))
 	}
 	// store with indexes resolved, so the mapping stands on its own
 	norm := schema.Mapping{Values: m.Values}
@@ -216,9 +225,19 @@ func (s *Service) ConfirmMapping(ctx context.Context, slug string, m schema.Mapp
 		norm.Columns = append(norm.Columns, schema.MappedColumn{Index: &idx, Header: h, Key: fileKey[fi]})
 	}
 	body, _ := json.Marshal(norm)
-	return s.db.Tx(ctx, func(tx *store.Tx) error {
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		var carry *editPayload
+		var err error
+		if ch, carry, err = planCarry(ctx, tx, imp, sc, src); err != nil {
+			return err
+		}
 		if err := clearStaged(ctx, tx, imp.ID); err != nil {
 			return err
+		}
+		if carry != nil {
+			if err := logEdit(ctx, tx, imp.ID, 0, 0, carryKind, *carry); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE importer_imports SET mapping = ?, step = ?, row_count = 0, max_row = 0, error_rows = 0, warning_rows = 0,
 			version = version + 1, updated_at = ? WHERE id = ?`, string(body), StepUploaded, nowString(), imp.ID); err != nil {
@@ -226,6 +245,7 @@ func (s *Service) ConfirmMapping(ctx context.Context, slug string, m schema.Mapp
 		}
 		return s.remember(ctx, tx, imp, norm)
 	})
+	return ch, err
 }
 
 func (s *Service) remember(ctx context.Context, tx *store.Tx, imp *Import, m schema.Mapping) error {

@@ -219,11 +219,17 @@ type dupFlag struct {
 }
 
 func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src []int, j *job) error {
+	var carry *editPayload // edits kept from before a mapping change (carry.go)
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		c, err := takeCarry(ctx, tx, imp.ID)
+		if err != nil {
+			return err
+		}
+		carry = c
 		if err := clearStaged(ctx, tx, imp.ID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE importer_imports SET step = ?, failure_reason = '', row_count = 0, max_row = 0, error_rows = 0,
+		_, err = tx.ExecContext(ctx, `UPDATE importer_imports SET step = ?, failure_reason = '', row_count = 0, max_row = 0, error_rows = 0,
 			warning_rows = 0, updated_at = ? WHERE id = ?`, StepStaging, nowString(), imp.ID)
 		return err
 	})
@@ -296,6 +302,11 @@ func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src
 	if err := s.db.Read.QueryRowContext(ctx, `SELECT version FROM importer_imports WHERE id = ?`, imp.ID).Scan(&version); err == nil && res.uniq != nil {
 		res.uniq.version = version
 		s.keepUniq(imp.ID, res.uniq)
+	}
+	if carry != nil {
+		if err := s.applyCarry(ctx, imp.Slug, carry); err != nil {
+			return fmt.Errorf("stage: re-apply kept edits: %w", err)
+		}
 	}
 	return nil
 }

@@ -2087,6 +2087,14 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /** @description What a new mapping kept of an import's review edits: edits of columns whose file column stayed the same are re-applied after staging (one undoable edit); the others are dropped. */
+        MappingChange: {
+            kept_cells: number;
+            kept_deletes: number;
+            dropped_cells: number;
+            /** @description Labels of the columns whose edits were dropped. */
+            dropped_columns: string[];
+        };
     };
     responses: never;
     parameters: never;
@@ -2466,6 +2474,7 @@ export interface operations {
                         status: "staging";
                         /** @description The progress route to follow. */
                         progress: string;
+                        edits: components["schemas"]["MappingChange"];
                     };
                 };
             };
