@@ -229,6 +229,37 @@ func TestDocsGoSampleAgainstTheServer(t *testing.T) {
 		t.Fatalf("token from the Go sample: %+v %v", sess, err)
 	}
 
+	// A body that is missing, empty, not JSON or without importerSlug gets
+	// 400 and a JSON error that says what to send (a page that POSTs without
+	// a body learns what is wrong).
+	for _, bad := range []struct{ contentType, body string }{
+		{"", ""},
+		{"application/json", ""},
+		{"text/plain", "contacts"},
+		{"application/json", "{importerSlug: contacts}"},
+		{"application/json", "{}"},
+	} {
+		req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(bad.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bad.contentType != "" {
+			req.Header.Set("Content-Type", bad.contentType)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]string
+		decodeErr := json.NewDecoder(res.Body).Decode(&got)
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest || res.Header.Get("Content-Type") != "application/json" || decodeErr != nil ||
+			got["error"] != `send {"importerSlug": "..."} as JSON` {
+			t.Errorf("Go sample, body %q (%s): %d %s %v (%v), want 400 JSON {error: send {\"importerSlug\": ...} as JSON}",
+				bad.body, bad.contentType, res.StatusCode, res.Header.Get("Content-Type"), got, decodeErr)
+		}
+	}
+
 	// An unknown importer comes back as the sample's error, not a token.
 	res2, err := http.Post(url, "application/json", strings.NewReader(`{"importerSlug":"nope"}`))
 	if err != nil {

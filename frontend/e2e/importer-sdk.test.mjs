@@ -1,11 +1,12 @@
 // End-to-end: the SDK as host apps use it, from pages on other origins than the importer:
 //   - the vanilla JS sample of README.md's tour (UMD <script>, server-side session
 //     through the host app's own backend route) on http://localhost:<port>;
-//   - the React sample of docs/embedding-importer.md (client-side session with the publishable key), bundled from the docs text;
+//   - the React sample of docs/embedding-importer.md (client-side session with the publishable key), bundled from the docs text
+//     (readme-samples.test.mjs runs every page sample against every backend sample);
 //   - the demo app on localhost:<fusebox port> embedding the importer from 127.0.0.1:<fusebox port>;
 //   - a page on an origin no key allows: the browser refuses to frame the importer (frame-ancestors).
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ import { build } from 'vite';
 import react from '@vitejs/plugin-react';
 import { chromiumArgs, chromiumPath, launchBrowser, newPage, screenshot } from './lib/browser.mjs';
 import { adminToken, api, hostApp, importerFrame, messages, putImporter, recordMessages, secretKey, until } from './lib/importer.mjs';
+import { docSample } from './lib/samples.mjs';
 import { startServer } from './lib/server.mjs';
 
 const frontend = fileURLToPath(new URL('..', import.meta.url));
@@ -28,19 +30,6 @@ const SDK_IMPORTER = {
 const CSV = Buffer.from('name,email\nAda Lovelace,ada@example.com\nAlan Turing,alan@example.com\nGrace Hopper,grace@example.com\n');
 /** Three rows for the demo workspace's contacts importer (the only one the demo app offers). */
 const CONTACTS_CSV = Buffer.from('first_name,email\nAda,ada@example.com\nAlan,alan@example.com\nGrace,grace@example.com\n');
-
-/** The docs that hold the e2e samples: the README's tour and the embedding page. */
-const DOCS = ['README.md', 'docs/embedding-importer.md'];
-
-/** The fenced code block that follows `<!-- e2e:<name> ... -->` in the embedding docs. */
-async function docSample(name) {
-  for (const doc of DOCS) {
-    const md = await readFile(join(frontend, '..', doc), 'utf8');
-    const m = new RegExp(`<!-- e2e:${name}[^>]*-->\\s*\`\`\`\\w*\\n([\\s\\S]*?)\\n\`\`\``).exec(md);
-    if (m) return m[1];
-  }
-  throw new Error(`no block marked <!-- e2e:${name} --> in ${DOCS.join(', ')}`);
-}
 
 /** Uploads the 3-row file and goes through every step to the done screen. */
 async function importThreeRows(page, csv = CSV) {
@@ -87,10 +76,10 @@ describe('importer SDK on host pages', () => {
     const publishable = pk.secret;
     assert.match(publishable, /^fbx_pk_/);
 
-    const vanilla = (await docSample('vanilla'))
+    const vanilla = (await docSample('page-vanilla')).code
       .replaceAll('http://127.0.0.1:8787', server.url)
       .replaceAll('YOUR_IMPORTER_SLUG', SDK_IMPORTER.slug);
-    const app = (await docSample('react'))
+    const app = (await docSample('page-react-client')).code
       .replaceAll('http://127.0.0.1:8787', server.url)
       .replaceAll('YOUR_IMPORTER_SLUG', SDK_IMPORTER.slug)
       .replaceAll('YOUR_PUBLISHABLE_KEY', publishable);
