@@ -65,6 +65,15 @@ describe('the @fusebox/importer package', () => {
     expect(pkg.version).toBe(wails.info.productVersion);
   });
 
+  it('the docs install the tarball of this version', async () => {
+    for (const doc of ['README.md', 'docs/embedding-importer.md', 'frontend/packages/importer/README.md']) {
+      const md = await readFile(join(repoRoot, doc), 'utf8');
+      const named = [...md.matchAll(/npm install \.\/(fusebox-importer-[^\s`]+\.tgz)/g)].map((m) => m[1]);
+      expect(named.length, `${doc} shows npm install ./fusebox-importer-<version>.tgz`).toBeGreaterThan(0);
+      expect(new Set(named), doc).toEqual(new Set([`fusebox-importer-${pkg.version}.tgz`]));
+    }
+  });
+
   it('the built code imports nothing but react and vue, and its relative imports resolve', async () => {
     const code = (await files(join(stage, 'dist'))).filter((f) => /\.(c?js)$/.test(f));
     expect(code.map((f) => relative(stage, f)).sort()).toEqual(

@@ -1,0 +1,219 @@
+// End-to-end: the npm package @fusebox/importer (dist/npm/fusebox-importer-<version>.tgz, from
+// `make sdk-pack`) as a host developer uses it. For React and for Vue, a fresh Vite app in a temp
+// dir: its package.json, vite config and entry files are written here, the app component is the
+// docs' sample (README.md <!-- sample:npm-react -->, docs/embedding-importer.md
+// <!-- sample:npm-vue -->), `npm install <tarball>` installs it with the app's other packages from
+// the registry (through the shared npm cache, --prefer-offline), `vite build` bundles it, and a
+// tiny host server on http://localhost:<port> serves the build and its backend route
+// (POST /api/getSessionToken: a server-side session with a secret key). Chromium completes an
+// import through the component against the real bin/fusebox.
+// An unreachable registry fails the test (CI installs from the registry too).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { launchBrowser, newPage, screenshot } from './lib/browser.mjs';
+import { api, hostApp, importerFrame, putImporter, secretKey, until } from './lib/importer.mjs';
+import { repoRoot, startServer } from './lib/server.mjs';
+
+const pkgJson = JSON.parse(await readFile(join(repoRoot, 'frontend/packages/importer/package.json'), 'utf8'));
+const TARBALL = join(repoRoot, 'dist', 'npm', `fusebox-importer-${pkgJson.version}.tgz`);
+
+/**
+ * The packages of the fresh apps, pinned to versions that install and build with Node 20 and this
+ * npm (the frontend builds with the same vite and @vitejs/plugin-react).
+ */
+const REACT_APP = {
+  dependencies: { react: '19.3.1', 'react-dom': '19.3.1' },
+  devDependencies: { vite: '8.3.8', '@vitejs/plugin-react': '6.3.0' },
+};
+const VUE_APP = {
+  dependencies: { vue: '3.5.45' },
+  devDependencies: { vite: '8.3.8', '@vitejs/plugin-vue': '6.0.11' },
+};
+
+const CSV = Buffer.from('name,email\nAda Lovelace,ada@example.com\nAlan Turing,alan@example.com\nGrace Hopper,grace@example.com\n');
+
+/** The one code block after `<!-- sample:<name> -->` in the README or docs/embedding-importer.md. */
+async function docSample(name) {
+  const found = [];
+  for (const doc of ['README.md', 'docs/embedding-importer.md']) {
+    const md = await readFile(join(repoRoot, doc), 'utf8');
+    for (const m of md.matchAll(new RegExp(`<!-- sample:${name} -->\\s*\`\`\`\\w*\\n([\\s\\S]*?)\\n\`\`\``, 'g'))) found.push(m[1]);
+  }
+  assert.equal(found.length, 1, `want one block marked <!-- sample:${name} --> in README.md and docs/embedding-importer.md`);
+  return found[0];
+}
+
+/** Runs a command; resolves with its output, rejects with it on a non-zero exit. */
+function run(cmd, args, cwd) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      cwd,
+      env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (out += c));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${code}:\n${out}`))));
+  });
+}
+
+/**
+ * Writes a fresh Vite app into `dir`, installs its packages and the tarball, builds it, and returns
+ * the built files as the host server's pages (path -> text).
+ */
+async function freshApp(dir, name, pkgs, files) {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module', ...pkgs }, null, 2));
+  for (const [f, text] of Object.entries(files)) {
+    await mkdir(join(dir, f, '..'), { recursive: true });
+    await writeFile(join(dir, f), text);
+  }
+  const t0 = Date.now();
+  // As a host developer does in an existing app: the tarball next to the app's own packages.
+  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', TARBALL], dir);
+  const installMs = Date.now() - t0;
+  const installed = JSON.parse(await readFile(join(dir, 'node_modules/@fusebox/importer/package.json'), 'utf8'));
+  assert.equal(installed.version, pkgJson.version);
+  const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
+  assert.match(manifest.dependencies['@fusebox/importer'], /^file:.*fusebox-importer-.*\.tgz$/);
+  const t1 = Date.now();
+  await run(join(dir, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], dir);
+  const buildMs = Date.now() - t1;
+  const pages = {};
+  const dist = join(dir, 'dist');
+  const walk = async (d) => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (/\.(html|js)$/.test(e.name)) pages['/' + relative(dist, p)] = await readFile(p, 'utf8');
+    }
+  };
+  await walk(dist);
+  pages['/'] = pages['/index.html'];
+  console.log(`# ${name}: npm install ${installMs} ms, vite build ${buildMs} ms`);
+  return pages;
+}
+
+/** Uploads the 3-row file and goes through every step to the done screen. */
+async function importThreeRows(page) {
+  const frame = importerFrame(page);
+  await frame.getByRole('heading', { name: 'Upload a file' }).waitFor({ timeout: 15_000 });
+  await frame.getByTestId('file-input').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: CSV });
+  await frame.getByRole('heading', { name: 'Choose the header row' }).waitFor();
+  await frame.getByRole('button', { name: 'Continue' }).click();
+  await frame.getByText('All required fields are mapped.').waitFor();
+  await frame.getByRole('button', { name: 'Continue' }).click();
+  await frame.getByRole('heading', { name: 'Review and fix' }).waitFor({ timeout: 30_000 });
+  await frame.getByRole('button', { name: 'Continue' }).click();
+  await frame.getByRole('button', { name: 'Import 3 rows' }).click();
+  await frame.getByRole('heading', { name: 'Import complete' }).waitFor({ timeout: 30_000 });
+}
+
+const INDEX_HTML = (entry) =>
+  `<!doctype html>\n<html>\n  <head><meta charset="utf-8"><title>host app</title></head>\n  <body>\n    <div id="app"></div>\n    <script type="module" src="${entry}"></script>\n  </body>\n</html>\n`;
+
+describe('the npm package in fresh Vite apps', { timeout: 240_000 }, () => {
+  /** @type {import('./lib/server.mjs').RunningServer} */
+  let server;
+  /** @type {import('playwright-core').Browser} */
+  let browser;
+  let tmp = '';
+  let key = '';
+  /** @type {Record<string, Awaited<ReturnType<typeof hostApp>>>} */
+  const hosts = {};
+  /** Sessions the host backends created: importer slug -> metadata.user_id. */
+  const importers = { react: 'e2e_npm_react', vue: 'e2e_npm_vue' };
+
+  before(async () => {
+    assert.ok(existsSync(TARBALL), `${TARBALL} is missing: run make sdk-pack`);
+    tmp = await mkdtemp(join(tmpdir(), 'fusebox-npm-e2e-'));
+    server = await startServer();
+    key = await secretKey(server, 'host app backend');
+
+    const react = (await docSample('npm-react'))
+      .replaceAll('http://127.0.0.1:8787', server.url)
+      .replaceAll('importerSlug="contacts"', `importerSlug="${importers.react}"`);
+    const vue = (await docSample('npm-vue'))
+      .replaceAll('http://127.0.0.1:8787', server.url)
+      .replaceAll('importer-slug="contacts"', `importer-slug="${importers.vue}"`);
+    assert.ok(react.includes(importers.react) && vue.includes(importers.vue), 'the samples name the importer "contacts"');
+
+    const [reactPages, vuePages] = await Promise.all([
+      freshApp(join(tmp, 'react-app'), 'react-host', REACT_APP, {
+        'index.html': INDEX_HTML('/src/main.jsx'),
+        'vite.config.js': "import { defineConfig } from 'vite';\nimport react from '@vitejs/plugin-react';\nexport default defineConfig({ plugins: [react()] });\n",
+        'src/main.jsx': "import { createRoot } from 'react-dom/client';\nimport App from './App.jsx';\ncreateRoot(document.getElementById('app')).render(<App />);\n",
+        'src/App.jsx': react,
+      }),
+      freshApp(join(tmp, 'vue-app'), 'vue-host', VUE_APP, {
+        'index.html': INDEX_HTML('/src/main.js'),
+        'vite.config.js': "import { defineConfig } from 'vite';\nimport vue from '@vitejs/plugin-vue';\nexport default defineConfig({ plugins: [vue()] });\n",
+        'src/main.js': "import { createApp } from 'vue';\nimport App from './App.vue';\ncreateApp(App).mount('#app');\n",
+        'src/App.vue': vue,
+      }),
+    ]);
+
+    for (const [name, pages] of [['react', reactPages], ['vue', vuePages]]) {
+      hosts[name] = await hostApp({
+        ...pages,
+        // The host app's backend: a server-side session with the secret key, for the importer the page asks for.
+        '/api/getSessionToken': async (_req, body) => {
+          const { importerSlug } = JSON.parse(body || '{}');
+          if (typeof importerSlug !== 'string') return { status: 400, json: { error: 'importerSlug is required' } };
+          const s = await api(server, key, 'POST', '/api/v1/importer/sessions', { importer_slug: importerSlug, metadata: { user_id: `${name}-user` } });
+          return { status: 200, json: { token: s.token } };
+        },
+      });
+      // Until local origins need no setup, the importer lists the host page's origin.
+      await putImporter(server, {
+        slug: importers[name],
+        name: `npm ${name} (e2e)`,
+        columns: [
+          { key: 'name', label: 'Name', type: 'string', required: true },
+          { key: 'email', label: 'Email', type: 'email', required: true },
+        ],
+        settings: { allowed_origins: [hosts[name].origin('localhost')] },
+      });
+    }
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    for (const h of Object.values(hosts)) await h.close();
+    await server?.stop();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  for (const name of ['react', 'vue']) {
+    test(`${name}: the component from the tarball completes an import`, async () => {
+      const { context, page, errors } = await newPage(browser);
+      await page.goto(`${hosts[name].origin('localhost')}/`);
+      await page.getByRole('button', { name: 'Import contacts' }).click();
+      await importThreeRows(page);
+      const status = page.getByRole('status');
+      await until(async () => /^Imported 3 rows \(imp_\w+\)$/.test(await status.innerText()), `onComplete in the ${name} app`);
+      await screenshot(page, `npm-package-${name}-done`);
+      const slug = /\((imp_\w+)\)/.exec(await status.innerText())?.[1];
+      const imp = await api(server, key, 'GET', `/api/v1/imports/${slug}`);
+      assert.equal(imp.status, 'completed');
+      assert.equal(imp.template.slug, importers[name]);
+      assert.deepEqual(imp.metadata, { user_id: `${name}-user` });
+      // The done screen's Close: the component tells the app, which unmounts it.
+      await importerFrame(page).getByRole('button', { name: 'Close' }).click();
+      await page.locator('iframe.fusebox-importer-frame').waitFor({ state: 'detached' });
+      await page.getByRole('button', { name: 'Import contacts' }).waitFor();
+      assert.match(await status.innerText(), /^Imported 3 rows/);
+      await screenshot(page, `npm-package-${name}-closed`);
+      assert.deepEqual(errors, []);
+      await context.close();
+    });
+  }
+});
