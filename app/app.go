@@ -56,6 +56,12 @@ type ServerConfig struct {
 	// DemoOff says why this process keeps the demo app routes off (""
 	// when it serves them while the demo is in force).
 	DemoOff string
+	// LoopbackOnly: the port will listen on loopback addresses only, so
+	// host pages on localhost and 127.0.0.1 may embed importers with no
+	// origin configured (httpapi.Config.LoopbackOnly). Start checks it
+	// against the listener it binds and refuses to serve if the bound
+	// address is not loopback.
+	LoopbackOnly bool
 	// RateLimits override the port's per-client rate limits; zero fields
 	// keep the defaults. The benchmarks lift them: all their clients are
 	// one loopback address.
@@ -77,6 +83,8 @@ type App struct {
 	dataDir string
 	db      *store.DB
 	server  *httpapi.Server
+	// loopbackOnly is ServerConfig.LoopbackOnly, checked by Start.
+	loopbackOnly bool
 	// workers run in the background while the server listens (Start).
 	workers []func(ctx context.Context)
 
@@ -117,7 +125,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{version: cfg.Version, log: log, dataDir: cfg.DataDir, db: db}
+	a := &App{version: cfg.Version, log: log, dataDir: cfg.DataDir, db: db, loopbackOnly: cfg.Server.LoopbackOnly}
 
 	// 2. The importer.
 	a.Importer = importer.New(db, cfg.DataDir, log)
@@ -198,6 +206,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		ConsoleOpen:  cfg.Server.ConsoleOpen,
 		PublicURL:    cfg.Server.PublicURL,
 		DemoOff:      cfg.Server.DemoOff,
+		LoopbackOnly: cfg.Server.LoopbackOnly,
 		RateLimits:   cfg.Server.RateLimits,
 	}, httpapi.Deps{
 		DB:            db,

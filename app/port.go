@@ -23,6 +23,10 @@ func (a *App) Start(addr string) error {
 		}
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	if a.loopbackOnly && !loopbackListener(ln.Addr()) {
+		ln.Close()
+		return fmt.Errorf("listen on %s: bound %s, which is not a loopback address, though the server was configured for a loopback listener (local host pages would be allowed to embed importers); use --addr 127.0.0.1:<port>", addr, ln.Addr())
+	}
 	a.listenURL = "http://" + selfAddr(ln.Addr())
 	a.server.SetBaseURL(a.listenURL)
 	a.baseURL = a.server.BaseURL() // --public-url, else the listener's address
@@ -106,4 +110,20 @@ func selfAddr(a net.Addr) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// loopbackListener reports whether a bound listener's address is a
+// loopback address (127.0.0.0/8, ::1): the fact behind
+// ServerConfig.LoopbackOnly, read from the socket, not from a flag or a
+// request.
+func loopbackListener(a net.Addr) bool {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return t.IP.IsLoopback()
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -236,6 +236,7 @@ func openServer(ctx context.Context, version string, f serveFlags, log *slog.Log
 			ConsoleOpen:  f.open,
 			PublicURL:    f.publicURL,
 			DemoOff:      demoOff(f),
+			LoopbackOnly: loopbackAddr(f.addr),
 		},
 	})
 	if err != nil {

@@ -3,9 +3,10 @@ package httpapi
 import (
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
+
+	"fusebox/backend/schema"
 )
 
 // The importer embed page (/embed/importer) is framed by host apps through
@@ -19,7 +20,10 @@ import (
 //     server on the same port (the demo host app at /demo is served by this
 //     server under 127.0.0.1 or localhost) and the --allowed-host names on
 //     that port (CSP cannot name IPv6 literals such as [::1]);
-//   - the host page's origin, which the SDK sends as ?origin=, when an
+//   - the host page's origin, which the SDK sends as ?origin=, when it is
+//     http(s)://localhost or http(s)://127.0.0.1 (any port) and this server
+//     listens on loopback only (Config.LoopbackOnly: the composition root
+//     sets it from the bound listener, never from a request), or when an
 //     active publishable key lists it (the key's allowed origins) or an
 //     importer lists it in settings.allowed_origins. The page is loaded
 //     before the session token arrives, so it cannot know the importer:
@@ -29,6 +33,7 @@ import (
 // Any other page that frames the importer is refused by the browser.
 func (s *Server) bindEmbed(mux *http.ServeMux) {
 	mux.HandleFunc("GET /embed/importer", s.embedImporter)
+	s.bindEmbedCheck(mux)
 }
 
 func (s *Server) embedImporter(w http.ResponseWriter, r *http.Request) {
@@ -90,8 +95,13 @@ func (s *Server) ownOrigins(r *http.Request) []string {
 }
 
 // originAllowedToFrame reports whether a host page origin may frame the
-// importer: an active publishable key or an importer lists it.
+// importer: a page on this machine's loopback names while the server
+// listens on loopback only (Config.LoopbackOnly), or an origin an active
+// publishable key or an importer lists. origin is canonical.
 func (s *Server) originAllowedToFrame(r *http.Request, origin string) bool {
+	if s.loopbackAllows(origin) {
+		return true
+	}
 	if s.deps.Sessions != nil {
 		ok, err := s.deps.Sessions.AnyKeyAllowsOrigin(r.Context(), origin)
 		if err != nil {
@@ -120,39 +130,15 @@ func (s *Server) originAllowedToFrame(r *http.Request, origin string) bool {
 // canonicalOrigin returns origin as scheme://host[:port] (lower case,
 // default port dropped) when it is an http(s) origin and nothing else,
 // or "" — so that nothing but an origin can reach the CSP header.
-func canonicalOrigin(origin string) string {
-	if origin == "" || len(origin) > 300 {
-		return ""
-	}
-	u, err := url.Parse(origin)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil || u.Host == "" ||
-		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
-		return ""
-	}
-	// Host names and IPv4 only: CSP host sources cannot name IPv6 literals.
-	host := strings.ToLower(u.Hostname())
-	for _, c := range host {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
-			return ""
-		}
-	}
-	if host == "" {
-		return ""
-	}
-	port := u.Port()
-	if port != "" {
-		n, err := strconv.Atoi(port)
-		if err != nil || n < 1 || n > 65535 {
-			return ""
-		}
-		if (u.Scheme == "http" && n == 80) || (u.Scheme == "https" && n == 443) {
-			port = ""
-		} else {
-			port = strconv.Itoa(n)
-		}
-	}
-	if port != "" {
-		return u.Scheme + "://" + host + ":" + port
-	}
-	return u.Scheme + "://" + host
+func canonicalOrigin(origin string) string { return schema.CanonicalOrigin(origin) }
+
+// loopbackAllows is the zero-configuration rule for local development:
+// while the port's listener is bound to loopback addresses only, a page
+// on this machine's loopback names (http(s)://localhost or 127.0.0.1, any
+// port) may frame the importer. Only this machine can reach the server
+// then, and such a page is served from this machine too. The flag comes
+// from the listener (Config.LoopbackOnly), never from the request's Host
+// header, which any caller can write. The window door does not frame.
+func (s *Server) loopbackAllows(origin string) bool {
+	return s.cfg.LoopbackOnly && schema.IsLoopbackOrigin(origin)
 }

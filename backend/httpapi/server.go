@@ -51,6 +51,13 @@ type Config struct {
 	ConsoleIdle        time.Duration
 	ConsoleMaxAge      time.Duration
 	MaxConsoleSessions int
+	// LoopbackOnly says that the port's listener is bound to loopback
+	// addresses only (127.0.0.0/8, ::1). Host pages on
+	// http(s)://localhost:* and http(s)://127.0.0.1:* may then embed any
+	// importer with no origin configured (embed.go). The composition root
+	// sets it from the bound listener; it is never inferred from a
+	// request. False (the default) keeps origins configured-only.
+	LoopbackOnly bool
 	// RateLimits override the port's per-client rate limits
 	// (docs/security.md); zero fields keep the defaults.
 	RateLimits RateLimits
@@ -114,6 +121,8 @@ type Server struct {
 	// pkSessions limits importer sessions created with a publishable key,
 	// per key and client address.
 	pkSessions *clientLimiters
+	// checks limits the embed check and what it records (embedcheck.go).
+	checks *embedChecker
 }
 
 // New builds the server and registers every route.
@@ -127,6 +136,7 @@ func New(cfg Config, deps Deps) *Server {
 	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, mux: http.NewServeMux(), logins: newLogins(cfg), crossOrigin: http.NewCrossOriginProtection()}
 	lim := defaultLimits().with(cfg.RateLimits)
 	s.pkSessions = newClientLimiters(lim.sessionRate, lim.sessionBurst, lim.maxClients)
+	s.checks = newEmbedChecker(lim.maxClients)
 	s.routes()
 	return s
 }

@@ -300,6 +300,10 @@ func (s *Service) saveImporterTx(ctx context.Context, tx *store.Tx, imp *schema.
 		imp.Name, string(body), now, imp.Slug); err != nil {
 		return "", fmt.Errorf("update importer %s: %w", imp.Slug, err)
 	}
+	// Origins now allowed are no longer "recently refused".
+	if err := forgetAllowedTx(ctx, tx, imp.Slug, imp.Settings.AllowedOrigins); err != nil {
+		return "", err
+	}
 	return "updated", nil
 }
 

@@ -1307,6 +1307,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/importers/{slug}/refused-origins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Origins recently refused: host pages that asked to embed this importer and were not allowed */
+        get: operations["getAdminImportersSlugRefusedOrigins"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/importers/{slug}/refused-origins/allow": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Allow this origin: add it to the importer's settings.allowed_origins (validated and saved as any importer edit) and take it off the refused list */
+        post: operations["postAdminImportersSlugRefusedOriginsAllow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2094,6 +2128,27 @@ export interface components {
             dropped_cells: number;
             /** @description Labels of the columns whose edits were dropped. */
             dropped_columns: string[];
+        };
+        /** @description A host page origin the embed check refused for this importer (GET /api/v1/embed/check). At most 20 are kept per importer, the most recently seen. */
+        RefusedOrigin: {
+            /** @description Canonical origin, scheme://host[:port]. */
+            origin: string;
+            /** @description Refusals counted. */
+            count: number;
+            /** Format: date-time */
+            first_seen: string;
+            /** Format: date-time */
+            last_seen: string;
+        };
+        RefusedOrigins: {
+            origins: components["schemas"]["RefusedOrigin"][];
+            /** @description The server listens on loopback only: pages on localhost and 127.0.0.1 need no origin configured. */
+            loopback_only: boolean;
+        };
+        AllowedOrigin: {
+            importer: components["schemas"]["ImporterDefinition"];
+            /** @description The refused origins left. */
+            origins: components["schemas"]["RefusedOrigin"][];
         };
     };
     responses: never;
@@ -5345,6 +5400,75 @@ export interface operations {
                         cells: number;
                         version: number;
                     };
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminImportersSlugRefusedOrigins: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefusedOrigins"];
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postAdminImportersSlugRefusedOriginsAllow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description An origin, scheme://host[:port]. */
+                    origin: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllowedOrigin"];
                 };
             };
             /** @description An error. */

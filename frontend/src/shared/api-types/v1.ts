@@ -161,6 +161,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/embed/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * May this page embed the importer?
+         * @description Asked by the importer SDK before it opens the frame, so that a page whose origin may not frame the importer gets a clear `EEMBED` at once. Public (no key) and readable from any origin (`Access-Control-Allow-Origin: *`, no credentials). The origin is the request's `Origin` header when present; `?origin=` counts only without one. Allowed: this server's own origins; while the server listens on loopback only, pages on `http(s)://localhost` and `http(s)://127.0.0.1` (any port); otherwise an origin that an importer's `settings.allowed_origins` or an active publishable key lists. A refused origin is recorded for an existing importer (at most 20 kept per importer; new ones at most one per 5 s per importer after a burst of 20), and the console offers "Allow this origin". Rate-limited per client address (5/s after a burst of 60).
+         */
+        get: operations["checkEmbed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -247,6 +267,21 @@ export interface components {
             updated_at: string;
             /** @description 1-based position in the import. */
             sort: number;
+        };
+        EmbedCheck: {
+            /** @description Whether the browser will let this origin frame the importer page (CSP frame-ancestors). It does not depend on the importer: an unknown slug gets the same answer as a known one. */
+            allowed: boolean;
+            /** @description The origin checked, canonical when it is one (scheme://host[:port]). */
+            origin: string;
+            /** @description The importer slug asked about, as given. */
+            importer?: string;
+            /** @description Why, in a sentence. */
+            reason: string;
+            /** @description The two ways to allow a refused origin, as console links: the importer's settings.allowed_origins (with "Allow this origin" under Origins recently refused), and the keys page (a publishable key's origins). Absolute under the server's base URL, else paths from it. */
+            fixes: {
+                allowed_origins_url: string;
+                keys_url: string;
+            };
         };
     };
     responses: {
@@ -633,6 +668,33 @@ export interface operations {
                     };
                 };
             };
+        };
+    };
+    checkEmbed: {
+        parameters: {
+            query?: {
+                /** @description The importer's slug: names the console link and the refused list. */
+                importer?: string;
+                /** @description The host page's origin; used only when the request has no Origin header. */
+                origin?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The answer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbedCheck"];
+                };
+            };
+            422: components["responses"]["Invalid"];
+            429: components["responses"]["RateLimited"];
         };
     };
 }
