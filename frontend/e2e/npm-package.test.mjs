@@ -17,6 +17,7 @@ import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser, newPage, screenshot } from './lib/browser.mjs';
 import { api, hostApp, importerFrame, putImporter, secretKey, until } from './lib/importer.mjs';
+import { docSample } from './lib/samples.mjs';
 import { repoRoot, startServer } from './lib/server.mjs';
 
 const pkgJson = JSON.parse(await readFile(join(repoRoot, 'frontend/packages/importer/package.json'), 'utf8'));
@@ -36,17 +37,6 @@ const VUE_APP = {
 };
 
 const CSV = Buffer.from('name,email\nAda Lovelace,ada@example.com\nAlan Turing,alan@example.com\nGrace Hopper,grace@example.com\n');
-
-/** The one code block after `<!-- sample:<name> -->` in the README or docs/embedding-importer.md. */
-async function docSample(name) {
-  const found = [];
-  for (const doc of ['README.md', 'docs/embedding-importer.md']) {
-    const md = await readFile(join(repoRoot, doc), 'utf8');
-    for (const m of md.matchAll(new RegExp(`<!-- sample:${name} -->\\s*\`\`\`\\w*\\n([\\s\\S]*?)\\n\`\`\``, 'g'))) found.push(m[1]);
-  }
-  assert.equal(found.length, 1, `want one block marked <!-- sample:${name} --> in README.md and docs/embedding-importer.md`);
-  return found[0];
-}
 
 /** Runs a command; resolves with its output, rejects with it on a non-zero exit. */
 function run(cmd, args, cwd) {
@@ -137,10 +127,10 @@ describe('the npm package in fresh Vite apps', { timeout: 240_000 }, () => {
     server = await startServer();
     key = await secretKey(server, 'host app backend');
 
-    const react = (await docSample('npm-react'))
+    const react = (await docSample('npm-react')).code
       .replaceAll('http://127.0.0.1:8787', server.url)
       .replaceAll('importerSlug="contacts"', `importerSlug="${importers.react}"`);
-    const vue = (await docSample('npm-vue'))
+    const vue = (await docSample('npm-vue')).code
       .replaceAll('http://127.0.0.1:8787', server.url)
       .replaceAll('importer-slug="contacts"', `importer-slug="${importers.vue}"`);
     assert.ok(react.includes(importers.react) && vue.includes(importers.vue), 'the samples name the importer "contacts"');
