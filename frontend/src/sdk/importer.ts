@@ -70,7 +70,8 @@ export class ImporterError extends Error {
  */
 function scriptOrigin(): string {
   const script = typeof document !== 'undefined' ? document.currentScript : null;
-  if (script instanceof HTMLScriptElement && script.src) return originOf(script.src);
+  // (no DOM when a server-side renderer imports the SDK: no HTMLScriptElement either)
+  if (typeof HTMLScriptElement !== 'undefined' && script instanceof HTMLScriptElement && script.src) return originOf(script.src);
   try {
     const url: string | undefined = import.meta.url;
     return url ? originOf(url) : '';

@@ -2,10 +2,11 @@
 // The built package (the same build `make sdk-pack` packs): no runtime dependencies, only react and
 // vue stay imports, every file the exports map names exists, and the declarations are complete.
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error build.mjs is plain JavaScript without declarations
 import { buildPackage, PEERS } from '../build.mjs';
@@ -63,6 +64,17 @@ describe('the @fusebox/importer package', () => {
   it('carries the product version', async () => {
     const wails = JSON.parse(await readFile(join(repoRoot, 'wails.json'), 'utf8'));
     expect(pkg.version).toBe(wails.info.productVersion);
+  });
+
+  it('loads without a DOM (server-side rendering imports it in Node)', async () => {
+    const esm = await import(/* @vite-ignore */ pathToFileURL(join(stage, 'dist/index.js')).href);
+    expect(typeof esm.default).toBe('function');
+    expect(typeof esm.getClientSideToken).toBe('function');
+    const market = await import(/* @vite-ignore */ pathToFileURL(join(stage, 'dist/marketplace.js')).href);
+    expect(typeof market.default).toBe('function');
+    const umd = createRequire(import.meta.url)(join(stage, 'dist/umd/index.umd.cjs'));
+    expect(umd.name).toBe('FuseboxImporter');
+    expect(typeof umd.getClientSideToken).toBe('function');
   });
 
   it('the docs install the tarball of this version', async () => {
