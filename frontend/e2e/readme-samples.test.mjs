@@ -123,11 +123,10 @@ const MAINS = {
   vue: (file) => `import { createApp } from 'vue';\nimport App from './${file}';\ncreateApp(App).mount('#app');\n`,
   angular: (file) =>
     "import '@angular/compiler';\n" +
-    "import { provideZonelessChangeDetection } from '@angular/core';\n" +
     "import { provideHttpClient } from '@angular/common/http';\n" +
     "import { bootstrapApplication } from '@angular/platform-browser';\n" +
     `import { ImporterComponent } from './${file}';\n` +
-    'bootstrapApplication(ImporterComponent, { providers: [provideHttpClient(), provideZonelessChangeDetection()] }).catch((e) => console.error(e));\n',
+    'bootstrapApplication(ImporterComponent, { providers: [provideHttpClient()] }).catch((e) => console.error(e));\n',
 };
 const EXT = { react: 'jsx', vue: 'vue', angular: 'ts' };
 const MAIN_EXT = { react: 'jsx', vue: 'js', angular: 'ts' };
@@ -286,6 +285,27 @@ describe('the docs samples as a matrix: every page against every backend', () =>
   const setup = /** @type {Record<string, number>} */ ({});
   const shots = new Set();
 
+  /**
+   * Starts a backend sample on a free port (PORT in its environment) and waits until it answers
+   * (a request without a body, which must not crash it). A port taken in between by another
+   * process makes the sample exit: then it starts again on another port.
+   */
+  async function backend(name, cmd, args, env) {
+    for (let attempt = 1; ; attempt++) {
+      ports[name] = await freePort();
+      const proc = (procs[name] = startProcess(name, cmd, args, { ...env, PORT: String(ports[name]) }));
+      const deadline = Date.now() + 30_000;
+      while (!proc.exited() && Date.now() < deadline) {
+        const up = await badRequest(ports[name]).then(() => true, () => false);
+        if (up) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const died = proc.exited(); // else: no answer within 30 s
+      await proc.stop();
+      if (attempt === 3 || !died) throw new Error(`the ${name} sample did not listen on port ${ports[name]}:\n${proc.log()}`);
+    }
+  }
+
   before(async () => {
     let t = Date.now();
     const samples = await allSamples();
@@ -309,13 +329,11 @@ describe('the docs samples as a matrix: every page against every backend', () =>
     const env = { FUSEBOX_URL: server.url, FUSEBOX_SECRET_KEY: key };
     await mkdir(join(work, 'node'), { recursive: true });
     await writeFile(join(work, 'node', 'server.cjs'), await sample('node-express'));
-    ports['node-express'] = await freePort();
-    procs['node-express'] = startProcess('node-express', process.execPath, [join(work, 'node', 'server.cjs')], { ...env, PORT: String(ports['node-express']) });
+    const listening = [backend('node-express', process.execPath, [join(work, 'node', 'server.cjs')], env)];
 
     await mkdir(join(work, 'flask'), { recursive: true });
     await writeFile(join(work, 'flask', 'app.py'), await sample('python-flask'));
-    ports['python-flask'] = await freePort();
-    procs['python-flask'] = startProcess('python-flask', 'python3', [join(work, 'flask', 'app.py')], { ...env, PORT: String(ports['python-flask']) });
+    listening.push(backend('python-flask', 'python3', [join(work, 'flask', 'app.py')], env));
 
     // The Go sample in a module of its own (standard library only); the build cache makes a
     // rebuild of unchanged text cheap.
@@ -324,8 +342,9 @@ describe('the docs samples as a matrix: every page against every backend', () =>
     await writeFile(join(goDir, 'main.go'), await sample('go-backend'));
     await writeFile(join(goDir, 'go.mod'), 'module hostbackend\n\ngo 1.22\n');
     await run('go', ['build', '-o', 'hostbackend', '.'], { cwd: goDir, env: { ...process.env, GOWORK: 'off', GOFLAGS: '-mod=mod' } });
-    ports['go-backend'] = await freePort();
-    procs['go-backend'] = startProcess('go-backend', join(goDir, 'hostbackend'), [], { ...env, PORT: String(ports['go-backend']) });
+    listening.push(backend('go-backend', join(goDir, 'hostbackend'), [], env));
+    await Promise.all(listening);
+    setup.backends = Date.now() - t;
 
     // curl: the docs' request run for each page that asks for a token; the page reads its output.
     const curl = await sample('curl-session');
@@ -333,15 +352,6 @@ describe('the docs samples as a matrix: every page against every backend', () =>
       const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', curl], { env: { ...process.env, ...env } });
       return { status: 200, type: 'application/json', body: stdout };
     };
-
-    // Wait for each backend to answer (a request without a body, which must not crash it).
-    for (const name of ['node-express', 'python-flask', 'go-backend']) {
-      await until(async () => {
-        if (procs[name].exited()) throw new Error(`${name} exited:\n${procs[name].log()}`);
-        return (await badRequest(ports[name])).status > 0;
-      }, `the ${name} sample to listen\n${procs[name].log()}`, 30_000, 50);
-    }
-    setup.backends = Date.now() - t;
 
     // The host origins, all on localhost (Fusebox is on 127.0.0.1: another origin).
     // The placeholders the docs ask readers to replace are replaced here, in the pages and the
