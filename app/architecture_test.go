@@ -38,7 +38,8 @@ var allowedImports = map[string][]string{
 	"fusebox/backend/sessions":          {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/keyring", "fusebox/backend/ids"},
 	"fusebox/backend/marketplace":       {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/netguard", "fusebox/backend/keyring", "fusebox/backend/ids"},
 	"fusebox/backend/relay":             {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/netguard", "fusebox/backend/ids"},
-	// reliability holds only tests that drive the real binary.
+	// datatest and reliability hold only tests that drive the real binary.
+	"fusebox/app/datatest":              {},
 	"fusebox/backend/relay/reliability": {},
 	"fusebox/backend/httpapi": {"fusebox/backend/demo", "fusebox/backend/errs", "fusebox/backend/csvsafe", "fusebox/backend/ids", "fusebox/backend/store", "fusebox/backend/workspace",
 		"fusebox/backend/importer", "fusebox/backend/schema", "fusebox/backend/sessions", "fusebox/backend/marketplace", "fusebox/backend/relay", "fusebox/backend/sink"},

@@ -36,6 +36,10 @@ func Run(ctx context.Context, version string, args []string, stdout, stderr io.W
 		return runSessions(ctx, rest, stdout, stderr)
 	case "marketplace":
 		return runMarketplace(ctx, rest, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, version, rest, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "fusebox", version)
 		return 0
@@ -61,6 +65,10 @@ Commands:
   keys       API keys for host apps (keys create|list|deactivate)
   sessions   importer sessions (sessions create|list|revoke)
   marketplace  marketplace API secrets (marketplace secrets create|list|deactivate)
+  backup     write a backup archive of the data dir, also while the server runs
+             (fusebox backup --data-dir DIR OUT.tar.gz)
+  restore    restore a backup archive into a new, empty data dir
+             (fusebox restore OUT.tar.gz --data-dir NEWDIR)
   version    print the version
   help       show this help
 
