@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"fusebox/backend/importer"
@@ -123,6 +124,8 @@ type Server struct {
 	pkSessions *clientLimiters
 	// checks limits the embed check and what it records (embedcheck.go).
 	checks *embedChecker
+	// backupMu keeps the console's backups one at a time.
+	backupMu sync.Mutex
 }
 
 // New builds the server and registers every route.
@@ -146,6 +149,7 @@ func New(cfg Config, deps Deps) *Server {
 func (s *Server) routes() {
 	s.bindSystem(s.mux)
 	s.bindAdmin(s.mux)
+	s.bindBackup(s.mux)
 	s.bindImporter(s.mux)
 	s.bindSessions(s.mux)
 	s.bindImports(s.mux)

@@ -1,4 +1,4 @@
-// Console: Settings — the server's facts (GET /api/admin/dashboard), the demo app switch
+// Console: Settings — the server's facts (GET /api/admin/dashboard), backups (BackupCard), the demo app switch
 // (GET/PUT /api/admin/demo) and the workspace file:
 // export it (GET /api/admin/workspace, text/yaml) and apply a pasted or uploaded YAML/JSON file
 // (POST /api/admin/workspace with the raw text as the body: a string, never FormData or a Blob,
@@ -8,6 +8,7 @@ import { useEffect, useState, type ChangeEvent } from 'react';
 import { getDashboard, type Dashboard } from '../dashboard/api';
 import { PageHeader } from '../components';
 import { applyWorkspace, exportWorkspace, getDemo, setDemo, type DemoState } from './api';
+import BackupCard from './BackupCard';
 import CleanupCard from './CleanupCard';
 import { formatBytes, formatDuration } from '../format';
 import '../importers/ImporterEditor.css';
@@ -51,6 +52,7 @@ export default function Settings() {
           )}
         </section>
         <DemoCard refresh={applied} />
+        <BackupCard />
         <CleanupCard />
         <ExportCard />
         <ApplyCard onApplied={() => setApplied((n) => n + 1)} />

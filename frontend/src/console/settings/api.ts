@@ -53,3 +53,22 @@ export function setCleanupAge(maxAge: string): Promise<CleanupState> {
 export function runCleanup(): Promise<CleanupState> {
   return request<CleanupState>('/api/admin/importer/cleanup/run', { method: 'POST', body: {} });
 }
+
+// ---- backups (GET/POST /api/admin/backup, GET /api/admin/backup/{name} downloads one) ----
+
+export type BackupsState = components['schemas']['Backups'];
+export type BackupInfo = components['schemas']['BackupInfo'];
+
+export function getBackups(): Promise<BackupsState> {
+  return request<BackupsState>('/api/admin/backup');
+}
+
+export async function createBackup(): Promise<BackupInfo> {
+  const out = await request<{ backup: BackupInfo }>('/api/admin/backup', { method: 'POST', body: {} });
+  return out.backup;
+}
+
+/** The download URL of a backup in the data dir's backups folder. */
+export function backupURL(name: string): string {
+  return `/api/admin/backup/${encodeURIComponent(name)}`;
+}

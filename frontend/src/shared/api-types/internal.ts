@@ -1341,6 +1341,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/backup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The last backup and the backups in the data dir's backups folder */
+        get: operations["getAdminBackup"];
+        put?: never;
+        /** Write a backup of the data dir (a consistent snapshot of the database, the key files and uploads) into its backups folder */
+        post: operations["postAdminBackup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/backup/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download a backup from the backups folder */
+        get: operations["getAdminBackupFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2149,6 +2184,31 @@ export interface components {
             importer: components["schemas"]["ImporterDefinition"];
             /** @description The refused origins left. */
             origins: components["schemas"]["RefusedOrigin"][];
+        };
+        BackupInfo: {
+            /** @description Where the archive was written. */
+            path: string;
+            name: string;
+            size_bytes: number;
+            sha256: string;
+            /** Format: date-time */
+            created_at: string;
+            schema_version: number;
+            /** @description Files in the archive besides its manifest. */
+            files: number;
+            fusebox_version: string;
+        };
+        Backups: {
+            /** @description The last backup taken, by the console or `fusebox backup`. */
+            last: components["schemas"]["BackupInfo"] | null;
+            /** @description The data dir's backups folder, where the console writes backups. */
+            folder: string;
+            files: {
+                name: string;
+                size_bytes: number;
+                /** Format: date-time */
+                created_at: string;
+            }[];
         };
     };
     responses: never;
@@ -5469,6 +5529,97 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AllowedOrigin"];
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminBackup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Backups"];
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postAdminBackup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        backup: components["schemas"]["BackupInfo"];
+                    };
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminBackupFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The archive. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/gzip": string;
                 };
             };
             /** @description An error. */
