@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import FuseboxImporter, { getClientSideToken, getFuseClientSideToken, ImporterError } from './importer';
+import FuseboxImporter, { getClientSideToken, getFuseClientSideToken, ImporterError, slugOfToken } from './importer';
 import { envelope, isEmbedMessage, isFrom, isHostMessage, originOf, type FromEmbed } from './protocol';
 
 const BASE = 'http://127.0.0.1:8787';
@@ -31,6 +31,19 @@ function deliver(data: unknown, origin: string, source: unknown) {
 }
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
+
+/** Lets pending promises (the origin check) settle; works under fake timers too. */
+async function settle() {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+}
+
+/** An answer of GET /api/v1/embed/check. */
+function checkAnswer(body: Record<string, unknown>, status = 200): Response {
+  return new Response(JSON.stringify({ origin: window.location.origin, reason: '', ...body }), {
+    status,
+    headers: { 'Content-Type': 'application/json' },
+  });
+}
 
 describe('protocol helpers', () => {
   it('recognizes only versioned fusebox envelopes of known types', () => {
@@ -66,6 +79,8 @@ describe('FuseboxImporter', () => {
 
   beforeEach(() => {
     document.body.innerHTML = '';
+    // The origin check before the frame opens: allowed unless a test says otherwise.
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async () => checkAnswer({ allowed: true }));
     // happy-dom does not load iframes and says so on console.error; keep every other error visible.
     const realError = console.error.bind(console);
     vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
@@ -82,6 +97,7 @@ describe('FuseboxImporter', () => {
     importer = new FuseboxImporter({ baseUrl: BASE + '/', locale: 'de' });
     importer.getSessionToken = async () => 'secret-session-token';
     importer.show();
+    await settle();
     const src = new URL(frameOf().src);
     expect(src.origin + src.pathname).toBe(`${BASE}/embed/importer`);
     expect(src.searchParams.get('origin')).toBe(window.location.origin);
@@ -95,6 +111,7 @@ describe('FuseboxImporter', () => {
     importer.getSessionToken = async ({ baseUrl }) => `tok-for-${baseUrl}`;
     importer.setCustomStyles({ colors: { primaryColor: '#ff0000' }, logoURL: 'https://x/logo.png' });
     importer.show();
+    await settle();
     const win = frameWindow();
     const post = vi.spyOn(win, 'postMessage').mockImplementation(() => {});
     deliver(envelope<FromEmbed, 'ready'>('ready', { version: 1 }), BASE, win);
@@ -114,6 +131,7 @@ describe('FuseboxImporter', () => {
     importer = new FuseboxImporter({ baseUrl: BASE });
     importer.getSessionToken = async () => 'tok';
     importer.show();
+    await settle();
     const win = frameWindow();
     const post = vi.spyOn(win, 'postMessage').mockImplementation(() => {});
     deliver(envelope<FromEmbed, 'ready'>('ready', { version: 1 }), 'http://localhost:8787', win);
@@ -130,6 +148,7 @@ describe('FuseboxImporter', () => {
     importer = new FuseboxImporter({ baseUrl: BASE, onComplete, onClose });
     importer.getSessionToken = async () => 'tok';
     importer.show();
+    await settle();
     const win = frameWindow();
     const payload = { import: 'imp_1', importer: 'contacts', status: 'completed', counts: { rows: 3, records: 3, error_rows: 0, excluded_rows: 0 } };
     deliver(envelope<FromEmbed, 'complete'>('complete', payload), 'https://evil.example', win);
@@ -145,11 +164,12 @@ describe('FuseboxImporter', () => {
     expect(onClose).toHaveBeenCalledTimes(1);
   });
 
-  it('cancel closes the importer and calls onCancel', () => {
+  it('cancel closes the importer and calls onCancel', async () => {
     const onCancel = vi.fn();
     importer = new FuseboxImporter({ baseUrl: BASE, onCancel });
     importer.getSessionToken = async () => 'tok';
     importer.show();
+    await settle();
     const win = frameWindow();
     deliver(envelope<FromEmbed, 'cancel'>('cancel', {}), BASE, win);
     expect(onCancel).toHaveBeenCalledTimes(1);
@@ -160,16 +180,14 @@ describe('FuseboxImporter', () => {
     expect(onCancel).toHaveBeenCalledTimes(1);
   });
 
-  it('reports a failing getSessionToken through onError and closes', async () => {
+  it('reports a failing getSessionToken through onError at once and closes', async () => {
     const onError = vi.fn();
     importer = new FuseboxImporter({ baseUrl: BASE, onError });
     importer.getSessionToken = async () => {
       throw new Error('backend down');
     };
     importer.show();
-    const win = frameWindow();
-    deliver(envelope<FromEmbed, 'ready'>('ready', { version: 1 }), BASE, win);
-    await flush();
+    await settle();
     expect(onError).toHaveBeenCalledTimes(1);
     const err = onError.mock.calls[0][0] as ImporterError;
     expect(err.code).toBe('ESESSION');
@@ -177,22 +195,24 @@ describe('FuseboxImporter', () => {
     expect(importer.isOpen).toBe(false);
   });
 
-  it('passes error events to onError', () => {
+  it('passes error events to onError', async () => {
     const onError = vi.fn();
     importer = new FuseboxImporter({ baseUrl: BASE, onError });
     importer.getSessionToken = async () => 'tok';
     importer.show();
+    await settle();
     deliver(envelope<FromEmbed, 'error'>('error', { code: 'EUNAUTHORIZED', message: 'session expired' }), BASE, frameWindow());
     expect(onError.mock.calls[0][0]).toMatchObject({ code: 'EUNAUTHORIZED', message: 'session expired' });
   });
 
-  it('reports an importer that loaded but never said ready (a refused frame)', () => {
+  it('reports an importer that loaded but never said ready (a refused frame)', async () => {
     vi.useFakeTimers();
     try {
       const onError = vi.fn();
       importer = new FuseboxImporter({ baseUrl: BASE, onError });
       importer.getSessionToken = async () => 'tok';
       importer.show();
+      await settle();
       frameOf().dispatchEvent(new Event('load'));
       vi.advanceTimersByTime(importer.readyTimeoutMs - 1);
       expect(onError).not.toHaveBeenCalled();
@@ -205,13 +225,14 @@ describe('FuseboxImporter', () => {
     }
   });
 
-  it('does not report a frame that said ready', () => {
+  it('does not report a frame that said ready', async () => {
     vi.useFakeTimers();
     try {
       const onError = vi.fn();
       importer = new FuseboxImporter({ baseUrl: BASE, onError });
       importer.getSessionToken = async () => 'tok';
       importer.show();
+      await settle();
       deliver(envelope<FromEmbed, 'ready'>('ready', { version: 1 }), BASE, frameWindow());
       frameOf().dispatchEvent(new Event('load'));
       vi.advanceTimersByTime(60_000);
@@ -221,41 +242,196 @@ describe('FuseboxImporter', () => {
     }
   });
 
-  it('renders inside a container when modal is false', () => {
+  it('renders inside a container when modal is false', async () => {
     document.body.innerHTML = '<div id="slot"></div>';
     importer = new FuseboxImporter({ baseUrl: BASE, modal: false, container: '#slot' });
     importer.getSessionToken = async () => 'tok';
     importer.show();
+    await settle();
     expect(document.querySelector('#slot iframe.fusebox-importer-frame')).not.toBeNull();
     expect(document.querySelector('[role="dialog"]')).toBeNull();
   });
 
-  it('reports a missing container', () => {
+  it('reports a missing container', async () => {
     const onError = vi.fn();
     importer = new FuseboxImporter({ baseUrl: BASE, modal: false, container: '#nope', onError });
     importer.show();
+    await settle();
     expect(onError.mock.calls[0][0].message).toContain('#nope');
     expect(importer.isOpen).toBe(false);
   });
 
-  it('refuses a baseUrl that is not http(s)', () => {
+  it('refuses a baseUrl that is not http(s)', async () => {
     const onError = vi.fn();
     importer = new FuseboxImporter({ baseUrl: 'javascript:alert(1)', onError });
     importer.show();
+    await settle();
     expect(onError).toHaveBeenCalledTimes(1);
     expect(importer.isOpen).toBe(false);
   });
 
-  it('sends new styles to an open importer', () => {
+  it('sends new styles to an open importer', async () => {
     importer = new FuseboxImporter({ baseUrl: BASE });
     importer.getSessionToken = async () => 'tok';
     importer.show();
+    await settle();
     const post = vi.spyOn(frameWindow(), 'postMessage').mockImplementation(() => {});
     importer.setCustomStyles({ colors: { backgroundColor: '#000' } });
     expect(post).toHaveBeenCalledWith(
       { source: 'fusebox', version: 1, type: 'styles', payload: { colors: { backgroundColor: '#000' }, logoURL: undefined } },
       BASE,
     );
+  });
+});
+
+/** A session token shaped like Fusebox's (a JWT whose payload names the importer). */
+function tokenFor(slug: string): string {
+  const b64 = (o: unknown) => btoa(JSON.stringify(o)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+  return `${b64({ alg: 'HS256', typ: 'importer-session+jwt' })}.${b64({ importer: slug, sub: slug, aud: ['fusebox:importer-session'] })}.c2ln`;
+}
+
+describe('FuseboxImporter origin check before the frame opens', () => {
+  let importer: FuseboxImporter;
+  const frame = () => document.querySelector<HTMLIFrameElement>('iframe.fusebox-importer-frame');
+  const refused = {
+    allowed: false,
+    origin: 'http://hostpage.test:5555',
+    importer: 'contacts',
+    reason: 'http://hostpage.test:5555 is not in any importer\'s settings.allowed_origins, nor in the origins of an active publishable key',
+    fixes: { allowed_origins_url: '/#/importers/contacts', keys_url: '/#/keys' },
+  };
+
+  beforeEach(() => {
+    document.body.innerHTML = '';
+    const realError = console.error.bind(console);
+    vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+      if (String(args[0]).includes('Iframe page loading is disabled')) return;
+      realError(...args);
+    });
+  });
+  afterEach(() => {
+    importer?.close();
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  it('raises EEMBED at once for a refused origin, naming both fixes and the console links', async () => {
+    const fetchMock = vi.spyOn(globalThis, 'fetch').mockImplementation(async () => checkAnswer(refused));
+    const onError = vi.fn();
+    importer = new FuseboxImporter({ baseUrl: BASE, importer: 'contacts', onError });
+    importer.getSessionToken = async () => tokenFor('contacts');
+    importer.show();
+    await settle(); // no timer runs: the answer alone ends it
+    expect(onError).toHaveBeenCalledTimes(1);
+    const err = onError.mock.calls[0][0] as ImporterError;
+    expect(err.code).toBe('EEMBED');
+    expect(err.message).toContain('this page (http://hostpage.test:5555) may not embed the importer "contacts"');
+    expect(err.message).toContain("add http://hostpage.test:5555 to the importer's settings.allowed_origins");
+    expect(err.message).toContain('or add it to the origins of an active publishable key');
+    expect(err.message).toContain(`console: ${BASE}/#/importers/contacts`);
+    expect(err.message).toContain(`console: ${BASE}/#/keys`);
+    expect(err.message).toContain('Allow this origin');
+    expect(importer.isOpen).toBe(false);
+    expect(frame()).toBeNull();
+    const url = new URL(String(fetchMock.mock.calls[0][0]));
+    expect(url.origin + url.pathname).toBe(`${BASE}/api/v1/embed/check`);
+    expect(url.searchParams.get('importer')).toBe('contacts');
+    expect(url.searchParams.get('origin')).toBe(window.location.origin);
+    expect((fetchMock.mock.calls[0][1] as RequestInit).credentials).toBe('omit');
+  });
+
+  it('never loads the embed page before the answer', async () => {
+    let answer: (r: Response) => void = () => {};
+    vi.spyOn(globalThis, 'fetch').mockImplementation(() => new Promise<Response>((r) => (answer = r)));
+    importer = new FuseboxImporter({ baseUrl: BASE, importer: 'contacts' });
+    importer.getSessionToken = async () => 'tok';
+    importer.show();
+    await settle();
+    expect(frame()?.getAttribute('src') ?? '').toBe('');
+    answer(checkAnswer({ allowed: true }));
+    await settle();
+    expect(new URL(frame()!.src).pathname).toBe('/embed/importer');
+  });
+
+  it('reads the importer slug from the session token when no importer option is given', async () => {
+    const fetchMock = vi.spyOn(globalThis, 'fetch').mockImplementation(async () => checkAnswer({ ...refused, importer: 'orders', fixes: { allowed_origins_url: 'http://fusebox.example/#/importers/orders', keys_url: 'http://fusebox.example/#/keys' } }));
+    const onError = vi.fn();
+    importer = new FuseboxImporter({ baseUrl: BASE, onError });
+    importer.getSessionToken = async () => tokenFor('orders');
+    importer.show();
+    await settle();
+    expect(new URL(String(fetchMock.mock.calls[0][0])).searchParams.get('importer')).toBe('orders');
+    expect(onError.mock.calls[0][0].message).toContain('console: http://fusebox.example/#/importers/orders');
+  });
+
+  it('checks while the token is still being fetched when the importer option is given', async () => {
+    const fetchMock = vi.spyOn(globalThis, 'fetch').mockImplementation(async () => checkAnswer({ allowed: true }));
+    importer = new FuseboxImporter({ baseUrl: BASE, importer: 'contacts' });
+    importer.getSessionToken = () => new Promise<string>(() => {}); // never answers
+    importer.show();
+    await settle();
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+    expect(new URL(frame()!.src).pathname).toBe('/embed/importer');
+  });
+
+  it('keeps the ready timeout as the fallback when the server cannot answer the check', async () => {
+    vi.useFakeTimers();
+    vi.spyOn(globalThis, 'fetch').mockRejectedValue(new TypeError('Failed to fetch'));
+    const onError = vi.fn();
+    importer = new FuseboxImporter({ baseUrl: BASE, importer: 'contacts', onError });
+    importer.getSessionToken = async () => 'tok';
+    importer.show();
+    await settle();
+    expect(frame()!.src).toContain('/embed/importer'); // opened anyway
+    expect(onError).not.toHaveBeenCalled();
+    frame()!.dispatchEvent(new Event('load'));
+    vi.advanceTimersByTime(importer.readyTimeoutMs - 1);
+    expect(onError).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1);
+    expect(onError).toHaveBeenCalledTimes(1);
+    expect(onError.mock.calls[0][0]).toMatchObject({ code: 'EEMBED' });
+    expect(onError.mock.calls[0][0].message).toContain('settings.allowed_origins');
+    expect(onError.mock.calls[0][0].message).toContain('publishable key');
+  });
+
+  it('opens the frame when the server has no check route (an older server) or the check hangs', async () => {
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async () => new Response('404 page not found', { status: 404 }));
+    importer = new FuseboxImporter({ baseUrl: BASE, importer: 'contacts' });
+    importer.getSessionToken = async () => 'tok';
+    importer.show();
+    await settle();
+    expect(frame()!.src).toContain('/embed/importer');
+    importer.close();
+
+    vi.useFakeTimers();
+    vi.spyOn(globalThis, 'fetch').mockImplementation(
+      (_url, init) => new Promise<Response>((_, reject) => (init as RequestInit).signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')))),
+    );
+    importer = new FuseboxImporter({ baseUrl: BASE, importer: 'contacts' });
+    importer.getSessionToken = async () => 'tok';
+    importer.show();
+    await settle();
+    expect(frame()?.getAttribute('src') ?? '').toBe('');
+    vi.advanceTimersByTime(importer.checkTimeoutMs);
+    await settle();
+    expect(frame()!.src).toContain('/embed/importer');
+  });
+
+  it('does not check a page on the server\'s own origin', async () => {
+    const fetchMock = vi.spyOn(globalThis, 'fetch');
+    importer = new FuseboxImporter({ baseUrl: window.location.origin });
+    importer.getSessionToken = async () => 'tok';
+    importer.show();
+    expect(frame()!.src).toContain('/embed/importer');
+    expect(fetchMock).not.toHaveBeenCalled();
+  });
+});
+
+describe('slugOfToken', () => {
+  it('reads the importer claim of a session token and nothing else', () => {
+    expect(slugOfToken(tokenFor('contacts'))).toBe('contacts');
+    expect(slugOfToken('opaque-token')).toBeUndefined();
+    expect(slugOfToken('a.!!!.c')).toBeUndefined();
   });
 });
 

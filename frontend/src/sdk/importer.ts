@@ -43,6 +43,11 @@ export interface FuseboxImporterOptions {
   onError?: (error: ImporterError) => void;
   /** Called when the importer closed itself (the done screen's Close button). */
   onClose?: () => void;
+  /**
+   * The importer's slug. Optional: with it, the SDK checks this page's origin while the session
+   * token is fetched; without it, the slug is read from the token.
+   */
+  importer?: string;
 }
 
 /** What `getSessionToken` receives: the importer's base URL (client-side helpers need it). */
@@ -150,6 +155,12 @@ export default class FuseboxImporter {
    */
   readyTimeoutMs = 5000;
 
+  /** How long the origin check before the frame opens may take before the SDK opens the frame anyway. */
+  checkTimeoutMs = 4000;
+
+  /** The importer's slug (the `importer` option), for the origin check. */
+  importerSlug?: string;
+
   constructor(options: FuseboxImporterOptions = {}) {
     const base = (options.baseUrl ?? defaultBaseUrl()).replace(/\/+$/, '');
     this.baseUrl = base;
@@ -161,6 +172,7 @@ export default class FuseboxImporter {
     this.onCancel = options.onCancel;
     this.onError = options.onError;
     this.onClose = options.onClose;
+    this.importerSlug = options.importer;
   }
 
   /** URL of the importer page that the SDK embeds in an iframe. */
@@ -215,22 +227,10 @@ export default class FuseboxImporter {
     const src = new URL(this.embedUrl());
     src.searchParams.set('origin', window.location.origin);
     if (this.locale) src.searchParams.set('locale', this.locale);
-    frame.src = src.toString();
     this.frame = frame;
     this.ready = false;
-    frame.addEventListener('load', () => {
-      clearTimeout(this.readyTimer);
-      if (this.ready || this.frame !== frame) return;
-      this.readyTimer = setTimeout(() => {
-        if (this.ready || this.frame !== frame) return;
-        this.fail(
-          new ImporterError(
-            'EEMBED',
-            `the importer at ${this.embedOrigin} did not start in this page: check that ${window.location.origin} is one of the origins of an active publishable key (the importer may only be framed by allowed origins)`,
-          ),
-        );
-      }, this.readyTimeoutMs);
-    });
+    // The frame stays empty until the server says this page may frame the importer.
+    void this.openWhenAllowed(frame, src.toString());
 
     this.listener = (e: MessageEvent) => this.receive(e);
     window.addEventListener('message', this.listener);
@@ -257,6 +257,91 @@ export default class FuseboxImporter {
     }
     parent.appendChild(this.root);
     frame.focus();
+  }
+
+  /**
+   * Opens the frame once the server says this page's origin may frame the importer
+   * (GET /api/v1/embed/check). A refused origin ends at once with EEMBED naming both fixes. When the
+   * check cannot be made (an older or unreachable server), the frame opens anyway and the ready
+   * timeout reports a frame that never starts.
+   */
+  private async openWhenAllowed(frame: HTMLIFrameElement, src: string) {
+    let check: EmbedCheck | null = null;
+    // A page on the server's own origin is always allowed ('self'), whatever its scheme.
+    if (window.location.origin !== this.embedOrigin) {
+      let slug = this.importerSlug;
+      if (!slug) {
+        try {
+          slug = slugOfToken(await (this.tokenPromise ?? Promise.reject(new Error('no token'))));
+        } catch {
+          if (this.frame === frame) await this.sendInit(); // reports the token failure now
+          return;
+        }
+      }
+      if (this.frame !== frame) return;
+      check = await this.checkOrigin(slug);
+    }
+    if (this.frame !== frame) return; // closed or reopened meanwhile
+    if (check && !check.allowed) {
+      this.close();
+      this.fail(new ImporterError('EEMBED', this.refusedMessage(check)));
+      return;
+    }
+    frame.addEventListener('load', () => {
+      clearTimeout(this.readyTimer);
+      if (this.ready || this.frame !== frame) return;
+      this.readyTimer = setTimeout(() => {
+        if (this.ready || this.frame !== frame) return;
+        this.fail(
+          new ImporterError(
+            'EEMBED',
+            `the importer at ${this.embedOrigin} did not start in this page: check that ${window.location.origin} is in the importer's settings.allowed_origins or one of the origins of an active publishable key (the importer may only be framed by allowed origins), and that the server is reachable`,
+          ),
+        );
+      }, this.readyTimeoutMs);
+    });
+    frame.src = src;
+  }
+
+  /** Asks the server about this page's origin; null when there is no usable answer. */
+  private async checkOrigin(slug: string | undefined): Promise<EmbedCheck | null> {
+    const url = new URL(`${this.baseUrl}/api/v1/embed/check`);
+    if (slug) url.searchParams.set('importer', slug);
+    url.searchParams.set('origin', window.location.origin);
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.checkTimeoutMs);
+    try {
+      const res = await fetch(url.toString(), { credentials: 'omit', cache: 'no-store', signal: abort.signal });
+      if (!res.ok) return null;
+      const body = (await res.json()) as Partial<EmbedCheck> | null;
+      if (typeof body?.allowed !== 'boolean') return null;
+      return { allowed: body.allowed, origin: String(body.origin ?? ''), importer: body.importer, reason: String(body.reason ?? ''), fixes: body.fixes };
+    } catch {
+      return null;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private refusedMessage(check: EmbedCheck): string {
+    const origin = check.origin || window.location.origin;
+    const link = (u: string | undefined, fallback: string) => {
+      try {
+        return new URL(u || fallback, this.baseUrl + '/').toString();
+      } catch {
+        return this.baseUrl + fallback;
+      }
+    };
+    const slug = check.importer || this.importerSlug;
+    const importerLink = link(check.fixes?.allowed_origins_url, slug ? `/#/importers/${encodeURIComponent(slug)}` : '/#/importers');
+    const keysLink = link(check.fixes?.keys_url, '/#/keys');
+    const reason = check.reason ? `: ${check.reason.replace(/\.$/, '')}` : '';
+    return (
+      `this page (${origin}) may not embed the importer${slug ? ` "${slug}"` : ''} from ${this.embedOrigin}${reason}. ` +
+      `Fix it either way: add ${origin} to the importer's settings.allowed_origins (console: ${importerLink}, ` +
+      `where "Allow this origin" under Origins recently refused does it in one click), ` +
+      `or add it to the origins of an active publishable key (console: ${keysLink}).`
+    );
   }
 
   /** Removes the importer from the page. No callback is called. */
@@ -331,6 +416,30 @@ export default class FuseboxImporter {
     if (this.onError) this.onError(err);
     else console.error(err);
   }
+}
+
+/** The answer of GET /api/v1/embed/check. */
+interface EmbedCheck {
+  allowed: boolean;
+  origin: string;
+  importer?: string;
+  reason: string;
+  fixes?: { allowed_origins_url?: string; keys_url?: string };
+}
+
+/** The importer slug a Fusebox session token names (its payload's `importer` claim), if readable. */
+export function slugOfToken(token: string): string | undefined {
+  const part = token.split('.')[1];
+  if (!part) return undefined;
+  try {
+    const b64 = part.replace(/-/g, '+').replace(/_/g, '/');
+    const claims = JSON.parse(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4))) as { importer?: unknown; sub?: unknown };
+    if (typeof claims.importer === 'string' && claims.importer) return claims.importer;
+    if (typeof claims.sub === 'string' && claims.sub) return claims.sub;
+  } catch {
+    // not a JWT: the check goes without the slug
+  }
+  return undefined;
 }
 
 export interface ClientSideTokenOptions {
