@@ -1,6 +1,7 @@
 // Translations of the importer UI: en, de, fr, es, it. The language is the SDK's `locale` option when
-// given, else the browser's, else English. Messages use {name} placeholders; a message with "|" has
-// a singular and a plural form chosen by the count {n} under the language's plural rules.
+// given, else the browser's, else English. Messages use {name} placeholders; a message with "|" and
+// a count {n} has a singular and a plural form chosen by {n} under the language's plural rules (a "|"
+// in a message without {n} is text: "Pipe (|)").
 
 import { LOCALES, type Locale } from '../shared/locales';
 
@@ -48,6 +49,13 @@ const en = {
   'upload.err.empty': '{name} is empty.',
   'upload.err.paste': 'Paste some data first.',
   'upload.err.multiple': 'Drop one file at a time.',
+  'upload.expected.title': 'Columns this import expects',
+  'upload.expected.required': 'required',
+  'upload.expected.example': 'e.g. {value}',
+  'upload.expected.values': 'one of {values}',
+  'upload.template': 'Start from a template:',
+  'upload.template.csv': 'CSV template',
+  'upload.template.xlsx': 'Excel template',
   'header.title': 'Choose the header row',
   'header.hint': 'Click the row that holds the column names. Rows above it are skipped.',
   'header.row': 'Row {n}',
@@ -62,6 +70,8 @@ const en = {
   'header.issues': '{n} row has a different number of cells than the header.|{n} rows have a different number of cells than the header.',
   'header.settings': 'File settings',
   'header.preview': 'File preview',
+  'header.warn.title': 'Row {row} looks like a title, not column names: only {named} of {total} columns have a name here, so {n} column would be dropped.|Row {row} looks like a title, not column names: only {named} of {total} columns have a name here, so {n} columns would be dropped.',
+  'header.warn.use': 'Use row {n} instead',
   'delim.comma': 'Comma (,)',
   'delim.semicolon': 'Semicolon (;)',
   'delim.tab': 'Tab',
@@ -88,6 +98,12 @@ const en = {
   'mapping.values.label': 'Value for “{value}”',
   'mapping.empty': '(empty)',
   'mapping.allMapped': 'All required fields are mapped.',
+  'mapping.alternate': 'Matched a known alternate name',
+  'mapping.check': '{pct}% match: check it',
+  'mapping.keepCustom': 'Keep as a custom field',
+  'mapping.values.notAllowed': '{n} value is not allowed and would be an error. Choose what it becomes.|{n} values are not allowed and would be errors. Choose what they become.',
+  'mapping.values.unknown': 'not allowed',
+  'mapping.values.nearest': 'Use “{value}”',
   'staging.title': 'Checking your data',
   'staging.rows': '{n} row read|{n} rows read',
   'staging.validating': 'Validating',
@@ -183,6 +199,13 @@ const de: Dict = {
   'upload.err.empty': '{name} ist leer.',
   'upload.err.paste': 'Fügen Sie zuerst Daten ein.',
   'upload.err.multiple': 'Bitte nur eine Datei ablegen.',
+  'upload.expected.title': 'Spalten, die dieser Import erwartet',
+  'upload.expected.required': 'Pflichtfeld',
+  'upload.expected.example': 'z. B. {value}',
+  'upload.expected.values': 'eines von {values}',
+  'upload.template': 'Mit einer Vorlage beginnen:',
+  'upload.template.csv': 'CSV-Vorlage',
+  'upload.template.xlsx': 'Excel-Vorlage',
   'header.title': 'Kopfzeile wählen',
   'header.hint': 'Klicken Sie auf die Zeile mit den Spaltennamen. Zeilen darüber werden übersprungen.',
   'header.row': 'Zeile {n}',
@@ -197,6 +220,8 @@ const de: Dict = {
   'header.issues': '{n} Zeile hat eine andere Zellenanzahl als die Kopfzeile.|{n} Zeilen haben eine andere Zellenanzahl als die Kopfzeile.',
   'header.settings': 'Dateieinstellungen',
   'header.preview': 'Dateivorschau',
+  'header.warn.title': 'Zeile {row} sieht wie ein Titel aus, nicht wie Spaltennamen: nur {named} von {total} Spalten haben hier einen Namen, also würde {n} Spalte wegfallen.|Zeile {row} sieht wie ein Titel aus, nicht wie Spaltennamen: nur {named} von {total} Spalten haben hier einen Namen, also würden {n} Spalten wegfallen.',
+  'header.warn.use': 'Stattdessen Zeile {n} verwenden',
   'delim.comma': 'Komma (,)',
   'delim.semicolon': 'Semikolon (;)',
   'delim.tab': 'Tabulator',
@@ -223,6 +248,12 @@ const de: Dict = {
   'mapping.values.label': 'Wert für „{value}“',
   'mapping.empty': '(leer)',
   'mapping.allMapped': 'Alle Pflichtfelder sind zugeordnet.',
+  'mapping.alternate': 'Bekannter alternativer Name erkannt',
+  'mapping.check': '{pct} % Übereinstimmung: bitte prüfen',
+  'mapping.keepCustom': 'Als eigenes Feld behalten',
+  'mapping.values.notAllowed': '{n} Wert ist nicht erlaubt und wäre ein Fehler. Wählen Sie, was daraus wird.|{n} Werte sind nicht erlaubt und wären Fehler. Wählen Sie, was daraus wird.',
+  'mapping.values.unknown': 'nicht erlaubt',
+  'mapping.values.nearest': '„{value}“ verwenden',
   'staging.title': 'Ihre Daten werden geprüft',
   'staging.rows': '{n} Zeile gelesen|{n} Zeilen gelesen',
   'staging.validating': 'Prüfung läuft',
@@ -315,6 +346,13 @@ const fr: Dict = {
   'upload.err.empty': '{name} est vide.',
   'upload.err.paste': 'Collez d’abord des données.',
   'upload.err.multiple': 'Déposez un seul fichier à la fois.',
+  'upload.expected.title': 'Colonnes attendues par cet import',
+  'upload.expected.required': 'obligatoire',
+  'upload.expected.example': 'p. ex. {value}',
+  'upload.expected.values': 'parmi {values}',
+  'upload.template': 'Partir d’un modèle :',
+  'upload.template.csv': 'Modèle CSV',
+  'upload.template.xlsx': 'Modèle Excel',
   'header.title': 'Choisir la ligne d’en-tête',
   'header.hint': 'Cliquez sur la ligne qui contient les noms de colonnes. Les lignes au-dessus sont ignorées.',
   'header.row': 'Ligne {n}',
@@ -329,6 +367,8 @@ const fr: Dict = {
   'header.issues': '{n} ligne n’a pas le même nombre de cellules que l’en-tête.|{n} lignes n’ont pas le même nombre de cellules que l’en-tête.',
   'header.settings': 'Paramètres du fichier',
   'header.preview': 'Aperçu du fichier',
+  'header.warn.title': 'La ligne {row} ressemble à un titre, pas à des noms de colonnes : seules {named} colonnes sur {total} ont un nom ici, {n} colonne serait donc perdue.|La ligne {row} ressemble à un titre, pas à des noms de colonnes : seules {named} colonnes sur {total} ont un nom ici, {n} colonnes seraient donc perdues.',
+  'header.warn.use': 'Utiliser la ligne {n}',
   'delim.comma': 'Virgule (,)',
   'delim.semicolon': 'Point-virgule (;)',
   'delim.tab': 'Tabulation',
@@ -355,6 +395,12 @@ const fr: Dict = {
   'mapping.values.label': 'Valeur pour « {value} »',
   'mapping.empty': '(vide)',
   'mapping.allMapped': 'Tous les champs obligatoires sont associés.',
+  'mapping.alternate': 'Nom alternatif connu reconnu',
+  'mapping.check': 'Correspondance à {pct} % : à vérifier',
+  'mapping.keepCustom': 'Garder comme champ personnalisé',
+  'mapping.values.notAllowed': '{n} valeur n’est pas autorisée et serait une erreur. Choisissez ce qu’elle devient.|{n} valeurs ne sont pas autorisées et seraient des erreurs. Choisissez ce qu’elles deviennent.',
+  'mapping.values.unknown': 'non autorisée',
+  'mapping.values.nearest': 'Utiliser « {value} »',
   'staging.title': 'Vérification de vos données',
   'staging.rows': '{n} ligne lue|{n} lignes lues',
   'staging.validating': 'Validation',
@@ -447,6 +493,13 @@ const es: Dict = {
   'upload.err.empty': '{name} está vacío.',
   'upload.err.paste': 'Primero pega algunos datos.',
   'upload.err.multiple': 'Suelta un solo archivo cada vez.',
+  'upload.expected.title': 'Columnas que espera esta importación',
+  'upload.expected.required': 'obligatorio',
+  'upload.expected.example': 'p. ej. {value}',
+  'upload.expected.values': 'uno de {values}',
+  'upload.template': 'Empezar con una plantilla:',
+  'upload.template.csv': 'Plantilla CSV',
+  'upload.template.xlsx': 'Plantilla Excel',
   'header.title': 'Elige la fila de encabezado',
   'header.hint': 'Haz clic en la fila con los nombres de las columnas. Las filas anteriores se omiten.',
   'header.row': 'Fila {n}',
@@ -461,6 +514,8 @@ const es: Dict = {
   'header.issues': '{n} fila tiene un número de celdas distinto al del encabezado.|{n} filas tienen un número de celdas distinto al del encabezado.',
   'header.settings': 'Ajustes del archivo',
   'header.preview': 'Vista previa del archivo',
+  'header.warn.title': 'La fila {row} parece un título, no nombres de columna: solo {named} de {total} columnas tienen nombre aquí, así que se perdería {n} columna.|La fila {row} parece un título, no nombres de columna: solo {named} de {total} columnas tienen nombre aquí, así que se perderían {n} columnas.',
+  'header.warn.use': 'Usar la fila {n}',
   'delim.comma': 'Coma (,)',
   'delim.semicolon': 'Punto y coma (;)',
   'delim.tab': 'Tabulador',
@@ -487,6 +542,12 @@ const es: Dict = {
   'mapping.values.label': 'Valor para «{value}»',
   'mapping.empty': '(vacío)',
   'mapping.allMapped': 'Todos los campos obligatorios están asignados.',
+  'mapping.alternate': 'Coincide con un nombre alternativo conocido',
+  'mapping.check': '{pct} % de coincidencia: revísalo',
+  'mapping.keepCustom': 'Conservar como campo personalizado',
+  'mapping.values.notAllowed': '{n} valor no está permitido y sería un error. Elige en qué se convierte.|{n} valores no están permitidos y serían errores. Elige en qué se convierten.',
+  'mapping.values.unknown': 'no permitido',
+  'mapping.values.nearest': 'Usar «{value}»',
   'staging.title': 'Comprobando tus datos',
   'staging.rows': '{n} fila leída|{n} filas leídas',
   'staging.validating': 'Validando',
@@ -579,6 +640,13 @@ const it: Dict = {
   'upload.err.empty': '{name} è vuoto.',
   'upload.err.paste': 'Incolla prima dei dati.',
   'upload.err.multiple': 'Rilascia un solo file alla volta.',
+  'upload.expected.title': 'Colonne attese da questa importazione',
+  'upload.expected.required': 'obbligatorio',
+  'upload.expected.example': 'es. {value}',
+  'upload.expected.values': 'uno tra {values}',
+  'upload.template': 'Parti da un modello:',
+  'upload.template.csv': 'Modello CSV',
+  'upload.template.xlsx': 'Modello Excel',
   'header.title': 'Scegli la riga di intestazione',
   'header.hint': 'Fai clic sulla riga con i nomi delle colonne. Le righe sopra vengono saltate.',
   'header.row': 'Riga {n}',
@@ -593,6 +661,8 @@ const it: Dict = {
   'header.issues': '{n} riga ha un numero di celle diverso dall’intestazione.|{n} righe hanno un numero di celle diverso dall’intestazione.',
   'header.settings': 'Impostazioni del file',
   'header.preview': 'Anteprima del file',
+  'header.warn.title': 'La riga {row} sembra un titolo, non nomi di colonna: solo {named} colonne su {total} hanno un nome qui, quindi {n} colonna andrebbe persa.|La riga {row} sembra un titolo, non nomi di colonna: solo {named} colonne su {total} hanno un nome qui, quindi {n} colonne andrebbero perse.',
+  'header.warn.use': 'Usa invece la riga {n}',
   'delim.comma': 'Virgola (,)',
   'delim.semicolon': 'Punto e virgola (;)',
   'delim.tab': 'Tabulazione',
@@ -619,6 +689,12 @@ const it: Dict = {
   'mapping.values.label': 'Valore per «{value}»',
   'mapping.empty': '(vuoto)',
   'mapping.allMapped': 'Tutti i campi obbligatori sono associati.',
+  'mapping.alternate': 'Riconosciuto un nome alternativo noto',
+  'mapping.check': 'Corrispondenza del {pct}%: controlla',
+  'mapping.keepCustom': 'Mantieni come campo personalizzato',
+  'mapping.values.notAllowed': '{n} valore non è consentito e sarebbe un errore. Scegli cosa diventa.|{n} valori non sono consentiti e sarebbero errori. Scegli cosa diventano.',
+  'mapping.values.unknown': 'non consentito',
+  'mapping.values.nearest': 'Usa «{value}»',
   'staging.title': 'Controllo dei dati',
   'staging.rows': '{n} riga letta|{n} righe lette',
   'staging.validating': 'Convalida in corso',
@@ -686,13 +762,16 @@ export function resolveLocale(...candidates: (string | readonly string[] | undef
 export type Vars = Record<string, string | number>;
 export type Translate = (key: MessageKey, vars?: Vars) => string;
 
-export function translator(locale: Locale): Translate {
+/** Message overrides (an importer's branding texts for one language), checked before the dictionary. */
+export type Overrides = Partial<Record<string, string>>;
+
+export function translator(locale: Locale, overrides?: Overrides): Translate {
   const dict = dictionaries[locale];
   const plural = new Intl.PluralRules(locale);
   const num = new Intl.NumberFormat(locale);
   return (key, vars) => {
-    let msg: string = dict[key] ?? en[key] ?? key;
-    if (msg.includes('|')) {
+    let msg: string = overrides?.[key] || dict[key] || en[key] || key;
+    if (msg.includes('|') && msg.includes('{n}')) {
       const [one, other] = msg.split('|');
       const n = Number(vars?.n ?? 0);
       msg = plural.select(n) === 'one' ? one : other;
