@@ -213,7 +213,8 @@ type ColumnSuggestion struct {
 	Header     string  `json:"header"`
 	Key        string  `json:"key"` // "" when no column fits
 	Confidence float64 `json:"confidence"`
-	// Source is how it was found: "user_memory", "memory", "exact",
+	// Source is how it was found: "user_memory", "memory", "exact" (the
+	// key or label), "alternate" (one of the column's alternates),
 	// "synonym", "fuzzy" or "none".
 	Source string `json:"source"`
 }
@@ -280,13 +281,17 @@ func (s *Schema) SuggestMapping(headers []string, userMem, importerMem HeaderMem
 		for ci := range s.cols {
 			col := &s.Def.Columns[ci]
 			best, bestSrc := 0.0, ""
-			for _, name := range append([]string{col.Key, col.Label}, col.Alternates...) {
+			for ni, name := range append([]string{col.Key, col.Label}, col.Alternates...) {
 				if name == "" {
 					continue
 				}
 				n := NormalizeHeader(name)
 				if n == norm {
 					best, bestSrc = 1, "exact"
+					if ni >= 2 {
+						// one of the definition's known alternate names
+						bestSrc = "alternate"
+					}
 					break
 				}
 				ntoks := headerTokens(name)
@@ -301,8 +306,8 @@ func (s *Schema) SuggestMapping(headers []string, userMem, importerMem HeaderMem
 					best, bestSrc = sc, "fuzzy"
 				}
 			}
-			if bestSrc == "exact" {
-				cands = append(cands, cand{fi, ci, 1, 2, "exact"})
+			if bestSrc == "exact" || bestSrc == "alternate" {
+				cands = append(cands, cand{fi, ci, 1, 2, bestSrc})
 			} else if best >= FuzzyThreshold {
 				cands = append(cands, cand{fi, ci, best, 3, bestSrc})
 			}
@@ -394,11 +399,27 @@ func similarity(a, b string, at, bt []string) float64 {
 	}
 	dice := 2 * common / float64(len(at)+len(bt))
 	// a header that contains every word of a name ("Email Address" vs
-	// "email") is a strong hint but not an exact match
-	if common >= float64(min(len(at), len(bt)))-0.2 && min(len(at), len(bt)) > 0 {
+	// "email") is a strong hint but not an exact match; a sentence that
+	// merely mentions the word ("Account list (confidential)") is not
+	if common >= float64(min(len(at), len(bt)))-0.2 && min(len(at), len(bt)) > 0 && max(len(at), len(bt))-min(len(at), len(bt)) <= 1 {
 		dice = max(dice, 0.85)
 	}
-	return max(jw*0.95, dice)
+	return max(jw*0.95*lengthFactor(a, b), dice)
+}
+
+// lengthFactor damps Jaro-Winkler between strings of very different
+// lengths: its prefix bonus makes "accountlistconfidential" look 86% like
+// "account". 1 when the shorter is at least half the longer.
+func lengthFactor(a, b string) float64 {
+	la, lb := len([]rune(a)), len([]rune(b))
+	if la == 0 || lb == 0 {
+		return 0
+	}
+	r := float64(min(la, lb)) / float64(max(la, lb))
+	if r >= 0.5 {
+		return 1
+	}
+	return 0.5 + r
 }
 
 // JaroWinkler returns the Jaro-Winkler similarity of a and b (0..1).

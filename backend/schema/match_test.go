@@ -67,7 +67,7 @@ func TestSuggestMapping(t *testing.T) {
 		{"first_name", "exact", 1},
 		{"last_name", "synonym", 0.95},
 		{"phone", "synonym", 0.95},
-		{"company", "exact", 1},
+		{"company", "alternate", 1},
 		{"plan", "fuzzy", 0.8},
 		{"signup_date", "fuzzy", 0.8},
 		{"", "none", 0},
@@ -94,6 +94,26 @@ func TestSuggestMapping(t *testing.T) {
 	sg = s.SuggestMapping([]string{"Emails", "Email"}, nil, nil)
 	if sg.Columns[1].Key != "email" || sg.Columns[0].Key == "email" {
 		t.Errorf("duplicate assignment: %+v", sg.Columns)
+	}
+}
+
+func TestSuggestMappingSentenceHeaders(t *testing.T) {
+	s := mustCompile(t, contactsDef())
+	// a title cell taken as a header mentions an alternate name ("Account")
+	// but is no column name: no suggestion, or a low one
+	sg := s.SuggestMapping([]string{"Account list (confidential)", "Exported from the CRM on 2024-05-01 by the sales team"}, nil, nil)
+	for _, c := range sg.Columns {
+		if c.Key != "" || c.Confidence >= FuzzyThreshold {
+			t.Errorf("%q -> %+v, want no suggestion", c.Header, c)
+		}
+	}
+	// one extra word still counts as containing the name
+	sg = s.SuggestMapping([]string{"Email Address", "Company name"}, nil, nil)
+	if c := sg.Columns[0]; c.Key != "email" || c.Confidence < 0.85 {
+		t.Errorf("Email Address -> %+v", c)
+	}
+	if c := sg.Columns[1]; c.Key != "company" || c.Confidence < 0.85 {
+		t.Errorf("Company name -> %+v", c)
 	}
 }
 
