@@ -26,6 +26,8 @@ type Importer struct {
 	Description string   `json:"description,omitempty" yaml:"description,omitempty"`
 	Columns     []Column `json:"columns" yaml:"columns"`
 	Settings    Settings `json:"settings,omitzero" yaml:"settings,omitempty"`
+	// Branding is the logo, colour and texts the end user sees (brand.go).
+	Branding Branding `json:"branding,omitzero" yaml:"branding,omitempty"`
 
 	CreatedAt time.Time `json:"created_at,omitzero" yaml:"-"`
 	UpdatedAt time.Time `json:"updated_at,omitzero" yaml:"-"`
@@ -49,7 +51,21 @@ type Settings struct {
 	// AllowedOrigins are the origins (scheme://host[:port]) of the host
 	// pages allowed to frame this importer's embed.
 	AllowedOrigins []string `json:"allowed_origins,omitempty" yaml:"allowed_origins,omitempty"`
+	// UnmappedColumns says what happens to file columns mapped to no
+	// field: "drop" (the default) or "keep" (they are kept under
+	// "custom" in each record, keyed by their header).
+	UnmappedColumns string `json:"unmapped_columns,omitempty" yaml:"unmapped_columns,omitempty"`
 }
+
+// Unmapped-column policies.
+const (
+	UnmappedDrop = "drop"
+	UnmappedKeep = "keep"
+)
+
+// KeepsUnmapped reports whether unmapped file columns are kept as custom
+// fields.
+func (s Settings) KeepsUnmapped() bool { return s.UnmappedColumns == UnmappedKeep }
 
 // Invalid-row policies.
 const (
@@ -71,8 +87,11 @@ type Column struct {
 	Key         string `json:"key" yaml:"key"`
 	Label       string `json:"label" yaml:"label"`
 	Description string `json:"description,omitempty" yaml:"description,omitempty"`
-	Type        Type   `json:"type" yaml:"type"`
-	Required    bool   `json:"required,omitempty" yaml:"required,omitempty"`
+	// Example is a sample value, shown on the upload step and written in
+	// the template file's example row.
+	Example  string `json:"example,omitempty" yaml:"example,omitempty"`
+	Type     Type   `json:"type" yaml:"type"`
+	Required bool   `json:"required,omitempty" yaml:"required,omitempty"`
 	// Unique is "case_sensitive" or "case_insensitive" ("true" is read as
 	// case_sensitive). UniqueWith makes the uniqueness composite: the
 	// tuple of this column and the named columns must be unique.

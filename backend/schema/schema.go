@@ -136,6 +136,7 @@ func (c *compiler) compile() *Schema {
 		c.fail("", "name", "is required")
 	}
 	c.settings(def.Settings)
+	c.branding(def.Branding)
 	if len(def.Columns) == 0 {
 		c.fail("", "columns", "an importer needs at least one column")
 	}
@@ -200,6 +201,11 @@ func (c *compiler) settings(st Settings) {
 		if !validOrigin(o) {
 			c.fail("", fmt.Sprintf("settings.allowed_origins[%d]", i), "%q must be an origin such as https://app.example.com or http://localhost:3000 (no path)", o)
 		}
+	}
+	switch st.UnmappedColumns {
+	case "", UnmappedDrop, UnmappedKeep:
+	default:
+		c.fail("", "settings.unmapped_columns", "%q must be drop or keep", st.UnmappedColumns)
 	}
 	if st.MaxFileSize != "" {
 		if n, ok := ParseByteSize(string(st.MaxFileSize)); !ok || n < 1 {
