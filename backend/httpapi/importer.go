@@ -30,6 +30,7 @@ func (s *Server) bindImporter(mux *http.ServeMux) {
 	}
 	const p = "/api/importer/imports/{slug}"
 	mux.HandleFunc("GET /api/importer/importer", s.importerDefinition)
+	mux.HandleFunc("GET /api/importer/importer/template", s.importerTemplate)
 	mux.HandleFunc("POST /api/importer/imports", s.createImport)
 	mux.HandleFunc("GET "+p, s.withImport(s.getImport))
 	mux.HandleFunc("PUT "+p+"/file", s.withImport(s.uploadFile))
@@ -149,6 +150,39 @@ func (s *Server) importerDefinition(w http.ResponseWriter, r *http.Request) {
 	}
 	s.writeJSON(w, http.StatusOK, definitionView{Importer: imp, Settings: settingsView{Settings: imp.Settings,
 		MaxFileBytes: imp.Settings.MaxFileBytes(), InvalidRows: imp.Settings.InvalidRowsPolicy()}})
+}
+
+// importerTemplate answers the session's importer's template file
+// (?format=csv or xlsx): its column labels and, when the definition gives
+// examples, an example row.
+func (s *Server) importerTemplate(w http.ResponseWriter, r *http.Request) {
+	a, err := s.importerActor(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	slug := a.ImporterSlug
+	if a.Admin {
+		slug = r.URL.Query().Get("slug")
+	}
+	def, err := s.deps.Importer.GetImporter(r.Context(), slug)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	format := r.URL.Query().Get("format")
+	b, ct, err := importer.TemplateFile(def, format)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if format == "" {
+		format = importer.TemplateCSV
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-template.%s"`, def.Slug, format))
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(b)
 }
 
 // definitionView is an importer definition with its effective settings

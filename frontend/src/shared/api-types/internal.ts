@@ -19,6 +19,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/importer/importer/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The session's importer as a template file to fill in: a header row of column labels and, when the definition gives examples, an example row */
+        get: operations["getImporterTemplate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/importer/imports": {
         parameters: {
             query?: never;
@@ -1408,6 +1425,7 @@ export interface components {
             type: components["schemas"]["ColumnType"];
             required: boolean;
             description?: string;
+            example?: string;
             pattern?: string;
             values?: components["schemas"]["EnumValue"][];
         };
@@ -1440,6 +1458,8 @@ export interface components {
             required?: boolean;
             pattern?: string;
             values?: components["schemas"]["EnumValue"][];
+            /** @description A sample value: shown on the upload step and written in the template's example row. */
+            example?: string;
         } & {
             [key: string]: unknown;
         };
@@ -1450,6 +1470,11 @@ export interface components {
             allowed_file_types?: string[] | null;
             max_file_size?: string | number;
             allowed_origins?: string[] | null;
+            /**
+             * @description What happens to file columns mapped to no field: drop (the default) or keep them under custom in each record, keyed by header.
+             * @enum {string}
+             */
+            unmapped_columns?: "drop" | "keep";
         } & {
             [key: string]: unknown;
         };
@@ -1460,6 +1485,7 @@ export interface components {
             description?: string;
             columns: components["schemas"]["ImporterColumnDefinition"][];
             settings?: components["schemas"]["ImporterSettings"];
+            branding?: components["schemas"]["ImporterBranding"];
             /** Format: date-time */
             created_at?: string;
             /** Format: date-time */
@@ -1527,7 +1553,7 @@ export interface components {
             /** @description "" when no column fits. */
             key: string;
             confidence: number;
-            /** @description user_memory, memory, exact, synonym, fuzzy or none. */
+            /** @description user_memory, memory, exact (the key or label), alternate (one of the column's alternates), synonym, fuzzy or none. */
             source: string;
         };
         ValueSuggestion: {
@@ -2210,6 +2236,23 @@ export interface components {
                 created_at: string;
             }[];
         };
+        /** @description The logo, colour and texts the end user sees. */
+        ImporterBranding: {
+            /** @description #rrggbb; at least 4.5:1 contrast with white. */
+            primary_color?: string;
+            /** @description A base64 data: URL of a PNG, JPEG or SVG image, at most 200 KB. */
+            logo?: string;
+            /** @description The header title per language (en, de, fr, es, it, or * for all). */
+            title?: {
+                [key: string]: string;
+            };
+            /** @description Message overrides per language and message key (upload.title, ...). */
+            texts?: {
+                [key: string]: {
+                    [key: string]: string;
+                };
+            };
+        };
     };
     responses: never;
     parameters: never;
@@ -2238,6 +2281,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EffectiveImporterDefinition"];
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getImporterTemplate: {
+        parameters: {
+            query?: {
+                /** @description csv (the default) or xlsx. */
+                format?: "csv" | "xlsx";
+                /** @description Admin only: the importer. */
+                slug?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file (Content-Disposition: attachment). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description An error. */
