@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { CustomStyles } from '../sdk/protocol';
 import { ApiError, EmbedApi, type ImportInfo, type ImporterInfo, type Preview, type Progress, type Summary } from './api';
-import { applyStyles, safeLogo } from './styles';
+import { applyStyles, brandTexts, brandTitle, safeLogo } from './styles';
 import type { HostChannel } from './host';
 import { resolveLocale, translator, type Locale } from './i18n';
 import { HeaderStep } from './steps/HeaderStep';
@@ -93,15 +93,16 @@ export async function followStaging(
 
 export default function App({ host, session, onStyles, locale: bootLocale, bytesOnly }: AppProps) {
   const [locale, setLocale] = useState<Locale>(() => resolveLocale(bootLocale, navigator.languages, navigator.language));
+  const [importer, setImporter] = useState<ImporterInfo | null>(null);
+  const branding = importer?.branding;
   const i18n = useMemo<I18n>(() => {
     const num = new Intl.NumberFormat(locale);
-    return { t: translator(locale), locale, num: (n: number) => num.format(n) };
-  }, [locale]);
+    return { t: translator(locale, brandTexts(branding, locale)), locale, num: (n: number) => num.format(n) };
+  }, [locale, branding]);
   const { t } = i18n;
 
   const [step, setStep] = useState<Step>('connecting');
   const [api, setApi] = useState<EmbedApi | null>(null);
-  const [importer, setImporter] = useState<ImporterInfo | null>(null);
   const [imp, setImp] = useState<ImportInfo | null>(null);
   const [preview, setPreview] = useState<Preview | null>(null);
   const [summary, setSummary] = useState<Summary | null>(null);
@@ -116,13 +117,24 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
   const live = useRef(true);
   useEffect(() => () => void (live.current = false), []);
 
+  /** The host page's styles (setCustomStyles): they win over the importer's branding. */
+  const hostStyles = useRef<CustomStyles>({});
   const styles = useCallback((s: CustomStyles | undefined) => {
     if (!s) return;
+    hostStyles.current = { colors: { ...hostStyles.current.colors, ...s.colors }, logoURL: s.logoURL ?? hostStyles.current.logoURL };
     applyStyles(document.documentElement, s);
     const l = safeLogo(s.logoURL);
     if (l !== undefined || s.logoURL === '') setLogo(l);
   }, []);
   useEffect(() => onStyles?.(styles), [onStyles, styles]);
+  // The importer's branding, under the host page's styles.
+  useEffect(() => {
+    if (!branding) return;
+    if (branding.primary_color && !hostStyles.current.colors?.primaryColor) {
+      applyStyles(document.documentElement, { colors: { primaryColor: branding.primary_color } });
+    }
+    if (branding.logo && hostStyles.current.logoURL === undefined) setLogo(safeLogo(branding.logo));
+  }, [branding]);
 
   /** A failure that ends the flow: shown, and reported to the host page (once). */
   const failed = useRef(false);
@@ -166,6 +178,39 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
       stop = true;
     };
   }, [session, bootLocale, bytesOnly, styles, fail]);
+
+  // Keyboard: Escape closes (asking first when there is work to lose); Tab stays inside the importer
+  // (the modal's focus trap: from the last control back to the first and the other way round).
+  useEffect(() => {
+    function onKey(e: KeyboardEvent) {
+      if (e.key === 'Escape') {
+        if (e.defaultPrevented || confirmCancel || !host) return;
+        e.preventDefault();
+        if (step === 'done' || step === 'fatal') host.send('close', {});
+        else if (step === 'upload' || step === 'connecting') host.send('cancel', {});
+        else setConfirmCancel(true);
+        return;
+      }
+      if (e.key !== 'Tab') return;
+      const scope = (document.querySelector('.fbx-dialog') as HTMLElement | null) ?? document.body;
+      const items = [...scope.querySelectorAll<HTMLElement>('a[href], button, input, select, textarea, [tabindex]')].filter(
+        (el) => el.tabIndex >= 0 && !(el as HTMLButtonElement).disabled && !el.hidden && el.getClientRects().length > 0,
+      );
+      if (items.length === 0) return;
+      const first = items[0];
+      const last = items[items.length - 1];
+      const active = document.activeElement;
+      if (!e.shiftKey && (active === last || !scope.contains(active))) {
+        e.preventDefault();
+        first.focus();
+      } else if (e.shiftKey && (active === first || !scope.contains(active))) {
+        e.preventDefault();
+        last.focus();
+      }
+    }
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [host, step, confirmCancel]);
 
   // Move focus to the new step's title (screen readers announce the step).
   useEffect(() => {
@@ -266,6 +311,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
           api={api}
           slug={slug}
           importer={importer}
+          template={(format) => api.template(format, admin ? importer.slug : undefined)}
           nativePick={admin && bytesOnly ? nativeFilePicker() : undefined}
           onUploaded={(p) => {
             setPreview(p);
@@ -283,7 +329,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
       body = api && preview && (
         <>
           {error && <ErrorBanner message={error} onDismiss={() => setError('')} />}
-          <MappingStep api={api} slug={slug} preview={preview} onBack={() => setStep('header')} onConfirmed={() => void afterMapping()} />
+          <MappingStep api={api} slug={slug} preview={preview} keepUnmapped={importer?.keep_unmapped} onBack={() => setStep('header')} onConfirmed={() => void afterMapping()} />
         </>
       );
       break;
@@ -329,7 +375,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
         <header className="fbx-top">
           <div className="fbx-brand">
             {logo ? <img src={logo} alt={t('app.logo')} className="fbx-logo" /> : <span className="fbx-mark" aria-hidden="true" />}
-            <span className="fbx-title">{importer?.name ?? t('app.title')}</span>
+            <span className="fbx-title">{brandTitle(branding, locale) ?? importer?.name ?? t('app.title')}</span>
           </div>
           <nav className="fbx-stepper" aria-label={t('app.steps')}>
             <ol>

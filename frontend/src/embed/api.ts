@@ -24,7 +24,12 @@ export interface ImporterInfo {
   invalid_rows: Schemas['InvalidRowsPolicy'];
   allowed_file_types: string[];
   max_file_size: number;
+  /** settings.unmapped_columns is keep: unmapped file columns become custom fields. */
+  keep_unmapped?: boolean;
+  branding?: Branding;
 }
+
+export type Branding = Schemas['ImporterBranding'];
 
 export type ImportInfo = Schemas['ImportView'];
 
@@ -69,6 +74,7 @@ const P = '/api/importer/imports';
 const I = (s: string) => `${P}/${encodeURIComponent(s)}`;
 export const paths = {
   importer: '/api/importer/importer',
+  template: (format: 'csv' | 'xlsx') => `/api/importer/importer/template?format=${format}`,
   imports: P,
   import: I,
   file: (s: string) => `${I(s)}/file`,
@@ -96,7 +102,9 @@ interface ImporterDefinition {
     allowed_file_types?: string[];
     max_file_size?: string | number;
     max_file_bytes?: number;
+    unmapped_columns?: string;
   };
+  branding?: Branding;
 }
 
 /** The server's default upload cap (importer.DefaultMaxFileSize): 100 MB. */
@@ -134,6 +142,8 @@ export function importerInfo(def: ImporterDefinition): ImporterInfo {
     invalid_rows: policy,
     allowed_file_types: (st.allowed_file_types ?? []).map((x) => x.toLowerCase()),
     max_file_size: st.max_file_bytes ?? parseByteSize(st.max_file_size),
+    keep_unmapped: st.unmapped_columns === 'keep',
+    branding: def.branding,
   };
 }
 
@@ -196,6 +206,22 @@ export class EmbedApi {
   async importer(adminSlug?: string): Promise<ImporterInfo> {
     const q = adminSlug ? `?slug=${encodeURIComponent(adminSlug)}` : '';
     return importerInfo(await this.call<ImporterDefinition>('GET', paths.importer + q));
+  }
+
+  /**
+   * The importer's template file (header row, example row) as a Blob. Fetched with the session's
+   * credentials, so the page saves it through an object URL.
+   */
+  async template(format: 'csv' | 'xlsx', adminSlug?: string): Promise<Blob> {
+    const q = adminSlug ? `&slug=${encodeURIComponent(adminSlug)}` : '';
+    let res: Response;
+    try {
+      res = await fetch(paths.template(format) + q, { headers: this.auth(), credentials: 'same-origin' });
+    } catch (e) {
+      throw new ApiError('EUNAVAILABLE', `cannot reach the importer server (${e instanceof Error ? e.message : String(e)})`, 0);
+    }
+    if (!res.ok) throw this.seen(await errorFrom(res, 'the template'));
+    return res.blob();
   }
 
   /** Starts a new import for the session (an admin names the importer). */

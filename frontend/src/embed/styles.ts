@@ -35,3 +35,22 @@ export function safeLogo(u: string | undefined): string | undefined {
     return undefined;
   }
 }
+
+/** An importer's branding (definition `branding:`), as the embed reads it. */
+export interface BrandingInfo {
+  primary_color?: string;
+  logo?: string;
+  title?: Record<string, string>;
+  texts?: Record<string, Record<string, string>>;
+}
+
+/** The branded title for a language ("*" is every language), or undefined. */
+export function brandTitle(b: BrandingInfo | undefined, locale: string): string | undefined {
+  return b?.title?.[locale] || b?.title?.['*'] || undefined;
+}
+
+/** The branded message overrides for a language: "*" first, the language's own on top. */
+export function brandTexts(b: BrandingInfo | undefined, locale: string): Record<string, string> | undefined {
+  if (!b?.texts) return undefined;
+  return { ...b.texts['*'], ...b.texts[locale] };
+}

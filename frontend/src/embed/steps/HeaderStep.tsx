@@ -10,6 +10,62 @@ const DELIMITERS: { value: string; key: 'delim.comma' | 'delim.semicolon' | 'del
   { value: '|', key: 'delim.pipe' },
 ];
 
+/** What choosing the current header row costs, when it looks like a title or is mostly blank. */
+export interface HeaderCheck {
+  /** Columns that have data below the header row. */
+  total: number;
+  /** Of those, the ones the header row names. */
+  named: number;
+  /** A better header row (1-based), when one is in the preview. */
+  better?: number;
+}
+
+const filled = (row: string[] | undefined) => (row ?? []).filter((c) => (c ?? '').trim() !== '').length;
+
+/**
+ * Warns when the chosen header row names far fewer columns than the rows below it fill: one
+ * non-empty cell among many (a title such as "Account list (confidential)") or under half of them.
+ * Unnamed columns are dropped by the mapping, so the check says how many.
+ */
+export function headerRowCheck(preview: Pick<Preview, 'rows' | 'header_row' | 'detected_header_row'>): HeaderCheck | null {
+  const h = preview.header_row;
+  const header = preview.rows[h - 1];
+  if (!header) return null;
+  const below = preview.rows.slice(h, h + 20);
+  const used = new Set<number>();
+  for (const r of below) r.forEach((c, i) => (c ?? '').trim() !== '' && used.add(i));
+  const total = used.size;
+  const named = [...used].filter((i) => (header[i] ?? '').trim() !== '').length;
+  if (total < 2 || !(named <= 1 || named * 2 < total)) return null;
+  // A better row: the detected one when it names more, else the first row below naming most columns.
+  let better: number | undefined;
+  const det = preview.detected_header_row;
+  if (det && det !== h && filled(preview.rows[det - 1]) > named) better = det;
+  else {
+    for (let i = h; i < Math.min(preview.rows.length, h + 20); i++) {
+      if (filled(preview.rows[i]) * 10 >= total * 8) {
+        better = i + 1;
+        break;
+      }
+    }
+  }
+  return { total, named, better };
+}
+
+export function HeaderWarning({ check, headerRow, action, onAction }: { check: HeaderCheck; headerRow: number; action?: string; onAction: () => void }) {
+  const { t } = useI18n();
+  return (
+    <div className="fbx-warn" role="status" data-testid="header-warning">
+      <span>{t('header.warn.title', { row: headerRow, named: check.named, total: check.total, n: check.total - check.named })}</span>
+      {action && (
+        <button type="button" className="fbx-button" onClick={onAction}>
+          {action}
+        </button>
+      )}
+    </div>
+  );
+}
+
 function delimName(d: string | undefined): string {
   if (d === '\t' || d === 'tab') return 'tab';
   return d ?? '';
@@ -58,6 +114,7 @@ export function HeaderStep({
   const choose = (row: number) => {
     if (row !== preview.header_row) void change({ ...opts, header_row: row });
   };
+  const check = headerRowCheck(preview);
 
   return (
     <StepLayout
@@ -76,6 +133,14 @@ export function HeaderStep({
     >
       {error && <ErrorBanner message={error} onDismiss={() => setError('')} />}
       {preview.header_error && <ErrorBanner message={preview.header_error} />}
+      {check && (
+        <HeaderWarning
+          check={check}
+          headerRow={preview.header_row}
+          action={check.better ? t('header.warn.use', { n: check.better }) : undefined}
+          onAction={() => check.better && choose(check.better)}
+        />
+      )}
       <div className="fbx-header-layout">
         <fieldset className="fbx-file-settings" disabled={busy}>
           <legend>{t('header.settings')}</legend>
@@ -136,7 +201,7 @@ export function HeaderStep({
             <p className="fbx-warn fbx-small">{t('header.issues', { n: preview.issues.length })}</p>
           )}
         </fieldset>
-        <div className="fbx-preview" role="radiogroup" aria-label={t('header.preview')} aria-busy={busy}>
+        <div className="fbx-preview fbx-table-scroll" role="radiogroup" aria-label={t('header.preview')} aria-busy={busy}>
           <table className="fbx-table">
             <tbody>
               {preview.rows.map((row, i) => {

@@ -1,8 +1,63 @@
 import { useEffect, useMemo, useState } from 'react';
-import type { ColumnInfo, ColumnSuggestion, EmbedApi, Mapping, MappingView, Preview } from '../api';
+import type { ColumnInfo, ColumnSuggestion, EmbedApi, EnumValue, Mapping, MappingView, Preview } from '../api';
 import { ErrorBanner, StepLayout, useI18n } from '../ui';
+import { HeaderWarning, headerRowCheck } from './HeaderStep';
 
 const REMEMBERED = new Set(['user_memory', 'memory']);
+
+/** Suggestions below this confidence are shown amber ("check it"), at or above it green. */
+export const CONFIDENT = 0.9;
+
+/** The badge a suggestion earns: its text key and colour band. */
+export function confidenceBand(s: Pick<ColumnSuggestion, 'confidence' | 'source'>): { kind: 'remembered' | 'exact' | 'alternate' | 'good' | 'fair'; pct: number } {
+  const pct = Math.round(s.confidence * 100);
+  if (REMEMBERED.has(s.source)) return { kind: 'remembered', pct };
+  if (s.source === 'alternate') return { kind: 'alternate', pct };
+  if (s.source === 'exact' && s.confidence >= 0.999) return { kind: 'exact', pct };
+  return { kind: s.confidence >= CONFIDENT ? 'good' : 'fair', pct };
+}
+
+function norm(v: string): string {
+  return v.trim().toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
+}
+
+/** Levenshtein distance (small strings: enum values). */
+export function editDistance(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= y.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[y.length];
+}
+
+/** Whether a file value is one of the enum's values (value, label or alternate, in any case). */
+export function isAllowed(from: string, values: EnumValue[]): boolean {
+  const n = norm(from);
+  if (n === '') return true; // empty cells are the required check's business
+  return values.some((v) => [v.value, v.label ?? '', ...(v.alternates ?? [])].some((x) => x && norm(x) === n));
+}
+
+/** The allowed value closest to a file value (case-insensitive edit distance over value, label and alternates). */
+export function nearestAllowed(from: string, values: EnumValue[]): string | undefined {
+  const n = norm(from);
+  let best: { value: string; d: number } | undefined;
+  for (const v of values) {
+    for (const name of [v.value, v.label ?? '', ...(v.alternates ?? [])]) {
+      if (!name) continue;
+      const m = norm(name);
+      // containment ("gold plan" ~ "gold") counts as close
+      const d = m && (n.includes(m) || m.includes(n)) ? Math.abs(m.length - n.length) / 2 : editDistance(n, m);
+      if (!best || d < best.d) best = { value: v.value, d };
+    }
+  }
+  return best?.value;
+}
 
 /** Up to `n` distinct non-empty sample values of file column `col` below the header row. */
 export function samplesOf(preview: Preview, col: number, n = 3): string[] {
@@ -45,12 +100,15 @@ export function MappingStep({
   api,
   slug,
   preview,
+  keepUnmapped = false,
   onBack,
   onConfirmed,
 }: {
   api: EmbedApi;
   slug: string;
   preview: Preview;
+  /** The importer keeps unmapped file columns as custom fields (settings.unmapped_columns: keep). */
+  keepUnmapped?: boolean;
   onBack: () => void;
   onConfirmed: () => void;
 }) {
@@ -92,6 +150,7 @@ export function MappingStep({
     );
   }
 
+  const headerCheck = headerRowCheck(preview);
   const mappedKeys = choice.filter(Boolean);
   const unmappedRequired = view.columns.filter((c) => c.required && !mappedKeys.includes(c.key));
   const dupes = [...new Set(mappedKeys.filter((k, i) => mappedKeys.indexOf(k) !== i))];
@@ -131,10 +190,18 @@ export function MappingStep({
   function badge(i: number) {
     const s = suggestionOf.get(i);
     if (!s || !s.key || s.key !== choice[i]) return null;
-    if (REMEMBERED.has(s.source)) return <span className="fbx-badge remembered">{t('mapping.remembered')}</span>;
-    if (s.confidence >= 0.999) return <span className="fbx-badge exact">{t('mapping.exact')}</span>;
-    const pct = Math.round(s.confidence * 100);
-    return <span className={pct >= 80 ? 'fbx-badge good' : 'fbx-badge fair'}>{t('mapping.match', { pct })}</span>;
+    const b = confidenceBand(s);
+    const text =
+      b.kind === 'remembered' ? t('mapping.remembered')
+      : b.kind === 'exact' ? t('mapping.exact')
+      : b.kind === 'alternate' ? t('mapping.alternate')
+      : b.kind === 'good' ? t('mapping.match', { pct: b.pct })
+      : t('mapping.check', { pct: b.pct });
+    return (
+      <span className={`fbx-badge ${b.kind}`} data-testid={`badge-${i}`}>
+        {text}
+      </span>
+    );
   }
 
   // Remembered mappings first, then the rest in file order.
@@ -167,6 +234,7 @@ export function MappingStep({
       }
     >
       {error && <ErrorBanner message={error} onDismiss={() => setError('')} />}
+      {headerCheck && <HeaderWarning check={headerCheck} headerRow={preview.header_row} action={t('app.back')} onAction={onBack} />}
       {unmappedRequired.length > 0 ? (
         <div className="fbx-alert" role="status" data-testid="unmapped-required">
           {t('mapping.unmappedRequired', { fields: unmappedRequired.map((c) => c.label).join(', ') })}
@@ -181,6 +249,7 @@ export function MappingStep({
           {t('mapping.duplicate', { field: byKey.get(k)?.label ?? k })}
         </div>
       ))}
+      <div className="fbx-table-scroll fbx-mapping-scroll">
       <table className="fbx-table fbx-mapping">
         <thead>
           <tr>
@@ -210,11 +279,12 @@ export function MappingStep({
                   <div className="fbx-map-target">
                     <select
                       aria-label={t('mapping.selectLabel', { name: header })}
+                      aria-describedby={byKey.get(key)?.description ? `map-help-${i}` : undefined}
                       aria-invalid={dup ? true : undefined}
                       value={key}
                       onChange={(e) => setChoice((c) => c.map((v, j) => (j === i ? e.target.value : v)))}
                     >
-                      <option value="">{t('mapping.ignore')}</option>
+                      <option value="">{keepUnmapped ? t('mapping.keepCustom') : t('mapping.ignore')}</option>
                       {view.columns.map((c) => (
                         <option key={c.key} value={c.key}>
                           {c.label}
@@ -224,52 +294,85 @@ export function MappingStep({
                     </select>
                     {badge(i)}
                   </div>
+                  {byKey.get(key)?.description && (
+                    <p className="fbx-muted fbx-small fbx-help" id={`map-help-${i}`}>
+                      {byKey.get(key)?.description}
+                    </p>
+                  )}
                 </td>
               </tr>
             );
           })}
         </tbody>
       </table>
-      {enumCols.map(({ col, fileCol }) => (
-        <section className="fbx-values" key={col.key} aria-labelledby={`values-${col.key}`}>
-          <h2 id={`values-${col.key}`}>{t('mapping.values.title', { field: col.label })}</h2>
-          <p className="fbx-muted fbx-small">{t('mapping.values.hint')}</p>
-          <table className="fbx-table">
-            <thead>
-              <tr>
-                <th scope="col">{t('mapping.values.from')}</th>
-                <th scope="col">{t('mapping.values.to')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {enumValuesOf(col.key, fileCol).map(({ from, count }) => (
-                <tr key={from}>
-                  <th scope="row">
-                    {from === '' ? <span className="fbx-muted">{t('mapping.empty')}</span> : from}
-                    {count !== undefined && <span className="fbx-muted fbx-small"> · {t('mapping.values.rows', { n: count })}</span>}
-                  </th>
-                  <td>
-                    <select
-                      aria-label={t('mapping.values.label', { value: from })}
-                      value={values[col.key]?.[from] ?? ''}
-                      onChange={(e) =>
-                        setValues((v) => ({ ...v, [col.key]: { ...v[col.key], [from]: e.target.value } }))
-                      }
-                    >
-                      <option value="">{t('mapping.values.keep')}</option>
-                      {(col.values ?? []).map((ev) => (
-                        <option key={ev.value} value={ev.value}>
-                          {ev.label && ev.label !== ev.value ? `${ev.label} (${ev.value})` : ev.value}
-                        </option>
-                      ))}
-                    </select>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </section>
-      ))}
+      </div>
+      {enumCols.map(({ col, fileCol }) => {
+        const allowed = col.values ?? [];
+        const list = enumValuesOf(col.key, fileCol);
+        const bad = list.filter(({ from }) => !values[col.key]?.[from] && !isAllowed(from, allowed));
+        return (
+          <section className="fbx-values" key={col.key} aria-labelledby={`values-${col.key}`}>
+            <h2 id={`values-${col.key}`}>{t('mapping.values.title', { field: col.label })}</h2>
+            <p className="fbx-muted fbx-small">{t('mapping.values.hint')}</p>
+            {bad.length > 0 && (
+              <div className="fbx-warn" role="status" data-testid={`values-warn-${col.key}`}>
+                {t('mapping.values.notAllowed', { n: bad.length })}
+              </div>
+            )}
+            <div className="fbx-table-scroll">
+              <table className="fbx-table">
+                <thead>
+                  <tr>
+                    <th scope="col">{t('mapping.values.from')}</th>
+                    <th scope="col">{t('mapping.values.to')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {list.map(({ from, count }) => {
+                    const unknown = bad.some((b) => b.from === from);
+                    const near = unknown ? nearestAllowed(from, allowed) : undefined;
+                    const nearLabel = allowed.find((v) => v.value === near)?.label || near;
+                    return (
+                      <tr key={from} className={unknown ? 'fbx-not-allowed' : undefined} data-testid={`value-row-${col.key}-${from}`}>
+                        <th scope="row">
+                          {from === '' ? <span className="fbx-muted">{t('mapping.empty')}</span> : from}
+                          {count !== undefined && <span className="fbx-muted fbx-small"> · {t('mapping.values.rows', { n: count })}</span>}
+                          {unknown && <span className="fbx-badge fair"> {t('mapping.values.unknown')}</span>}
+                        </th>
+                        <td>
+                          <div className="fbx-map-target">
+                            <select
+                              aria-label={t('mapping.values.label', { value: from })}
+                              value={values[col.key]?.[from] ?? ''}
+                              onChange={(e) => setValues((v) => ({ ...v, [col.key]: { ...v[col.key], [from]: e.target.value } }))}
+                            >
+                              <option value="">{t('mapping.values.keep')}</option>
+                              {allowed.map((ev) => (
+                                <option key={ev.value} value={ev.value}>
+                                  {ev.label && ev.label !== ev.value ? `${ev.label} (${ev.value})` : ev.value}
+                                </option>
+                              ))}
+                            </select>
+                            {near && (
+                              <button
+                                type="button"
+                                className="fbx-button fbx-small"
+                                onClick={() => setValues((v) => ({ ...v, [col.key]: { ...v[col.key], [from]: near } }))}
+                              >
+                                {t('mapping.values.nearest', { value: nearLabel ?? near })}
+                              </button>
+                            )}
+                          </div>
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </div>
+          </section>
+        );
+      })}
     </StepLayout>
   );
 }

@@ -13,12 +13,76 @@ function extOf(name: string): string {
 /** The desktop window's native file dialog (Wails binding): the chosen path, or "" when cancelled. */
 export type NativePicker = (title: string) => Promise<string>;
 
+/** Saves a Blob as a download named `name`. */
+function saveBlob(blob: Blob, name: string) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** The columns the importer expects, required ones marked, with help text and an example. */
+export function ExpectedColumns({ importer, template, onError }: { importer: ImporterInfo; template?: (format: 'csv' | 'xlsx') => Promise<Blob>; onError?: (msg: string) => void }) {
+  const { t } = useI18n();
+  const [busy, setBusy] = useState(false);
+  if (importer.columns.length === 0) return null;
+  async function download(format: 'csv' | 'xlsx') {
+    if (!template) return;
+    setBusy(true);
+    try {
+      saveBlob(await template(format), `${importer.slug}-template.${format}`);
+    } catch (e) {
+      onError?.(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <section className="fbx-expected" aria-labelledby="fbx-expected-title" data-testid="expected-columns">
+      <h2 id="fbx-expected-title">{t('upload.expected.title')}</h2>
+      <ul>
+        {importer.columns.map((c) => {
+          const values = c.type === 'enum' ? (c.values ?? []).map((v) => v.value) : [];
+          const hint = [c.description, c.example ? t('upload.expected.example', { value: c.example }) : '', values.length ? t('upload.expected.values', { values: values.join(', ') }) : '']
+            .filter(Boolean)
+            .join(' · ');
+          return (
+            <li key={c.key} data-testid={`expected-${c.key}`}>
+              <span>
+                <strong>{c.label}</strong>
+                {c.required && <span className="fbx-req"> · {t('upload.expected.required')}</span>}
+              </span>
+              {hint && <span className="fbx-muted fbx-small">{hint}</span>}
+            </li>
+          );
+        })}
+      </ul>
+      {template && (
+        <div className="fbx-templates">
+          <span className="fbx-muted fbx-small">{t('upload.template')}</span>
+          <button type="button" className="fbx-button" disabled={busy} onClick={() => void download('csv')}>
+            {t('upload.template.csv')}
+          </button>
+          <button type="button" className="fbx-button" disabled={busy} onClick={() => void download('xlsx')}>
+            {t('upload.template.xlsx')}
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}
+
 export function UploadStep({
   api,
   slug,
   importer,
   onUploaded,
   nativePick,
+  template,
 }: {
   api: Pick<EmbedApi, 'upload' | 'uploadFromPath'>;
   slug: string;
@@ -26,6 +90,8 @@ export function UploadStep({
   onUploaded: (p: Preview) => void;
   /** In the desktop window (console "Try"): choose with the native dialog and let the server read the file. */
   nativePick?: NativePicker;
+  /** Fetches the importer's template file (CSV or XLSX). */
+  template?: (format: 'csv' | 'xlsx') => Promise<Blob>;
 }) {
   const { t, locale } = useI18n();
   const [error, setError] = useState('');
@@ -204,6 +270,7 @@ export function UploadStep({
           </div>
         </div>
       )}
+      {!busy && <ExpectedColumns importer={importer} template={template} onError={setError} />}
     </StepLayout>
   );
 }
