@@ -1,8 +1,9 @@
 // End-to-end: the importer samples of README.md and docs/embedding-importer.md, read from the
 // markdown (lib/samples.mjs), run as a matrix in Chromium against the real binary:
 //   - every page sample that asks a backend for the token (vanilla UMD and ES module, React, Vue,
-//     Angular) against every backend sample (Express 5 on Node, Flask, Go, and the curl request),
-//     each page served from the backend's own origin on http://localhost:<port>;
+//     Angular, and the npm package's React and Vue components) against every backend sample
+//     (Express 5 on Node, Flask, Go, and the curl request), each page served from the backend's own
+//     origin on http://localhost:<port>;
 //   - every client-side page sample (vanilla, React, Vue, Angular) once, with a publishable key;
 // and each run completes an import: upload, header row, mapping, review, submit, onComplete in the
 // host page with the record count, and the imports API shows the import. Each backend sample is
@@ -13,7 +14,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer as netServer } from 'node:net';
@@ -33,6 +34,8 @@ const frontend = fileURLToPath(new URL('..', import.meta.url));
 const samplesDir = join(frontend, 'e2e', 'samples');
 /** Scratch space for the extracted samples and the cached page build (never committed). */
 const work = join(samplesDir, 'node_modules', '.readme-samples');
+/** The source of the npm package's entry points (@fusebox/importer/react, /vue). */
+const PACKAGE_SRC = join(frontend, 'packages', 'importer', 'src');
 
 /** Pages that ask their backend for the token: sample name -> how the test mounts it. */
 const SERVER_PAGES = {
@@ -41,6 +44,10 @@ const SERVER_PAGES = {
   'page-react': 'react',
   'page-vue': 'vue',
   'page-angular': 'angular',
+  // The npm package's components (README.md, docs/embedding-importer.md), built from the package's
+  // source here; npm-package.test.mjs installs the packed tarball into fresh apps.
+  'npm-react': 'react',
+  'npm-vue': 'vue',
 };
 /** Pages that create the session in the browser with a publishable key. */
 const CLIENT_PAGES = {
@@ -144,6 +151,9 @@ async function buildPages(pages) {
   const hash = createHash('sha256');
   for (const [name, p] of framework) hash.update(`${name}\0${p.mount}\0${p.code}\0${MAINS[p.mount]('x')}\0`);
   for (const lock of [join(samplesDir, 'package-lock.json'), join(frontend, 'package-lock.json')]) hash.update(await readFile(lock));
+  for (const dir of [PACKAGE_SRC, join(frontend, 'src', 'sdk')]) {
+    for (const f of (await readdir(dir)).sort()) hash.update(`${f}\0`).update(await readFile(join(dir, f)));
+  }
   const cache = join(work, `pages-${hash.digest('hex').slice(0, 16)}.json`);
   if (existsSync(cache)) return { files: JSON.parse(await readFile(cache, 'utf8')), built: false, ms: Date.now() - started };
 
@@ -164,6 +174,14 @@ async function buildPages(pages) {
     root: src,
     logLevel: 'warn',
     plugins: [react(), vue()],
+    resolve: {
+      alias: {
+        '@fusebox/importer/react': join(PACKAGE_SRC, 'react.ts'),
+        '@fusebox/importer/vue': join(PACKAGE_SRC, 'vue.ts'),
+      },
+      // One React and one Vue for the samples and the package's components.
+      dedupe: ['react', 'react-dom', 'vue'],
+    },
     // Angular's decorators as the Angular compiler reads them in JIT mode.
     oxc: { decorator: { legacy: true } },
     build: {
@@ -410,9 +428,11 @@ describe('the docs samples as a matrix: every page against every backend', () =>
 
   test('every sample the matrix runs is marked in the docs, and every marked page sample is in the matrix', async () => {
     const samples = await allSamples();
-    for (const name of [...Object.keys(SERVER_PAGES), ...Object.keys(CLIENT_PAGES), ...BACKENDS]) await docSample(name, samples);
-    const marked = new Set(samples.filter((s) => s.name.startsWith('page-')).map((s) => s.name));
-    assert.deepEqual([...marked].sort(), [...Object.keys(SERVER_PAGES), ...Object.keys(CLIENT_PAGES)].sort(), 'a page sample in the docs that the matrix does not run');
+    const matrix = [...Object.keys(SERVER_PAGES), ...Object.keys(CLIENT_PAGES)];
+    for (const name of [...matrix, ...BACKENDS]) await docSample(name, samples);
+    // A page sample: one that asks a backend for the token, or makes a client-side session.
+    const pageSamples = samples.filter((s) => !BACKENDS.includes(s.name) && /\/api\/getSessionToken|getClientSideToken/.test(s.code));
+    assert.deepEqual([...new Set(pageSamples.map((s) => s.name))].sort(), [...matrix].sort(), 'a page sample in the docs that the matrix does not run');
   });
 
   for (const backend of ['node-express', 'python-flask', 'go-backend']) {
