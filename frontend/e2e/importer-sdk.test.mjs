@@ -4,7 +4,8 @@
 //   - the React sample of docs/embedding-importer.md (client-side session with the publishable key), bundled from the docs text
 //     (readme-samples.test.mjs runs every page sample against every backend sample);
 //   - the demo app on localhost:<fusebox port> embedding the importer from 127.0.0.1:<fusebox port>;
-//   - a page on an origin no key allows: the browser refuses to frame the importer (frame-ancestors).
+//   - a page on an origin no key allows: the SDK's origin check refuses at once, and the embed page's
+//     frame-ancestors would not list it either.
 import assert from 'node:assert/strict';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -210,12 +211,11 @@ describe('importer SDK on host pages', () => {
       const origin = host.origin('evil.test');
       await page.goto(`${origin}/vanilla.html`);
       await page.getByRole('button', { name: 'Import contacts' }).click();
-      await page.locator('iframe.fusebox-importer-frame').waitFor();
-      await until(() => errors.some((e) => e.includes('frame-ancestors')), 'the frame-ancestors refusal', 10_000);
-      // the SDK notices that the importer never started and tells the page (onError)
+      // the SDK asks the server first (GET /api/v1/embed/check) and tells the page at once (onError)
       const status = page.getByRole('status');
-      await until(async () => (await status.innerText()).startsWith('Import failed: the importer at'), 'onError for the refused frame', 15_000);
+      await until(async () => (await status.innerText()).startsWith('Import failed: this page ('), 'onError for the refused origin', 10_000);
       assert.match(await status.innerText(), /publishable key/);
+      assert.match(await status.innerText(), /settings\.allowed_origins/);
       assert.deepEqual(await messages(page), [], 'no message from a refused importer');
       assert.equal(await importerFrame(page).getByRole('heading', { name: 'Upload a file' }).count(), 0);
       const csp = (await fetch(`${server.url}/embed/importer?origin=${encodeURIComponent(origin)}`)).headers.get('content-security-policy');
