@@ -24,6 +24,7 @@ import (
 	"fusebox/backend/relay"
 	"fusebox/backend/sessions"
 	"fusebox/backend/sink"
+	"fusebox/backend/stats"
 	"fusebox/backend/store"
 	"fusebox/backend/workspace"
 	"fusebox/frontend"
@@ -218,6 +219,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Sink:          a.Sink,
 		Workspace:     a.Workspace,
 		Demo:          a.Workspace,
+		Dashboard:     stats.New(db),
 		Stats: []httpapi.Stat{
 			{Name: "Importers", Count: a.Importer.CountImporters},
 			{Name: "Imports", Count: a.Importer.CountImports},

@@ -12,6 +12,7 @@
 # docs/bench/<date>-<commit>.txt (committed; docs/benchmarks.md cites it).
 # Smaller runs while developing: BENCH_ROWS, BENCH_SESSIONS_DURATION,
 # BENCH_RELAY_RECORDS, BENCH_RELAY_REQUESTS, BENCH_MARKETPLACE_DURATION,
+# BENCH_DASHBOARD_RECORDS, BENCH_DASHBOARD_IMPORTS,
 # BENCH_BENCHTIME (go test -benchtime); BENCH_RECORD=0 skips the
 # docs/bench copy.
 set -uo pipefail
@@ -86,6 +87,9 @@ bench "fusebox-bench relay" relay --records "${BENCH_RELAY_RECORDS:-100000}" --r
 
 section "marketplace: signed-link token verifications/s and logins/s over loopback HTTP, with and without jti (fusebox-bench marketplace)"
 bench "fusebox-bench marketplace" marketplace --duration "${BENCH_MARKETPLACE_DURATION:-3s}"
+
+section "dashboard: the console dashboard's charts over 1M delivered records and 10,000 imports (fusebox-bench dashboard)"
+bench "fusebox-bench dashboard" dashboard --records "${BENCH_DASHBOARD_RECORDS:-1000000}" --imports "${BENCH_DASHBOARD_IMPORTS:-10000}"
 
 echo
 if ((${#failed[@]} > 0)); then

@@ -17,6 +17,7 @@ import (
 	"fusebox/backend/relay"
 	"fusebox/backend/sessions"
 	"fusebox/backend/sink"
+	"fusebox/backend/stats"
 	"fusebox/backend/store"
 )
 
@@ -74,6 +75,9 @@ type Stat struct {
 type Deps struct {
 	DB    *store.DB
 	Stats []Stat
+	// Dashboard reads the console dashboard's charts (imports, funnel,
+	// delivery health, installs, activity). Nil leaves its route out.
+	Dashboard *stats.Service
 
 	// Importer is the importer engine (embed API and console editor).
 	Importer *importer.Service

@@ -60,6 +60,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) bindAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/admin/dashboard", s.requireAdmin(s.dashboard))
+	mux.HandleFunc("GET /api/admin/dashboard/charts", s.requireAdmin(s.dashboardCharts))
 	mux.HandleFunc("GET /api/admin/whoami", s.requireAdmin(s.whoami))
 	mux.HandleFunc("POST /api/admin/ready", s.requireAdmin(s.consoleReady))
 }

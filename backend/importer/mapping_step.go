@@ -60,6 +60,9 @@ func (s *Service) GetMapping(ctx context.Context, slug string) (MappingView, err
 	if imp.Step == StepCreated {
 		return MappingView{}, errs.Conflict("import %s has no file yet; upload one first", slug)
 	}
+	if err := s.markHeaderPassed(ctx, imp); err != nil {
+		return MappingView{}, err
+	}
 	sc, err := s.schemaOf(imp)
 	if err != nil {
 		return MappingView{}, err
@@ -242,6 +245,9 @@ func (s *Service) ConfirmMappingChange(ctx context.Context, slug string, m schem
 		if _, err := tx.ExecContext(ctx, `UPDATE importer_imports SET mapping = ?, step = ?, row_count = 0, max_row = 0, error_rows = 0, warning_rows = 0,
 			version = version + 1, updated_at = ? WHERE id = ?`, string(body), StepUploaded, nowString(), imp.ID); err != nil {
 			return fmt.Errorf("save mapping: %w", err)
+		}
+		if err := markReached(ctx, tx, imp.ID, ReachedMapping); err != nil {
+			return err
 		}
 		return s.remember(ctx, tx, imp, norm)
 	})

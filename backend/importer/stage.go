@@ -293,7 +293,7 @@ func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src
 		if err != nil {
 			return fmt.Errorf("stage: finish: %w", err)
 		}
-		return nil
+		return markReached(ctx, tx, imp.ID, ReachedReview)
 	})
 	if err != nil {
 		return err

@@ -69,7 +69,10 @@ func (s *Service) Submit(ctx context.Context, slug string) (Import, error) {
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE importer_imports SET status = ?, record_count = ?, submitted_at = ?, updated_at = ? WHERE id = ?`,
 			StatusSubmitted, n, submittedAt, submittedAt, imp.ID)
-		return err
+		if err != nil {
+			return err
+		}
+		return markReached(ctx, tx, imp.ID, ReachedSubmit)
 	})
 	if err != nil {
 		j.finish(err)

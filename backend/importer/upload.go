@@ -298,6 +298,9 @@ func (s *Service) receive(ctx context.Context, imp *Import, j *job, body io.Read
 			detected = ?, header_row = ?, headers = ?, mapping = '', step = ?, status = ?, failure_reason = '', row_count = 0, max_row = 0,
 			error_rows = 0, warning_rows = 0, file_issues = '[]', version = version + 1, updated_at = ? WHERE id = ?`,
 			name, final, n, hex.EncodeToString(h.Sum(nil)), string(det), pv.HeaderRow, string(hdr), StepUploaded, StatusCreated, nowString(), imp.ID)
+		if err == nil {
+			err = markReached(ctx, tx, imp.ID, ReachedUploaded)
+		}
 		if err != nil {
 			return fmt.Errorf("upload: save import: %w", err)
 		}

@@ -179,7 +179,8 @@ type job struct {
 // integrations), resolves the config values (submitted, else prefilled
 // from the token, else the default), records the install as running and
 // queues its workflow. The returned install has its steps pending.
-func (s *Service) StartInstall(ctx context.Context, sess Session, req InstallRequest) (Install, error) {
+func (s *Service) StartInstall(ctx context.Context, sess Session, req InstallRequest) (_ Install, err error) {
+	defer func() { s.noteLimitHit(ctx, sess, req.ListingID, err) }()
 	l, err := s.Listing(ctx, req.ListingID)
 	if err != nil {
 		return Install{}, err

@@ -28,6 +28,7 @@ Benchmarks (each prints its figures next to a reference measured in the same run
   marketplace  signed-link verifications and logins per second over loopback HTTP, with
                and without a jti (the single-use check)
   relay        records delivered per second (batch 1000 and batch 0), submit-to-last-delivery
+  dashboard    the console dashboard's charts over 1M delivered records and 10,000 imports
 
 A missed target prints "NOT met"; the exit code is 1 only when a benchmark
 fails to run. Run 'fusebox-bench BENCHMARK -h' for its flags.
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runBenchMarketplace(ctx, args[1:], stdout, stderr)
 	case "relay":
 		return runBenchRelay(ctx, args[1:], stdout, stderr)
+	case "dashboard":
+		return runBenchDashboard(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -86,3 +86,19 @@ func TestBenchRelaySmoke(t *testing.T) {
 		t.Fatalf("bench relay --records 10: exit %d, want 2", code)
 	}
 }
+
+func TestBenchDashboardSmoke(t *testing.T) {
+	code, out, errOut := runBench(t, "dashboard", "--records", "2000", "--imports", "100", "--destinations", "3", "--runs", "1")
+	if code != 0 {
+		t.Fatalf("bench dashboard: %d %s %s", code, out, errOut)
+	}
+	for _, want := range []string{"reference: count(*) over relay_deliveries", "dashboard charts, in process", "dashboard charts, GET over HTTP", "target <= 200ms over HTTP (issue 15)"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("bench output lacks %q:\n%s", want, out)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "dashboard records=2000 imports=100 http_ms=") {
+		t.Fatalf("last line %q", last)
+	}
+}

@@ -361,6 +361,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/dashboard/charts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The dashboard's charts: imports per day, the drop-off funnel, delivery health per destination, marketplace installs, recent activity */
+        get: operations["getAdminDashboardCharts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/whoami": {
         parameters: {
             query?: never;
@@ -2253,6 +2270,107 @@ export interface components {
                 };
             };
         };
+        DashImportDay: {
+            day: string;
+            started: number;
+            submitted: number;
+            failed: number;
+            rows: number;
+            error_rows: number;
+            records: number;
+        };
+        DashImports: {
+            started: number;
+            submitted: number;
+            failed: number;
+            in_flight: number;
+            rows: number;
+            error_rows: number;
+            records: number;
+            error_rate: number;
+            per_day: components["schemas"]["DashImportDay"][];
+        };
+        DashImporterFunnel: {
+            importer: string;
+            name: string;
+            started: number;
+            counts: number[];
+        };
+        DashFunnel: {
+            steps: string[];
+            started: number;
+            overall: number[];
+            by_importer: components["schemas"]["DashImporterFunnel"][];
+        };
+        DashDestination: {
+            id: string;
+            origin: string;
+            deliveries: number;
+            delivered: number;
+            failed: number;
+            held: number;
+            records: number;
+            attempts: number;
+            /** @description delivered / (delivered + failed or dead) over the range; -1 when none finished */
+            success_rate: number;
+            p50_ms: number;
+            p95_ms: number;
+            /** @description attempts of the latest (at most 200) finished deliveries the percentiles are over */
+            latency_n: number;
+            /** @description deliveries pending now */
+            backlog: number;
+            last_error: string;
+            last_error_at: string;
+            delivered_per_day: number[];
+            failed_per_day: number[];
+        };
+        DashDeliveries: {
+            deliveries: number;
+            delivered: number;
+            failed: number;
+            backlog: number;
+            destinations: components["schemas"]["DashDestination"][];
+        };
+        DashInstallDay: {
+            day: string;
+            installs: number;
+        };
+        DashListingPlan: {
+            listing: string;
+            listing_name: string;
+            plan: string;
+            installs: number;
+        };
+        DashMarketplace: {
+            installs: number;
+            installs_now: number;
+            end_users: number;
+            new_end_users: number;
+            limit_hits: number;
+            installs_refused: number;
+            held_deliveries: number;
+            per_day: components["schemas"]["DashInstallDay"][];
+            by_listing_plan: components["schemas"]["DashListingPlan"][];
+        };
+        DashActivity: {
+            /** @enum {string} */
+            kind: "import" | "install" | "delivery_failed";
+            at: string;
+            text: string;
+            ref: string;
+            status: string;
+        };
+        DashboardCharts: {
+            from: string;
+            to: string;
+            importer: string;
+            days: string[];
+            imports: components["schemas"]["DashImports"];
+            funnel: components["schemas"]["DashFunnel"];
+            deliveries: components["schemas"]["DashDeliveries"];
+            marketplace: components["schemas"]["DashMarketplace"];
+            activity: components["schemas"]["DashActivity"][];
+        };
     };
     responses: never;
     parameters: never;
@@ -3052,6 +3170,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Dashboard"];
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminDashboardCharts: {
+        parameters: {
+            query?: {
+                /** @description first UTC day (YYYY-MM-DD); default 29 days before to */
+                from?: string;
+                /** @description last UTC day (YYYY-MM-DD); default today */
+                to?: string;
+                /** @description an importer slug: imports, funnel and activity of that importer only */
+                importer?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardCharts"];
                 };
             };
             /** @description An error. */
