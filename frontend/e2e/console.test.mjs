@@ -38,7 +38,7 @@ describe('console', () => {
     assert.equal(api.status(), 200);
     const dash = await api.json();
     assert.equal(dash.data_dir, server.dataDir);
-    const cards = await page.locator('.stat-card').evaluateAll((els) =>
+    const cards = await page.locator('[data-stat]').evaluateAll((els) =>
       els.map((el) => [el.getAttribute('data-stat'), el.querySelector('.stat-value')?.textContent]),
     );
     assert.deepEqual(cards, dash.stats.map((s) => [s.name, s.count.toLocaleString('en-US')]));

@@ -25,3 +25,23 @@ export function formatLocalDateTime(when: string | number | Date): string {
 export function formatLocalTime(when: string | number | Date = new Date()): string {
   return new Date(when).toLocaleTimeString();
 }
+
+/**
+ * Relative time, "just now", "5 min ago", "3 h ago", "2 days ago", then the date ("4 Mar 2026");
+ * in the future "in 5 min". "" or text that is not a date -> "—".
+ */
+export function formatRelative(iso: string | undefined, now: number = Date.now()): string {
+  if (!iso) return '—';
+  const t = new Date(iso).getTime();
+  if (Number.isNaN(t)) return '—';
+  const s = Math.round((now - t) / 1000);
+  const future = s < 0;
+  const a = Math.abs(s);
+  let text: string;
+  if (a < 45) return 'just now';
+  else if (a < 3600) text = `${Math.round(a / 60)} min`;
+  else if (a < 86400) text = `${Math.round(a / 3600)} h`;
+  else if (a < 86400 * 14) text = `${Math.round(a / 86400)} day${Math.round(a / 86400) === 1 ? '' : 's'}`;
+  else return new Date(t).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric' });
+  return future ? `in ${text}` : `${text} ago`;
+}
