@@ -2,7 +2,7 @@
 // importer flow's drop-off funnel, delivery health per destination,
 // marketplace installs and a recent-activity feed. Every figure is SQL over
 // the tables the domains already keep (no second store); the indexes that
-// keep it fast on a large data dir are in migration 0007. It reads only.
+// keep it fast on a large data dir are in migration 0008. It reads only.
 package stats
 
 import (
