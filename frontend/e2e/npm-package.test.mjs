@@ -6,7 +6,8 @@
 // the registry (through the shared npm cache, --prefer-offline), `vite build` bundles it, and a
 // tiny host server on http://localhost:<port> serves the build and its backend route
 // (POST /api/getSessionToken: a server-side session with a secret key). Chromium completes an
-// import through the component against the real bin/fusebox.
+// import through the component against the real bin/fusebox, with a fresh data dir and no origin
+// configured (Fusebox listens on loopback, so pages on localhost may embed it).
 // An unreachable registry fails the test (CI installs from the registry too).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -161,7 +162,7 @@ describe('the npm package in fresh Vite apps', { timeout: 240_000 }, () => {
           return { status: 200, json: { token: s.token } };
         },
       });
-      // Until local origins need no setup, the importer lists the host page's origin.
+      // No origin configured: Fusebox listens on loopback, so pages on localhost may embed it.
       await putImporter(server, {
         slug: importers[name],
         name: `npm ${name} (e2e)`,
@@ -169,7 +170,6 @@ describe('the npm package in fresh Vite apps', { timeout: 240_000 }, () => {
           { key: 'name', label: 'Name', type: 'string', required: true },
           { key: 'email', label: 'Email', type: 'email', required: true },
         ],
-        settings: { allowed_origins: [hosts[name].origin('localhost')] },
       });
     }
     browser = await launchBrowser();
