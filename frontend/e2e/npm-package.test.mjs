@@ -39,8 +39,8 @@ const VUE_APP = {
 
 const CSV = Buffer.from('name,email\nAda Lovelace,ada@example.com\nAlan Turing,alan@example.com\nGrace Hopper,grace@example.com\n');
 
-/** Runs a command; resolves with its output, rejects with it on a non-zero exit. */
-function run(cmd, args, cwd) {
+/** Runs a command; resolves with its output, rejects with it on a non-zero exit or after timeoutMs. */
+function run(cmd, args, cwd, timeoutMs = 150_000) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       cwd,
@@ -48,11 +48,33 @@ function run(cmd, args, cwd) {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${cmd} ${args.join(' ')} (in ${cwd}) did not finish within ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
     child.stdout.on('data', (c) => (out += c));
     child.stderr.on('data', (c) => (out += c));
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${code}:\n${out}`))));
+    child.once('error', (e) => (clearTimeout(timer), reject(e)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${code}:\n${out}`));
+    });
   });
+}
+
+/**
+ * The apps install from the npm registry (as CI does): an unreachable registry fails the test at
+ * once, with its address, rather than after npm's retries.
+ */
+async function registryReachable(cwd) {
+  const registry = (await run('npm', ['config', 'get', 'registry'], cwd, 30_000)).trim().replace(/\/+$/, '');
+  try {
+    const res = await fetch(`${registry}/-/ping`, { signal: AbortSignal.timeout(20_000) });
+    assert.ok(res.status < 500, `the npm registry ${registry} answers HTTP ${res.status}`);
+  } catch (e) {
+    throw new Error(`the npm registry ${registry} is unreachable (the fresh apps install from it): ${e instanceof Error ? `${e.message}${e.cause ? ` (${e.cause.message ?? e.cause})` : ""}` : e}`);
+  }
 }
 
 /**
@@ -125,6 +147,7 @@ describe('the npm package in fresh Vite apps', { timeout: 240_000 }, () => {
   before(async () => {
     assert.ok(existsSync(TARBALL), `${TARBALL} is missing: run make sdk-pack`);
     tmp = await mkdtemp(join(tmpdir(), 'fusebox-npm-e2e-'));
+    await registryReachable(tmp);
     server = await startServer();
     key = await secretKey(server, 'host app backend');
 

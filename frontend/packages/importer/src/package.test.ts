@@ -3,7 +3,8 @@
 // vue stay imports, every file the exports map names exists, and the declarations are complete.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -12,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPackage, PEERS } from '../build.mjs';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
-const repoRoot = resolve(pkgDir, '../../..');
+const frontend = resolve(pkgDir, '../..');
+const repoRoot = resolve(frontend, '..');
 
 async function files(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -76,6 +78,47 @@ describe('the @fusebox/importer package', () => {
     expect(umd.name).toBe('FuseboxImporter');
     expect(typeof umd.getClientSideToken).toBe('function');
   });
+
+  it('a TypeScript app type-checks against the declarations through the exports map', async () => {
+    // <tmp>/node_modules holds the package and links to the frontend's react, vue and their types.
+    const root = dirname(stage);
+    const nm = join(root, 'node_modules');
+    await mkdir(join(nm, '@fusebox'), { recursive: true });
+    await mkdir(join(nm, '@types'), { recursive: true });
+    await symlink(stage, join(nm, '@fusebox/importer'), 'dir');
+    for (const p of ['react', 'vue', '@types/react']) await symlink(join(frontend, 'node_modules', p), join(nm, p), 'dir');
+    await writeFile(
+      join(root, 'app.tsx'),
+      `import FuseboxImporter, { getClientSideToken, ImporterError, type CompletePayload } from '@fusebox/importer';
+import { FuseboxImporter as ReactImporter } from '@fusebox/importer/react';
+import { FuseboxImporter as VueImporter } from '@fusebox/importer/vue';
+import FuseboxMarketplace, { parseMarketplaceEvent } from '@fusebox/importer/marketplace';
+import { h } from 'vue';
+
+const sdk = new FuseboxImporter({ baseUrl: 'http://127.0.0.1:8787', modal: false, container: '#box' });
+sdk.getSessionToken = getClientSideToken({ importer_slug: 'contacts', api_key: 'fbx_pk_x' });
+sdk.onError = (e: ImporterError) => console.log(e.code);
+const records = (r: CompletePayload): number => r.counts.records;
+export const inline = (
+  <ReactImporter serverUrl="http://127.0.0.1:8787" importerSlug="contacts" inline style={{ height: 640 }}
+    getSessionToken={async ({ importerSlug, metadata }) => String(importerSlug) + JSON.stringify(metadata)}
+    onComplete={(r) => records(r)} onError={(e) => e.code} onClose={() => undefined} />
+);
+// @ts-expect-error serverUrl is required
+export const noServer = <ReactImporter importerSlug="contacts" />;
+// @ts-expect-error onComplete receives a CompletePayload
+export const wrongCallback = <ReactImporter serverUrl="x" onComplete={(r: string) => r} />;
+export const vnode = h(VueImporter, { serverUrl: 'http://127.0.0.1:8787', importerSlug: 'contacts', metadata: { user_id: 1 }, onComplete: (r: CompletePayload) => records(r) });
+export const market = new FuseboxMarketplace({ baseUrl: 'http://127.0.0.1:8787' }).embedUrl('jwt');
+export const event = parseMarketplaceEvent('{}')?.id;
+`,
+    );
+    const compilerOptions = { noEmit: true, strict: true, skipLibCheck: true, jsx: 'react-jsx', module: 'esnext', moduleResolution: 'bundler', target: 'es2022', lib: ['es2022', 'dom'], types: [] };
+    await writeFile(join(root, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['app.tsx'] }));
+    const tsc = spawnSync(process.execPath, [join(frontend, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { cwd: root, encoding: 'utf8' });
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.status).toBe(0);
+  }, 60_000);
 
   it('the docs install the tarball of this version', async () => {
     for (const doc of ['README.md', 'docs/embedding-importer.md', 'frontend/packages/importer/README.md']) {
