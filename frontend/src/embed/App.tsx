@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { CustomStyles } from '../sdk/protocol';
-import { ApiError, EmbedApi, type ImportInfo, type ImporterInfo, type Preview, type Progress, type Summary } from './api';
+import { ApiError, EmbedApi, type ImportInfo, type ImporterInfo, type MappingChange, type Preview, type Progress, type Summary } from './api';
+import { downloadErrors } from './download';
 import { applyStyles, brandTexts, brandTitle, safeLogo } from './styles';
 import type { HostChannel } from './host';
 import { resolveLocale, translator, type Locale } from './i18n';
@@ -18,6 +19,8 @@ const STEPS = ['step.upload', 'step.header', 'step.mapping', 'step.review', 'ste
 const stepIndex: Record<Step, number> = {
   connecting: 0, upload: 0, header: 1, mapping: 2, staging: 2, review: 3, submit: 4, done: 4, fatal: 0,
 };
+/** The step a stepper entry goes back to. */
+const stepAt: Step[] = ['upload', 'header', 'mapping', 'review', 'submit'];
 
 /** What the page learned before the flow starts (see main.tsx). */
 export interface Session {
@@ -114,6 +117,9 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
   const [done, setDone] = useState<{ records: number; excluded: number } | null>(null);
   const [logo, setLogo] = useState<string | undefined>();
   const [admin, setAdmin] = useState(false);
+  const [remap, setRemap] = useState<MappingChange | null>(null);
+  const [reviewErrorsOnly, setReviewErrorsOnly] = useState(false);
+  const [acting, setActing] = useState(false);
   const live = useRef(true);
   useEffect(() => () => void (live.current = false), []);
 
@@ -219,8 +225,10 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
 
   const slug = imp?.slug ?? '';
 
-  async function afterMapping() {
+  async function afterMapping(edits?: MappingChange) {
     if (!api) return;
+    setRemap(edits ?? null);
+    setReviewErrorsOnly(false);
     setStep('staging');
     setProgress(null);
     setError('');
@@ -277,6 +285,43 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
     }
   }
 
+  /** Submit's "delete the rows with errors": one undoable edit, then the counts again. */
+  async function deleteErrorRows() {
+    if (!api) return;
+    setActing(true);
+    setError('');
+    try {
+      await api.deleteErrorRows(slug);
+      setSummary(await api.summary(slug));
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) return fail(e);
+      setError(message(e));
+    } finally {
+      setActing(false);
+    }
+  }
+
+  /** Submit's "download to fix in Excel": the file, then the review, where it is uploaded back. */
+  async function downloadThenReview() {
+    if (!api) return;
+    setActing(true);
+    setError('');
+    try {
+      await downloadErrors(api, slug, 'xlsx');
+      setReviewErrorsOnly(true);
+      setStep('review');
+    } catch (e) {
+      setError(message(e));
+    } finally {
+      setActing(false);
+    }
+  }
+
+  /** The stepper: a completed step is a way back (not while a step runs, not after submit). */
+  function canGoTo(i: number): boolean {
+    return i < current && step !== 'done' && step !== 'staging' && step !== 'fatal' && step !== 'connecting' && !submitting && !!preview;
+  }
+
   function cancel() {
     setConfirmCancel(false);
     if (host) host.send('cancel', {});
@@ -329,7 +374,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
       body = api && preview && (
         <>
           {error && <ErrorBanner message={error} onDismiss={() => setError('')} />}
-          <MappingStep api={api} slug={slug} preview={preview} keepUnmapped={importer?.keep_unmapped} onBack={() => setStep('header')} onConfirmed={() => void afterMapping()} />
+          <MappingStep api={api} slug={slug} preview={preview} keepUnmapped={importer?.keep_unmapped} onBack={() => setStep('header')} onConfirmed={(edits) => void afterMapping(edits)} />
         </>
       );
       break;
@@ -346,7 +391,20 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
       break;
     case 'review':
       body = api && importer && summary && (
-        <ReviewStep api={api} slug={slug} columns={importer.columns} summary={summary} onSummary={setSummary} onContinue={() => setStep('submit')} />
+        <ReviewStep
+          api={api}
+          slug={slug}
+          columns={importer.columns}
+          summary={summary}
+          onSummary={setSummary}
+          onContinue={() => {
+            setRemap(null);
+            setStep('submit');
+          }}
+          onBack={() => setStep('mapping')}
+          remap={remap}
+          errorsOnly={reviewErrorsOnly}
+        />
       );
       break;
     case 'submit':
@@ -361,6 +419,15 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
             setStep('review');
           }}
           onSubmit={() => void submit()}
+          actions={{
+            busy: acting,
+            onDeleteErrors: () => void deleteErrorRows(),
+            onDownloadErrors: () => void downloadThenReview(),
+            onFixHere: () => {
+              setReviewErrorsOnly(true);
+              setStep('review');
+            },
+          }}
         />
       );
       break;
@@ -385,8 +452,17 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
                   className={i < current || step === 'done' ? 'done' : i === current ? 'current' : undefined}
                   aria-current={i === current && step !== 'done' ? 'step' : undefined}
                 >
-                  <span className="fbx-step-num">{i + 1}</span>
-                  <span className="fbx-step-label">{t(k)}</span>
+                  {canGoTo(i) ? (
+                    <button type="button" className="fbx-step-link" onClick={() => setStep(stepAt[i])} aria-label={t('stepper.goto', { step: t(k) })}>
+                      <span className="fbx-step-num">{i + 1}</span>
+                      <span className="fbx-step-label">{t(k)}</span>
+                    </button>
+                  ) : (
+                    <>
+                      <span className="fbx-step-num">{i + 1}</span>
+                      <span className="fbx-step-label">{t(k)}</span>
+                    </>
+                  )}
                 </li>
               ))}
             </ol>

@@ -50,6 +50,14 @@ export type Mapping = Schemas['Mapping'];
 export type MappingView = Schemas['MappingView'];
 export type Progress = Schemas['Progress'];
 export type CellIssue = Schemas['CellIssue'];
+export type IssueCode = Schemas['IssueCode'];
+export type MappingChange = Schemas['MappingChange'];
+export interface PatchResult {
+  rows: number;
+  changed: number;
+  cells: number;
+  version: number;
+}
 export type GridRow = Schemas['GridRow'];
 export type RowPage = Schemas['RowPage'];
 
@@ -90,6 +98,8 @@ export const paths = {
   redo: (s: string) => `${I(s)}/redo`,
   summary: (s: string) => `${I(s)}/summary`,
   submit: (s: string) => `${I(s)}/submit`,
+  errorsFile: (s: string, format: 'csv' | 'xlsx') => `${I(s)}/errors.${format}`,
+  patchErrors: (s: string) => `${I(s)}/errors/patch`,
 };
 
 /** The importer definition as GET /api/importer/importer answers it. */
@@ -315,8 +325,11 @@ export class EmbedApi {
     return this.call('GET', paths.mapping(slug));
   }
 
-  /** Confirms the mapping; the server starts staging (parse + validate), followed with progress(). */
-  confirmMapping(slug: string, m: Mapping): Promise<unknown> {
+  /**
+   * Confirms the mapping; the server starts staging (parse + validate), followed with progress().
+   * For an import already in review, `edits` says which edits were kept and which columns' were dropped.
+   */
+  confirmMapping(slug: string, m: Mapping): Promise<{ edits?: MappingChange }> {
     return this.call('PUT', paths.mapping(slug), m);
   }
 
@@ -342,6 +355,46 @@ export class EmbedApi {
 
   deleteRows(slug: string, rows: number[]): Promise<{ deleted: number; version: number }> {
     return this.call('POST', paths.deleteRows(slug), { rows });
+  }
+
+  /** Deletes every row with errors (one undoable edit). */
+  deleteErrorRows(slug: string): Promise<{ deleted: number; version: number }> {
+    return this.call('POST', paths.deleteRows(slug), { filter: 'errors' });
+  }
+
+  /** The rows with errors as a fix file (row id, values, errors) to edit in a spreadsheet. */
+  async errorsFile(slug: string, format: 'csv' | 'xlsx'): Promise<{ blob: Blob; name: string }> {
+    let res: Response;
+    try {
+      res = await fetch(paths.errorsFile(slug, format), { headers: this.auth(), credentials: 'same-origin' });
+    } catch (e) {
+      throw new ApiError('ENETWORK', `cannot reach the importer server (${e instanceof Error ? e.message : String(e)})`, 0);
+    }
+    if (!res.ok) throw this.seen(await errorFrom(res, 'download'));
+    const cd = res.headers.get('Content-Disposition') ?? '';
+    const name = /filename="?([^";]+)"?/.exec(cd)?.[1] ?? `errors.${format}`;
+    return { blob: await res.blob(), name };
+  }
+
+  /**
+   * Sends a fixed errors file back: the rows it names change (one undoable edit). The body is a
+   * Uint8Array, which every door takes (the desktop window crashes on Blob bodies).
+   */
+  async patchErrors(slug: string, file: File): Promise<PatchResult> {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    let res: Response;
+    try {
+      res = await fetch(`${paths.patchErrors(slug)}?name=${encodeURIComponent(file.name)}`, {
+        method: 'POST',
+        headers: { Accept: 'application/json', ...this.auth(), 'Content-Type': 'application/octet-stream' },
+        body: bytes as unknown as BodyInit,
+        credentials: 'same-origin',
+      });
+    } catch (e) {
+      throw new ApiError('ENETWORK', `the upload was interrupted (${e instanceof Error ? e.message : String(e)})`, 0);
+    }
+    if (!res.ok) throw this.seen(await errorFrom(res, 'upload'));
+    return (await res.json()) as PatchResult;
   }
 
   undo(slug: string): Promise<unknown> {

@@ -158,6 +158,9 @@ describe('mapping helpers', () => {
   it('counts the rows submit stores', () => {
     expect(rowsToImport({ rows: 10, error_rows: 3, invalid_rows: 'exclude' })).toBe(7);
     expect(rowsToImport({ rows: 10, error_rows: 3, invalid_rows: 'include' })).toBe(10);
+    // block: nothing while rows have errors, every row once none has
+    expect(rowsToImport({ rows: 10, error_rows: 3, invalid_rows: 'block' })).toBe(0);
+    expect(rowsToImport({ rows: 10, error_rows: 0, invalid_rows: 'block' })).toBe(10);
   });
 });
 

@@ -4,12 +4,14 @@
 // in a message without {n} is text: "Pipe (|)").
 
 import { LOCALES, type Locale } from '../shared/locales';
+import { reviewStrings } from './i18n-review';
 
 export { type Locale };
 /** The languages of the importer UI (shared/locales.ts). */
 export const locales = LOCALES;
 
 const en = {
+  ...reviewStrings.en,
   'app.title': 'Import data',
   'app.connecting': 'Connecting to the importer…',
   'app.cancel': 'Cancel',
@@ -160,6 +162,7 @@ export type MessageKey = keyof typeof en;
 type Dict = Record<MessageKey, string>;
 
 const de: Dict = {
+  ...reviewStrings.de,
   'app.title': 'Daten importieren',
   'app.connecting': 'Verbindung zum Importer wird hergestellt…',
   'app.cancel': 'Abbrechen',
@@ -307,6 +310,7 @@ const de: Dict = {
 };
 
 const fr: Dict = {
+  ...reviewStrings.fr,
   'app.title': 'Importer des données',
   'app.connecting': 'Connexion à l’importateur…',
   'app.cancel': 'Annuler',
@@ -454,6 +458,7 @@ const fr: Dict = {
 };
 
 const es: Dict = {
+  ...reviewStrings.es,
   'app.title': 'Importar datos',
   'app.connecting': 'Conectando con el importador…',
   'app.cancel': 'Cancelar',
@@ -601,6 +606,7 @@ const es: Dict = {
 };
 
 const it: Dict = {
+  ...reviewStrings.it,
   'app.title': 'Importa dati',
   'app.connecting': 'Connessione all’importatore…',
   'app.cancel': 'Annulla',
@@ -760,6 +766,30 @@ export function resolveLocale(...candidates: (string | readonly string[] | undef
 }
 
 export type Vars = Record<string, string | number>;
+
+/** A finding of the review as the server gives it: English text plus codes with parameters. */
+export interface Finding {
+  message: string;
+  codes?: { code: string; params?: Record<string, string> }[];
+}
+
+/**
+ * A finding in the UI's language: each code through its `v.<code>` text; a "custom" finding (a
+ * message the importer's author wrote) and an unknown code keep the server's text.
+ */
+export function findingText(t: Translate, f: Finding): string {
+  const codes = f.codes ?? [];
+  if (codes.length === 0) return f.message;
+  const parts = codes.length > 1 ? f.message.split('; ') : [f.message];
+  const own = (i: number) => (parts.length === codes.length ? parts[i] : f.message);
+  return codes
+    .map((c, i) => {
+      const key = `v.${c.code}`;
+      if (c.code === 'custom' || !(key in en)) return own(i);
+      return t(key as MessageKey, c.params);
+    })
+    .join('; ');
+}
 export type Translate = (key: MessageKey, vars?: Vars) => string;
 
 /** Message overrides (an importer's branding texts for one language), checked before the dictionary. */

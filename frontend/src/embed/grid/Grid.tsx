@@ -1,10 +1,15 @@
 // The review grid: virtualized rows paged from the server through a PageCache, invalid cells
 // highlighted with their message, inline editing, keyboard navigation (arrows, Page Up/Down,
-// Home/End, Enter/F2 to edit, typing to replace, Delete to clear, Ctrl+Z / Ctrl+Y), row selection.
+// Home/End, Enter/F2 to edit, typing to replace, Delete to clear, Ctrl+Z / Ctrl+Y), row selection
+// (click, shift-click ranges, the header checkbox for all rows). Cells show the value submit stores
+// (the server's cleaned value: "George" for "george"), with the file's value on hover and in the
+// status line ("george → George").
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { ColumnInfo, GridRow, RowQuery } from '../api';
+import { findingText } from '../i18n';
 import { useI18n } from '../ui';
 import { scrollTopFor, viewport, type PageCache } from './pageCache';
+import { allState, isSelected, type Selection } from './selection';
 
 export const ROW_H = 32;
 const HEADER_H = 44;
@@ -36,8 +41,11 @@ export interface GridProps {
   cache: PageCache<RowQuery, GridRow>;
   /** Bumped by the owner whenever the cache changed (re-render). */
   tick: number;
-  selected: ReadonlySet<number>;
-  onToggleRow: (row: number) => void;
+  selection: Selection;
+  /** A row's checkbox (or Shift+Space): `shift` extends from the last clicked row. */
+  onSelectRow: (row: number, index: number, shift: boolean) => void;
+  /** The header checkbox: every row of the view, or none. */
+  onSelectAll: (on: boolean) => void;
   onEdit: (row: GridRow, col: number, value: string) => Promise<void>;
   onFilterColumn: (key: string) => void;
   columnFilter?: string;
@@ -52,7 +60,7 @@ interface Cell {
 }
 
 export function Grid(props: GridProps) {
-  const { columns, cache, tick, selected } = props;
+  const { columns, cache, tick, selection } = props;
   const { t, num } = useI18n();
   const scroller = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
@@ -151,6 +159,16 @@ export function Grid(props: GridProps) {
     return p ?? row.values[col] ?? '';
   };
 
+  /** What the cell shows: the value submit stores (cleaned), or an edit on its way to the server. */
+  const shownAt = (row: GridRow, col: number): string => {
+    const p = pending.get(`${row.row}:${col}`);
+    if (p !== undefined) return p;
+    const raw = row.values[col] ?? '';
+    // a cell with a finding keeps the text to fix
+    if (row.issues.some((i) => i.column === columns[col]?.key)) return raw;
+    return row.cleaned?.[col] ?? raw;
+  };
+
   // The editor commits once: Enter/Tab and the blur that follows the input's removal must not both save.
   const editingRef = useRef(editing);
   editingRef.current = editing;
@@ -231,7 +249,7 @@ export function Grid(props: GridProps) {
       case ' ':
         if (e.shiftKey) {
           const row = cache.row(index);
-          if (row) props.onToggleRow(row.row);
+          if (row) props.onSelectRow(row.row, index, false);
         } else handled = false;
         break;
       default:
@@ -251,6 +269,9 @@ export function Grid(props: GridProps) {
 
   const activeRow = cache.row(active.index);
   const activeIssue = activeRow?.issues.find((i) => colIndex.get(i.column) === active.col);
+  const activeRaw = activeRow ? activeRow.values[active.col] ?? '' : '';
+  const activeClean = activeRow ? shownAt(activeRow, active.col) : '';
+  const headState = allState(selection, total);
   const rowsOnScreen = [];
   for (let i = start; i <= end; i++) rowsOnScreen.push(i);
   const blockTop = HEADER_H + vp.offsetTop - (vp.first - start) * ROW_H;
@@ -279,7 +300,20 @@ export function Grid(props: GridProps) {
             <div role="columnheader" className="fbx-gh fbx-sticky" style={{ width: ROWNUM_W, left: 0 }}>
               {t('review.rowNumber')}
             </div>
-            <div role="columnheader" className="fbx-gh fbx-sticky" style={{ width: CHECK_W, left: ROWNUM_W }} aria-label={t('review.selection')} />
+            <div role="columnheader" className="fbx-gh fbx-sticky fbx-check" style={{ width: CHECK_W, left: ROWNUM_W }} aria-label={t('review.selection')}>
+              <input
+                type="checkbox"
+                tabIndex={-1}
+                checked={headState === 'all'}
+                ref={(el) => {
+                  if (el) el.indeterminate = headState === 'some';
+                }}
+                disabled={total === 0}
+                onChange={(e) => props.onSelectAll(e.target.checked)}
+                aria-label={t('review.selectAll')}
+                data-testid="select-all"
+              />
+            </div>
             {columns.map((c, ci) => {
               const errs = props.columnErrors[c.key] ?? 0;
               return (
@@ -308,12 +342,12 @@ export function Grid(props: GridProps) {
           <div className="fbx-grid-body" style={{ top: blockTop, width: totalWidth }}>
             {rowsOnScreen.map((index) => {
               const row = cache.row(index);
-              const issues = new Map<number, { severity: string; message: string }>();
+              const issues = new Map<number, GridRow['issues'][number]>();
               for (const is of row?.issues ?? []) {
                 const ci = colIndex.get(is.column);
                 if (ci !== undefined && (issues.get(ci)?.severity !== 'error' || is.severity === 'error')) issues.set(ci, is);
               }
-              const isSel = row ? selected.has(row.row) : false;
+              const isSel = row ? isSelected(selection, row.row) : false;
               return (
                 <div
                   key={index}
@@ -333,7 +367,11 @@ export function Grid(props: GridProps) {
                         type="checkbox"
                         tabIndex={-1}
                         checked={isSel}
-                        onChange={() => props.onToggleRow(row.row)}
+                        onClick={(e) => {
+                          e.preventDefault();
+                          props.onSelectRow(row.row, index, e.shiftKey);
+                        }}
+                        onChange={() => {}}
                         aria-label={t('review.selectRow', { n: row.row })}
                       />
                     )}
@@ -343,10 +381,14 @@ export function Grid(props: GridProps) {
                     const isActive = active.index === index && active.col === ci;
                     const isEditing = editing && editing.index === index && editing.col === ci;
                     const value = valueAt(row, ci);
+                    const shown = row ? shownAt(row, ci) : '';
+                    const cleaned = !!row && shown !== value && value !== '';
+                    const message = issue ? findingText(t, issue) : undefined;
                     const cls =
                       'fbx-gc' +
                       (issue ? (issue.severity === 'error' ? ' invalid' : ' warning') : '') +
                       (isActive ? ' active' : '') +
+                      (cleaned ? ' cleaned' : '') +
                       (row && pending.has(`${row.row}:${ci}`) ? ' pending' : '');
                     return (
                       <div
@@ -355,10 +397,10 @@ export function Grid(props: GridProps) {
                         role="gridcell"
                         aria-colindex={ci + 3}
                         aria-invalid={issue?.severity === 'error' ? true : undefined}
-                        aria-label={issue ? `${value || '∅'} — ${issue.message}` : undefined}
+                        aria-label={message ? `${value || '∅'} — ${message}` : cleaned ? `${shown} (${t('review.original', { value })})` : undefined}
                         className={cls}
                         style={{ width: widths[ci] }}
-                        title={issue?.message}
+                        title={message ?? (cleaned ? t('review.original', { value }) : undefined)}
                         data-col={c.key}
                         onMouseDown={() => setActive({ index, col: ci })}
                         onDoubleClick={() => startEdit(index, ci)}
@@ -394,7 +436,7 @@ export function Grid(props: GridProps) {
                             }}
                           />
                         ) : (
-                          <span className="fbx-cell-text">{value}</span>
+                          <span className="fbx-cell-text">{shown}</span>
                         )}
                       </div>
                     );
@@ -412,7 +454,13 @@ export function Grid(props: GridProps) {
               {t('review.rowNumber')} {num(activeRow.row)} · {columns[active.col].label}
             </strong>
             {activeIssue ? (
-              <span className={activeIssue.severity === 'error' ? 'fbx-status-error' : 'fbx-status-warn'}>{activeIssue.message}</span>
+              <span className={activeIssue.severity === 'error' ? 'fbx-status-error' : 'fbx-status-warn'} data-testid="cell-issue">
+                {findingText(t, activeIssue)}
+              </span>
+            ) : activeClean !== activeRaw && activeRaw !== '' ? (
+              <span className="fbx-muted" data-testid="cell-cleaned">
+                {t('review.cleanedHint', { raw: activeRaw, clean: activeClean })}
+              </span>
             ) : (
               <span className="fbx-muted">{t('review.help')}</span>
             )}

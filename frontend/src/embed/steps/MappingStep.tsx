@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
-import type { ColumnInfo, ColumnSuggestion, EmbedApi, EnumValue, Mapping, MappingView, Preview } from '../api';
+import type { ColumnInfo, ColumnSuggestion, EmbedApi, EnumValue, Mapping, MappingChange, MappingView, Preview } from '../api';
 import { ErrorBanner, StepLayout, useI18n } from '../ui';
 import { HeaderWarning, headerRowCheck } from './HeaderStep';
 
@@ -110,7 +110,8 @@ export function MappingStep({
   /** The importer keeps unmapped file columns as custom fields (settings.unmapped_columns: keep). */
   keepUnmapped?: boolean;
   onBack: () => void;
-  onConfirmed: () => void;
+  /** `edits`: for an import coming back from the review, what the new mapping kept of its edits. */
+  onConfirmed: (edits?: MappingChange) => void;
 }) {
   const { t } = useI18n();
   const [view, setView] = useState<MappingView | null>(null);
@@ -179,8 +180,8 @@ export function MappingStep({
       if (Object.keys(vals).length > 0) m.values![col.key] = vals;
     }
     try {
-      await api.confirmMapping(slug, m);
-      onConfirmed();
+      const res = await api.confirmMapping(slug, m);
+      onConfirmed(res?.edits);
     } catch (e) {
       setBusy(false);
       setError(e instanceof Error ? e.message : String(e));

@@ -1,8 +1,12 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
-import type { ColumnInfo, EmbedApi, GridRow, ReplaceInput, RowQuery, Summary } from '../api';
+import { ConfirmDialog } from '../../shared/ConfirmDialog';
+import type { ColumnInfo, EmbedApi, GridRow, MappingChange, ReplaceInput, RowQuery, Summary } from '../api';
+import { downloadErrors } from '../download';
 import { Grid } from '../grid/Grid';
 import { PageCache } from '../grid/pageCache';
+import { isSelected, noSelection, selectAll, selectedCount, selectRange, span, toggleRow, type Selection } from '../grid/selection';
 import { ErrorBanner, useI18n } from '../ui';
+import '../review.css';
 
 export const PAGE_SIZE = 100;
 const MAX_PAGES = 30;
@@ -14,6 +18,9 @@ export function ReviewStep({
   summary,
   onSummary,
   onContinue,
+  onBack,
+  remap,
+  errorsOnly: startErrorsOnly = false,
 }: {
   api: EmbedApi;
   slug: string;
@@ -21,14 +28,26 @@ export function ReviewStep({
   summary: Summary;
   onSummary: (s: Summary) => void;
   onContinue: () => void;
+  /** Back to the mapping (the review's edits of still-mapped columns are kept). */
+  onBack?: () => void;
+  /** What the last mapping change kept of the edits. */
+  remap?: MappingChange | null;
+  /** Start with only the rows with errors shown. */
+  errorsOnly?: boolean;
 }) {
   const { t, num } = useI18n();
   const [tick, bump] = useReducer((x: number) => x + 1, 0);
   const [error, setError] = useState('');
-  const [notice, setNotice] = useState('');
-  const [query, setQuery] = useState<RowQuery>({ filter: '' });
+  const [notice, setNotice] = useState(() => {
+    if (!remap) return '';
+    if (remap.dropped_columns.length > 0) return t('review.remapDropped', { n: remap.dropped_columns.length, columns: remap.dropped_columns.join(', ') });
+    return remap.kept_cells + remap.kept_deletes > 0 ? t('review.remapKept') : '';
+  });
+  const [query, setQuery] = useState<RowQuery>({ filter: startErrorsOnly ? 'errors' : '' });
   const [search, setSearch] = useState('');
-  const [selected, setSelected] = useState<Set<number>>(new Set());
+  const [selection, setSelection] = useState<Selection>(noSelection);
+  const [confirmContinue, setConfirmContinue] = useState(false);
+  const fixInput = useRef<HTMLInputElement>(null);
   const [showFind, setShowFind] = useState(false);
   const [find, setFind] = useState<ReplaceInput>({ column: '', find: '', replace: '', regex: false, match_case: false, whole_cell: false });
   const [busy, setBusy] = useState(false);
@@ -36,7 +55,7 @@ export function ReviewStep({
   const cache = useMemo(
     () =>
       new PageCache<RowQuery, GridRow>(
-        { filter: '' },
+        { filter: startErrorsOnly ? 'errors' : '' },
         {
           pageSize: PAGE_SIZE,
           maxPages: MAX_PAGES,
@@ -55,6 +74,7 @@ export function ReviewStep({
       return;
     }
     cache.setQuery(query);
+    setSelection(noSelection);
     bump();
   }, [cache, query]);
 
@@ -113,15 +133,96 @@ export function ReviewStep({
   const undo = () => summary.can_undo && !busy && void run(() => api.undo(slug));
   const redo = () => summary.can_redo && !busy && void run(() => api.redo(slug));
 
+  /** The row numbers of the view's rows from index a to b (from the cache, else from the server). */
+  async function rowsAt(a: number, b: number): Promise<number[]> {
+    const idx = span(a, b);
+    const known = idx.map((i) => cache.row(i)?.row);
+    if (known.every((r) => r !== undefined)) return known as number[];
+    const out: number[] = [];
+    for (let off = Math.min(a, b); off <= Math.max(a, b); off += 1000) {
+      const page = await api.rows(slug, query, off, Math.min(1000, Math.max(a, b) - off + 1));
+      out.push(...page.rows.map((r) => r.row));
+    }
+    return out;
+  }
+
+  /** Every row number of the current view (for "all selected" with exceptions or a search). */
+  async function allRowsOfView(): Promise<number[]> {
+    const out: number[] = [];
+    for (let off = 0; ; off += 1000) {
+      const page = await api.rows(slug, query, off, 1000);
+      out.push(...page.rows.map((r) => r.row));
+      if (page.rows.length < 1000) return out;
+    }
+  }
+
+  const onSelectRow = useCallback(
+    (row: number, index: number, shift: boolean) => {
+      if (!shift || selection.anchor === null) {
+        setSelection((s) => toggleRow(s, row, index));
+        return;
+      }
+      const anchorRow = cache.row(selection.anchor)?.row;
+      const on = anchorRow === undefined ? true : isSelected(selection, anchorRow);
+      const anchor = selection.anchor;
+      void rowsAt(anchor, index).then(
+        (rows) => setSelection((s) => selectRange(s, on, rows, index)),
+        (e) => setError(e instanceof Error ? e.message : String(e)),
+      );
+    },
+    [selection, cache, query],
+  );
+
   function deleteSelected() {
-    const rows = [...selected];
+    const sel = selection;
+    const plainErrors = query.filter === 'errors' && !query.column && !query.q;
     void run(
-      () => api.deleteRows(slug, rows),
+      async () => {
+        if (sel.all && sel.ids.size === 0 && plainErrors) return api.deleteErrorRows(slug);
+        let rows = [...sel.ids];
+        if (sel.all) {
+          const all = await allRowsOfView();
+          rows = all.filter((r) => !sel.ids.has(r));
+        }
+        let deleted = 0;
+        for (let i = 0; i < rows.length; i += 100_000) deleted += (await api.deleteRows(slug, rows.slice(i, i + 100_000))).deleted;
+        return { deleted };
+      },
       (r) => {
-        setSelected(new Set());
+        setSelection(noSelection);
         setNotice(t('review.deleted', { n: (r as { deleted: number }).deleted }));
       },
     );
+  }
+
+  function deleteErrorRows() {
+    void run(
+      () => api.deleteErrorRows(slug),
+      (r) => {
+        setSelection(noSelection);
+        setNotice(t('review.deletedErrors', { n: (r as { deleted: number }).deleted }));
+      },
+    );
+  }
+
+  function download(format: 'csv' | 'xlsx') {
+    setError('');
+    downloadErrors(api, slug, format).catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+  }
+
+  function uploadFixed(file: File) {
+    void run(
+      () => api.patchErrors(slug, file),
+      (r) => {
+        const res = r as { rows: number; changed: number };
+        setNotice(t('review.patched', { changed: res.changed, rows: res.rows, name: file.name }));
+      },
+    );
+  }
+
+  function next() {
+    if (summary.error_rows > 0) setConfirmContinue(true);
+    else onContinue();
   }
 
   function replaceAll() {
@@ -134,18 +235,11 @@ export function ReviewStep({
     );
   }
 
-  const toggleRow = useCallback((row: number) => {
-    setSelected((s) => {
-      const n = new Set(s);
-      if (n.has(row)) n.delete(row);
-      else n.add(row);
-      return n;
-    });
-  }, []);
 
   const columnErrors = useMemo(() => Object.fromEntries(summary.columns.map((c) => [c.key, c.errors])), [summary]);
   const filterLabel = query.column ? columns.find((c) => c.key === query.column)?.label : undefined;
   const errorsOnly = query.filter === 'errors';
+  const nSelected = selectedCount(selection, cache.total ?? 0);
 
   return (
     <section className="fbx-step fbx-review" aria-labelledby="fbx-step-title">
@@ -195,9 +289,9 @@ export function ReviewStep({
         <button type="button" className="fbx-button" onClick={redo} disabled={!summary.can_redo || busy} title="Ctrl+Y">
           {t('review.redo')}
         </button>
-        {selected.size > 0 && (
-          <button type="button" className="fbx-button danger" onClick={deleteSelected} disabled={busy}>
-            {t('review.delete', { n: selected.size })}
+        {nSelected > 0 && (
+          <button type="button" className="fbx-button danger" onClick={deleteSelected} disabled={busy} data-testid="delete-selected">
+            {t('review.delete', { n: nSelected })}
           </button>
         )}
       </div>
@@ -245,6 +339,36 @@ export function ReviewStep({
           </button>
         </form>
       )}
+      {summary.error_rows > 0 && (
+        <div className="fbx-errbar" role="group" aria-label={t('review.errorBar', { n: summary.error_rows })} data-testid="error-bar">
+          <span className="fbx-errbar-text">{t('review.errorBar', { n: summary.error_rows })}</span>
+          <button type="button" className="fbx-button danger" onClick={deleteErrorRows} disabled={busy} data-testid="delete-errors">
+            {t('review.deleteErrors', { n: summary.error_rows })}
+          </button>
+          <button type="button" className="fbx-button" onClick={() => download('csv')} disabled={busy} title={t('review.downloadHint')} data-testid="download-csv">
+            {t('review.downloadCsv')}
+          </button>
+          <button type="button" className="fbx-button" onClick={() => download('xlsx')} disabled={busy} title={t('review.downloadHint')} data-testid="download-xlsx">
+            {t('review.downloadXlsx')}
+          </button>
+          <button type="button" className="fbx-button" onClick={() => fixInput.current?.click()} disabled={busy} data-testid="upload-fixed">
+            {t('review.uploadFixed')}
+          </button>
+        </div>
+      )}
+      <input
+        ref={fixInput}
+        type="file"
+        accept=".csv,.tsv,.txt,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        hidden
+        aria-label={t('review.uploadFixed')}
+        data-testid="fixed-file"
+        onChange={(e) => {
+          const f = e.target.files?.[0];
+          e.target.value = '';
+          if (f) uploadFixed(f);
+        }}
+      />
       {error && <ErrorBanner message={error} onDismiss={() => setError('')} />}
       {notice && (
         <div className="fbx-ok" role="status" data-testid="notice">
@@ -256,8 +380,9 @@ export function ReviewStep({
         columnErrors={columnErrors}
         cache={cache}
         tick={tick}
-        selected={selected}
-        onToggleRow={toggleRow}
+        selection={selection}
+        onSelectRow={onSelectRow}
+        onSelectAll={(on) => setSelection(selectAll(on))}
         onEdit={onEdit}
         onFilterColumn={(key) => setQuery((q) => ({ ...q, filter: 'errors', column: q.column === key ? undefined : key }))}
         columnFilter={query.column}
@@ -266,11 +391,35 @@ export function ReviewStep({
         emptyText={errorsOnly ? t('review.noErrors') : t('review.noRows')}
       />
       <div className="fbx-step-foot">
+        {onBack && (
+          <button type="button" className="fbx-button" onClick={onBack} disabled={busy}>
+            {t('app.back')}
+          </button>
+        )}
         <span className="fbx-spacer" />
-        <button type="button" className="fbx-button primary" onClick={onContinue} disabled={busy}>
+        <button type="button" className="fbx-button primary" onClick={next} disabled={busy}>
           {t('review.next')}
         </button>
       </div>
+      {confirmContinue && (
+        <ConfirmDialog
+          title={t('review.continueErrors.title', { n: summary.error_rows })}
+          body={t(
+            summary.invalid_rows === 'exclude'
+              ? 'review.continueErrors.exclude'
+              : summary.invalid_rows === 'include'
+                ? 'review.continueErrors.include'
+                : 'review.continueErrors.block',
+          )}
+          confirm={t('review.continueErrors.yes')}
+          dismiss={t('review.continueErrors.no')}
+          onConfirm={() => {
+            setConfirmContinue(false);
+            onContinue();
+          }}
+          onDismiss={() => setConfirmContinue(false)}
+        />
+      )}
     </section>
   );
 }

@@ -1,9 +1,22 @@
 import type { Summary } from '../api';
 import { ErrorBanner, ProgressBar, StepLayout, useI18n } from '../ui';
+import '../review.css';
 
-/** Rows that submit would store, under the importer's invalid_rows policy. */
+/**
+ * Rows that submit would store now, under the importer's invalid_rows policy: all rows (include),
+ * the valid ones (exclude), or none while any row has errors (block).
+ */
 export function rowsToImport(s: Pick<Summary, 'rows' | 'error_rows' | 'invalid_rows'>): number {
+  if (s.invalid_rows === 'block') return s.error_rows > 0 ? 0 : s.rows;
   return s.invalid_rows === 'exclude' ? s.rows - s.error_rows : s.rows;
+}
+
+/** The next steps Submit offers while a block policy holds rows with errors back. */
+export interface BlockActions {
+  onDeleteErrors: () => void;
+  onDownloadErrors: () => void;
+  onFixHere: () => void;
+  busy: boolean;
 }
 
 export function SubmitStep({
@@ -13,6 +26,7 @@ export function SubmitStep({
   error,
   onBack,
   onSubmit,
+  actions,
 }: {
   summary: Summary;
   submitting: boolean;
@@ -20,15 +34,22 @@ export function SubmitStep({
   error: string;
   onBack: () => void;
   onSubmit: () => void;
+  actions: BlockActions;
 }) {
   const { t, num } = useI18n();
   const n = rowsToImport(summary);
   const blocked = summary.invalid_rows === 'block' && summary.error_rows > 0;
   let policy: string;
   if (summary.error_rows === 0) policy = t('submit.policy.clean');
-  else if (summary.invalid_rows === 'block') policy = t('submit.policy.block', { n: summary.error_rows });
+  else if (summary.invalid_rows === 'block') policy = t('submit.next.block', { n: summary.error_rows });
   else if (summary.invalid_rows === 'exclude') policy = t('submit.policy.exclude', { n: summary.error_rows });
   else policy = t('submit.policy.include');
+  let toImportNote = '';
+  if (summary.error_rows > 0) {
+    if (blocked) toImportNote = t('submit.toImport.block', { valid: summary.rows - summary.error_rows });
+    else if (summary.invalid_rows === 'exclude') toImportNote = t('submit.toImport.exclude', { n: summary.error_rows });
+    else toImportNote = t('submit.toImport.include', { n: summary.error_rows });
+  }
 
   return (
     <StepLayout
@@ -38,9 +59,11 @@ export function SubmitStep({
           <button type="button" className="fbx-button" onClick={onBack} disabled={submitting}>
             {t('app.back')}
           </button>
-          <button type="button" className="fbx-button primary" onClick={onSubmit} disabled={submitting || blocked || n === 0}>
-            {t('submit.confirm', { n })}
-          </button>
+          {!blocked && (
+            <button type="button" className="fbx-button primary" onClick={onSubmit} disabled={submitting || n === 0}>
+              {t('submit.confirm', { n })}
+            </button>
+          )}
         </>
       }
     >
@@ -60,12 +83,26 @@ export function SubmitStep({
         </div>
         <div className="total">
           <dt>{t('submit.toImport')}</dt>
-          <dd>{num(n)}</dd>
+          <dd data-testid="to-import">{num(n)}</dd>
+          {toImportNote && <dd className="fbx-summary-note">{toImportNote}</dd>}
         </div>
       </dl>
-      <p className={blocked ? 'fbx-alert' : summary.error_rows > 0 ? 'fbx-warn' : 'fbx-ok'} role="status">
-        {policy}
-      </p>
+      <div className={blocked ? 'fbx-alert fbx-next' : summary.error_rows > 0 ? 'fbx-warn' : 'fbx-ok'} role="status" data-testid="submit-policy">
+        <p>{policy}</p>
+        {blocked && (
+          <div className="fbx-next-actions">
+            <button type="button" className="fbx-button danger" onClick={actions.onDeleteErrors} disabled={actions.busy} data-testid="submit-delete-errors">
+              {t('submit.action.delete', { n: summary.error_rows })}
+            </button>
+            <button type="button" className="fbx-button" onClick={actions.onDownloadErrors} disabled={actions.busy} data-testid="submit-download-errors">
+              {t('submit.action.download')}
+            </button>
+            <button type="button" className="fbx-button primary" onClick={actions.onFixHere} disabled={actions.busy} data-testid="submit-fix-here">
+              {t('submit.action.fix')}
+            </button>
+          </div>
+        )}
+      </div>
       {submitting && <ProgressBar label={t('submit.submitting')} value={progress} />}
     </StepLayout>
   );
