@@ -453,7 +453,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
                   aria-current={i === current && step !== 'done' ? 'step' : undefined}
                 >
                   {canGoTo(i) ? (
-                    <button type="button" className="fbx-step-link" onClick={() => setStep(stepAt[i])} aria-label={t('stepper.goto', { step: t(k) })}>
+                    <button type="button" className="fbx-step-link" onClick={() => setStep(stepAt[i])} title={t('stepper.goto', { step: t(k) })}>
                       <span className="fbx-step-num">{i + 1}</span>
                       <span className="fbx-step-label">{t(k)}</span>
                     </button>

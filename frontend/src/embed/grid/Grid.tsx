@@ -367,11 +367,7 @@ export function Grid(props: GridProps) {
                         type="checkbox"
                         tabIndex={-1}
                         checked={isSel}
-                        onClick={(e) => {
-                          e.preventDefault();
-                          props.onSelectRow(row.row, index, e.shiftKey);
-                        }}
-                        onChange={() => {}}
+                        onChange={(e) => props.onSelectRow(row.row, index, (e.nativeEvent as MouseEvent).shiftKey === true)}
                         aria-label={t('review.selectRow', { n: row.row })}
                       />
                     )}
