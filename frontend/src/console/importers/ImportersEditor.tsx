@@ -8,6 +8,7 @@ import { api, ApiError } from '../api';
 import { PageHeader } from '../components';
 import { navigate, useHashRoute } from '../router';
 import ImportDetail from './ImportDetail';
+import RefusedOrigins from './RefusedOrigins';
 import {
   COLUMN_TYPES, FILE_TYPES, INVALID_ROWS, NO_VALUE, TRANSFORMERS, VALIDATORS,
   addColumn, addItem, errorsFor, fromDefinition, mapErrors, moveColumn, newDraft, removeColumn, removeItem,
@@ -113,6 +114,16 @@ function Editor({ slug }: { slug: string }) {
     }
   }
 
+  // "Allow this origin" saved the importer: take the saved definition, or keep unsaved edits and add
+  // the origin to the draft's list too.
+  function originAllowed(saved: Importer, origin: string) {
+    if (!dirty) {
+      setDraft(fromDefinition(saved));
+      return;
+    }
+    setDraft((d) => (d && !d.origins.split(/[\n,]/).map((o) => o.trim()).includes(origin) ? { ...d, origins: d.origins.trim() ? `${d.origins.trimEnd()}\n${origin}` : origin } : d));
+  }
+
   async function remove() {
     if (!window.confirm(`Delete the importer "${slug}"? Its imports are deleted with it.`)) return;
     try {
@@ -190,6 +201,7 @@ function Editor({ slug }: { slug: string }) {
         </section>
       ) : (
         <>
+          {!creating && <RefusedOrigins slug={slug} onAllowed={originAllowed} />}
           <section className="card ied-card">
             <h2>Importer</h2>
             <div className="ied-grid">
