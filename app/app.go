@@ -79,15 +79,19 @@ type App struct {
 	Sink        *sink.Sink
 	Workspace   *workspace.Workspace
 
-	version string
-	log     *slog.Logger
-	dataDir string
-	db      *store.DB
-	server  *httpapi.Server
+	version    string
+	adminToken string // the console's admin token (the desktop control channel checks it)
+	log        *slog.Logger
+	dataDir    string
+	db         *store.DB
+	server     *httpapi.Server
 	// loopbackOnly is ServerConfig.LoopbackOnly, checked by Start.
 	loopbackOnly bool
 	// workers run in the background while the server listens (Start).
 	workers []func(ctx context.Context)
+	// wrapPort, set by the desktop window before Start, wraps the port's
+	// handler (it records whether host apps use the server).
+	wrapPort func(http.Handler) http.Handler
 
 	// Set by Start.
 	listenURL    string // the listener's own address
@@ -126,7 +130,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{version: cfg.Version, log: log, dataDir: cfg.DataDir, db: db, loopbackOnly: cfg.Server.LoopbackOnly}
+	a := &App{version: cfg.Version, adminToken: cfg.Server.AdminToken, log: log, dataDir: cfg.DataDir, db: db, loopbackOnly: cfg.Server.LoopbackOnly}
 
 	// 2. The importer.
 	a.Importer = importer.New(db, cfg.DataDir, log)

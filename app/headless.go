@@ -14,5 +14,12 @@ const WindowBuilt = false
 // ErrNoWindow is returned by RunWindow in a binary built without the window.
 var ErrNoWindow = errors.New("this binary was built without the desktop window (build it with `make desktop`)")
 
+// WindowOptions is what the command passes to RunWindow (see desktop.go).
+type WindowOptions struct {
+	Started func()
+	Lock    *InstanceLock
+	Files   []string
+}
+
 // RunWindow reports that there is no window in this build.
-func (a *App) RunWindow(addr string, started func()) error { return ErrNoWindow }
+func (a *App) RunWindow(addr string, o WindowOptions) error { return ErrNoWindow }

@@ -36,7 +36,11 @@ func (a *App) Start(addr string) error {
 		ln.Close()
 		return err
 	}
-	a.http = newPortServer(a.server.PortHandler(), slog.NewLogLogger(a.log.Handler(), slog.LevelWarn))
+	handler := a.server.PortHandler()
+	if a.wrapPort != nil { // the desktop window records host app use (desktop_usage.go)
+		handler = a.wrapPort(handler)
+	}
+	a.http = newPortServer(handler, slog.NewLogLogger(a.log.Handler(), slog.LevelWarn))
 	// Near the cap, idle keep-alive connections make room for new ones.
 	a.http.ConnState = newIdleShedder(conns).connState
 	go func() {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
@@ -40,6 +41,8 @@ func Run(ctx context.Context, version string, args []string, stdout, stderr io.W
 		return runBackup(ctx, version, rest, stdout, stderr)
 	case "restore":
 		return runRestore(ctx, rest, stdout, stderr)
+	case "quit":
+		return runQuit(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "fusebox", version)
 		return 0
@@ -47,14 +50,28 @@ func Run(ctx context.Context, version string, args []string, stdout, stderr io.W
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
+		if isFileArg(cmd) { // `fusebox data.csv`: the window imports it
+			return runDesktop(ctx, version, args, stdout, stderr)
+		}
 		fmt.Fprintf(stderr, "fusebox: unknown command %q\n\n%s", cmd, usage)
 		return 2
 	}
 }
 
+// isFileArg reports whether a is an existing file's path (a file to
+// import given to the window, e.g. from a file manager's "Open with").
+func isFileArg(a string) bool {
+	if !strings.ContainsAny(a, "./\\") {
+		return false
+	}
+	st, err := os.Stat(a)
+	return err == nil && st.Mode().IsRegular()
+}
+
 func isHelp(a string) bool { return a == "-h" || a == "-help" || a == "--help" }
 
 const usage = `Usage: fusebox [command] [flags]
+       fusebox [flags] [FILE]   the desktop window; FILE is imported in its console
 
 Commands:
   (none)     open the desktop window (falls back to serve without a display)
@@ -69,6 +86,7 @@ Commands:
              (fusebox backup --data-dir DIR OUT.tar.gz)
   restore    restore a backup archive into a new, empty data dir
              (fusebox restore OUT.tar.gz --data-dir NEWDIR)
+  quit       stop the desktop app running for a data dir (also when its window is closed)
   version    print the version
   help       show this help
 

@@ -30,6 +30,8 @@ type serveFlags struct {
 	logLevel     string
 	// open is the console route the window opens at (--open).
 	open string
+	// files are files to import, given to the window as arguments.
+	files []string
 }
 
 // parseServeFlags parses the flags of serve and the window. The error is
@@ -53,6 +55,14 @@ func parseServeFlags(name string, args []string, stderr io.Writer) (serveFlags, 
 	}
 	if err := fs.Parse(args); err != nil {
 		return f, err
+	}
+	// The window takes files to import as arguments, before or between
+	// the flags.
+	for name == "desktop" && fs.NArg() > 0 {
+		f.files = append(f.files, fs.Arg(0))
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return f, err
+		}
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "fusebox %s: unexpected argument %q\n", name, fs.Arg(0))
@@ -195,17 +205,7 @@ func runDesktop(ctx context.Context, version string, args []string, stdout, stde
 		return serve(ctx, version, f, stdout, stderr)
 	}
 	defer closeLog()
-	a, err := openServer(ctx, version, f, log)
-	if err != nil {
-		fmt.Fprintln(stderr, "fusebox:", err)
-		return 1
-	}
-	defer a.Close()
-	if err := a.RunWindow(f.addr, func() { a.PrintURLs(stdout) }); err != nil {
-		fmt.Fprintln(stderr, "fusebox:", err)
-		return 1
-	}
-	return 0
+	return runWindow(ctx, version, f, log, stdout, stderr)
 }
 
 // openServer opens the App of serve and the window: the data dir, its
