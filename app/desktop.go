@@ -240,20 +240,19 @@ func (d *desktop) confirmStop(ctx context.Context, title string) bool {
 		return true
 	}
 	d.a.log.Info("asking before stopping", "pending", work)
+	// GTK and Windows question dialogs answer Yes or No.
 	answer, err := runtime.MessageDialog(ctx, runtime.MessageDialogOptions{
 		Type:  runtime.QuestionDialog,
 		Title: title,
-		Message: fmt.Sprintf("Work is not finished: %s.\n\nQuitting stops the server at %s: the imports stop, deliveries wait until Fusebox runs again, and host apps cannot reach it.\n\nQuit anyway?",
+		Message: fmt.Sprintf("Work is not finished: %s.\n\nQuitting stops the server at %s: imports in progress stop, deliveries wait until Fusebox runs again, and host apps cannot reach it. (To keep it serving with the window closed, choose File > When the window is closed > Keep Fusebox running.)\n\nQuit anyway?",
 			work, d.a.BaseURL()),
-		Buttons:       []string{"Quit", "Cancel"},
-		DefaultButton: "Cancel",
-		CancelButton:  "Cancel",
+		DefaultButton: "No",
 	})
 	if err != nil {
 		d.a.log.Warn("close dialog", "err", err)
 		return false
 	}
-	return answer == "Quit" || answer == "Yes"
+	return answer == "Yes"
 }
 
 // quit stops the app from the menu: asking first when work is pending.

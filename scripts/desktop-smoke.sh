@@ -22,7 +22,31 @@
 # app is still running (WebKitGTK crashes on some upload bodies) and saves
 # test-artifacts/desktop/upload.png.
 #
-# Builds nothing. Needs: Xvfb (xvfb), import (imagemagick), xdotool, curl, jq.
+# Then the desktop app's own behaviour, on the same running app (each step
+# waits for the app's log line or an API answer, never a fixed sleep):
+#  - a second launch on the same data dir (--open relay) exits 0 saying the
+#    window is in front, the first process stays (log "second launch");
+#  - a second launch with a file runs the runtime's file-drop event: the
+#    console's Try view of the importer on screen imports the file, read by
+#    the server from its path (admin API: an import holding the file's sha256);
+#    screenshot drop.png;
+#  - a destination disabled (admin API) gives a desktop notification
+#    (notification-daemon on a private D-Bus session bus; log
+#    msg=notification ... native=true); screenshot notification.png;
+#  - the File menu opened with a click (screenshot menu.png), Export
+#    workspace... chosen with the keyboard, the save dialog accepted: the
+#    workspace file is written (log "workspace exported");
+#  - a host app creates a session with an API key (the keep-running default
+#    turns on), the window is closed like a window manager's close button
+#    does (WM_DELETE_WINDOW, scripts/desktop-smoke/wm-close.c): the window
+#    hides, /healthz still answers, a launch shows it again;
+#  - the window moved and resized, `fusebox quit --data-dir` stops the app
+#    (exit 0) and desktop.json holds the geometry; a new start opens the
+#    window there; `fusebox quit` again.
+#
+# Builds nothing but the small wm-close helper. Needs: Xvfb (xvfb), import
+# (imagemagick), xdotool, curl, jq, dbus-daemon (dbus), notification-daemon,
+# cc and the X11 headers (build-essential, libx11-dev).
 # Env: FUSEBOX_DESKTOP_BIN (default bin/fusebox-desktop; the .deb test passes the
 # installed /usr/bin/fusebox), SMOKE_TIMEOUT seconds (default 60), SMOKE_OUT
 # (default test-artifacts/desktop) for the screenshots and logs.
@@ -48,16 +72,20 @@ fail() {
 }
 
 [[ -x $BIN ]] || fail "$BIN is missing or not executable; build it with 'make desktop'"
-for tool in Xvfb import identify xdotool curl jq; do
-  command -v "$tool" >/dev/null || fail "'$tool' not found; install them (apt-get install xvfb imagemagick xdotool curl jq)"
+for tool in Xvfb import identify convert xdotool curl jq dbus-daemon cc; do
+  command -v "$tool" >/dev/null || fail "'$tool' not found; install them (apt-get install xvfb imagemagick xdotool curl jq dbus build-essential libx11-dev)"
 done
+NOTIFYD=/usr/lib/notification-daemon/notification-daemon
+[[ -x $NOTIFYD ]] || fail "$NOTIFYD not found; install it (apt-get install notification-daemon)"
 
 mkdir -p "$OUT"
-rm -f "$SHOT" "$UPLOAD_SHOT" "$OUT/fusebox.log" "$OUT/stdout.log"
+rm -f "$SHOT" "$UPLOAD_SHOT" "$OUT"/{drop,notification,menu,export,hidden}.png "$OUT/fusebox.log" "$OUT/stdout.log"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fusebox-desktop-smoke.XXXXXX")
 log=$tmp/fusebox.log
 xvfb_pid=''
 app_pid=''
+bus_pid=''
+notifyd_pid=''
 
 cleanup() {
   local rc=$?
@@ -70,6 +98,8 @@ cleanup() {
     fi
     wait "$app_pid" 2>/dev/null || true
   fi
+  [[ -n $notifyd_pid ]] && kill -TERM "$notifyd_pid" 2>/dev/null
+  [[ -n $bus_pid ]] && kill -TERM "$bus_pid" 2>/dev/null
   if [[ -n $xvfb_pid ]]; then
     kill -TERM "$xvfb_pid" 2>/dev/null || true
     wait "$xvfb_pid" 2>/dev/null || true
@@ -95,7 +125,19 @@ done
 display=":$(tr -d '[:space:]' <"$tmp/display")"
 echo "desktop-smoke: Xvfb on display $display"
 
-mkdir -p "$tmp/data"
+# A private session bus with a notification server on the display: the app's
+# desktop notifications (freedesktop D-Bus interface) are shown there.
+dbus-daemon --session --fork --nopidfile --print-address=3 --print-pid=4 3>"$tmp/bus.addr" 4>"$tmp/bus.pid" ||
+  fail "dbus-daemon --session did not start"
+bus_pid=$(tr -d '[:space:]' <"$tmp/bus.pid")
+export DBUS_SESSION_BUS_ADDRESS=$(head -n 1 "$tmp/bus.addr")
+DISPLAY=$display "$NOTIFYD" >"$tmp/notifyd.log" 2>&1 &
+notifyd_pid=$!
+cc -O -o "$tmp/wm-close" scripts/desktop-smoke/wm-close.c -lX11 || fail "cannot build scripts/desktop-smoke/wm-close.c (needs cc and libx11-dev)"
+
+# The app's home (the export dialog starts there) is the test's own.
+mkdir -p "$tmp/data" "$tmp/home"
+export HOME=$tmp/home
 DISPLAY=$display WAYLAND_DISPLAY='' FUSEBOX_LOG=$log \
   "$BIN" --addr 127.0.0.1:0 --data-dir "$tmp/data" --open importers/contacts/try >"$tmp/stdout.log" 2>&1 &
 app_pid=$!
@@ -231,4 +273,156 @@ echo "desktop-smoke: server logged: $header"
 alive "after the upload (a WebKitGTK crash?)"
 import -display "$display" -window root "$UPLOAD_SHOT" || fail "screenshot with 'import -window root' failed"
 echo "desktop-smoke: screenshot $UPLOAD_SHOT"
+
+# --- The desktop app: one instance, drops, notifications, menu, close -------
+export DISPLAY=$display WAYLAND_DISPLAY=''
+shot() { import -display "$display" -window root "$OUT/$1" 2>/dev/null || true; }
+lines() { wc -l <"$log"; }
+# wait_log SINCE PATTERN WHAT: the first log line after line SINCE matching
+# the extended regex PATTERN, within the timeout; else fail saying WHAT.
+wait_log() {
+  local since=$1 pattern=$2 what=$3 line='' deadline=$((SECONDS + TIMEOUT))
+  while ((SECONDS < deadline)); do
+    line=$(tail -n +"$((since + 1))" "$log" | grep -m 1 -E -- "$pattern") && { printf '%s\n' "$line"; return 0; }
+    alive "while waiting for: $what"
+    sleep 0.2
+  done
+  shot failure.png
+  fail "no log line /$pattern/ within ${TIMEOUT}s: $what (screenshot: $OUT/failure.png)"
+}
+# launch ARGS...: a second launch on the same data dir; it must exit 0.
+launch() {
+  local out code
+  out=$("$BIN" --data-dir "$tmp/data" "$@" 2>"$tmp/second.err") && code=0 || code=$?
+  ((code == 0)) || fail "a second launch ($*) exited $code: $(cat "$tmp/second.err")"
+  grep -q 'already running' <<<"$out" || fail "a second launch ($*) did not reach the running window: $out"
+  alive "after a second launch"
+}
+visible() { xdotool search --onlyvisible --name '^Fusebox$' 2>/dev/null | head -n 1; }
+
+# One instance per data dir: the second launch focuses the first and exits 0.
+n=$(lines)
+launch --open relay
+wait_log "$n" 'msg="second launch".*open=relay' 'the running window heard the second launch' >/dev/null
+wait_log "$n" 'msg="window shown" reason="second launch"' 'the window came to the front' >/dev/null
+[[ $(pgrep -c -f -- "--data-dir $tmp/data") == 1 ]] || fail "more than one process runs on $tmp/data: $(pgrep -a -f -- "--data-dir $tmp/data")"
+echo "desktop-smoke: a second launch exited 0 and brought the window to the front; one process runs"
+
+# A file dropped on the window (the runtime's file-drop event, fired by a
+# second launch with the file): the Try view on screen imports it.
+drop_file=$tmp/dropped-contacts.csv
+printf '%s\n' 'first_name,last_name,email,company' 'Mary,Jackson,mary@example.com,NASA' 'Dorothy,Vaughan,dorothy@example.com,NASA' >"$drop_file"
+drop_sha=$(sha256sum "$drop_file" | cut -d' ' -f1)
+launch --open importers/contacts/try "$drop_file"
+wait_log "$n" 'msg="files to import" source=drop' 'the window took the dropped file' >/dev/null
+dropped=''
+deadline=$((SECONDS + TIMEOUT))
+while ((SECONDS < deadline)); do
+  alive "after the file drop"
+  for slug in $(admin '/api/admin/imports?importer=contacts' | jq -r '.imports[].slug'); do
+    [[ $(admin "/api/admin/imports/$slug" | jq -r '[.import.file_name, .summary.file_sha256] | join(" ")') == "dropped-contacts.csv $drop_sha" ]] && dropped=$slug && break
+  done
+  [[ -n $dropped ]] && break
+  sleep 0.5
+done
+[[ -n $dropped ]] || { shot drop.png; fail "no contacts import holds the dropped file within ${TIMEOUT}s (screenshot: $OUT/drop.png)"; }
+wait_log "$n" 'msg="header step ready"' 'the Try view showed the dropped file' >/dev/null
+shot drop.png
+echo "desktop-smoke: the dropped file became import $dropped (sha256 $drop_sha); screenshot $OUT/drop.png"
+
+# A desktop notification: a relay destination disabled.
+dest=$(admin /api/admin/relay/destinations | jq -r '[.destinations[] | select(.enabled)][0].destination.id // empty')
+[[ -n $dest ]] || fail "the demo workspace has no enabled relay destination to disable"
+n=$(lines)
+curl -fsS --max-time 5 -X POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d '{"enabled":false,"reason":"the desktop smoke test turned it off"}' "$base/api/admin/relay/destinations/$dest/enabled" >/dev/null ||
+  fail "cannot disable relay destination $dest"
+wait_log "$n" "msg=notification kind=destination-disabled .*native=true" "a desktop notification for the disabled destination $dest" >/dev/null
+# The notification server maps its popup window, then paints it: wait for
+# the window, then until the shot shows its lower edge painted (not black).
+deadline=$((SECONDS + TIMEOUT))
+until popup=$(xdotool search --onlyvisible --pid "$notifyd_pid" 2>/dev/null | head -n 1) && [[ -n $popup ]]; do
+  ((SECONDS < deadline)) || fail "notification-daemon showed no window for the notification"
+  sleep 0.1
+done
+read -r px py pw ph < <(xdotool getwindowgeometry --shell "$popup" | awk -F= '/^X=/{x=$2}/^Y=/{y=$2}/^WIDTH=/{w=$2}/^HEIGHT=/{h=$2}END{print x, y, w, h}')
+until shot notification.png && [[ $(convert "$OUT/notification.png" -format "%[hex:p{$((px + pw / 2)),$((py + ph - 6))}]" info: 2>/dev/null) != 000000* ]]; do
+  ((SECONDS < deadline)) || fail "the notification window was not painted within ${TIMEOUT}s (screenshot: $OUT/notification.png)"
+  sleep 0.1
+done
+echo "desktop-smoke: destination $dest disabled -> desktop notification; screenshot $OUT/notification.png"
+
+# The native menu: File opened with a click, Export workspace... chosen
+# with the keyboard, the save dialog accepted (its default file name, in
+# the app's home).
+win=$(visible)
+[[ -n $win ]] || fail "no visible Fusebox window"
+n=$(lines)
+before=$(xdotool search --onlyvisible --class fusebox 2>/dev/null | wc -l)
+xdotool mousemove --sync --window "$win" 20 12 click 1
+deadline=$((SECONDS + TIMEOUT))
+until (($(xdotool search --onlyvisible --class fusebox 2>/dev/null | wc -l) > before)); do
+  ((SECONDS < deadline)) || { shot menu.png; fail "the File menu did not open (screenshot: $OUT/menu.png)"; }
+  sleep 0.1
+done
+shot menu.png
+echo "desktop-smoke: File menu open; screenshot $OUT/menu.png"
+xdotool key Down Down Down Return
+dialog=$(xdotool search --sync --onlyvisible --name '^Export workspace$' | head -n 1)
+[[ -n $dialog ]] || fail "no 'Export workspace' dialog"
+xdotool mousemove --sync --window "$dialog" 300 300 key Return
+exported=$(wait_log "$n" 'msg="workspace exported"' 'the menu wrote the workspace file' | grep -oE 'path=[^ ]+' | cut -d= -f2)
+[[ -s $exported ]] || fail "the exported workspace $exported is missing or empty"
+grep -q '^importers:' "$exported" || fail "$exported is not a workspace file: $(head -n 5 "$exported")"
+echo "desktop-smoke: File > Export workspace wrote $exported ($(wc -c <"$exported") bytes)"
+
+# Close to the background: once a host app used the server (a session
+# created with an API key), closing the window hides it and the server
+# keeps serving; a launch shows it again.
+n=$(lines)
+secret=$(curl -fsS --max-time 5 -X POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d '{"name":"desktop smoke host app","kind":"secret"}' "$base/api/admin/keys" | jq -r .secret)
+curl -fsS --max-time 5 -X POST -H "Authorization: Bearer $secret" -H 'Content-Type: application/json' \
+  -d '{"importer_slug":"contacts"}' "$base/api/v1/importer/sessions" >/dev/null || fail "a host app could not create a session"
+wait_log "$n" 'msg="host app used the server".*keep_running=true' 'the app noticed the host app' >/dev/null
+"$tmp/wm-close" "$win" || fail "wm-close $win failed"
+wait_log "$n" 'msg="window hidden; the server keeps running"' 'closing the window hid it' >/dev/null
+[[ -z $(visible) ]] || fail "the window is still visible after it was closed"
+[[ $(curl -fsS --max-time 5 "$base/healthz" | jq -r .status) == ok ]] || fail "/healthz does not answer with the window closed"
+shot hidden.png
+echo "desktop-smoke: window closed -> hidden, /healthz answers; screenshot $OUT/hidden.png"
+n=$(lines)
+launch
+wait_log "$n" 'msg="window shown" reason="second launch"' 'a launch showed the hidden window' >/dev/null
+deadline=$((SECONDS + TIMEOUT))
+until [[ -n $(visible) ]]; do
+  ((SECONDS < deadline)) || fail "the window did not come back after a launch"
+  sleep 0.1
+done
+echo "desktop-smoke: a launch showed the window again"
+
+# Window state: moved and resized, then `fusebox quit`; desktop.json has it
+# and the next start opens there.
+win=$(visible)
+xdotool windowsize --sync "$win" 1100 680 windowmove --sync "$win" 30 20
+"$BIN" quit --data-dir "$tmp/data" >"$tmp/quit.out" 2>&1 || fail "fusebox quit failed: $(cat "$tmp/quit.out")"
+grep -q '^Stopped Fusebox' "$tmp/quit.out" || fail "fusebox quit said: $(cat "$tmp/quit.out")"
+wait "$app_pid" && code=0 || code=$?
+app_pid=''
+((code == 0)) || fail "the app exited $code after fusebox quit"
+state=$(jq -c '.window' "$tmp/data/desktop.json")
+[[ $state == '{"width":1100,"height":680,"x":30,"y":20,"maximised":false}' ]] || fail "desktop.json window after quit: $state"
+echo "desktop-smoke: fusebox quit stopped the app (exit 0); desktop.json window $state"
+n=$(lines)
+DISPLAY=$display FUSEBOX_LOG=$log "$BIN" --addr 127.0.0.1:0 --data-dir "$tmp/data" >>"$tmp/stdout.log" 2>&1 &
+app_pid=$!
+wait_log "$n" 'msg="window placed" width=1100 height=680 x=30 y=20' 'the window opened where it was' >/dev/null
+wait_log "$n" 'console ready' 'the console came back' >/dev/null
+geom=$(xdotool getwindowgeometry "$(visible)" | tr -s ' \n' ' ')
+[[ $geom == *'Position: 30,20 '* && $geom == *'Geometry: 1100x680'* ]] || fail "the window reopened at $geom, want 1100x680 at 30,20"
+"$BIN" quit --data-dir "$tmp/data" >/dev/null || fail "the second fusebox quit failed"
+wait "$app_pid" && code=0 || code=$?
+app_pid=''
+((code == 0)) || fail "the app exited $code after the second fusebox quit"
+echo "desktop-smoke: the window reopened at 1100x680 +30+20 and quit again"
 echo "desktop-smoke: OK"

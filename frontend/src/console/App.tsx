@@ -3,6 +3,7 @@ import { getHealth, getWhoami, reportReady } from './api';
 import { routes } from './routes';
 import { navigate, useHashRoute } from './router';
 import { EmptyState, PageHeader } from './components';
+import DesktopInbox from './desktop/DesktopInbox';
 
 export default function App() {
   const { match } = useHashRoute();
@@ -69,6 +70,7 @@ export default function App() {
           </>
         )}
       </main>
+      <DesktopInbox />
     </div>
   );
 }

@@ -6,6 +6,7 @@ import { useEffect, useRef, useState, type RefObject } from 'react';
 import { envelope, isEmbedMessage, isFrom, originOf, type CompletePayload, type ToEmbed } from '../../sdk/protocol';
 import { LocaleOptions } from '../../shared/locales';
 import { reportStep } from '../api';
+import { DROP_EVENT, type DroppedFile } from '../../shared/desktopDrop';
 import { PageHeader } from '../components';
 
 /** postMessage target for our own origin: itself when http(s), else "/" (same origin, any scheme). */
@@ -79,6 +80,20 @@ export default function ImportersTry({ slug }: { slug: string }) {
   const [cancelled, setCancelled] = useState(false);
 
   useReportSteps(frame, run);
+
+  // A file dropped on the desktop window for this importer: start over, and the importer's upload
+  // step takes the file (see shared/desktopDrop.ts).
+  useEffect(() => {
+    const onDrop = (e: Event) => {
+      if ((e as CustomEvent<DroppedFile>).detail?.importer !== slug) return;
+      setResult(null);
+      setError('');
+      setCancelled(false);
+      setRun((n) => n + 1);
+    };
+    window.addEventListener(DROP_EVENT, onDrop);
+    return () => window.removeEventListener(DROP_EVENT, onDrop);
+  }, [slug]);
 
   const src = `/embed/importer?${new URLSearchParams({ origin: window.location.origin, importer: slug, ...(locale ? { locale } : {}) })}`;
 

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { flush, render, type Rendered } from '../../console/test-utils';
 import type { ImporterInfo, Preview } from '../api';
 import { UploadStep } from './UploadStep';
+import { putDroppedFile } from '../../shared/desktopDrop';
 
 const importer: ImporterInfo = {
   slug: 'contacts',
@@ -53,6 +54,32 @@ describe('UploadStep in the desktop window', () => {
     await flush();
     expect(api.uploadFromPath).not.toHaveBeenCalled();
     expect(view.container.querySelector('[role=alert]')?.textContent).toContain('notes.pdf is not a file this importer accepts (.csv, .xlsx).');
+  });
+});
+
+describe('UploadStep and a file dropped on the desktop window', () => {
+  it('takes the file waiting for its importer once and lets the server read it', async () => {
+    putDroppedFile({ path: '/home/ann/other.csv', importer: 'invoices' });
+    putDroppedFile({ path: '/home/ann/big.csv', importer: 'contacts' });
+    const api = { upload: vi.fn(), uploadFromPath: vi.fn(async () => preview) };
+    const onUploaded = vi.fn();
+    view = await render(<UploadStep api={api} slug="imp_2" importer={importer} onUploaded={onUploaded} nativePick={vi.fn()} />);
+    await flush();
+    expect(api.uploadFromPath).toHaveBeenCalledTimes(1);
+    expect(api.uploadFromPath).toHaveBeenCalledWith('imp_2', '/home/ann/big.csv');
+    expect(onUploaded).toHaveBeenCalledWith(preview);
+    view.unmount();
+    view = await render(<UploadStep api={api} slug="imp_3" importer={importer} onUploaded={vi.fn()} nativePick={vi.fn()} />);
+    await flush();
+    expect(api.uploadFromPath).toHaveBeenCalledTimes(1); // taken: not imported twice
+  });
+
+  it('leaves it alone outside the desktop window', async () => {
+    putDroppedFile({ path: '/home/ann/big.csv', importer: 'contacts' });
+    const api = { upload: vi.fn(), uploadFromPath: vi.fn(async () => preview) };
+    view = await render(<UploadStep api={api} slug="imp_4" importer={importer} onUploaded={vi.fn()} />);
+    await flush();
+    expect(api.uploadFromPath).not.toHaveBeenCalled();
   });
 });
 

@@ -1,4 +1,5 @@
-import { useRef, useState, type DragEvent } from 'react';
+import { useEffect, useRef, useState, type DragEvent } from 'react';
+import { takeDroppedFile } from '../../shared/desktopDrop';
 import { ApiError, type EmbedApi, type ImporterInfo, type Preview, type UploadSource } from '../api';
 import { formatBytes } from '../i18n';
 import { ErrorBanner, ProgressBar, StepLayout, useI18n } from '../ui';
@@ -143,6 +144,12 @@ export function UploadStep({
       return;
     }
     if (!path) return; // cancelled
+    await uploadPath(path);
+  }
+
+  /** The server reads the file at path (file-from-path): nothing crosses the web view. */
+  async function uploadPath(path: string) {
+    setError('');
     const name = path.split(/[\\/]/).pop() ?? path;
     if (!types.includes(extOf(name))) {
       setError(t('upload.err.type', { name, types: typesText }));
@@ -156,6 +163,17 @@ export function UploadStep({
       setError(e instanceof Error ? e.message : String(e));
     }
   }
+
+  // In the desktop window, a file dropped on the window for this importer waits in the console;
+  // the upload step takes it once (see shared/desktopDrop.ts).
+  const tookDrop = useRef(false);
+  useEffect(() => {
+    if (!nativePick || tookDrop.current) return;
+    tookDrop.current = true;
+    const path = takeDroppedFile(importer.slug);
+    if (path) void uploadPath(path);
+    // Once, when the step first shows.
+  }, []);
 
   function pick(files: FileList | null) {
     if (!files || files.length === 0) return;
