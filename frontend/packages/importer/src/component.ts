@@ -83,6 +83,8 @@ export function openImporter(current: () => FuseboxImporterProps, container?: HT
     modal: !inline,
     container: inline ? (container ?? undefined) : undefined,
     locale: p.locale,
+    // With the slug, the SDK checks this page's origin while the token is fetched.
+    importer: p.importerSlug,
     onComplete: (r) => current().onComplete?.(r),
     onCancel: () => current().onCancel?.(),
     onClose: () => current().onClose?.(),

@@ -2,7 +2,7 @@ import { act, createElement } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FuseboxImporter, type FuseboxImporterProps } from './react';
-import { COMPLETE, SERVER, flush, frames, fromFrame, onlyFrame, quietIframeLoading, tokenSentTo } from './testing';
+import { COMPLETE, SERVER, answerOriginCheck, frames, fromFrame, onlyFrame, quietIframeLoading, settle, tokenSentTo } from './testing';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -14,6 +14,7 @@ describe('React <FuseboxImporter>', () => {
     document.body.innerHTML = '';
     document.body.style.overflow = '';
     quietIframeLoading();
+    answerOriginCheck(true);
     host = document.createElement('div');
     document.body.appendChild(host);
     root = createRoot(host);
@@ -32,9 +33,9 @@ describe('React <FuseboxImporter>', () => {
     render({ serverUrl: SERVER, importerSlug: 'contacts', metadata: { user_id: 7 }, getSessionToken });
     const frame = onlyFrame();
     expect(frame.closest('.fusebox-importer-overlay')?.parentElement).toBe(document.body);
-    expect(new URL(frame.src).origin).toBe(SERVER);
     expect(document.body.style.overflow).toBe('hidden');
     expect(await tokenSentTo(frame)).toBe('tok-1');
+    expect(new URL(frame.src).origin).toBe(SERVER);
     expect(getSessionToken).toHaveBeenCalledWith({ baseUrl: SERVER, importerSlug: 'contacts', metadata: { user_id: 7 } });
     const listener = added.mock.calls.find(([type]) => type === 'message')?.[1];
     expect(listener).toBeTypeOf('function');
@@ -77,6 +78,7 @@ describe('React <FuseboxImporter>', () => {
     render({ serverUrl: SERVER, importerSlug: 'orders', getSessionToken, locale: 'de' });
     const c = onlyFrame();
     expect(c).not.toBe(b);
+    await settle();
     expect(new URL(c.src).searchParams.get('locale')).toBe('de');
   });
 
@@ -93,11 +95,31 @@ describe('React <FuseboxImporter>', () => {
     expect(frames()).toHaveLength(0);
   });
 
+  it('names the importer in the origin check, and a refused origin ends at once with EEMBED', async () => {
+    vi.mocked(fetch).mockClear();
+    const onError = vi.fn();
+    render({ serverUrl: SERVER, importerSlug: 'contacts', sessionToken: 'tok', onError });
+    await settle();
+    const asked = new URL(String(vi.mocked(fetch).mock.calls[0][0]));
+    expect(asked.pathname).toBe('/api/v1/embed/check');
+    expect(asked.searchParams.get('importer')).toBe('contacts');
+    expect(onError).not.toHaveBeenCalled();
+    act(() => root.unmount());
+    root = createRoot(host);
+
+    answerOriginCheck(false);
+    render({ serverUrl: SERVER, importerSlug: 'contacts', sessionToken: 'tok', onError });
+    await settle();
+    expect(onError).toHaveBeenCalledTimes(1);
+    expect(onError.mock.calls[0][0].code).toBe('EEMBED');
+    expect(frames()).toHaveLength(0);
+  });
+
   it('reports a missing token source through onError', async () => {
     const onError = vi.fn();
     render({ serverUrl: SERVER, importerSlug: 'contacts', onError });
     fromFrame(onlyFrame(), 'ready', { version: 1 });
-    for (let i = 0; i < 10; i++) await flush();
+    await settle();
     expect(onError).toHaveBeenCalledTimes(1);
     expect(onError.mock.calls[0][0].code).toBe('ESESSION');
   });

@@ -36,11 +36,32 @@ export function fromFrame<K extends keyof FromEmbed & string>(frame: HTMLIFrameE
 
 export const flush = () => new Promise((r) => setTimeout(r, 0));
 
+/** Lets pending promises settle (the origin check before the frame opens). */
+export async function settle() {
+  for (let i = 0; i < 10; i++) await flush();
+}
+
+/**
+ * Answers the SDK's origin check (GET /api/v1/embed/check) with `allowed`; returns the spy, whose
+ * calls hold the URLs asked.
+ */
+export function answerOriginCheck(allowed = true) {
+  return vi.spyOn(globalThis, 'fetch').mockImplementation(async (input) => {
+    const url = new URL(String(input));
+    if (url.pathname !== '/api/v1/embed/check') throw new Error(`unexpected fetch ${url}`);
+    const body = allowed
+      ? { allowed: true, origin: window.location.origin, reason: '' }
+      : { allowed: false, origin: window.location.origin, importer: url.searchParams.get('importer'), reason: 'origin not allowed' };
+    return new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json' } });
+  });
+}
+
 /** The token the SDK posted to the iframe in its init message (after the iframe said ready). */
 export async function tokenSentTo(frame: HTMLIFrameElement): Promise<string | undefined> {
   const { posted } = frameWindow(frame);
+  await settle();
   fromFrame(frame, 'ready', { version: 1 });
-  for (let i = 0; i < 10; i++) await flush();
+  await settle();
   const init = posted.find((m) => (m as { type?: string }).type === 'init') as { payload?: { token?: string } } | undefined;
   return init?.payload?.token;
 }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApp, h, nextTick, reactive, type App } from 'vue';
 import { FuseboxImporter } from './vue';
-import { COMPLETE, SERVER, flush, frames, fromFrame, onlyFrame, quietIframeLoading, tokenSentTo } from './testing';
+import { COMPLETE, SERVER, answerOriginCheck, frames, fromFrame, onlyFrame, quietIframeLoading, settle, tokenSentTo } from './testing';
 
 describe('Vue <FuseboxImporter>', () => {
   let host: HTMLElement;
@@ -11,6 +11,7 @@ describe('Vue <FuseboxImporter>', () => {
     document.body.innerHTML = '';
     document.body.style.overflow = '';
     quietIframeLoading();
+    answerOriginCheck(true);
     host = document.createElement('div');
     document.body.appendChild(host);
   });
@@ -89,7 +90,7 @@ describe('Vue <FuseboxImporter>', () => {
     expect(box?.contains(frame)).toBe(true);
     const logged = console.error as unknown as ReturnType<typeof vi.fn>;
     fromFrame(frame, 'ready', { version: 1 });
-    for (let i = 0; i < 10; i++) await flush();
+    await settle();
     expect(logged.mock.calls.some(([e]) => (e as { code?: string })?.code === 'ESESSION')).toBe(true);
   });
 
@@ -97,7 +98,7 @@ describe('Vue <FuseboxImporter>', () => {
     const onError = vi.fn();
     mount({ serverUrl: SERVER, importerSlug: 'contacts' }, { onError });
     fromFrame(onlyFrame(), 'ready', { version: 1 });
-    for (let i = 0; i < 10; i++) await flush();
+    await settle();
     expect(onError).toHaveBeenCalledTimes(1);
     expect(onError.mock.calls[0][0].code).toBe('ESESSION');
   });
