@@ -107,6 +107,14 @@ func loopbackAddr(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// loopbackOnly reports whether pages on localhost may embed importers with
+// no origin configured: the listener is loopback and no --public-url says
+// that others reach the server (through a proxy). app.Start checks the
+// bound socket too.
+func loopbackOnly(f serveFlags) bool {
+	return loopbackAddr(f.addr) && f.publicURL == ""
+}
+
 // demoOff says why this process keeps the demo app routes off, or "".
 func demoOff(f serveFlags) string {
 	switch {
@@ -236,7 +244,7 @@ func openServer(ctx context.Context, version string, f serveFlags, log *slog.Log
 			ConsoleOpen:  f.open,
 			PublicURL:    f.publicURL,
 			DemoOff:      demoOff(f),
-			LoopbackOnly: loopbackAddr(f.addr),
+			LoopbackOnly: loopbackOnly(f),
 		},
 	})
 	if err != nil {
