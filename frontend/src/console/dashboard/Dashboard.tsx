@@ -192,7 +192,7 @@ function ChartsView({ data }: { data: Charts }) {
         <Tile id="installs" label="Installs" value={formatCount(mp.installs)} href="#/marketplace/installs" />
         <Tile id="end-users" label="End users" value={formatCount(mp.end_users)} href="#/marketplace/end-users" note={`${formatCount(mp.new_end_users)} new`} />
         <Tile id="limit-hits" label="Plan-limit hits" value={formatCount(mp.limit_hits)} href="#/relay/deliveries?status=held"
-          note={`${formatCount(mp.installs_refused)} installs refused, ${formatCount(mp.held_deliveries)} deliveries held`} />
+          note={`installs refused: ${formatCount(mp.installs_refused)}, deliveries held: ${formatCount(mp.held_deliveries)}`} />
       </section>
 
       <div className="chart-grid">

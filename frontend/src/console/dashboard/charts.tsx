@@ -59,7 +59,7 @@ export function BarChart({ days, series, height = 160 }: { days: string[]; serie
   const y = (v: number) => pad.t + (height - pad.t - pad.b) * (1 - v / max);
   const labelEvery = Math.ceil(n / 8);
   return (
-    <svg viewBox={`0 0 ${width} ${height}`} className="chart-svg" preserveAspectRatio="none" aria-hidden="true">
+    <svg viewBox={`0 0 ${width} ${height}`} className="chart-svg" aria-hidden="true">
       <line x1={pad.l} x2={width - pad.r} y1={y(0)} y2={y(0)} className="chart-axis" />
       <text x={pad.l - 4} y={y(max) + 4} className="chart-tick" textAnchor="end">{fmt(max)}</text>
       <text x={pad.l - 4} y={y(0)} className="chart-tick" textAnchor="end">0</text>

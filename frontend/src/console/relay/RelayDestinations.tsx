@@ -2,6 +2,8 @@ import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { ApiError } from '../api';
 import { navigate } from '../router';
 import { relayApi, type DestinationView, type Preview } from './api';
+import { getCharts, type DestinationHealth } from '../dashboard/api';
+import { Sparkline, percent } from '../dashboard/charts';
 import {
   destinationFromForm, emptyForm, formFromDestination, sampleRecord, statusTone,
   type DestinationForm, type Pair,
@@ -32,8 +34,14 @@ function sourceOf(v: DestinationView): string {
 export function DestinationList() {
   const [list, setList] = useState<DestinationView[] | null>(null);
   const [error, setError] = useState('');
+  const [health, setHealth] = useState<Record<string, DestinationHealth>>({});
   const load = useCallback(() => {
     relayApi.destinations().then(setList, (e) => setError(message(e)));
+    // The last 30 days per destination (the dashboard's delivery health); the list shows without it.
+    getCharts({}).then(
+      (c) => setHealth(Object.fromEntries(c.deliveries.destinations.map((d) => [d.id, d]))),
+      () => setHealth({}),
+    );
   }, []);
   useEffect(load, [load]);
 
@@ -69,6 +77,7 @@ export function DestinationList() {
               <th>Sends to</th>
               <th>Secrets</th>
               <th>Deliveries</th>
+              <th>Last 30 days</th>
               <th>State</th>
             </tr>
           </thead>
@@ -100,6 +109,18 @@ export function DestinationList() {
                       {(v.counts.discarded ?? 0) > 0 && <span>{v.counts.discarded} discarded</span>}
                       {(v.counts.held ?? 0) > 0 && <span>{v.counts.held} held</span>}
                     </a>
+                  </td>
+                  <td className="rly-health" data-col="health">
+                    {health[d.id] ? (
+                      <>
+                        <Sparkline ok={health[d.id].delivered_per_day} failed={health[d.id].failed_per_day} label={d.id} />
+                        <div className="rly-muted">
+                          <span data-col="success_rate">{percent(health[d.id].success_rate)}</span> ok
+                          {health[d.id].latency_n > 0 && <> · p50 {health[d.id].p50_ms} ms · p95 {health[d.id].p95_ms} ms</>}
+                        </div>
+                        {health[d.id].last_error && <div className="rly-bad rly-break" title={health[d.id].last_error_at}>{health[d.id].last_error}</div>}
+                      </>
+                    ) : <span className="rly-muted">—</span>}
                   </td>
                   <td>
                     <Pill status={v.enabled ? 'enabled' : 'disabled'} />

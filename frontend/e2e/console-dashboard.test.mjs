@@ -1,0 +1,336 @@
+// End-to-end: the console dashboard over activity made through the real APIs (imports of several sizes
+// with errors and abandoned ones, deliveries to a destination that fails some records, marketplace
+// installs on two plans with a plan-limit refusal). Each chart's table view is checked against SQL
+// counts over the server's own database file (sqlite3, read-only), and each tile opens the list it
+// counts. Screenshots of every console page at 1280x800 go to test-artifacts/e2e/.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { launchBrowser, newPage, screenshot } from './lib/browser.mjs';
+import { adminToken, api, putImporter, until } from './lib/importer.mjs';
+import { startServer } from './lib/server.mjs';
+
+const b64 = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+function sign(claims, secret) {
+  const signing = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
+  return `${signing}.${createHmac('sha256', secret).update(signing).digest('base64url')}`;
+}
+
+/** Runs SQL on the server's database file, read-only; rows as arrays of strings. */
+function sql(dataDir, query) {
+  const out = execFileSync('sqlite3', ['-readonly', '-separator', '\t', join(dataDir, 'fusebox.db'), query], { encoding: 'utf8' });
+  return out.trim() === '' ? [] : out.trim().split('\n').map((l) => l.split('\t'));
+}
+const num = (dataDir, query) => Number(sql(dataDir, query)[0]?.[0] ?? 0);
+
+describe('console dashboard', () => {
+  /** @type {import('./lib/server.mjs').RunningServer} */
+  let server;
+  /** @type {import('playwright-core').Browser} */
+  let browser;
+  /** @type {import('node:http').Server} */
+  let receiver;
+  let token = '';
+  const received = [];
+
+  before(async () => {
+    // A receiver that refuses records whose name starts with "fail".
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        received.push(body);
+        const bad = /"name":"fail/.test(body);
+        res.writeHead(bad ? 500 : 200, { 'Content-Type': 'application/json' });
+        res.end(bad ? '{"error":"refused"}' : '{"ok":true}');
+      });
+    });
+    await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+    const receiverURL = `http://127.0.0.1:${receiver.address().port}/in`;
+
+    server = await startServer({ args: ['--no-demo'] });
+    token = await adminToken(server);
+    const call = (method, path, body, opts) => api(server, token, method, path, body, opts);
+
+    // Two importers; rows with errors can be submitted.
+    for (const slug of ['leads', 'orders']) {
+      await putImporter(server, {
+        slug, name: slug === 'leads' ? 'Leads' : 'Orders', settings: { invalid_rows: 'include' },
+        columns: [{ key: 'name', label: 'Name', required: true }, { key: 'email', label: 'Email', type: 'email' }],
+      });
+    }
+    await call('POST', '/api/admin/relay/destinations', { id: 'leads-sink', url: '/sink/leads', importer: 'leads', batch: 0 }, { expect: [201] });
+    await call('POST', '/api/admin/relay/destinations', { id: 'leads-flaky', url: receiverURL, importer: 'leads', batch: 0, retry: ['0s'] }, { expect: [201] });
+
+    // Imports: several sizes, some rows with errors (bad email) and some the flaky receiver refuses.
+    const csv = (n, errors, fails) => {
+      const rows = ['Name,Email'];
+      for (let i = 0; i < n; i++) {
+        const name = i < fails ? `fail-${i}` : `person-${i}`;
+        rows.push(`${name},${i >= n - errors ? 'not-an-email' : `p${i}@example.com`}`);
+      }
+      return rows.join('\n') + '\n';
+    };
+    const run = async (importer, name, body, until_) => {
+      const imp = await call('POST', '/api/importer/imports', { importer_slug: importer });
+      if (until_ === 'created') return imp.slug;
+      const up = await fetch(`${server.url}/api/importer/imports/${imp.slug}/file?name=${name}`, {
+        method: 'PUT', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'text/csv' }, body,
+      });
+      assert.equal(up.status, 200, await up.text());
+      if (until_ === 'uploaded') return imp.slug;
+      await call('GET', `/api/importer/imports/${imp.slug}/mapping`);
+      if (until_ === 'header') return imp.slug;
+      await call('PUT', `/api/importer/imports/${imp.slug}/mapping`, { columns: [{ index: 0, key: 'name' }, { index: 1, key: 'email' }] }, { expect: [202] });
+      await until(async () => (await call('GET', `/api/importer/imports/${imp.slug}/progress`)).done, 'staging');
+      if (until_ === 'review') return imp.slug;
+      const done = await call('POST', `/api/importer/imports/${imp.slug}/submit`);
+      assert.equal(done.status, 'completed');
+      return imp.slug;
+    };
+    await run('leads', 'small.csv', csv(3, 1, 0));
+    await run('leads', 'medium.csv', csv(12, 3, 2));
+    await run('leads', 'large.csv', csv(40, 5, 3));
+    await run('orders', 'orders.csv', csv(8, 2, 0));
+    await run('orders', 'review-only.csv', csv(5, 0, 0), 'review');
+    await run('leads', 'header-only.csv', csv(4, 0, 0), 'header');
+    await run('leads', 'uploaded-only.csv', csv(4, 0, 0), 'uploaded');
+    await run('orders', '', '', 'created');
+
+    // Marketplace: two plans, installs by a free and a pro user, one refused by the free plan's limit.
+    const mp = (method, path, body) => call(method, `/api/admin/marketplace${path}`, body);
+    await mp('PUT', '/settings', { org_id: 'e2e-org', title: 'Integrations' });
+    await mp('PUT', '/plans/free', { name: 'free', default: true, max_integrations: 1, allowed_actions: ['install'], upgrade_message: 'Upgrade to Pro.' });
+    await mp('PUT', '/plans/pro', { name: 'pro', max_integrations: 10, allowed_actions: ['install', 'customize'] });
+    for (const [id, name] of [['notes', 'Notes'], ['crm', 'Acme CRM']]) {
+      await mp('PUT', `/listings/${id}`, { id, name, category: 'Tools', summary: `${name} for you.`, workflow: [{ kind: 'notify', name: 'Done', message: 'Connected.' }] });
+    }
+    const secret = (await mp('POST', '/secrets', { label: 'e2e' })).secret;
+    const login = async (externalId, plan) => {
+      const now = Math.floor(Date.now() / 1000);
+      const jwt = sign({ iat: now, exp: now + 600, nbf: now, orgId: 'e2e-org', user: { externalId, firstname: externalId, lastname: 'E2E', email: `${externalId}@example.com`, monetizationPlan: plan } }, secret);
+      const res = await fetch(`${server.url}/api/marketplace/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: jwt }) });
+      const text = await res.text();
+      assert.equal(res.status, 200, text);
+      return JSON.parse(text).session;
+    };
+    const install = async (session, listing, expectStatus = 202) => {
+      const res = await fetch(`${server.url}/api/marketplace/installs`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Fusebox-Marketplace-Session': session }, body: JSON.stringify({ listing_id: listing, config: {} }),
+      });
+      assert.equal(res.status, expectStatus, await res.text());
+    };
+    const alice = await login('alice', 'free');
+    const bob = await login('bob', 'pro');
+    await install(alice, 'notes');
+    await install(alice, 'crm', 403);
+    await install(bob, 'notes');
+    await install(bob, 'crm');
+
+    // Every delivery settles (delivered, or dead after its one retry).
+    await until(async () => {
+      const st = await call('GET', '/api/admin/relay/stats');
+      return (st.by_status?.pending ?? 0) === 0 && st.pending_jobs === 0 && (st.by_status?.delivered ?? 0) > 0;
+    }, 'deliveries settled', 30_000);
+    await until(async () => num(server.dataDir, `SELECT count(*) FROM marketplace_installs WHERE status = 'running'`) === 0, 'installs finished');
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    await new Promise((r) => receiver?.close(r));
+  });
+
+  async function openDashboard() {
+    const { context, page, errors } = await newPage(browser);
+    await context.setExtraHTTPHeaders({ Authorization: `Bearer ${token}` });
+    await page.goto(`${server.url}/`);
+    await page.locator('[data-chart="funnel"]').waitFor();
+    await page.locator('[data-testid="version"]').waitFor();
+    return { context, page, errors };
+  }
+
+  /** A chart's table view as {rowKey: {col: number}} keyed by the row's data attribute. */
+  async function table(page, selector, rowAttr) {
+    return page.locator(selector).evaluate((root, attr) => {
+      const out = {};
+      for (const tr of root.querySelectorAll(`tr[${attr}]`)) {
+        const row = {};
+        for (const td of tr.querySelectorAll('td[data-col]')) row[td.getAttribute('data-col')] = Number(td.textContent.replace(/[^0-9.-]/g, ''));
+        out[tr.getAttribute(attr)] = row;
+      }
+      return out;
+    }, rowAttr);
+  }
+
+  test('every chart table matches SQL over the database', async () => {
+    const { context, page, errors } = await openDashboard();
+    const dir = server.dataDir;
+
+    // Imports per day (the day they started, UTC).
+    const perDay = await table(page, '[data-chart="imports-per-day"] table', 'data-day');
+    const sqlDays = sql(dir, `SELECT substr(created_at, 1, 10), count(*), SUM(status IN ('submitted', 'completed')), SUM(status = 'failed'),
+      SUM(row_count), SUM(error_rows), SUM(CASE WHEN status IN ('submitted', 'completed') THEN record_count ELSE 0 END) FROM importer_imports GROUP BY 1`);
+    assert.ok(sqlDays.length >= 1);
+    let total = 0;
+    for (const [day, started, submitted, failed] of sqlDays) {
+      assert.deepEqual(perDay[day], { started: Number(started), submitted: Number(submitted), failed: Number(failed) }, day);
+      total += Number(started);
+    }
+    assert.equal(perDay.total.started, total);
+    assert.equal(total, 8);
+
+    const rows = await table(page, '[data-chart="rows-per-day"] table', 'data-day');
+    for (const [day, , , , rowCount, errorRows, records] of sqlDays) {
+      assert.deepEqual(rows[day], { rows: Number(rowCount), error_rows: Number(errorRows), records: Number(records) }, day);
+    }
+    assert.equal(rows.total.error_rows, 11);
+
+    // The funnel: imports that reached each step, overall and per importer.
+    const funnel = await table(page, '[data-chart="funnel"] table', 'data-importer');
+    const steps = ['upload', 'header', 'mapping', 'review', 'submit'];
+    const want = (where) => Object.fromEntries([['started', num(dir, `SELECT count(*) FROM importer_imports i ${where}`)],
+      ...steps.map((s, k) => [s, num(dir, `SELECT count(*) FROM importer_imports i ${where ? where + ' AND' : 'WHERE'} i.reached >= ${k + 1}`)])]);
+    assert.deepEqual(funnel[''], want(''));
+    assert.deepEqual(funnel[''], { started: 8, upload: 7, header: 6, mapping: 5, review: 5, submit: 4 });
+    for (const slug of ['leads', 'orders']) {
+      assert.deepEqual(funnel[slug], want(`JOIN importers im ON im.id = i.importer_id WHERE im.slug = '${slug}'`), slug);
+    }
+
+    // Delivery health per destination.
+    const health = await page.locator('[data-chart="delivery-health"] tr[data-destination]').evaluateAll((trs) =>
+      Object.fromEntries(trs.map((tr) => [tr.getAttribute('data-destination'), {
+        delivered: Number(tr.querySelector('[data-col="delivered"]').textContent),
+        failed: Number(tr.querySelector('[data-col="failed"]').textContent.replace(/\D/g, '')),
+        attempts: Number(tr.querySelector('[data-col="attempts"]').textContent),
+        backlog: Number(tr.querySelector('[data-col="backlog"]').textContent),
+        rate: tr.querySelector('[data-col="success_rate"]').textContent,
+        sparkline: tr.querySelector('svg.sparkline')?.getAttribute('aria-label'),
+      }])));
+    for (const dest of ['leads-sink', 'leads-flaky']) {
+      const [delivered, failed, attempts, backlog] = sql(dir, `SELECT SUM(status = 'delivered'), SUM(status IN ('failed', 'dead')), SUM(attempts), SUM(status = 'pending')
+        FROM relay_deliveries WHERE destination_id = '${dest}'`)[0].map(Number);
+      assert.deepEqual({ delivered: health[dest].delivered, failed: health[dest].failed, attempts: health[dest].attempts, backlog: health[dest].backlog },
+        { delivered, failed, attempts, backlog }, dest);
+      const rate = delivered + failed ? (delivered / (delivered + failed)) * 100 : -1;
+      assert.equal(health[dest].rate, rate === 100 ? '100%' : `${rate.toFixed(1)}%`, dest);
+      assert.match(health[dest].sparkline, new RegExp(`^${dest}: ${delivered} delivered, ${failed} failed over 30 days$`));
+    }
+    assert.equal(health['leads-flaky'].failed, 5, 'the five "fail-" records die after their retry');
+    assert.equal(health['leads-flaky'].attempts, health['leads-flaky'].delivered + 10);
+    const lastError = await page.locator('[data-chart="delivery-health"] tr[data-destination="leads-flaky"] [data-col="last_error"]').innerText();
+    assert.match(lastError, /500/);
+
+    // Installs per day and by listing and plan.
+    const installs = await table(page, '[data-chart="installs-per-day"] table', 'data-day');
+    for (const [day, n] of sql(dir, `SELECT substr(created_at, 1, 10), count(*) FROM marketplace_installs GROUP BY 1`)) {
+      assert.equal(installs[day].installs, Number(n), day);
+    }
+    const byLP = await page.locator('[data-chart="installs-by-listing-plan"] tr[data-listing]').evaluateAll((trs) =>
+      trs.map((tr) => [tr.getAttribute('data-listing'), tr.getAttribute('data-plan'), Number(tr.querySelector('[data-col="installs"]').textContent)]));
+    const sqlLP = sql(dir, `SELECT i.listing_id, u.plan, count(*) FROM marketplace_installs i JOIN marketplace_end_users u ON u.id = i.end_user_id GROUP BY 1, 2 ORDER BY 1, 2`)
+      .map(([l, p, n]) => [l, p, Number(n)]);
+    assert.deepEqual(byLP, sqlLP);
+    assert.deepEqual(sqlLP, [['crm', 'pro', 1], ['notes', 'free', 1], ['notes', 'pro', 1]]);
+
+    // Tiles against SQL.
+    const tile = async (id) => Number((await page.locator(`[data-tile="${id}"] .stat-value`).innerText()).replace(/\D/g, ''));
+    assert.equal(await tile('imports-started'), 8);
+    assert.equal(await tile('deliveries-failed'), num(dir, `SELECT count(*) FROM relay_deliveries WHERE status IN ('failed', 'dead')`));
+    assert.equal(await tile('deliveries-delivered'), num(dir, `SELECT count(*) FROM relay_deliveries WHERE status = 'delivered'`));
+    assert.equal(await tile('end-users'), num(dir, `SELECT count(*) FROM marketplace_end_users`));
+    assert.equal(await tile('limit-hits'), num(dir, `SELECT count(*) FROM marketplace_limit_hits`) + num(dir, `SELECT count(*) FROM relay_deliveries WHERE status = 'held'`));
+    assert.equal(await tile('limit-hits'), 1);
+
+    // The activity feed names imports, installs and failed deliveries, each a link.
+    const kinds = await page.locator('.activity li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-kind')));
+    for (const k of ['import', 'install', 'delivery_failed']) assert.ok(kinds.includes(k), `activity has ${k}: ${kinds}`);
+
+    // One importer: the imports chart and funnel narrow to it.
+    await page.getByLabel('Importer').selectOption('orders');
+    await page.locator('[data-testid="range"]', { hasText: 'importer orders' }).waitFor();
+    const orders = await table(page, '[data-chart="funnel"] table', 'data-importer');
+    assert.deepEqual(Object.keys(orders).sort(), ['', 'orders']);
+    assert.equal(orders[''].started, 3);
+
+    await page.getByLabel('Importer').selectOption('');
+    await page.locator('[data-testid="range"]', { hasText: /UTC days/ }).waitFor();
+    await page.locator('[data-chart="imports-per-day"] details summary').click();
+    await screenshot(page, 'console-dashboard-charts');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('each tile opens the list it counts', async () => {
+    const { context, page, errors } = await openDashboard();
+    const cases = [
+      ['imports-started', /#\/imports$/, 'h1', 'Imports'],
+      ['imports-failed', /#\/imports\?status=failed$/, 'h1', 'Imports'],
+      ['imports-submitted', /#\/imports\?status=completed$/, 'h1', 'Imports'],
+      ['records', /#\/imports\?status=completed$/, 'h1', 'Imports'],
+      ['error-rate', /#\/imports$/, 'h1', 'Imports'],
+      ['deliveries-delivered', /#\/relay\/deliveries\?status=delivered$/, 'h1', 'Relay'],
+      ['deliveries-failed', /#\/relay\/deliveries\?status=failed,dead$/, 'h1', 'Relay'],
+      ['backlog', /#\/relay\/deliveries\?status=pending$/, 'h1', 'Relay'],
+      ['installs', /#\/marketplace\/installs$/, 'h1', 'Marketplace'],
+      ['end-users', /#\/marketplace\/end-users$/, 'h1', 'Marketplace'],
+      ['limit-hits', /#\/relay\/deliveries\?status=held$/, 'h1', 'Relay'],
+    ];
+    for (const [id, url, , heading] of cases) {
+      await page.goto(`${server.url}/#/`);
+      await page.locator(`[data-tile="${id}"]`).click();
+      await page.waitForURL(url);
+      await page.getByRole('heading', { level: 1, name: heading, exact: true }).waitFor();
+    }
+    // The failed-deliveries list holds exactly the failed and dead deliveries.
+    await page.goto(`${server.url}/#/`);
+    await page.locator('[data-tile="deliveries-failed"]').click();
+    await page.waitForURL(/status=failed,dead/);
+    const want = num(server.dataDir, `SELECT count(*) FROM relay_deliveries WHERE status IN ('failed', 'dead')`);
+    const listed = page.locator('.rly-table tbody tr.clickable');
+    await until(async () => (await listed.count()) === want, `${want} failed deliveries listed`);
+    for (const status of await listed.locator('.rly-pill').allTextContents()) assert.match(status, /^(failed|dead)$/);
+    // The failed-imports list shows the failed filter.
+    await page.goto(`${server.url}/#/`);
+    await page.locator('[data-tile="imports-failed"]').click();
+    await page.waitForURL(/status=failed/);
+    assert.equal(await page.getByLabel('Status').inputValue(), 'failed');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('screenshots of every console page at 1280x800', async () => {
+    const { context, page, errors } = await openDashboard();
+    for (const [path, name, ready] of [
+      ['#/', 'dashboard', '[data-chart="funnel"]'],
+      ['#/importers', 'importers', 'h1'],
+      ['#/imports', 'imports', 'tr[data-import]'],
+      ['#/keys', 'keys', 'h1'],
+      ['#/marketplace', 'marketplace', 'h1'],
+      ['#/marketplace/listings', 'marketplace-listings', 'h1'],
+      ['#/marketplace/end-users', 'marketplace-end-users', 'h1'],
+      ['#/marketplace/installs', 'marketplace-installs', 'h1'],
+      ['#/relay', 'relay', '.rly-health svg.sparkline'],
+      ['#/relay/deliveries', 'relay-deliveries', '.rly-table'],
+      ['#/relay/sink', 'relay-sink', 'h1'],
+      ['#/settings', 'settings', 'h1'],
+    ]) {
+      await page.goto(`${server.url}/${path}`);
+      await page.locator(ready).first().waitFor();
+      await page.waitForLoadState('networkidle');
+      await screenshot(page, `console-page-${name}`);
+    }
+    // The import detail of the largest import.
+    const slug = sql(server.dataDir, `SELECT slug FROM importer_imports WHERE file_name = 'large.csv'`)[0][0];
+    await page.goto(`${server.url}/#/imports/${slug}`);
+    await page.locator('h1').waitFor();
+    await page.waitForLoadState('networkidle');
+    await screenshot(page, 'console-page-import-detail');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+});
