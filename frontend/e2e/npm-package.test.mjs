@@ -2,7 +2,7 @@
 // `make sdk-pack`) as a host developer uses it. For React and for Vue, a fresh Vite app in a temp
 // dir: its package.json, vite config and entry files are written here, the app component is the
 // docs' sample (README.md <!-- sample:npm-react -->, docs/embedding-importer.md
-// <!-- sample:npm-vue -->), `npm install <tarball>` installs it with the app's other packages from
+// <!-- sample:npm-vue -->), `npm install ./fusebox-importer-<version>.tgz` installs it with the app's other packages from
 // the registry (through the shared npm cache, --prefer-offline), `vite build` bundles it, and a
 // tiny host server on http://localhost:<port> serves the build and its backend route
 // (POST /api/getSessionToken: a server-side session with a secret key). Chromium completes an
@@ -12,9 +12,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser, newPage, screenshot } from './lib/browser.mjs';
 import { api, hostApp, importerFrame, putImporter, secretKey, until } from './lib/importer.mjs';
@@ -89,13 +89,15 @@ async function freshApp(dir, name, pkgs, files) {
     await writeFile(join(dir, f), text);
   }
   const t0 = Date.now();
-  // As a host developer does in an existing app: the tarball next to the app's own packages.
-  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', TARBALL], dir);
+  // As the README says, in an app with its own packages: the tarball copied in, then
+  // `npm install ./fusebox-importer-<version>.tgz`.
+  await copyFile(TARBALL, join(dir, basename(TARBALL)));
+  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', `./${basename(TARBALL)}`], dir);
   const installMs = Date.now() - t0;
   const installed = JSON.parse(await readFile(join(dir, 'node_modules/@fusebox/importer/package.json'), 'utf8'));
   assert.equal(installed.version, pkgJson.version);
   const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
-  assert.match(manifest.dependencies['@fusebox/importer'], /^file:.*fusebox-importer-.*\.tgz$/);
+  assert.equal(manifest.dependencies['@fusebox/importer'], `file:${basename(TARBALL)}`);
   const t1 = Date.now();
   await run(join(dir, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], dir);
   const buildMs = Date.now() - t1;
