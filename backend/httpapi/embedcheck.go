@@ -10,6 +10,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/importer"
 	"fusebox/backend/schema"
 )
 
@@ -185,7 +186,20 @@ func (s *Server) adminRefusedOrigins(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeJSON(w, http.StatusOK, map[string]any{"origins": list, "loopback_only": s.cfg.LoopbackOnly})
+	s.writeJSON(w, http.StatusOK, map[string]any{"origins": s.stillRefused(r, list), "loopback_only": s.cfg.LoopbackOnly})
+}
+
+// stillRefused drops the origins allowed since they were refused by
+// another way than "Allow this origin" (a publishable key's origins,
+// another importer's list).
+func (s *Server) stillRefused(r *http.Request, list []importer.RefusedOrigin) []importer.RefusedOrigin {
+	out := list[:0:0]
+	for _, ro := range list {
+		if !s.originAllowedToFrame(r, ro.Origin) {
+			out = append(out, ro)
+		}
+	}
+	return out
 }
 
 // adminAllowOrigin is POST /api/admin/importers/{slug}/refused-origins/allow
@@ -210,5 +224,5 @@ func (s *Server) adminAllowOrigin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeJSON(w, http.StatusOK, map[string]any{"importer": imp, "origins": list})
+	s.writeJSON(w, http.StatusOK, map[string]any{"importer": imp, "origins": s.stillRefused(r, list)})
 }

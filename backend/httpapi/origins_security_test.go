@@ -418,3 +418,25 @@ func TestAllowOriginValidatesLikeAnImporterEdit(t *testing.T) {
 }
 
 func timeStep(i int) time.Duration { return time.Duration(i) * time.Second }
+
+// The console's list leaves out an origin allowed meanwhile another way
+// (here: another importer lists it).
+func TestRefusedOriginsListLeavesOutOriginsAllowedSince(t *testing.T) {
+	e := newOriginsEnv(t, false)
+	e.check("https://later.example", "contacts")
+	e.check("https://still.example", "contacts")
+	if _, err := e.imp.AllowOrigin(context.Background(), "orders", "https://later.example"); err != nil {
+		t.Fatal(err)
+	}
+	w := e.req("GET", "/api/admin/importers/contacts/refused-origins", "", map[string]string{"Authorization": "Bearer " + embedAdminToken}, "")
+	var got struct {
+		Origins  []importer.RefusedOrigin `json:"origins"`
+		Loopback bool                     `json:"loopback_only"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || w.Code != http.StatusOK {
+		t.Fatalf("%d %s", w.Code, w.Body.String())
+	}
+	if len(got.Origins) != 1 || got.Origins[0].Origin != "https://still.example" || got.Loopback {
+		t.Fatalf("list: %+v", got)
+	}
+}
