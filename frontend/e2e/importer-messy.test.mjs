@@ -250,4 +250,82 @@ describe('a messy file through /demo in few clicks', () => {
     assert.deepEqual(errors, []);
     await context.close();
   });
+
+  test('back and forth: the stepper and Back return to the mapping; edits of still-mapped columns are kept, the others are named', async () => {
+    const { buffer } = messyFile();
+    const counter = actionCounter();
+    const { context, page, errors } = await newPage(browser);
+    const frame = await toReview(page, counter, buffer, 'messy.csv');
+
+    // two edits: a first name and the "n/a" phone of row 11
+    const edit = async (row, col, value) => {
+      const c = frame.locator(`[data-row="${row}"] [data-col="${col}"]`);
+      await c.dblclick();
+      const input = c.locator('input');
+      await input.fill(value);
+      await input.press('Enter');
+      await until(async () => (await c.textContent()) === value, `row ${row} ${col} = ${value}`);
+    };
+    await edit(2, 'first_name', 'Jamalia');
+    await edit(11, 'phone', '+1 555 000 1111');
+    const errorsBefore = await frame.getByTestId('error-bar').innerText();
+
+    // Back, then Continue with the same mapping: every edit is kept
+    await frame.getByRole('button', { name: 'Back', exact: true }).click();
+    await frame.getByRole('heading', { name: 'Map your columns' }).waitFor();
+    await frame.getByRole('button', { name: 'Continue', exact: true }).click();
+    await frame.getByRole('heading', { name: 'Review and fix' }).waitFor({ timeout: 30_000 });
+    assert.equal(await frame.getByTestId('notice').innerText(), 'Your edits were kept.');
+    assert.equal(await frame.locator('[data-row="2"] [data-col="first_name"]').textContent(), 'Jamalia');
+    assert.equal(await frame.locator('[data-row="11"] [data-col="phone"]').textContent(), '+1 555 000 1111');
+    assert.equal(await frame.getByTestId('error-bar').innerText(), errorsBefore);
+
+    // the stepper's "Map columns": ignore the file's Phone column; its edit is dropped and said so
+    await frame.locator('.fbx-step-link', { hasText: 'Map columns' }).click();
+    await frame.getByRole('heading', { name: 'Map your columns' }).waitFor();
+    await frame.getByLabel('Field for your column “Phone”').selectOption('');
+    await frame.getByRole('button', { name: 'Continue', exact: true }).click();
+    await frame.getByRole('heading', { name: 'Review and fix' }).waitFor({ timeout: 30_000 });
+    assert.equal(await frame.getByTestId('notice').innerText(), 'Edits in 1 column no longer mapped were dropped: Phone.');
+    assert.equal(await frame.locator('[data-row="2"] [data-col="first_name"]').textContent(), 'Jamalia');
+    assert.equal(await frame.locator('[data-row="11"] [data-col="phone"]').textContent(), '');
+    await screenshot(page, 'messy-review-after-remap-1280x800');
+
+    // Cancel still asks before throwing the work away
+    await frame.getByRole('button', { name: 'Cancel', exact: true }).click();
+    const dialog = frame.getByRole('alertdialog');
+    assert.match(await dialog.innerText(), /Cancel this import\?/);
+    await dialog.getByRole('button', { name: 'Keep going' }).click();
+    await frame.getByRole('heading', { name: 'Review and fix' }).waitFor();
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('German UI: validation messages in German, with examples the importer accepts', async () => {
+    const { buffer } = messyFile();
+    const { context, page, errors } = await newPage(browser);
+    await page.goto(`${server.url}/demo?user=messy-de`);
+    await page.getByLabel('Language').selectOption('de');
+    await page.getByRole('button', { name: 'Import data', exact: true }).click();
+    const frame = importerFrame(page);
+    await frame.getByTestId('file-input').setInputFiles({ name: 'messy.csv', mimeType: 'text/csv', buffer });
+    await frame.getByRole('heading', { name: 'Kopfzeile wählen' }).waitFor();
+    await frame.getByRole('button', { name: 'Weiter', exact: true }).click();
+    await frame.getByRole('heading', { name: 'Spalten zuordnen' }).waitFor();
+    await frame.getByRole('button', { name: 'Weiter', exact: true }).click();
+    await frame.getByRole('heading', { name: 'Prüfen und korrigieren' }).waitFor({ timeout: 30_000 });
+    const email = frame.locator('[data-row="9"] [data-col="email"]');
+    await email.waitFor();
+    assert.equal(await email.getAttribute('title'), 'muss eine gültige E-Mail-Adresse sein, z. B. name@example.com');
+    await email.click();
+    assert.equal(await frame.getByTestId('cell-issue').innerText(), 'muss eine gültige E-Mail-Adresse sein, z. B. name@example.com');
+    // the plan column's errors (the column's badge filters them)
+    await frame.getByTestId('col-errors-plan').click();
+    const plan = frame.locator('[data-row="17"] [data-col="plan"]');
+    await plan.waitFor();
+    assert.equal(await plan.getAttribute('title'), 'muss einer dieser Werte sein: free, pro, enterprise');
+    await screenshot(page, 'messy-review-de-1280x800');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
 });

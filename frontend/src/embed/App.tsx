@@ -120,6 +120,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
   const [remap, setRemap] = useState<MappingChange | null>(null);
   const [reviewErrorsOnly, setReviewErrorsOnly] = useState(false);
   const [acting, setActing] = useState(false);
+  const [submitNote, setSubmitNote] = useState<{ deleted: number } | null>(null);
   const live = useRef(true);
   useEffect(() => () => void (live.current = false), []);
 
@@ -291,8 +292,26 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
     setActing(true);
     setError('');
     try {
-      await api.deleteErrorRows(slug);
+      const res = await api.deleteErrorRows(slug);
       setSummary(await api.summary(slug));
+      setSubmitNote({ deleted: res.deleted });
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) return fail(e);
+      setError(message(e));
+    } finally {
+      setActing(false);
+    }
+  }
+
+  /** Submit's undo of its own delete. */
+  async function undoDelete() {
+    if (!api) return;
+    setActing(true);
+    setError('');
+    try {
+      await api.undo(slug);
+      setSummary(await api.summary(slug));
+      setSubmitNote(null);
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) return fail(e);
       setError(message(e));
@@ -399,6 +418,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
           onSummary={setSummary}
           onContinue={() => {
             setRemap(null);
+            setSubmitNote(null);
             setStep('submit');
           }}
           onBack={() => setStep('mapping')}
@@ -422,6 +442,8 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
           actions={{
             busy: acting,
             onDeleteErrors: () => void deleteErrorRows(),
+            deleted: submitNote?.deleted,
+            onUndoDelete: () => void undoDelete(),
             onDownloadErrors: () => void downloadThenReview(),
             onFixHere: () => {
               setReviewErrorsOnly(true);

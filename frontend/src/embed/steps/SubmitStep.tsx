@@ -17,6 +17,9 @@ export interface BlockActions {
   onDownloadErrors: () => void;
   onFixHere: () => void;
   busy: boolean;
+  /** Rows the delete above removed (shown with an Undo). */
+  deleted?: number;
+  onUndoDelete?: () => void;
 }
 
 export function SubmitStep({
@@ -68,6 +71,14 @@ export function SubmitStep({
       }
     >
       {error && <ErrorBanner message={error} />}
+      {actions.deleted !== undefined && actions.deleted > 0 && (
+        <div className="fbx-ok" role="status" data-testid="submit-deleted">
+          <span>{t('review.deletedErrors', { n: actions.deleted })}</span>
+          <button type="button" className="fbx-link" onClick={actions.onUndoDelete} disabled={actions.busy || submitting}>
+            {t('review.undo')}
+          </button>
+        </div>
+      )}
       <dl className="fbx-summary" data-testid="submit-summary">
         <div>
           <dt>{t('submit.rows')}</dt>
