@@ -193,6 +193,8 @@ func (a *App) RunWindow(addr string, o WindowOptions) error {
 		},
 		Bind:  []any{shell},
 		Linux: &linux.Options{ProgramName: "fusebox"},
+		// What the window says on Windows when WebView2 is missing.
+		Windows: windowsOptions(),
 	})
 	if err != nil {
 		return fmt.Errorf("desktop window: %w", err)

@@ -9,7 +9,6 @@ import (
 	"os"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/net/netutil"
@@ -44,9 +43,8 @@ func maxConns() (int, error) {
 		}
 		n = i
 	}
-	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err == nil && rl.Cur > 2*fdHeadroom {
-		n = min(n, int(rl.Cur)-fdHeadroom)
+	if cur, ok := openFileLimit(); ok && cur > 2*fdHeadroom {
+		n = min(n, int(cur)-fdHeadroom)
 	}
 	return n, nil
 }

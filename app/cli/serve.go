@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 
@@ -207,7 +208,7 @@ func runDesktop(ctx context.Context, version string, args []string, stdout, stde
 		log.Info("this binary has no desktop window (built without the desktop tag); running serve instead")
 		closeLog()
 		return serve(ctx, version, f, stdout, stderr)
-	case os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "":
+	case needsXDisplay() && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "":
 		log.Info("no display found (DISPLAY and WAYLAND_DISPLAY are unset); running serve instead")
 		closeLog()
 		return serve(ctx, version, f, stdout, stderr)
@@ -268,3 +269,8 @@ func usageExit(err error) int {
 	}
 	return 2
 }
+
+// needsXDisplay reports whether the window needs DISPLAY or
+// WAYLAND_DISPLAY: on Linux and the BSDs (GTK); Windows and macOS have
+// their own window systems and never set them.
+func needsXDisplay() bool { return runtime.GOOS != "windows" && runtime.GOOS != "darwin" }
