@@ -131,6 +131,52 @@ async function importThreeRows(page) {
   await frame.getByRole('heading', { name: 'Import complete' }).waitFor({ timeout: 30_000 });
 }
 
+/** The React app builds two pages: the README's sample (index.html) and an inline importer. */
+const REACT_VITE_CONFIG = `import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+export default defineConfig({
+  plugins: [react()],
+  build: { rollupOptions: { input: { main: 'index.html', inline: 'inline.html' } } },
+});
+`;
+
+/**
+ * The inline page: the importer inside the page (inline), a locale picker and a user picker whose
+ * changes open a new session (the component reopens), getSessionToken sending the page's user.
+ */
+const INLINE_JSX = `import { useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import { FuseboxImporter } from '@fusebox/importer/react';
+
+function Inline() {
+  const [locale, setLocale] = useState('en');
+  const [userId, setUserId] = useState('ada');
+  const [status, setStatus] = useState('');
+  return (
+    <main>
+      <label>Language <select value={locale} onChange={(e) => setLocale(e.target.value)}><option value="en">English</option><option value="de">Deutsch</option></select></label>
+      <label>User <select value={userId} onChange={(e) => setUserId(e.target.value)}><option value="ada">Ada</option><option value="alan">Alan</option></select></label>
+      <p role="status">{status}</p>
+      <FuseboxImporter
+        serverUrl="SERVER_URL"
+        importerSlug="IMPORTER_SLUG"
+        inline
+        style={{ height: 600, border: '1px solid #ccc' }}
+        locale={locale}
+        metadata={{ userId }}
+        getSessionToken={async ({ importerSlug, metadata }) => {
+          const res = await fetch('/api/getSessionToken', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ importerSlug, userId: metadata.userId }) });
+          return (await res.json()).token;
+        }}
+        onComplete={(result) => setStatus(\`Imported \${result.counts.records} rows (\${result.import})\`)}
+        onError={(error) => setStatus(\`Import failed: \${error.message}\`)}
+      />
+    </main>
+  );
+}
+createRoot(document.getElementById('app')).render(<Inline />);
+`;
+
 const INDEX_HTML = (entry) =>
   `<!doctype html>\n<html>\n  <head><meta charset="utf-8"><title>host app</title></head>\n  <body>\n    <div id="app"></div>\n    <script type="module" src="${entry}"></script>\n  </body>\n</html>\n`;
 
@@ -145,6 +191,8 @@ describe('the npm package in fresh Vite apps', { timeout: 240_000 }, () => {
   const hosts = {};
   /** Sessions the host backends created: importer slug -> metadata.user_id. */
   const importers = { react: 'e2e_npm_react', vue: 'e2e_npm_vue' };
+  /** Sessions the host backends created, in order. */
+  const sessions = /** @type {{ app: string, id: string, userId: string }[]} */ ([]);
 
   before(async () => {
     assert.ok(existsSync(TARBALL), `${TARBALL} is missing: run make sdk-pack`);
@@ -164,9 +212,11 @@ describe('the npm package in fresh Vite apps', { timeout: 240_000 }, () => {
     const [reactPages, vuePages] = await Promise.all([
       freshApp(join(tmp, 'react-app'), 'react-host', REACT_APP, {
         'index.html': INDEX_HTML('/src/main.jsx'),
-        'vite.config.js': "import { defineConfig } from 'vite';\nimport react from '@vitejs/plugin-react';\nexport default defineConfig({ plugins: [react()] });\n",
+        'vite.config.js': REACT_VITE_CONFIG,
         'src/main.jsx': "import { createRoot } from 'react-dom/client';\nimport App from './App.jsx';\ncreateRoot(document.getElementById('app')).render(<App />);\n",
         'src/App.jsx': react,
+        'inline.html': INDEX_HTML('/src/inline.jsx'),
+        'src/inline.jsx': INLINE_JSX.replaceAll('SERVER_URL', server.url).replaceAll('IMPORTER_SLUG', importers.react),
       }),
       freshApp(join(tmp, 'vue-app'), 'vue-host', VUE_APP, {
         'index.html': INDEX_HTML('/src/main.js'),
@@ -181,9 +231,10 @@ describe('the npm package in fresh Vite apps', { timeout: 240_000 }, () => {
         ...pages,
         // The host app's backend: a server-side session with the secret key, for the importer the page asks for.
         '/api/getSessionToken': async (_req, body) => {
-          const { importerSlug } = JSON.parse(body || '{}');
+          const { importerSlug, userId } = JSON.parse(body || '{}');
           if (typeof importerSlug !== 'string') return { status: 400, json: { error: 'importerSlug is required' } };
-          const s = await api(server, key, 'POST', '/api/v1/importer/sessions', { importer_slug: importerSlug, metadata: { user_id: `${name}-user` } });
+          const s = await api(server, key, 'POST', '/api/v1/importer/sessions', { importer_slug: importerSlug, metadata: { user_id: userId ?? `${name}-user` } });
+          sessions.push({ app: name, id: s.id, userId: userId ?? `${name}-user` });
           return { status: 200, json: { token: s.token } };
         },
       });
@@ -205,6 +256,33 @@ describe('the npm package in fresh Vite apps', { timeout: 240_000 }, () => {
     for (const h of Object.values(hosts)) await h.close();
     await server?.stop();
     if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  test('react, inline: the importer fills the page element; a new locale or user opens a new session', async () => {
+    const { context, page, errors } = await newPage(browser);
+    await page.goto(`${hosts.react.origin('localhost')}/inline.html`);
+    const frame = importerFrame(page);
+    await frame.getByRole('heading', { name: 'Upload a file' }).waitFor({ timeout: 15_000 });
+    assert.equal(await page.locator('.fusebox-importer-overlay').count(), 0, 'inline, not a modal');
+    assert.equal(await page.locator('[data-fusebox-importer] iframe.fusebox-importer-frame').count(), 1);
+    const before = sessions.length;
+    await page.getByLabel('Language').selectOption('de');
+    await frame.getByRole('heading', { name: 'Datei hochladen' }).waitFor({ timeout: 15_000 });
+    await screenshot(page, 'npm-package-react-inline-de');
+    await page.getByLabel('Language').selectOption('en');
+    await page.getByLabel('User').selectOption('alan');
+    await frame.getByRole('heading', { name: 'Upload a file' }).waitFor({ timeout: 15_000 });
+    await until(() => sessions.length >= before + 2 && sessions.at(-1)?.userId === 'alan', 'a session for alan');
+    assert.equal(await page.locator('iframe.fusebox-importer-frame').count(), 1, 'the old frame is gone');
+    await importThreeRows(page);
+    const status = page.getByRole('status');
+    await until(async () => /^Imported 3 rows \(imp_\w+\)$/.test(await status.innerText()), 'onComplete on the inline page');
+    const slug = /\((imp_\w+)\)/.exec(await status.innerText())?.[1];
+    const imp = await api(server, key, 'GET', `/api/v1/imports/${slug}`);
+    assert.deepEqual(imp.metadata, { user_id: 'alan' });
+    await screenshot(page, 'npm-package-react-inline-done');
+    assert.deepEqual(errors, []);
+    await context.close();
   });
 
   for (const name of ['react', 'vue']) {
