@@ -291,6 +291,20 @@ describe('a messy file through /demo in few clicks', () => {
     assert.equal(await frame.locator('[data-row="11"] [data-col="phone"]').textContent(), '');
     await screenshot(page, 'messy-review-after-remap-1280x800');
 
+    // another header row would read the file again: it asks first, and "Keep my edits" keeps them
+    await frame.locator('.fbx-step-link', { hasText: 'Header row' }).click();
+    await frame.getByRole('heading', { name: 'Choose the header row' }).waitFor();
+    await frame.getByRole('radio', { name: 'Use row 1 as the header row' }).click();
+    const ask = frame.getByRole('alertdialog');
+    assert.match(await ask.innerText(), /Discard your review edits\?/);
+    await ask.getByRole('button', { name: 'Keep my edits' }).click();
+    assert.match(await frame.locator('tr.header-row').innerText(), /E-mail Address/);
+    await frame.getByRole('button', { name: 'Continue', exact: true }).click();
+    await frame.getByRole('heading', { name: 'Map your columns' }).waitFor();
+    await frame.getByRole('button', { name: 'Continue', exact: true }).click();
+    await frame.getByRole('heading', { name: 'Review and fix' }).waitFor({ timeout: 30_000 });
+    assert.equal(await frame.locator('[data-row="2"] [data-col="first_name"]').textContent(), 'Jamalia');
+
     // Cancel still asks before throwing the work away
     await frame.getByRole('button', { name: 'Cancel', exact: true }).click();
     const dialog = frame.getByRole('alertdialog');

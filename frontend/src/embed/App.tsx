@@ -121,6 +121,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
   const [reviewErrorsOnly, setReviewErrorsOnly] = useState(false);
   const [acting, setActing] = useState(false);
   const [submitNote, setSubmitNote] = useState<{ deleted: number } | null>(null);
+  const [discardAsk, setDiscardAsk] = useState<{ body: 'discard.header' | 'discard.upload'; resolve: (ok: boolean) => void } | null>(null);
   const live = useRef(true);
   useEffect(() => () => void (live.current = false), []);
 
@@ -336,6 +337,15 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
     }
   }
 
+  /**
+   * Asks before the review's edits are thrown away (another header row, other file settings, a new
+   * file); at once true when there are none. The mapping keeps them (see the review's notice).
+   */
+  function askDiscard(body: 'discard.header' | 'discard.upload'): Promise<boolean> {
+    if (!summary || summary.step !== 'review' || !summary.can_undo) return Promise.resolve(true);
+    return new Promise((resolve) => setDiscardAsk({ body, resolve }));
+  }
+
   /** The stepper: a completed step is a way back (not while a step runs, not after submit). */
   function canGoTo(i: number): boolean {
     return i < current && step !== 'done' && step !== 'staging' && step !== 'fatal' && step !== 'connecting' && !submitting && !!preview;
@@ -386,7 +396,15 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
       break;
     case 'header':
       body = api && preview && (
-        <HeaderStep api={api} slug={slug} preview={preview} onPreview={setPreview} onBack={() => setStep('upload')} onContinue={() => setStep('mapping')} />
+        <HeaderStep
+          api={api}
+          slug={slug}
+          preview={preview}
+          onPreview={setPreview}
+          onBack={() => void askDiscard('discard.upload').then((ok) => ok && setStep('upload'))}
+          onContinue={() => setStep('mapping')}
+          confirmChange={() => askDiscard('discard.header')}
+        />
       );
       break;
     case 'mapping':
@@ -475,7 +493,13 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
                   aria-current={i === current && step !== 'done' ? 'step' : undefined}
                 >
                   {canGoTo(i) ? (
-                    <button type="button" className="fbx-step-link" onClick={() => setStep(stepAt[i])} title={t('stepper.goto', { step: t(k) })}>
+                    <button
+                      type="button"
+                      className="fbx-step-link"
+                      onClick={() => {
+                        if (stepAt[i] !== 'upload') return setStep(stepAt[i]);
+                        void askDiscard('discard.upload').then((ok) => ok && setStep('upload'));
+                      }} title={t('stepper.goto', { step: t(k) })}>
                       <span className="fbx-step-num">{i + 1}</span>
                       <span className="fbx-step-label">{t(k)}</span>
                     </button>
@@ -499,6 +523,23 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
           )}
         </header>
         <main className="fbx-main">{body}</main>
+        {discardAsk && (
+          <ConfirmDialog
+            title={t('discard.title')}
+            body={t(discardAsk.body)}
+            confirm={t('discard.yes')}
+            dismiss={t('discard.no')}
+            onConfirm={() => {
+              discardAsk.resolve(true);
+              setDiscardAsk(null);
+              setSummary((s) => (s ? { ...s, can_undo: false, step: 'uploaded' } : s));
+            }}
+            onDismiss={() => {
+              discardAsk.resolve(false);
+              setDiscardAsk(null);
+            }}
+          />
+        )}
         {confirmCancel && (
           <ConfirmDialog
             title={t('cancel.title')}

@@ -3,6 +3,11 @@
 // of codes is validation-codes.json). Merged into the dictionaries of i18n.ts.
 
 const en = {
+  'discard.title': 'Discard your review edits?',
+  'discard.header': 'Other file settings or another header row read the file again: the edits you made in the review are lost.',
+  'discard.upload': 'A new file replaces this one: the edits you made in the review are lost.',
+  'discard.yes': 'Discard my edits',
+  'discard.no': 'Keep my edits',
   'review.deleteErrors': 'Delete the {n} row with errors|Delete the {n} rows with errors',
   'review.deletedErrors': 'Deleted {n} row with errors. Undo brings it back.|Deleted {n} rows with errors. Undo brings them back.',
   'review.errorBar': '{n} row has errors.|{n} rows have errors.',
@@ -64,6 +69,11 @@ export type ReviewKey = keyof typeof en;
 type ReviewDict = Record<ReviewKey, string>;
 
 const de: ReviewDict = {
+  'discard.title': 'Ihre Änderungen verwerfen?',
+  'discard.header': 'Andere Dateieinstellungen oder eine andere Kopfzeile lesen die Datei neu ein: Ihre Änderungen aus der Prüfung gehen verloren.',
+  'discard.upload': 'Eine neue Datei ersetzt diese: Ihre Änderungen aus der Prüfung gehen verloren.',
+  'discard.yes': 'Änderungen verwerfen',
+  'discard.no': 'Änderungen behalten',
   'review.deleteErrors': 'Die {n} Zeile mit Fehlern löschen|Die {n} Zeilen mit Fehlern löschen',
   'review.deletedErrors': '{n} Zeile mit Fehlern gelöscht. Rückgängig holt sie zurück.|{n} Zeilen mit Fehlern gelöscht. Rückgängig holt sie zurück.',
   'review.errorBar': '{n} Zeile hat Fehler.|{n} Zeilen haben Fehler.',
@@ -122,6 +132,11 @@ const de: ReviewDict = {
 };
 
 const fr: ReviewDict = {
+  'discard.title': 'Abandonner vos modifications ?',
+  'discard.header': 'D’autres réglages ou une autre ligne d’en-tête relisent le fichier : les modifications faites à la vérification sont perdues.',
+  'discard.upload': 'Un nouveau fichier remplace celui-ci : les modifications faites à la vérification sont perdues.',
+  'discard.yes': 'Abandonner mes modifications',
+  'discard.no': 'Garder mes modifications',
   'review.deleteErrors': 'Supprimer la {n} ligne en erreur|Supprimer les {n} lignes en erreur',
   'review.deletedErrors': '{n} ligne en erreur supprimée. Annuler la rétablit.|{n} lignes en erreur supprimées. Annuler les rétablit.',
   'review.errorBar': '{n} ligne contient des erreurs.|{n} lignes contiennent des erreurs.',
@@ -180,6 +195,11 @@ const fr: ReviewDict = {
 };
 
 const es: ReviewDict = {
+  'discard.title': '¿Descartar sus cambios?',
+  'discard.header': 'Otros ajustes u otra fila de encabezado vuelven a leer el archivo: se pierden los cambios hechos en la revisión.',
+  'discard.upload': 'Un archivo nuevo reemplaza a este: se pierden los cambios hechos en la revisión.',
+  'discard.yes': 'Descartar mis cambios',
+  'discard.no': 'Conservar mis cambios',
   'review.deleteErrors': 'Eliminar la {n} fila con errores|Eliminar las {n} filas con errores',
   'review.deletedErrors': 'Se eliminó {n} fila con errores. Deshacer la recupera.|Se eliminaron {n} filas con errores. Deshacer las recupera.',
   'review.errorBar': '{n} fila tiene errores.|{n} filas tienen errores.',
@@ -238,6 +258,11 @@ const es: ReviewDict = {
 };
 
 const it: ReviewDict = {
+  'discard.title': 'Scartare le tue modifiche?',
+  'discard.header': 'Altre impostazioni o un’altra riga di intestazione rileggono il file: le modifiche fatte nella revisione vanno perse.',
+  'discard.upload': 'Un nuovo file sostituisce questo: le modifiche fatte nella revisione vanno perse.',
+  'discard.yes': 'Scarta le modifiche',
+  'discard.no': 'Mantieni le modifiche',
   'review.deleteErrors': 'Elimina la {n} riga con errori|Elimina le {n} righe con errori',
   'review.deletedErrors': 'Eliminata {n} riga con errori. Annulla la ripristina.|Eliminate {n} righe con errori. Annulla le ripristina.',
   'review.errorBar': '{n} riga ha errori.|{n} righe hanno errori.',

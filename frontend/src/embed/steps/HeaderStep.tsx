@@ -78,6 +78,7 @@ export function HeaderStep({
   onPreview,
   onBack,
   onContinue,
+  confirmChange,
 }: {
   api: EmbedApi;
   slug: string;
@@ -85,6 +86,8 @@ export function HeaderStep({
   onPreview: (p: Preview) => void;
   onBack: () => void;
   onContinue: () => void;
+  /** Asked before a change reads the file again (it discards the review's edits); false keeps things as they are. */
+  confirmChange?: () => Promise<boolean>;
 }) {
   const { t } = useI18n();
   const [error, setError] = useState('');
@@ -95,6 +98,7 @@ export function HeaderStep({
   const width = Math.max(1, ...preview.rows.map((r) => r.length));
 
   async function change(next: FileOptions) {
+    if (confirmChange && !(await confirmChange())) return;
     setBusy(true);
     setError('');
     try {
