@@ -49,6 +49,8 @@ func (s *Server) bindMarketplace(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/marketplace/installs/{id}/enable", s.mpSession(s.mpEnable(true)))
 	mux.HandleFunc("POST /api/marketplace/installs/{id}/disable", s.mpSession(s.mpEnable(false)))
 	mux.HandleFunc("DELETE /api/marketplace/installs/{id}", s.mpSession(s.mpUninstall))
+	mux.HandleFunc("GET /api/marketplace/installs/{id}/activity", s.mpSession(s.mpInstallActivity))
+	mux.HandleFunc("POST /api/marketplace/installs/{id}/deliveries/{delivery}/retry", s.mpSession(s.mpRetryDelivery))
 
 	mux.HandleFunc("GET /api/admin/marketplace/settings", s.requireAdmin(s.mpAdminSettings))
 	mux.HandleFunc("PUT /api/admin/marketplace/settings", s.requireAdmin(s.mpAdminSaveSettings))

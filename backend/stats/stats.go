@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"fusebox/backend/errs"
@@ -117,7 +118,6 @@ type Destination struct {
 	Delivered   int64   `json:"delivered"`
 	Failed      int64   `json:"failed"`
 	Held        int64   `json:"held"`
-	Records     int64   `json:"records"`
 	Attempts    int64   `json:"attempts"`
 	SuccessRate float64 `json:"success_rate"` // delivered / (delivered + failed); -1: none finished
 	P50Ms       int64   `json:"p50_ms"`
@@ -355,7 +355,15 @@ func (s *Service) deliveries(ctx context.Context, w window) (DeliveryStats, erro
 		return st, fmt.Errorf("dashboard destinations: %w", err)
 	}
 
-	if err := s.deliveryCounts(ctx, w, st.Destinations); err != nil {
+	// Two halves of the destinations on two read connections at once.
+	half := len(st.Destinations) / 2
+	errc := make(chan error, 1)
+	go func() { errc <- s.deliveryCounts(ctx, w, st.Destinations[:half]) }()
+	err = s.deliveryCounts(ctx, w, st.Destinations[half:])
+	if err2 := <-errc; err == nil {
+		err = err2
+	}
+	if err != nil {
 		return st, err
 	}
 
@@ -381,77 +389,81 @@ func (s *Service) deliveries(ctx context.Context, w window) (DeliveryStats, erro
 	return st, nil
 }
 
-// countedStatuses are the delivery statuses counted per day; pending is
-// the backlog (counted now, whatever the range), discarded deliveries were
-// never meant to be sent.
-var countedStatuses = []string{"delivered", "failed", "dead", "held"}
-
-// deliveryCounts fills the per-day and range counts of each destination.
-// Each (destination, status, day) is one range count on the covering index
-// relay_deliveries_dest_day (destination_id, status, created_at, attempts,
-// records): every delivery in the range is visited once, nothing is
-// sorted. Destinations are counted on two read connections at once.
+// deliveryCounts fills the per-day and range counts of each destination:
+// one statement whose rows are destination x status x day, each a range
+// count on the covering index relay_deliveries_dest_day (destination_id,
+// status, created_at, attempts), so every delivery in the range is
+// visited once and nothing is sorted. A count and its attempts come back
+// packed in one integer, count * 2^32 + attempts (a day of one
+// destination holds far fewer than 2^32 attempts), so that one pass gives
+// both.
 func (s *Service) deliveryCounts(ctx context.Context, w window, dests []Destination) error {
-	bounds := make([]string, len(w.days)+1)
-	for i, d := range w.days {
-		bounds[i] = d + "T"
+	if len(dests) == 0 {
+		return nil
 	}
-	bounds[len(w.days)] = w.hi[:10] + "T"
-	stmt, err := s.db.Read.PrepareContext(ctx, `SELECT count(*), COALESCE(SUM(attempts), 0), COALESCE(SUM(records), 0) FROM relay_deliveries
-		WHERE destination_id = ? AND status = ? AND created_at >= ? AND created_at < ?`)
+	var q strings.Builder
+	args := make([]any, 0, 2*len(w.days)+len(dests))
+	q.WriteString(`WITH d(i, lo, hi) AS (VALUES `)
+	for i, day := range w.days {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(&q, "(%d, ?, ?)", i)
+		hi := w.hi[:10]
+		if i+1 < len(w.days) {
+			hi = w.days[i+1]
+		}
+		args = append(args, day+"T", hi+"T")
+	}
+	q.WriteString(`), t(id) AS (VALUES `)
+	idx := make(map[string]int, len(dests))
+	for i := range dests {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?)")
+		args = append(args, dests[i].ID)
+		idx[dests[i].ID] = i
+	}
+	q.WriteString(`), s(status) AS (VALUES ('delivered'), ('failed'), ('dead'), ('held'))
+		SELECT t.id, s.status, d.i, (SELECT count(*) * 4294967296 + COALESCE(SUM(r.attempts), 0) FROM relay_deliveries r
+			WHERE r.destination_id = t.id AND r.status = s.status AND r.created_at >= d.lo AND r.created_at < d.hi)
+		FROM t, s, d`)
+	rows, err := s.db.Read.QueryContext(ctx, q.String(), args...)
 	if err != nil {
 		return fmt.Errorf("dashboard deliveries: %w", err)
 	}
-	defer stmt.Close()
-	count := func(d *Destination) error {
-		for _, status := range countedStatuses {
-			for i := range w.days {
-				var n, attempts, records int64
-				if err := stmt.QueryRowContext(ctx, d.ID, status, bounds[i], bounds[i+1]).Scan(&n, &attempts, &records); err != nil {
-					return fmt.Errorf("dashboard deliveries %s: %w", d.ID, err)
-				}
-				d.Deliveries += n
-				d.Attempts += attempts
-				d.Records += records
-				switch status {
-				case "delivered":
-					d.Delivered += n
-					d.DeliveredPerDay[i] += n
-				case "failed", "dead":
-					d.Failed += n
-					d.FailedPerDay[i] += n
-				case "held":
-					d.Held += n
-				}
-			}
+	defer rows.Close()
+	for rows.Next() {
+		var id, status string
+		var i int
+		var packed int64
+		if err := rows.Scan(&id, &status, &i, &packed); err != nil {
+			return fmt.Errorf("dashboard deliveries: %w", err)
 		}
-		return nil
-	}
-	const workers = 2
-	next := make(chan int)
-	errc := make(chan error, workers)
-	for k := 0; k < workers; k++ {
-		go func() {
-			var first error
-			for i := range next {
-				if first == nil {
-					first = count(&dests[i])
-				}
-			}
-			errc <- first
-		}()
-	}
-	for i := range dests {
-		next <- i
-	}
-	close(next)
-	var first error
-	for k := 0; k < workers; k++ {
-		if err := <-errc; err != nil && first == nil {
-			first = err
+		k, ok := idx[id]
+		if !ok || i < 0 || i >= len(w.days) {
+			continue
+		}
+		n, attempts := packed>>32, packed&(1<<32-1)
+		d := &dests[k]
+		d.Deliveries += n
+		d.Attempts += attempts
+		switch status {
+		case "delivered":
+			d.Delivered += n
+			d.DeliveredPerDay[i] += n
+		case "failed", "dead":
+			d.Failed += n
+			d.FailedPerDay[i] += n
+		case "held":
+			d.Held += n
 		}
 	}
-	return first
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("dashboard deliveries: %w", err)
+	}
+	return nil
 }
 
 // lastError is the reason of the destination's latest failed or dead

@@ -18,7 +18,7 @@ CREATE INDEX importer_imports_created ON importer_imports (created_at);
 
 -- Deliveries per destination and status by creation time, covering the
 -- dashboard's per-day counts: each is one range seek, no table lookups.
-CREATE INDEX relay_deliveries_dest_day ON relay_deliveries (destination_id, status, created_at, attempts, records);
+CREATE INDEX relay_deliveries_dest_day ON relay_deliveries (destination_id, status, created_at, attempts);
 
 -- Installs refused by a plan limit (installs are refused before they
 -- exist, so nothing else records them).

@@ -36,7 +36,7 @@ const charts = {
   deliveries: {
     deliveries: 12, delivered: 9, failed: 2, backlog: 1,
     destinations: [{
-      id: 'crm', origin: 'console', deliveries: 12, delivered: 9, failed: 2, held: 0, records: 12, attempts: 15,
+      id: 'crm', origin: 'console', deliveries: 12, delivered: 9, failed: 2, held: 0, attempts: 15,
       success_rate: 9 / 11, p50_ms: 4, p95_ms: 30, latency_n: 11, backlog: 1, last_error: 'HTTP 500', last_error_at: '2026-03-03T10:00:00Z',
       delivered_per_day: [3, 0, 6], failed_per_day: [0, 0, 2],
     }],

@@ -1247,6 +1247,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/marketplace/installs/{id}/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The end user's own install: its latest deliveries (time, records, status, attempts, plain reason), success rate and last error */
+        get: operations["getMarketplaceInstallActivity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/marketplace/installs/{id}/deliveries/{delivery}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Retries a failed delivery of the end user's own install (another install's delivery is not found) */
+        post: operations["retryMarketplaceInstallDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/marketplace/installs/{id}/enable": {
         parameters: {
             query?: never;
@@ -2309,7 +2343,6 @@ export interface components {
             delivered: number;
             failed: number;
             held: number;
-            records: number;
             attempts: number;
             /** @description delivered / (delivered + failed or dead) over the range; -1 when none finished */
             success_rate: number;
@@ -2370,6 +2403,28 @@ export interface components {
             deliveries: components["schemas"]["DashDeliveries"];
             marketplace: components["schemas"]["DashMarketplace"];
             activity: components["schemas"]["DashActivity"][];
+        };
+        MpActivityDelivery: {
+            id: number;
+            at: string;
+            records: number;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed" | "dead" | "discarded" | "held";
+            attempts: number;
+            /** @description why it did not go through, in plain words (never the receiver's URL or answer) */
+            reason?: string;
+            can_retry: boolean;
+        };
+        MpActivity: {
+            install_id: string;
+            delivered: number;
+            failed: number;
+            pending: number;
+            /** @description delivered / (delivered + failed); -1 when none finished */
+            success_rate: number;
+            last_error: string;
+            last_error_at?: string;
+            deliveries: components["schemas"]["MpActivityDelivery"][];
         };
     };
     responses: never;
@@ -5516,6 +5571,75 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MpInstallEnvelope"];
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMarketplaceInstallActivity: {
+        parameters: {
+            query?: never;
+            header: {
+                "X-Fusebox-Marketplace-Session": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MpActivity"];
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retryMarketplaceInstallDelivery: {
+        parameters: {
+            query?: never;
+            header: {
+                "X-Fusebox-Marketplace-Session": string;
+            };
+            path: {
+                id: string;
+                delivery: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        delivery: components["schemas"]["MpActivityDelivery"];
+                    };
                 };
             };
             /** @description An error. */
