@@ -8,7 +8,8 @@
 // and each run completes an import: upload, header row, mapping, review, submit, onComplete in the
 // host page with the record count, and the imports API shows the import. Each backend sample is
 // also sent a missing, empty and non-JSON body and must answer 400 with a JSON error saying what to
-// send. React, Vue and Angular are built from the docs' text with Vite (Angular in JIT mode);
+// send. React, Vue and Angular are built from the docs' text with Vite (Angular in JIT mode), and
+// the Angular samples are type-checked with tsc (strict) against the SDK's published .d.ts;
 // Express, Vue and Angular come from frontend/e2e/samples/ (its own package.json and lock).
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -203,6 +204,41 @@ async function buildPages(pages) {
 }
 
 /**
+ * Type-checks the Angular samples with TypeScript as an Angular project does (strict, decorators),
+ * '@fusebox/importer' being the SDK's declarations that Fusebox serves (/sdk/importer.d.ts).
+ * @param {Record<string, {code: string}>} pages
+ * @returns {Promise<{ ok: boolean, out: string, ms: number }>}
+ */
+async function typecheckAngular(pages) {
+  const started = Date.now();
+  const dir = join(work, 'tsc');
+  await mkdir(dir, { recursive: true });
+  const files = [];
+  for (const [name, p] of Object.entries(pages)) {
+    await writeFile(join(dir, `${name}.ts`), p.code);
+    files.push(`${name}.ts`);
+  }
+  const compilerOptions = {
+    target: 'ES2022',
+    module: 'ESNext',
+    moduleResolution: 'Bundler',
+    lib: ['ES2022', 'DOM'],
+    strict: true,
+    experimentalDecorators: true,
+    noEmit: true,
+    skipLibCheck: true,
+    paths: { '@fusebox/importer': [join(frontend, 'dist', 'sdk', 'importer.d.ts')] },
+  };
+  await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files }, null, 2));
+  try {
+    await run(process.execPath, [join(frontend, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')]);
+    return { ok: true, out: '', ms: Date.now() - started };
+  } catch (e) {
+    return { ok: false, out: `${e.stdout ?? ''}${e.stderr ?? ''}${e.stdout || e.stderr ? '' : e}`, ms: Date.now() - started };
+  }
+}
+
+/**
  * A host app's origin: serves the pages and hands POST /api/getSessionToken to its backend
  * (`token`), as a host app's server or its dev server's proxy does.
  * @param {Record<string, string>} files path -> text
@@ -301,6 +337,8 @@ describe('the docs samples as a matrix: every page against every backend', () =>
   /** [page, backend, ms] per completed import, for the report. */
   const timings = /** @type {[string, string, number][]} */ ([]);
   const setup = /** @type {Record<string, number>} */ ({});
+  /** The TypeScript check of the Angular samples, run beside the browser. */
+  let typecheck = Promise.resolve({ ok: true, out: '', ms: 0 });
   const shots = new Set();
 
   /**
@@ -340,6 +378,7 @@ describe('the docs samples as a matrix: every page against every backend', () =>
     const pages = {};
     for (const [name, mount] of Object.entries({ ...SERVER_PAGES, ...CLIENT_PAGES })) pages[name] = { mount, code: await sample(name) };
     const built = await buildPages(pages);
+    typecheck = typecheckAngular(Object.fromEntries(Object.entries(pages).filter(([, p]) => p.mount === 'angular')));
     setup[built.built ? 'vite build' : 'vite build (cached)'] = built.ms;
 
     // One backend process per kind, each on its own port.
@@ -495,4 +534,10 @@ describe('the docs samples as a matrix: every page against every backend', () =>
   for (const name of Object.keys(CLIENT_PAGES)) {
     test(`${name} with a publishable key completes an import`, () => importThrough(name, 'client', { serverSide: false }));
   }
+
+  test('the Angular samples type-check as an Angular app compiles them (strict, with the SDK\'s published .d.ts)', async () => {
+    const { ok, out, ms } = await typecheck;
+    setup['tsc (Angular samples)'] = ms;
+    assert.ok(ok, `tsc on the Angular samples:\n${out}`);
+  });
 });
