@@ -6,7 +6,8 @@
 // the registry (through the shared npm cache, --prefer-offline), `vite build` bundles it, and a
 // tiny host server on http://localhost:<port> serves the build and its backend route
 // (POST /api/getSessionToken: a server-side session with a secret key). Chromium completes an
-// import through the component against the real bin/fusebox, with a fresh data dir and no origin
+// import through the component against the real bin/fusebox (a third app, on React 18, the lowest
+// React the package supports, runs an inline importer whose props change), with a fresh data dir and no origin
 // configured (Fusebox listens on loopback, so pages on localhost may embed it).
 // An unreachable registry fails the test (CI installs from the registry too).
 import assert from 'node:assert/strict';
@@ -30,6 +31,11 @@ const TARBALL = join(repoRoot, 'dist', 'npm', `fusebox-importer-${pkgJson.versio
  */
 const REACT_APP = {
   dependencies: { react: '19.3.1', 'react-dom': '19.3.1' },
+  devDependencies: { vite: '8.3.8', '@vitejs/plugin-react': '6.3.0' },
+};
+/** The lowest React the package supports (peerDependencies react >=18), for the inline page. */
+const REACT18_APP = {
+  dependencies: { react: '18.3.1', 'react-dom': '18.3.1' },
   devDependencies: { vite: '8.3.8', '@vitejs/plugin-react': '6.3.0' },
 };
 const VUE_APP = {
@@ -96,6 +102,10 @@ async function freshApp(dir, name, pkgs, files) {
   const installMs = Date.now() - t0;
   const installed = JSON.parse(await readFile(join(dir, 'node_modules/@fusebox/importer/package.json'), 'utf8'));
   assert.equal(installed.version, pkgJson.version);
+  for (const [dep, version] of Object.entries({ ...pkgs.dependencies, ...pkgs.devDependencies })) {
+    const got = JSON.parse(await readFile(join(dir, 'node_modules', dep, 'package.json'), 'utf8')).version;
+    assert.equal(got, version, `${name}: ${dep}`);
+  }
   const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
   assert.equal(manifest.dependencies['@fusebox/importer'], `file:${basename(TARBALL)}`);
   const t1 = Date.now();
@@ -130,15 +140,6 @@ async function importThreeRows(page) {
   await frame.getByRole('button', { name: 'Import 3 rows' }).click();
   await frame.getByRole('heading', { name: 'Import complete' }).waitFor({ timeout: 30_000 });
 }
-
-/** The React app builds two pages: the README's sample (index.html) and an inline importer. */
-const REACT_VITE_CONFIG = `import { defineConfig } from 'vite';
-import react from '@vitejs/plugin-react';
-export default defineConfig({
-  plugins: [react()],
-  build: { rollupOptions: { input: { main: 'index.html', inline: 'inline.html' } } },
-});
-`;
 
 /**
  * The inline page: the importer inside the page (inline), a locale picker and a user picker whose
@@ -190,7 +191,7 @@ describe('the npm package in fresh Vite apps', { timeout: 240_000 }, () => {
   /** @type {Record<string, Awaited<ReturnType<typeof hostApp>>>} */
   const hosts = {};
   /** Sessions the host backends created: importer slug -> metadata.user_id. */
-  const importers = { react: 'e2e_npm_react', vue: 'e2e_npm_vue' };
+  const importers = { react: 'e2e_npm_react', react18: 'e2e_npm_react18', vue: 'e2e_npm_vue' };
   /** Sessions the host backends created, in order. */
   const sessions = /** @type {{ app: string, id: string, userId: string }[]} */ ([]);
 
@@ -209,14 +210,17 @@ describe('the npm package in fresh Vite apps', { timeout: 240_000 }, () => {
       .replaceAll('importer-slug="contacts"', `importer-slug="${importers.vue}"`);
     assert.ok(react.includes(importers.react) && vue.includes(importers.vue), 'the samples name the importer "contacts"');
 
-    const [reactPages, vuePages] = await Promise.all([
+    const [reactPages, react18Pages, vuePages] = await Promise.all([
       freshApp(join(tmp, 'react-app'), 'react-host', REACT_APP, {
         'index.html': INDEX_HTML('/src/main.jsx'),
-        'vite.config.js': REACT_VITE_CONFIG,
+        'vite.config.js': "import { defineConfig } from 'vite';\nimport react from '@vitejs/plugin-react';\nexport default defineConfig({ plugins: [react()] });\n",
         'src/main.jsx': "import { createRoot } from 'react-dom/client';\nimport App from './App.jsx';\ncreateRoot(document.getElementById('app')).render(<App />);\n",
         'src/App.jsx': react,
-        'inline.html': INDEX_HTML('/src/inline.jsx'),
-        'src/inline.jsx': INLINE_JSX.replaceAll('SERVER_URL', server.url).replaceAll('IMPORTER_SLUG', importers.react),
+      }),
+      freshApp(join(tmp, 'react18-app'), 'react18-host', REACT18_APP, {
+        'index.html': INDEX_HTML('/src/inline.jsx'),
+        'vite.config.js': "import { defineConfig } from 'vite';\nimport react from '@vitejs/plugin-react';\nexport default defineConfig({ plugins: [react()] });\n",
+        'src/inline.jsx': INLINE_JSX.replaceAll('SERVER_URL', server.url).replaceAll('IMPORTER_SLUG', importers.react18),
       }),
       freshApp(join(tmp, 'vue-app'), 'vue-host', VUE_APP, {
         'index.html': INDEX_HTML('/src/main.js'),
@@ -226,7 +230,7 @@ describe('the npm package in fresh Vite apps', { timeout: 240_000 }, () => {
       }),
     ]);
 
-    for (const [name, pages] of [['react', reactPages], ['vue', vuePages]]) {
+    for (const [name, pages] of [['react', reactPages], ['react18', react18Pages], ['vue', vuePages]]) {
       hosts[name] = await hostApp({
         ...pages,
         // The host app's backend: a server-side session with the secret key, for the importer the page asks for.
@@ -258,9 +262,9 @@ describe('the npm package in fresh Vite apps', { timeout: 240_000 }, () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  test('react, inline: the importer fills the page element; a new locale or user opens a new session', async () => {
+  test('react 18, inline: the importer fills the page element; a new locale or user opens a new session', async () => {
     const { context, page, errors } = await newPage(browser);
-    await page.goto(`${hosts.react.origin('localhost')}/inline.html`);
+    await page.goto(`${hosts.react18.origin('localhost')}/`);
     const frame = importerFrame(page);
     await frame.getByRole('heading', { name: 'Upload a file' }).waitFor({ timeout: 15_000 });
     assert.equal(await page.locator('.fusebox-importer-overlay').count(), 0, 'inline, not a modal');
@@ -268,8 +272,9 @@ describe('the npm package in fresh Vite apps', { timeout: 240_000 }, () => {
     const before = sessions.length;
     await page.getByLabel('Language').selectOption('de');
     await frame.getByRole('heading', { name: 'Datei hochladen' }).waitFor({ timeout: 15_000 });
-    await screenshot(page, 'npm-package-react-inline-de');
+    await screenshot(page, 'npm-package-react18-inline-de');
     await page.getByLabel('Language').selectOption('en');
+    await frame.getByRole('heading', { name: 'Upload a file' }).waitFor({ timeout: 15_000 });
     await page.getByLabel('User').selectOption('alan');
     await frame.getByRole('heading', { name: 'Upload a file' }).waitFor({ timeout: 15_000 });
     await until(() => sessions.length >= before + 2 && sessions.at(-1)?.userId === 'alan', 'a session for alan');
@@ -280,7 +285,7 @@ describe('the npm package in fresh Vite apps', { timeout: 240_000 }, () => {
     const slug = /\((imp_\w+)\)/.exec(await status.innerText())?.[1];
     const imp = await api(server, key, 'GET', `/api/v1/imports/${slug}`);
     assert.deepEqual(imp.metadata, { user_id: 'alan' });
-    await screenshot(page, 'npm-package-react-inline-done');
+    await screenshot(page, 'npm-package-react18-inline-done');
     assert.deepEqual(errors, []);
     await context.close();
   });
