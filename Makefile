@@ -9,7 +9,7 @@ DESKTOP_TAGS := desktop,production,webkit2_41
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 APT_DESKTOP := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev
-APT_TEST := chromium xvfb xauth imagemagick sqlite3 xdotool curl jq python3-flask python3-requests dbus notification-daemon libx11-dev
+APT_TEST := chromium xvfb xauth imagemagick sqlite3 xdotool curl jq python3-flask python3-requests dbus notification-daemon libx11-dev xclip
 
 FRONTEND_SRC := $(shell find frontend \( -path frontend/node_modules -o -path frontend/dist -o -path frontend/e2e \) -prune -o -type f -not -name '*.go' -print 2>/dev/null)
 GO_SRC := $(shell find . -path ./frontend/node_modules -prune -o -name '*.go' -not -name '*_test.go' -print 2>/dev/null) go.mod go.sum $(shell find backend \( -name '*.sql' -o -name '*.yaml' -o -name '*.json' \) -not -path '*/testdata/*' 2>/dev/null)

@@ -6,9 +6,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
@@ -59,11 +61,27 @@ func (s *Shell) Take() []InboxItem { return s.d.takeInbox() }
 
 // SetClipboard puts text on the clipboard (the Edit menu's Copy and Cut).
 func (s *Shell) SetClipboard(text string) error {
-	return runtime.ClipboardSetText(s.d.ctx, text)
+	if err := runtime.ClipboardSetText(s.d.ctx, text); err != nil {
+		return err
+	}
+	s.d.a.log.Info("clipboard set", "bytes", len(text))
+	return nil
 }
 
 // Clipboard is the clipboard's text (the Edit menu's Paste).
-func (s *Shell) Clipboard() (string, error) { return runtime.ClipboardGetText(s.d.ctx) }
+func (s *Shell) Clipboard() (string, error) {
+	text, err := runtime.ClipboardGetText(s.d.ctx)
+	if err == nil {
+		s.d.a.log.Info("clipboard read", "bytes", len(text))
+	}
+	return text, err
+}
+
+// Edited logs what an Edit menu command did in the console: the command
+// and the focused field's length after it (-1 outside a field).
+func (s *Shell) Edited(cmd string, fieldChars int) {
+	s.d.a.log.Info("edit", "cmd", cmd, "field_chars", fieldChars)
+}
 
 // WindowOptions is what the command passes to RunWindow.
 type WindowOptions struct {
@@ -126,6 +144,18 @@ func (a *App) RunWindow(addr string, o WindowOptions) error {
 			start = options.Maximised
 		}
 	}
+	// SIGINT and SIGTERM stop the app: the window runtime turns them into
+	// a close (OnBeforeClose), which must neither hide the window nor ask.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		if _, ok := <-sigs; ok {
+			d.quitting.Store(true)
+			a.log.Info("signal received; stopping")
+		}
+	}()
+
 	var startErr error
 	stopNotes := func() {}
 	var channel *instanceChannel

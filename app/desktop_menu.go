@@ -28,6 +28,7 @@ func (d *desktop) menu() *menu.Menu {
 	file.AddText("Import a file…", keys.CmdOrCtrl("o"), func(*menu.CallbackData) { go d.importFileDialog() })
 	file.AddText("Apply workspace…", nil, func(*menu.CallbackData) { go d.applyWorkspaceDialog() })
 	file.AddText("Export workspace…", keys.Combo("e", keys.CmdOrCtrlKey, keys.ShiftKey), func(*menu.CallbackData) { go d.exportWorkspaceDialog() })
+	file.AddText("Back up…", nil, func(*menu.CallbackData) { go d.backupDialog() })
 	file.AddSeparator()
 	file.AddText("Open data folder", nil, func(*menu.CallbackData) { go d.openPath(d.a.dataDir) })
 	closing := file.AddSubmenu("When the window is closed")
@@ -168,6 +169,34 @@ func (d *desktop) exportWorkspaceDialog() {
 	d.a.log.Info("workspace exported", "path", path, "bytes", len(out))
 }
 
+// backupDialog writes a backup archive of the data dir (as `fusebox
+// backup` does) to a file the user chooses, while the server runs.
+func (d *desktop) backupDialog() {
+	dir := d.state.get().ExportDir
+	if dir == "" {
+		dir, _ = os.UserHomeDir()
+	}
+	path, err := runtime.SaveFileDialog(d.ctx, runtime.SaveDialogOptions{
+		Title: "Back up", DefaultDirectory: dir, DefaultFilename: "fusebox-backup-" + time.Now().Format("2006-01-02") + ".tar.gz",
+		Filters: []runtime.FileFilter{{DisplayName: "Backup archives (*.tar.gz)", Pattern: "*.tar.gz"}},
+	})
+	if err != nil || path == "" {
+		if err != nil {
+			d.errorDialog("Back up", err)
+		}
+		return
+	}
+	info, err := Backup(d.ctx, d.a.version, d.a.dataDir, path)
+	if err != nil {
+		d.errorDialog("Back up", err)
+		return
+	}
+	_ = d.state.update(func(s *desktopSettings) { s.ExportDir = filepath.Dir(path) })
+	d.a.log.Info("backup written", "path", info.Path, "bytes", info.SizeBytes, "sha256", info.SHA256)
+	d.notify(Notice{ID: "backup " + info.Path, Kind: "backup", Title: "Backup written",
+		Body: fmt.Sprintf("%s: %d files, %d bytes. Restore it with fusebox restore %s --data-dir NEWDIR.", info.Path, info.Files, info.SizeBytes, filepath.Base(info.Path))})
+}
+
 // openPath opens a folder or file with the desktop's default application.
 func (d *desktop) openPath(p string) {
 	var cmd *exec.Cmd
@@ -254,24 +283,28 @@ func editScript(cmd string) string {
     if (field && typeof el.selectionStart === 'number') return el.value.substring(el.selectionStart, el.selectionEnd);
     return String(doc.getSelection ? doc.getSelection() : '');
   };
+  var done = function () { if (shell && shell.Edited) shell.Edited(cmd, field ? el.value.length : -1); };
   switch (cmd) {
     case 'copy':
     case 'cut': {
       var t = selected();
-      if (t && shell) shell.SetClipboard(t);
       if (cmd === 'cut' && t && editable) doc.execCommand('delete');
+      if (t && shell) shell.SetClipboard(t).then(done, done); else done();
       break;
     }
     case 'paste':
-      if (shell && editable) shell.Clipboard().then(function (t) { if (t) { el.focus(); doc.execCommand('insertText', false, t); } });
+      if (shell && editable) shell.Clipboard().then(function (t) { if (t) { el.focus(); doc.execCommand('insertText', false, t); } done(); });
+      else done();
       break;
     case 'selectAll':
       if (field && el.select) el.select(); else doc.execCommand('selectAll');
+      done();
       break;
     case 'undo':
     case 'redo':
-      if (editable) { doc.execCommand(cmd); break; }
-      (el || doc.body).dispatchEvent(new KeyboardEvent('keydown', { key: cmd === 'undo' ? 'z' : 'y', ctrlKey: true, bubbles: true }));
+      if (editable) doc.execCommand(cmd);
+      else (el || doc.body).dispatchEvent(new KeyboardEvent('keydown', { key: cmd === 'undo' ? 'z' : 'y', ctrlKey: true, bubbles: true }));
+      done();
       break;
   }
 })(` + fmt.Sprintf("%q", cmd) + `);`

@@ -26,6 +26,10 @@
 # waits for the app's log line or an API answer, never a fixed sleep):
 #  - a second launch on the same data dir (--open relay) exits 0 saying the
 #    window is in front, the first process stays (log "second launch");
+#  - the Edit menu in the Try view's paste box: Paste (the CSV put on the
+#    clipboard with xclip), Select all, Cut, Paste, Paste, Undo, Redo, each
+#    checked by its log line (msg=edit with the field's length); the import
+#    sent from the box holds the CSV twice;
 #  - a second launch with a file runs the runtime's file-drop event: the
 #    console's Try view of the importer on screen imports the file, read by
 #    the server from its path (admin API: an import holding the file's sha256);
@@ -34,8 +38,9 @@
 #    (notification-daemon on a private D-Bus session bus; log
 #    msg=notification ... native=true); screenshot notification.png;
 #  - the File menu opened with a click (screenshot menu.png), Export
-#    workspace... chosen with the keyboard, the save dialog accepted: the
-#    workspace file is written (log "workspace exported");
+#    workspace... clicked, the save dialog accepted: the workspace file is
+#    written (log "workspace exported"); Back up... the same (a backup
+#    archive with its manifest);
 #  - a host app creates a session with an API key (the keep-running default
 #    turns on), the window is closed like a window manager's close button
 #    does (WM_DELETE_WINDOW, scripts/desktop-smoke/wm-close.c): the window
@@ -45,7 +50,7 @@
 #    window there; `fusebox quit` again.
 #
 # Builds nothing but the small wm-close helper. Needs: Xvfb (xvfb), import
-# (imagemagick), xdotool, curl, jq, dbus-daemon (dbus), notification-daemon,
+# (imagemagick), xdotool, xclip, curl, jq, dbus-daemon (dbus), notification-daemon,
 # cc and the X11 headers (build-essential, libx11-dev).
 # Env: FUSEBOX_DESKTOP_BIN (default bin/fusebox-desktop; the .deb test passes the
 # installed /usr/bin/fusebox), SMOKE_TIMEOUT seconds (default 60), SMOKE_OUT
@@ -72,8 +77,8 @@ fail() {
 }
 
 [[ -x $BIN ]] || fail "$BIN is missing or not executable; build it with 'make desktop'"
-for tool in Xvfb import identify convert xdotool curl jq dbus-daemon cc; do
-  command -v "$tool" >/dev/null || fail "'$tool' not found; install them (apt-get install xvfb imagemagick xdotool curl jq dbus build-essential libx11-dev)"
+for tool in Xvfb import identify convert xdotool xclip curl jq dbus-daemon cc; do
+  command -v "$tool" >/dev/null || fail "'$tool' not found; install them (apt-get install xvfb imagemagick xdotool xclip curl jq dbus build-essential libx11-dev)"
 done
 NOTIFYD=/usr/lib/notification-daemon/notification-daemon
 [[ -x $NOTIFYD ]] || fail "$NOTIFYD not found; install it (apt-get install notification-daemon)"
@@ -299,6 +304,23 @@ launch() {
   alive "after a second launch"
 }
 visible() { xdotool search --onlyvisible --name '^Fusebox$' 2>/dev/null | head -n 1; }
+# menu_item X DY: open the menu at x=X of the menu bar and click the item DY
+# pixels below the top of its popup (the popup is a new window of the app).
+menu_item() {
+  local before popup='' deadline
+  before=$(xdotool search --onlyvisible --class fusebox 2>/dev/null | sort)
+  # No --sync: the pointer may already be there (xdotool would wait for a motion).
+  xdotool mousemove --window "$win" "$1" 12 click 1
+  deadline=$((SECONDS + TIMEOUT))
+  until popup=$(comm -13 <(printf '%s\n' "$before") <(xdotool search --onlyvisible --class fusebox 2>/dev/null | sort) | head -n 1) && [[ -n $popup ]]; do
+    ((SECONDS < deadline)) || fail "the menu at x=$1 did not open"
+    sleep 0.05
+  done
+  local X Y WIDTH HEIGHT SCREEN WINDOW
+  eval "$(xdotool getwindowgeometry --shell "$popup")"
+  xdotool mousemove $((X + 30)) $((Y + $2)) click 1
+}
+EDIT_X=59 UNDO=12 REDO=37 CUT=63 PASTE=113 SELECT_ALL=139 FILE_X=20 EXPORT=62 BACKUP=87
 
 # One instance per data dir: the second launch focuses the first and exits 0.
 n=$(lines)
@@ -307,6 +329,54 @@ wait_log "$n" 'msg="second launch".*open=relay' 'the running window heard the se
 wait_log "$n" 'msg="window shown" reason="second launch"' 'the window came to the front' >/dev/null
 [[ $(pgrep -c -f -- "--data-dir $tmp/data") == 1 ]] || fail "more than one process runs on $tmp/data: $(pgrep -a -f -- "--data-dir $tmp/data")"
 echo "desktop-smoke: a second launch exited 0 and brought the window to the front; one process runs"
+
+# The Edit menu in a console input (the Try view's paste box): the clipboard
+# holds the CSV (xclip, once); Paste, Select all, Cut (the box empties, Go
+# holds the text), Paste, Paste, Undo, Redo; each command logs msg=edit with
+# the field's length after it. Then Ctrl+Enter sends the box: the import
+# must hold the lines twice.
+n=$(lines)
+launch --open importers/contacts/try
+step=$(wait_log "$n" 'msg="upload step ready"' 'the Try view showed its upload step again')
+paste_x=$(grep -oE ' x=[0-9]+' <<<"$step" | cut -d= -f2)
+paste_y=$(grep -oE ' y=[0-9]+' <<<"$step" | cut -d= -f2)
+csv=$(printf '%s\n' "${ROWS[@]}")
+printf '%s\n' "$csv" | xclip -selection clipboard -loops 1 -i >/dev/null 2>&1
+win=$(visible)
+xdotool mousemove --window "$win" "$paste_x" "$paste_y" click 1 # the pointer may be there already: no --sync
+len=$((${#csv} + 1))
+edit() { # edit OFFSET CMD CHARS: the Edit menu item, then its log line
+  local m
+  m=$(lines)
+  menu_item "$EDIT_X" "$1"
+  wait_log "$m" "msg=edit cmd=$2 field_chars=$3\$" "Edit > $2 leaves $3 characters in the paste box" >/dev/null
+}
+edit "$PASTE" paste "$len"
+edit "$SELECT_ALL" selectAll "$len"
+edit "$CUT" cut 0
+edit "$PASTE" paste "$len"
+edit "$PASTE" paste $((2 * len))
+# WebKit may group the two pastes into one undo step: Undo takes back one or both.
+edit "$UNDO" undo '[0-9]+'
+undone=$(tail -n 1 <(grep -E 'msg=edit cmd=undo ' "$log") | grep -oE 'field_chars=[0-9]+' | cut -d= -f2)
+((undone == len || undone == 0)) || fail "Edit > Undo left $undone characters in the paste box, want $len or 0"
+edit "$REDO" redo $((2 * len))
+echo "desktop-smoke: Edit > Paste, Select all, Cut, Paste, Paste, Undo, Redo in the paste box ($len -> 0 -> $((2 * len)) -> $undone -> $((2 * len)) characters)"
+# After the menus the keyboard goes nowhere until the web view is clicked again.
+xdotool mousemove --sync --window "$win" "$paste_x" "$((paste_y + 1))" click 1
+xdotool key ctrl+Return
+twice_sha=$(printf '%s\n' "$csv" "$csv" | sha256sum | cut -d' ' -f1)
+edited=''
+deadline=$((SECONDS + TIMEOUT))
+while ((SECONDS < deadline)) && [[ -z $edited ]]; do
+  alive "after sending the edited paste box"
+  for slug in $(admin '/api/admin/imports?importer=contacts' | jq -r '.imports[].slug'); do
+    [[ $(admin "/api/admin/imports/$slug" | jq -r '.summary.file_sha256') == "$twice_sha" ]] && edited=$slug && break
+  done
+  sleep 0.3
+done
+[[ -n $edited ]] || { shot failure.png; fail "no import holds the edited paste box (the CSV twice) within ${TIMEOUT}s (screenshot: $OUT/failure.png)"; }
+echo "desktop-smoke: import $edited holds what the Edit menu made of the paste box"
 
 # A file dropped on the window (the runtime's file-drop event, fired by a
 # second launch with the file): the Try view on screen imports it.
@@ -359,7 +429,7 @@ win=$(visible)
 [[ -n $win ]] || fail "no visible Fusebox window"
 n=$(lines)
 before=$(xdotool search --onlyvisible --class fusebox 2>/dev/null | wc -l)
-xdotool mousemove --sync --window "$win" 20 12 click 1
+xdotool mousemove --window "$win" "$FILE_X" 12 click 1
 deadline=$((SECONDS + TIMEOUT))
 until (($(xdotool search --onlyvisible --class fusebox 2>/dev/null | wc -l) > before)); do
   ((SECONDS < deadline)) || { shot menu.png; fail "the File menu did not open (screenshot: $OUT/menu.png)"; }
@@ -367,14 +437,23 @@ until (($(xdotool search --onlyvisible --class fusebox 2>/dev/null | wc -l) > be
 done
 shot menu.png
 echo "desktop-smoke: File menu open; screenshot $OUT/menu.png"
-xdotool key Down Down Down Return
+xdotool key Escape
+menu_item "$FILE_X" "$EXPORT"
 dialog=$(xdotool search --sync --onlyvisible --name '^Export workspace$' | head -n 1)
 [[ -n $dialog ]] || fail "no 'Export workspace' dialog"
-xdotool mousemove --sync --window "$dialog" 300 300 key Return
+xdotool mousemove --window "$dialog" 300 300 key Return
 exported=$(wait_log "$n" 'msg="workspace exported"' 'the menu wrote the workspace file' | grep -oE 'path=[^ ]+' | cut -d= -f2)
 [[ -s $exported ]] || fail "the exported workspace $exported is missing or empty"
 grep -q '^importers:' "$exported" || fail "$exported is not a workspace file: $(head -n 5 "$exported")"
 echo "desktop-smoke: File > Export workspace wrote $exported ($(wc -c <"$exported") bytes)"
+# File > Back up... the same way.
+n=$(lines)
+menu_item "$FILE_X" "$BACKUP"
+dialog=$(xdotool search --sync --onlyvisible --name '^Back up$' | head -n 1)
+xdotool mousemove --window "$dialog" 300 300 key Return
+backup=$(wait_log "$n" 'msg="backup written"' 'the menu wrote a backup' | grep -oE 'path=[^ ]+' | cut -d= -f2)
+tar -tzf "$backup" | grep -qx 'manifest.json' || fail "the backup $backup has no manifest.json: $(tar -tzf "$backup" | head)"
+echo "desktop-smoke: File > Back up wrote $backup ($(wc -c <"$backup") bytes)"
 
 # Close to the background: once a host app used the server (a session
 # created with an API key), closing the window hides it and the server
