@@ -363,6 +363,9 @@ describe('the docs samples as a matrix: every page against every backend', () =>
   }
 
   before(async () => {
+    if (!existsSync(join(samplesDir, 'node_modules', '.package-lock.json'))) {
+      throw new Error(`the docs samples' packages are not installed: run make deps-npm (or: cd ${samplesDir} && npm ci)`);
+    }
     let t = Date.now();
     const samples = await allSamples();
     const sample = async (name) => (await docSample(name, samples)).code;
