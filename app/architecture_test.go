@@ -34,7 +34,7 @@ var allowedImports = map[string][]string{
 	"fusebox/backend/keyring":           {},
 	"fusebox/backend/ids":               {},
 	"fusebox/backend/workspace":         {"fusebox/backend/errs", "fusebox/backend/store"},
-	"fusebox/backend/importer":          {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/ingest", "fusebox/backend/schema", "fusebox/backend/ids"},
+	"fusebox/backend/importer":          {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/ingest", "fusebox/backend/schema", "fusebox/backend/ids", "fusebox/backend/csvsafe"},
 	"fusebox/backend/sessions":          {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/keyring", "fusebox/backend/ids"},
 	"fusebox/backend/marketplace":       {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/netguard", "fusebox/backend/keyring", "fusebox/backend/ids"},
 	"fusebox/backend/relay":             {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/netguard", "fusebox/backend/ids"},

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -427,13 +426,10 @@ func (s *Server) deleteRows(w http.ResponseWriter, r *http.Request, _ importer.A
 
 // exportErrors downloads the rows with errors as a fix file (row id,
 // values, errors) to edit in a spreadsheet and send back to errors/patch.
+// The file streams; an error before its first byte is an ordinary error
+// answer.
 func (s *Server) exportErrors(format string) importHandler {
 	return func(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
-		var buf bytes.Buffer
-		if err := s.deps.Importer.ExportErrors(r.Context(), imp.Slug, format, &buf); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
 		ctype := "text/csv; charset=utf-8"
 		if format == "xlsx" {
 			ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -442,11 +438,35 @@ func (s *Server) exportErrors(format string) importHandler {
 		if base == "" {
 			base = imp.Slug
 		}
-		w.Header().Set("Content-Type", ctype)
-		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": base + "-errors." + format}))
-		w.Header().Set("Cache-Control", "no-store")
-		w.Write(buf.Bytes())
+		lw := &lazyWriter{w: w, start: func() {
+			w.Header().Set("Content-Type", ctype)
+			w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": base + "-errors." + format}))
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusOK)
+		}}
+		if err := s.deps.Importer.ExportErrors(r.Context(), imp.Slug, format, lw); err != nil {
+			if !lw.started {
+				s.writeError(w, r, err)
+				return
+			}
+			s.log.Error("errors file cut short", "import", imp.Slug, "err", err)
+		}
 	}
+}
+
+// lazyWriter sends the response head on the first write.
+type lazyWriter struct {
+	w       io.Writer
+	start   func()
+	started bool
+}
+
+func (l *lazyWriter) Write(p []byte) (int, error) {
+	if !l.started {
+		l.started = true
+		l.start()
+	}
+	return l.w.Write(p)
 }
 
 // patchErrors takes a fix file back (raw body with ?name=, or the first
