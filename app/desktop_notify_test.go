@@ -188,4 +188,72 @@ func TestDesktopNotices(t *testing.T) {
 	if g := take(); len(g) != 0 {
 		t.Fatalf("second look told again: %+v", g)
 	}
+
+	// A delivery that goes dead: nothing listens on the destination's
+	// port, and its retry schedule is one short retry.
+	if _, err := a.Relay.CreateDestination(ctx, relay.Destination{ID: "gone", URL: "http://127.0.0.1:9/hook",
+		Retry: []relay.Duration{relay.Duration(10 * time.Millisecond)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Relay.EnqueueRecords(ctx, "gone", [][]byte{[]byte(`{"i":1}`)}, relay.EnqueueOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.Relay.NewWorker(relay.WorkerOptions{}).Run(wctx)
+	}()
+	defer func() { stop(); <-done }()
+	for g = nil; len(g) == 0; g = take() {
+		if ctx.Err() != nil {
+			t.Fatal("no notice of the dead delivery before the deadline")
+		}
+		if err := n.checkRelay(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(g) != 1 || g[0].Kind != "delivery-dead" || !strings.Contains(g[0].Body, `"gone"`) || !strings.Contains(g[0].Body, "2 attempts") {
+		t.Fatalf("dead delivery: %+v, want one delivery-dead notice for gone after 2 attempts", g)
+	}
+}
+
+// What closing the window would stop: an import worked on in the last
+// minutes, deliveries not yet delivered; nothing on a fresh data dir.
+func TestDesktopPendingWork(t *testing.T) {
+	ctx := context.Background()
+	a, err := New(ctx, Config{DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	if w := pendingWork(ctx, a.Importer, a.Relay); w != "" {
+		t.Fatalf("fresh data dir: pending %q, want none", w)
+	}
+	if _, err := a.Importer.SaveImporter(ctx, &schema.Importer{Slug: "contacts", Name: "Contacts",
+		Columns: []schema.Column{{Key: "email", Label: "Email", Type: schema.TypeEmail, Required: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	imp, err := a.Importer.CreateImport(ctx, importer.Actor{Admin: true}, "contacts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := pendingWork(ctx, a.Importer, a.Relay); w != "" {
+		t.Fatalf("an import with no file yet: pending %q, want none", w)
+	}
+	csv := "E-mail\nada@example.com\n"
+	if _, err := a.Importer.Upload(ctx, imp.Slug, strings.NewReader(csv), "a.csv", int64(len(csv))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Relay.CreateDestination(ctx, relay.Destination{ID: "crm", URL: "http://127.0.0.1:9/x"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Relay.EnqueueRecords(ctx, "crm", [][]byte{[]byte(`{"i":1}`), []byte(`{"i":2}`)}, relay.EnqueueOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	w := pendingWork(ctx, a.Importer, a.Relay)
+	if !strings.Contains(w, "1 import in progress") || !strings.Contains(w, "pending") {
+		t.Fatalf("pending %q, want the import in progress and the pending deliveries", w)
+	}
 }
