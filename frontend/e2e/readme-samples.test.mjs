@@ -27,7 +27,7 @@ import { build } from 'vite';
 import react from '@vitejs/plugin-react';
 import { artifactsDir, launchBrowser, newPage, screenshot } from './lib/browser.mjs';
 import { adminToken, api, importerFrame, putImporter, secretKey, until } from './lib/importer.mjs';
-import { allSamples, docSample } from './lib/samples.mjs';
+import { allBlocks, allSamples, docSample } from './lib/samples.mjs';
 import { startServer } from './lib/server.mjs';
 
 const run = promisify(execFile);
@@ -475,6 +475,9 @@ describe('the docs samples as a matrix: every page against every backend', () =>
     // A page sample: one that asks a backend for the token, or makes a client-side session.
     const pageSamples = samples.filter((s) => !BACKENDS.includes(s.name) && /\/api\/getSessionToken|getClientSideToken/.test(s.code));
     assert.deepEqual([...new Set(pageSamples.map((s) => s.name))].sort(), [...matrix].sort(), 'a page sample in the docs that the matrix does not run');
+    // ...and no such block goes unmarked (so untested).
+    const unmarked = (await allBlocks()).filter((b) => !b.marker && /fetch\('\/api\/getSessionToken'|getClientSideToken\(/.test(b.code));
+    assert.deepEqual(unmarked.map((b) => `${b.file}:${b.line}`), [], 'a page sample without a <!-- sample:NAME --> marker');
   });
 
   for (const backend of ['node-express', 'python-flask', 'go-backend']) {

@@ -67,3 +67,21 @@ export async function docSample(name, samples) {
   }
   return all[0];
 }
+
+/**
+ * Every fenced code block of the README and docs/, each with the name of the marker right before
+ * it (or null): to find samples that should be marked and are not.
+ * @returns {Promise<{ file: string, line: number, lang: string, code: string, marker: string | null }[]>}
+ */
+export async function allBlocks() {
+  const out = [];
+  for (const path of await docFiles()) {
+    const md = await readFile(path, 'utf8');
+    const file = relative(repoRoot, path);
+    for (const m of md.matchAll(/^(`{3,})([\w-]*)[^\n]*\n([\s\S]*?)^\1[ \t]*$/gm)) {
+      const marker = /<!-- sample:([\w-]+) -->\s*$/.exec(md.slice(0, m.index));
+      out.push({ file, line: md.slice(0, m.index).split('\n').length, lang: m[2], code: m[3], marker: marker ? marker[1] : null });
+    }
+  }
+  return out;
+}
