@@ -1,4 +1,4 @@
-import { act, createElement } from 'react';
+import { act, createElement, StrictMode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FuseboxImporter, type FuseboxImporterProps } from './react';
@@ -24,13 +24,13 @@ describe('React <FuseboxImporter>', () => {
     vi.restoreAllMocks();
   });
 
-  const render = (props: FuseboxImporterProps) => act(() => root.render(createElement(FuseboxImporter, props)));
+  const render = (props: FuseboxImporterProps) => act(async () => root.render(createElement(FuseboxImporter, props)));
 
   it('opens a modal on mount and removes it, its listener and the scroll lock on unmount', async () => {
     const added = vi.spyOn(window, 'addEventListener');
     const removed = vi.spyOn(window, 'removeEventListener');
     const getSessionToken = vi.fn(async () => 'tok-1');
-    render({ serverUrl: SERVER, importerSlug: 'contacts', metadata: { user_id: 7 }, getSessionToken });
+    await render({ serverUrl: SERVER, importerSlug: 'contacts', metadata: { user_id: 7 }, getSessionToken });
     const frame = onlyFrame();
     expect(frame.closest('.fusebox-importer-overlay')?.parentElement).toBe(document.body);
     expect(document.body.style.overflow).toBe('hidden');
@@ -52,10 +52,10 @@ describe('React <FuseboxImporter>', () => {
     const first = vi.fn();
     const second = vi.fn();
     const onClose = vi.fn();
-    render({ serverUrl: SERVER, importerSlug: 'contacts', sessionToken: 'tok', onComplete: first, onClose });
+    await render({ serverUrl: SERVER, importerSlug: 'contacts', sessionToken: 'tok', onComplete: first, onClose });
     const frame = onlyFrame();
     expect(await tokenSentTo(frame)).toBe('tok');
-    render({ serverUrl: SERVER, importerSlug: 'contacts', sessionToken: 'tok', onComplete: second, onClose });
+    await render({ serverUrl: SERVER, importerSlug: 'contacts', sessionToken: 'tok', onComplete: second, onClose });
     expect(onlyFrame()).toBe(frame); // same session
     fromFrame(frame, 'complete', COMPLETE);
     expect(first).not.toHaveBeenCalled();
@@ -67,15 +67,15 @@ describe('React <FuseboxImporter>', () => {
 
   it('reopens with a new session when a prop that needs it changes', async () => {
     const getSessionToken = vi.fn(async ({ importerSlug }: { importerSlug?: string }) => `tok-${importerSlug}`);
-    render({ serverUrl: SERVER, importerSlug: 'contacts', getSessionToken });
+    await render({ serverUrl: SERVER, importerSlug: 'contacts', getSessionToken });
     const a = onlyFrame();
     expect(await tokenSentTo(a)).toBe('tok-contacts');
-    render({ serverUrl: SERVER, importerSlug: 'orders', getSessionToken });
+    await render({ serverUrl: SERVER, importerSlug: 'orders', getSessionToken });
     const b = onlyFrame();
     expect(b).not.toBe(a);
     expect(a.isConnected).toBe(false);
     expect(await tokenSentTo(b)).toBe('tok-orders');
-    render({ serverUrl: SERVER, importerSlug: 'orders', getSessionToken, locale: 'de' });
+    await render({ serverUrl: SERVER, importerSlug: 'orders', getSessionToken, locale: 'de' });
     const c = onlyFrame();
     expect(c).not.toBe(b);
     await settle();
@@ -84,7 +84,7 @@ describe('React <FuseboxImporter>', () => {
 
   it('inline: fills its own element, and onCancel fires when the user cancels', async () => {
     const onCancel = vi.fn();
-    render({ serverUrl: SERVER, sessionToken: 'tok', inline: true, className: 'box', onCancel });
+    await render({ serverUrl: SERVER, sessionToken: 'tok', inline: true, className: 'box', onCancel });
     const frame = onlyFrame();
     const box = host.querySelector('div.box[data-fusebox-importer]');
     expect(box).not.toBeNull();
@@ -98,7 +98,7 @@ describe('React <FuseboxImporter>', () => {
   it('names the importer in the origin check, and a refused origin ends at once with EEMBED', async () => {
     vi.mocked(fetch).mockClear();
     const onError = vi.fn();
-    render({ serverUrl: SERVER, importerSlug: 'contacts', sessionToken: 'tok', onError });
+    await render({ serverUrl: SERVER, importerSlug: 'contacts', sessionToken: 'tok', onError });
     await settle();
     const asked = new URL(String(vi.mocked(fetch).mock.calls[0][0]));
     expect(asked.pathname).toBe('/api/v1/embed/check');
@@ -108,16 +108,24 @@ describe('React <FuseboxImporter>', () => {
     root = createRoot(host);
 
     answerOriginCheck(false);
-    render({ serverUrl: SERVER, importerSlug: 'contacts', sessionToken: 'tok', onError });
+    await render({ serverUrl: SERVER, importerSlug: 'contacts', sessionToken: 'tok', onError });
     await settle();
     expect(onError).toHaveBeenCalledTimes(1);
     expect(onError.mock.calls[0][0].code).toBe('EEMBED');
     expect(frames()).toHaveLength(0);
   });
 
+  it('opens one session under StrictMode (mount, unmount, mount)', async () => {
+    const getSessionToken = vi.fn(async () => 'tok');
+    await act(async () => root.render(createElement(StrictMode, null, createElement(FuseboxImporter, { serverUrl: SERVER, importerSlug: 'contacts', getSessionToken }))));
+    const frame = onlyFrame();
+    expect(await tokenSentTo(frame)).toBe('tok');
+    expect(getSessionToken).toHaveBeenCalledTimes(1);
+  });
+
   it('reports a missing token source through onError', async () => {
     const onError = vi.fn();
-    render({ serverUrl: SERVER, importerSlug: 'contacts', onError });
+    await render({ serverUrl: SERVER, importerSlug: 'contacts', onError });
     fromFrame(onlyFrame(), 'ready', { version: 1 });
     await settle();
     expect(onError).toHaveBeenCalledTimes(1);

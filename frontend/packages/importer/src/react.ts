@@ -10,7 +10,7 @@
  * session) when a prop other than a callback changes.
  */
 import { createElement, useEffect, useRef, type CSSProperties, type ReactElement } from 'react';
-import { openImporter, reopenKey, type FuseboxImporterProps as BaseProps } from './component';
+import { openImporter, reopenKey, type FuseboxImporterProps as BaseProps, type ImporterHandle } from './component';
 
 export type { CompletePayload, CustomStyles, ImportCounts, Locale } from '../../../src/sdk/importer';
 export { ImporterError } from '../../../src/sdk/importer';
@@ -30,8 +30,17 @@ export function FuseboxImporter(props: FuseboxImporterProps): ReactElement | nul
   const key = reopenKey(props);
 
   useEffect(() => {
-    const handle = openImporter(() => latest.current, element.current);
-    return () => handle.close();
+    // Opened a microtask later, so that StrictMode's mount-unmount-mount (development) opens one
+    // session, not two.
+    let handle: ImporterHandle | null = null;
+    let live = true;
+    void Promise.resolve().then(() => {
+      if (live) handle = openImporter(() => latest.current, element.current);
+    });
+    return () => {
+      live = false;
+      handle?.close();
+    };
   }, [key]);
 
   if (!props.inline) return null;
