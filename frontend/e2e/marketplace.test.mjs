@@ -203,17 +203,26 @@ describe('marketplace embedded on another origin', () => {
     assert.equal(hits[0].url, '/hook/general');
     assert.deepEqual(JSON.parse(hits[0].body), { user: 'host-user-7' });
 
-    // Over the plan's limit: the failure carries the upgrade message.
+    // The result in plain words; the steps only behind Details, without requests or answers.
+    assert.match(await frame.getByRole('heading', { name: 'Connected to Webhook' }).innerText(), /Connected to Webhook/);
+    const details = frame.locator('.mp-details');
+    assert.equal(await details.locator('.mp-step-name').first().isVisible(), false);
+    await details.locator('summary').click();
+    await details.getByText('Send a test event').waitFor();
+    assert.doesNotMatch(await frame.locator('[aria-label="Installation progress"]').innerText(), /hook\/general|http_request|\{"ok"|inst_/);
+
+    // Over the plan's limit: said before any form, Install disabled, Upgrade tells the host page.
     await frame.getByRole('button', { name: 'Close' }).click();
     await frame.getByRole('link', { name: '← All integrations' }).click();
     await frame.locator('.mp-card[data-listing="crm"]').click();
-    await frame.getByRole('button', { name: 'Install' }).click();
-    const crm = frame.getByRole('form', { name: 'Install Acme CRM' });
-    await crm.getByText('Provided by your app when it signed you in.').waitFor();
-    await crm.getByRole('button', { name: 'Install' }).click();
-    await crm.getByTestId('install-error').getByText('Upgrade to Pro to add more integrations.').waitFor();
-    await page.waitForFunction(() => window.__events.some((e) => e.id === 'listing_installation_failed'));
+    const notice = frame.getByTestId('plan-notice');
+    await notice.getByText('Your free plan allows 1 integration and you have 1. Upgrade to Pro to add more integrations.').waitFor();
+    assert.equal(await frame.getByRole('button', { name: 'Install', exact: true }).isDisabled(), true);
+    assert.equal(await frame.getByRole('form', { name: 'Install Acme CRM' }).count(), 0);
     await screenshot(page, 'marketplace-plan-limit');
+    await notice.getByRole('button', { name: 'Upgrade' }).click();
+    await page.waitForFunction(() => window.__events.some((e) => e.id === 'upgrade_requested'));
+    await notice.getByText('We have passed your upgrade request on.').waitFor();
 
     const evs = await events(page);
     assert.deepEqual(evs.map((e) => e.id), [
@@ -221,17 +230,18 @@ describe('marketplace embedded on another origin', () => {
       'user_listing_click',
       'listing_installation_complete',
       'user_listing_click',
-      'listing_installation_failed',
+      'upgrade_requested',
     ]);
     assert.equal(evs[1].targetUrl, `${server.url}/marketplace/listing/webhook`);
     assert.equal(evs[2].targetUrl, `${server.url}/marketplace/listing/webhook`);
     assert.match(evs[2].message, /^Webhook \(inst_[0-9a-z]+\)$/, 'the crm connection claims do not name the webhook install');
-    assert.match(evs[4].message, /^Upgrade to Pro to add more integrations\. \(the free plan allows 1 integration and you have 1\)$/);
+    assert.deepEqual(evs[4], { id: 'upgrade_requested', targetUrl: `${server.url}/marketplace/listing/crm`, message: 'Upgrade to Pro to add more integrations.', listing: 'crm', plan: 'free' });
     const messages = (await raw(page)).filter((m) => m.origin === server.url);
     assert.equal(messages.length, evs.length, 'every posted message became an event');
     for (const m of messages) {
       assert.equal(m.type, 'string', 'events are posted as JSON strings');
-      assert.deepEqual(Object.keys(JSON.parse(m.data)), ['id', 'targetUrl', 'message']);
+      const keys = JSON.parse(m.data).id === 'upgrade_requested' ? ['id', 'targetUrl', 'message', 'listing', 'plan'] : ['id', 'targetUrl', 'message'];
+      assert.deepEqual(Object.keys(JSON.parse(m.data)), keys);
     }
     assert.deepEqual(messages.map((m) => JSON.parse(m.data).id), evs.map((e) => e.id));
 
@@ -239,13 +249,13 @@ describe('marketplace embedded on another origin', () => {
     await frame.getByRole('link', { name: /^Installed/ }).click();
     const row = frame.locator('.mp-install').first();
     await row.getByText('Installed', { exact: true }).waitFor();
-    await row.getByRole('button', { name: 'Step log' }).click();
+    await row.getByRole('button', { name: 'Details' }).click();
     await row.getByText('Send a test event').waitFor();
     await row.getByRole('button', { name: 'Disable' }).click();
     await row.getByText('Disabled', { exact: true }).waitFor();
     await screenshot(page, 'marketplace-installed');
-    page.once('dialog', (d) => void d.accept());
     await row.getByRole('button', { name: 'Uninstall' }).click();
+    await frame.getByRole('alertdialog').getByRole('button', { name: 'Uninstall' }).click();
     await page.waitForFunction(() => window.__events.some((e) => e.id === 'installation_removed'));
     await frame.getByText('Nothing installed yet.').waitFor();
     assert.deepEqual(expected4xx(errors), []);
@@ -364,7 +374,8 @@ describe('the demo app\'s Integrations tab', () => {
     await form.getByText('Provided by your app when it signed you in.').waitFor();
     await form.getByRole('button', { name: 'Install' }).click();
     await frame.locator('[aria-label="Installation progress"][data-status="installed"]').waitFor({ timeout: 20_000 });
-    await frame.getByText(/created relay destination route-inst_/).waitFor();
+    await frame.getByTestId('install-result').getByText('Your records will be sent to Acme CRM as soon as you import them.').waitFor();
+    assert.equal(await frame.getByText(/route-inst_/).count(), 0, 'no internal ids in what the end user reads');
     await log.getByText('listing_installation_complete').waitFor();
     await screenshot(page, 'demo-integrations');
     // The secret API key from the signed link reached the API but never the step log.

@@ -113,8 +113,12 @@ describe('relay', () => {
     const item = page.locator('.rly-sink li', { hasText: '/sink/demo-crm?' }).first();
     await item.waitFor();
     assert.match(await item.innerText(), new RegExp(`/sink/demo-crm\\?user_id=${user}`));
-    assert.match(await item.innerText(), /«secret FUSEBOX_DEMO_CRM_KEY»/);
+    // Credentials are masked by default; the admin reveals them (here: the server-masked value).
+    assert.match(await item.innerText(), /Authorization\s+Bearer ••••••/);
+    assert.doesNotMatch(await item.innerText(), /FUSEBOX_DEMO_CRM_KEY/);
     await screenshot(page, 'relay-04-sink');
+    await item.getByRole('button', { name: 'Reveal credentials' }).click();
+    assert.match(await item.innerText(), /«secret FUSEBOX_DEMO_CRM_KEY»/);
     assert.deepEqual(errors, []);
   });
 

@@ -2,7 +2,8 @@ import { useCallback, useEffect, useState } from 'react';
 import { api, type Install, type Listing, type Prefill } from './api';
 import type { Ctx } from './App';
 import { Markdown } from './markdown';
-import { errorText, Logo, StatusBadge } from './ui';
+import { errorText, Logo, planBlock, StatusBadge } from './ui';
+import { listingUrl } from './events';
 import Wizard from './Wizard';
 
 export default function ListingPage({ ctx, id }: { ctx: Ctx; id: string }) {
@@ -11,6 +12,7 @@ export default function ListingPage({ ctx, id }: { ctx: Ctx; id: string }) {
   const [mine, setMine] = useState<Install[]>([]);
   const [error, setError] = useState('');
   const [wizard, setWizard] = useState(false);
+  const [asked, setAsked] = useState(false);
   const loggedIn = !!ctx.me;
 
   const loadMine = useCallback(async () => {
@@ -40,7 +42,14 @@ export default function ListingPage({ ctx, id }: { ctx: Ctx; id: string }) {
   }
   if (!listing) return <p className="mp-muted" role="status">Loading…</p>;
 
+  const blocked = ctx.me ? planBlock(ctx.me.plan, ctx.me.usage) : '';
+  const upgrade = () => {
+    if (!ctx.me) return;
+    ctx.events.emit('upgrade_requested', listingUrl(listing.id), ctx.me.plan.upgrade_message, { listing: listing.id, plan: ctx.me.plan.name });
+    setAsked(true);
+  };
   const install = () => {
+    if (blocked) return;
     if (!loggedIn) {
       ctx.loginRequired(listing.id);
       return;
@@ -62,11 +71,13 @@ export default function ListingPage({ ctx, id }: { ctx: Ctx; id: string }) {
           <p className="mp-listing-summary">{listing.summary}</p>
         </div>
         {!wizard && (
-          <button type="button" className="mp-button mp-button-primary" onClick={install}>
+          <button type="button" className="mp-button mp-button-primary" onClick={install} disabled={!!blocked}
+            aria-describedby={blocked ? 'mp-plan-block' : undefined}>
             {mine.some((i) => i.status === 'installed') ? 'Install again' : 'Install'}
           </button>
         )}
       </header>
+      {ctx.me && !wizard && <PlanNotice ctx={ctx} blocked={blocked} asked={asked} onUpgrade={upgrade} />}
       {wizard && ctx.me && (
         <Wizard
           ctx={ctx}
@@ -125,6 +136,33 @@ export default function ListingPage({ ctx, id }: { ctx: Ctx; id: string }) {
         </aside>
       </div>
     </article>
+  );
+}
+
+/** What the end user's plan allows, before any form; when it stops an install, why, and Upgrade. */
+function PlanNotice({ ctx, blocked, asked, onUpgrade }: { ctx: Ctx; blocked: string; asked: boolean; onUpgrade: () => void }) {
+  const { plan, usage } = ctx.me!;
+  const parts = [
+    plan.max_integrations > 0 ? `up to ${plan.max_integrations} integration${plan.max_integrations === 1 ? '' : 's'} (you have ${usage.integrations})` : 'any number of integrations',
+    plan.max_transactions > 0 ? `${plan.max_transactions} records a month (${usage.transactions} used)` : 'unlimited records',
+  ];
+  if (!plan.allowed_actions.includes('customize')) parts.push('preset settings');
+  return (
+    <div className={`mp-plan ${blocked ? 'mp-plan-blocked' : ''}`} data-testid="plan-notice" role={blocked ? 'status' : undefined}>
+      <div>
+        <strong>Your {plan.name} plan</strong> allows {parts.join(', ')}.
+      </div>
+      {blocked && (
+        <div className="mp-plan-block">
+          <p id="mp-plan-block">{blocked} {plan.upgrade_message}</p>
+          {asked ? (
+            <p className="mp-muted" role="status">We have passed your upgrade request on.</p>
+          ) : (
+            <button type="button" className="mp-button mp-button-primary" onClick={onUpgrade}>Upgrade</button>
+          )}
+        </div>
+      )}
+    </div>
   );
 }
 

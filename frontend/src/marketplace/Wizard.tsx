@@ -2,7 +2,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, type ConfigField, type Install, type Listing, type Prefill } from './api';
 import type { Ctx } from './App';
 import { listingUrl } from './events';
-import { errorText, StepLog } from './ui';
+import { errorText, plainInstallError, StepLog } from './ui';
 
 type Phase =
   | { kind: 'form'; error?: string; limit?: boolean }
@@ -79,9 +79,10 @@ export default function Wizard({ ctx, listing, prefill, onClose, onDone }: {
     const steps = inst.steps ?? [];
     const done = steps.filter((s) => s.status === 'ok' || s.status === 'failed' || s.status === 'skipped').length;
     const pct = steps.length ? Math.round((done / steps.length) * 100) : 0;
+    const title = phase.kind === 'running' ? `Connecting to ${listing.name}…` : inst.status === 'installed' ? `Connected to ${listing.name}` : `We could not connect to ${listing.name}`;
     return (
       <section className="mp-panel mp-wizard" aria-label="Installation progress" data-phase={phase.kind} data-status={inst.status}>
-        <h2>{phase.kind === 'running' ? `Installing ${listing.name}…` : inst.status === 'installed' ? `${listing.name} is installed` : 'The installation failed'}</h2>
+        <h2>{title}</h2>
         <div
           className={`mp-progress mp-progress-${inst.status}`}
           role="progressbar"
@@ -91,12 +92,22 @@ export default function Wizard({ ctx, listing, prefill, onClose, onDone }: {
         >
           <div style={{ width: `${phase.kind === 'done' ? 100 : pct}%` }} />
         </div>
-        <StepLog steps={steps} />
         {phase.kind === 'done' && inst.status === 'failed' && (
-          <div className="mp-alert mp-alert-error" role="alert">{inst.error}</div>
+          <div className="mp-alert mp-alert-error" role="alert">{plainInstallError(inst.error)}</div>
         )}
         {phase.kind === 'done' && inst.status === 'installed' && (
-          <div className="mp-alert mp-alert-ok" role="status">“{inst.name}” is connected.</div>
+          <div className="mp-alert mp-alert-ok" role="status" data-testid="install-result">
+            <p>{inst.destination_id ? `Your records will be sent to ${listing.name} as soon as you import them.` : `${listing.name} is ready to use as “${inst.name}”.`}</p>
+            {steps.filter((s) => s.kind === 'notify' && s.detail).map((s) => <p key={s.position}>{s.detail}</p>)}
+          </div>
+        )}
+        {phase.kind === 'running' ? (
+          <StepLog steps={steps} />
+        ) : (
+          <details className="mp-details">
+            <summary>Details</summary>
+            <StepLog steps={steps} notes={false} />
+          </details>
         )}
         {phase.kind === 'done' && (
           <div className="mp-actions">

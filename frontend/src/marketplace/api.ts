@@ -60,6 +60,8 @@ export type Usage = Schemas['MpUsage'];
 export type EndUser = Schemas['MpSessionEndUser'];
 export type Me = Schemas['MpMe'];
 export type Config = Schemas['MpCatalogConfig'];
+export type Activity = Schemas['MpActivity'];
+export type ActivityDelivery = Schemas['MpActivityDelivery'];
 
 export const api = {
   config: (origin: string, referrer: string) =>
@@ -76,5 +78,8 @@ export const api = {
     call<{ install: Install }>('/api/marketplace/installs', { body: { listing_id, name, config } }),
   setEnabled: (id: string, enabled: boolean) =>
     call<{ install: Install }>(`/api/marketplace/installs/${encodeURIComponent(id)}/${enabled ? 'enable' : 'disable'}`, { method: 'POST' }),
+  activity: (id: string) => call<Activity>(`/api/marketplace/installs/${encodeURIComponent(id)}/activity`),
+  retryDelivery: (id: string, delivery: number) =>
+    call<{ delivery: ActivityDelivery }>(`/api/marketplace/installs/${encodeURIComponent(id)}/deliveries/${delivery}/retry`, { method: 'POST' }),
   uninstall: (id: string) => call<{ install: Install }>(`/api/marketplace/installs/${encodeURIComponent(id)}`, { method: 'DELETE' }),
 };

@@ -18,8 +18,8 @@ export class EventChannel {
   }
 
   /** Posts an event to the embedding page; returns false when there is no allowed parent. */
-  emit(id: MarketplaceEventId, targetUrl: string, message = ''): boolean {
-    const ev: MarketplaceEvent = { id, targetUrl, message };
+  emit(id: MarketplaceEventId, targetUrl: string, message = '', extra: Pick<MarketplaceEvent, 'listing' | 'plan'> = {}): boolean {
+    const ev: MarketplaceEvent = { id, targetUrl, message, ...extra };
     this.sent.push(ev);
     if (!this.origin || window.parent === window) return false;
     window.parent.postMessage(JSON.stringify(ev), this.origin);

@@ -32,8 +32,13 @@ export function StatusBadge({ status, enabled }: { status: string; enabled?: boo
 }
 
 const stepIcon: Record<StepResult['status'], string> = { pending: '○', running: '◌', ok: '✓', failed: '✕', skipped: '–' };
+const stepWord: Record<StepResult['status'], string> = { pending: 'Waiting', running: 'In progress', ok: 'Done', failed: 'Did not work', skipped: 'Skipped' };
 
-export function StepLog({ steps }: { steps: StepResult[] }) {
+/**
+ * The workflow's steps as an end user reads them: the step's name and how it went. Only a notify
+ * step's message is shown (it is written for the end user); requests, answers and ids never are.
+ */
+export function StepLog({ steps, notes = true }: { steps: StepResult[]; notes?: boolean }) {
   return (
     <ol className="mp-steps" aria-label="Workflow steps">
       {steps.map((s) => (
@@ -43,14 +48,34 @@ export function StepLog({ steps }: { steps: StepResult[] }) {
           </span>
           <div className="mp-step-body">
             <div className="mp-step-name">
-              {s.name} <span className="mp-step-kind">{s.kind.replace('_', ' ')}</span>
+              {s.name} <span className="mp-step-kind">{stepWord[s.status]}</span>
             </div>
-            {s.detail && <div className="mp-step-detail">{s.detail}</div>}
+            {notes && s.kind === 'notify' && s.detail && <div className="mp-step-detail">{s.detail}</div>}
           </div>
         </li>
       ))}
     </ol>
   );
+}
+
+/** An install's failure in plain words: what kind of problem, never the service's answer. */
+export function plainInstallError(error: string): string {
+  if (!error) return '';
+  const code = /\bHTTP (\d{3})\b/.exec(error) ?? /→ (\d{3})\b/.exec(error);
+  if (code) return `The service answered with an error (${code[1]}). Check what you entered and try again.`;
+  if (/plan/i.test(error) && /allow|include|limit/i.test(error)) return error;
+  if (/timeout|timed out|refused|connect|dial|no such host|unreachable/i.test(error)) return 'The service could not be reached. Try again in a moment.';
+  return 'Something went wrong while connecting. Try again, or contact support if it keeps happening.';
+}
+
+/** Why the end user's plan stops an install of listing now ('' when it does not). */
+export function planBlock(plan: Plan, usage: { integrations: number }): string {
+  if (!plan.allowed_actions.includes('install')) return `Your ${plan.name} plan does not include installing integrations.`;
+  if (plan.max_integrations > 0 && usage.integrations >= plan.max_integrations) {
+    const n = plan.max_integrations;
+    return `Your ${plan.name} plan allows ${n} integration${n === 1 ? '' : 's'} and you have ${usage.integrations}.`;
+  }
+  return '';
 }
 
 export function errorText(e: unknown): string {

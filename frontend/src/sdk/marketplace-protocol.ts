@@ -5,7 +5,9 @@
  * (frontend/src/marketplace) sends them; the SDK (marketplace.ts) checks and delivers them.
  *
  * Event ids: `ready`, `user_login_required`, `user_listing_click`, `listing_installation_complete`,
- * `listing_installation_failed` (reason in `message`), `installation_removed`.
+ * `listing_installation_failed` (reason in `message`), `installation_removed`, `upgrade_requested`
+ * (the end user pressed Upgrade: `listing` and `plan` say where and on which plan; the host app shows
+ * its own upgrade flow).
  */
 
 /** Every event id the marketplace iframe posts, in one list. */
@@ -16,6 +18,7 @@ const eventIds = [
   'listing_installation_complete',
   'listing_installation_failed',
   'installation_removed',
+  'upgrade_requested',
 ] as const;
 
 export type MarketplaceEventId = (typeof eventIds)[number];
@@ -28,4 +31,8 @@ export interface MarketplaceEvent {
   targetUrl: string;
   /** "" for most events; the failure reason for listing_installation_failed. */
   message: string;
+  /** upgrade_requested: the listing the end user was on ("" from the installed page). */
+  listing?: string;
+  /** upgrade_requested: the end user's current plan. */
+  plan?: string;
 }

@@ -71,10 +71,15 @@ export function parseMarketplaceEvent(data: unknown): MarketplaceEvent | null {
     return null;
   }
   if (typeof v !== 'object' || v === null) return null;
-  const { id, targetUrl, message } = v as Record<string, unknown>;
+  const { id, targetUrl, message, listing, plan } = v as Record<string, unknown>;
   if (typeof id !== 'string' || !(MARKETPLACE_EVENTS as readonly string[]).includes(id)) return null;
   if (typeof targetUrl !== 'string' || (message !== undefined && typeof message !== 'string')) return null;
-  return { id: id as MarketplaceEventId, targetUrl, message: message ?? '' };
+  const ev: MarketplaceEvent = { id: id as MarketplaceEventId, targetUrl, message: message ?? '' };
+  if (id === 'upgrade_requested') {
+    ev.listing = typeof listing === 'string' ? listing : '';
+    ev.plan = typeof plan === 'string' ? plan : '';
+  }
+  return ev;
 }
 
 export default class FuseboxMarketplace {

@@ -184,7 +184,7 @@ describe('RelaySink', () => {
     const items = view.container.querySelectorAll('.rly-sink li');
     expect(items).toHaveLength(2);
     expect(items[0].textContent).toContain('/sink/demo-crm?user_id=u1');
-    expect(items[0].textContent).toContain('Bearer «secret FUSEBOX_DEMO_CRM_KEY»');
+    expect(items[0].textContent).toContain('Bearer ••••••'); // credentials masked until revealed (RelaySink.test.tsx)
     expect(items[0].textContent).toContain('"email": "a@x.io"');
     expect(view.container.textContent).toContain('2 received, 2 kept');
   });

@@ -15,6 +15,8 @@ export default function RelaySink({ name }: { name: string }) {
   const [summary, setSummary] = useState<SinkSummary | null>(null);
   const [error, setError] = useState('');
   const [open, setOpen] = useState<number | null>(null);
+  // Headers that carry credentials are masked until the admin reveals them, per request.
+  const [revealed, setRevealed] = useState<Record<number, boolean>>({});
   // The sink whose requests are shown: switching to another sink opens its
   // newest request, as the first load does, instead of keeping the old one.
   const shown = useRef('');
@@ -89,11 +91,22 @@ export default function RelaySink({ name }: { name: string }) {
               <div className="rly-sink-body">
                 <table className="rly-headers">
                   <tbody>
-                    {r.headers.map(([k, v], i) => (
-                      <tr key={i}><th>{k}</th><td className="rly-mono rly-break">{v}</td></tr>
-                    ))}
+                    {r.headers.map(([k, v], i) => {
+                      const hidden = isSecretHeader(k) && !revealed[r.id];
+                      return (
+                        <tr key={i} data-header={k.toLowerCase()} data-masked={hidden ? 'true' : undefined}>
+                          <th>{k}</th>
+                          <td className="rly-mono rly-break">{hidden ? maskValue(v) : v}</td>
+                        </tr>
+                      );
+                    })}
                   </tbody>
                 </table>
+                {r.headers.some(([k]) => isSecretHeader(k)) && (
+                  <button type="button" className="button rly-small" onClick={() => setRevealed((m) => ({ ...m, [r.id]: !m[r.id] }))}>
+                    {revealed[r.id] ? 'Hide credentials' : 'Reveal credentials'}
+                  </button>
+                )}
                 <pre className="rly-pre">{pretty(r.body)}</pre>
                 {r.truncated && <p className="rly-muted">Truncated: {r.body_bytes} bytes received.</p>}
               </div>
@@ -111,4 +124,15 @@ function pretty(body: string): string {
   } catch {
     return body;
   }
+}
+
+/** Header names that carry credentials: Authorization, cookies, API keys, tokens, secrets, signatures. */
+export function isSecretHeader(name: string): boolean {
+  return /^(authorization|proxy-authorization|cookie|set-cookie)$|api[-_]?key|token|secret|password|signature|session|credential|auth/i.test(name);
+}
+
+/** "Bearer abc123" -> "Bearer ••••••" (the scheme stays: it is not the secret). */
+export function maskValue(v: string): string {
+  const m = /^(Bearer|Basic|Token|Digest)\s+/i.exec(v);
+  return (m ? m[0] : '') + '••••••';
 }
