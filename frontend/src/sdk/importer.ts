@@ -94,13 +94,13 @@ function defaultBaseUrl(): string {
 
 const STYLE_ID = 'fusebox-importer-sdk-style';
 const CSS = `
-.fusebox-importer-overlay{position:fixed;inset:0;z-index:2147483000;display:flex;align-items:center;justify-content:center;
-background:rgba(15,23,42,.55);padding:24px;box-sizing:border-box}
-.fusebox-importer-dialog{position:relative;width:100%;max-width:1180px;height:100%;max-height:820px;background:#fff;
-border-radius:12px;box-shadow:0 24px 64px rgba(0,0,0,.35);overflow:hidden}
-.fusebox-importer-frame{display:block;width:100%;height:100%;border:0}
+.fusebox-importer-overlay{position:fixed;top:0;left:0;right:0;bottom:0;z-index:2147483000;display:flex;align-items:center;justify-content:center;
+background:rgba(15,23,42,.55);padding:24px;box-sizing:border-box;width:100vw;width:100dvw;height:100vh;height:100dvh;overflow:hidden}
+.fusebox-importer-dialog{position:relative;box-sizing:border-box;width:100%;max-width:1180px;height:100%;max-height:820px;background:#fff;
+border-radius:12px;box-shadow:0 24px 64px rgba(0,0,0,.35);overflow:hidden;min-width:0;min-height:0}
+.fusebox-importer-frame{display:block;width:100%;height:100%;border:0;min-width:0}
 .fusebox-importer-inline{width:100%;height:100%;min-height:520px}
-@media (max-width:640px){.fusebox-importer-overlay{padding:0}.fusebox-importer-dialog{max-height:none;border-radius:0}}
+@media (max-width:640px),(max-height:560px){.fusebox-importer-overlay{padding:0}.fusebox-importer-dialog{max-width:none;max-height:none;border-radius:0;box-shadow:none}}
 `;
 
 function injectStyle(doc: Document) {
