@@ -64,7 +64,6 @@ export default function Integrations({ userId }: { userId: string }) {
     embed.current = market.mount({
       container: container.current,
       jwt,
-      height: '100%',
       title: 'Integrations',
       onEvent: (ev) => setEvents((l) => [{ ...ev, at: formatLocalTime() }, ...l].slice(0, 30)),
     });
@@ -121,7 +120,7 @@ export default function Integrations({ userId }: { userId: string }) {
         )}
       </section>
       <div className="demo-integrations">
-        <div className="demo-inline" ref={container} data-testid="marketplace-frame" />
+        <div className="demo-market" ref={container} data-testid="marketplace-frame" />
         <section className="demo-card">
           <h2>Events from the iframe</h2>
           {events.length === 0 && <p className="demo-muted demo-small">None yet.</p>}

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, getSession, getStoredParent, ApiError, setSession, setStoredParent, type Config, type Me } from './api';
-import { EventChannel, listingUrl, marketplaceUrl } from './events';
+import { EventChannel, listingUrl, marketplaceUrl, postContentHeight } from './events';
 import { takeTokenFromUrl, useRoute, type Route } from './router';
 import Catalog from './Catalog';
 import ListingPage from './ListingPage';
@@ -77,6 +77,13 @@ export default function App() {
   useEffect(() => {
     if (config) document.title = config.title;
   }, [config]);
+
+  // In a frame, the page is as tall as its content (no min-height) and tells the host page its height.
+  useEffect(() => {
+    if (!config?.parent_origin || window.parent === window) return;
+    document.documentElement.classList.add('mp-framed');
+    return postContentHeight(events, () => document.body.getBoundingClientRect().height);
+  }, [config, events]);
 
   const loginRequired = useCallback(
     (listingId: string) => {

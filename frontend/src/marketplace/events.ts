@@ -3,7 +3,7 @@
 // is the one the server validated against the workspace's embed_origins (or this server's own
 // origin, for the demo app); with none, nothing is posted.
 
-import type { MarketplaceEvent, MarketplaceEventId } from '../sdk/marketplace-protocol';
+import { RESIZE_ID, type MarketplaceEvent, type MarketplaceEventId } from '../sdk/marketplace-protocol';
 
 export class EventChannel {
   private origin: string | null = null;
@@ -25,6 +25,30 @@ export class EventChannel {
     window.parent.postMessage(JSON.stringify(ev), this.origin);
     return true;
   }
+}
+
+/**
+ * Posts this page's content height to the embedding page whenever it changes (the SDK sizes the
+ * iframe to it). Returns the function that stops.
+ */
+export function postContentHeight(channel: EventChannel, measure: () => number): () => void {
+  let last = 0;
+  const send = () => {
+    const origin = channel.parentOrigin;
+    if (!origin || window.parent === window) return;
+    const h = Math.ceil(measure());
+    if (h <= 0 || h === last) return;
+    last = h;
+    window.parent.postMessage(JSON.stringify({ id: RESIZE_ID, height: h }), origin);
+  };
+  const ro = typeof ResizeObserver === 'function' ? new ResizeObserver(send) : null;
+  ro?.observe(document.body);
+  window.addEventListener('load', send);
+  send();
+  return () => {
+    ro?.disconnect();
+    window.removeEventListener('load', send);
+  };
 }
 
 /** Absolute marketplace URLs used as targetUrl. */

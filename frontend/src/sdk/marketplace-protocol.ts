@@ -36,3 +36,23 @@ export interface MarketplaceEvent {
   /** upgrade_requested: the end user's current plan. */
   plan?: string;
 }
+
+/**
+ * Besides the events, the iframe posts its content height whenever it changes, as the JSON string
+ * `{"id":"fusebox_resize","height":<css px>}`, to the same exact origin, so the host page can size the
+ * iframe to its content (mount() does: the Install button is never cut off). It is not an event:
+ * parseMarketplaceEvent ignores it.
+ */
+export const RESIZE_ID = 'fusebox_resize';
+
+/** The height (CSS px, 1..100000) in a resize message, else null. */
+export function parseResizeMessage(data: unknown): number | null {
+  if (typeof data !== 'string' || data.length > 200 || !data.includes(RESIZE_ID)) return null;
+  try {
+    const v = JSON.parse(data) as { id?: unknown; height?: unknown };
+    if (v?.id !== RESIZE_ID || typeof v.height !== 'number' || !Number.isFinite(v.height)) return null;
+    return v.height >= 1 && v.height <= 100_000 ? Math.ceil(v.height) : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import FuseboxMarketplace, { parseMarketplaceEvent } from './marketplace';
+import { parseResizeMessage } from './marketplace-protocol';
 
 describe('parseMarketplaceEvent', () => {
   test('accepts the JSON string the iframe posts', () => {
@@ -52,5 +53,38 @@ describe('FuseboxMarketplace', () => {
     post('http://127.0.0.1:8787', embed.iframe.contentWindow);
     expect(onEvent).toHaveBeenCalledTimes(1);
     expect(document.querySelector('iframe')).toBeNull();
+  });
+});
+
+describe('auto height', () => {
+  afterEach(() => {
+    document.body.innerHTML = '';
+  });
+
+  test('parseResizeMessage reads only the resize message', () => {
+    expect(parseResizeMessage('{"id":"fusebox_resize","height":812.4}')).toBe(813);
+    expect(parseResizeMessage('{"id":"ready","targetUrl":"","message":""}')).toBeNull();
+    expect(parseResizeMessage('{"id":"fusebox_resize","height":"812"}')).toBeNull();
+    expect(parseResizeMessage('{"id":"fusebox_resize","height":1e9}')).toBeNull();
+    expect(parseResizeMessage({ id: 'fusebox_resize', height: 10 })).toBeNull();
+    expect(parseMarketplaceEvent('{"id":"fusebox_resize","height":812}')).toBeNull();
+  });
+
+  test('mount follows the content height by default, keeps a fixed height when given one', () => {
+    const m = new FuseboxMarketplace({ baseUrl: 'http://127.0.0.1:8787' });
+    const onEvent = vi.fn();
+    const auto = m.mount({ container: document.body, onEvent });
+    expect(auto.iframe.style.height).toBe('480px');
+    const post = (data: string, source: unknown) => window.dispatchEvent(new MessageEvent('message', { data, origin: 'http://127.0.0.1:8787', source: source as Window }));
+    post('{"id":"fusebox_resize","height":1234}', window);
+    expect(auto.iframe.style.height).toBe('480px');
+    post('{"id":"fusebox_resize","height":1234}', auto.iframe.contentWindow);
+    expect(auto.iframe.style.height).toBe('1234px');
+    expect(onEvent).not.toHaveBeenCalled();
+    auto.destroy();
+    const fixed = m.mount({ container: document.body, height: '720px' });
+    post('{"id":"fusebox_resize","height":1234}', fixed.iframe.contentWindow);
+    expect(fixed.iframe.style.height).toBe('720px');
+    fixed.destroy();
   });
 });

@@ -20,7 +20,7 @@
  * `installation_removed`.
  */
 
-import { MARKETPLACE_EVENTS, type MarketplaceEvent, type MarketplaceEventId } from './marketplace-protocol';
+import { MARKETPLACE_EVENTS, parseResizeMessage, type MarketplaceEvent, type MarketplaceEventId } from './marketplace-protocol';
 
 export type { MarketplaceEvent, MarketplaceEventId } from './marketplace-protocol';
 export { MARKETPLACE_EVENTS } from './marketplace-protocol';
@@ -44,8 +44,13 @@ export interface MountOptions extends EmbedUrlOptions {
   jwt?: string;
   /** Called for every event from the iframe. */
   onEvent?: (event: MarketplaceEvent) => void;
-  /** CSS height of the iframe (default "640px"). */
+  /**
+   * "auto" (the default): the iframe follows the height of its content (the marketplace posts it),
+   * starting at `minHeight`; or a fixed CSS height such as "720px" or "100%".
+   */
   height?: string;
+  /** The auto height's start and least value (default "480px"). */
+  minHeight?: string;
   /** Accessible title of the iframe. */
   title?: string;
 }
@@ -109,7 +114,10 @@ export default class FuseboxMarketplace {
     iframe.src = this.embedUrl(opts.jwt, { listingId: opts.listingId, origin: opts.origin ?? window.location.origin });
     iframe.title = opts.title ?? 'Integrations marketplace';
     iframe.style.width = '100%';
-    iframe.style.height = opts.height ?? '640px';
+    const auto = (opts.height ?? 'auto') === 'auto';
+    iframe.style.height = auto ? opts.minHeight ?? '480px' : (opts.height as string);
+    if (auto) iframe.style.minHeight = opts.minHeight ?? '480px';
+    iframe.style.display = 'block';
     iframe.style.border = '0';
     iframe.setAttribute('sandbox', 'allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox allow-modals');
     const listeners = new Map<string, Set<(e: MarketplaceEvent) => void>>();
@@ -121,6 +129,11 @@ export default class FuseboxMarketplace {
     if (opts.onEvent) on('*', opts.onEvent);
     const onMessage = (ev: MessageEvent) => {
       if (ev.origin !== this.origin || ev.source !== iframe.contentWindow) return;
+      const h = parseResizeMessage(ev.data);
+      if (h !== null) {
+        if (auto) iframe.style.height = `${h}px`;
+        return;
+      }
       const parsed = parseMarketplaceEvent(ev.data);
       if (!parsed) return;
       for (const key of [parsed.id, '*']) {
