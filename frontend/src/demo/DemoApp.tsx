@@ -131,7 +131,7 @@ export default function DemoApp() {
     imp.onCancel = () => note('cancel', 'the user cancelled');
     imp.onError = (e) => note('error', `${e.code}: ${e.message}`);
     importer.current = imp;
-    imp.setCustomStyles({ colors: { primaryColor: '#0c8599', secondaryColor: '#e3fafc' } });
+    imp.setCustomStyles({ colors: { primaryColor: '#0b7285', secondaryColor: '#e3fafc' } });
     imp.show();
     note('show', `${clientSide ? 'client-side' : 'server-side'} session, ${inline ? 'inline' : 'modal'}`);
   }

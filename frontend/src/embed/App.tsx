@@ -192,7 +192,9 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
   useEffect(() => {
     function onKey(e: KeyboardEvent) {
       if (e.key === 'Escape') {
-        if (e.defaultPrevented || confirmCancel || !host) return;
+        // The confirm dialog handles its own Escape (and by then this listener may already see it closed).
+        const inDialog = e.target instanceof Element && e.target.closest('.fbx-dialog-backdrop');
+        if (e.defaultPrevented || inDialog || confirmCancel || !host) return;
         e.preventDefault();
         if (step === 'done' || step === 'fatal') host.send('close', {});
         else if (step === 'upload' || step === 'connecting') host.send('cancel', {});

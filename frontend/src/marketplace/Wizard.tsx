@@ -86,6 +86,7 @@ export default function Wizard({ ctx, listing, prefill, onClose, onDone }: {
         <div
           className={`mp-progress mp-progress-${inst.status}`}
           role="progressbar"
+          aria-label={`Installing ${listing.name}`}
           aria-valuemin={0}
           aria-valuemax={100}
           aria-valuenow={phase.kind === 'done' ? 100 : pct}
