@@ -255,8 +255,16 @@ func (s *Service) PatchFromFile(ctx context.Context, slug string, body io.Reader
 		if err != nil {
 			return err
 		}
-		p.Note = "fix file " + filepath.Base(name)
-		return logEdit(ctx, tx, imp2.ID, seq, 0, "patch", p)
+		// the log is written in parts of 10,000 changes, as replace and delete do
+		note := "fix file " + filepath.Base(name)
+		for part := 0; len(p.Changes) > 0; part++ {
+			k := min(len(p.Changes), 10_000)
+			if err := logEdit(ctx, tx, imp2.ID, seq, part, "patch", editPayload{Changes: p.Changes[:k], Note: note}); err != nil {
+				return err
+			}
+			p.Changes = p.Changes[k:]
+		}
+		return nil
 	})
 	if err != nil {
 		return PatchResult{}, err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -263,3 +264,36 @@ func TestCleanedValuesAreTheSubmittedRecords(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A fix file of more than one log part (10,000 changes each) is still one undo.
+func TestPatchLargeFileIsOneUndo(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newService(t)
+	if _, err := svc.SaveImporter(ctx, contacts()); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString("First Name,Surname,E-mail,Plan,Seats,Signup Date\n")
+	const n = 12_000
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "p%d,L,p%d(at)example.com,pro,%d,2023-01-05\n", i, i, i%50+1)
+	}
+	slug := stageFile(t, svc, importer.Actor{Admin: true}, "big.csv", b.String(), nil)
+	var out bytes.Buffer
+	if err := svc.ExportErrors(ctx, slug, "csv", &out); err != nil {
+		t.Fatal(err)
+	}
+	res, err := svc.PatchFromFile(ctx, slug, strings.NewReader(strings.ReplaceAll(out.String(), "(at)", "@")), "fixed.csv")
+	if err != nil || res.Changed != n {
+		t.Fatalf("patch: %+v %v", res, err)
+	}
+	if s := summaryOf(t, svc, slug); s.ErrorRows != 0 {
+		t.Fatalf("after patch: %+v", s)
+	}
+	if u, err := svc.Undo(ctx, slug); err != nil || u.Cells != n {
+		t.Fatalf("undo: %+v %v", u, err)
+	}
+	if s := summaryOf(t, svc, slug); s.ErrorRows != n || s.CanUndo {
+		t.Fatalf("after undo: %+v", s)
+	}
+}
