@@ -186,8 +186,11 @@ describe('console importers and settings', () => {
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Importers', exact: true }).click();
     const tags = page.locator('tr[data-slug="tags"]');
     await tags.waitFor();
-    page.once('dialog', (d) => d.accept());
     await tags.getByRole('button', { name: 'Delete Tags' }).click();
+    const ask = page.getByRole('alertdialog', { name: 'Delete the importer "tags"?' });
+    await ask.getByText('Its imports are deleted with it.').waitFor();
+    await screenshot(page, 'console-confirm-dialog');
+    await ask.getByRole('button', { name: 'Delete importer' }).click();
     await tags.waitFor({ state: 'detached' });
     assert.equal((await context.request.get(`${server.url}/api/admin/importers/tags`)).status(), 404);
     assert.equal(await page.locator('tr[data-slug="leads"]').count(), 1);

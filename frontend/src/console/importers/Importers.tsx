@@ -8,6 +8,7 @@ import { useHashRoute } from '../router';
 import { listImporters, type ImporterSummary } from './api';
 import ImportersTry from './ImportersTry';
 import './Importers.css';
+import { askConfirm } from '../../shared/askConfirm';
 
 const Editor = lazy(() => import('./ImportersEditor'));
 
@@ -62,7 +63,7 @@ function ImportersList() {
   }, [list]);
 
   async function remove(imp: ImporterSummary) {
-    if (!window.confirm(`Delete the importer "${imp.slug}"? Its imports are deleted with it.`)) return;
+    if (!(await askConfirm({ title: `Delete the importer "${imp.slug}"?`, body: 'Its imports are deleted with it.', confirm: 'Delete importer' }))) return;
     try {
       await api.del(`/api/admin/importers/${encodeURIComponent(imp.slug)}`);
       setReload((n) => n + 1);

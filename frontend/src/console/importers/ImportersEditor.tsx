@@ -16,6 +16,7 @@ import {
   type Draft, type DraftColumn, type FieldError, type Importer,
 } from './model';
 import './ImporterEditor.css';
+import { askConfirm } from '../../shared/askConfirm';
 
 export default function ImportersEditor({ slug }: { slug: string }) {
   const { match } = useHashRoute();
@@ -125,7 +126,7 @@ function Editor({ slug }: { slug: string }) {
   }
 
   async function remove() {
-    if (!window.confirm(`Delete the importer "${slug}"? Its imports are deleted with it.`)) return;
+    if (!(await askConfirm({ title: `Delete the importer "${slug}"?`, body: 'Its imports are deleted with it.', confirm: 'Delete importer' }))) return;
     try {
       await api.del(`/api/admin/importers/${encodeURIComponent(slug)}`);
       navigate('/importers');

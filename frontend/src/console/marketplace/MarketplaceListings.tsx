@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { errorText, mp, type MpConfigField, type MpListing } from './api';
+import { askConfirm } from '../../shared/askConfirm';
 
 /** A new listing's starting text (the server fills the config field's omitted keys). */
 const template: Omit<MpListing, 'config_fields'> & { config_fields: Pick<MpConfigField, 'name' | 'label' | 'type' | 'required' | 'default'>[] } = {
@@ -52,7 +53,7 @@ export default function MarketplaceListings() {
   }
 
   async function remove(l: MpListing) {
-    if (!window.confirm(`Delete listing ${l.name}? Existing installs stay until their users uninstall them.`)) return;
+    if (!(await askConfirm({ title: `Delete listing ${l.name}?`, body: 'Existing installs stay until their users uninstall them.', confirm: 'Delete listing' }))) return;
     try {
       await mp.deleteListing(l.id);
       load();

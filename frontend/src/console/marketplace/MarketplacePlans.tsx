@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { errorText, mp, type MpPlan } from './api';
+import { askConfirm } from '../../shared/askConfirm';
 
 const empty: MpPlan = { name: '', default: false, max_integrations: 0, max_transactions: 0, allowed_actions: ['install'], upgrade_message: '' };
 
@@ -31,7 +32,7 @@ export default function MarketplacePlans() {
   }
 
   async function remove(p: MpPlan) {
-    if (!window.confirm(`Delete plan ${p.name}? Its users fall back to the default plan.`)) return;
+    if (!(await askConfirm({ title: `Delete plan ${p.name}?`, body: 'Its users fall back to the default plan.', confirm: 'Delete plan' }))) return;
     try {
       await mp.deletePlan(p.name);
       load();

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { formatLocalDateTime } from '../../shared/dates';
 import { errorText, mp, type MpSecret } from './api';
+import { askConfirm } from '../../shared/askConfirm';
 
 /** API secrets that host apps sign links with: created here or with the CLI, shown once. */
 export default function MarketplaceSecrets() {
@@ -30,7 +31,7 @@ export default function MarketplaceSecrets() {
   }
 
   async function deactivate(s: MpSecret) {
-    if (!window.confirm(`Deactivate ${s.id}? Links signed with it stop working, for good.`)) return;
+    if (!(await askConfirm({ title: `Deactivate ${s.id}?`, body: 'Links signed with it stop working, for good.', confirm: 'Deactivate' }))) return;
     try {
       await mp.deactivateSecret(s.id);
       load();

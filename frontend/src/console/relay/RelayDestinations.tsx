@@ -8,6 +8,7 @@ import {
   destinationFromForm, emptyForm, formFromDestination, sampleRecord, statusTone,
   type DestinationForm, type Pair,
 } from './model';
+import { askConfirm } from '../../shared/askConfirm';
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -224,7 +225,7 @@ export function DestinationEditor({ id }: { id: string }) {
     }
   };
   const remove = async () => {
-    if (!window.confirm(`Delete destination ${id} with its deliveries and attempt log?`)) return;
+    if (!(await askConfirm({ title: `Delete destination ${id}?`, body: 'Its deliveries and their attempt log are deleted with it.', confirm: 'Delete destination' }))) return;
     try {
       await relayApi.remove(id);
       navigate('/relay');
