@@ -203,6 +203,9 @@ func runDesktop(ctx context.Context, version string, args []string, stdout, stde
 		fmt.Fprintln(stderr, "fusebox:", err)
 		return 2
 	}
+	if len(f.files) > 0 && (!app.WindowBuilt || os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "") {
+		log.Warn("files to import are for the desktop window; without it they are not imported (use fusebox import)", "files", len(f.files))
+	}
 	switch {
 	case !app.WindowBuilt:
 		log.Info("this binary has no desktop window (built without the desktop tag); running serve instead")
