@@ -25,8 +25,10 @@ var allowedImports = map[string][]string{
 	"fusebox/backend/errs":    {},
 	"fusebox/backend/csvsafe": {},
 	"fusebox/backend/ingest":  {},
-	"fusebox/backend/schema":  {"fusebox/backend/errs"},
-	"fusebox/backend/sink":    {"fusebox/backend/errs"},
+	"fusebox/backend/schema":  {"fusebox/backend/errs", "fusebox/backend/hooks"},
+	// hooks is the JavaScript sandbox: a leaf that schema compiles with.
+	"fusebox/backend/hooks": {},
+	"fusebox/backend/sink":  {"fusebox/backend/errs"},
 	// ingesttest writes test workbooks for the ingest and security tests.
 	"fusebox/backend/ingest/ingesttest": {},
 	"fusebox/backend/store":             {},
@@ -34,7 +36,7 @@ var allowedImports = map[string][]string{
 	"fusebox/backend/keyring":           {},
 	"fusebox/backend/ids":               {},
 	"fusebox/backend/workspace":         {"fusebox/backend/errs", "fusebox/backend/store"},
-	"fusebox/backend/importer":          {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/ingest", "fusebox/backend/schema", "fusebox/backend/ids", "fusebox/backend/csvsafe"},
+	"fusebox/backend/importer":          {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/ingest", "fusebox/backend/schema", "fusebox/backend/ids", "fusebox/backend/csvsafe", "fusebox/backend/hooks"},
 	"fusebox/backend/sessions":          {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/keyring", "fusebox/backend/ids"},
 	"fusebox/backend/marketplace":       {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/netguard", "fusebox/backend/keyring", "fusebox/backend/ids"},
 	"fusebox/backend/relay":             {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/netguard", "fusebox/backend/ids"},

@@ -45,6 +45,9 @@ type mutation struct {
 	issues   []schema.Issue
 	merged   []cellIssue
 	stmts    map[string]*sql.Stmt
+	hooks    *rowHooks // made on first use, closed by finish
+	hooked   []schema.Issue
+	isHooked bool
 }
 
 func (s *Service) newMutation(ctx context.Context, tx *store.Tx, imp *Import, sc *schema.Schema, u *uniqIndex) *mutation {
@@ -165,9 +168,34 @@ func (m *mutation) join(row int64, cells []string) {
 	}
 }
 
-// rowIssues validates a row completely, uniqueness included.
+// runHooks runs the importer's hooks on a row about to be written (they
+// may replace values, so before the row joins its uniqueness groups).
+func (m *mutation) runHooks(cells []string) {
+	if m.sc.HookProgram().Empty() {
+		return
+	}
+	if m.hooks == nil {
+		h, err := newRowHooks(m.sc)
+		if err != nil {
+			// compiled already: cannot fail but on a broken sandbox
+			m.hooked = append(m.hooked[:0], schema.Issue{Col: 0, Severity: schema.SeverityError, Message: err.Error()})
+			m.isHooked = true
+			return
+		}
+		m.hooks = h
+	}
+	m.hooked = m.hooks.run(cells, m.hooked[:0])
+	m.isHooked = true
+}
+
+// rowIssues validates a row completely, uniqueness and hooks included.
 func (m *mutation) rowIssues(cells []string) []schema.Issue {
-	m.issues = m.sc.ValidateRow(cells, m.issues[:0])
+	if !m.isHooked {
+		m.runHooks(cells)
+	}
+	m.issues = append(m.issues[:0], m.hooked...)
+	m.hooked, m.isHooked = m.hooked[:0], false
+	m.issues = m.sc.ValidateRow(cells, m.issues)
 	if m.u != nil {
 		for gi, g := range m.u.groups {
 			h, ok := m.key(gi, cells)
@@ -225,6 +253,7 @@ func b2i(b bool) int64 {
 
 // update replaces a row's cells.
 func (m *mutation) update(old rowState, cells []string) error {
+	m.runHooks(cells)
 	m.leave(old.row, old.cells)
 	m.join(old.row, cells)
 	return m.write(old, cells, false)
@@ -232,6 +261,7 @@ func (m *mutation) update(old rowState, cells []string) error {
 
 // insert adds a row (undo of a delete).
 func (m *mutation) insert(row int64, cells []string) error {
+	m.runHooks(cells)
 	m.join(row, cells)
 	return m.write(rowState{row: row}, cells, true)
 }
@@ -258,6 +288,7 @@ func (m *mutation) remove(old rowState) error {
 // finish re-validates partner rows and moves the import's counts; it
 // returns the partner rows' numbers.
 func (m *mutation) finish() ([]int64, error) {
+	defer func() { m.hooks.close(); m.hooks = nil }()
 	var partners []int64
 	// partners include rows written earlier in this mutation whose group
 	// changed after they were written

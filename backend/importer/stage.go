@@ -336,6 +336,11 @@ func (s *Service) produce(ctx context.Context, imp *Import, sc *schema.Schema, s
 		res.uniq = uniq
 	}
 	var keyBuf []byte
+	hk, err := newRowHooks(sc)
+	if err != nil {
+		return err
+	}
+	defer hk.close()
 	issues := make([]schema.Issue, 0, 16)
 	var jsonBuf []byte
 	batchRows := s.BatchRows
@@ -380,7 +385,8 @@ func (s *Service) produce(ctx context.Context, imp *Import, sc *schema.Schema, s
 			}
 			cells[ci] = v
 		}
-		issues = sc.ValidateRow(cells, issues[:0])
+		issues = hk.run(cells, issues[:0]) // may replace values: before the built-in checks
+		issues = sc.ValidateRow(cells, issues)
 		for gi := range groups {
 			g := &groups[gi]
 			var ok bool

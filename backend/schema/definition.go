@@ -28,6 +28,8 @@ type Importer struct {
 	Settings    Settings `json:"settings,omitzero" yaml:"settings,omitempty"`
 	// Branding is the logo, colour and texts the end user sees (brand.go).
 	Branding Branding `json:"branding,omitzero" yaml:"branding,omitempty"`
+	// Hooks are JavaScript checks run on every row (hooks.go).
+	Hooks *Hooks `json:"hooks,omitempty" yaml:"hooks,omitempty"`
 
 	CreatedAt time.Time `json:"created_at,omitzero" yaml:"-"`
 	UpdatedAt time.Time `json:"updated_at,omitzero" yaml:"-"`

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/hooks"
 )
 
 // Schema is a compiled importer definition: every regex, pattern, enum
@@ -20,6 +21,7 @@ type Schema struct {
 	cols   []*colSpec
 	index  map[string]int
 	groups []UniqueGroup
+	hooks  *hooks.Program // nil without hooks (hooks.go)
 }
 
 // Issue is one finding on one cell.
@@ -171,6 +173,7 @@ func (c *compiler) compile() *Schema {
 	}
 	c.headerNames(def)
 	c.uniqueGroups(s)
+	c.compileHooks(s)
 	return s
 }
 

@@ -1529,6 +1529,18 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** @description JavaScript checks run in a sandbox on every staged and edited row (docs/hooks.md). */
+        ImporterHooks: {
+            /** @description A function (row) returning nothing or {errors, warnings, values}. */
+            row?: string;
+            /** @description Column key -> a function (value, row) returning nothing, a message or {error, warning, value}. */
+            column?: {
+                [key: string]: string;
+            };
+            call_timeout?: string;
+            import_timeout?: string;
+            memory?: string;
+        };
         /** @description An importer definition (docs/importer-definition.md), as the console edits it. */
         ImporterDefinition: {
             slug: string;
@@ -1537,6 +1549,7 @@ export interface components {
             columns: components["schemas"]["ImporterColumnDefinition"][];
             settings?: components["schemas"]["ImporterSettings"];
             branding?: components["schemas"]["ImporterBranding"];
+            hooks?: components["schemas"]["ImporterHooks"];
             /** Format: date-time */
             created_at?: string;
             /** Format: date-time */
