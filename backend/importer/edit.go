@@ -716,7 +716,7 @@ func (s *Service) Replace(ctx context.Context, slug string, in ReplaceInput) (Re
 }
 
 // DeleteInput names rows to delete: by number, or every row matching a
-// filter ("errors", "warnings", "issues").
+// filter ("errors", "warnings", "issues", or "all": the review's select-all).
 type DeleteInput struct {
 	Rows   []int64 `json:"rows"`
 	Filter string  `json:"filter"`
@@ -746,12 +746,15 @@ func (s *Service) DeleteRows(ctx context.Context, slug string, in DeleteInput) (
 	defer unlock()
 	var targets []rowState
 	if in.Filter != "" {
-		switch in.Filter {
+		filter := in.Filter
+		switch filter {
 		case "errors", "warnings", "issues":
+		case "all":
+			filter = ""
 		default:
-			return DeleteResult{}, errs.Invalid("filter %q: use errors, warnings or issues", in.Filter)
+			return DeleteResult{}, errs.Invalid("filter %q: use errors, warnings, issues or all", in.Filter)
 		}
-		where, args := filterSQL(imp.ID, in.Filter, -1)
+		where, args := filterSQL(imp.ID, filter, -1)
 		rs, err := s.db.Read.QueryContext(ctx, selectRows(where, false)+` ORDER BY r.row_num`, args...)
 		if err != nil {
 			return DeleteResult{}, fmt.Errorf("delete rows: %w", err)

@@ -69,6 +69,19 @@ func TestBulkDeleteErrorsAndUndo(t *testing.T) {
 	if len(page.Rows) != 3 || page.Rows[0].Row != 2 || page.Rows[0].Values[2] != "alan(at)example.com" {
 		t.Fatalf("rows back after undo: %+v", page.Rows)
 	}
+	// the review's select-all: every row, one undo
+	if d, err := svc.DeleteRows(ctx, slug, importer.DeleteInput{Filter: "all"}); err != nil || d.Deleted != 6 {
+		t.Fatalf("delete all: %+v %v", d, err)
+	}
+	if s := summaryOf(t, svc, slug); s.Rows != 0 || s.CanSubmit {
+		t.Fatalf("after delete all: %+v", s)
+	}
+	if _, err := svc.Undo(ctx, slug); err != nil {
+		t.Fatal(err)
+	}
+	if s := summaryOf(t, svc, slug); s.Rows != 6 || s.ErrorRows != 3 {
+		t.Fatalf("after undo of delete all: %+v", s)
+	}
 }
 
 func TestErrorsExportCSVAndPatch(t *testing.T) {

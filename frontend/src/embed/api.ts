@@ -362,6 +362,11 @@ export class EmbedApi {
     return this.call('POST', paths.deleteRows(slug), { filter: 'errors' });
   }
 
+  /** Deletes every row of the import (the review's select-all; one undoable edit). */
+  deleteAllRows(slug: string): Promise<{ deleted: number; version: number }> {
+    return this.call('POST', paths.deleteRows(slug), { filter: 'all' });
+  }
+
   /** The rows with errors as a fix file (row id, values, errors) to edit in a spreadsheet. */
   async errorsFile(slug: string, format: 'csv' | 'xlsx'): Promise<{ blob: Blob; name: string }> {
     let res: Response;

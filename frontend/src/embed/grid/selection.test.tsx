@@ -57,6 +57,10 @@ function fakeApi() {
       deleted.push(rows);
       return { deleted: rows.length, version: 2 };
     },
+    deleteAllRows: async () => {
+      deleted.push([-1]);
+      return { deleted: 10, version: 2 };
+    },
     summary: async () => summary,
   } as unknown as EmbedApi;
   return { api, deleted };
@@ -116,6 +120,13 @@ describe('review grid selection', () => {
     expect(deleteButton(container)?.textContent).toBe('Delete 9 rows');
     await click(deleteButton(container)!);
     expect(deleted).toEqual([[1, 2, 3, 5, 6, 7, 8, 9, 10]]);
+  });
+
+  it('deletes every row in one request when all are selected', async () => {
+    const { deleted, container } = await mount();
+    await click(container.querySelector('[data-testid="select-all"]')!);
+    await click(deleteButton(container)!);
+    expect(deleted).toEqual([[-1]]); // the server's filter "all", no list of rows
   });
 
   it('shows the cleaned value with the file value on hover, and findings in the UI language', async () => {

@@ -175,10 +175,11 @@ export function ReviewStep({
 
   function deleteSelected() {
     const sel = selection;
-    const plainErrors = query.filter === 'errors' && !query.column && !query.q;
+    const plain = !query.column && !query.q;
     void run(
       async () => {
-        if (sel.all && sel.ids.size === 0 && plainErrors) return api.deleteErrorRows(slug);
+        // all rows of a view the server can name: one request
+        if (sel.all && sel.ids.size === 0 && plain) return query.filter === 'errors' ? api.deleteErrorRows(slug) : api.deleteAllRows(slug);
         let rows = [...sel.ids];
         if (sel.all) {
           const all = await allRowsOfView();

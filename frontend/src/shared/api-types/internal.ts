@@ -2967,7 +2967,11 @@ export interface operations {
             content: {
                 "application/json": {
                     rows?: number[] | null;
-                    filter?: string;
+                    /**
+                     * @description Delete every row matching: with errors, warnings, either, or all rows.
+                     * @enum {string}
+                     */
+                    filter?: "errors" | "warnings" | "issues" | "all";
                 };
             };
         };
