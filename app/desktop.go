@@ -259,6 +259,7 @@ func (d *desktop) beforeClose(ctx context.Context) bool {
 		return true
 	}
 	if !d.confirmStop(ctx, "Close Fusebox?") {
+		d.a.log.Info("close cancelled; the window stays")
 		return true
 	}
 	d.quitting.Store(true)

@@ -47,7 +47,9 @@
 #    hides, /healthz still answers, a launch shows it again;
 #  - the window moved and resized, `fusebox quit --data-dir` stops the app
 #    (exit 0) and desktop.json holds the geometry; a new start opens the
-#    window there; `fusebox quit` again.
+#    window there; closing it now (no host app in this run, imports in
+#    progress) asks first (screenshot close-ask.png), Escape keeps the
+#    window; `fusebox quit` again.
 #
 # Builds nothing but the small wm-close helper. Needs: Xvfb (xvfb), import
 # (imagemagick), xdotool, xclip, curl, jq, dbus-daemon (dbus), notification-daemon,
@@ -84,7 +86,7 @@ NOTIFYD=/usr/lib/notification-daemon/notification-daemon
 [[ -x $NOTIFYD ]] || fail "$NOTIFYD not found; install it (apt-get install notification-daemon)"
 
 mkdir -p "$OUT"
-rm -f "$SHOT" "$UPLOAD_SHOT" "$OUT"/{drop,notification,menu,export,hidden}.png "$OUT/fusebox.log" "$OUT/stdout.log"
+rm -f "$SHOT" "$UPLOAD_SHOT" "$OUT"/{drop,notification,menu,hidden,close-ask,failure}.png "$OUT/fusebox.log" "$OUT/stdout.log"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fusebox-desktop-smoke.XXXXXX")
 log=$tmp/fusebox.log
 xvfb_pid=''
@@ -499,9 +501,37 @@ wait_log "$n" 'msg="window placed" width=1100 height=680 x=30 y=20' 'the window 
 wait_log "$n" 'console ready' 'the console came back' >/dev/null
 geom=$(xdotool getwindowgeometry "$(visible)" | tr -s ' \n' ' ')
 [[ $geom == *'Position: 30,20 '* && $geom == *'Geometry: 1100x680'* ]] || fail "the window reopened at $geom, want 1100x680 at 30,20"
+echo "desktop-smoke: the window reopened at 1100x680 +30+20"
+
+# No host app in this run, so closing would quit; imports are in progress
+# (the Try views above), so it asks first. Escape answers No: the window stays.
+win=$(visible)
+before=$(xdotool search --onlyvisible --class fusebox 2>/dev/null | sort)
+n=$(lines)
+"$tmp/wm-close" "$win" || fail "wm-close $win failed"
+wait_log "$n" 'msg="asking before stopping" pending=.*import' 'closing asked first, naming the imports in progress' >/dev/null
+deadline=$((SECONDS + TIMEOUT))
+until ask=$(comm -13 <(printf '%s\n' "$before") <(xdotool search --onlyvisible --class fusebox 2>/dev/null | sort) | head -n 1) && [[ -n $ask ]]; do
+  ((SECONDS < deadline)) || fail "no dialog window after closing with imports in progress"
+  sleep 0.05
+done
+sleep_until_painted() { # the dialog maps, then paints: wait until its middle is not black
+  local X Y WIDTH HEIGHT SCREEN WINDOW
+  eval "$(xdotool getwindowgeometry --shell "$1")"
+  until shot "$2" && [[ $(convert "$OUT/$2" -format "%[hex:p{$((X + WIDTH / 2)),$((Y + HEIGHT / 2))}]" info: 2>/dev/null) != 000000* ]]; do
+    ((SECONDS < deadline)) || fail "the window $1 was not painted within ${TIMEOUT}s"
+    sleep 0.1
+  done
+  xdotool mousemove $((X + WIDTH / 2)) $((Y + HEIGHT / 2))
+}
+sleep_until_painted "$ask" close-ask.png
+xdotool key Escape
+wait_log "$n" 'msg="close cancelled; the window stays"' 'No kept the window' >/dev/null
+[[ -n $(visible) ]] || fail "the window is gone after answering No"
+echo "desktop-smoke: closing with imports in progress asked first (screenshot $OUT/close-ask.png); No kept the window"
 "$BIN" quit --data-dir "$tmp/data" >/dev/null || fail "the second fusebox quit failed"
 wait "$app_pid" && code=0 || code=$?
 app_pid=''
 ((code == 0)) || fail "the app exited $code after the second fusebox quit"
-echo "desktop-smoke: the window reopened at 1100x680 +30+20 and quit again"
+echo "desktop-smoke: fusebox quit stopped it again"
 echo "desktop-smoke: OK"
