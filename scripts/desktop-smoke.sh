@@ -49,7 +49,9 @@
 #    (exit 0) and desktop.json holds the geometry; a new start opens the
 #    window there; closing it now (no host app in this run, imports in
 #    progress) asks first (screenshot close-ask.png), Escape keeps the
-#    window; `fusebox quit` again.
+#    window; with the notification server stopped, a disabled destination
+#    shows as a notice in the console (log native=false; screenshot
+#    console-notice.png); `fusebox quit` again.
 #
 # Builds nothing but the small wm-close helper. Needs: Xvfb (xvfb), import
 # (imagemagick), xdotool, xclip, curl, jq, dbus-daemon (dbus), notification-daemon,
@@ -86,7 +88,7 @@ NOTIFYD=/usr/lib/notification-daemon/notification-daemon
 [[ -x $NOTIFYD ]] || fail "$NOTIFYD not found; install it (apt-get install notification-daemon)"
 
 mkdir -p "$OUT"
-rm -f "$SHOT" "$UPLOAD_SHOT" "$OUT"/{drop,notification,menu,hidden,close-ask,failure}.png "$OUT/fusebox.log" "$OUT/stdout.log"
+rm -f "$SHOT" "$UPLOAD_SHOT" "$OUT"/{drop,notification,menu,hidden,close-ask,console-notice,failure}.png "$OUT/fusebox.log" "$OUT/stdout.log"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fusebox-desktop-smoke.XXXXXX")
 log=$tmp/fusebox.log
 xvfb_pid=''
@@ -529,6 +531,20 @@ xdotool key Escape
 wait_log "$n" 'msg="close cancelled; the window stays"' 'No kept the window' >/dev/null
 [[ -n $(visible) ]] || fail "the window is gone after answering No"
 echo "desktop-smoke: closing with imports in progress asked first (screenshot $OUT/close-ask.png); No kept the window"
+
+# Without a notification server the notice shows in the console instead.
+kill -TERM "$notifyd_pid" 2>/dev/null
+wait "$notifyd_pid" 2>/dev/null || true
+notifyd_pid=''
+base=$(grep -oE 'listening on http://127\.0\.0\.1:[0-9]+' "$tmp/stdout.log" | tail -n 1 | sed 's/^listening on //')
+dest=$(admin /api/admin/relay/destinations | jq -r '[.destinations[] | select(.enabled)][0].destination.id // empty')
+[[ -n $dest ]] || fail "no enabled relay destination left to disable"
+n=$(lines)
+curl -fsS --max-time 5 -X POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d '{"enabled":false}' "$base/api/admin/relay/destinations/$dest/enabled" >/dev/null || fail "cannot disable relay destination $dest"
+wait_log "$n" "msg=notification kind=destination-disabled .*native=false" "a console notice for the disabled destination $dest" >/dev/null
+shot console-notice.png
+echo "desktop-smoke: with no notification server, destination $dest disabled -> notice in the console; screenshot $OUT/console-notice.png"
 "$BIN" quit --data-dir "$tmp/data" >/dev/null || fail "the second fusebox quit failed"
 wait "$app_pid" && code=0 || code=$?
 app_pid=''
