@@ -3,10 +3,10 @@
 // GET /api/admin/imports/{slug}/records. The full import page is the Imports section's (#/imports/<slug>).
 import { useEffect, useState } from 'react';
 import { api } from '../api';
-import { formatMediumDateTime } from '../../shared/dates';
 import { EmptyState, PageHeader } from '../components';
 import { formatCount } from '../format';
 import './ImporterEditor.css';
+import { When } from '../../shared/When';
 
 export interface ImportRow {
   slug: string;
@@ -34,7 +34,6 @@ interface RecordsPage {
 
 const PER_PAGE = 25;
 const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
-const when = formatMediumDateTime;
 const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
 
 export default function ImportDetail({ importer, importSlug }: { importer: string; importSlug: string }) {
@@ -99,7 +98,7 @@ export default function ImportDetail({ importer, importSlug }: { importer: strin
                 </td>
                 <td>{formatCount(imp.row_count)}</td>
                 <td>{imp.file_name || <span className="muted">—</span>}</td>
-                <td>{when(imp.created_at)}</td>
+                <td><When iso={imp.created_at} /></td>
               </tr>
             ))}
           </tbody>

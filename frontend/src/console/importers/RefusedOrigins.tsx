@@ -6,21 +6,13 @@ import { useCallback, useEffect, useState } from 'react';
 import type { components } from '../../shared/api-types/internal';
 import { api } from '../api';
 import type { Importer } from './model';
+import { When } from '../../shared/When';
 
 type RefusedOrigin = components['schemas']['RefusedOrigin'];
 type RefusedList = components['schemas']['RefusedOrigins'];
 
 const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-function when(iso: string): string {
-  const t = new Date(iso);
-  if (Number.isNaN(t.getTime())) return iso;
-  const secs = Math.round((Date.now() - t.getTime()) / 1000);
-  if (secs < 60) return 'just now';
-  if (secs < 3600) return `${Math.floor(secs / 60)} min ago`;
-  if (secs < 86400) return `${Math.floor(secs / 3600)} h ago`;
-  return t.toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'short' });
-}
 
 export default function RefusedOrigins({ slug, onAllowed }: { slug: string; onAllowed: (imp: Importer, origin: string) => void }) {
   const [list, setList] = useState<RefusedOrigin[] | null>(null);
@@ -95,7 +87,7 @@ export default function RefusedOrigins({ slug, onAllowed }: { slug: string; onAl
               <tr key={ro.origin} data-origin={ro.origin}>
                 <td><code>{ro.origin}</code></td>
                 <td>{ro.count === 1 ? 'once' : `${ro.count.toLocaleString('en-US')} times`}</td>
-                <td title={ro.last_seen}>{when(ro.last_seen)}</td>
+                <td title={ro.last_seen}><When iso={ro.last_seen} /></td>
                 <td className="ied-refused-action">
                   <button
                     type="button"

@@ -1,6 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../api';
-import { formatWhen } from '../../shared/dates';
 import { Pager, type Page } from '../../shared/table';
 import { LoadError, PageHeader } from '../components';
 import { compactJSON } from '../format';
@@ -16,6 +15,7 @@ import {
   type ImportStatus,
 } from './api';
 import './Imports.css';
+import { When } from '../../shared/When';
 
 /** The query part of the console address: "#/imports?status=completed" -> "status=completed". */
 function hashQuery(hash: string): string {
@@ -188,8 +188,8 @@ function ImportsTable({ imports }: { imports: ImportItem[] }) {
             <td>
               <code className="ks-json">{compactJSON(imp.metadata)}</code>
             </td>
-            <td className="ks-when">{formatWhen(imp.created_at)}</td>
-            <td className="ks-when">{formatWhen(imp.updated_at)}</td>
+            <td className="ks-when"><When iso={imp.created_at} /></td>
+            <td className="ks-when"><When iso={imp.updated_at} /></td>
             <td className="ks-row-actions">
               {(imp.status === 'completed' || imp.status === 'submitted') && <ExportLinks slug={imp.slug} />}
             </td>
@@ -276,9 +276,9 @@ function ImportDetail({ slug }: { slug: string }) {
               <code>{compactJSON(imp.metadata)}</code>
             </dd>
             <dt>Created</dt>
-            <dd>{formatWhen(imp.created_at)}</dd>
+            <dd><When iso={imp.created_at} /></dd>
             <dt>Updated</dt>
-            <dd>{formatWhen(imp.updated_at)}</dd>
+            <dd><When iso={imp.updated_at} /></dd>
             <dt>Export</dt>
             <dd>
               <ExportLinks slug={imp.slug} />

@@ -1,7 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { LoadError, PageHeader } from '../components';
 import { Pager, type Page } from '../../shared/table';
-import { formatWhen } from '../../shared/dates';
 import { compactJSON, splitList } from '../format';
 import {
   createKey,
@@ -16,6 +15,7 @@ import {
   type SessionStatus,
 } from './api';
 import './Keys.css';
+import { When } from '../../shared/When';
 
 export default function Keys() {
   const [keys, setKeys] = useState<ApiKey[] | null>(null);
@@ -321,8 +321,8 @@ function KeysTable({ keys, onChanged }: { keys: ApiKey[]; onChanged: () => void 
                   </>
                 )}
               </td>
-              <td className="ks-when">{formatWhen(k.created_at)}</td>
-              <td className="ks-when">{k.last_used_at ? formatWhen(k.last_used_at) : <span className="muted">never</span>}</td>
+              <td className="ks-when"><When iso={k.created_at} /></td>
+              <td className="ks-when">{k.last_used_at ? <When iso={k.last_used_at} /> : <span className="muted">never</span>}</td>
               <td>
                 <span className={`ks-badge ks-status-${k.active ? 'active' : 'revoked'}`}>
                   {k.active ? 'active' : 'deactivated'}
@@ -476,8 +476,8 @@ function SessionsSection({ keyNames, reload }: { keyNames: Map<string, string>; 
                 </td>
                 <td>{s.origin || <span className="muted">server</span>}</td>
                 <td>{s.key_id ? keyNames.get(s.key_id) ?? s.key_id : <span className="muted">console / CLI</span>}</td>
-                <td className="ks-when">{formatWhen(s.created_at)}</td>
-                <td className="ks-when">{formatWhen(s.expires_at)}</td>
+                <td className="ks-when"><When iso={s.created_at} /></td>
+                <td className="ks-when"><When iso={s.expires_at} /></td>
                 <td>
                   <span className={`ks-badge ks-status-${s.status}`}>{s.status}</span>
                 </td>

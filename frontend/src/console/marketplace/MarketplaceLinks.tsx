@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { formatLocalDateTime } from '../../shared/dates';
 import { errorText, mp, type MpLink, type MpLinkRequest, type MpListing, type MpPlan, type MpReport, type MpSecret } from './api';
+import { When } from '../../shared/When';
 
 const INSPECT_KEY = 'fusebox.console.inspect';
 
@@ -108,7 +108,7 @@ export function MarketplaceLinkBuilder() {
       {link && (
         <div className="mpc-result" data-testid="signed-link">
           <p>
-            <strong>URL</strong> (valid until {formatLocalDateTime(link.expires_at)}, signed with {link.secret_id}):
+            <strong>URL</strong> (valid until <When iso={link.expires_at} />, signed with {link.secret_id}):
           </p>
           <p><a href={link.url} target="_blank" rel="noopener noreferrer">{link.url}</a></p>
           <div className="mpc-two">

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { formatLocalDateTime } from '../../shared/dates';
 import { errorText, mp, type MpSecret } from './api';
 import { askConfirm } from '../../shared/askConfirm';
+import { When } from '../../shared/When';
 
 /** API secrets that host apps sign links with: created here or with the CLI, shown once. */
 export default function MarketplaceSecrets() {
@@ -80,8 +80,8 @@ export default function MarketplaceSecrets() {
                 <td>{s.label || '—'}</td>
                 <td className="mpc-mono">…{s.hint}</td>
                 <td>{s.active ? <span className="mpc-pill ok">active</span> : <span className="mpc-pill">deactivated</span>}</td>
-                <td>{formatLocalDateTime(s.created_at)}</td>
-                <td>{s.last_used_at ? formatLocalDateTime(s.last_used_at) : 'never'}</td>
+                <td><When iso={s.created_at} /></td>
+                <td>{s.last_used_at ? <When iso={s.last_used_at} /> : 'never'}</td>
                 <td>{s.active && <button type="button" className="button button-danger" onClick={() => void deactivate(s)}>Deactivate</button>}</td>
               </tr>
             ))}

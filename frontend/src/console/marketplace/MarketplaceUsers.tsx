@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
-import { formatLocalDateTime } from '../../shared/dates';
 import { errorText, mp, type MpEndUser, type MpInstall } from './api';
+import { When } from '../../shared/When';
 
 /** End users created from signed-link claims, with their plan and usage. */
 export function MarketplaceEndUsers() {
@@ -31,7 +31,7 @@ export function MarketplaceEndUsers() {
             </td>
             <td><a href={`#/marketplace/installs?user=${encodeURIComponent(u.id)}`}>{u.installs}</a></td>
             <td>{u.transactions.toLocaleString()}</td>
-            <td>{formatLocalDateTime(u.last_login_at)}</td>
+            <td><When iso={u.last_login_at} /></td>
           </tr>
         ))}
       </tbody>
@@ -84,7 +84,7 @@ export function MarketplaceInstalls() {
           <tbody>
             {installs.map((i) => (
               <tr key={i.id} className={`clickable${selected?.id === i.id ? ' selected' : ''}`} onClick={() => void select(i)}>
-                <td>{formatLocalDateTime(i.created_at)}</td>
+                <td><When iso={i.created_at} /></td>
                 <td className="mpc-mono">{i.external_id}</td>
                 <td>{i.listing_name}</td>
                 <td>{i.name}</td>

@@ -1,13 +1,12 @@
 import { useCallback, useEffect, useState } from 'react';
-import { formatLocalDateTime } from '../../shared/dates';
 import { relayApi, type Delivery, type DeliveryDetail, type DeliveryFilter, type DestinationView, type Job } from './api';
 import { ErrorBox, Pill } from './RelayDestinations';
+import { When } from '../../shared/When';
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-const when = (s?: string) => (s ? formatLocalDateTime(s) : '');
 
 /** Filters from the hash: #/relay/deliveries?destination=crm&status=failed,dead */
 export function filterFromHash(hash: string): DeliveryFilter {
@@ -140,8 +139,8 @@ export default function RelayDeliveries() {
                   <td><Pill status={d.status} />{d.in_flight && <div className="rly-muted">sending</div>}</td>
                   <td>{d.records}</td>
                   <td>{d.attempts}{d.last_code ? <span className="rly-muted"> · HTTP {d.last_code}</span> : null}</td>
-                  <td className="rly-reason">{d.reason}{d.status === 'pending' && d.next_attempt_at && d.attempts > 0 ? ` — next ${when(d.next_attempt_at)}` : ''}</td>
-                  <td className="rly-muted">{when(d.updated_at)}</td>
+                  <td className="rly-reason">{d.reason}{d.status === 'pending' && d.next_attempt_at && d.attempts > 0 ? <> — next <When iso={d.next_attempt_at} /></> : ''}</td>
+                  <td className="rly-muted"><When iso={d.updated_at} /></td>
                 </tr>
               ))}
             </tbody>
@@ -183,7 +182,7 @@ function DeliveryPanel({ d, onReplay, onClose }: { d: DeliveryDetail; onReplay: 
             {d.attempt_log.map((a) => (
               <tr key={a.n}>
                 <td>{a.n}</td>
-                <td className="rly-muted">{when(a.started_at)}</td>
+                <td className="rly-muted"><When iso={a.started_at} /></td>
                 <td>{a.duration_ms} ms</td>
                 <td>{a.status_code || '—'}</td>
                 <td><Pill status={a.outcome} /></td>

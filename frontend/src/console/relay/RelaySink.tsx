@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { formatLocalTime } from '../../shared/dates';
 import { navigate } from '../router';
 import { relayApi, type SinkRequest, type SinkSummary } from './api';
 import { ErrorBox } from './RelayDestinations';
+import { When } from '../../shared/When';
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -85,7 +85,7 @@ export default function RelaySink({ name }: { name: string }) {
           <li key={r.id} data-id={r.id}>
             <button className="rly-sink-head" aria-expanded={open === r.id} onClick={() => setOpen(open === r.id ? null : r.id)}>
               <span className="rly-mono"><strong>{r.method}</strong> {r.url}</span>
-              <span className="rly-muted">{formatLocalTime(r.received_at)} · {r.body_bytes} bytes</span>
+              <span className="rly-muted"><When iso={r.received_at} /> · {r.body_bytes} bytes</span>
             </button>
             {open === r.id && (
               <div className="rly-sink-body">

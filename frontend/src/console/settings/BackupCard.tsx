@@ -2,10 +2,10 @@
 // a new one into the data dir's backups folder (POST /api/admin/backup), and downloads of the backups
 // there. A backup is a consistent snapshot taken while the server runs; `fusebox restore` brings it back.
 import { useEffect, useState } from 'react';
-import { formatLocalDateTime } from '../../shared/dates';
 import { ApiError } from '../api';
 import { formatBytes } from '../format';
 import { backupURL, createBackup, getBackups, type BackupsState } from './api';
+import { When } from '../../shared/When';
 
 export default function BackupCard() {
   const [state, setState] = useState<BackupsState | null>(null);
@@ -47,7 +47,7 @@ export default function BackupCard() {
         <p data-testid="backup-last">
           {last ? (
             <>
-              Last backup {formatLocalDateTime(last.created_at)}: <code>{last.path}</code> ({formatBytes(last.size_bytes)},{' '}
+              Last backup <When iso={last.created_at} />: <code>{last.path}</code> ({formatBytes(last.size_bytes)},{' '}
               {last.files} files)
             </>
           ) : (

@@ -1,9 +1,9 @@
 // The abandoned-import clean-up: imports never submitted are deleted with their uploaded files after an age
 // the team sets here (GET/PUT /api/admin/importer/cleanup); the card also shows the last run.
 import { useEffect, useState, type FormEvent } from 'react';
-import { formatLocalDateTime } from '../../shared/dates';
 import { ApiError } from '../api';
 import { getCleanup, runCleanup, setCleanupAge, type CleanupState } from './api';
+import { When } from '../../shared/When';
 
 /** "168h0m0s" -> "7d", "36h0m0s" -> "36h": the form shows whole days where it can. */
 export function ageText(goDuration: string): string {
@@ -74,7 +74,7 @@ export default function CleanupCard() {
       )}
       <p data-testid="cleanup-last">
         {last
-          ? <>Last run {formatLocalDateTime(last.at)}: {last.deleted} deleted{last.error ? ` (error: ${last.error})` : ''}</>
+          ? <>Last run <When iso={last.at} />: {last.deleted} deleted{last.error ? ` (error: ${last.error})` : ''}</>
           : state && 'Not run yet.'}
       </p>
       {error && <p className="field-error" role="alert">{error}</p>}
