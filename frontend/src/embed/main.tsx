@@ -6,6 +6,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import type { CustomStyles } from '../sdk/protocol';
 import App, { type Session } from './App';
+import Preview from './Preview';
 import { hostChannel, readBootParams, readyPayload } from './host';
 import './embed.css';
 
@@ -21,11 +22,13 @@ function inDesktopWindow(): boolean {
   }
 }
 
+const preview = new URLSearchParams(window.location.search).get('preview') === '1';
 const boot = readBootParams();
-const host = boot.hostOrigin ? hostChannel(boot.hostOrigin) : null;
+const host = boot.hostOrigin && !preview ? hostChannel(boot.hostOrigin) : null;
 let stylesListener: ((s: CustomStyles) => void) | undefined;
 
 const session = new Promise<Session>((resolve, reject) => {
+  if (preview) return; // the editor's preview has no session
   if (host) {
     let got = false;
     host.listen((msg) => {
@@ -55,6 +58,11 @@ const session = new Promise<Session>((resolve, reject) => {
 const root = document.getElementById('root');
 if (!root) throw new Error('page: #root element missing from the HTML entry');
 createRoot(root).render(
+  preview ? (
+    <StrictMode>
+      <Preview />
+    </StrictMode>
+  ) : (
   <StrictMode>
     <App
       host={host}
@@ -65,5 +73,6 @@ createRoot(root).render(
         stylesListener = fn;
       }}
     />
-  </StrictMode>,
+  </StrictMode>
+  ),
 );

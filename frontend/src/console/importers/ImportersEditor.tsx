@@ -9,6 +9,7 @@ import { PageHeader } from '../components';
 import { navigate, useHashRoute } from '../router';
 import ImportDetail from './ImportDetail';
 import RefusedOrigins from './RefusedOrigins';
+import { BrandingCard, LivePreview, colorProblem } from './Branding';
 import {
   COLUMN_TYPES, FILE_TYPES, INVALID_ROWS, NO_VALUE, TRANSFORMERS, VALIDATORS,
   addColumn, addItem, errorsFor, fromDefinition, mapErrors, moveColumn, newDraft, removeColumn, removeItem,
@@ -40,6 +41,7 @@ function Editor({ slug }: { slug: string }) {
   const [saved, setSaved] = useState('');
   const [dirty, setDirty] = useState(false);
   const [touched, setTouched] = useState(!creating);
+  const [lang, setLang] = useState('*');
 
   useEffect(() => {
     if (creating) return;
@@ -150,7 +152,8 @@ function Editor({ slug }: { slug: string }) {
   if (!draft || !definition) return <p className="muted" role="status">Loading importer…</p>;
 
   const top = (field: string) => errorsFor(errors, null, field);
-  const shownTop = ['slug', 'name', 'columns', 'settings'];
+  const shownTop = ['slug', 'name', 'columns', 'settings', 'branding'];
+  const badColor = colorProblem(draft.branding);
   const otherTop = errors.filter((e) => e.column === null && !shownTop.some((f) => e.field === f || e.field.startsWith(f + '.') || e.field.startsWith(f + '[')));
   const unknownColumn = errors.filter((e) => e.column !== null && (e.column < 0 || e.column >= draft.columns.length));
 
@@ -183,7 +186,7 @@ function Editor({ slug }: { slug: string }) {
           {saved && <span className="ied-ok"> · {saved}</span>}
           {dirty && !saved && <span className="muted"> · unsaved changes</span>}
         </div>
-        <button type="button" className="button primary" onClick={save} disabled={saving}>
+        <button type="button" className="button primary" onClick={save} disabled={saving || !!badColor} title={badColor ?? undefined}>
           {saving ? 'Saving…' : creating ? 'Create importer' : 'Save'}
         </button>
       </div>
@@ -201,7 +204,8 @@ function Editor({ slug }: { slug: string }) {
           <pre data-testid="importer-yaml">{toYAML(definition)}</pre>
         </section>
       ) : (
-        <>
+        <div className="ied-split">
+        <div className="ied-form">
           {!creating && <RefusedOrigins slug={slug} onAllowed={originAllowed} />}
           <section className="card ied-card">
             <h2>Importer</h2>
@@ -249,8 +253,22 @@ function Editor({ slug }: { slug: string }) {
               <Field label="Allowed origins" errs={top('settings.allowed_origins')} hint="Host pages that may frame the embed, one per line." wide>
                 <textarea rows={2} value={draft.origins} onChange={(e) => edit((d) => ({ ...d, origins: e.target.value }))} placeholder="https://app.example.com" />
               </Field>
+              <Field label="File columns mapped to no field" errs={top('settings.unmapped_columns')}>
+                <select value={draft.unmappedColumns || 'drop'} onChange={(e) => edit((d) => ({ ...d, unmappedColumns: e.target.value === 'drop' ? '' : e.target.value }))}>
+                  <option value="drop">drop them</option>
+                  <option value="keep">keep them under custom</option>
+                </select>
+              </Field>
             </div>
           </section>
+
+          <BrandingCard
+            branding={draft.branding}
+            lang={lang}
+            onLang={setLang}
+            onChange={(b) => edit((d) => ({ ...d, branding: b }))}
+            serverErrors={touched ? errors.filter((e) => e.column === null && e.field.startsWith('branding')).map((e) => `${e.field}: ${e.message}`) : []}
+          />
 
           <div className="ied-cols-head">
             <h2>Columns <span className="muted">({draft.columns.length})</span></h2>
@@ -267,7 +285,9 @@ function Editor({ slug }: { slug: string }) {
             />
           ))}
           <button type="button" className="button ied-add-col" onClick={() => edit(addColumn)}>+ Add column</button>
-        </>
+        </div>
+        <LivePreview definition={definition} lang={lang} />
+        </div>
       )}
     </div>
   );
@@ -354,6 +374,7 @@ function ColumnCard({ col, index, count, errors, edit }: {
           <input value={col.alternates} onChange={(e) => set({ alternates: e.target.value })} />
         </Field>
         <Field label="Description" wide><input value={col.description} onChange={(e) => set({ description: e.target.value })} /></Field>
+        <Field label="Example" hint="shown on the upload step and in the template file"><input value={col.example} onChange={(e) => set({ example: e.target.value })} /></Field>
       </div>
 
       {(col.type === 'enum' || col.values.length > 0) && (

@@ -21,6 +21,7 @@ export interface Column {
   key: string;
   label: string;
   description?: string;
+  example?: string;
   type: string;
   required?: boolean;
   unique?: string;
@@ -38,6 +39,14 @@ export interface Settings {
   allowed_file_types?: string[];
   max_file_size?: string;
   allowed_origins?: string[];
+  unmapped_columns?: string;
+}
+/** What the end user sees (backend/schema/brand.go): colour, logo, per-language title and texts. */
+export interface Branding {
+  primary_color?: string;
+  logo?: string;
+  title?: Record<string, string>;
+  texts?: Record<string, Record<string, string>>;
 }
 export interface Importer {
   slug: string;
@@ -45,6 +54,7 @@ export interface Importer {
   description?: string;
   columns: Column[];
   settings?: Settings;
+  branding?: Branding;
   created_at?: string;
   updated_at?: string;
 }
@@ -61,6 +71,7 @@ export interface DraftColumn {
   key: string;
   label: string;
   description: string;
+  example: string;
   type: string;
   required: boolean;
   unique: string;
@@ -81,6 +92,9 @@ export interface Draft {
   fileTypes: string[];
   maxFileSize: string;
   origins: string;
+  unmappedColumns: string;
+  /** Kept as the API shape: the branding form edits it in place. */
+  branding: Branding;
   columns: DraftColumn[];
 }
 
@@ -98,7 +112,7 @@ export function newColumn(existing: DraftColumn[] = []): DraftColumn {
   const keys = new Set(existing.map((c) => c.key));
   while (keys.has(`column_${n}`)) n++;
   return {
-    id: uid(), key: `column_${n}`, label: `Column ${n}`, description: '', type: 'string', required: false, unique: '',
+    id: uid(), key: `column_${n}`, label: `Column ${n}`, description: '', example: '', type: 'string', required: false, unique: '',
     uniqueWith: '', default: '', alternates: '', values: [], pattern: '', validations: [], transformations: [],
   };
 }
@@ -106,7 +120,7 @@ export function newColumn(existing: DraftColumn[] = []): DraftColumn {
 export function newDraft(): Draft {
   return {
     slug: '', name: '', description: '', invalidRows: '', sessionTTL: '', fileTypes: [], maxFileSize: '', origins: '',
-    columns: [newColumn()],
+    unmappedColumns: '', branding: {}, columns: [newColumn()],
   };
 }
 
@@ -121,11 +135,14 @@ export function fromDefinition(imp: Importer): Draft {
     fileTypes: [...(st.allowed_file_types ?? [])],
     maxFileSize: st.max_file_size ?? '',
     origins: (st.allowed_origins ?? []).join('\n'),
+    unmappedColumns: st.unmapped_columns ?? '',
+    branding: imp.branding ?? {},
     columns: (imp.columns ?? []).map((c) => ({
       id: uid(),
       key: c.key,
       label: c.label ?? '',
       description: c.description ?? '',
+      example: c.example ?? '',
       type: c.type || 'string',
       required: !!c.required,
       unique: c.unique === 'true' ? 'case_sensitive' : c.unique === 'false' ? '' : (c.unique ?? ''),
@@ -151,6 +168,8 @@ export function toDefinition(d: Draft): Importer {
   if (d.maxFileSize.trim()) settings.max_file_size = d.maxFileSize.trim();
   const origins = split(d.origins, /[\n,]/);
   if (origins.length) settings.allowed_origins = origins;
+  if (d.unmappedColumns) settings.unmapped_columns = d.unmappedColumns;
+  const branding = cleanBranding(d.branding);
   const columns = d.columns.map((c) => toColumn(c));
   // key order as the server exports it: slug, name, description, columns, settings
   const imp: Importer = {
@@ -159,8 +178,25 @@ export function toDefinition(d: Draft): Importer {
     ...(d.description.trim() ? { description: d.description } : {}),
     columns,
     ...(Object.keys(settings).length ? { settings } : {}),
+    ...(branding ? { branding } : {}),
   };
   return imp;
+}
+
+/** The branding without empty entries, or undefined when nothing is set. */
+export function cleanBranding(b: Branding): Branding | undefined {
+  const out: Branding = {};
+  if (b.primary_color?.trim()) out.primary_color = b.primary_color.trim();
+  if (b.logo) out.logo = b.logo;
+  const title = Object.fromEntries(Object.entries(b.title ?? {}).filter(([, v]) => v.trim()));
+  if (Object.keys(title).length) out.title = title;
+  const texts: Record<string, Record<string, string>> = {};
+  for (const [lang, m] of Object.entries(b.texts ?? {})) {
+    const kept = Object.fromEntries(Object.entries(m).filter(([, v]) => v.trim()));
+    if (Object.keys(kept).length) texts[lang] = kept;
+  }
+  if (Object.keys(texts).length) out.texts = texts;
+  return Object.keys(out).length ? out : undefined;
 }
 
 function toColumn(c: DraftColumn): Column {
@@ -168,6 +204,7 @@ function toColumn(c: DraftColumn): Column {
     key: c.key,
     label: c.label,
     ...(c.description.trim() ? { description: c.description } : {}),
+    ...(c.example.trim() ? { example: c.example } : {}),
     type: c.type,
   };
   if (c.required) col.required = true;
@@ -323,6 +360,11 @@ export function errorsFor(errors: FieldError[], column: number | null, field: st
 
 // ---- YAML (as the workspace file holds it) ----
 
+/** A mapping key: plain when YAML reads it back as the same string ("upload.title"), else quoted ("*"). */
+function yamlKey(k: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(k) ? k : JSON.stringify(k);
+}
+
 const plainRE = /^[A-Za-z0-9_/][A-Za-z0-9_ ./@+()-]*$/;
 // what YAML would read as a number or a timestamp
 const numberLikeRE = /^([-+]?(\d[\d_]*)?\.?\d*([eE][-+]?\d+)?|0[xob][0-9a-fA-F_]+|\d{4}-\d\d?-\d\d?.*)$/;
@@ -350,7 +392,7 @@ function emit(v: unknown, indent: string, out: string[], lead: string): void {
     out.push(lead);
     for (const [k, x] of Object.entries(v)) {
       if (x === undefined) continue;
-      emit(x, indent + '  ', out, `${indent}  ${k}:`);
+      emit(x, indent + '  ', out, `${indent}  ${yamlKey(k)}:`);
     }
     return;
   }
@@ -364,7 +406,7 @@ function emitItem(item: unknown, indent: string, out: string[]): void {
   }
   const entries = Object.entries(item).filter(([, x]) => x !== undefined);
   entries.forEach(([k, x], i) => {
-    const prefix = i === 0 ? `${indent}- ${k}:` : `${indent}  ${k}:`;
+    const prefix = i === 0 ? `${indent}- ${yamlKey(k)}:` : `${indent}  ${yamlKey(k)}:`;
     emit(x, indent + '  ', out, prefix);
   });
 }
