@@ -65,7 +65,16 @@ type relayRecords struct{ imp *importer.Service }
 
 func (r relayRecords) StreamRecords(ctx context.Context, importSlug string, fn func(seq int64, record []byte) error) error {
 	return r.imp.StreamRecords(ctx, importSlug, func(rec importer.Record) error {
-		return fn(rec.Sort, rec.Data)
+		data := []byte(rec.Data)
+		if rec.Operation != "" && len(data) > 1 && data[len(data)-1] == '}' {
+			// the operation travels as the record's last field (relay's SkipUnchanged reads it there)
+			sep := ","
+			if len(data) == 2 {
+				sep = ""
+			}
+			data = append(append(data[:len(data)-1:len(data)-1], sep+`"_operation":"`...), rec.Operation+`"}`...)
+		}
+		return fn(rec.Sort, data)
 	})
 }
 

@@ -195,6 +195,10 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, _ apiCaller) 
 	// rows stream from the database. The typed deliveries CSV (relay.go)
 	// uses gocsv over the same writer.
 	cw := csvsafe.NewWriter(bw) // cells that would run as formulas get a leading '
+	nk := len(keys)
+	if len(sc.MatchColumns()) > 0 {
+		keys = append(keys, "operation") // create, update or unchanged (match_on)
+	}
 	row := make([]string, len(keys))
 	err = cw.Write(keys)
 	if err == nil {
@@ -203,8 +207,11 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, _ apiCaller) 
 			if err := json.Unmarshal(rec.Data, &obj); err != nil {
 				return fmt.Errorf("record %d: %w", rec.Sort, err)
 			}
-			for i, k := range keys {
+			for i, k := range keys[:nk] {
 				row[i] = csvCell(obj[k])
+			}
+			if nk < len(keys) {
+				row[nk] = rec.Operation
 			}
 			return cw.Write(row)
 		})

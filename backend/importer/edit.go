@@ -238,6 +238,11 @@ func (m *mutation) write(old rowState, cells []string, insert bool) error {
 			return fmt.Errorf("update row %d: %w", old.row, err)
 		}
 	}
+	if mt := newMatcher(m.imp, m.sc, m.tx); mt != nil {
+		if err := mt.write(m.ctx, m.exec, old.row, cells); err != nil {
+			return fmt.Errorf("update row %d: %w", old.row, err)
+		}
+	}
 	m.dErrRows += b2i(ne > 0) - b2i(!insert && old.errors > 0)
 	m.dWarRows += b2i(nw > 0) - b2i(!insert && old.warnings > 0)
 	m.touched[old.row] = true
@@ -276,6 +281,9 @@ func (m *mutation) remove(old rowState) error {
 		if err := m.exec(`DELETE FROM importer_cell_issues WHERE import_id = ? AND row_num = ?`, m.imp.ID, old.row); err != nil {
 			return fmt.Errorf("delete row %d: %w", old.row, err)
 		}
+	}
+	if err := m.exec(`DELETE FROM importer_row_match WHERE import_id = ? AND row_num = ?`, m.imp.ID, old.row); err != nil {
+		return fmt.Errorf("delete row %d: %w", old.row, err)
 	}
 	m.dRows--
 	m.dErrRows -= b2i(old.errors > 0)

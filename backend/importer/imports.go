@@ -361,6 +361,7 @@ func (s *Service) DeleteImport(ctx context.Context, slug string) error {
 			`DELETE FROM importer_rows WHERE import_id = ?`,
 			`DELETE FROM importer_cell_issues WHERE import_id = ?`,
 			`DELETE FROM importer_edits WHERE import_id = ?`,
+			`DELETE FROM importer_row_match WHERE import_id = ?`,
 			`DELETE FROM importer_records WHERE import_id = ?`,
 			`DELETE FROM importer_imports WHERE id = ?`,
 		} {

@@ -21,7 +21,9 @@ type RowQuery struct {
 	Offset int
 	Cursor int64
 	Limit  int // default 100, at most 1000
-	// Filter: "" all rows, "errors", "warnings" or "issues" (either).
+	// Filter: "" all rows, "errors", "warnings" or "issues" (either), or
+	// a match status: "new", "update" or "unchanged" (importers with
+	// match_on).
 	Filter string
 	// Column (a key) narrows Filter to findings in that column, and Q to
 	// that column.
@@ -46,6 +48,10 @@ type Row struct {
 	Errors   int         `json:"errors"`
 	Warnings int         `json:"warnings"`
 	Issues   []CellIssue `json:"issues"`
+	// Match is new, update or unchanged for an importer with match_on
+	// (match.go); Changed are the keys of an update's changed columns.
+	Match   string   `json:"match,omitempty"`
+	Changed []string `json:"changed,omitempty"`
 }
 
 // CellIssue is a finding on one cell of a row. Message is English; Codes
@@ -80,10 +86,15 @@ func (q *RowQuery) norm(sc *schema.Schema) (col int, err error) {
 	}
 	switch q.Filter {
 	case "", "errors", "warnings", "issues":
+	case MatchNew, MatchUpdate, MatchUnchanged:
+		if len(sc.MatchColumns()) == 0 {
+			return -1, errs.Invalid("filter %q: the importer has no match_on", q.Filter)
+		}
+		q.Column = "" // a match filter is per row
 	case "all":
 		q.Filter = ""
 	default:
-		return -1, errs.Invalid("filter %q: use errors, warnings or issues", q.Filter)
+		return -1, errs.Invalid("filter %q: use errors, warnings, issues, new, update or unchanged", q.Filter)
 	}
 	col = -1
 	if q.Column != "" {
@@ -205,6 +216,8 @@ func filterSQL(importID int64, filter string, col int) (string, []any) {
 		w += ` AND r.warnings > 0`
 	case "issues":
 		w += ` AND (r.errors > 0 OR r.warnings > 0)`
+	case MatchNew, MatchUpdate, MatchUnchanged: // constants: safe in the text
+		w += ` AND EXISTS (SELECT 1 FROM importer_row_match x WHERE x.import_id = r.import_id AND x.row_num = r.row_num AND x.status = '` + filter + `')`
 	}
 	return w, []any{importID}
 }
@@ -248,6 +261,9 @@ func (s *Service) queryRows(ctx context.Context, importID int64, sc *schema.Sche
 	}
 	if err := rs.Err(); err != nil {
 		return nil, fmt.Errorf("query rows: %w", err)
+	}
+	if err := s.attachMatch(ctx, importID, sc, out); err != nil {
+		return nil, err
 	}
 	return out, s.attachIssues(ctx, importID, sc, out)
 }
@@ -517,6 +533,8 @@ type Summary struct {
 	FileIssues    []ingest.RowIssue `json:"file_issues"`
 	FailureReason string            `json:"failure_reason,omitempty"`
 	RecordCount   int64             `json:"record_count"`
+	// Matches counts rows per match status (importers with match_on).
+	Matches map[string]int64 `json:"matches,omitempty"`
 }
 
 // Summary returns counts per import and per column, and what can happen next.
@@ -535,6 +553,9 @@ func (s *Service) Summary(ctx context.Context, slug string) (Summary, error) {
 		FailureReason: imp.FailureReason, RecordCount: imp.RecordCount}
 	if sm.FileIssues == nil {
 		sm.FileIssues = []ingest.RowIssue{}
+	}
+	if sm.Matches, err = s.matchCounts(ctx, imp.ID, sc); err != nil {
+		return Summary{}, err
 	}
 	infos := sc.Columns()
 	sm.Columns = make([]ColumnSummary, len(infos))

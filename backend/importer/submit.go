@@ -72,6 +72,9 @@ func (s *Service) Submit(ctx context.Context, slug string) (Import, error) {
 		if err != nil {
 			return err
 		}
+		if err := s.updateMatchIndex(ctx, tx, imp, sc, exclude); err != nil {
+			return err
+		}
 		return markReached(ctx, tx, imp.ID, ReachedSubmit)
 	})
 	if err != nil {
@@ -150,6 +153,7 @@ func (s *Service) setFailedStep(ctx context.Context, id int64, reason string) {
 
 type recordBatch struct {
 	recs  []stagedRow // num = sort; data = the staged cells
+	ops   []string    // each record's operation (importers with match_on), else nil
 	chunk string      // the records' values, set by a worker
 	ready chan struct{}
 	err   error
@@ -167,7 +171,7 @@ func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *schema.Sche
 	go func() {
 		defer close(ordered)
 		defer close(work)
-		readErr <- s.readForRecords(ctx, imp, exclude, ordered, work)
+		readErr <- s.readForRecords(ctx, imp, len(sc.MatchColumns()) > 0, exclude, ordered, work)
 	}()
 	for w := 0; w < 2; w++ {
 		go func() {
@@ -186,6 +190,9 @@ func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *schema.Sche
 						buf = append(buf, ',')
 					}
 					buf = sc.AppendRecordValues(buf, cells)
+					if b.ops != nil {
+						buf = appendOperation(buf, b.ops[i])
+					}
 				}
 				buf = append(buf, ']')
 				b.chunk = string(buf)
@@ -256,7 +263,7 @@ func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *schema.Sche
 	return total, nil
 }
 
-func (s *Service) readForRecords(ctx context.Context, imp *Import, exclude bool, ordered, work chan<- *recordBatch) error {
+func (s *Service) readForRecords(ctx context.Context, imp *Import, matching, exclude bool, ordered, work chan<- *recordBatch) error {
 	var after int64
 	var sortN int64
 	newBatch := func() *recordBatch {
@@ -278,7 +285,9 @@ func (s *Service) readForRecords(ctx context.Context, imp *Import, exclude bool,
 		return nil
 	}
 	for {
-		rs, err := s.db.Read.QueryContext(ctx, `SELECT row_num, data, errors FROM importer_rows WHERE import_id = ? AND row_num > ? ORDER BY row_num LIMIT 10000`, imp.ID, after)
+		rs, err := s.db.Read.QueryContext(ctx, `SELECT r.row_num, r.data, r.errors, coalesce(x.status, '') FROM importer_rows r
+			LEFT JOIN importer_row_match x ON x.import_id = r.import_id AND x.row_num = r.row_num
+			WHERE r.import_id = ? AND r.row_num > ? ORDER BY r.row_num LIMIT 10000`, imp.ID, after)
 		if err != nil {
 			return fmt.Errorf("submit: read rows: %w", err)
 		}
@@ -287,7 +296,8 @@ func (s *Service) readForRecords(ctx context.Context, imp *Import, exclude bool,
 			var row int64
 			var data string
 			var nerr int
-			if err := rs.Scan(&row, &data, &nerr); err != nil {
+			var match string
+			if err := rs.Scan(&row, &data, &nerr, &match); err != nil {
 				rs.Close()
 				return fmt.Errorf("submit: read rows: %w", err)
 			}
@@ -298,6 +308,9 @@ func (s *Service) readForRecords(ctx context.Context, imp *Import, exclude bool,
 			}
 			sortN++
 			batch.recs = append(batch.recs, stagedRow{num: sortN, data: data})
+			if matching {
+				batch.ops = append(batch.ops, operationOf(match))
+			}
 			if len(batch.recs) == s.BatchRows {
 				if err := send(); err != nil {
 					rs.Close()
@@ -339,6 +352,9 @@ type Record struct {
 	CreatedAt time.Time       `json:"created_at"`
 	UpdatedAt time.Time       `json:"updated_at"`
 	Sort      int64           `json:"sort"`
+	// Operation is create, update or unchanged for an importer with
+	// match_on (against the last submitted record with the same key).
+	Operation string `json:"operation,omitempty"`
 }
 
 func recordSlug(importSlug string, sort int64) string {
@@ -433,7 +449,8 @@ func (s *Service) eachRecord(ctx context.Context, imp *Import, from, limit int64
 					return fmt.Errorf("read record %d of %s: %w", sort, imp.Slug, err)
 				}
 				at := at
-				recs = append(recs, Record{Slug: recordSlug(imp.Slug, sort), Data: json.RawMessage(obj), CreatedAt: at, UpdatedAt: at, Sort: sort})
+				recs = append(recs, Record{Slug: recordSlug(imp.Slug, sort), Data: json.RawMessage(obj), CreatedAt: at, UpdatedAt: at, Sort: sort,
+					Operation: storedOperation(raw, sc.NumColumns())})
 				if limit > 0 {
 					if limit--; limit == 0 {
 						break

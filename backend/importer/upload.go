@@ -319,6 +319,7 @@ func clearStaged(ctx context.Context, tx *store.Tx, id int64) error {
 		`DELETE FROM importer_rows WHERE import_id = ?`,
 		`DELETE FROM importer_cell_issues WHERE import_id = ?`,
 		`DELETE FROM importer_edits WHERE import_id = ?`,
+		`DELETE FROM importer_row_match WHERE import_id = ?`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, id); err != nil {
 			return fmt.Errorf("clear staged rows: %w", err)

@@ -60,6 +60,10 @@ type Destination struct {
 	// constant, or a template of {{ user_id }}, {{ user_group }},
 	// {{ metadata.KEY }}, {{ file_name }}, {{ import_slug }}, {{ importer }}.
 	Params map[string]string `json:"params,omitempty" yaml:"params,omitempty"`
+	// SkipUnchanged leaves out the records whose operation is unchanged
+	// (importers with match_on: the record source appends
+	// "_operation":"unchanged" as the record's last field).
+	SkipUnchanged bool `json:"skip_unchanged,omitempty" yaml:"skip_unchanged,omitempty"`
 	// Retry is the delay before each retry; after the last, the delivery
 	// is dead. Empty = DefaultRetry.
 	Retry       []Duration `json:"retry,omitempty" yaml:"retry,omitempty"`

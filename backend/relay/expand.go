@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -59,6 +60,9 @@ func (s *Service) claimJob(ctx context.Context, owner string, lease time.Duratio
 	}
 	return &j, nil
 }
+
+// unchangedSuffix ends a record the importer marked unchanged.
+var unchangedSuffix = []byte(`,"_operation":"unchanged"}`)
 
 // expandJob turns a claimed job into deliveries.
 func (s *Service) expandJob(ctx context.Context, owner string, lease time.Duration, j *jobRow) error {
@@ -123,6 +127,10 @@ func (s *Service) expandJob(ctx context.Context, owner string, lease time.Durati
 	}
 	err = s.records.StreamRecords(ctx, j.importSlug, func(seq int64, rec []byte) error {
 		if seq <= j.checkpoint {
+			return nil
+		}
+		if c.d.SkipUnchanged && bytes.HasSuffix(rec, unchangedSuffix) {
+			lastSeq = seq
 			return nil
 		}
 		if err := s.shapeOne(ctx, c, b, tc, rec, seq, base, false, nil); err != nil {

@@ -30,6 +30,14 @@ type Importer struct {
 	Branding Branding `json:"branding,omitzero" yaml:"branding,omitempty"`
 	// Hooks are JavaScript checks run on every row (hooks.go).
 	Hooks *Hooks `json:"hooks,omitempty" yaml:"hooks,omitempty"`
+	// MatchOn are the columns that identify a record across imports: a
+	// staged row whose key was submitted before is an update (or
+	// unchanged) instead of a new record. MatchScope is "org" (the
+	// default) or "user" (per session metadata MatchUserKey, default
+	// user_id). See matching.go.
+	MatchOn      []string `json:"match_on,omitempty" yaml:"match_on,omitempty"`
+	MatchScope   string   `json:"match_scope,omitempty" yaml:"match_scope,omitempty"`
+	MatchUserKey string   `json:"match_user_key,omitempty" yaml:"match_user_key,omitempty"`
 
 	CreatedAt time.Time `json:"created_at,omitzero" yaml:"-"`
 	UpdatedAt time.Time `json:"updated_at,omitzero" yaml:"-"`

@@ -22,6 +22,7 @@ type Schema struct {
 	index  map[string]int
 	groups []UniqueGroup
 	hooks  *hooks.Program // nil without hooks (hooks.go)
+	match  []int          // match_on columns (matching.go)
 }
 
 // Issue is one finding on one cell.
@@ -174,6 +175,7 @@ func (c *compiler) compile() *Schema {
 	c.headerNames(def)
 	c.uniqueGroups(s)
 	c.compileHooks(s)
+	c.compileMatch(s)
 	return s
 }
 

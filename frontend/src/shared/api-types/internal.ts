@@ -1543,6 +1543,12 @@ export interface components {
         };
         /** @description An importer definition (docs/importer-definition.md), as the console edits it. */
         ImporterDefinition: {
+            /** @description Column keys identifying a record across imports (update instead of duplicate). */
+            match_on?: string[];
+            /** @enum {string} */
+            match_scope?: "org" | "user";
+            /** @description The session metadata key of the user scope (default user_id). */
+            match_user_key?: string;
             slug: string;
             name: string;
             description?: string;
@@ -1663,6 +1669,13 @@ export interface components {
             codes: components["schemas"]["IssueCode"][];
         };
         GridRow: {
+            /**
+             * @description For an importer with match_on: the row against the last submitted record with its key.
+             * @enum {string}
+             */
+            match?: "new" | "update" | "unchanged";
+            /** @description An update's changed column keys. */
+            changed?: string[];
             row: number;
             values: string[];
             /** @description What submit stores for each value, as text (transformations, defaults, date output); empty for null. */
@@ -1686,6 +1699,10 @@ export interface components {
             warnings: number;
         };
         ImportSummary: {
+            /** @description Rows per match status (new, update, unchanged) for an importer with match_on. */
+            matches?: {
+                [key: string]: number;
+            };
             slug: string;
             status: string;
             step: string;
@@ -1820,6 +1837,8 @@ export interface components {
         };
         /** @description A relay destination as the API and the workspace file write it. */
         Destination: {
+            /** @description Leave out records whose operation is unchanged (importers with match_on). */
+            skip_unchanged?: boolean;
             id: string;
             importer?: string;
             send?: string;
@@ -2874,7 +2893,7 @@ export interface operations {
                 offset?: number;
                 limit?: number;
                 cursor?: number;
-                /** @description "errors": rows with errors; absent: every row. */
+                /** @description "errors": rows with errors; absent: every row. For an importer with match_on also "new", "update" or "unchanged". */
                 filter?: string;
                 /** @description only or true: as filter=errors. */
                 errors?: string;

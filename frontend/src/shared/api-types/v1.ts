@@ -256,6 +256,11 @@ export interface components {
             failure_reason?: string;
         };
         Record: {
+            /**
+             * @description For an importer with match_on: whether the record is new, changes the last submitted record with the same key, or repeats it.
+             * @enum {string}
+             */
+            operation?: "create" | "update" | "unchanged";
             slug: string;
             /** @description The record's values by column key, typed. */
             data: {
