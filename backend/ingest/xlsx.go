@@ -39,12 +39,12 @@ type xlsxSource struct {
 // path, in workbook order. The workbook is checked against the default
 // Limits first.
 func Sheets(path string) ([]string, error) {
-	f, err := openWorkbook(path, Limits{}.withDefaults(), DefaultMaxFieldBytes, false)
+	b, err := openBook(path, Limits{}.withDefaults(), DefaultMaxFieldBytes, false)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	return visibleSheets(f), nil
+	defer b.zr.Close()
+	return b.visible(), nil
 }
 
 // openWorkbook checks the workbook against lim (see guardXLSX) and opens
@@ -88,7 +88,9 @@ func xlsxOpenError(err error, lim Limits) error {
 	return errorf(ErrFormat, 0, "cannot read the XLSX workbook: %v", err)
 }
 
-func openXLSX(path string, size int64, opts Options) (*Reader, error) {
+// openXLSXExcelize reads with excelize's row iterator: the reference the
+// streaming reader (openXLSX) is tested against.
+func openXLSXExcelize(path string, size int64, opts Options) (*Reader, error) {
 	maxField := opts.MaxFieldBytes
 	if maxField <= 0 {
 		maxField = DefaultMaxFieldBytes

@@ -160,6 +160,7 @@ func (g *xlsxGuard) keptParts(byName map[string]*zip.File) (map[string]xlsxPartK
 }
 
 type xlsxRel struct {
+	ID         string `xml:"Id,attr"`
 	Type       string `xml:"Type,attr"`
 	Target     string `xml:"Target,attr"`
 	TargetMode string `xml:"TargetMode,attr"`
