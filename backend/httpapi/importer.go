@@ -65,6 +65,7 @@ func (s *Server) bindImporter(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/admin/imports/{slug}", s.requireAdmin(s.adminGetImport))
 	mux.HandleFunc("DELETE /api/admin/imports/{slug}", s.requireAdmin(s.adminDeleteImport))
 	mux.HandleFunc("GET /api/admin/imports/{slug}/records", s.requireAdmin(s.adminImportRecords))
+	mux.HandleFunc("GET /api/admin/imports/{slug}/file", s.requireAdmin(s.adminImportFile))
 	s.bindCleanup(mux)
 }
 

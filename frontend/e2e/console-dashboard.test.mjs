@@ -329,7 +329,24 @@ describe('console dashboard', () => {
     await page.goto(`${server.url}/#/imports/${slug}`);
     await page.locator('h1').waitFor();
     await page.waitForLoadState('networkidle');
+    // Column labels (the key on hover), the records scrolling inside their own box.
+    await page.locator('#records th[data-key="email"]', { hasText: 'Email' }).waitFor();
+    assert.equal(await page.locator('#records th[data-key="email"]').getAttribute('title'), 'email');
+    assert.equal(await page.locator('#records').evaluate((el) => getComputedStyle(el).overflowX), 'auto');
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'the page itself does not scroll sideways');
     await screenshot(page, 'console-page-import-detail');
+    // The original file, as uploaded.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('original-file').getByRole('link', { name: 'large.csv' }).click()]);
+    assert.equal(download.suggestedFilename(), 'large.csv');
+    const file = await (await context.request.get(`${server.url}/api/admin/imports/${slug}/file`)).text();
+    assert.match(file, /^Name,Email\nfail-0,p0@example.com\n/);
+    assert.equal(file.trim().split('\n').length, 41);
+    // The deliveries it caused.
+    await page.getByTestId('import-deliveries').click();
+    await page.waitForURL(new RegExp(`#/relay/deliveries\\?import=${slug}$`));
+    const caused = Number(sql(server.dataDir, `SELECT count(*) FROM relay_deliveries WHERE import_slug = '${slug}'`)[0][0]);
+    assert.equal(caused, 80, 'two destinations, 40 records each');
+    await until(async () => (await page.locator('.rly-table tbody tr.clickable').count()) === caused, `${caused} deliveries of the import`);
     assert.deepEqual(errors, []);
     await context.close();
   });

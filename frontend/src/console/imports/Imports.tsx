@@ -228,6 +228,23 @@ function ImportDetail({ slug }: { slug: string }) {
   const [page, setPage] = useState(1);
   const [error, setError] = useState<Error | null>(null);
   const [reload, setReload] = useState(0);
+  const [labels, setLabels] = useState<Record<string, string>>({});
+  const [file, setFile] = useState<{ name: string; step: string } | null>(null);
+
+  // The importer's column labels and the import's file name (console API).
+  useEffect(() => {
+    const ctl = new AbortController();
+    api.get<{ import: { file_name?: string; step: string; template: { slug: string } } }>(`/api/admin/imports/${encodeURIComponent(slug)}`, ctl.signal).then(
+      (r) => {
+        setFile({ name: r.import.file_name ?? '', step: r.import.step });
+        return api.get<{ columns?: { key: string; label?: string }[] }>(`/api/admin/importers/${encodeURIComponent(r.import.template.slug)}`, ctl.signal);
+      },
+    ).then(
+      (def) => setLabels(Object.fromEntries((def.columns ?? []).map((c) => [c.key, c.label || c.key]))),
+      () => undefined, // labels are a nicety: keys stay shown without them
+    );
+    return () => ctl.abort();
+  }, [slug]);
 
   useEffect(() => {
     const ctl = new AbortController();
@@ -279,9 +296,23 @@ function ImportDetail({ slug }: { slug: string }) {
             <dd><When iso={imp.created_at} /></dd>
             <dt>Updated</dt>
             <dd><When iso={imp.updated_at} /></dd>
-            <dt>Export</dt>
+            <dt>File</dt>
+            <dd data-testid="original-file">
+              {file?.name ? (
+                <a href={`/api/admin/imports/${encodeURIComponent(imp.slug)}/file`} download={file.name}>{file.name}</a>
+              ) : (
+                <span className="muted">no file uploaded</span>
+              )}
+            </dd>
+            <dt>Records</dt>
             <dd>
+              <a href="#records" onClick={(e) => { e.preventDefault(); document.getElementById('records')?.scrollIntoView(); }}>Records below</a>
+              {' · '}
               <ExportLinks slug={imp.slug} />
+            </dd>
+            <dt>Deliveries</dt>
+            <dd>
+              <a href={`#/relay/deliveries?import=${encodeURIComponent(imp.slug)}`} data-testid="import-deliveries">Deliveries this import caused</a>
             </dd>
           </dl>
         </section>
@@ -289,12 +320,13 @@ function ImportDetail({ slug }: { slug: string }) {
       {records && records.data.length === 0 && <p className="ks-empty">No records: the import has not been submitted.</p>}
       {records && records.data.length > 0 && (
         <>
+          <div className="table-scroll ks-records" id="records">
           <table className="ks-table" aria-label="Records">
             <thead>
               <tr>
                 <th>#</th>
                 {columns.map((c) => (
-                  <th key={c}>{c}</th>
+                  <th key={c} data-key={c} title={c}>{labels[c] ?? c}</th>
                 ))}
               </tr>
             </thead>
@@ -309,6 +341,7 @@ function ImportDetail({ slug }: { slug: string }) {
               ))}
             </tbody>
           </table>
+          </div>
           <Pager pagination={records.pagination} noun="record" onPage={setPage} />
         </>
       )}
