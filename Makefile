@@ -9,6 +9,9 @@ DESKTOP_TAGS := desktop,production,webkit2_41
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 APT_DESKTOP := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev
+# make dist and make test-dist: Windows installer and binary tests (wine),
+# .deb building and checking.
+APT_DIST := nsis wine wine64 gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 zip unzip file dpkg-dev desktop-file-utils
 APT_TEST := chromium xvfb xauth imagemagick sqlite3 xdotool curl jq python3-flask python3-requests dbus notification-daemon libx11-dev xclip
 
 FRONTEND_SRC := $(shell find frontend \( -path frontend/node_modules -o -path frontend/dist -o -path frontend/e2e \) -prune -o -type f -not -name '*.go' -print 2>/dev/null)
@@ -21,6 +24,8 @@ help:
 	@echo "make test     install what is missing, then vet, Go tests, Vitest, browser e2e and desktop smoke"
 	@echo "make server   static headless binary bin/fusebox (CGO_ENABLED=0)"
 	@echo "make desktop  desktop binary bin/fusebox-desktop (Wails, WebKitGTK 4.1)"
+	@echo "make dist     every release artifact into dist/ (.deb, Windows installer and binary, static server binaries, SHA256SUMS)"
+	@echo "make test-dist  install and run what make dist built: the .deb (apt-get), the Windows binary and installer (wine)"
 	@echo "make sdk-pack the npm package of the SDK: dist/npm/fusebox-importer-<version>.tgz"
 	@echo "make test-security  the security regression list alone (every TestSecurity* test, real handler and real binary)"
 	@echo "make bench    benchmarks with a table of figures and ratios (bin/fusebox-bench); fails when one errors or misses its target"
@@ -107,6 +112,20 @@ bench: deps-test bin/fusebox-bench
 
 bin/fusebox-bench: frontend/dist/index.html $(GO_SRC)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./app/cmd/fusebox-bench
+
+# --- release artifacts ---------------------------------------------------------
+
+.PHONY: dist test-dist deps-dist
+
+deps-dist: deps-desktop deps-test
+	$(call apt_install,$(APT_DIST))
+
+# dist/ also holds dist/npm (make sdk-pack); dist.sh replaces only its own files.
+dist: deps-dist deps-npm frontend
+	@scripts/dist.sh
+
+test-dist: dist
+	@scripts/dist-test.sh
 
 FUZZTIME ?= 60s
 fuzz:

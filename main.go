@@ -16,5 +16,6 @@ import (
 var version = "dev"
 
 func main() {
+	attachConsole()
 	os.Exit(cli.Run(context.Background(), version, os.Args[1:], os.Stdout, os.Stderr))
 }
