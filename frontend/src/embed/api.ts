@@ -62,8 +62,8 @@ export type GridRow = Schemas['GridRow'];
 export type RowPage = Schemas['RowPage'];
 
 export interface RowQuery {
-  /** "" = all rows, "errors" = rows with errors. */
-  filter: '' | 'errors';
+  /** "" = all rows, "errors" = rows with errors; new/update/unchanged: the match status (match_on). */
+  filter: '' | 'errors' | 'new' | 'update' | 'unchanged';
   /** Narrows the filter to one column (key). */
   column?: string;
   q?: string;

@@ -5,6 +5,7 @@
 
 import { LOCALES, type Locale } from '../shared/locales';
 import { reviewStrings } from './i18n-review';
+import { matchStrings } from './i18n-match';
 
 export { type Locale };
 /** The languages of the importer UI (shared/locales.ts). */
@@ -12,6 +13,7 @@ export const locales = LOCALES;
 
 const en = {
   ...reviewStrings.en,
+  ...matchStrings.en,
   'app.title': 'Import data',
   'app.connecting': 'Connecting to the importer…',
   'app.cancel': 'Cancel',
@@ -163,6 +165,7 @@ type Dict = Record<MessageKey, string>;
 
 const de: Dict = {
   ...reviewStrings.de,
+  ...matchStrings.de,
   'app.title': 'Daten importieren',
   'app.connecting': 'Verbindung zum Importer wird hergestellt…',
   'app.cancel': 'Abbrechen',
@@ -311,6 +314,7 @@ const de: Dict = {
 
 const fr: Dict = {
   ...reviewStrings.fr,
+  ...matchStrings.fr,
   'app.title': 'Importer des données',
   'app.connecting': 'Connexion à l’importateur…',
   'app.cancel': 'Annuler',
@@ -459,6 +463,7 @@ const fr: Dict = {
 
 const es: Dict = {
   ...reviewStrings.es,
+  ...matchStrings.es,
   'app.title': 'Importar datos',
   'app.connecting': 'Conectando con el importador…',
   'app.cancel': 'Cancelar',
@@ -607,6 +612,7 @@ const es: Dict = {
 
 const it: Dict = {
   ...reviewStrings.it,
+  ...matchStrings.it,
   'app.title': 'Importa dati',
   'app.connecting': 'Connessione all’importatore…',
   'app.cancel': 'Annulla',

@@ -380,11 +380,13 @@ export function Grid(props: GridProps) {
                     const shown = row ? shownAt(row, ci) : '';
                     const cleaned = !!row && shown !== value && value !== '';
                     const message = issue ? findingText(t, issue) : undefined;
+                    const changed = row?.match === 'update' && !!row.changed?.includes(c.key);
                     const cls =
                       'fbx-gc' +
                       (issue ? (issue.severity === 'error' ? ' invalid' : ' warning') : '') +
                       (isActive ? ' active' : '') +
                       (cleaned ? ' cleaned' : '') +
+                      (changed ? ' changed' : '') +
                       (row && pending.has(`${row.row}:${ci}`) ? ' pending' : '');
                     return (
                       <div
@@ -396,7 +398,7 @@ export function Grid(props: GridProps) {
                         aria-label={message ? `${value || '∅'} — ${message}` : cleaned ? `${shown} (${t('review.original', { value })})` : undefined}
                         className={cls}
                         style={{ width: widths[ci] }}
-                        title={message ?? (cleaned ? t('review.original', { value }) : undefined)}
+                        title={message ?? (cleaned ? t('review.original', { value }) : changed ? t('match.changed') : undefined)}
                         data-col={c.key}
                         onMouseDown={() => setActive({ index, col: ci })}
                         onDoubleClick={() => startEdit(index, ci)}

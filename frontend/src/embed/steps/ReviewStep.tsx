@@ -7,6 +7,7 @@ import { PageCache } from '../grid/pageCache';
 import { isSelected, noSelection, selectAll, selectedCount, selectRange, span, toggleRow, type Selection } from '../grid/selection';
 import { ErrorBanner, useI18n } from '../ui';
 import '../review.css';
+import '../match.css';
 
 export const PAGE_SIZE = 100;
 const MAX_PAGES = 30;
@@ -175,7 +176,7 @@ export function ReviewStep({
 
   function deleteSelected() {
     const sel = selection;
-    const plain = !query.column && !query.q;
+    const plain = !query.column && !query.q && (query.filter === '' || query.filter === 'errors');
     void run(
       async () => {
         // all rows of a view the server can name: one request
@@ -267,6 +268,22 @@ export function ReviewStep({
           />
           <span>{t('review.errorsOnly')}</span>
         </label>
+        {summary.matches && (
+          <select
+            className="fbx-select"
+            data-testid="match-filter"
+            aria-label={t('match.label')}
+            value={query.filter === 'errors' ? '' : query.filter}
+            onChange={(e) => setQuery((q) => ({ ...q, filter: e.target.value as RowQuery['filter'], column: undefined }))}
+          >
+            <option value="">{t('match.all')}</option>
+            {(['new', 'update', 'unchanged'] as const).map((m) => (
+              <option key={m} value={m}>
+                {t(`match.${m}`, { n: summary.matches?.[m] ?? 0 })}
+              </option>
+            ))}
+          </select>
+        )}
         {filterLabel && (
           <button type="button" className="fbx-chip" onClick={() => setQuery((q) => ({ ...q, column: undefined }))} aria-label={t('review.showAll')}>
             {t('review.columnFilter', { field: filterLabel })} ✕
