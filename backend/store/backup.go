@@ -38,6 +38,11 @@ const (
 	lastBackupKey  = "backup.last"
 	backupFileMode = 0o600
 	backupDirMode  = 0o700
+	// restoreFreeReserve is the free disk space a restore leaves: an entry
+	// (its size is in its tar header, before its bytes) that would eat
+	// into it is refused before it is written, so an archive that unpacks
+	// to more than it says on the outside cannot fill the disk.
+	restoreFreeReserve = 64 << 20
 )
 
 // Manifest describes a backup archive.
@@ -255,8 +260,9 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // which must not exist or be empty. It checks every entry against the
 // manifest (names, sizes, SHA-256; nothing missing, nothing extra) and
 // the database (integrity, a schema this binary knows); on any failure it
-// removes what it wrote and says why. Files are written 0600, folders
-// 0700.
+// removes what it wrote and says why. An entry larger than the disk's free
+// space (less restoreFreeReserve) is refused before it is written. Files
+// are written 0600, folders 0700.
 func RestoreBackup(ctx context.Context, archive, dataDir string) (Manifest, error) {
 	var m Manifest
 	if err := emptyTarget(dataDir); err != nil {
@@ -350,6 +356,10 @@ func restore(ctx context.Context, r io.Reader, archive, dataDir string) (Manifes
 		}
 		if _, dup := got[name]; dup {
 			return m, bad("entry %q appears twice", name)
+		}
+		if free, ok := freeDiskBytes(dataDir); ok && hdr.Size > free-restoreFreeReserve {
+			return m, fmt.Errorf("restore: entry %q of %s is %d bytes, but the disk holding %s has %d bytes free (%d kept in reserve); free some space or restore elsewhere",
+				name, archive, hdr.Size, dataDir, max(free, 0), restoreFreeReserve)
 		}
 		dest := filepath.Join(dataDir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(dest), backupDirMode); err != nil {
