@@ -186,6 +186,16 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, _ apiCaller) 
 	for i, c := range cols {
 		keys[i] = c.Key
 	}
+	// kept unmapped columns (settings.unmapped_columns: keep): "custom.<header>" after the importer's
+	custom, err := s.deps.Importer.CustomFields(r.Context(), slug)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	header := append([]string(nil), keys...)
+	for _, name := range custom {
+		header = append(header, "custom."+name)
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, slug))
@@ -197,10 +207,10 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, _ apiCaller) 
 	cw := csvsafe.NewWriter(bw) // cells that would run as formulas get a leading '
 	nk := len(keys)
 	if len(sc.MatchColumns()) > 0 {
-		keys = append(keys, "operation") // create, update or unchanged (match_on)
+		header = append(header, "operation") // create, update or unchanged (match_on)
 	}
-	row := make([]string, len(keys))
-	err = cw.Write(keys)
+	row := make([]string, len(header))
+	err = cw.Write(header)
 	if err == nil {
 		err = s.deps.Importer.StreamRecords(r.Context(), slug, func(rec importer.Record) error {
 			var obj map[string]json.RawMessage
@@ -210,8 +220,15 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, _ apiCaller) 
 			for i, k := range keys[:nk] {
 				row[i] = csvCell(obj[k])
 			}
-			if nk < len(keys) {
-				row[nk] = rec.Operation
+			if len(custom) > 0 {
+				var extra map[string]json.RawMessage
+				_ = json.Unmarshal(obj["custom"], &extra) // absent: empty cells
+				for i, name := range custom {
+					row[nk+i] = csvCell(extra[name])
+				}
+			}
+			if nk+len(custom) < len(header) {
+				row[len(header)-1] = rec.Operation
 			}
 			return cw.Write(row)
 		})

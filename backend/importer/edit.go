@@ -334,7 +334,7 @@ func (m *mutation) readRow(row int64) (rowState, error) {
 		return st, fmt.Errorf("read row %d: %w", row, err)
 	}
 	st.cells, err = schema.DecodeRowJSON(data, nil)
-	st.cells = padCells(st.cells, m.sc.NumColumns())
+	st.cells = padKeep(st.cells, m.sc.NumColumns())
 	return st, err
 }
 
@@ -684,9 +684,9 @@ func (s *Service) Replace(ctx context.Context, slug string, in ReplaceInput) (Re
 				rs.Close()
 				return res, err
 			}
-			cells = padCells(cells, sc.NumColumns())
+			cells = padKeep(cells, sc.NumColumns())
 			var newCells []string
-			for ci := range cells {
+			for ci := range cells[:sc.NumColumns()] { // not the kept unmapped cells after them
 				if col >= 0 && ci != col {
 					continue
 				}
@@ -778,7 +778,7 @@ func (s *Service) DeleteRows(ctx context.Context, slug string, in DeleteInput) (
 				rs.Close()
 				return DeleteResult{}, err
 			}
-			st.cells = padCells(st.cells, sc.NumColumns())
+			st.cells = padKeep(st.cells, sc.NumColumns())
 			targets = append(targets, st)
 		}
 		rs.Close()
@@ -970,7 +970,7 @@ func (s *Service) applyPayload(m *mutation, p editPayload, undo bool, res *UndoR
 	}
 	for _, d := range p.Deleted {
 		if undo {
-			if err := m.insert(d.Row, padCells(d.Cells, m.sc.NumColumns())); err != nil {
+			if err := m.insert(d.Row, padKeep(d.Cells, m.sc.NumColumns())); err != nil {
 				return err
 			}
 		} else {

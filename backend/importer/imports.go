@@ -323,6 +323,29 @@ func (s *Service) Schema(ctx context.Context, slug string) (*schema.Schema, erro
 	return s.schemaOf(imp)
 }
 
+// CustomFields names the kept unmapped columns of an import (under
+// "custom" in its records) in file order; none unless its importer keeps
+// unmapped columns (settings.unmapped_columns: keep).
+func (s *Service) CustomFields(ctx context.Context, slug string) ([]string, error) {
+	imp, err := s.loadImport(ctx, s.db.Read, slug)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := s.schemaOf(imp)
+	if err != nil {
+		return nil, err
+	}
+	if !sc.Def.Settings.KeepsUnmapped() || imp.Mapping == nil {
+		return nil, nil
+	}
+	src, err := sc.Resolve(*imp.Mapping, imp.Headers)
+	if err != nil {
+		return nil, err
+	}
+	_, names := sc.CustomColumns(imp.Headers, src)
+	return names, nil
+}
+
 func (s *Service) schemaOf(imp *Import) (*schema.Schema, error) {
 	s.mu.Lock()
 	sc := s.schemas[imp.ID]

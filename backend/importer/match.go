@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"fusebox/backend/schema"
 	"fusebox/backend/store"
@@ -323,11 +324,12 @@ func appendOperation(buf []byte, op string) []byte {
 // values carries after them, "" when it has none.
 func storedOperation(raw string, ncols int) string {
 	parts, err := splitJSONArray(raw, nil)
-	if err != nil || len(parts) != ncols+1 {
+	// after the values: the kept unmapped columns (an object), then the operation
+	if err != nil || len(parts) <= ncols || !strings.HasPrefix(parts[len(parts)-1], `"`) {
 		return ""
 	}
 	var op string
-	if json.Unmarshal([]byte(parts[ncols]), &op) != nil {
+	if json.Unmarshal([]byte(parts[len(parts)-1]), &op) != nil {
 		return ""
 	}
 	return op

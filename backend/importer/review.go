@@ -268,6 +268,16 @@ func (s *Service) queryRows(ctx context.Context, importID int64, sc *schema.Sche
 	return out, s.attachIssues(ctx, importID, sc, out)
 }
 
+// padKeep pads v to at least n cells and keeps any cells after the
+// importer's columns (unmapped file columns kept as custom fields,
+// settings.unmapped_columns: keep): what edits write back.
+func padKeep(v []string, n int) []string {
+	for len(v) < n {
+		v = append(v, "")
+	}
+	return v
+}
+
 func padCells(v []string, n int) []string {
 	for len(v) < n {
 		v = append(v, "")

@@ -346,6 +346,13 @@ func (s *Service) produce(ctx context.Context, imp *Import, sc *schema.Schema, s
 	defer hk.close()
 	issues := make([]schema.Issue, 0, 16)
 	var jsonBuf []byte
+	// settings.unmapped_columns: keep: the unmapped file columns are staged after the importer's
+	// (edits keep them; submit puts them under "custom")
+	var keepIdx []int
+	if sc.Def.Settings.KeepsUnmapped() {
+		keepIdx, _ = sc.CustomColumns(imp.Headers, src)
+	}
+	var full []string
 	batchRows := s.BatchRows
 	batch := &stageBatch{rows: make([]stagedRow, 0, batchRows)}
 	var dataRow int64
@@ -408,7 +415,19 @@ func (s *Service) produce(ctx context.Context, imp *Import, sc *schema.Schema, s
 		}
 		sr := stagedRow{num: dataRow}
 		batch.issues, sr.errors, sr.warnings = appendMerged(batch.issues, dataRow, issues)
-		jsonBuf = schema.AppendRowJSON(jsonBuf[:0], cells)
+		if len(keepIdx) > 0 {
+			full = append(full[:0], cells...)
+			for _, fi := range keepIdx {
+				v := ""
+				if fi < len(row) {
+					v = row[fi]
+				}
+				full = append(full, v)
+			}
+			jsonBuf = schema.AppendRowJSON(jsonBuf[:0], full)
+		} else {
+			jsonBuf = schema.AppendRowJSON(jsonBuf[:0], cells)
+		}
 		sr.data = string(jsonBuf)
 		batch.rows = append(batch.rows, sr)
 		res.rows++

@@ -173,6 +173,12 @@ func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *schema.Sche
 		defer close(work)
 		readErr <- s.readForRecords(ctx, imp, len(sc.MatchColumns()) > 0, exclude, ordered, work)
 	}()
+	var custom []string // kept unmapped columns' names (settings.unmapped_columns: keep)
+	if sc.Def.Settings.KeepsUnmapped() && imp.Mapping != nil {
+		if src, err := sc.Resolve(*imp.Mapping, imp.Headers); err == nil {
+			_, custom = sc.CustomColumns(imp.Headers, src)
+		}
+	}
 	for w := 0; w < 2; w++ {
 		go func() {
 			var cells []string
@@ -189,7 +195,7 @@ func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *schema.Sche
 					if i > 0 {
 						buf = append(buf, ',')
 					}
-					buf = sc.AppendRecordValues(buf, cells)
+					buf = sc.AppendRecordValuesCustom(buf, cells, custom)
 					if b.ops != nil {
 						buf = appendOperation(buf, b.ops[i])
 					}

@@ -74,7 +74,62 @@ func (s *Schema) RecordObject(dst []byte, values string) ([]byte, error) {
 		dst = append(dst, values[i:end]...)
 		i = end
 	}
+	// after the values: the kept unmapped columns as an object (goes under
+	// "custom"), and other trailing elements (the match_on operation)
+	for {
+		if i = skipWS(values, i); i >= len(values) || values[i] != ',' {
+			break
+		}
+		i = skipWS(values, i+1)
+		if i < len(values) && values[i] == '{' {
+			end, err := jsonObjectEnd(values, i)
+			if err != nil {
+				return nil, err
+			}
+			if len(s.cols) > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `"custom":`...)
+			dst = append(dst, values[i:end]...)
+			i = end
+			continue
+		}
+		end, err := jsonValueEnd(values, i)
+		if err != nil {
+			return nil, err
+		}
+		i = end
+	}
 	return append(dst, '}'), nil
+}
+
+// jsonObjectEnd returns where the JSON object starting at i ends.
+func jsonObjectEnd(s string, i int) (int, error) {
+	depth, inStr := 0, false
+	for j := i; j < len(s); j++ {
+		c := s[j]
+		if inStr {
+			switch c {
+			case '\\':
+				j++
+			case '"':
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr = true
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return j + 1, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("record: truncated object")
 }
 
 // jsonValueEnd returns where the scalar JSON value starting at i ends.
@@ -272,4 +327,57 @@ func sentenceCase(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// CustomColumns returns the file columns that no importer column reads
+// (src as Resolve returns it) and that have a header: their indexes and
+// the names they are kept under in a record's "custom" object (the
+// trimmed header; a repeated name gets " (2)", " (3)"...). Used when the
+// importer keeps unmapped columns (settings.unmapped_columns: keep).
+func (s *Schema) CustomColumns(headers []string, src []int) (idx []int, names []string) {
+	used := make(map[int]bool, len(src))
+	for _, fi := range src {
+		if fi >= 0 {
+			used[fi] = true
+		}
+	}
+	seen := map[string]int{}
+	for fi, h := range headers {
+		name := strings.TrimSpace(h)
+		if used[fi] || name == "" {
+			continue
+		}
+		seen[name]++
+		if n := seen[name]; n > 1 {
+			name = fmt.Sprintf("%s (%d)", name, n)
+		}
+		idx = append(idx, fi)
+		names = append(names, name)
+	}
+	return idx, names
+}
+
+// AppendRecordValuesCustom is AppendRecordValues with the kept unmapped
+// cells (cells[len(columns):], one per name) as a last element: an object
+// of strings, {"Notes": "call back"}. RecordObject puts it under "custom".
+func (s *Schema) AppendRecordValuesCustom(dst []byte, cells []string, names []string) []byte {
+	dst = s.AppendRecordValues(dst, cells)
+	if len(names) == 0 {
+		return dst
+	}
+	dst = dst[:len(dst)-1] // the closing ]
+	dst = append(dst, ",{"...)
+	for k, name := range names {
+		if k > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, name)
+		dst = append(dst, ':')
+		v := ""
+		if i := len(s.cols) + k; i < len(cells) {
+			v = cells[i]
+		}
+		dst = appendJSONString(dst, v)
+	}
+	return append(dst, "}]"...)
 }

@@ -262,7 +262,7 @@ export interface components {
              */
             operation?: "create" | "update" | "unchanged";
             slug: string;
-            /** @description The record's values by column key, typed. */
+            /** @description The record's values by column key, typed. When the importer keeps unmapped columns (settings.unmapped_columns: keep), `custom` holds the file's other columns as strings by header: {"custom": {"Notes": "call back"}}. */
             data: {
                 [key: string]: unknown;
             };
