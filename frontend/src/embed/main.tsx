@@ -8,6 +8,7 @@ import type { CustomStyles } from '../sdk/protocol';
 import App, { type Session } from './App';
 import Preview from './Preview';
 import { hostChannel, readBootParams, readyPayload } from './host';
+import { leaveFileDropsToTheWindow } from '../shared/desktopDrop';
 import './embed.css';
 
 /** Inside the desktop window (Wails): uploads must be Uint8Array bodies, never Blob/File. */
@@ -24,6 +25,8 @@ function inDesktopWindow(): boolean {
 
 const preview = new URLSearchParams(window.location.search).get('preview') === '1';
 const boot = readBootParams();
+// The desktop window takes dropped files itself (the console starts the import from the path).
+if (inDesktopWindow()) leaveFileDropsToTheWindow();
 const host = boot.hostOrigin && !preview ? hostChannel(boot.hostOrigin) : null;
 let stylesListener: ((s: CustomStyles) => void) | undefined;
 

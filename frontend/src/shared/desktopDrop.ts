@@ -47,3 +47,19 @@ export function takeDroppedFile(importer: string): string | undefined {
 export function baseName(path: string): string {
   return path.split(/[\\/]/).pop() || path;
 }
+
+/**
+ * In the desktop window: files dragged over the page are the window's (Go reads their paths), so
+ * the page only stops the web view from opening them itself. Returns the undo.
+ */
+export function leaveFileDropsToTheWindow(w: Window = window): () => void {
+  const stop = (e: DragEvent) => {
+    if (e.dataTransfer?.types?.includes('Files')) e.preventDefault();
+  };
+  w.addEventListener('dragover', stop);
+  w.addEventListener('drop', stop);
+  return () => {
+    w.removeEventListener('dragover', stop);
+    w.removeEventListener('drop', stop);
+  };
+}

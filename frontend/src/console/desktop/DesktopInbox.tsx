@@ -4,7 +4,7 @@
 // a route to open (--open), and notices the desktop could not show as notifications. Renders
 // nothing outside the desktop window.
 import { useCallback, useEffect, useState } from 'react';
-import { baseName, putDroppedFile } from '../../shared/desktopDrop';
+import { baseName, leaveFileDropsToTheWindow, putDroppedFile } from '../../shared/desktopDrop';
 import { listImporters, type ImporterSummary } from '../importers/api';
 import { navigate } from '../router';
 import './DesktopInbox.css';
@@ -95,10 +95,12 @@ export default function DesktopInbox() {
         .catch((e: unknown) => console.warn('fusebox: desktop inbox:', e));
     };
     const off = d.on('fusebox:inbox', take);
+    const drops = leaveFileDropsToTheWindow();
     take();
     return () => {
       live = false;
       off();
+      drops();
     };
   }, [handle]);
 

@@ -74,6 +74,20 @@ describe('UploadStep and a file dropped on the desktop window', () => {
     expect(api.uploadFromPath).toHaveBeenCalledTimes(1); // taken: not imported twice
   });
 
+  it('leaves a drop on its drop zone to the window (no bytes through the web view)', async () => {
+    const api = { upload: vi.fn(), uploadFromPath: vi.fn(async () => preview) };
+    view = await render(<UploadStep api={api} slug="imp_5" importer={importer} onUploaded={vi.fn()} nativePick={vi.fn()} />);
+    const zone = view.container.querySelector('.fbx-dropzone') as HTMLElement;
+    const file = new File(['email\nann@example.com\n'], 'people.csv', { type: 'text/csv' });
+    const drop = new Event('drop', { bubbles: true, cancelable: true }) as Event & { dataTransfer: unknown };
+    drop.dataTransfer = { files: [file], types: ['Files'] };
+    await act(async () => void zone.dispatchEvent(drop));
+    await flush();
+    expect(drop.defaultPrevented).toBe(true);
+    expect(api.upload).not.toHaveBeenCalled();
+    expect(api.uploadFromPath).not.toHaveBeenCalled();
+  });
+
   it('leaves it alone outside the desktop window', async () => {
     putDroppedFile({ path: '/home/ann/big.csv', importer: 'contacts' });
     const api = { upload: vi.fn(), uploadFromPath: vi.fn(async () => preview) };

@@ -188,7 +188,9 @@ export function UploadStep({
   function onDrop(e: DragEvent) {
     e.preventDefault();
     setDragging(false);
-    if (busy) return;
+    // In the desktop window the window itself takes dropped files: Go reads the path and the
+    // console starts this view over with it (shared/desktopDrop.ts); no bytes cross the web view.
+    if (busy || nativePick) return;
     pick(e.dataTransfer.files);
   }
 
