@@ -204,7 +204,10 @@ func (a *App) RunWindow(addr string, o WindowOptions) error {
 			a.log.Info("window started", "data_dir", a.dataDir, "notifications", d.native.Load())
 		},
 		OnDomReady: func(ctx context.Context) {
-			d.placed.Do(d.restorePosition)
+			d.placed.Do(func() {
+				d.restorePosition()
+				keepFileDropsOffThePage()
+			})
 			if d.zoom != 1 {
 				d.applyZoom()
 			}

@@ -34,6 +34,9 @@
 #    console's Try view of the importer on screen imports the file, read by
 #    the server from its path (admin API: an import holding the file's sha256);
 #    screenshot drop.png;
+#  - a file dragged onto the window by the XDND protocol (what a file manager
+#    does; scripts/desktop-smoke/xdnd-drop.c) is imported the same way and
+#    the console stays (screenshot xdnd-drop.png);
 #  - a destination disabled (admin API) gives a desktop notification
 #    (notification-daemon on a private D-Bus session bus; log
 #    msg=notification ... native=true); screenshot notification.png;
@@ -53,7 +56,7 @@
 #    shows as a notice in the console (log native=false; screenshot
 #    console-notice.png); `fusebox quit` again.
 #
-# Builds nothing but the small wm-close helper. Needs: Xvfb (xvfb), import
+# Builds nothing but two small X helpers (wm-close, xdnd-drop). Needs: Xvfb (xvfb), import
 # (imagemagick), xdotool, xclip, curl, jq, dbus-daemon (dbus), notification-daemon,
 # cc and the X11 headers (build-essential, libx11-dev).
 # Env: FUSEBOX_DESKTOP_BIN (default bin/fusebox-desktop; the .deb test passes the
@@ -88,7 +91,7 @@ NOTIFYD=/usr/lib/notification-daemon/notification-daemon
 [[ -x $NOTIFYD ]] || fail "$NOTIFYD not found; install it (apt-get install notification-daemon)"
 
 mkdir -p "$OUT"
-rm -f "$SHOT" "$UPLOAD_SHOT" "$OUT"/{drop,notification,menu,hidden,close-ask,console-notice,failure}.png "$OUT/fusebox.log" "$OUT/stdout.log"
+rm -f "$SHOT" "$UPLOAD_SHOT" "$OUT"/{drop,xdnd-drop,notification,menu,hidden,close-ask,console-notice,failure}.png "$OUT/fusebox.log" "$OUT/stdout.log"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fusebox-desktop-smoke.XXXXXX")
 log=$tmp/fusebox.log
 xvfb_pid=''
@@ -142,7 +145,9 @@ bus_pid=$(tr -d '[:space:]' <"$tmp/bus.pid")
 export DBUS_SESSION_BUS_ADDRESS=$(head -n 1 "$tmp/bus.addr")
 DISPLAY=$display "$NOTIFYD" >"$tmp/notifyd.log" 2>&1 &
 notifyd_pid=$!
-cc -O -o "$tmp/wm-close" scripts/desktop-smoke/wm-close.c -lX11 || fail "cannot build scripts/desktop-smoke/wm-close.c (needs cc and libx11-dev)"
+for helper in wm-close xdnd-drop; do
+  cc -O -o "$tmp/$helper" "scripts/desktop-smoke/$helper.c" -lX11 || fail "cannot build scripts/desktop-smoke/$helper.c (needs cc and libx11-dev)"
+done
 
 # The app's home (the export dialog starts there) is the test's own.
 mkdir -p "$tmp/data" "$tmp/home"
@@ -307,7 +312,14 @@ launch() {
   grep -q 'already running' <<<"$out" || fail "a second launch ($*) did not reach the running window: $out"
   alive "after a second launch"
 }
-visible() { xdotool search --onlyvisible --name '^Fusebox$' 2>/dev/null | head -n 1; }
+# visible: the app's main window when it is mapped (xdotool's name match
+# ignores case, and GTK's drag window is called "fusebox").
+visible() {
+  local w
+  for w in $(xdotool search --onlyvisible --name '^Fusebox$' 2>/dev/null); do
+    [[ $(xdotool getwindowname "$w" 2>/dev/null) == Fusebox ]] && { echo "$w"; return; }
+  done
+}
 # menu_item X DY: open the menu at x=X of the menu bar and click the item DY
 # pixels below the top of its popup (the popup is a new window of the app).
 menu_item() {
@@ -404,6 +416,29 @@ wait_log "$n" 'msg="header step ready"' 'the Try view showed the dropped file' >
 shot drop.png
 echo "desktop-smoke: the dropped file became import $dropped (sha256 $drop_sha); screenshot $OUT/drop.png"
 
+# A real drop: the file dragged onto the Try view by the XDND protocol, as a
+# file manager does (scripts/desktop-smoke/xdnd-drop.c); GTK hands the path
+# to Go, the web view must not open the file as a page.
+real_file=$tmp/real-drop.csv
+printf '%s\n' 'first_name,last_name,email,company' 'Annie,Easley,annie@example.com,NASA' >"$real_file"
+real_sha=$(sha256sum "$real_file" | cut -d' ' -f1)
+n=$(lines)
+"$tmp/xdnd-drop" "$(visible)" 560 440 "$real_file" || fail "the XDND drop of $real_file was not accepted"
+wait_log "$n" "msg=\"files to import\" source=drop files=1 first=$real_file" 'the window took the file dragged onto it' >/dev/null
+real=''
+deadline=$((SECONDS + TIMEOUT))
+while ((SECONDS < deadline)) && [[ -z $real ]]; do
+  alive "after the XDND drop"
+  for slug in $(admin '/api/admin/imports?importer=contacts' | jq -r '.imports[].slug'); do
+    [[ $(admin "/api/admin/imports/$slug" | jq -r '.summary.file_sha256') == "$real_sha" ]] && real=$slug && break
+  done
+  sleep 0.3
+done
+[[ -n $real ]] || { shot failure.png; fail "no import holds the file dragged onto the window within ${TIMEOUT}s (screenshot: $OUT/failure.png)"; }
+wait_log "$n" 'msg="header step ready"' 'the Try view showed the dragged file' >/dev/null
+shot xdnd-drop.png
+echo "desktop-smoke: a file dragged onto the window (XDND) became import $real; screenshot $OUT/xdnd-drop.png"
+
 # A desktop notification: a relay destination disabled.
 dest=$(admin /api/admin/relay/destinations | jq -r '[.destinations[] | select(.enabled)][0].destination.id // empty')
 [[ -n $dest ]] || fail "the demo workspace has no enabled relay destination to disable"
@@ -470,7 +505,11 @@ curl -fsS --max-time 5 -X POST -H "Authorization: Bearer $secret" -H 'Content-Ty
 wait_log "$n" 'msg="host app used the server".*keep_running=true' 'the app noticed the host app' >/dev/null
 "$tmp/wm-close" "$win" || fail "wm-close $win failed"
 wait_log "$n" 'msg="window hidden; the server keeps running"' 'closing the window hid it' >/dev/null
-[[ -z $(visible) ]] || fail "the window is still visible after it was closed"
+deadline=$((SECONDS + TIMEOUT))
+while [[ -n $(visible) ]]; do # the hide runs on the GTK main loop right after the log line
+  ((SECONDS < deadline)) || fail "the window is still visible after it was closed"
+  sleep 0.05
+done
 [[ $(curl -fsS --max-time 5 "$base/healthz" | jq -r .status) == ok ]] || fail "/healthz does not answer with the window closed"
 shot hidden.png
 echo "desktop-smoke: window closed -> hidden, /healthz answers; screenshot $OUT/hidden.png"
