@@ -299,6 +299,32 @@ describe('console dashboard', () => {
     await page.locator('[data-tile="imports-failed"]').click();
     await page.waitForURL(/status=failed/);
     assert.equal(await page.getByLabel('Status').inputValue(), 'failed');
+    assert.deepEqual(errors.filter((e) => !/net::ERR_ABORTED/.test(e)), [], 'requests cut short by the next click are not errors');
+    await context.close();
+  });
+
+  test('an editor with unsaved edits asks before leaving', async () => {
+    const { context, page, errors } = await openDashboard();
+    await page.goto(`${server.url}/#/relay/destinations/leads-sink`);
+    const url = page.locator('.rly-field', { hasText: 'URL' }).locator('input').first();
+    await url.waitFor();
+    // No edits: leaving does not ask.
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Imports', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Imports' }).waitFor();
+    await page.goto(`${server.url}/#/relay/destinations/leads-sink`);
+    await url.waitFor();
+    const before = await url.inputValue();
+    await url.fill(before + '-edited');
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Dashboard', exact: true }).click();
+    const ask = page.getByRole('alertdialog', { name: 'Leave without saving?' });
+    await ask.waitFor();
+    await screenshot(page, 'console-unsaved-edits');
+    await ask.getByRole('button', { name: 'Stay' }).click();
+    assert.match(page.url(), /#\/relay\/destinations\/leads-sink$/);
+    assert.equal(await url.inputValue(), before + '-edited', 'the edit is kept');
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Dashboard', exact: true }).click();
+    await page.getByRole('alertdialog', { name: 'Leave without saving?' }).getByRole('button', { name: 'Leave' }).click();
+    await page.locator('[data-chart="funnel"]').waitFor();
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { errorText, mp, type MpConfigField, type MpListing } from './api';
 import { askConfirm } from '../../shared/askConfirm';
+import { useUnsavedGuard } from '../useUnsavedGuard';
 
 /** A new listing's starting text (the server fills the config field's omitted keys). */
 const template: Omit<MpListing, 'config_fields'> & { config_fields: Pick<MpConfigField, 'name' | 'label' | 'type' | 'required' | 'default'>[] } = {
@@ -22,7 +23,8 @@ const template: Omit<MpListing, 'config_fields'> & { config_fields: Pick<MpConfi
 /** Listings: the catalog, each edited as JSON with the same validation as the workspace file. */
 export default function MarketplaceListings() {
   const [listings, setListings] = useState<MpListing[] | null>(null);
-  const [editing, setEditing] = useState<{ original: string; text: string } | null>(null);
+  const [editing, setEditing] = useState<{ original: string; text: string; loaded?: string } | null>(null);
+  useUnsavedGuard(!!editing && editing.text !== (editing.loaded ?? editing.text), 'this listing');
   const [error, setError] = useState('');
 
   const load = useCallback(() => {
@@ -69,7 +71,7 @@ export default function MarketplaceListings() {
           Workflow steps: <code>http_request</code>, <code>relay_route</code>, <code>notify</code>. Placeholders:{' '}
           <code>{'{{config.FIELD}}'}</code>, <code>{'{{user.externalId}}'}</code>, <code>{'{{fusebox.base_url}}'}</code>…
         </p>
-        <button type="button" className="button" onClick={() => setEditing({ original: '', text: JSON.stringify(template, null, 2) })}>
+        <button type="button" className="button" onClick={() => setEditing({ original: '', text: JSON.stringify(template, null, 2), loaded: JSON.stringify(template, null, 2) })}>
           New listing
         </button>
       </div>
@@ -112,7 +114,7 @@ export default function MarketplaceListings() {
                 <td>{l.workflow.map((s) => s.kind).join(' → ')}</td>
                 <td><div className="mpc-row mpc-nowrap">
                   <a className="button" href={`/marketplace/listing/${encodeURIComponent(l.id)}`} target="_blank" rel="noopener noreferrer">Preview</a>
-                  <button type="button" className="button" onClick={() => setEditing({ original: l.id, text: JSON.stringify(l, null, 2) })}>Edit</button>
+                  <button type="button" className="button" onClick={() => setEditing({ original: l.id, text: JSON.stringify(l, null, 2), loaded: JSON.stringify(l, null, 2) })}>Edit</button>
                   <button type="button" className="button button-danger" onClick={() => void remove(l)}>Delete</button>
                 </div></td>
               </tr>

@@ -9,6 +9,7 @@ import {
   type DestinationForm, type Pair,
 } from './model';
 import { askConfirm } from '../../shared/askConfirm';
+import { useUnsavedGuard } from '../useUnsavedGuard';
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -188,12 +189,17 @@ export function DestinationEditor({ id }: { id: string }) {
   const [view, setView] = useState<DestinationView | null>(null);
   const [error, setError] = useState('');
   const [saved, setSaved] = useState('');
+  // The form as last loaded or saved: edits since then are unsaved.
+  const [baseline, setBaseline] = useState(() => (isNew ? JSON.stringify(emptyForm()) : ''));
+  useUnsavedGuard(!!form && baseline !== JSON.stringify(form), `destination ${isNew ? '(new)' : id}`);
   useEffect(() => {
     if (isNew) return;
     relayApi.destination(id).then(
       (v) => {
         setView(v);
-        setForm(formFromDestination(v.destination));
+        const f = formFromDestination(v.destination);
+        setForm(f);
+        setBaseline(JSON.stringify(f));
       },
       (e) => setError(message(e)),
     );
@@ -218,6 +224,7 @@ export function DestinationEditor({ id }: { id: string }) {
       const d = destinationFromForm(form);
       const v = isNew ? await relayApi.create(d) : await relayApi.update(id, d);
       setView(v);
+      setBaseline(JSON.stringify(form));
       setSaved(isNew ? 'Created.' : 'Saved.');
       if (isNew) navigate(`/relay/destinations/${encodeURIComponent(v.destination.id)}`);
     } catch (e) {
