@@ -33,6 +33,10 @@ const (
 // MaxFixRows bounds the rows of one fix file (a worksheet holds 1,048,576).
 const MaxFixRows = 1_000_000
 
+// MaxFixFilesAtOnce is how many fix files one server receives and reads
+// at a time; more wait for their turn.
+const MaxFixFilesAtOnce = 2
+
 // fixHeader is the header row of an import's fix file.
 func fixHeader(sc *schema.Schema) []string {
 	cols := sc.Columns()
@@ -160,6 +164,15 @@ func (s *Service) PatchFromFile(ctx context.Context, slug string, body io.Reader
 	if err != nil {
 		return PatchResult{}, err
 	}
+	// At most MaxFixFilesAtOnce fix files are received and read at a time:
+	// each is copied to disk (up to max_file_bytes) and then held in
+	// memory, a few times its size, until it is applied.
+	select {
+	case s.fixSlots <- struct{}{}:
+		defer func() { <-s.fixSlots }()
+	case <-ctx.Done():
+		return PatchResult{}, ctx.Err()
+	}
 	limit := sc.Def.Settings.MaxFileBytes()
 	dir := s.uploadDir(imp.Slug)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -185,7 +198,7 @@ func (s *Service) PatchFromFile(ctx context.Context, slug string, body io.Reader
 		return PatchResult{}, inputError(err)
 	}
 	defer rd.Close()
-	patch, err := readFixFile(rd, sc)
+	patch, err := readFixFile(rd, sc, imp.RowCount)
 	if err != nil {
 		return PatchResult{}, err
 	}
@@ -280,8 +293,10 @@ type patchRow struct {
 }
 
 // readFixFile reads and checks a fix file: its header, then rows of a row
-// id and one value per importer column.
-func readFixFile(rd *ingest.Reader, sc *schema.Schema) ([]patchRow, error) {
+// id and one value per importer column. Each row names a row of the
+// import at most once, so a file with more than importRows rows is
+// refused as soon as that is clear, before the rest is read.
+func readFixFile(rd *ingest.Reader, sc *schema.Schema, importRows int64) ([]patchRow, error) {
 	want := fixHeader(sc)
 	head, err := rd.Next()
 	if err == io.EOF {
@@ -340,6 +355,9 @@ func readFixFile(rd *ingest.Reader, sc *schema.Schema) ([]patchRow, error) {
 		seen[row] = line
 		if len(out) >= MaxFixRows {
 			return nil, errs.Invalid("the fix file has more than %d rows", MaxFixRows)
+		}
+		if int64(len(out)) >= importRows {
+			return nil, errs.Invalid("the fix file has more rows than the import has (%d); download the rows with errors again and edit that file", importRows)
 		}
 		pr := patchRow{row: row, line: line, values: make([]string, ncell)}
 		for ci := 0; ci < ncell; ci++ {

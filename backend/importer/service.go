@@ -35,6 +35,8 @@ type Service struct {
 	uniq    map[int64]*uniqIndex     // uniqueness index per import (built lazily)
 	views   map[viewKey][]int64      // search/sort results by import version
 
+	fixSlots chan struct{} // fix files being received and read (MaxFixFilesAtOnce)
+
 	// BatchRows is how many rows one multi-row INSERT carries and TxRows
 	// how many rows one staging transaction writes.
 	BatchRows int
@@ -119,7 +121,7 @@ func New(db *store.DB, dataDir string, log *slog.Logger) *Service {
 		log = slog.Default()
 	}
 	s := &Service{
-		db: db, dataDir: dataDir, log: log,
+		db: db, dataDir: dataDir, log: log, fixSlots: make(chan struct{}, MaxFixFilesAtOnce),
 		locks: map[int64]*importLock{}, schemas: map[int64]*schema.Schema{}, jobs: map[int64]*job{}, uniq: map[int64]*uniqIndex{},
 		BatchRows: 250, TxRows: 50_000, MaxImportsPerSession: DefaultMaxImportsPerSession,
 		MaxPendingUploadBytes: DefaultMaxPendingUploadBytes, MinFreeDiskBytes: DefaultMinFreeDiskBytes,
