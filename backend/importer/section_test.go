@@ -24,6 +24,11 @@ func TestSectionLoadApplyExport(t *testing.T) {
 	src := `
 - slug: leads
   name: Leads
+  settings: {unmapped_columns: keep}
+  branding:
+    primary_color: "#0b7285"
+    title: {"*": Import leads, de: Leads importieren}
+    texts: {en: {upload.title: Upload your leads}}
   columns:
     - key: email
       label: Email
@@ -32,6 +37,7 @@ func TestSectionLoadApplyExport(t *testing.T) {
     - key: score
       label: Score
       type: integer
+      example: "42"
       default: 0
       validations:
         - type: less_than
@@ -69,6 +75,9 @@ func TestSectionLoadApplyExport(t *testing.T) {
 		{"- slug: x\n  name: X\n  colums: []\n", `unknown field "colums"`},
 		{"- slug: x\n  name: X\n  columns:\n    - key: a\n      label: A\n      validations:\n        - type: regex\n          value: \"([\"\n", `importers[0]: importer "x": column "a": validations[0].regex: invalid regex`},
 		{"- slug: x\n  name: X\n  columns: [{key: a, label: A}]\n- slug: x\n  name: Y\n  columns: [{key: a, label: A}]\n", `importers[1]: slug "x" is already used by importers[0]`},
+		// fusebox apply refuses a brand colour white text is hard to read on, saying the ratio
+		{"- slug: x\n  name: X\n  branding: {primary_color: \"#0c8599\"}\n  columns: [{key: a, label: A}]\n", `branding.primary_color: #0c8599 has a contrast ratio of 4.35:1 with white`},
+		{"- slug: x\n  name: X\n  settings: {unmapped_columns: store}\n  columns: [{key: a, label: A}]\n", `settings.unmapped_columns: "store" must be drop or keep`},
 	}
 	for _, b := range bad {
 		_, err := sec.Load(strictDecoder(b.src))
