@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { api, getSession, getStoredParent, ApiError, setSession, setStoredParent, type Config, type Me } from './api';
+import { api, getAutoHeight, getSession, getStoredParent, ApiError, setAutoHeight, setSession, setStoredParent, type Config, type Me } from './api';
 import { EventChannel, listingUrl, marketplaceUrl, postContentHeight } from './events';
 import { takeTokenFromUrl, useRoute, type Route } from './router';
 import Catalog from './Catalog';
@@ -78,9 +78,11 @@ export default function App() {
     if (config) document.title = config.title;
   }, [config]);
 
-  // In a frame, the page is as tall as its content (no min-height) and tells the host page its height.
+  // When the host asked for it (the SDK's mount with height "auto" adds ?autoheight=1), the framed page
+  // is as tall as its content (no min-height) and tells the host page its height.
   useEffect(() => {
-    if (!config?.parent_origin || window.parent === window) return;
+    if (new URLSearchParams(window.location.search).get('autoheight') === '1') setAutoHeight(true);
+    if (!config?.parent_origin || window.parent === window || !getAutoHeight()) return;
     document.documentElement.classList.add('mp-framed');
     return postContentHeight(events, () => document.body.getBoundingClientRect().height);
   }, [config, events]);

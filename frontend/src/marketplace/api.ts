@@ -35,6 +35,9 @@ export const getSession = () => load(SESSION_KEY);
 export const setSession = (s: string | null) => store(SESSION_KEY, s);
 export const getStoredParent = () => load(PARENT_KEY);
 export const setStoredParent = (o: string | null) => store(PARENT_KEY, o);
+/** The host sizes the frame to its content (?autoheight=1 from the SDK's mount), kept across in-frame navigations. */
+export const getAutoHeight = () => load('fusebox.marketplace.autoheight') === '1';
+export const setAutoHeight = (on: boolean) => store('fusebox.marketplace.autoheight', on ? '1' : null);
 
 /** Calls the marketplace API with this frame's session (no cookies: credentials "omit"). */
 export function call<T>(path: string, opts: { method?: string; body?: unknown } = {}): Promise<T> {

@@ -40,7 +40,7 @@ describe('FuseboxMarketplace', () => {
     const m = new FuseboxMarketplace({ baseUrl: 'http://127.0.0.1:8787' });
     const onEvent = vi.fn();
     const embed = m.mount({ container: document.body, jwt: 'a.b.c', onEvent });
-    expect(embed.iframe.src).toBe(`http://127.0.0.1:8787/marketplace?jwt=a.b.c&origin=${encodeURIComponent(window.location.origin)}`);
+    expect(embed.iframe.src).toBe(`http://127.0.0.1:8787/marketplace?jwt=a.b.c&origin=${encodeURIComponent(window.location.origin)}&autoheight=1`);
     const data = '{"id":"ready","targetUrl":"http://127.0.0.1:8787/marketplace","message":""}';
     const post = (origin: string, source: unknown) =>
       window.dispatchEvent(new MessageEvent('message', { data, origin, source: source as Window }));
@@ -83,6 +83,7 @@ describe('auto height', () => {
     expect(onEvent).not.toHaveBeenCalled();
     auto.destroy();
     const fixed = m.mount({ container: document.body, height: '720px' });
+    expect(fixed.iframe.src).not.toContain('autoheight'); // the page posts no heights then
     post('{"id":"fusebox_resize","height":1234}', fixed.iframe.contentWindow);
     expect(fixed.iframe.style.height).toBe('720px');
     fixed.destroy();

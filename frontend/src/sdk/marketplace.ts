@@ -111,10 +111,12 @@ export default class FuseboxMarketplace {
     const container = typeof opts.container === 'string' ? document.querySelector<HTMLElement>(opts.container) : opts.container;
     if (!container) throw new Error(`FuseboxMarketplace: container ${String(opts.container)} not found`);
     const iframe = document.createElement('iframe');
-    iframe.src = this.embedUrl(opts.jwt, { listingId: opts.listingId, origin: opts.origin ?? window.location.origin });
+    const auto = (opts.height ?? 'auto') === 'auto';
+    const src = new URL(this.embedUrl(opts.jwt, { listingId: opts.listingId, origin: opts.origin ?? window.location.origin }));
+    if (auto) src.searchParams.set('autoheight', '1'); // the page then posts its content height
+    iframe.src = src.toString();
     iframe.title = opts.title ?? 'Integrations marketplace';
     iframe.style.width = '100%';
-    const auto = (opts.height ?? 'auto') === 'auto';
     iframe.style.height = auto ? opts.minHeight ?? '480px' : (opts.height as string);
     if (auto) iframe.style.minHeight = opts.minHeight ?? '480px';
     iframe.style.display = 'block';
