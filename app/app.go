@@ -186,6 +186,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// 7. Submitted imports queue their relay deliveries in the transaction
 	// that completes them; status destinations also hear the rest.
 	a.Importer.OnSubmit(a.queueSubmitted)
+	// Importers' validation callbacks go through the network guard.
+	a.Importer.Callbacks = newCallbackCaller(a.Marketplace.AllowedHosts, cfg.Version)
 	a.Importer.OnStatus(a.queueStatus)
 
 	// 8. The workspace file.

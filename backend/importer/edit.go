@@ -69,6 +69,8 @@ func (m *mutation) exec(q string, args ...any) error {
 }
 
 func (m *mutation) close() {
+	m.hooks.close()
+	m.hooks = nil
 	for _, st := range m.stmts {
 		st.Close()
 	}
@@ -196,6 +198,12 @@ func (m *mutation) rowIssues(cells []string) []schema.Issue {
 	m.issues = append(m.issues[:0], m.hooked...)
 	m.hooked, m.isHooked = m.hooked[:0], false
 	m.issues = m.sc.ValidateRow(cells, m.issues)
+	if m.sc.CallbackOf() != nil {
+		var err error
+		if m.issues, _, err = callbackIssues(m.ctx, m.tx, m.imp.ID, m.sc, cells, m.issues); err != nil {
+			m.s.log.Error("validation callback findings", "import", m.imp.Slug, "err", err)
+		}
+	}
 	if m.u != nil {
 		for gi, g := range m.u.groups {
 			h, ok := m.key(gi, cells)
@@ -502,6 +510,9 @@ func (s *Service) EditRow(ctx context.Context, slug string, row int64, values ma
 	if err != nil {
 		return EditResult{}, err
 	}
+	if err := s.runCallbacks(ctx, imp, sc, []int64{row}); err != nil {
+		return EditResult{}, err
+	}
 	res := EditResult{Version: imp.Version, Affected: []Row{}}
 	nums := []int64{row}
 	for _, p := range partners {
@@ -719,6 +730,9 @@ func (s *Service) Replace(ctx context.Context, slug string, in ReplaceInput) (Re
 			break
 		}
 	}
+	if err := s.runCallbacks(ctx, imp, sc, nil); err != nil {
+		return res, err
+	}
 	res.Version = imp.Version
 	return res, nil
 }
@@ -927,6 +941,9 @@ func (s *Service) undoRedo(ctx context.Context, slug string, undo bool) (UndoRes
 	})
 	if err != nil {
 		return UndoResult{}, err
+	}
+	if err := s.runCallbacks(ctx, imp, sc, nil); err != nil {
+		return res, err
 	}
 	res.Version = imp.Version
 	return res, nil

@@ -545,6 +545,8 @@ type Summary struct {
 	RecordCount   int64             `json:"record_count"`
 	// Matches counts rows per match status (importers with match_on).
 	Matches map[string]int64 `json:"matches,omitempty"`
+	// Callback is the validation endpoint's state (hooks.validate).
+	Callback *CallbackState `json:"callback,omitempty"`
 }
 
 // Summary returns counts per import and per column, and what can happen next.
@@ -600,6 +602,14 @@ func (s *Service) Summary(ctx context.Context, slug string) (Summary, error) {
 	}
 	sm.CanUndo, sm.CanRedo = undo > 0 && imp.Step == StepReview, redo > 0 && imp.Step == StepReview
 	sm.CanSubmit, sm.SubmitBlocked = submittable(imp, sc)
+	if sm.Callback, err = s.callbackState(ctx, imp, sc); err != nil {
+		return Summary{}, err
+	}
+	if why, err := s.callbackBlocks(ctx, imp, sc); err != nil {
+		return Summary{}, err
+	} else if why != "" && sm.CanSubmit {
+		sm.CanSubmit, sm.SubmitBlocked = false, why
+	}
 	return sm, nil
 }
 

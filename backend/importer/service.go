@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/hooks"
 	"fusebox/backend/schema"
 	"fusebox/backend/store"
 )
@@ -41,6 +42,9 @@ type Service struct {
 	// how many rows one staging transaction writes.
 	BatchRows int
 	TxRows    int
+	// Callbacks calls importers' validation endpoints (hooks.validate);
+	// nil: such importers' rows stay unchecked and submit is blocked.
+	Callbacks *hooks.Caller
 	// MaxImportsPerSession caps the imports one session token may start
 	// (default DefaultMaxImportsPerSession; admins are not capped).
 	MaxImportsPerSession int

@@ -306,6 +306,9 @@ func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src
 	if err := s.markMatches(ctx, imp, sc); err != nil {
 		return fmt.Errorf("stage: %w", err)
 	}
+	if err := s.runCallbacks(ctx, imp, sc, nil); err != nil {
+		return fmt.Errorf("stage: %w", err)
+	}
 	if carry != nil {
 		if err := s.applyCarry(ctx, imp.Slug, carry); err != nil {
 			return fmt.Errorf("stage: re-apply kept edits: %w", err)

@@ -43,6 +43,11 @@ func (s *Service) Submit(ctx context.Context, slug string) (Import, error) {
 		}
 		return Import{}, errs.Conflict("import %s cannot be submitted: %s", slug, why)
 	}
+	if why, err := s.callbackBlocks(ctx, imp, sc); err != nil {
+		return Import{}, err
+	} else if why != "" {
+		return Import{}, errs.Invalid("import %s cannot be submitted: %s (invalid_rows: block)", slug, why)
+	}
 	exclude := sc.Def.Settings.InvalidRowsPolicy() == schema.InvalidRowsExclude
 	j := newJob("submitting", imp.RowCount)
 	s.setJob(imp.ID, j)

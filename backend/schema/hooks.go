@@ -2,6 +2,8 @@ package schema
 
 import (
 	"fmt"
+	"net/url"
+	"regexp"
 	"time"
 
 	"fusebox/backend/hooks"
@@ -23,6 +25,71 @@ type Hooks struct {
 	CallTimeout   string `json:"call_timeout,omitempty" yaml:"call_timeout,omitempty"`
 	ImportTimeout string `json:"import_timeout,omitempty" yaml:"import_timeout,omitempty"`
 	Memory        string `json:"memory,omitempty" yaml:"memory,omitempty"`
+	// Validate is the host's own validation endpoint, called with batches
+	// of rows during staging and after each edit.
+	Validate *Callback `json:"validate,omitempty" yaml:"validate,omitempty"`
+}
+
+// Callback is a server callback: Fusebox POSTs rows to URL, signed with
+// Standard Webhooks headers when SigningSecret (the NAME of an
+// environment variable) is set, and the answer gives errors, warnings and
+// replacement values per row.
+type Callback struct {
+	URL           string `json:"url" yaml:"url"`
+	Batch         int    `json:"batch,omitempty" yaml:"batch,omitempty"`     // rows per request, default 100
+	Timeout       string `json:"timeout,omitempty" yaml:"timeout,omitempty"` // per request, default 10s
+	SigningSecret string `json:"signing_secret,omitempty" yaml:"signing_secret,omitempty"`
+}
+
+// Callback defaults.
+const (
+	DefaultCallbackBatch   = 100
+	DefaultCallbackTimeout = 10 * time.Second
+)
+
+// CallbackOf returns the importer's validation callback, nil without one.
+func (s *Schema) CallbackOf() *Callback {
+	if s.Def.Hooks == nil {
+		return nil
+	}
+	return s.Def.Hooks.Validate
+}
+
+// BatchSize returns the effective batch size.
+func (c *Callback) BatchSize() int {
+	if c.Batch <= 0 {
+		return DefaultCallbackBatch
+	}
+	return c.Batch
+}
+
+// TimeoutOf returns the effective per-request timeout.
+func (c *Callback) TimeoutOf() time.Duration {
+	d, err := time.ParseDuration(c.Timeout)
+	if err != nil || d <= 0 {
+		return DefaultCallbackTimeout
+	}
+	return d
+}
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func (c *compiler) compileCallback(cb *Callback) {
+	u, err := url.Parse(cb.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		c.fail("", "hooks.validate.url", "%q must be an absolute http or https URL", cb.URL)
+	}
+	if cb.Batch < 0 || cb.Batch > 10000 {
+		c.fail("", "hooks.validate.batch", "%d: use 1 to 10000 rows per request", cb.Batch)
+	}
+	if cb.Timeout != "" {
+		if d, err := time.ParseDuration(cb.Timeout); err != nil || d <= 0 || d > 5*time.Minute {
+			c.fail("", "hooks.validate.timeout", "%q is not a duration between 1ms and 5m such as 10s", cb.Timeout)
+		}
+	}
+	if cb.SigningSecret != "" && !envNameRE.MatchString(cb.SigningSecret) {
+		c.fail("", "hooks.validate.signing_secret", "%q must be the NAME of an environment variable (letters, digits, _), never the secret itself", cb.SigningSecret)
+	}
 }
 
 // HookProgram returns the compiled hooks, nil when the importer has none.
@@ -31,6 +98,9 @@ func (s *Schema) HookProgram() *hooks.Program { return s.hooks }
 // compileHooks compiles def.Hooks; a syntax error names the hook and line.
 func (c *compiler) compileHooks(s *Schema) {
 	h := c.def.Hooks
+	if h != nil && h.Validate != nil {
+		c.compileCallback(h.Validate)
+	}
 	if h == nil || (h.Row == "" && len(h.Column) == 0) {
 		return
 	}

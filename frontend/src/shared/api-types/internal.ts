@@ -1548,6 +1548,14 @@ export interface components {
         };
         /** @description JavaScript checks run in a sandbox on every staged and edited row (docs/hooks.md). */
         ImporterHooks: {
+            /** @description The host's validation endpoint (docs/hooks.md). */
+            validate?: {
+                url: string;
+                batch?: number;
+                timeout?: string;
+                /** @description The NAME of an environment variable. */
+                signing_secret?: string;
+            };
             /** @description A function (row) returning nothing or {errors, warnings, values}. */
             row?: string;
             /** @description Column key -> a function (value, row) returning nothing, a message or {error, warning, value}. */
@@ -1716,6 +1724,13 @@ export interface components {
             warnings: number;
         };
         ImportSummary: {
+            /** @description The validation endpoint's state (importer hooks.validate): running, ok or failed (with message); checked rows of the last pass. */
+            callback?: {
+                /** @enum {string} */
+                state: "running" | "ok" | "failed";
+                message?: string;
+                checked: number;
+            };
             /** @description Rows per match status (new, update, unchanged) for an importer with match_on. */
             matches?: {
                 [key: string]: number;

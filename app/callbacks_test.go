@@ -1,0 +1,197 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"fusebox/backend/errs"
+	"fusebox/backend/importer"
+)
+
+// docSample returns the fenced block after <!-- sample:NAME --> in a doc.
+func docSample(t *testing.T, doc, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "docs", doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)<!-- sample:" + regexp.QuoteMeta(name) + " -->\\s*\n```[a-z]*\n(.*?)\n```").FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("no sample %s in docs/%s", name, doc)
+	}
+	return string(m[1])
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+}
+
+// The Go host endpoint of docs/hooks.md, built and run, against the real
+// importer: it rejects two customer ids and fixes one value; fixing the
+// ids makes the import submittable; when the endpoint stops answering,
+// the import says so and submit is refused (invalid_rows: block).
+func TestValidateCallbackWithTheDocsGoEndpoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the docs' Go sample")
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.go"), []byte(docSample(t, "hooks.md", "validate-go")), 0o644)
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module validate\n\ngo 1.22\n"), 0o644)
+	build := exec.Command("go", "build", "-o", "validate", ".")
+	build.Dir = dir
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build of the docs sample: %v\n%s", err, out)
+	}
+	port := freePort(t)
+	host := exec.Command(filepath.Join(dir, "validate"))
+	host.Env = append(os.Environ(), "PORT="+port, "FUSEBOX_SIGNING_SECRET=s3cret-value")
+	if err := host.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer host.Process.Kill()
+	for i := 0; ; i++ {
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if i > 200 {
+			t.Fatalf("the sample endpoint does not listen: %v", err)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Setenv("FUSEBOX_VALIDATE_SECRET", "s3cret-value")
+
+	ctx := context.Background()
+	a, err := New(ctx, Config{DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ws := `version: 1
+importers:
+  - slug: orders
+    name: Orders
+    columns:
+      - {key: customer_id, label: Customer id, required: true}
+      - {key: country, label: Country}
+      - {key: amount, label: Amount, type: integer}
+    hooks:
+      validate: {url: "http://127.0.0.1:` + port + `/validate", batch: 2, timeout: 2s, signing_secret: FUSEBOX_VALIDATE_SECRET}
+marketplace:
+  org_id: test-org
+  allowed_hosts: [127.0.0.1]
+`
+	if _, err := a.Workspace.Apply(ctx, []byte(ws), "ws.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	imp, err := a.Importer.CreateImport(ctx, importer.Actor{Admin: true, Metadata: map[string]any{"user_id": "u1"}}, "orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv := "Customer id,Country,Amount\nC-1,FR,10\nX-7,UK,20\nC-3,UK,30\nY-9,DE,40\nC-4,DE,50\n"
+	if _, err := a.Importer.Upload(ctx, imp.Slug, strings.NewReader(csv), "orders.csv", int64(len(csv))); err != nil {
+		t.Fatal(err)
+	}
+	mv, _ := a.Importer.GetMapping(ctx, imp.Slug)
+	if err := a.Importer.ConfirmMapping(ctx, imp.Slug, mv.Suggestions.Mapping()); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Importer.Stage(ctx, imp.Slug); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := a.Importer.Summary(ctx, imp.Slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.ErrorRows != 2 || sum.CanSubmit || sum.Callback == nil || sum.Callback.State != "ok" || sum.Callback.Checked != 5 {
+		t.Fatalf("after staging: errors %d can_submit %v callback %+v, want 2/false/ok 5", sum.ErrorRows, sum.CanSubmit, sum.Callback)
+	}
+	page, _ := a.Importer.Rows(ctx, imp.Slug, importer.RowQuery{Filter: "errors"})
+	if len(page.Rows) != 2 || page.Rows[0].Row != 2 || page.Rows[0].Issues[0].Message != "customer X-7 does not exist" || page.Rows[1].Issues[0].Message != "customer Y-9 does not exist" {
+		t.Fatalf("errors page: %+v", page.Rows)
+	}
+	all, _ := a.Importer.Rows(ctx, imp.Slug, importer.RowQuery{})
+	if all.Rows[1].Values[1] != "GB" || all.Rows[2].Values[1] != "GB" {
+		t.Fatalf("the endpoint's replacement UK -> GB was not applied: %q %q", all.Rows[1].Values, all.Rows[2].Values)
+	}
+	// the end user fixes both ids: each edit sends that row only
+	for row, id := range map[int64]string{2: "C-2", 4: "C-4"} {
+		if _, err := a.Importer.EditRow(ctx, imp.Slug, row, map[string]string{"customer_id": id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, _ = a.Importer.Summary(ctx, imp.Slug)
+	if sum.ErrorRows != 0 || !sum.CanSubmit || sum.Callback.Checked != 1 {
+		t.Fatalf("after the fixes: errors %d can_submit %v callback %+v", sum.ErrorRows, sum.CanSubmit, sum.Callback)
+	}
+
+	// the endpoint goes away: the next edit gets no answer
+	host.Process.Kill()
+	host.Wait()
+	if _, err := a.Importer.EditRow(ctx, imp.Slug, 1, map[string]string{"amount": "11"}); err != nil {
+		t.Fatal(err)
+	}
+	sum, _ = a.Importer.Summary(ctx, imp.Slug)
+	if sum.CanSubmit || sum.Callback.State != "failed" || !strings.Contains(sum.SubmitBlocked, "your validation service did not answer") {
+		t.Fatalf("silent endpoint: can_submit %v blocked %q callback %+v", sum.CanSubmit, sum.SubmitBlocked, sum.Callback)
+	}
+	if _, err := a.Importer.Submit(ctx, imp.Slug); errs.Code(err) != errs.EINVALID || !strings.Contains(err.Error(), "did not answer") {
+		t.Fatalf("submit with a silent endpoint: %v", err)
+	}
+}
+
+// Without the host in the marketplace's allowed_hosts, the network guard
+// keeps the callback off this machine: the rows stay unchecked, and the
+// state says why.
+func TestValidateCallbackGuarded(t *testing.T) {
+	called := false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
+	defer srv.Close()
+	ctx := context.Background()
+	a, err := New(ctx, Config{DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ws := "version: 1\nimporters:\n  - slug: orders\n    name: Orders\n    columns: [{key: customer_id, label: Customer id}]\n" +
+		"    hooks: {validate: {url: \"" + srv.URL + "\", timeout: 1s}}\n"
+	if _, err := a.Workspace.Apply(ctx, []byte(ws), "ws.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	a.Importer.Callbacks.Backoff = []time.Duration{} // one attempt
+	imp, _ := a.Importer.CreateImport(ctx, importer.Actor{Admin: true}, "orders")
+	csv := "Customer id\nC-1\n"
+	if _, err := a.Importer.Upload(ctx, imp.Slug, strings.NewReader(csv), "o.csv", int64(len(csv))); err != nil {
+		t.Fatal(err)
+	}
+	mv, _ := a.Importer.GetMapping(ctx, imp.Slug)
+	if err := a.Importer.ConfirmMapping(ctx, imp.Slug, mv.Suggestions.Mapping()); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Importer.Stage(ctx, imp.Slug); err != nil {
+		t.Fatal(err)
+	}
+	sum, _ := a.Importer.Summary(ctx, imp.Slug)
+	if called || sum.CanSubmit || sum.Callback.State != "failed" || !strings.Contains(sum.Callback.Message, "loopback") {
+		t.Fatalf("called %v, can_submit %v, callback %+v", called, sum.CanSubmit, sum.Callback)
+	}
+}

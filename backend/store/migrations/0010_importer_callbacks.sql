@@ -1,0 +1,16 @@
+-- Server callbacks (importer hooks.validate): the answers of the host's
+-- validation endpoint per row content, and each import's callback state.
+CREATE TABLE importer_callback_cache (
+    import_id INTEGER NOT NULL,
+    row_hash  BLOB NOT NULL,  -- sha256 of the row's cells (JSON), first 16 bytes
+    result    TEXT NOT NULL,  -- {"errors": {...}, "warnings": {...}} (findings only)
+    PRIMARY KEY (import_id, row_hash)
+) WITHOUT ROWID;
+
+CREATE TABLE importer_callback_state (
+    import_id  INTEGER PRIMARY KEY,
+    state      TEXT NOT NULL,             -- running, ok, failed
+    message    TEXT NOT NULL DEFAULT '',
+    checked    INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL
+);
