@@ -348,7 +348,13 @@ func (s *Server) relaySink(w http.ResponseWriter, r *http.Request) {
 	if s.deps.Relay != nil {
 		secrets = s.deps.Relay.SecretMasker(r.Context())
 	}
-	reqs = sink.Mask(reqs, secrets)
+	// ?reveal=1 is the admin's explicit reveal of credential headers
+	// (the console's Reveal credentials); known secrets stay masked.
+	if r.URL.Query().Get("reveal") == "1" {
+		reqs = sink.MaskSecrets(reqs, secrets)
+	} else {
+		reqs = sink.Mask(reqs, secrets)
+	}
 	s.writeJSON(w, http.StatusOK, map[string]any{"sink": sum, "requests": reqs})
 }
 

@@ -15,8 +15,22 @@ export default function RelaySink({ name }: { name: string }) {
   const [summary, setSummary] = useState<SinkSummary | null>(null);
   const [error, setError] = useState('');
   const [open, setOpen] = useState<number | null>(null);
-  // Headers that carry credentials are masked until the admin reveals them, per request.
-  const [revealed, setRevealed] = useState<Record<number, boolean>>({});
+  // Headers that carry credentials are masked (here and by the server) until the admin reveals
+  // them, per request: the revealed headers come from the server on request (?reveal=1).
+  const [revealed, setRevealed] = useState<Record<number, [string, string][]>>({});
+  const reveal = async (id: number) => {
+    if (revealed[id]) {
+      setRevealed(({ [id]: _, ...rest }) => rest);
+      return;
+    }
+    try {
+      const r = await relayApi.sink(summary?.name ?? name, true);
+      const hit = r.requests.find((x) => x.id === id);
+      if (hit) setRevealed((m) => ({ ...m, [id]: hit.headers as [string, string][] }));
+    } catch (e) {
+      setError(message(e));
+    }
+  };
   // The sink whose requests are shown: switching to another sink opens its
   // newest request, as the first load does, instead of keeping the old one.
   const shown = useRef('');
@@ -91,7 +105,7 @@ export default function RelaySink({ name }: { name: string }) {
               <div className="rly-sink-body">
                 <table className="rly-headers">
                   <tbody>
-                    {r.headers.map(([k, v], i) => {
+                    {(revealed[r.id] ?? r.headers).map(([k, v], i) => {
                       const hidden = isSecretHeader(k) && !revealed[r.id];
                       return (
                         <tr key={i} data-header={k.toLowerCase()} data-masked={hidden ? 'true' : undefined}>
@@ -103,7 +117,7 @@ export default function RelaySink({ name }: { name: string }) {
                   </tbody>
                 </table>
                 {r.headers.some(([k]) => isSecretHeader(k)) && (
-                  <button type="button" className="button rly-small" onClick={() => setRevealed((m) => ({ ...m, [r.id]: !m[r.id] }))}>
+                  <button type="button" className="button rly-small" onClick={() => void reveal(r.id)}>
                     {revealed[r.id] ? 'Hide credentials' : 'Reveal credentials'}
                   </button>
                 )}

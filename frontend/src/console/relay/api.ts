@@ -57,6 +57,7 @@ export const relayApi = {
     api.post<{ retried: number }>(`${base}/deliveries/retry`, f),
   jobs: () => api.get<{ jobs: Job[] }>(`${base}/jobs`).then((r) => r.jobs),
   sinks: () => api.get<{ sinks: SinkSummary[] }>(`${base}/sinks`).then((r) => r.sinks),
-  sink: (name: string) => api.get<{ sink: SinkSummary; requests: SinkRequest[] }>(`${base}/sinks/${enc(name)}?limit=100`),
+  sink: (name: string, reveal = false) =>
+    api.get<{ sink: SinkSummary; requests: SinkRequest[] }>(`${base}/sinks/${enc(name)}?limit=100${reveal ? '&reveal=1' : ''}`),
   clearSink: (name: string) => api.del<void>(`${base}/sinks/${enc(name)}`),
 };
