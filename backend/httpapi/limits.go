@@ -263,12 +263,25 @@ func hasCredentials(r *http.Request) bool {
 	return r.URL.Path == "/api/marketplace/login"
 }
 
-// clientAddr is the client's IP address (without the port).
+// clientAddr is the client a per-client limit counts: its IPv4 address
+// (also when IPv4-mapped), an IPv6 loopback address, or else its IPv6 /64.
 func clientAddr(r *http.Request) string {
-	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return h
+	h, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
 	}
-	return r.RemoteAddr
+	ip := net.ParseIP(h)
+	switch {
+	case ip == nil:
+		return h
+	case ip.To4() != nil:
+		return ip.To4().String()
+	case ip.IsLoopback():
+		return ip.String()
+	}
+	// One IPv6 host usually holds a whole /64: counted address by address
+	// it would get a fresh budget from every limit at will.
+	return (&net.IPNet{IP: ip.Mask(net.CIDRMask(64, 128)), Mask: net.CIDRMask(64, 128)}).String()
 }
 
 // clientLimiters is a token bucket per client address with bounded
