@@ -124,7 +124,9 @@ deps-dist: deps-desktop deps-test
 dist: deps-dist deps-npm frontend
 	@scripts/dist.sh
 
-test-dist: dist
+# test-dist builds with make dist only when dist/ lacks this version's artifacts.
+test-dist: deps-dist
+	@[ -f "dist/fusebox_$$(scripts/dist-version.sh)_amd64.deb" ] || $(MAKE) --no-print-directory dist
 	@scripts/dist-test.sh
 
 FUZZTIME ?= 60s
