@@ -8,7 +8,8 @@
 #              the desktop smoke (scripts/desktop-smoke.sh) against /usr/bin/fusebox under Xvfb;
 #              apt-get remove leaves a user's data dir and /var/lib/fusebox
 #   wine       the Windows binary under wine64: serve answers /healthz; import of a CSV and an XLSX
-#              into a data dir with a Windows path gives the same JSON summary as the Linux binary
+#              into a data dir with a Windows path gives the same JSON summary as the Linux binary;
+#              without WebView2 (wine has none) the window's message says what to install
 #   nsis       the installer runs silently (/S) under wine, installs a runnable fusebox.exe and a
 #              Start-menu entry; the silent uninstaller removes it and keeps the user's data dir
 # Wine 8.0 (Debian 12) lacks bcryptprimitives.dll, which Go 1.24+ Windows binaries load at start: a
@@ -191,6 +192,24 @@ wine_run() {
     echo "import C:\\$f -> $got (same as Linux)"
   done
   [[ -f "$WINEPREFIX/drive_c/users/Public/Fusebox Data/fusebox.db" ]] || fail "no fusebox.db in C:\\Users\\Public\\Fusebox Data"
+
+  # Wine has no WebView2: the window's first words say what to do (screenshot: webview2-missing.png).
+  Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp 3>"$tmp/display" 2>/dev/null &
+  local xpid=$!
+  for _ in $(seq 1 100); do [[ -s $tmp/display ]] && break; sleep 0.1; done
+  local d=":$(tr -d '[:space:]' <"$tmp/display")"
+  DISPLAY=$d wine "$exe" --data-dir 'C:\fusebox-window' >/dev/null 2>&1 &
+  local gpid=$!
+  trap 'kill $spid $gpid $xpid 2>/dev/null' EXIT
+  local box=''
+  for _ in $(seq 1 120); do
+    box=$(DISPLAY=$d xdotool search --name '^Fusebox needs the WebView2 Runtime$' 2>/dev/null | head -n 1) && [[ -n $box ]] && break
+    sleep 0.25
+  done
+  DISPLAY=$d import -window root "$ART/webview2-missing.png" 2>/dev/null || true
+  kill "$gpid" 2>/dev/null; wineserver -k 2>/dev/null; kill "$xpid" 2>/dev/null
+  [[ -n $box ]] || fail "fusebox.exe without WebView2 showed no 'Fusebox needs the WebView2 Runtime' message (screenshot: $ART/webview2-missing.png)"
+  echo "without WebView2 the window says so (screenshot: $ART/webview2-missing.png)"
 }
 
 nsis_run() {
