@@ -194,6 +194,8 @@ wine_run() {
   [[ -f "$WINEPREFIX/drive_c/users/Public/Fusebox Data/fusebox.db" ]] || fail "no fusebox.db in C:\\Users\\Public\\Fusebox Data"
 
   # Wine has no WebView2: the window's first words say what to do (screenshot: webview2-missing.png).
+  # A fresh wine session, so its desktop process starts on this display.
+  wineserver -k 2>/dev/null; wineserver -w 2>/dev/null
   Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp 3>"$tmp/display" 2>/dev/null &
   local xpid=$!
   for _ in $(seq 1 100); do [[ -s $tmp/display ]] && break; sleep 0.1; done
