@@ -197,11 +197,11 @@ wine_run() {
   # A fresh wine session, so its desktop process starts on this display.
   wineserver -k 2>/dev/null; wineserver -w 2>/dev/null
   Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp 3>"$tmp/display" 2>/dev/null &
-  local xpid=$!
+  xpid=$!
   for _ in $(seq 1 100); do [[ -s $tmp/display ]] && break; sleep 0.1; done
   local d=":$(tr -d '[:space:]' <"$tmp/display")"
   DISPLAY=$d wine "$exe" --data-dir 'C:\fusebox-window' >/dev/null 2>&1 &
-  local gpid=$!
+  gpid=$!
   trap 'kill $spid $gpid $xpid 2>/dev/null' EXIT
   local box=''
   for _ in $(seq 1 120); do
