@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"fusebox/backend/errs"
 	"fusebox/backend/marketplace"
 	"fusebox/backend/relay"
@@ -20,6 +22,16 @@ import (
 
 // activityLimit is how many of an install's latest deliveries are listed.
 const activityLimit = 50
+
+// An end user's retries of one install's deliveries: a burst of
+// endUserRetryBurst, then one per 10 s. A retry sends the delivery's
+// whole batch again at once, and one the receiver refuses fails at once,
+// so unlimited retries would let an end user send request after request
+// to a receiver (which they may have chosen) at no cost.
+const (
+	endUserRetryRate  = rate.Limit(0.1)
+	endUserRetryBurst = 5
+)
 
 // endUserDelivery is what an end user sees of a delivery: no URL, no
 // headers, no body, no response; the reason in plain words.
@@ -135,6 +147,11 @@ func (s *Server) mpRetryDelivery(w http.ResponseWriter, r *http.Request, sess ma
 	}
 	if !canRetry(d.Status) {
 		s.writeError(w, r, errs.Conflict("delivery %d is %s; only a failed delivery can be retried", id, d.Status))
+		return
+	}
+	if wait, ok := s.mpRetries.allow(in.ID, time.Now()); !ok {
+		s.tooMany(w, r, wait, "too many retries for this integration (%d, then one every %g s); retry in %s",
+			endUserRetryBurst, 1/float64(endUserRetryRate), waitText(wait))
 		return
 	}
 	nd, err := s.deps.Relay.Replay(r.Context(), id)

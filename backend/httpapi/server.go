@@ -128,6 +128,9 @@ type Server struct {
 	pkSessions *clientLimiters
 	// checks limits the embed check and what it records (embedcheck.go).
 	checks *embedChecker
+	// mpRetries limits end users' delivery retries per install
+	// (marketplace_activity.go).
+	mpRetries *clientLimiters
 	// backupMu keeps the console's backups one at a time.
 	backupMu sync.Mutex
 }
@@ -144,6 +147,7 @@ func New(cfg Config, deps Deps) *Server {
 	lim := defaultLimits().with(cfg.RateLimits)
 	s.pkSessions = newClientLimiters(lim.sessionRate, lim.sessionBurst, lim.maxClients)
 	s.checks = newEmbedChecker(lim.maxClients)
+	s.mpRetries = newClientLimiters(endUserRetryRate, endUserRetryBurst, lim.maxClients)
 	s.routes()
 	return s
 }
