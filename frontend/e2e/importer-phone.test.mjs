@@ -127,6 +127,8 @@ describe('importer and marketplace on a phone and a laptop', () => {
       assert.equal(download.suggestedFilename(), 'contacts-template.csv');
       const csv = await readFile(/** @type {string} */ (await download.path()), 'utf8');
       assert.match(csv.split('\n')[0], /^First name,Last name,Email,Phone,Company,Plan,Signup date,Seats/);
+      assert.match(csv.split('\n')[1], /^Ada,Lovelace,ada@example\.com,\+1 415 555 0100,,pro,10\/04\/2015,/, 'the example row');
+      assert.match(await frame.getByTestId('expected-email').innerText(), /Work email; one row per person\. · e\.g\. ada@example\.com/);
 
       await frame.getByTestId('file-input').setInputFiles({ name: 'messy.csv', mimeType: 'text/csv', buffer: MESSY });
 
