@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"math"
 	"math/big"
 	"path"
 	"strconv"
@@ -353,8 +354,9 @@ func (b *xlsxBook) reader(size int64, opts Options, maxField int) (*Reader, erro
 		if err != nil {
 			return nil, errorf(ErrFormat, 0, "cannot read sheet %q: %v", name, err)
 		}
-		s.rc = rc
-		s.tok = newXLSXTok(rc, f.Name, b.g.maxText, int64(f.UncompressedSize64))
+		ra := newReadAhead(rc)
+		s.rc = ra
+		s.tok = newXLSXTok(ra, f.Name, b.g.maxText, int64(f.UncompressedSize64))
 		s.tok.row = &s.rowNum
 	}
 	rd.src = s
@@ -538,7 +540,8 @@ func (s *xlsxStream) parseRow() error {
 				}
 			case "c":
 				col++
-				if r, ok := attrBytes(tag, "r"); ok && len(r) > 0 {
+				r, ty, st := cellAttrs(tag)
+				if len(r) > 0 {
 					c, ok := columnNumber(r)
 					if !ok {
 						return errorf(ErrFormat, s.rowNum, "cannot read the worksheet row: the cell reference %q is not valid", r)
@@ -548,13 +551,10 @@ func (s *xlsxStream) parseRow() error {
 				if col > s.maxCols || len(s.cells) >= s.maxCols {
 					return errorf(ErrTooManyColumns, s.rowNum, "the row has more than %d cells, above the limit of %d columns (Excel's maximum)", s.maxCols, s.maxCols)
 				}
-				cType = ""
-				if ty, ok := attrBytes(tag, "t"); ok {
-					cType = cellTypeName(ty)
-				}
+				cType = cellTypeName(ty)
 				cStyle = 0
-				if st, ok := attrBytes(tag, "s"); ok {
-					cStyle, _ = strconv.Atoi(string(st))
+				if st != nil {
+					cStyle, _ = atoiBytes(st)
 				}
 				hasF, hasV, inIS, rph = false, false, false, 0
 				s.val = s.val[:0]
@@ -720,6 +720,9 @@ func (s *xlsxStream) styled(v string, style int, reformat bool) (string, bool, e
 		} else if st.class == fmtTime {
 			mark = markTime
 		}
+		if mark == markDate && num >= 1 && num < 2958466 && num == math.Trunc(num) {
+			return serialDate(int(num), s.book.date1904), false, nil
+		}
 		return serialToISO(strconv.FormatFloat(num, 'f', 10, 64)+dateMark+string(rune(mark)), s.book.date1904), false, nil
 	}
 	if st.numID == 49 || (st.code == "" && st.numID != 46 && st.numID != 47) || v == "" {
@@ -801,6 +804,28 @@ func cellTypeName(t []byte) string {
 		return "d"
 	}
 	return string(t)
+}
+
+// serialDate formats a whole serial day as serialToISO does for a date
+// format (YYYY-MM-DD), without formatting through text.
+func serialDate(days int, date1904 bool) string {
+	var t time.Time
+	switch {
+	case date1904:
+		t = time.Date(1904, 1, 1+days, 0, 0, 0, 0, time.UTC)
+	case days == 60:
+		return "1900-02-29" // Excel's fictitious leap day
+	case days < 60:
+		t = time.Date(1899, 12, 31+days, 0, 0, 0, 0, time.UTC)
+	default:
+		t = time.Date(1899, 12, 30+days, 0, 0, 0, 0, time.UTC)
+	}
+	y, m, d := t.Date()
+	var b [10]byte
+	b[0], b[1], b[2], b[3] = byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10)
+	b[4], b[5], b[6], b[7] = '-', byte('0'+int(m)/10), byte('0'+int(m)%10), '-'
+	b[8], b[9] = byte('0'+d/10), byte('0'+d%10)
+	return string(b[:])
 }
 
 // canonicalNumber applies excelize's rendering of a stored number: the
@@ -954,6 +979,49 @@ func columnNumber(ref []byte) (int, bool) {
 		}
 	}
 	return n, true
+}
+
+// cellAttrs returns the r, t and s attributes of a <c> tag in one pass
+// (nil when absent; the slices alias tag).
+func cellAttrs(tag []byte) (r, t, s []byte) {
+	i := 0
+	for i < len(tag) && !isXMLSpace(tag[i]) {
+		i++ // the element name
+	}
+	for i < len(tag) {
+		for i < len(tag) && isXMLSpace(tag[i]) {
+			i++
+		}
+		ns := i
+		for i < len(tag) && tag[i] != '=' && !isXMLSpace(tag[i]) {
+			i++
+		}
+		name := tag[ns:i]
+		for i < len(tag) && (isXMLSpace(tag[i]) || tag[i] == '=') {
+			i++
+		}
+		if i >= len(tag) || (tag[i] != '"' && tag[i] != '\'') {
+			return // no more attributes (or a trailing '/')
+		}
+		q := tag[i]
+		e := bytes.IndexByte(tag[i+1:], q)
+		if e < 0 {
+			return
+		}
+		val := tag[i+1 : i+1+e]
+		i += e + 2
+		if len(name) == 1 {
+			switch name[0] {
+			case 'r':
+				r = val
+			case 't':
+				t = val
+			case 's':
+				s = val
+			}
+		}
+	}
+	return
 }
 
 // attrBytes returns the value of attribute name in a tag's text (the slice

@@ -101,6 +101,7 @@ var (
 	cdataClose   = []byte("]]>")
 	commentClose = []byte("-->")
 	piClose      = []byte("?>")
+	dquote       = []byte{'"'}
 )
 
 // next returns the next token. With want false, text is skipped (but
@@ -219,6 +220,13 @@ func (t *xlsxTok) tag() ([]byte, error) {
 			if gt < 0 {
 				break
 			}
+			// common case: balanced double quotes and no single quote
+			// before the '>', so it is outside every attribute value
+			if bytes.Count(seg[:gt], dquote)%2 == 0 && bytes.IndexByte(seg[:gt], '\'') < 0 {
+				tag := t.buf[t.pos+1 : t.pos+k+gt]
+				t.pos += k + gt + 1
+				return tag, nil
+			}
 			q := bytes.IndexByte(seg[:gt], '"')
 			if a := bytes.IndexByte(seg[:gt], '\''); a >= 0 && (q < 0 || a < q) {
 				q = a
@@ -265,4 +273,98 @@ func (t *xlsxTok) until(end []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// readAhead inflates a part on another goroutine, a few chunks ahead of
+// the tokenizer, so that decompression and tokenizing use two cores.
+type readAhead struct {
+	src    io.ReadCloser
+	full   chan []byte // chunks read
+	free   chan []byte // chunks to reuse
+	errc   chan error  // the reader's final error (after full is closed)
+	stop   chan struct{}
+	cur    []byte // unread part of buf
+	buf    []byte // the chunk being read (returned to free when done)
+	err    error
+	closed bool
+}
+
+const (
+	readAheadChunk  = 256 << 10
+	readAheadChunks = 4
+)
+
+func newReadAhead(src io.ReadCloser) *readAhead {
+	r := &readAhead{src: src, full: make(chan []byte, readAheadChunks), free: make(chan []byte, readAheadChunks), errc: make(chan error, 1), stop: make(chan struct{})}
+	for range readAheadChunks {
+		r.free <- make([]byte, readAheadChunk)
+	}
+	go r.run()
+	return r
+}
+
+func (r *readAhead) run() {
+	defer close(r.full)
+	for {
+		var buf []byte
+		select {
+		case buf = <-r.free:
+		case <-r.stop:
+			r.errc <- nil
+			return
+		}
+		n, err := io.ReadFull(r.src, buf[:cap(buf)])
+		if n > 0 {
+			select {
+			case r.full <- buf[:n]:
+			case <-r.stop:
+				r.errc <- nil
+				return
+			}
+		}
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			r.errc <- io.EOF
+			return
+		}
+		if err != nil {
+			r.errc <- err
+			return
+		}
+	}
+}
+
+func (r *readAhead) Read(p []byte) (int, error) {
+	for len(r.cur) == 0 {
+		if r.buf != nil {
+			r.free <- r.buf[:cap(r.buf)]
+			r.buf = nil
+		}
+		if r.err != nil {
+			return 0, r.err
+		}
+		buf, ok := <-r.full
+		if !ok {
+			r.err = <-r.errc
+			if r.err == nil {
+				r.err = io.EOF
+			}
+			return 0, r.err
+		}
+		r.buf, r.cur = buf, buf
+	}
+	n := copy(p, r.cur)
+	r.cur = r.cur[n:]
+	return n, nil
+}
+
+// Close stops the goroutine and closes the source.
+func (r *readAhead) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	close(r.stop)
+	for range r.full { // let the goroutine finish
+	}
+	return r.src.Close()
 }

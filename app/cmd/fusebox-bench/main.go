@@ -15,6 +15,9 @@ import (
 var version = "dev"
 
 func main() {
+	if code, ran := runChildIfAsked(); ran {
+		os.Exit(code)
+	}
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -24,6 +27,8 @@ Benchmarks (each prints its figures next to a reference measured in the same run
   ingest       1M-row CSV vs sqlite3 .import: parse + validate + stage, the whole job from
                upload to review-ready (in process and over HTTP), review (in process and
                over HTTP), replace, submit
+  xlsx         the same data as XLSX and as CSV imported (own processes: time and peak RSS),
+               and the XLSX parsed by Fusebox and by SheetJS under node; exit 3 on a missed target
   sessions     importer sessions issued and tokens verified per second over loopback HTTP
   marketplace  signed-link verifications and logins per second over loopback HTTP, with
                and without a jti (the single-use check)
@@ -44,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "ingest":
 		return runBenchIngest(ctx, args[1:], stdout, stderr)
+	case "xlsx":
+		return runBenchXLSX(ctx, args[1:], stdout, stderr)
 	case "sessions":
 		return runBenchSessions(ctx, args[1:], stdout, stderr)
 	case "marketplace":
