@@ -2,6 +2,9 @@
 // earlier record, or unchanged). Merged into the dictionaries of i18n.ts.
 
 const en = {
+  'callback.unchecked': 'Not checked yet',
+  'callback.failed': 'Your validation service did not answer, so your rows are not checked yet. Any change you make checks them again.',
+  'callback.running': 'Checking your rows with the validation service…',
   'match.label': 'Compared with earlier imports',
   'match.all': 'All rows',
   'match.new': 'New ({n})',
@@ -13,6 +16,9 @@ const en = {
 type Strings = typeof en;
 
 const de: Strings = {
+  'callback.unchecked': 'Noch nicht geprüft',
+  'callback.failed': 'Ihr Prüfdienst hat nicht geantwortet, daher sind Ihre Zeilen noch nicht geprüft. Jede Änderung prüft sie erneut.',
+  'callback.running': 'Ihre Zeilen werden mit dem Prüfdienst geprüft…',
   'match.label': 'Verglichen mit früheren Importen',
   'match.all': 'Alle Zeilen',
   'match.new': 'Neu ({n})',
@@ -22,6 +28,9 @@ const de: Strings = {
 };
 
 const fr: Strings = {
+  'callback.unchecked': 'Pas encore vérifié',
+  'callback.failed': 'Votre service de validation n’a pas répondu : vos lignes ne sont pas encore vérifiées. Chaque modification les vérifie à nouveau.',
+  'callback.running': 'Vérification de vos lignes par le service de validation…',
   'match.label': 'Comparé aux imports précédents',
   'match.all': 'Toutes les lignes',
   'match.new': 'Nouvelles ({n})',
@@ -31,6 +40,9 @@ const fr: Strings = {
 };
 
 const es: Strings = {
+  'callback.unchecked': 'Aún sin comprobar',
+  'callback.failed': 'Su servicio de validación no respondió, así que sus filas aún no están comprobadas. Cada cambio las vuelve a comprobar.',
+  'callback.running': 'Comprobando sus filas con el servicio de validación…',
   'match.label': 'Comparado con importaciones anteriores',
   'match.all': 'Todas las filas',
   'match.new': 'Nuevas ({n})',
@@ -40,6 +52,9 @@ const es: Strings = {
 };
 
 const it: Strings = {
+  'callback.unchecked': 'Non ancora controllate',
+  'callback.failed': 'Il tuo servizio di convalida non ha risposto, quindi le righe non sono ancora controllate. Ogni modifica le ricontrolla.',
+  'callback.running': 'Controllo delle righe con il servizio di convalida…',
   'match.label': 'Confrontato con le importazioni precedenti',
   'match.all': 'Tutte le righe',
   'match.new': 'Nuove ({n})',

@@ -253,6 +253,8 @@ export function ReviewStep({
           <span className="fbx-count">{t('review.rows', { n: summary.rows })}</span>
           {summary.error_rows > 0 ? (
             <span className="fbx-count errors">{t('review.errorRows', { n: summary.error_rows })}</span>
+          ) : summary.callback && summary.callback.state !== 'ok' ? (
+            <span className="fbx-count warnings">{t('callback.unchecked')}</span>
           ) : (
             <span className="fbx-count ok">{t('review.allValid')}</span>
           )}
@@ -356,6 +358,11 @@ export function ReviewStep({
             {t('review.replaceAll')}
           </button>
         </form>
+      )}
+      {summary.callback && summary.callback.state !== 'ok' && (
+        <div className={`fbx-callback ${summary.callback.state}`} role={summary.callback.state === 'failed' ? 'alert' : 'status'} data-testid="callback-banner">
+          {summary.callback.state === 'failed' ? t('callback.failed') : t('callback.running')}
+        </div>
       )}
       {summary.error_rows > 0 && (
         <div className="fbx-errbar" role="group" aria-label={t('review.errorBar', { n: summary.error_rows })} data-testid="error-bar">

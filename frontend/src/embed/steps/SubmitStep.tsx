@@ -40,13 +40,16 @@ export function SubmitStep({
   actions: BlockActions;
 }) {
   const { t, num } = useI18n();
-  const n = rowsToImport(summary);
+  // rows the host's validation service has not judged are not valid (hooks.validate)
+  const unchecked = summary.invalid_rows === 'block' && !!summary.callback && summary.callback.state !== 'ok';
+  const n = unchecked ? 0 : rowsToImport(summary);
   const blocked = summary.invalid_rows === 'block' && summary.error_rows > 0;
   let policy: string;
   if (summary.error_rows === 0) policy = t('submit.policy.clean');
   else if (summary.invalid_rows === 'block') policy = t('submit.next.block', { n: summary.error_rows });
   else if (summary.invalid_rows === 'exclude') policy = t('submit.policy.exclude', { n: summary.error_rows });
   else policy = t('submit.policy.include');
+  if (unchecked) policy = summary.callback?.state === 'failed' ? t('callback.failed') : t('callback.running');
   let toImportNote = '';
   if (summary.error_rows > 0) {
     if (blocked) toImportNote = t('submit.toImport.block', { valid: summary.rows - summary.error_rows });
@@ -62,7 +65,7 @@ export function SubmitStep({
           <button type="button" className="fbx-button" onClick={onBack} disabled={submitting}>
             {t('app.back')}
           </button>
-          {!blocked && (
+          {!blocked && !unchecked && (
             <button type="button" className="fbx-button primary" onClick={onSubmit} disabled={submitting || n === 0}>
               {t('submit.confirm', { n })}
             </button>
@@ -98,7 +101,7 @@ export function SubmitStep({
           {toImportNote && <dd className="fbx-summary-note">{toImportNote}</dd>}
         </div>
       </dl>
-      <div className={blocked ? 'fbx-alert fbx-next' : summary.error_rows > 0 ? 'fbx-warn' : 'fbx-ok'} role="status" data-testid="submit-policy">
+      <div className={blocked ? 'fbx-alert fbx-next' : unchecked ? 'fbx-alert' : summary.error_rows > 0 ? 'fbx-warn' : 'fbx-ok'} role="status" data-testid="submit-policy">
         <p>{policy}</p>
         {blocked && (
           <div className="fbx-next-actions">
