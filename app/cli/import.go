@@ -62,7 +62,17 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		status = "failed"
 	}
-	summary, _ := json.Marshal(map[string]any{"import": res.Import.Slug, "rows": res.Rows, "errors": res.Errors, "warnings": res.Warnings, "status": status})
+	out := map[string]any{"import": res.Import.Slug, "rows": res.Rows, "errors": res.Errors, "warnings": res.Warnings, "status": status}
+	if len(res.Issues) > 0 {
+		out["issues"] = res.Issues // the first findings, hooks' and callbacks' included
+	}
+	if res.Matches != nil {
+		out["matches"] = res.Matches
+	}
+	if res.Callback != nil {
+		out["callback"] = res.Callback
+	}
+	summary, _ := json.Marshal(out)
 	fmt.Fprintln(stdout, string(summary))
 	if err != nil || res.Blocked != "" {
 		return 1

@@ -334,3 +334,28 @@ func storedOperation(raw string, ncols int) string {
 	}
 	return op
 }
+
+// fileFindings fills a file import's first findings, match counts and
+// callback state (fusebox import's summary).
+func (s *Service) fileFindings(ctx context.Context, slug string, res *FileResult) error {
+	sum, err := s.Summary(ctx, slug)
+	if err != nil {
+		return err
+	}
+	res.Matches, res.Callback = sum.Matches, sum.Callback
+	if sum.ErrorRows+sum.WarningRows == 0 {
+		return nil
+	}
+	page, err := s.Rows(ctx, slug, RowQuery{Filter: "issues", Limit: MaxFileIssues})
+	if err != nil {
+		return err
+	}
+	for _, r := range page.Rows {
+		for _, is := range r.Issues {
+			if len(res.Issues) < MaxFileIssues {
+				res.Issues = append(res.Issues, FileIssue{Row: r.Row, Column: is.Column, Severity: is.Severity, Message: is.Message})
+			}
+		}
+	}
+	return nil
+}

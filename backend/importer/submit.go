@@ -580,7 +580,23 @@ type FileResult struct {
 	Errors   int64 // rows with errors
 	Warnings int64 // rows with warnings
 	Blocked  string
+	// Issues are the first findings (hooks' and callbacks' included, at
+	// most MaxFileIssues); Matches and Callback as in Summary.
+	Issues   []FileIssue
+	Matches  map[string]int64
+	Callback *CallbackState
 }
+
+// FileIssue is one finding of a file import.
+type FileIssue struct {
+	Row      int64           `json:"row"`
+	Column   string          `json:"column"`
+	Severity schema.Severity `json:"severity"`
+	Message  string          `json:"message"`
+}
+
+// MaxFileIssues caps FileResult.Issues.
+const MaxFileIssues = 50
 
 // ImportFile runs a whole import of a local file for scripts: store the
 // original, map (mapping, or the suggestions when nil), stage, submit.
@@ -635,6 +651,9 @@ func (s *Service) ImportFile(ctx context.Context, actor Actor, importerSlug, pat
 		return FileResult{Import: imp}, err
 	}
 	res := FileResult{Import: cur, Rows: cur.RowCount, Errors: cur.ErrorRows, Warnings: cur.WarningRows}
+	if err := s.fileFindings(ctx, imp.Slug, &res); err != nil {
+		return res, err
+	}
 	done, err := s.Submit(ctx, imp.Slug)
 	if err != nil {
 		if errs.Code(err) == errs.EINVALID {
