@@ -212,3 +212,18 @@ func FuzzXLSXSheet(f *testing.F) {
 		}
 	})
 }
+
+// FuzzXLSXNumberFastPath checks that numbers the fast path passes through
+// unchanged are the ones excelize's rendering leaves unchanged.
+func FuzzXLSXNumberFastPath(f *testing.F) {
+	for _, s := range []string{"0", "-0", "12.5", "12.50", "007", "123456789012345", "1234567890123456", "0.1", "-3.25", "1e5", ".5", "5."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if canonicalDecimal([]byte(v)) {
+			if got, _, _ := canonicalNumber(v); got != v {
+				t.Fatalf("fast path keeps %q, excelize's rendering gives %q", v, got)
+			}
+		}
+	})
+}

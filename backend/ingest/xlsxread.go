@@ -378,11 +378,12 @@ type xlsxStream struct {
 	pendRow int // row number of pending (0: none)
 	done    bool
 
-	cells []string
-	text  []byte // the current row's non-shared text
-	offs  []int  // cells[i] spans text[offs[2i]:offs[2i+1]] when not shared (-1)
-	val   []byte
-	fmt   *xlsxFormatter
+	cells   []string
+	text    []byte // the current row's non-shared text
+	offs    []int  // cells[i] spans text[offs[2i]:offs[2i+1]] when not shared (-1)
+	val     []byte
+	scratch []byte
+	fmt     *xlsxFormatter
 }
 
 func (s *xlsxStream) line() int { return s.rd.row }
@@ -745,21 +746,31 @@ func (s *xlsxStream) fastCell(typ string, style int) ([]byte, bool) {
 	v := s.val
 	switch typ {
 	case "", "n":
-		if style > 0 && style < len(s.book.styles) && s.book.styles[style].class != fmtNumber {
-			return nil, false
+		class := fmtNumber
+		if style > 0 && style < len(s.book.styles) {
+			class = s.book.styles[style].class
 		}
-		if len(v) == 0 {
-			return v, true
-		}
-		if len(v) > 15 || (v[0] == '0' && len(v) > 1) {
-			return nil, false
-		}
-		for i, c := range v {
-			if (c < '0' || c > '9') && !(i == 0 && c == '-' && len(v) > 1 && v[1] != '0') {
-				return nil, false
+		switch class {
+		case fmtNumber:
+			if len(v) == 0 || canonicalDecimal(v) {
+				return v, true
+			}
+		case fmtDate:
+			// a whole day in range: the ISO date
+			if n, ok := atoiBytes(v); ok && n >= 1 && n < 2958466 && (v[0] != '0') {
+				s.scratch = append(s.scratch[:0], serialDate(n, s.book.date1904)...)
+				return s.scratch, true
 			}
 		}
-		return v, true
+		return nil, false
+	case "b":
+		switch string(v) {
+		case "1":
+			return boolTrue, true
+		case "0":
+			return boolFalse, true
+		}
+		return nil, false
 	case "str", "inlineStr":
 		if bytes.IndexByte(v, '&') >= 0 || bytes.IndexByte(v, '\r') >= 0 || (typ == "inlineStr" && bytes.Contains(v, []byte("_x"))) {
 			return nil, false
@@ -767,6 +778,42 @@ func (s *xlsxStream) fastCell(typ string, style int) ([]byte, bool) {
 		return v, true
 	}
 	return nil, false
+}
+
+var boolTrue, boolFalse = []byte("TRUE"), []byte("FALSE")
+
+// canonicalDecimal reports whether v is a number excelize would print as
+// is: an optional minus, an integer part without leading zeros, an optional
+// fraction not ending in 0, at most 15 characters besides the point.
+func canonicalDecimal(v []byte) bool {
+	i := 0
+	if len(v) > 0 && v[0] == '-' {
+		i = 1
+	}
+	start := i
+	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+		i++
+	}
+	intLen := i - start
+	if intLen == 0 || (intLen > 1 && v[start] == '0') {
+		return false
+	}
+	digits := i
+	if i < len(v) {
+		if v[i] != '.' {
+			return false
+		}
+		i++
+		fs := i
+		for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+			i++
+		}
+		if i != len(v) || i == fs || v[i-1] == '0' {
+			return false
+		}
+		digits = len(v) - 1
+	}
+	return digits <= 15
 }
 
 // atoiBytes parses a shared string index.
