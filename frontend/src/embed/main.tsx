@@ -46,6 +46,9 @@ const session = new Promise<Session>((resolve, reject) => {
         resolve({ token: p.token || undefined, importer: p.importer, locale: p.locale, styles: p.styles });
       } else if (msg.type === 'styles') {
         stylesListener?.(msg.payload);
+      } else if (msg.type === 'escape') {
+        // Escape pressed on the host page behind the modal: the same as Escape in here.
+        document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, cancelable: true }));
       }
     });
     host.send('ready', readyPayload);

@@ -242,6 +242,57 @@ describe('FuseboxImporter', () => {
     }
   });
 
+  it('keeps focus in the modal and passes Escape pressed on the host page to the importer', async () => {
+    const opener = document.createElement('button');
+    const other = document.createElement('input');
+    document.body.append(opener, other);
+    opener.focus();
+    importer = new FuseboxImporter({ baseUrl: BASE });
+    importer.getSessionToken = async () => 'tok';
+    importer.show();
+    await settle();
+    const win = frameWindow();
+    const post = vi.spyOn(win, 'postMessage').mockImplementation(() => {});
+    expect(document.activeElement).toBe(frameOf());
+    // Focus that lands on the host page behind the modal goes back to the importer.
+    other.focus();
+    expect(document.activeElement).toBe(frameOf());
+    // Tab on the host page does not walk into the page behind the modal.
+    const tab = new KeyboardEvent('keydown', { key: 'Tab', bubbles: true, cancelable: true });
+    document.body.dispatchEvent(tab);
+    expect(tab.defaultPrevented).toBe(true);
+    expect(document.activeElement).toBe(frameOf());
+    // Escape on the host page asks the importer to close (it asks first when there is work to lose).
+    const esc = new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, cancelable: true });
+    document.body.dispatchEvent(esc);
+    expect(esc.defaultPrevented).toBe(true);
+    expect(post).toHaveBeenCalledWith({ source: 'fusebox', version: 1, type: 'escape', payload: {} }, BASE);
+    importer.close();
+    expect(document.activeElement).toBe(opener);
+    // Closed: the host page's keys and focus are its own again.
+    other.focus();
+    expect(document.activeElement).toBe(other);
+    const later = new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, cancelable: true });
+    document.body.dispatchEvent(later);
+    expect(later.defaultPrevented).toBe(false);
+  });
+
+  it('leaves the host page keys alone when inline', async () => {
+    const box = document.createElement('div');
+    box.id = 'box';
+    const other = document.createElement('input');
+    document.body.append(box, other);
+    importer = new FuseboxImporter({ baseUrl: BASE, modal: false, container: '#box' });
+    importer.getSessionToken = async () => 'tok';
+    importer.show();
+    await settle();
+    other.focus();
+    expect(document.activeElement).toBe(other);
+    const esc = new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, cancelable: true });
+    document.body.dispatchEvent(esc);
+    expect(esc.defaultPrevented).toBe(false);
+  });
+
   it('renders inside a container when modal is false', async () => {
     document.body.innerHTML = '<div id="slot"></div>';
     importer = new FuseboxImporter({ baseUrl: BASE, modal: false, container: '#slot' });

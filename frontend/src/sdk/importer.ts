@@ -145,6 +145,7 @@ export default class FuseboxImporter {
   private listener: ((e: MessageEvent) => void) | null = null;
   private tokenPromise: Promise<string> | null = null;
   private previousFocus: Element | null = null;
+  private keepFocus: { keydown: (e: KeyboardEvent) => void; focusin: (e: FocusEvent) => void } | null = null;
   private previousOverflow = '';
   private ready = false;
   private readyTimer: ReturnType<typeof setTimeout> | undefined;
@@ -257,6 +258,32 @@ export default class FuseboxImporter {
     }
     parent.appendChild(this.root);
     frame.focus();
+    if (this.modal) this.holdFocus(frame);
+  }
+
+  /**
+   * While the modal is open, the page behind it is out of reach: focus that lands there goes back to
+   * the importer, Tab does not walk into it, and Escape pressed there closes the importer the way its
+   * own Escape does (asking first when there is work to lose). Inside the frame, the importer traps
+   * Tab and handles Escape itself.
+   */
+  private holdFocus(frame: HTMLIFrameElement) {
+    const inside = (t: EventTarget | null) => t instanceof Node && !!this.root?.contains(t);
+    const keydown = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        this.post('escape', {});
+      } else if (e.key === 'Tab') {
+        e.preventDefault();
+        frame.focus();
+      }
+    };
+    const focusin = (e: FocusEvent) => {
+      if (!inside(e.target)) frame.focus();
+    };
+    document.addEventListener('keydown', keydown, true);
+    document.addEventListener('focusin', focusin, true);
+    this.keepFocus = { keydown, focusin };
   }
 
   /**
@@ -349,6 +376,11 @@ export default class FuseboxImporter {
     clearTimeout(this.readyTimer);
     if (this.listener) window.removeEventListener('message', this.listener);
     this.listener = null;
+    if (this.keepFocus) {
+      document.removeEventListener('keydown', this.keepFocus.keydown, true);
+      document.removeEventListener('focusin', this.keepFocus.focusin, true);
+      this.keepFocus = null;
+    }
     this.root?.remove();
     if (this.root && this.modal) {
       document.body.style.overflow = this.previousOverflow;

@@ -78,6 +78,8 @@ export interface FromEmbed {
 export interface ToEmbed {
   init: InitPayload;
   styles: CustomStyles;
+  /** Escape was pressed on the host page while the modal is open: close as the importer's own Escape does. */
+  escape: Record<string, never>;
 }
 
 export type Envelope<M, K extends keyof M = keyof M> = {
@@ -91,7 +93,7 @@ export type EmbedMessage = { [K in keyof FromEmbed]: Envelope<FromEmbed, K> }[ke
 export type HostMessage = { [K in keyof ToEmbed]: Envelope<ToEmbed, K> }[keyof ToEmbed];
 
 const embedTypes: ReadonlySet<string> = new Set(['ready', 'complete', 'cancel', 'error', 'close']);
-const hostTypes: ReadonlySet<string> = new Set(['init', 'styles']);
+const hostTypes: ReadonlySet<string> = new Set(['init', 'styles', 'escape']);
 
 export function envelope<M, K extends keyof M & string>(type: K, payload: M[K]): Envelope<M, K> {
   return { source: PROTOCOL_SOURCE, version: PROTOCOL_VERSION, type, payload };
