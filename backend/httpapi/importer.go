@@ -742,8 +742,14 @@ func (s *Server) adminImportRecords(w http.ResponseWriter, r *http.Request) {
 }
 
 // adminFileFromPath uploads a local file by path (the desktop window's
-// native file dialog). Admin only: a session token never reaches it.
+// native file dialog and files dropped on the window). Only through the
+// window door: through the port it would let any console login (a browser
+// on a team server) read any file the server process can read.
 func (s *Server) adminFileFromPath(w http.ResponseWriter, r *http.Request) {
+	if doorOf(r.Context()) != doorWindow {
+		s.writeError(w, r, errs.Forbidden("reading a file by its path is only for the desktop window; upload the file instead"))
+		return
+	}
 	var body struct {
 		Path string `json:"path"`
 	}
@@ -753,6 +759,14 @@ func (s *Server) adminFileFromPath(w http.ResponseWriter, r *http.Request) {
 	}
 	if !filepath.IsAbs(body.Path) {
 		s.writeError(w, r, errs.Invalid("path must be an absolute file path"))
+		return
+	}
+	// Checked before opening: opening a FIFO would wait for a writer forever.
+	if st, err := os.Stat(body.Path); err != nil {
+		s.writeError(w, r, errs.Invalid("cannot open %s: %v", body.Path, errors.Unwrap(err)))
+		return
+	} else if !st.Mode().IsRegular() {
+		s.writeError(w, r, errs.Invalid("%s is not a regular file", body.Path))
 		return
 	}
 	f, err := os.Open(body.Path)

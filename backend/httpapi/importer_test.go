@@ -302,14 +302,15 @@ func TestImporterUploadMultipartAndAdminTry(t *testing.T) {
 	local := filepath.Join(t.TempDir(), "local.csv")
 	os.WriteFile(local, []byte("first_name,email\nAda,ada@example.com\n"), 0o600)
 	fp := "/api/admin/importer/imports/" + imp.Slug + "/file-from-path"
-	code, body = admin.do("POST", fp, "application/json", strings.NewReader(`{"path":"`+local+`"}`))
+	win := client{t, s.WindowHandler(), ""}
+	code, body = win.do("POST", fp, "application/json", strings.NewReader(`{"path":"`+local+`"}`))
 	if code != 200 || !strings.Contains(body, `"headers":["first_name","email"]`) {
 		t.Fatalf("file from path: %d %s", code, body)
 	}
 	if code, _ = (client{t, h, "sess-1"}).do("POST", fp, "application/json", strings.NewReader(`{"path":"`+local+`"}`)); code != 401 {
 		t.Fatalf("file from path with a session token: %d", code)
 	}
-	if code, body = admin.do("POST", fp, "application/json", strings.NewReader(`{"path":"relative.csv"}`)); code != 422 {
+	if code, body = win.do("POST", fp, "application/json", strings.NewReader(`{"path":"relative.csv"}`)); code != 422 {
 		t.Fatalf("relative path: %d %s", code, body)
 	}
 	// header row choice beyond the file
