@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	goruntime "runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -357,7 +358,7 @@ func (d *desktop) openFiles(source string, paths []string) {
 func (d *desktop) notify(n Notice) {
 	native := false
 	if d.native.Load() && d.ctx != nil {
-		err := runtime.SendNotification(d.ctx, runtime.NotificationOptions{ID: n.ID, Title: n.Title, Body: n.Body})
+		err := runtime.SendNotification(d.ctx, runtime.NotificationOptions{ID: n.ID, Title: n.Title, Body: notificationBody(n.Body, goruntime.GOOS)})
 		if err != nil {
 			d.a.log.Warn("desktop notification", "err", err)
 		} else {
