@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"fusebox/backend/hooks"
 	"fusebox/backend/schema"
@@ -205,22 +206,60 @@ func (s *Service) runCallbacks(ctx context.Context, imp *Import, sc *schema.Sche
 		batch = batch[:0]
 		return nil
 	}
+	// candidates are checked against the cache in chunks (one IN query
+	// per 500 rows), then the unjudged ones are sent in batches
+	var cand []pending
+	sift := func() error {
+		for len(cand) > 0 {
+			n := min(len(cand), 500)
+			chunk := cand[:n]
+			cand = cand[n:]
+			args := make([]any, 0, n+1)
+			args = append(args, imp.ID)
+			for _, p := range chunk {
+				args = append(args, p.hash)
+			}
+			rs, err := s.db.Read.QueryContext(ctx, `SELECT row_hash FROM importer_callback_cache WHERE import_id = ? AND row_hash IN (?`+strings.Repeat(",?", n-1)+`)`, args...)
+			if err != nil {
+				return fmt.Errorf("callback cache: %w", err)
+			}
+			judged := map[string]bool{}
+			for rs.Next() {
+				var h []byte
+				if err := rs.Scan(&h); err != nil {
+					rs.Close()
+					return fmt.Errorf("callback cache: %w", err)
+				}
+				judged[string(h)] = true
+			}
+			rs.Close()
+			if err := rs.Err(); err != nil {
+				return fmt.Errorf("callback cache: %w", err)
+			}
+			for _, p := range chunk {
+				if judged[string(p.hash)] {
+					continue
+				}
+				batch = append(batch, p)
+				if len(batch) >= batchN {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}
 	err := s.eachStagedRow(ctx, imp.ID, rows, func(row int64, data string, cells []string) error {
-		h := rowHash(data)
-		var one int
-		err := s.db.Read.QueryRowContext(ctx, `SELECT 1 FROM importer_callback_cache WHERE import_id = ? AND row_hash = ?`, imp.ID, h).Scan(&one)
-		if err == nil {
-			return nil // judged already
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("callback cache: %w", err)
-		}
-		batch = append(batch, pending{row: row, cells: cells, hash: h})
-		if len(batch) >= batchN {
-			return flush()
+		cand = append(cand, pending{row: row, cells: cells, hash: rowHash(data)})
+		if len(cand) >= 500 {
+			return sift()
 		}
 		return nil
 	})
+	if err == nil {
+		err = sift()
+	}
 	if err == nil {
 		err = flush()
 	}
@@ -314,18 +353,30 @@ func (s *Service) applyAnswers(ctx context.Context, imp *Import, sc *schema.Sche
 		return err
 	}
 	return s.commitEdit(ctx, imp, u, func(tx *store.Tx) error {
-		m := s.newMutation(ctx, tx, imp, sc, u)
-		defer m.close()
+		var m *mutation // made for the first row that needs rewriting
+		defer func() {
+			if m != nil {
+				m.close()
+			}
+		}()
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO importer_callback_cache (import_id, row_hash, result) VALUES (?, ?, ?)
+			ON CONFLICT (import_id, row_hash) DO UPDATE SET result = excluded.result`)
+		if err != nil {
+			return fmt.Errorf("callback cache: %w", err)
+		}
+		defer ins.Close()
 		put := func(hash []byte, f cachedFindings) error {
-			b, _ := json.Marshal(f)
-			_, err := tx.ExecContext(ctx, `INSERT INTO importer_callback_cache (import_id, row_hash, result) VALUES (?, ?, ?)
-				ON CONFLICT (import_id, row_hash) DO UPDATE SET result = excluded.result`, imp.ID, hash, string(b))
-			if err != nil {
+			res := "{}"
+			if len(f.Errors)+len(f.Warnings) > 0 {
+				b, _ := json.Marshal(f)
+				res = string(b)
+			}
+			if _, err := ins.ExecContext(ctx, imp.ID, hash, res); err != nil {
 				return fmt.Errorf("callback cache: %w", err)
 			}
 			return nil
 		}
-		err := each(func(row int64, cells []string, hash []byte, a hooks.RowAnswer) error {
+		err = each(func(row int64, cells []string, hash []byte, a hooks.RowAnswer) error {
 			f := cachedFindings{Errors: a.Errors, Warnings: a.Warnings}
 			if err := put(hash, f); err != nil {
 				return err
@@ -349,13 +400,16 @@ func (s *Service) applyAnswers(ctx context.Context, imp *Import, sc *schema.Sche
 			if !changed && len(f.Errors)+len(f.Warnings) == 0 {
 				return nil
 			}
+			if m == nil {
+				m = s.newMutation(ctx, tx, imp, sc, u)
+			}
 			old, err := m.readRow(row)
 			if err != nil {
 				return err
 			}
 			return m.update(old, newCells)
 		})
-		if err != nil {
+		if err != nil || m == nil {
 			return err
 		}
 		_, err = m.finish()

@@ -34,6 +34,8 @@ Benchmarks (each prints its figures next to a reference measured in the same run
                and without a jti (the single-use check)
   relay        records delivered per second (batch 1000 and batch 0), submit-to-last-delivery
   dashboard    the console dashboard's charts over 1M delivered records and 10,000 imports
+  hooks        1M rows staged without hooks, with a JS row hook and with a server callback
+               to a loopback endpoint (batch 1000): ratios, targets 2x and 3x; exit 3 on a miss
 
 A missed target prints "NOT met"; the exit code is 1 only when a benchmark
 fails to run. Run 'fusebox-bench BENCHMARK -h' for its flags.
@@ -59,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runBenchRelay(ctx, args[1:], stdout, stderr)
 	case "dashboard":
 		return runBenchDashboard(ctx, args[1:], stdout, stderr)
+	case "hooks":
+		return runBenchHooks(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -102,3 +102,15 @@ func TestBenchDashboardSmoke(t *testing.T) {
 		t.Fatalf("last line %q", last)
 	}
 }
+
+func TestBenchHooksSmoke(t *testing.T) {
+	code, out, errb := runBench(t, "hooks", "--rows", "3000", "--batch", "500")
+	if code != 0 && code != 3 {
+		t.Fatalf("bench hooks: %d %s %s", code, out, errb)
+	}
+	for _, want := range []string{"without hooks", "JS row hook", "target <= 2.0x", "callback, batch 500", "target <= 3.0x", "(6 requests to a loopback endpoint)", "hooks rows=3000 js_ratio="} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bench output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"time"
+
+	"fusebox/app"
+	"fusebox/backend/hooks"
+	"fusebox/backend/importer"
+	"fusebox/backend/schema"
+)
+
+// runBenchHooks times the same file staged three ways: without hooks,
+// with a simple JavaScript row hook, and with a server callback to a
+// loopback endpoint (batch 1000), each from upload to review-ready, and
+// prints the ratios to the run without hooks. Targets: JS <= 2x,
+// callback <= 3x; exit 3 when one is missed.
+func runBenchHooks(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench hooks", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	rows := fs.Int("rows", 1_000_000, "rows in the generated CSV (10 columns)")
+	batch := fs.Int("batch", 1000, "rows per callback request")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *rows < 1 || *batch < 1 {
+		fmt.Fprintln(stderr, "fusebox-bench: --rows and --batch must be at least 1")
+		return 2
+	}
+	missed, err := benchHooks(ctx, *rows, *batch, stdout, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "fusebox-bench:", err)
+		return 1
+	}
+	if missed {
+		return 3
+	}
+	return 0
+}
+
+const benchRowHook = `function (row) {
+  if (row.company.length > 100) return {warnings: {company: "a long company name"}}
+}`
+
+func benchHooks(ctx context.Context, rows, batch int, stdout, stderr io.Writer) (bool, error) {
+	tmp, err := os.MkdirTemp("", "fusebox-bench-hooks-")
+	if err != nil {
+		return false, err
+	}
+	defer os.RemoveAll(tmp)
+	line := func(format string, args ...any) { fmt.Fprintf(stdout, format+"\n", args...) }
+	csvPath := filepath.Join(tmp, "bench.csv")
+	size, err := generateCSV(csvPath, rows)
+	if err != nil {
+		return false, fmt.Errorf("generate: %w", err)
+	}
+
+	// the host's endpoint: decodes the batch, answers "no findings"
+	var calls int
+	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in hooks.CallbackRequest
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		calls++
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"rows":[]}`)
+	}))
+	defer host.Close()
+
+	dataDir := filepath.Join(tmp, "data")
+	if err := os.Mkdir(dataDir, 0o700); err != nil {
+		return false, err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	a, err := app.New(ctx, app.Config{Version: version, DataDir: dataDir, Logger: log, Server: benchServer()})
+	if err != nil {
+		return false, err
+	}
+	defer a.Close()
+	// the loopback endpoint is the bench's own: no network guard here
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	a.Importer.Callbacks = &hooks.Caller{Client: func(context.Context) (*http.Client, error) { return client, nil },
+		Sign: func(string, string, time.Time, []byte) (string, error) { return "", nil }, Secret: os.LookupEnv}
+
+	base := benchImporter()
+	js := benchImporter()
+	js.Slug, js.Name, js.Hooks = "bench_js", "Benchmark (JS hook)", &schema.Hooks{Row: benchRowHook}
+	cb := benchImporter()
+	cb.Slug, cb.Name, cb.Hooks = "bench_cb", "Benchmark (callback)", &schema.Hooks{Validate: &schema.Callback{URL: host.URL + "/validate", Batch: batch, Timeout: "30s"}}
+	stage := func(def *schema.Importer) (time.Duration, importer.Summary, error) {
+		if _, err := a.Importer.SaveImporter(ctx, def); err != nil {
+			return 0, importer.Summary{}, err
+		}
+		imp, err := a.Importer.CreateImport(ctx, importer.Actor{Admin: true}, def.Slug)
+		if err != nil {
+			return 0, importer.Summary{}, err
+		}
+		f, err := os.Open(csvPath)
+		if err != nil {
+			return 0, importer.Summary{}, err
+		}
+		defer f.Close()
+		t0 := time.Now()
+		if _, err := a.Importer.Upload(ctx, imp.Slug, f, "bench.csv", size); err != nil {
+			return 0, importer.Summary{}, err
+		}
+		mv, err := a.Importer.GetMapping(ctx, imp.Slug)
+		if err != nil {
+			return 0, importer.Summary{}, err
+		}
+		if err := a.Importer.ConfirmMapping(ctx, imp.Slug, mv.Suggestions.Mapping()); err != nil {
+			return 0, importer.Summary{}, err
+		}
+		if err := a.Importer.Stage(ctx, imp.Slug); err != nil {
+			return 0, importer.Summary{}, err
+		}
+		d := time.Since(t0)
+		sum, err := a.Importer.Summary(ctx, imp.Slug)
+		return d, sum, err
+	}
+	dBase, sBase, err := stage(base)
+	if err != nil {
+		return false, fmt.Errorf("without hooks: %w", err)
+	}
+	line("without hooks            %.2fs  (%d rows, upload -> review-ready; reference)", dBase.Seconds(), sBase.Rows)
+	dJS, sJS, err := stage(js)
+	if err != nil {
+		return false, fmt.Errorf("JS row hook: %w", err)
+	}
+	if sJS.Rows != sBase.Rows {
+		return false, fmt.Errorf("JS row hook: %d rows staged, want %d", sJS.Rows, sBase.Rows)
+	}
+	rJS := dJS.Seconds() / dBase.Seconds()
+	line("JS row hook              %.2fs  %.2fx  target <= 2.0x: %s", dJS.Seconds(), rJS, verdict(rJS <= 2))
+	dCB, sCB, err := stage(cb)
+	if err != nil {
+		return false, fmt.Errorf("callback: %w", err)
+	}
+	if sCB.Callback == nil || sCB.Callback.State != importer.CallbackOK || sCB.Callback.Checked != sBase.Rows {
+		return false, fmt.Errorf("callback: state %+v, want ok with %d rows checked", sCB.Callback, sBase.Rows)
+	}
+	rCB := dCB.Seconds() / dBase.Seconds()
+	line("callback, batch %-6d   %.2fs  %.2fx  target <= 3.0x: %s  (%d requests to a loopback endpoint)", batch, dCB.Seconds(), rCB, verdict(rCB <= 3), calls)
+	line("hooks rows=%d js_ratio=%.2f callback_ratio=%.2f", rows, rJS, rCB)
+	return rJS > 2 || rCB > 3, nil
+}
