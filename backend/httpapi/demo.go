@@ -106,6 +106,26 @@ func (s *Server) DemoStatus(ctx context.Context) (DemoStatus, error) {
 	return d, nil
 }
 
+// idleDemoKeyID is the demo publishable key's id while the demo is off in
+// this process (a non-loopback listener, --no-demo, the switch in the
+// console), else "". That key lists every loopback origin so that /demo
+// works with no setup; while the demo is off it must not let those pages
+// frame importers, pass CORS or create sessions.
+func (s *Server) idleDemoKeyID(ctx context.Context) string {
+	if s.deps.Sessions == nil {
+		return ""
+	}
+	if d, err := s.DemoStatus(ctx); err == nil && d.On {
+		return ""
+	}
+	id, err := s.deps.Sessions.DemoPublishableID(ctx)
+	if err != nil {
+		s.log.WarnContext(ctx, "demo key", "err", err)
+		return ""
+	}
+	return id
+}
+
 // demoImporters are the slugs of the demo workspace file's importers,
 // read once: the only importers the demo routes act on.
 var demoImporters = demo.Importers()

@@ -338,3 +338,59 @@ func TestSecurityHostHeaderDoesNotSteerInstallBaseURL(t *testing.T) {
 		t.Fatalf("install %s, routes %v: %s", status, w.book.routes, body)
 	}
 }
+
+// TestSecurityDemoKeyIdleWhileTheDemoIsOff: the demo publishable key lists
+// every loopback origin so that /demo works with no setup. A process that
+// keeps the demo off (a non-loopback listener, --no-demo) must not let that
+// key's origins frame importers, pass CORS or create sessions: pages there
+// need origins configured, as docs/security.md says.
+func TestSecurityDemoKeyIdleWhileTheDemoIsOff(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  httpapi.Config
+		on   bool
+	}{
+		{"demo on", httpapi.Config{}, true},
+		{"demo off for the listener", httpapi.Config{DemoOff: "the server listens on a non-loopback address"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newDemoWorld(t, tc.cfg)
+			keys, err := w.sess.DemoKeys(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			const page = "http://localhost:3999"
+			req, _ := http.NewRequest("GET", w.url+"/api/v1/embed/check?importer=contacts", nil)
+			req.Header.Set("Origin", page)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var check struct {
+				Allowed bool `json:"allowed"`
+			}
+			json.NewDecoder(res.Body).Decode(&check)
+			res.Body.Close()
+			if check.Allowed != tc.on {
+				t.Fatalf("embed check for %s: allowed=%v, want %v", page, check.Allowed, tc.on)
+			}
+			req, _ = http.NewRequest("POST", w.url+"/api/v1/importer/sessions", strings.NewReader(`{"importer_slug":"contacts"}`))
+			req.Header.Set("Origin", page)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+keys.Publishable)
+			res, err = http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			cors := res.Header.Get("Access-Control-Allow-Origin")
+			if tc.on && (res.StatusCode != http.StatusCreated || cors != page) {
+				t.Fatalf("session with the demo key while the demo is on: %d cors=%q %s", res.StatusCode, cors, body)
+			}
+			if !tc.on && (res.StatusCode < 400 || cors != "" || !strings.Contains(string(body), "demo")) {
+				t.Fatalf("session with the demo key while the demo is off: %d cors=%q %s", res.StatusCode, cors, body)
+			}
+		})
+	}
+}

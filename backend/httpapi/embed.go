@@ -103,7 +103,7 @@ func (s *Server) originAllowedToFrame(r *http.Request, origin string) bool {
 		return true
 	}
 	if s.deps.Sessions != nil {
-		ok, err := s.deps.Sessions.AnyKeyAllowsOrigin(r.Context(), origin)
+		ok, err := s.deps.Sessions.AnyKeyAllowsOrigin(r.Context(), origin, s.idleDemoKeyID(r.Context()))
 		if err != nil {
 			s.log.WarnContext(r.Context(), "embed: check frame origin against keys", "err", err)
 		} else if ok {

@@ -85,6 +85,9 @@ func (s *Server) callerOf(r *http.Request, allowPublishable bool) (apiCaller, er
 		if err != nil {
 			return apiCaller{}, err
 		}
+		if k.Kind == sessions.KindPublishable && k.ID == s.idleDemoKeyID(r.Context()) {
+			return apiCaller{}, errs.Forbidden("the demo's publishable key (%s) works only while the demo runs on this server, and it is off here; create a publishable key of your own that lists this page's origin", sessions.DemoPublishableName)
+		}
 		if k.Kind == sessions.KindPublishable && !allowPublishable {
 			return apiCaller{}, errs.Forbidden("publishable keys (fbx_pk_…) can only create importer sessions (POST /api/v1/importer/sessions) from their allowed origins; call %s %s from your backend with a secret key (fbx_sk_…)", r.Method, r.URL.Path)
 		}
@@ -132,7 +135,7 @@ func (s *Server) corsOrigin(w http.ResponseWriter, r *http.Request) (string, boo
 	if origin == "" {
 		return "", false
 	}
-	ok, err := s.deps.Sessions.AnyKeyAllowsOrigin(r.Context(), origin)
+	ok, err := s.deps.Sessions.AnyKeyAllowsOrigin(r.Context(), origin, s.idleDemoKeyID(r.Context()))
 	if err != nil {
 		s.log.WarnContext(r.Context(), "check CORS origin", "err", err)
 		return origin, false

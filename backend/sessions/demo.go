@@ -214,3 +214,20 @@ func (s *Service) IssueDemo(ctx context.Context, p IssueParams) (Issued, error) 
 	p.Key = &k
 	return s.Issue(ctx, p)
 }
+
+// DemoPublishableID is the id of the demo publishable key, or "" when this
+// data dir has none (made with --no-demo).
+func (s *Service) DemoPublishableID(ctx context.Context) (string, error) {
+	text, err := s.demoKeyText(ctx, KindPublishable)
+	if err != nil {
+		return "", err
+	}
+	k, err := s.keyByText(ctx, text)
+	if errs.Is(err, errs.ENOTFOUND) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return k.ID, nil
+}

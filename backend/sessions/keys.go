@@ -266,8 +266,11 @@ func (s *Service) touch(ctx context.Context, id string) (time.Time, bool) {
 // origin. A CORS preflight carries no key, so it is answered for origins
 // that some key may use; the request itself is then checked against the
 // key it carries.
-func (s *Service) AnyKeyAllowsOrigin(ctx context.Context, origin string) (bool, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT origins FROM api_keys WHERE kind = ? AND deactivated_at = ''`, string(KindPublishable))
+//
+// exceptID, when not "", leaves that key out (the demo publishable key
+// while the demo is off).
+func (s *Service) AnyKeyAllowsOrigin(ctx context.Context, origin, exceptID string) (bool, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT origins FROM api_keys WHERE kind = ? AND deactivated_at = '' AND id != ?`, string(KindPublishable), exceptID)
 	if err != nil {
 		return false, fmt.Errorf("check origin: %w", err)
 	}

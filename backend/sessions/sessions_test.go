@@ -480,16 +480,16 @@ func TestPublishableKeyRules(t *testing.T) {
 			}
 		})
 	}
-	if ok, err := e.svc.AnyKeyAllowsOrigin(ctx, "https://app.example.com"); !ok || err != nil {
+	if ok, err := e.svc.AnyKeyAllowsOrigin(ctx, "https://app.example.com", ""); !ok || err != nil {
 		t.Fatalf("AnyKeyAllowsOrigin(listed) = %v, %v", ok, err)
 	}
-	if ok, _ := e.svc.AnyKeyAllowsOrigin(ctx, "https://evil.test"); ok {
+	if ok, _ := e.svc.AnyKeyAllowsOrigin(ctx, "https://evil.test", ""); ok {
 		t.Fatal("AnyKeyAllowsOrigin(unlisted) = true")
 	}
 	if _, err := e.svc.DeactivateKey(ctx, key.ID); err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := e.svc.AnyKeyAllowsOrigin(ctx, "https://app.example.com"); ok {
+	if ok, _ := e.svc.AnyKeyAllowsOrigin(ctx, "https://app.example.com", ""); ok {
 		t.Fatal("a deactivated key still opens its origins to CORS")
 	}
 }
