@@ -17,7 +17,7 @@ var allowedImports = map[string][]string{
 		"fusebox/backend/importer", "fusebox/backend/sessions", "fusebox/backend/marketplace", "fusebox/backend/relay", "fusebox/backend/stats",
 		"fusebox/backend/hooks", "fusebox/backend/netguard"},
 	// The benchmarks are their own command, outside the product binary.
-	"fusebox/app/cmd/fusebox-bench": {"fusebox/app", "fusebox/backend/demo", "fusebox/backend/httpapi", "fusebox/backend/store", "fusebox/backend/importer", "fusebox/backend/schema", "fusebox/backend/sessions",
+	"fusebox/app/cmd/fusebox-bench": {"fusebox/app", "fusebox/backend/demo", "fusebox/backend/httpapi", "fusebox/backend/store", "fusebox/backend/importer", "fusebox/backend/ingest", "fusebox/backend/schema", "fusebox/backend/sessions",
 		"fusebox/backend/marketplace", "fusebox/backend/relay", "fusebox/backend/stats", "fusebox/backend/hooks"},
 	"fusebox/frontend": {},
 	// demo holds what exists only for the demo workspace (its file, org

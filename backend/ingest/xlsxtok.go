@@ -212,36 +212,26 @@ func (t *xlsxTok) next(want bool) (tokKind, []byte, []byte, error) {
 // tag consumes a tag starting at t.pos ('<') and returns its inside.
 func (t *xlsxTok) tag() ([]byte, error) {
 	k := 1 // offset from t.pos
+	var quote byte
 	for {
-		// the next '>' outside quoted attribute values
-		for {
-			seg := t.buf[t.pos+k : t.end]
-			gt := bytes.IndexByte(seg, '>')
-			if gt < 0 {
-				break
-			}
-			// common case: balanced double quotes and no single quote
-			// before the '>', so it is outside every attribute value
-			if bytes.Count(seg[:gt], dquote)%2 == 0 && bytes.IndexByte(seg[:gt], '\'') < 0 {
-				tag := t.buf[t.pos+1 : t.pos+k+gt]
-				t.pos += k + gt + 1
+		// the next '>' outside quoted attribute values (tags are short:
+		// a plain loop beats repeated IndexByte calls)
+		buf := t.buf[:t.end]
+		for i := t.pos + k; i < len(buf); i++ {
+			switch c := buf[i]; {
+			case quote != 0:
+				if c == quote {
+					quote = 0
+				}
+			case c == '>':
+				tag := buf[t.pos+1 : i]
+				t.pos = i + 1
 				return tag, nil
+			case c == '"' || c == '\'':
+				quote = c
 			}
-			q := bytes.IndexByte(seg[:gt], '"')
-			if a := bytes.IndexByte(seg[:gt], '\''); a >= 0 && (q < 0 || a < q) {
-				q = a
-			}
-			if q < 0 {
-				tag := t.buf[t.pos+1 : t.pos+k+gt]
-				t.pos += k + gt + 1
-				return tag, nil
-			}
-			closeQ := bytes.IndexByte(seg[q+1:], seg[q])
-			if closeQ < 0 {
-				break
-			}
-			k += q + 1 + closeQ + 1
 		}
+		k = t.end - t.pos
 		if int64(t.end-t.pos) > t.maxText {
 			return nil, t.tooLong("tag")
 		}
