@@ -65,7 +65,8 @@ export default function RefusedOrigins({ slug, onAllowed }: { slug: string; onAl
       </div>
       <p className="muted ied-refused-intro">
         Host pages that tried to embed this importer from an origin that is not allowed. Allow one to add it to this
-        importer's allowed origins; a publishable key's origins (Keys &amp; Sessions) work too.
+        importer's allowed origins; a publishable key's origins (Keys &amp; Sessions) work too. Any page can claim
+        an origin here, so allow only origins you know are your own.
         {loopback && ' This server listens on loopback only: pages on http://localhost and http://127.0.0.1 (any port) need no setup.'}
       </p>
       {done && <div className="notice ied-refused-done" role="status">{done}</div>}
