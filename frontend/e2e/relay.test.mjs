@@ -118,6 +118,7 @@ describe('relay', () => {
     assert.doesNotMatch(await item.innerText(), /FUSEBOX_DEMO_CRM_KEY/);
     await screenshot(page, 'relay-04-sink');
     await item.getByRole('button', { name: 'Reveal credentials' }).click();
+    await item.getByText(/«secret FUSEBOX_DEMO_CRM_KEY»/).first().waitFor();
     assert.match(await item.innerText(), /«secret FUSEBOX_DEMO_CRM_KEY»/);
     assert.deepEqual(errors, []);
   });

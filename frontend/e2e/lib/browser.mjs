@@ -46,7 +46,14 @@ export async function newPage(browser, { width = 1280, height = 800 } = {}) {
   page.on('response', (r) => {
     if (r.status() >= 400) errors.push(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`);
   });
-  page.on('requestfailed', (r) => errors.push(`request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText}`));
+  // net::ERR_ABORTED is the page cancelling its own request (a navigation away before a list loaded,
+  // an iframe replaced, an AbortController): not a failure of the server, and on a loaded machine it
+  // depends only on timing. Refused connections, resets and empty answers still count.
+  page.on('requestfailed', (r) => {
+    const why = r.failure()?.errorText ?? '';
+    if (why === 'net::ERR_ABORTED') return;
+    errors.push(`request failed: ${r.method()} ${r.url()}: ${why}`);
+  });
   return { context, page, errors };
 }
 
