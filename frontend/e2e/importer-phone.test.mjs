@@ -98,7 +98,12 @@ describe('importer and marketplace on a phone and a laptop', () => {
         await server.stop();
       });
       const local = server.url.replace('127.0.0.1', 'localhost');
-      await page.goto(`${local}/demo?fusebox=${encodeURIComponent(server.url)}`);
+      // A user id as long as a real one (the request line on the page names it).
+      await page.goto(`${local}/demo?fusebox=${encodeURIComponent(server.url)}&user=customer-1796213284976`);
+      // The host page itself fits the phone too (a long request line once made it 431 px wide).
+      await page.getByText('called by this app').first().waitFor();
+      const pageWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(pageWidth <= vp.width, `the demo page is ${pageWidth}px wide in a ${vp.width}px viewport`);
       await page.getByLabel('Importer').selectOption('contacts');
       const opener = page.getByRole('button', { name: 'Import data', exact: true });
       await opener.click();
