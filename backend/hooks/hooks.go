@@ -515,11 +515,71 @@ const sandboxJS = `(function (g) {
    "queueMicrotask", "XMLHttpRequest", "WebSocket", "console", "eval", "Function", "WebAssembly"].forEach(function (k) {
     try { delete g[k]; } catch (e) {}
   });
+  // Function and eval are gone; so is the way back to them through a function's constructor.
+  [function () {}, function* () {}].forEach(function (f) {
+    Object.defineProperty(Object.getPrototypeOf(f), "constructor", {value: undefined, writable: false, configurable: false});
+  });
   function cap(n) { if (n > max) throw new RangeError("result too long (over " + max + ")"); }
   var repeat = String.prototype.repeat, padStart = String.prototype.padStart, padEnd = String.prototype.padEnd;
   Object.defineProperty(String.prototype, "repeat", {value: function (n) { cap(String(this).length * n); return repeat.call(this, n); }, writable: false, configurable: false});
   Object.defineProperty(String.prototype, "padStart", {value: function (n, s) { cap(n); return padStart.call(this, n, s); }, writable: false, configurable: false});
   Object.defineProperty(String.prototype, "padEnd", {value: function (n, s) { cap(n); return padEnd.call(this, n, s); }, writable: false, configurable: false});
+  // Built-ins whose one step can make a result far larger than their
+  // inputs are sized first: the allocation budget is only sampled between
+  // steps.
+  function slen(x) { return x == null ? 0 : String(x).length; }
+  var join = Array.prototype.join;
+  Object.defineProperty(Array.prototype, "join", {value: function (sep) {
+    var n = this.length >>> 0, total = n > 0 ? (n - 1) * (sep === undefined ? 1 : slen(sep)) : 0;
+    cap(total);
+    for (var i = 0; i < n; i++) { total += slen(this[i]); cap(total); }
+    return join.call(this, sep);
+  }, writable: false, configurable: false});
+  var concat = String.prototype.concat;
+  Object.defineProperty(String.prototype, "concat", {value: function () {
+    var total = String(this).length;
+    for (var i = 0; i < arguments.length; i++) { total += slen(arguments[i]); cap(total); }
+    return concat.apply(this, arguments);
+  }, writable: false, configurable: false});
+  var match = String.prototype.match, split = String.prototype.split;
+  function sizedReplace(orig, all) {
+    return function (pattern, repl) {
+      var s = String(this), total = s.length;
+      if (typeof repl === "function") {
+        var f = repl;
+        repl = function () { var r = String(f.apply(undefined, arguments)); total += r.length; cap(total); return r; };
+        return orig.call(s, pattern, repl);
+      }
+      var r = String(repl), dollars = split.call(r, "$").length - 1, wide = r.indexOf("$\x60") >= 0 || r.indexOf("$'") >= 0;
+      // Each match adds the replacement; "$&", "$1"... add at most the match, the prefix and suffix forms
+      // at most the whole string. Counted match by match, so the count itself makes nothing large.
+      function add(m) { total += r.length + dollars * (wide ? s.length : m.length); cap(total); }
+      if (pattern instanceof RegExp) {
+        var global = all || pattern.flags.indexOf("g") >= 0, re = new RegExp(pattern.source, global ? (pattern.flags.indexOf("g") >= 0 ? pattern.flags : pattern.flags + "g") : pattern.flags.replace("y", "")), m;
+        if (!global) { m = re.exec(s); if (m) add(m[0]); }
+        else while ((m = re.exec(s)) !== null) { add(m[0]); if (m[0] === "") re.lastIndex++; }
+      } else {
+        var p = String(pattern), at = s.indexOf(p);
+        while (at >= 0) { add(p); if (!all || (p.length === 0 && at >= s.length)) break; at = s.indexOf(p, at + Math.max(1, p.length)); }
+      }
+      return orig.call(s, pattern, r);
+    };
+  }
+  Object.defineProperty(String.prototype, "replace", {value: sizedReplace(String.prototype.replace, false), writable: false, configurable: false});
+  Object.defineProperty(String.prototype, "replaceAll", {value: sizedReplace(String.prototype.replaceAll, true), writable: false, configurable: false});
+  var stringify = JSON.stringify;
+  Object.defineProperty(JSON, "stringify", {value: function (v, replacer, space) {
+    var total = 0, user = typeof replacer === "function" ? replacer : null, keep = null;
+    if (Array.isArray(replacer)) { keep = {}; for (var i = 0; i < replacer.length; i++) keep[String(replacer[i])] = true; }
+    var indent = typeof space === "number" ? Math.min(10, space) : typeof space === "string" ? Math.min(10, space.length) : 0;
+    return stringify(v, function (k, val) {
+      if (keep && k !== "" && !Array.isArray(this) && !keep[k]) return undefined;
+      if (user) val = user.call(this, k, val);
+      total += k.length + 4 + indent * 4 + (typeof val === "string" ? val.length : typeof val === "object" || typeof val === "function" || val === undefined ? 0 : String(val).length);
+      cap(total);
+      return val;
+    }, space);
+  }, writable: false, configurable: false});
   var A = Array;
   var fill = A.prototype.fill;
   Object.defineProperty(A.prototype, "fill", {value: function () { cap(this.length); return fill.apply(this, arguments); }, writable: false, configurable: false});
