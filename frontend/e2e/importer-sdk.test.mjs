@@ -15,7 +15,7 @@ import { chromium } from 'playwright-core';
 import { build } from 'vite';
 import react from '@vitejs/plugin-react';
 import { chromiumArgs, chromiumPath, launchBrowser, newPage, screenshot } from './lib/browser.mjs';
-import { adminToken, api, hostApp, importerFrame, messages, putImporter, recordMessages, secretKey, until } from './lib/importer.mjs';
+import { adminToken, api, hostApp, importThreeRows, importerFrame, messages, putImporter, recordMessages, secretKey, until } from './lib/importer.mjs';
 import { docSample } from './lib/samples.mjs';
 import { startServer } from './lib/server.mjs';
 
@@ -32,20 +32,6 @@ const CSV = Buffer.from('name,email\nAda Lovelace,ada@example.com\nAlan Turing,a
 /** Three rows for the demo workspace's contacts importer (the only one the demo app offers). */
 const CONTACTS_CSV = Buffer.from('first_name,email\nAda,ada@example.com\nAlan,alan@example.com\nGrace,grace@example.com\n');
 
-/** Uploads the 3-row file and goes through every step to the done screen. */
-async function importThreeRows(page, csv = CSV) {
-  const frame = importerFrame(page);
-  await frame.getByRole('heading', { name: 'Upload a file' }).waitFor({ timeout: 15_000 });
-  await frame.getByTestId('file-input').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: csv });
-  await frame.getByRole('heading', { name: 'Choose the header row' }).waitFor();
-  await frame.getByRole('button', { name: 'Continue' }).click();
-  await frame.getByText('All required fields are mapped.').waitFor();
-  await frame.getByRole('button', { name: 'Continue' }).click();
-  await frame.getByRole('heading', { name: 'Review and fix' }).waitFor({ timeout: 30_000 });
-  await frame.getByRole('button', { name: 'Continue' }).click();
-  await frame.getByRole('button', { name: 'Import 3 rows' }).click();
-  await frame.getByRole('heading', { name: 'Import complete' }).waitFor({ timeout: 30_000 });
-}
 
 describe('importer SDK on host pages', () => {
   /** @type {import('./lib/server.mjs').RunningServer} */
@@ -136,7 +122,7 @@ describe('importer SDK on host pages', () => {
     await recordMessages(page);
     await page.goto(`${host.origin('localhost')}/vanilla.html`);
     await page.getByRole('button', { name: 'Import contacts' }).click();
-    await importThreeRows(page);
+    await importThreeRows(page, CSV);
     await screenshot(page, 'importer-sdk-vanilla-done');
     const status = page.getByRole('status');
     await until(async () => /^Imported 3 rows \(imp_\w+\)$/.test(await status.innerText()), 'onComplete in the page');
@@ -156,7 +142,7 @@ describe('importer SDK on host pages', () => {
     const { context, page, errors } = await newPage(browser);
     await page.goto(`${host.origin('localhost')}/react.html`);
     await page.getByRole('button', { name: 'Show Importer' }).click();
-    await importThreeRows(page);
+    await importThreeRows(page, CSV);
     const status = page.getByRole('status');
     await until(async () => /^Imported 3 rows \(imp_\w+\)$/.test(await status.innerText()), 'onComplete in the React state');
     const slug = /\((imp_\w+)\)/.exec(await status.innerText())?.[1];

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { artifactsDir, chromiumArgs, chromiumPath, newPage } from './lib/browser.mjs';
-import { adminToken, api, hostApp, importerFrame, putImporter, secretKey, until } from './lib/importer.mjs';
+import { adminToken, api, hostApp, importThreeRows, importerFrame, putImporter, secretKey, until } from './lib/importer.mjs';
 import { startServer } from './lib/server.mjs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -53,20 +53,6 @@ function hostPage(fuseboxUrl) {
 </html>`;
 }
 
-/** Uploads the 3-row file and goes through every step to the done screen. */
-async function importThreeRows(page) {
-  const frame = importerFrame(page);
-  await frame.getByRole('heading', { name: 'Upload a file' }).waitFor({ timeout: 15_000 });
-  await frame.getByTestId('file-input').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: CSV });
-  await frame.getByRole('heading', { name: 'Choose the header row' }).waitFor();
-  await frame.getByRole('button', { name: 'Continue' }).click();
-  await frame.getByText('All required fields are mapped.').waitFor();
-  await frame.getByRole('button', { name: 'Continue' }).click();
-  await frame.getByRole('heading', { name: 'Review and fix' }).waitFor({ timeout: 30_000 });
-  await frame.getByRole('button', { name: 'Continue' }).click();
-  await frame.getByRole('button', { name: 'Import 3 rows' }).click();
-  await frame.getByRole('heading', { name: 'Import complete' }).waitFor({ timeout: 30_000 });
-}
 
 describe('local origins need no setup', () => {
   /** @type {import('./lib/server.mjs').RunningServer} */
@@ -116,7 +102,7 @@ describe('local origins need no setup', () => {
     const { context, page, errors } = await newPage(browser);
     await page.goto(`${host.origin('localhost')}/page.html`);
     await page.getByRole('button', { name: 'Import contacts' }).click();
-    await importThreeRows(page);
+    await importThreeRows(page, CSV);
     const status = page.getByRole('status');
     await until(async () => /^Imported 3 rows \(imp_\w+\)$/.test(await status.innerText()), 'onComplete in the page');
     const list = await api(server, key, 'GET', '/api/v1/imports?metadata[user_id]=local');
@@ -173,7 +159,7 @@ describe('local origins need no setup', () => {
 
     // The same page now imports.
     await page.getByRole('button', { name: 'Import contacts' }).click();
-    await importThreeRows(page);
+    await importThreeRows(page, CSV);
     await until(async () => /^Imported 3 rows \(imp_\w+\)$/.test(await status.innerText()), 'onComplete after allow');
     await context.close();
   });

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser, newPage, screenshot } from './lib/browser.mjs';
-import { api, hostApp, importerFrame, putImporter, secretKey, until } from './lib/importer.mjs';
+import { api, hostApp, importThreeRows, importerFrame, putImporter, secretKey, until } from './lib/importer.mjs';
 import { docSample } from './lib/samples.mjs';
 import { repoRoot, startServer } from './lib/server.mjs';
 
@@ -126,20 +126,6 @@ async function freshApp(dir, name, pkgs, files) {
   return pages;
 }
 
-/** Uploads the 3-row file and goes through every step to the done screen. */
-async function importThreeRows(page) {
-  const frame = importerFrame(page);
-  await frame.getByRole('heading', { name: 'Upload a file' }).waitFor({ timeout: 15_000 });
-  await frame.getByTestId('file-input').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: CSV });
-  await frame.getByRole('heading', { name: 'Choose the header row' }).waitFor();
-  await frame.getByRole('button', { name: 'Continue' }).click();
-  await frame.getByText('All required fields are mapped.').waitFor();
-  await frame.getByRole('button', { name: 'Continue' }).click();
-  await frame.getByRole('heading', { name: 'Review and fix' }).waitFor({ timeout: 30_000 });
-  await frame.getByRole('button', { name: 'Continue' }).click();
-  await frame.getByRole('button', { name: 'Import 3 rows' }).click();
-  await frame.getByRole('heading', { name: 'Import complete' }).waitFor({ timeout: 30_000 });
-}
 
 /**
  * The inline page: the importer inside the page (inline), a locale picker and a user picker whose
@@ -279,7 +265,7 @@ describe('the npm package in fresh Vite apps', { timeout: 240_000 }, () => {
     await frame.getByRole('heading', { name: 'Upload a file' }).waitFor({ timeout: 15_000 });
     await until(() => sessions.length >= before + 2 && sessions.at(-1)?.userId === 'alan', 'a session for alan');
     assert.equal(await page.locator('iframe.fusebox-importer-frame').count(), 1, 'the old frame is gone');
-    await importThreeRows(page);
+    await importThreeRows(page, CSV);
     const status = page.getByRole('status');
     await until(async () => /^Imported 3 rows \(imp_\w+\)$/.test(await status.innerText()), 'onComplete on the inline page');
     const slug = /\((imp_\w+)\)/.exec(await status.innerText())?.[1];
@@ -295,7 +281,7 @@ describe('the npm package in fresh Vite apps', { timeout: 240_000 }, () => {
       const { context, page, errors } = await newPage(browser);
       await page.goto(`${hosts[name].origin('localhost')}/`);
       await page.getByRole('button', { name: 'Import contacts' }).click();
-      await importThreeRows(page);
+      await importThreeRows(page, CSV);
       const status = page.getByRole('status');
       await until(async () => /^Imported 3 rows \(imp_\w+\)$/.test(await status.innerText()), `onComplete in the ${name} app`);
       await screenshot(page, `npm-package-${name}-done`);

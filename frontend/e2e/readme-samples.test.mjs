@@ -26,7 +26,7 @@ import { promisify } from 'node:util';
 import { build } from 'vite';
 import react from '@vitejs/plugin-react';
 import { artifactsDir, launchBrowser, newPage, screenshot } from './lib/browser.mjs';
-import { adminToken, api, importerFrame, putImporter, secretKey, until } from './lib/importer.mjs';
+import { adminToken, api, importThreeRows, importerFrame, putImporter, secretKey, until } from './lib/importer.mjs';
 import { allBlocks, allSamples, docSample } from './lib/samples.mjs';
 import { startServer } from './lib/server.mjs';
 
@@ -302,20 +302,6 @@ async function badRequest(port, contentType, body) {
   return { status: res.status, type: res.headers.get('content-type') ?? '', json };
 }
 
-/** Upload, header row, mapping, review, submit: the importer's whole flow for the 3-row file. */
-async function importThreeRows(page) {
-  const frame = importerFrame(page);
-  await frame.getByRole('heading', { name: 'Upload a file' }).waitFor({ timeout: 15_000 });
-  await frame.getByTestId('file-input').setInputFiles({ name: 'contacts.csv', mimeType: 'text/csv', buffer: CSV });
-  await frame.getByRole('heading', { name: 'Choose the header row' }).waitFor();
-  await frame.getByRole('button', { name: 'Continue' }).click();
-  await frame.getByText('All required fields are mapped.').waitFor();
-  await frame.getByRole('button', { name: 'Continue' }).click();
-  await frame.getByRole('heading', { name: 'Review and fix' }).waitFor({ timeout: 30_000 });
-  await frame.getByRole('button', { name: 'Continue' }).click();
-  await frame.getByRole('button', { name: 'Import 3 rows' }).click();
-  await frame.getByRole('heading', { name: 'Import complete' }).waitFor({ timeout: 30_000 });
-}
 
 describe('the docs samples as a matrix: every page against every backend', () => {
   /** @type {import('./lib/server.mjs').RunningServer} */
@@ -505,7 +491,7 @@ describe('the docs samples as a matrix: every page against every backend', () =>
     await page.goto(`${hosts[hostName].origin}/${name}.html`);
     await page.getByRole('button', { name: /^(Show Importer|Import contacts)$/ }).click();
     try {
-      await importThreeRows(page);
+      await importThreeRows(page, CSV, 'contacts.csv');
     } catch (e) {
       throw new Error(`${e instanceof Error ? e.message : e}\nthe page's errors: ${JSON.stringify(errors, null, 1)}\nthe page says: ${await page.locator('body').innerText()}`);
     }

@@ -168,3 +168,24 @@ export const fmt = (n) => n.toLocaleString('en-US');
 export function withoutAbortedPages(errors) {
   return errors.filter((e) => !/^request failed: GET \S+\/api\/importer\/imports\/\w+\/rows\?\S*: net::ERR_ABORTED$/.test(e));
 }
+
+/**
+ * Uploads a 3-row CSV into the importer frame on page and goes through every step (header row,
+ * mapping, review, submit) to the done screen.
+ * @param {import('playwright-core').Page} page
+ * @param {Buffer} csv
+ * @param {string} [name] the file name the importer sees
+ */
+export async function importThreeRows(page, csv, name = 'people.csv') {
+  const frame = importerFrame(page);
+  await frame.getByRole('heading', { name: 'Upload a file' }).waitFor({ timeout: 15_000 });
+  await frame.getByTestId('file-input').setInputFiles({ name, mimeType: 'text/csv', buffer: csv });
+  await frame.getByRole('heading', { name: 'Choose the header row' }).waitFor();
+  await frame.getByRole('button', { name: 'Continue' }).click();
+  await frame.getByText('All required fields are mapped.').waitFor();
+  await frame.getByRole('button', { name: 'Continue' }).click();
+  await frame.getByRole('heading', { name: 'Review and fix' }).waitFor({ timeout: 30_000 });
+  await frame.getByRole('button', { name: 'Continue' }).click();
+  await frame.getByRole('button', { name: 'Import 3 rows' }).click();
+  await frame.getByRole('heading', { name: 'Import complete' }).waitFor({ timeout: 30_000 });
+}
