@@ -165,6 +165,11 @@ describe('importer and marketplace on a phone and a laptop', () => {
       await onScreen(page, frame.getByRole('button', { name: 'Continue' }), 'Continue on the mapping step');
       await onScreen(page, cancel, 'Cancel on the mapping step');
       await axeCheck(ef, `${vp.name} mapping`);
+      // The values panel comes after the whole mapping list, never on top of it.
+      const listBox = await frame.locator('.fbx-mapping').boundingBox();
+      const valuesBox = await frame.locator('.fbx-values').first().boundingBox();
+      assert.ok(listBox && valuesBox && valuesBox.y >= listBox.y + listBox.height - 1,
+        `the values panel (top ${valuesBox?.y}) overlaps the mapping list (bottom ${listBox && listBox.y + listBox.height})`);
       await shot('3-mapping');
       const gold = frame.getByTestId('value-row-plan-gold');
       await gold.getByRole('button', { name: /^Use “/ }).click();
