@@ -285,6 +285,9 @@ describe('importer and marketplace on a phone and a laptop', () => {
     await page.getByRole('tab', { name: 'Integrations' }).click();
     const log = page.getByRole('list', { name: 'Marketplace events' });
     await log.getByText('ready').waitFor({ timeout: 15_000 });
+    // The host page fits the phone (the plan picker once made it 410 px wide).
+    const pageWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(pageWidth <= 390, `the demo page is ${pageWidth}px wide in a 390px viewport`);
     const mf = await until(() => page.frames().find((f) => f.url().startsWith(server.url + '/marketplace')), 'the marketplace iframe');
     await mf.getByTestId('mp-user').getByText('Dana Demo').waitFor();
     await axeCheck(mf, 'marketplace catalog');
