@@ -53,7 +53,9 @@ if [[ $vrc -ne 0 && ${vf:-0} -eq 0 ]]; then cat "$logs/vitest.log"; vf=1; fi
 count "vitest" "${vp:-0}" "${vf:-0}"
 
 echo "== browser end-to-end (playwright-core + /usr/bin/chromium)"
-node --test --test-reporter=tap --test-concurrency=1 frontend/e2e/ >"$logs/e2e.log" 2>&1
+# A test that hangs (a browser call that never answers) fails after 10 minutes
+# instead of holding the whole run until CI's own limit.
+node --test --test-reporter=tap --test-concurrency=1 --test-timeout=600000 frontend/e2e/ >"$logs/e2e.log" 2>&1
 erc=$?
 ep=$(grep -E '^# pass ' "$logs/e2e.log" | awk '{print $3}'); ef=$(grep -E '^# fail ' "$logs/e2e.log" | awk '{print $3}')
 if [[ $erc -ne 0 ]]; then cat "$logs/e2e.log"; [[ ${ef:-0} -eq 0 ]] && ef=1; else tail -n 9 "$logs/e2e.log"; fi
