@@ -19,8 +19,10 @@ if go vet ./... >"$logs/vet.log" 2>&1; then count "go vet" 1 0; else cat "$logs/
 
 echo "== go test -race ./..."
 # Tests that run bash, curl, node or python3 skip when the tool is missing
-# under plain `go test`; here a missing tool fails them.
-FUSEBOX_REQUIRE_TOOLS=1 go test -race -json -timeout 20m ./... 2>&1 | tee "$logs/go-test.json" | node scripts/go-test-summary.mjs | tee "$logs/go-test.txt"
+# under plain `go test`; here a missing tool fails them. The tests run inside
+# a throwaway PostgreSQL cluster (scripts/pg-test-cluster.sh sets
+# FUSEBOX_TEST_DATABASE_URL), for the store tests on PostgreSQL.
+FUSEBOX_REQUIRE_TOOLS=1 scripts/pg-test-cluster.sh go test -race -json -timeout 20m ./... 2>&1 | tee "$logs/go-test.json" | node scripts/go-test-summary.mjs | tee "$logs/go-test.txt"
 # "go: N tests passed, N failed, N skipped; N cases passed, ...": the stage
 # counts top-level tests (a failed case fails its test).
 line=$(tail -n 1 "$logs/go-test.txt")
