@@ -1,9 +1,13 @@
 package httpapi
 
 import (
+	"errors"
 	"html"
+	"io"
 	"net/http"
 	"net/url"
+	"path"
+	"strconv"
 	"strings"
 
 	"fusebox/backend/demo"
@@ -35,6 +39,7 @@ func (s *Server) bindMarketplace(mux *http.ServeMux) {
 	mux.HandleFunc("GET /marketplace/{$}", s.marketplacePage)
 	mux.HandleFunc("GET /marketplace/listing/{id}", s.marketplacePage)
 	mux.HandleFunc("GET /marketplace/installed", s.marketplacePage)
+	mux.HandleFunc("GET /marketplace/logos/{name}", s.mpLogo)
 	// The APIFuse seed's listing links: /listing/<listingId>?jwt=...
 	mux.HandleFunc("GET /listing/{id}", s.seedListingLink)
 	mux.HandleFunc("GET /api/marketplace/config", s.mpConfig)
@@ -60,6 +65,7 @@ func (s *Server) bindMarketplace(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/admin/marketplace/listings", s.requireAdmin(s.mpAdminListings))
 	mux.HandleFunc("PUT /api/admin/marketplace/listings/{id}", s.requireAdmin(s.mpAdminSaveListing))
 	mux.HandleFunc("DELETE /api/admin/marketplace/listings/{id}", s.requireAdmin(s.mpAdminDeleteListing))
+	mux.HandleFunc("POST /api/admin/marketplace/logos", s.requireAdmin(s.mpAdminUploadLogo))
 	mux.HandleFunc("GET /api/admin/marketplace/secrets", s.requireAdmin(s.mpAdminSecrets))
 	mux.HandleFunc("POST /api/admin/marketplace/secrets", s.requireAdmin(s.mpAdminCreateSecret))
 	mux.HandleFunc("POST /api/admin/marketplace/secrets/{id}/deactivate", s.requireAdmin(s.mpAdminDeactivateSecret))
@@ -431,6 +437,50 @@ func (s *Server) mpAdminSaveListing(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeJSON(w, http.StatusOK, l)
+}
+
+// mpAdminUploadLogo stores a listing logo sent as the raw request body
+// (?filename= only names it in errors) and answers its address.
+func (s *Server) mpAdminUploadLogo(w http.ResponseWriter, r *http.Request) {
+	m := s.deps.Marketplace
+	filename := path.Base(r.URL.Query().Get("filename"))
+	if filename == "." || filename == "/" {
+		filename = ""
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(m.MaxLogoBytes())+1))
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxErr):
+		data = make([]byte, m.MaxLogoBytes()+1) // SaveLogo says what the limit is
+	case err != nil:
+		s.writeError(w, r, errs.Invalid("read the logo: %v", err))
+		return
+	}
+	logo, err := m.SaveLogo(r.Context(), filename, data)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusCreated, logo)
+}
+
+// mpLogo serves a stored listing logo. The marketplace shows logos only as
+// <img>, where an SVG's scripts never run; opened on its own, the CSP runs
+// nothing and sandboxes the document, and nosniff keeps the stored type.
+func (s *Server) mpLogo(w http.ResponseWriter, r *http.Request) {
+	ctype, data, err := s.deps.Marketplace.LogoFile(r.Context(), r.PathValue("name"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+	// The name is the content's hash: the bytes at this address never change.
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	_, _ = w.Write(data)
 }
 
 func (s *Server) mpAdminDeleteListing(w http.ResponseWriter, r *http.Request) {

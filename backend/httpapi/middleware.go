@@ -282,6 +282,11 @@ func isConsoleWrite(r *http.Request) bool {
 // besides JSON.
 var yamlTypes = map[string]bool{"application/yaml": true, "application/x-yaml": true, "text/yaml": true, "text/x-yaml": true}
 
+// logoTypes are the content types POST /api/admin/marketplace/logos
+// accepts besides JSON (the raw image). None is a type a cross-origin page
+// can send without a CORS preflight.
+var logoTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/webp": true, "image/svg+xml": true, "application/octet-stream": true}
+
 // guardConsoleWrites refuses console API writes on the port that a page
 // of another origin could have made the admin's browser send: they need
 // a same-origin proof (Sec-Fetch-Site / Origin, checked by the standard
@@ -323,10 +328,11 @@ func (s *Server) consoleWriteAllowed(r *http.Request) error {
 		return nil
 	}
 	mt, _, err := mime.ParseMediaType(ct)
-	if err == nil && (mt == "application/json" || (yamlTypes[mt] && r.URL.Path == "/api/admin/workspace")) {
+	if err == nil && (mt == "application/json" || (yamlTypes[mt] && r.URL.Path == "/api/admin/workspace") ||
+		(logoTypes[mt] && r.URL.Path == "/api/admin/marketplace/logos")) {
 		return nil
 	}
-	return errs.Forbidden("the console API accepts changes only with Content-Type: application/json (or a YAML type for the workspace file), not %q; forms and text/plain never change state", ct)
+	return errs.Forbidden("the console API accepts changes only with Content-Type: application/json (or a YAML type for the workspace file, an image type for a logo), not %q; forms and text/plain never change state", ct)
 }
 
 // requireAdmin guards console API handlers.

@@ -69,6 +69,9 @@ type Options struct {
 	Now func() time.Time
 	// SessionTTL is how long a marketplace session lasts after login.
 	SessionTTL time.Duration
+	// MaxLogoBytes caps an uploaded listing logo (default
+	// DefaultMaxLogoBytes).
+	MaxLogoBytes int
 }
 
 // Service is the marketplace over one database.
@@ -81,7 +84,9 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	ttl    time.Duration
-	jobs   chan *job
+	// maxLogo caps an uploaded listing logo (SaveLogo).
+	maxLogo int
+	jobs    chan *job
 	// started is when the service was built: installs still running from
 	// before it were interrupted by a restart.
 	started time.Time
@@ -91,14 +96,15 @@ type Service struct {
 // execute install workflows.
 func New(db *store.DB, opts Options) *Service {
 	s := &Service{
-		db:     db,
-		seal:   newSealer(opts.KeyFile, db),
-		routes: opts.Routes,
-		client: opts.HTTPClient,
-		log:    opts.Logger,
-		now:    opts.Now,
-		ttl:    opts.SessionTTL,
-		jobs:   make(chan *job, 256),
+		db:      db,
+		seal:    newSealer(opts.KeyFile, db),
+		routes:  opts.Routes,
+		client:  opts.HTTPClient,
+		log:     opts.Logger,
+		now:     opts.Now,
+		ttl:     opts.SessionTTL,
+		maxLogo: opts.MaxLogoBytes,
+		jobs:    make(chan *job, 256),
 	}
 	if s.client == nil {
 		s.client = &http.Client{Timeout: 2 * time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -110,6 +116,9 @@ func New(db *store.DB, opts Options) *Service {
 		s.now = time.Now
 	}
 	s.started = s.now()
+	if s.maxLogo <= 0 {
+		s.maxLogo = DefaultMaxLogoBytes
+	}
 	if s.ttl <= 0 {
 		s.ttl = 8 * time.Hour
 	}

@@ -1006,6 +1006,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/marketplace/logos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a listing logo
+         * @description The body is the image itself (PNG, JPEG, WebP or SVG, told by its bytes; at most 200 KB by default). It is stored under the hash of its bytes and served at the answered url, /marketplace/logos/<sha256>.<ext>, with nosniff and a CSP that runs no script. Put the url in the listing's logo field.
+         */
+        post: operations["postAdminMarketplaceLogos"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/marketplace/secrets": {
         parameters: {
             query?: never;
@@ -2099,6 +2119,13 @@ export interface components {
             connection_fields?: {
                 [key: string]: string;
             };
+        };
+        MpLogo: {
+            /** @description /marketplace/logos/<sha256>.<png|jpg|webp|svg> */
+            url: string;
+            content_type: string;
+            /** @description bytes */
+            size: number;
         };
         MpSecret: {
             id: string;
@@ -5060,6 +5087,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postAdminMarketplaceLogos: {
+        parameters: {
+            query?: {
+                /** @description The file's name, used only in error messages. */
+                filename?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "image/png": string;
+                "image/jpeg": string;
+                "image/webp": string;
+                "image/svg+xml": string;
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Stored */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MpLogo"];
+                };
+            };
+            /** @description Larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description An error. */
             default: {
