@@ -67,6 +67,7 @@ func (s *Server) bindImporter(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/admin/imports/{slug}/records", s.requireAdmin(s.adminImportRecords))
 	mux.HandleFunc("GET /api/admin/imports/{slug}/file", s.requireAdmin(s.adminImportFile))
 	s.bindCleanup(mux)
+	s.bindHooksTry(mux)
 }
 
 // importerActor authenticates an importer route. The admin token (Bearer),

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 
+	"fusebox/backend/errs"
 	"fusebox/backend/hooks"
 )
 
@@ -104,6 +106,24 @@ func (c *compiler) compileHooks(s *Schema) {
 	if h == nil || (h.Row == "" && len(h.Column) == 0) {
 		return
 	}
+	lim := c.hookLimits(h)
+	keys := make([]string, len(s.cols))
+	for i, col := range s.cols {
+		keys[i] = col.key
+	}
+	p, err := hooks.Compile(keys, h.Row, h.Column, lim)
+	if err != nil {
+		c.fail("", "", "%s", fmt.Sprint(err))
+		return
+	}
+	if !p.Empty() {
+		s.hooks = p
+	}
+}
+
+// hookLimits reads the hooks' budgets; a bad one is a problem and takes
+// the default.
+func (c *compiler) hookLimits(h *Hooks) hooks.Limits {
 	var lim hooks.Limits
 	for _, d := range []struct {
 		field string
@@ -127,16 +147,35 @@ func (c *compiler) compileHooks(s *Schema) {
 		}
 		lim.Memory = n
 	}
-	keys := make([]string, len(s.cols))
-	for i, col := range s.cols {
-		keys[i] = col.key
+	return lim
+}
+
+// CompileHooks compiles only def's JavaScript hooks, with the budgets
+// and sandbox Compile gives them, so they can be tried on sample rows
+// while the rest of the definition is still being edited. The program
+// sees def's column keys in order. It returns (nil, nil) when def has no
+// JavaScript hook; the error (errs.Invalid) names the hook and the line
+// of a syntax error, e.g. hook "row": syntax error at line 2: ….
+func CompileHooks(def *Importer) (*hooks.Program, error) {
+	h := def.Hooks
+	if h == nil || (strings.TrimSpace(h.Row) == "" && len(h.Column) == 0) {
+		return nil, nil
+	}
+	c := &compiler{def: def}
+	lim := c.hookLimits(h)
+	if len(c.problems) > 0 {
+		return nil, errs.Invalid("%s", strings.Join(c.problems, "; "))
+	}
+	keys := make([]string, len(def.Columns))
+	for i, col := range def.Columns {
+		keys[i] = col.Key
 	}
 	p, err := hooks.Compile(keys, h.Row, h.Column, lim)
 	if err != nil {
-		c.fail("", "", "%s", fmt.Sprint(err))
-		return
+		return nil, errs.Invalid("%s", err.Error())
 	}
-	if !p.Empty() {
-		s.hooks = p
+	if p.Empty() {
+		return nil, nil
 	}
+	return p, nil
 }

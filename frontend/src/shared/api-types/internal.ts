@@ -465,6 +465,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/importers/hooks/try": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run an importer definition's JavaScript hooks on sample rows
+         * @description The console's "run on these sample rows": compiles hooks.row and hooks.column.<key> of the definition in the body (saved or not; the rest of the definition need not be valid yet) and runs them on at most 100 rows in the sandbox and with the budgets imports use. The validation service (hooks.validate) is not called. A syntax error is a 422 naming the hook and line (hook "row": syntax error at line 2: …); a hook that throws or runs out of its budget gives that row an error naming the hook and line. At most 2 tries run at once (429 otherwise); the body is at most 5 MB.
+         */
+        post: operations["postAdminImportersHooksTry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/importers/{slug}": {
         parameters: {
             query?: never;
@@ -3585,6 +3605,68 @@ export interface operations {
                     "application/json": {
                         /** @constant */
                         valid: true;
+                    };
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postAdminImportersHooksTry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    definition: components["schemas"]["ImporterDefinition"];
+                    /** @description Sample rows as {column key: cell text}; a missing key is an empty cell. */
+                    rows: {
+                        [key: string]: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description What the hooks said about each row. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The hooks that ran, in order: column.<key> (by key), then row. */
+                        hooks: string[];
+                        rows: {
+                            /** @description 1-based position in the request's rows. */
+                            row: number;
+                            /** @description Every column's value after the hooks (what the built-in checks would see). */
+                            values: {
+                                [key: string]: string;
+                            };
+                            /** @description Keys of the columns whose value a hook replaced. */
+                            changed: string[];
+                            errors: {
+                                /** @description The column key the finding is on (a row hook that throws reports on the first column). */
+                                column: string;
+                                message: string;
+                            }[];
+                            warnings: {
+                                /** @description The column key the finding is on (a row hook that throws reports on the first column). */
+                                column: string;
+                                message: string;
+                            }[];
+                        }[];
                     };
                 };
             };
