@@ -46,6 +46,8 @@ var allowedImports = map[string][]string{
 	// datatest and reliability hold only tests that drive the real binary.
 	"fusebox/app/datatest":              {},
 	"fusebox/backend/relay/reliability": {},
+	// testbin builds and runs the real binary for those tests.
+	"fusebox/app/testbin": {},
 	"fusebox/backend/httpapi": {"fusebox/backend/demo", "fusebox/backend/errs", "fusebox/backend/csvsafe", "fusebox/backend/ids", "fusebox/backend/store", "fusebox/backend/workspace",
 		"fusebox/backend/importer", "fusebox/backend/schema", "fusebox/backend/sessions", "fusebox/backend/marketplace", "fusebox/backend/relay", "fusebox/backend/sink", "fusebox/backend/stats"},
 }

@@ -199,7 +199,7 @@ func TestBackupUnderLoadRestoresEveryCommittedRecord(t *testing.T) {
 	t.Logf("the snapshot holds %d imports (%d committed before the backup began) and %d deliveries", len(inSnap), len(before), queued)
 
 	// The restored dir starts, and what was sealed still opens.
-	srv.stop()
+	srv.Stop()
 	rs := startServer(t, restored)
 	checkSealed(rs)
 	var imp struct {

@@ -5,9 +5,7 @@
 package datatest_test
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -17,150 +15,44 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"fusebox/app/testbin"
 )
 
 var bin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "fusebox-datatest-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "find the module root:", err)
-		os.Exit(1)
-	}
-	bin = filepath.Join(dir, "fusebox")
-	build := exec.Command("go", "build", "-ldflags", "-X main.version=v0.0.0-datatest", "-o", bin, ".")
-	build.Dir = strings.TrimSpace(string(root))
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+func TestMain(m *testing.M) { testbin.Main(m, &bin, "v0.0.0-datatest") }
 
 // server is one running `fusebox serve`.
-type server struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	url    string
-	token  string
-	stderr *syncBuffer
-	exited chan struct{}
-}
-
-var listeningRE = regexp.MustCompile(`listening on (http://\S+)`)
+type server struct{ *testbin.Server }
 
 // startServer starts the binary on a free port over dir and stops it
 // (SIGTERM) when the test ends.
 func startServer(t *testing.T, dir string) *server {
 	t.Helper()
-	s := &server{t: t, stderr: &syncBuffer{}, exited: make(chan struct{})}
-	s.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--no-demo")
-	s.cmd.Stderr = s.stderr
-	out, err := s.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if m := listeningRE.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case urls <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
-	go func() {
-		_ = s.cmd.Wait()
-		close(s.exited)
-	}()
-	select {
-	case s.url = <-urls:
-	case <-s.exited:
-		t.Fatalf("fusebox serve exited before listening:\n%s", s.stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("fusebox serve did not print its URL in 30s:\n%s", s.stderr.String())
-	}
-	tok, err := os.ReadFile(filepath.Join(dir, "admin.token"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.token = strings.TrimSpace(string(tok))
-	t.Cleanup(s.stop)
-	return s
-}
-
-func (s *server) stop() {
-	select {
-	case <-s.exited:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(15 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.exited
-	}
-	if s.t.Failed() {
-		s.t.Logf("server log:\n%s", s.stderr.String())
-	}
+	return &server{testbin.Start(t, bin, dir, nil)}
 }
 
 // call sends a request with the bearer token (if any) and a JSON body (if
 // any); out (if not nil) receives the JSON answer.
 func (s *server) call(method, path, bearer string, body any, out any) int {
-	s.t.Helper()
+	s.T.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			s.t.Fatal(err)
+			s.T.Fatal(err)
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, s.url+path, rd)
+	req, err := http.NewRequest(method, s.URL+path, rd)
 	if err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
@@ -168,13 +60,13 @@ func (s *server) call(method, path, bearer string, body any, out any) int {
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	if out != nil && len(raw) > 0 && res.StatusCode < 300 {
 		if err := json.Unmarshal(raw, out); err != nil {
-			s.t.Fatalf("%s %s: %v: %s", method, path, err, raw)
+			s.T.Fatalf("%s %s: %v: %s", method, path, err, raw)
 		}
 	}
 	return res.StatusCode
@@ -182,20 +74,12 @@ func (s *server) call(method, path, bearer string, body any, out any) int {
 
 // admin calls the console API with the admin token.
 func (s *server) admin(method, path string, body any, out any) int {
-	s.t.Helper()
-	return s.call(method, path, s.token, body, out)
+	s.T.Helper()
+	return s.call(method, path, s.Token, body, out)
 }
 
 // run runs a fusebox command and returns its stdout, stderr and error.
-func run(args ...string) (string, string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	return stdout.String(), stderr.String(), err
-}
+func run(args ...string) (string, string, error) { return testbin.Run(bin, nil, args...) }
 
 // cli runs a fusebox command and fails the test on a non-zero exit.
 func cli(t *testing.T, args ...string) string {
@@ -213,17 +97,10 @@ func lastLine(s string) string {
 	return strings.TrimSpace(lines[len(lines)-1])
 }
 
-// waitFor polls cond until it holds; the bound is generous (a wait for an
-// event, not a performance assertion).
+// waitFor polls cond until it holds (testbin.WaitFor).
 func waitFor(t *testing.T, what string, bound time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(bound)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", bound, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testbin.WaitFor(t, what, bound, cond)
 }
 
 // receiver is a loopback HTTP receiver the relay delivers to; each

@@ -5,181 +5,64 @@
 package reliability_test
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"fusebox/app/testbin"
 )
 
 var bin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "fusebox-relay-reliability-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "find the module root:", err)
-		os.Exit(1)
-	}
-	bin = filepath.Join(dir, "fusebox")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = strings.TrimSpace(string(root))
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// syncBuffer collects a process's stderr.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+func TestMain(m *testing.M) { testbin.Main(m, &bin, "") }
 
 // server is one running `fusebox serve`.
-type server struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	url    string
-	token  string
-	dir    string
-	stderr *syncBuffer
-	exited chan struct{}
-}
-
-var listeningRE = regexp.MustCompile(`listening on (http://\S+)`)
+type server struct{ *testbin.Server }
 
 // startServer starts the binary on a free port over dir with env added to
 // the environment, and stops it (SIGTERM) when the test ends.
 func startServer(t *testing.T, dir string, env []string) *server {
 	t.Helper()
-	s := &server{t: t, dir: dir, stderr: &syncBuffer{}, exited: make(chan struct{})}
-	s.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--no-demo")
-	s.cmd.Env = append(os.Environ(), env...)
-	s.cmd.Stderr = s.stderr
-	out, err := s.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if m := listeningRE.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case urls <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
-	go func() {
-		_ = s.cmd.Wait()
-		close(s.exited)
-	}()
-	select {
-	case s.url = <-urls:
-	case <-s.exited:
-		t.Fatalf("fusebox serve exited before listening:\n%s", s.stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("fusebox serve did not print its URL in 30s:\n%s", s.stderr.String())
-	}
-	tok, err := os.ReadFile(filepath.Join(dir, "admin.token"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.token = strings.TrimSpace(string(tok))
-	t.Cleanup(s.stop)
-	return s
-}
-
-func (s *server) stop() {
-	select {
-	case <-s.exited:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(15 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.exited
-	}
-	if s.t.Failed() {
-		s.t.Logf("server log:\n%s", s.stderr.String())
-	}
+	return &server{testbin.Start(t, bin, dir, env)}
 }
 
 // kill9 kills the server with SIGKILL: no shutdown, no flush.
-func (s *server) kill9() {
-	s.t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		s.t.Fatal(err)
-	}
-	<-s.exited
-}
+func (s *server) kill9() { s.Kill9() }
 
 // api calls the console API as admin; out (if not nil) receives the JSON.
 func (s *server) api(method, path string, body any, out any) int {
-	s.t.Helper()
+	s.T.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			s.t.Fatal(err)
+			s.T.Fatal(err)
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, s.url+path, rd)
+	req, err := http.NewRequest(method, s.URL+path, rd)
 	if err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("Authorization", "Bearer "+s.Token)
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	if out != nil && len(raw) > 0 {
 		if err := json.Unmarshal(raw, out); err != nil {
-			s.t.Fatalf("%s %s: %v: %s", method, path, err, raw)
+			s.T.Fatalf("%s %s: %v: %s", method, path, err, raw)
 		}
 	}
 	return res.StatusCode
@@ -187,10 +70,10 @@ func (s *server) api(method, path string, body any, out any) int {
 
 // post sends a public request (no admin token).
 func (s *server) post(path string, headers map[string]string, body string) (int, string) {
-	s.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.url+path, strings.NewReader(body))
+	s.T.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.URL+path, strings.NewReader(body))
 	if err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json") // the inbound relay takes JSON only
 	for k, v := range headers {
@@ -198,7 +81,7 @@ func (s *server) post(path string, headers map[string]string, body string) (int,
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
@@ -209,29 +92,17 @@ func (s *server) post(path string, headers map[string]string, body string) (int,
 // on a non-zero exit.
 func cli(t *testing.T, env []string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("fusebox %s: %v\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	stdout, stderr, err := testbin.Run(bin, env, args...)
+	if err != nil {
+		t.Fatalf("fusebox %s: %v\n%s%s", strings.Join(args, " "), err, stdout, stderr)
 	}
-	return stdout.String()
+	return stdout
 }
 
-// waitFor polls cond until it holds; the bound is generous (a wait for an
-// event, not a performance assertion).
+// waitFor polls cond until it holds (testbin.WaitFor).
 func waitFor(t *testing.T, what string, bound time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(bound)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", bound, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testbin.WaitFor(t, what, bound, cond)
 }
 
 // stats are the relay's delivery counts for a destination.
@@ -244,16 +115,16 @@ type stats struct {
 func (s *server) stats(dest string) stats {
 	var st stats
 	if code := s.api("GET", "/api/admin/relay/stats?destination="+dest, nil, &st); code != 200 {
-		s.t.Fatalf("stats %s: HTTP %d", dest, code)
+		s.T.Fatalf("stats %s: HTTP %d", dest, code)
 	}
 	return st
 }
 
 // settled waits until dest has no pending work and at least n deliveries.
 func (s *server) settled(dest string, n int64) stats {
-	s.t.Helper()
+	s.T.Helper()
 	var st stats
-	waitFor(s.t, "deliveries of "+dest+" to settle", 60*time.Second, func() bool {
+	waitFor(s.T, "deliveries of "+dest+" to settle", 60*time.Second, func() bool {
 		st = s.stats(dest)
 		var total int64
 		for _, c := range st.ByStatus {
@@ -280,18 +151,18 @@ type delivery struct {
 }
 
 func (s *server) deliveries(query string) []delivery {
-	s.t.Helper()
+	s.T.Helper()
 	var out struct {
 		Deliveries []delivery `json:"deliveries"`
 	}
 	if code := s.api("GET", "/api/admin/relay/deliveries?"+query, nil, &out); code != 200 {
-		s.t.Fatalf("deliveries?%s: HTTP %d", query, code)
+		s.T.Fatalf("deliveries?%s: HTTP %d", query, code)
 	}
 	var full []delivery
 	for _, d := range out.Deliveries {
 		var dd delivery
 		if code := s.api("GET", fmt.Sprintf("/api/admin/relay/deliveries/%d", d.ID), nil, &dd); code != 200 {
-			s.t.Fatalf("delivery %d: HTTP %d", d.ID, code)
+			s.T.Fatalf("delivery %d: HTTP %d", d.ID, code)
 		}
 		full = append(full, dd)
 	}
