@@ -21,19 +21,23 @@ func runBench(t *testing.T, args ...string) (code int, stdout, stderr string) {
 }
 
 func TestBenchIngestSmoke(t *testing.T) {
-	code, out, errb := runBench(t, "ingest", "--rows", "3000", "--pages", "5", "--papaparse=false")
-	if code != 0 {
+	code, out, errb := runBench(t, "ingest", "--rows", "3000", "--pages", "5", "--papaparse=false", "--repeat", "2")
+	// at this size the targets are not meaningful: exit 3 (a target
+	// missed) is accepted, a failure to run is not
+	if code != 0 && code != 3 {
 		t.Fatalf("bench: %d %s %s", code, out, errb)
 	}
-	for _, want := range []string{"generate", "sqlite3 .import", "parse+validate+stage", "whole job, in process", "whole job, over HTTP", "target <= 1.0x (issue 16)",
-		"review page 100", "review page 100, HTTP", "errors-only page 1", "errors-only page 1, HTTP", "find & replace", "submit", "papaparse (node)"} {
+	for _, want := range []string{"generate", "sqlite3 .import", "whole job 1/2 (own process)", "whole job 2/2 (own process)",
+		"whole job, median", "x sqlite3 .import, target <= 1.0x", "peak RSS target <= 150 MB", "parse+validate+stage", "whole job, in process", "whole job, over HTTP",
+		"review page 100", "review page 100, HTTP", "errors-only page 1", "errors-only page 1, HTTP", "find & replace", "undo, redo", "submit", "papaparse (node)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("bench output lacks %q:\n%s", want, out)
 		}
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	last := lines[len(lines)-1]
-	if !strings.HasPrefix(last, "ingest rows=3000 ratio_vs_sqlite3=") || !strings.Contains(last, " whole_job_http_ratio_vs_sqlite3=") || !strings.Contains(last, " peak_rss_mb=") {
+	if !strings.HasPrefix(last, "ingest rows=3000 ratio_vs_sqlite3=") || !strings.Contains(last, " whole_job_ratio_vs_sqlite3=") ||
+		!strings.Contains(last, " whole_job_peak_rss_mb=") || !strings.Contains(last, " whole_job_http_ratio_vs_sqlite3=") || !strings.Contains(last, " peak_rss_mb=") {
 		t.Fatalf("last line %q", last)
 	}
 	if code, _, _ := runBench(t, "nope"); code != 2 {
