@@ -274,19 +274,13 @@ func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src
 		issuesJSON = []byte("[]")
 	}
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		if _, err := flagFirstDuplicates(ctx, tx, imp.ID, sc, res.dupFirst); err != nil {
+		// first holders of duplicated keys change after counting: the
+		// counts follow them (no scan of every row)
+		newErr, lostWarn, err := flagFirstDuplicates(ctx, tx, imp.ID, sc, res.dupFirst)
+		if err != nil {
 			return err
 		}
-		errRows, warnRows := res.errorRows, res.warningRows
-		if len(res.dupFirst) > 0 {
-			// first holders of duplicated keys changed after counting
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM importer_rows WHERE import_id = ? AND errors > 0`, imp.ID).Scan(&errRows); err != nil {
-				return fmt.Errorf("stage: count: %w", err)
-			}
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM importer_rows WHERE import_id = ? AND warnings > 0`, imp.ID).Scan(&warnRows); err != nil {
-				return fmt.Errorf("stage: count: %w", err)
-			}
-		}
+		errRows, warnRows := res.errorRows+newErr, res.warningRows-lostWarn
 		_, err = tx.ExecContext(ctx, `UPDATE importer_imports SET step = ?, row_count = ?, max_row = ?, error_rows = ?, warning_rows = ?, file_issues = ?,
 			version = version + 1, updated_at = ? WHERE id = ?`,
 			StepReview, res.rows, res.maxRow, errRows, warnRows, string(issuesJSON), nowString(), imp.ID)
@@ -630,51 +624,55 @@ func (w *bulkWriter) issues(ctx context.Context, issues []cellIssue) error {
 
 // flagFirstDuplicates adds the uniqueness finding to the first row of
 // each duplicated key (later rows got it while staging). It returns how
-// many rows newly have an error.
-func flagFirstDuplicates(ctx context.Context, tx *store.Tx, importID int64, sc *schema.Schema, flags []dupFlag) (int64, error) {
-	var newErrRows int64
+// many rows newly have an error and how many no longer have a warning.
+func flagFirstDuplicates(ctx context.Context, tx *store.Tx, importID int64, sc *schema.Schema, flags []dupFlag) (newErrRows, lostWarnRows int64, err error) {
 	groups := sc.UniqueGroups()
 	for _, f := range flags {
 		g := groups[f.group]
-		added, err := addIssue(ctx, tx, importID, int64(f.row), g.Col, schema.SeverityError, g.Message)
+		added, lost, err := addIssue(ctx, tx, importID, int64(f.row), g.Col, schema.SeverityError, g.Message)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if added {
 			newErrRows++
 		}
+		if lost {
+			lostWarnRows++
+		}
 	}
-	return newErrRows, nil
+	return newErrRows, lostWarnRows, nil
 }
 
 // addIssue merges a finding into a cell's issue row and the row's counts.
-// It reports whether the row went from no errors to having errors.
-func addIssue(ctx context.Context, tx *store.Tx, importID, row int64, col int, sev schema.Severity, msg string) (bool, error) {
+// It reports whether the row went from no errors to having errors, and
+// whether it went from having warnings to none (a warning cell that
+// became an error).
+func addIssue(ctx context.Context, tx *store.Tx, importID, row int64, col int, sev schema.Severity, msg string) (newErr, lostWarn bool, _ error) {
 	var oldSev, oldMsg string
 	err := tx.QueryRowContext(ctx, `SELECT severity, message FROM importer_cell_issues WHERE import_id = ? AND row_num = ? AND col = ?`, importID, row, col).Scan(&oldSev, &oldMsg)
-	var rowErrs int
-	if e := tx.QueryRowContext(ctx, `SELECT errors FROM importer_rows WHERE import_id = ? AND row_num = ?`, importID, row).Scan(&rowErrs); e != nil {
-		return false, fmt.Errorf("flag duplicate: %w", e)
+	var rowErrs, rowWarns int
+	if e := tx.QueryRowContext(ctx, `SELECT errors, warnings FROM importer_rows WHERE import_id = ? AND row_num = ?`, importID, row).Scan(&rowErrs, &rowWarns); e != nil {
+		return false, false, fmt.Errorf("flag duplicate: %w", e)
 	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		if _, err := tx.ExecContext(ctx, `INSERT INTO importer_cell_issues (import_id, row_num, col, severity, message) VALUES (?, ?, ?, ?, ?)`,
 			importID, row, col, string(sev), msg); err != nil {
-			return false, fmt.Errorf("flag duplicate: %w", err)
+			return false, false, fmt.Errorf("flag duplicate: %w", err)
 		}
 		field := "warnings"
 		if sev == schema.SeverityError {
 			field = "errors"
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE importer_rows SET `+field+` = `+field+` + 1 WHERE import_id = ? AND row_num = ?`, importID, row); err != nil {
-			return false, fmt.Errorf("flag duplicate: %w", err)
+			return false, false, fmt.Errorf("flag duplicate: %w", err)
 		}
-		return sev == schema.SeverityError && rowErrs == 0, nil
+		return sev == schema.SeverityError && rowErrs == 0, false, nil
 	case err != nil:
-		return false, fmt.Errorf("flag duplicate: %w", err)
+		return false, false, fmt.Errorf("flag duplicate: %w", err)
 	}
 	if strings.Contains(oldMsg, msg) {
-		return false, nil
+		return false, false, nil
 	}
 	newSev := oldSev
 	if sev == schema.SeverityError {
@@ -682,13 +680,13 @@ func addIssue(ctx context.Context, tx *store.Tx, importID, row int64, col int, s
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE importer_cell_issues SET severity = ?, message = ? WHERE import_id = ? AND row_num = ? AND col = ?`,
 		newSev, oldMsg+"; "+msg, importID, row, col); err != nil {
-		return false, fmt.Errorf("flag duplicate: %w", err)
+		return false, false, fmt.Errorf("flag duplicate: %w", err)
 	}
 	if oldSev != newSev {
 		if _, err := tx.ExecContext(ctx, `UPDATE importer_rows SET errors = errors + 1, warnings = warnings - 1 WHERE import_id = ? AND row_num = ?`, importID, row); err != nil {
-			return false, fmt.Errorf("flag duplicate: %w", err)
+			return false, false, fmt.Errorf("flag duplicate: %w", err)
 		}
-		return rowErrs == 0, nil
+		return rowErrs == 0, rowWarns == 1, nil
 	}
-	return false, nil
+	return false, false, nil
 }
