@@ -242,6 +242,8 @@ func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src
 	}
 	defer rd.Close()
 	rd.SetHeader(imp.HeaderRow, len(imp.Headers))
+	// the WAL is checkpointed once, after the job, not at each commit
+	defer s.db.BeginBulkLoad(ctx)()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -25,6 +26,10 @@ type DB struct {
 	Write *sql.DB
 	Read  *sql.DB
 	Path  string
+
+	bulkMu     sync.Mutex     // bulk.go: running bulk loads
+	bulkLoads  int            // (checkpoints at commit are off while > 0)
+	background sync.WaitGroup // checkpoints after bulk loads; Close waits
 }
 
 var sqliteMagic = []byte("SQLite format 3\x00")
@@ -138,6 +143,7 @@ func checkHeader(path string) error {
 
 // Close closes both pools; the writer last, so the WAL is checkpointed.
 func (db *DB) Close() error {
+	db.waitBackground()
 	rerr := db.Read.Close()
 	werr := db.Write.Close()
 	return errors.Join(rerr, werr)
