@@ -1,8 +1,11 @@
 // Package stats answers the console dashboard: imports per day, the
 // importer flow's drop-off funnel, delivery health per destination,
 // marketplace installs and a recent-activity feed. Every figure is SQL over
-// the tables the domains already keep (no second store); the indexes that
-// keep it fast on a large data dir are in migration 0008. It reads only.
+// the tables the domains already keep (no second store); what keeps it
+// fast on a large data dir is in migrations 0008 and 0011: a covering index
+// for the imports and relay_delivery_days, the per-day delivery counts
+// that triggers keep exact in the same transaction as each delivery
+// write. It reads only.
 package stats
 
 import (
@@ -11,7 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
+	"sync"
 	"time"
 
 	"fusebox/backend/errs"
@@ -30,6 +33,10 @@ func New(db *store.DB) *Service { return &Service{db: db, now: time.Now} }
 
 // MaxDays is the longest range the dashboard answers for.
 const MaxDays = 366
+
+// readers is how many read connections one dashboard answer uses at once
+// (the store's read pool holds at least 4).
+const readers = 4
 
 // latencySample is how many of a destination's latest finished deliveries
 // its p50/p95 latency is taken over (each is a few primary-key lookups).
@@ -232,13 +239,14 @@ func (s *Service) Dashboard(ctx context.Context, q Query) (Dashboard, error) {
 		return Dashboard{}, err
 	}
 	d := Dashboard{From: w.from, To: w.to, Importer: q.Importer, Days: w.days}
-	if d.Imports, d.Funnel, err = s.imports(ctx, w); err != nil {
-		return d, err
+	// The parts read independently, each on its own read connection.
+	parts := []func() error{
+		func() (err error) { d.Imports, d.Funnel, err = s.imports(ctx, w); return err },
+		func() (err error) { d.Deliveries, err = s.deliveries(ctx, w); return err },
+		func() (err error) { d.Marketplace, err = s.marketplace(ctx, w); return err },
+		func() (err error) { d.Activity, err = s.activity(ctx, w); return err },
 	}
-	if d.Deliveries, err = s.deliveries(ctx, w); err != nil {
-		return d, err
-	}
-	if d.Marketplace, err = s.marketplace(ctx, w); err != nil {
+	if err := parallel(len(parts), func(i int) error { return parts[i]() }); err != nil {
 		return d, err
 	}
 	// Deliveries held by a plan's transaction limit are plan-limit hits.
@@ -246,9 +254,6 @@ func (s *Service) Dashboard(ctx context.Context, q Query) (Dashboard, error) {
 		d.Marketplace.HeldDeliveries += dest.Held
 	}
 	d.Marketplace.LimitHits = d.Marketplace.InstallsRefus + d.Marketplace.HeldDeliveries
-	if d.Activity, err = s.activity(ctx, w); err != nil {
-		return d, err
-	}
 	return d, nil
 }
 
@@ -258,16 +263,19 @@ func (s *Service) imports(ctx context.Context, w window) (ImportStats, Funnel, e
 		st.PerDay[i].Day = d
 	}
 	fn := Funnel{Steps: FunnelSteps, Overall: make([]int64, len(FunnelSteps)), ByImporter: []ImporterFunnel{}}
-	q := `SELECT substr(i.created_at, 1, 10), im.slug, im.name, i.status, i.reached, count(*),
-			SUM(i.row_count), SUM(i.error_rows), SUM(i.record_count)
-		FROM importer_imports i JOIN importers im ON im.id = i.importer_id
-		WHERE i.created_at >= ? AND i.created_at < ?`
+	// Grouped on importer_imports_dashboard, which covers it (the rows
+	// themselves hold the import's definition, often kilobytes long);
+	// the importers' names are joined to the groups.
+	q := `SELECT g.day, im.slug, im.name, g.status, g.reached, g.n, g.rows, g.error_rows, g.records
+		FROM (SELECT substr(created_at, 1, 10) AS day, importer_id, status, reached, count(*) AS n,
+				SUM(row_count) AS rows, SUM(error_rows) AS error_rows, SUM(record_count) AS records
+			FROM importer_imports WHERE created_at >= ? AND created_at < ?`
 	args := []any{w.lo, w.hi}
 	if w.importerID != 0 {
-		q += ` AND i.importer_id = ?`
+		q += ` AND importer_id = ?`
 		args = append(args, w.importerID)
 	}
-	q += ` GROUP BY 1, 2, 3, 4, 5`
+	q += ` GROUP BY 1, 2, 3, 4) g JOIN importers im ON im.id = g.importer_id`
 	rows, err := s.db.Read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return st, fn, fmt.Errorf("dashboard imports: %w", err)
@@ -355,31 +363,25 @@ func (s *Service) deliveries(ctx context.Context, w window) (DeliveryStats, erro
 		return st, fmt.Errorf("dashboard destinations: %w", err)
 	}
 
-	// Two halves of the destinations on two read connections at once.
-	half := len(st.Destinations) / 2
-	errc := make(chan error, 1)
-	go func() { errc <- s.deliveryCounts(ctx, w, st.Destinations[:half]) }()
-	err = s.deliveryCounts(ctx, w, st.Destinations[half:])
-	if err2 := <-errc; err == nil {
-		err = err2
+	if err := s.deliveryCounts(ctx, w, st.Destinations, idx); err != nil {
+		return st, err
 	}
+	// The latest error and latency of each destination are a few indexed
+	// lookups each, on the read connections in parallel.
+	err = parallel(len(st.Destinations), func(i int) error {
+		d := &st.Destinations[i]
+		if err := s.lastError(ctx, d); err != nil {
+			return err
+		}
+		return s.latency(ctx, d)
+	})
 	if err != nil {
 		return st, err
 	}
-
 	for i := range st.Destinations {
 		d := &st.Destinations[i]
 		if fin := d.Delivered + d.Failed; fin > 0 {
 			d.SuccessRate = float64(d.Delivered) / float64(fin)
-		}
-		if err := s.db.Read.QueryRowContext(ctx, `SELECT count(*) FROM relay_deliveries WHERE destination_id = ? AND status = 'pending'`, d.ID).Scan(&d.Backlog); err != nil {
-			return st, fmt.Errorf("dashboard backlog %s: %w", d.ID, err)
-		}
-		if err := s.lastError(ctx, d); err != nil {
-			return st, err
-		}
-		if err := s.latency(ctx, d); err != nil {
-			return st, err
 		}
 		st.Deliveries += d.Deliveries
 		st.Delivered += d.Delivered
@@ -389,64 +391,44 @@ func (s *Service) deliveries(ctx context.Context, w window) (DeliveryStats, erro
 	return st, nil
 }
 
-// deliveryCounts fills the per-day and range counts of each destination:
-// one statement whose rows are destination x status x day, each a range
-// count on the covering index relay_deliveries_dest_day (destination_id,
-// status, created_at, attempts), so every delivery in the range is
-// visited once and nothing is sorted. A count and its attempts come back
-// packed in one integer, count * 2^32 + attempts (a day of one
-// destination holds far fewer than 2^32 attempts), so that one pass gives
-// both.
-func (s *Service) deliveryCounts(ctx context.Context, w window, dests []Destination) error {
-	if len(dests) == 0 {
-		return nil
-	}
-	var q strings.Builder
-	args := make([]any, 0, 2*len(w.days)+len(dests))
-	q.WriteString(`WITH d(i, lo, hi) AS (VALUES `)
-	for i, day := range w.days {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		fmt.Fprintf(&q, "(%d, ?, ?)", i)
-		hi := w.hi[:10]
-		if i+1 < len(w.days) {
-			hi = w.days[i+1]
-		}
-		args = append(args, day+"T", hi+"T")
-	}
-	q.WriteString(`), t(id) AS (VALUES `)
-	idx := make(map[string]int, len(dests))
-	for i := range dests {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?)")
-		args = append(args, dests[i].ID)
-		idx[dests[i].ID] = i
-	}
-	q.WriteString(`), s(status) AS (VALUES ('delivered'), ('failed'), ('dead'), ('held'))
-		SELECT t.id, s.status, d.i, (SELECT count(*) * 4294967296 + COALESCE(SUM(r.attempts), 0) FROM relay_deliveries r
-			WHERE r.destination_id = t.id AND r.status = s.status AND r.created_at >= d.lo AND r.created_at < d.hi)
-		FROM t, s, d`)
-	rows, err := s.db.Read.QueryContext(ctx, q.String(), args...)
+// deliveryCounts fills the per-day and range counts of each destination
+// and its backlog from relay_delivery_days, the per destination, status
+// and creation day rollup of relay_deliveries that triggers keep exact
+// (migration 0011): the range's days of the finished and held statuses,
+// and every day of pending.
+func (s *Service) deliveryCounts(ctx context.Context, w window, dests []Destination, idx map[string]int) error {
+	// Each part is a primary-key range per destination and status (CROSS
+	// JOIN keeps the destinations outside).
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT r.destination_id, r.status, r.day, r.deliveries, r.attempts
+		FROM relay_destinations t CROSS JOIN relay_delivery_days r
+		ON r.destination_id = t.id AND r.status IN ('delivered', 'failed', 'dead', 'held') AND r.day >= ? AND r.day <= ?
+		UNION ALL
+		SELECT t.id, 'pending', '', SUM(r.deliveries), 0
+		FROM relay_destinations t CROSS JOIN relay_delivery_days r ON r.destination_id = t.id AND r.status = 'pending'
+		GROUP BY t.id`, w.from, w.to)
 	if err != nil {
 		return fmt.Errorf("dashboard deliveries: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id, status string
-		var i int
-		var packed int64
-		if err := rows.Scan(&id, &status, &i, &packed); err != nil {
+		var id, status, day string
+		var n, attempts int64
+		if err := rows.Scan(&id, &status, &day, &n, &attempts); err != nil {
 			return fmt.Errorf("dashboard deliveries: %w", err)
 		}
 		k, ok := idx[id]
-		if !ok || i < 0 || i >= len(w.days) {
+		if !ok {
 			continue
 		}
-		n, attempts := packed>>32, packed&(1<<32-1)
 		d := &dests[k]
+		if status == "pending" {
+			d.Backlog += n
+			continue
+		}
+		i, ok := w.dayIndex[day]
+		if !ok {
+			continue
+		}
 		d.Deliveries += n
 		d.Attempts += attempts
 		switch status {
@@ -462,6 +444,39 @@ func (s *Service) deliveryCounts(ctx context.Context, w window, dests []Destinat
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("dashboard deliveries: %w", err)
+	}
+	return nil
+}
+
+// parallel runs f(0) .. f(n-1) on at most readers goroutines and returns
+// the first error.
+func parallel(n int, f func(i int) error) error {
+	next := make(chan int)
+	errc := make(chan error, readers)
+	var wg sync.WaitGroup
+	for g := 0; g < min(readers, n); g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var first error
+			for i := range next {
+				if first == nil {
+					first = f(i)
+				}
+			}
+			errc <- first
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
