@@ -168,3 +168,38 @@ describe('toYAML', () => {
     expect(y).toContain('value: "^[a-z]+$"');
   });
 });
+
+describe('hooks and matching in the draft', () => {
+  const hooked: Importer = {
+    slug: 'orders',
+    name: 'Orders',
+    columns: [{ key: 'sku', label: 'SKU', type: 'string' }, { key: 'qty', label: 'Qty', type: 'integer' }],
+    hooks: {
+      row: 'function (row) {\n  return {values: {sku: row.sku.trim()}}\n}',
+      column: { qty: 'function (value) {\n  if (value === "0") return "zero"\n}' },
+      call_timeout: '50ms',
+      validate: { url: 'https://app.example.com/validate', batch: 500, signing_secret: 'VALIDATE_SECRET' },
+    },
+    match_on: ['sku'],
+    match_scope: 'org',
+  };
+
+  it('keeps hooks and match_on through the draft (a save from the console does not drop them)', () => {
+    expect(toDefinition(fromDefinition(hooked))).toEqual(hooked);
+  });
+
+  it('leaves out empty hook sources and an empty hooks block', () => {
+    const d = fromDefinition(hooked);
+    const cleared = toDefinition({ ...d, hooks: { row: '  ', column: { qty: '' } } });
+    expect(cleared.hooks).toBeUndefined();
+    const rowOnly = toDefinition({ ...d, hooks: { row: 'function (row) {}', column: { qty: '' } } });
+    expect(rowOnly.hooks).toEqual({ row: 'function (row) {}' });
+  });
+
+  it('writes hook sources as YAML block literals', () => {
+    const y = toYAML(hooked);
+    expect(y).toContain('    hooks:\n      row: |-\n        function (row) {\n          return {values: {sku: row.sku.trim()}}\n        }\n');
+    expect(y).toContain('      column:\n        qty: |-\n          function (value) {\n');
+    expect(y).toContain('    match_on:\n      - sku\n');
+  });
+});

@@ -48,6 +48,17 @@ export interface Branding {
   title?: Record<string, string>;
   texts?: Record<string, Record<string, string>>;
 }
+/** The host's validation service (backend/schema/hooks.go); kept as it is, not edited in the console. */
+export interface Callback { url: string; batch?: number; timeout?: string; signing_secret?: string }
+/** JavaScript hooks (docs/hooks.md): function sources, run on every row in a sandbox. */
+export interface Hooks {
+  row?: string;
+  column?: Record<string, string>;
+  call_timeout?: string;
+  import_timeout?: string;
+  memory?: string;
+  validate?: Callback;
+}
 export interface Importer {
   slug: string;
   name: string;
@@ -55,6 +66,10 @@ export interface Importer {
   columns: Column[];
   settings?: Settings;
   branding?: Branding;
+  hooks?: Hooks;
+  match_on?: string[];
+  match_scope?: string;
+  match_user_key?: string;
   created_at?: string;
   updated_at?: string;
 }
@@ -96,6 +111,10 @@ export interface Draft {
   /** Kept as the API shape: the branding form edits it in place. */
   branding: Branding;
   columns: DraftColumn[];
+  /** Kept as the API shape: the hook editor (HookEditor.tsx) edits the sources in place. */
+  hooks: Hooks;
+  /** match_on, match_scope, match_user_key: kept as they are (not edited in the form yet). */
+  matching: Pick<Importer, 'match_on' | 'match_scope' | 'match_user_key'>;
 }
 
 let nextId = 1;
@@ -120,7 +139,7 @@ export function newColumn(existing: DraftColumn[] = []): DraftColumn {
 export function newDraft(): Draft {
   return {
     slug: '', name: '', description: '', invalidRows: '', sessionTTL: '', fileTypes: [], maxFileSize: '', origins: '',
-    unmappedColumns: '', branding: {}, columns: [newColumn()],
+    unmappedColumns: '', branding: {}, columns: [newColumn()], hooks: {}, matching: {},
   };
 }
 
@@ -137,6 +156,12 @@ export function fromDefinition(imp: Importer): Draft {
     origins: (st.allowed_origins ?? []).join('\n'),
     unmappedColumns: st.unmapped_columns ?? '',
     branding: imp.branding ?? {},
+    hooks: imp.hooks ?? {},
+    matching: {
+      ...(imp.match_on ? { match_on: imp.match_on } : {}),
+      ...(imp.match_scope ? { match_scope: imp.match_scope } : {}),
+      ...(imp.match_user_key ? { match_user_key: imp.match_user_key } : {}),
+    },
     columns: (imp.columns ?? []).map((c) => ({
       id: uid(),
       key: c.key,
@@ -171,7 +196,8 @@ export function toDefinition(d: Draft): Importer {
   if (d.unmappedColumns) settings.unmapped_columns = d.unmappedColumns;
   const branding = cleanBranding(d.branding);
   const columns = d.columns.map((c) => toColumn(c));
-  // key order as the server exports it: slug, name, description, columns, settings
+  const hooks = cleanHooks(d.hooks);
+  // key order as the server exports it: slug, name, description, columns, settings, branding, hooks, match_*
   const imp: Importer = {
     slug: d.slug.trim(),
     name: d.name,
@@ -179,8 +205,23 @@ export function toDefinition(d: Draft): Importer {
     columns,
     ...(Object.keys(settings).length ? { settings } : {}),
     ...(branding ? { branding } : {}),
+    ...(hooks ? { hooks } : {}),
+    ...d.matching,
   };
   return imp;
+}
+
+/** The hooks without empty sources, or undefined when nothing is left. */
+export function cleanHooks(h: Hooks): Hooks | undefined {
+  const out: Hooks = {};
+  if (h.row?.trim()) out.row = h.row;
+  const column = Object.fromEntries(Object.entries(h.column ?? {}).filter(([, src]) => src.trim()));
+  if (Object.keys(column).length) out.column = column;
+  if (h.call_timeout) out.call_timeout = h.call_timeout;
+  if (h.import_timeout) out.import_timeout = h.import_timeout;
+  if (h.memory) out.memory = h.memory;
+  if (h.validate) out.validate = h.validate;
+  return Object.keys(out).length ? out : undefined;
 }
 
 /** The branding without empty entries, or undefined when nothing is set. */
@@ -394,6 +435,13 @@ function emit(v: unknown, indent: string, out: string[], lead: string): void {
       if (x === undefined) continue;
       emit(x, indent + '  ', out, `${indent}  ${yamlKey(k)}:`);
     }
+    return;
+  }
+  if (typeof v === 'string' && v.includes('\n') && /^[^\s]/.test(v) && !/\n\n$/.test(v) && !/[\r\t]/.test(v)) {
+    // a multi-line text (a hook's source) as a block literal: |- without a final newline, | with one
+    const lines = v.replace(/\n$/, '').split('\n');
+    out.push(`${lead} ${v.endsWith('\n') ? '|' : '|-'}`);
+    for (const line of lines) out.push(line ? `${indent}  ${line}` : '');
     return;
   }
   out.push(`${lead} ${scalar(v)}`);
