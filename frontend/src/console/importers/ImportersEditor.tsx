@@ -9,6 +9,7 @@ import { PageHeader } from '../components';
 import { navigate, useHashRoute } from '../router';
 import ImportDetail from './ImportDetail';
 import RefusedOrigins from './RefusedOrigins';
+import HookEditor, { hookCount } from './HookEditor';
 import { BrandingCard, LivePreview, colorProblem } from './Branding';
 import {
   COLUMN_TYPES, FILE_TYPES, INVALID_ROWS, NO_VALUE, TRANSFORMERS, VALIDATORS,
@@ -33,7 +34,7 @@ function Editor({ slug }: { slug: string }) {
   const creating = slug === '';
   const [draft, setDraft] = useState<Draft | null>(() => (creating ? newDraft() : null));
   const [loadError, setLoadError] = useState('');
-  const [tab, setTab] = useState<'form' | 'yaml'>('form');
+  const [tab, setTab] = useState<'form' | 'hooks' | 'yaml'>('form');
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [checking, setChecking] = useState(false);
   const [saving, setSaving] = useState(false);
@@ -177,6 +178,7 @@ function Editor({ slug }: { slug: string }) {
       <div className="ied-bar">
         <div className="ied-tabs" role="tablist">
           <button type="button" role="tab" aria-selected={tab === 'form'} className={tab === 'form' ? 'active' : ''} onClick={() => setTab('form')}>Editor</button>
+          <button type="button" role="tab" aria-selected={tab === 'hooks'} className={tab === 'hooks' ? 'active' : ''} onClick={() => setTab('hooks')}>Hooks{hookCount(draft.hooks) ? ` (${hookCount(draft.hooks)})` : ''}</button>
           <button type="button" role="tab" aria-selected={tab === 'yaml'} className={tab === 'yaml' ? 'active' : ''} onClick={() => setTab('yaml')}>YAML</button>
         </div>
         <div className="ied-status" role="status" aria-live="polite">
@@ -198,7 +200,9 @@ function Editor({ slug }: { slug: string }) {
       )}
       {touched && (otherTop.length > 0 || unknownColumn.length > 0) && <Errs list={[...otherTop, ...unknownColumn]} full />}
 
-      {tab === 'yaml' ? (
+      {tab === 'hooks' ? (
+        <HookEditor definition={definition} hooks={draft.hooks} onChange={(hooks) => edit((d) => ({ ...d, hooks }))} problems={errors.map((e) => e.text || e.message)} />
+      ) : tab === 'yaml' ? (
         <section className="card ied-yaml">
           <p className="muted">This importer as an entry of the workspace file (<code>fusebox apply</code> accepts it; unsaved edits included).</p>
           <pre data-testid="importer-yaml">{toYAML(definition)}</pre>
