@@ -53,6 +53,7 @@ func (s *Server) bindImporter(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+p+"/submit", s.withImport(s.submitImport))
 	mux.HandleFunc("GET "+p+"/records", s.withImport(s.importRecords))
 	mux.HandleFunc("POST "+p+"/reimport", s.withImport(s.reimport))
+	mux.HandleFunc("POST "+p+"/cancel", s.withImport(s.cancelImport))
 
 	mux.HandleFunc("GET /api/admin/importers", s.requireAdmin(s.adminListImporters))
 	mux.HandleFunc("POST /api/admin/importers", s.requireAdmin(s.adminCreateImporter))
@@ -113,6 +114,9 @@ func (s *Server) withImport(h importHandler) http.HandlerFunc {
 		imp, err := s.deps.Importer.GetImport(r.Context(), slug)
 		if err == nil && !imp.AccessibleBy(a) {
 			err = errs.NotFound("import %q not found", slug)
+		}
+		if err == nil && !imp.CancelledAt.IsZero() && r.Method != http.MethodGet && r.Method != http.MethodHead && !strings.HasSuffix(r.URL.Path, "/cancel") {
+			err = errs.Conflict("import %s was cancelled by its end user; start a new import", slug)
 		}
 		if err != nil {
 			s.writeError(w, r, err)
@@ -682,34 +686,6 @@ func (s *Server) adminDeleteImporter(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func (s *Server) adminListImports(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	page, err := intParam(q.Get("page"))
-	if err != nil {
-		s.writeError(w, r, errs.Invalid("page: %v", err))
-		return
-	}
-	per, err := intParam(q.Get("per_page"))
-	if err != nil {
-		s.writeError(w, r, errs.Invalid("per_page: %v", err))
-		return
-	}
-	f := importer.ListFilter{Page: page, PerPage: per, Status: q.Get("status"), ImporterSlug: q.Get("importer")}
-	if uid := q.Get("user_id"); uid != "" {
-		f.Metadata = map[string]string{"user_id": uid}
-	}
-	list, total, err := s.deps.Importer.ListImports(r.Context(), f)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	views := make([]importView, len(list))
-	for i, imp := range list {
-		views[i] = viewOf(imp)
-	}
-	s.writeJSON(w, http.StatusOK, map[string]any{"imports": views, "total": total, "page": max(page, 1)})
 }
 
 func (s *Server) adminGetImport(w http.ResponseWriter, r *http.Request) {

@@ -68,6 +68,7 @@ type Import struct {
 	RecordCount int64             `json:"-"`
 	Version     int64             `json:"-"`
 	SubmittedAt time.Time         `json:"-"`
+	CancelledAt time.Time         `json:"-"`
 	HeaderRow   int               `json:"-"`
 	Headers     []string          `json:"-"`
 	Mapping     *schema.Mapping   `json:"-"`
@@ -99,21 +100,24 @@ func (imp *Import) AccessibleBy(a Actor) bool {
 
 const importColumns = `i.id, i.slug, i.importer_id, im.slug, im.name, i.definition, i.session_id, i.user_id, i.metadata, i.status, i.step,
 	i.failure_reason, i.file_name, i.file_path, i.file_size, i.file_sha256, i.file_options, i.detected, i.header_row, i.headers,
-	i.mapping, i.file_issues, i.row_count, i.max_row, i.error_rows, i.warning_rows, i.record_count, i.version, i.created_at, i.updated_at, i.submitted_at`
+	i.mapping, i.file_issues, i.row_count, i.max_row, i.error_rows, i.warning_rows, i.record_count, i.version, i.created_at, i.updated_at, i.submitted_at, i.cancelled_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanImport(sc scanner) (*Import, error) {
 	var imp Import
-	var md, fo, det, headers, mapping, issues, created, updated, submitted string
+	var md, fo, det, headers, mapping, issues, created, updated, submitted, cancelled string
 	err := sc.Scan(&imp.ID, &imp.Slug, &imp.ImporterID, &imp.Template.Slug, &imp.Template.Name, &imp.definition, &imp.SessionID, &imp.UserID,
 		&md, &imp.Status, &imp.Step, &imp.FailureReason, &imp.FileName, &imp.filePath, &imp.FileSize, &imp.FileSHA256, &fo, &det,
 		&imp.HeaderRow, &headers, &mapping, &issues, &imp.RowCount, &imp.maxRow, &imp.ErrorRows, &imp.WarningRows, &imp.RecordCount,
-		&imp.Version, &created, &updated, &submitted)
+		&imp.Version, &created, &updated, &submitted, &cancelled)
 	if err != nil {
 		return nil, err
 	}
 	imp.CreatedAt, imp.UpdatedAt, imp.SubmittedAt = parseTime(created), parseTime(updated), parseTime(submitted)
+	if cancelled != "" {
+		imp.CancelledAt = parseTime(cancelled)
+	}
 	imp.Metadata = map[string]any{}
 	_ = json.Unmarshal([]byte(md), &imp.Metadata)
 	_ = json.Unmarshal([]byte(fo), &imp.FileOptions)
@@ -163,6 +167,16 @@ type ListFilter struct {
 	ImporterSlugs []string
 	SessionID     string
 	Metadata      map[string]string
+	// States, when not empty, keeps the imports in these console states
+	// (see Import.State). Without it, ShowHidden decides whether
+	// abandoned and cancelled imports are listed.
+	States     []string
+	ShowHidden bool
+	// From and To, when set, keep the imports created in [From, To).
+	From, To time.Time
+	// Now is the time the abandoned threshold counts back from (zero:
+	// the current time).
+	Now time.Time
 }
 
 // ListImports returns a page of imports, newest first, and the total
@@ -201,6 +215,12 @@ func (s *Service) ListImports(ctx context.Context, f ListFilter) ([]Import, int,
 		q += ` AND i.user_id = ?`
 		args = append(args, uid)
 	}
+	sq, sargs, err := stateFilter(f)
+	if err != nil {
+		return nil, 0, err
+	}
+	q += sq
+	args = append(args, sargs...)
 	q += ` ORDER BY i.id DESC`
 	rows, err := s.db.Read.QueryContext(ctx, q, args...)
 	if err != nil {
