@@ -107,8 +107,15 @@ func (s *Server) adminListImports(w http.ResponseWriter, r *http.Request) {
 	if !f.To.IsZero() {
 		f.To = f.To.AddDate(0, 0, 1) // the whole last day
 	}
+	if f.Metadata, err = metadataFilter(q); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if uid := q.Get("user_id"); uid != "" {
-		f.Metadata = map[string]string{"user_id": uid}
+		if f.Metadata == nil {
+			f.Metadata = map[string]string{}
+		}
+		f.Metadata["user_id"] = uid
 	}
 	list, total, err := s.deps.Importer.ListImports(r.Context(), f)
 	if err != nil {

@@ -198,6 +198,13 @@ func TestConsoleImportsListStatesColumnsAndFilters(t *testing.T) {
 		t.Fatalf("importer and status: %+v", p)
 	}
 
+	if p := list("hidden=1&metadata[email]=ada@example.com"); p.Total != 1 || p.Imports[0].Slug != review {
+		t.Fatalf("metadata[email]: %+v", p)
+	}
+	if p := list("hidden=1&user_id=u-alan"); p.Total != 2 {
+		t.Fatalf("user_id: %+v", p)
+	}
+
 	// Columns.
 	byslug := map[string]consoleImport{}
 	for _, i := range all.Imports {
