@@ -176,6 +176,11 @@ describe('importer SDK on host pages', () => {
     const msgs = await messages(page);
     assert.deepEqual(msgs.map((m) => m.type), ['ready', 'cancel']);
     assert.ok(msgs.every((m) => m.origin === server.url));
+    // The cancel reached the server before the host page heard of it: the console lists it as cancelled.
+    const cancelled = await api(server, await adminToken(server), 'GET', '/api/admin/imports?status=cancelled&importer=contacts');
+    assert.equal(cancelled.total, 1, JSON.stringify(cancelled));
+    assert.equal(cancelled.imports[0].state, 'cancelled');
+    assert.ok(cancelled.imports[0].cancelled_at);
     assert.deepEqual(errors, []);
     await context.close();
   });

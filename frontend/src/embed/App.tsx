@@ -187,6 +187,12 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
     };
   }, [session, bootLocale, bytesOnly, styles, fail]);
 
+  /** The end user cancelled: the server records it (the console's "cancelled"), then the host page hears. */
+  const cancelled = useCallback(async () => {
+    if (api && imp?.slug) await api.cancel(imp.slug);
+    host?.send('cancel', {});
+  }, [api, imp?.slug, host]);
+
   // Keyboard: Escape closes (asking first when there is work to lose); Tab stays inside the importer
   // (the modal's focus trap: from the last control back to the first and the other way round).
   useEffect(() => {
@@ -197,7 +203,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
         if (e.defaultPrevented || inDialog || confirmCancel || !host) return;
         e.preventDefault();
         if (step === 'done' || step === 'fatal') host.send('close', {});
-        else if (step === 'upload' || step === 'connecting') host.send('cancel', {});
+        else if (step === 'upload' || step === 'connecting') void cancelled();
         else setConfirmCancel(true);
         return;
       }
@@ -220,7 +226,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
     }
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
-  }, [host, step, confirmCancel]);
+  }, [host, step, confirmCancel, cancelled]);
 
   // Move focus to the new step's title (screen readers announce the step).
   useEffect(() => {
@@ -355,7 +361,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
 
   function cancel() {
     setConfirmCancel(false);
-    if (host) host.send('cancel', {});
+    if (host) void cancelled();
     else {
       // Opened directly (no host page): start over.
       window.location.reload();

@@ -98,6 +98,7 @@ export const paths = {
   redo: (s: string) => `${I(s)}/redo`,
   summary: (s: string) => `${I(s)}/summary`,
   submit: (s: string) => `${I(s)}/submit`,
+  cancel: (s: string) => `${I(s)}/cancel`,
   errorsFile: (s: string, format: 'csv' | 'xlsx') => `${I(s)}/errors.${format}`,
   patchErrors: (s: string) => `${I(s)}/errors/patch`,
 };
@@ -408,6 +409,24 @@ export class EmbedApi {
 
   redo(slug: string): Promise<unknown> {
     return this.call('POST', paths.redo(slug));
+  }
+
+  /**
+   * Records that the end user cancelled (the console lists the import as cancelled; the server drops
+   * its file and rows). Sent before the host page is told, and with keepalive: the host removes the
+   * frame at once. Never throws: cancelling goes on whatever the server says.
+   */
+  async cancel(slug: string): Promise<void> {
+    try {
+      await fetch(paths.cancel(slug), {
+        method: 'POST',
+        headers: { ...this.auth(), 'Content-Type': 'application/json', Accept: 'application/json' },
+        credentials: 'same-origin',
+        keepalive: true,
+      });
+    } catch {
+      // unreachable: the import is left as it was and counts as abandoned after a day
+    }
   }
 
   submit(slug: string): Promise<ImportInfo> {

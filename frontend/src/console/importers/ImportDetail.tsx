@@ -43,7 +43,7 @@ export default function ImportDetail({ importer, importSlug }: { importer: strin
 
   useEffect(() => {
     let stale = false; // not aborted: a page left quickly would log a failed request
-    const q = new URLSearchParams({ importer, per_page: '50' });
+    const q = new URLSearchParams({ importer, per_page: '50', hidden: '1' });
     api.get<{ imports: ImportRow[]; total: number }>(`/api/admin/imports?${q}`).then(
       (r) => {
         if (stale) return;

@@ -53,7 +53,7 @@ function ImportersList() {
     let stale = false;
     for (const imp of list) {
       api
-        .get<{ total?: number }>(`/api/admin/imports?${new URLSearchParams({ importer: imp.slug, per_page: '1' })}`)
+        .get<{ total?: number }>(`/api/admin/imports?${new URLSearchParams({ importer: imp.slug, per_page: '1', hidden: '1' })}`)
         .then((r) => !stale && typeof r?.total === 'number' && setCounts((c) => ({ ...c, [imp.slug]: r.total as number })))
         .catch(() => {});
     }

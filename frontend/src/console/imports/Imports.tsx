@@ -2,20 +2,25 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { Pager, type Page } from '../../shared/table';
 import { LoadError, PageHeader } from '../components';
-import { compactJSON } from '../format';
+import { compactJSON, formatDuration } from '../format';
 import { useHashRoute, navigate } from '../router';
+import type { components } from '../../shared/api-types/v1';
+
 import {
-  importStatuses,
+  hiddenStates,
+  importStates,
   importsQueryString,
   listImporterSlugs,
   listImports,
   parseImportsQuery,
   type ImportItem,
   type ImportQuery,
-  type ImportStatus,
 } from './api';
 import './Imports.css';
 import { When } from '../../shared/When';
+
+/** An import as the public API shows it (the detail view reads it there). */
+type PublicImport = components['schemas']['Import'];
 
 /** The query part of the console address: "#/imports?status=completed" -> "status=completed". */
 function hashQuery(hash: string): string {
@@ -62,7 +67,7 @@ function ImportsList({ search }: { search: string }) {
     const qs = importsQueryString(q);
     navigate('/imports' + (qs ? '?' + qs : ''));
   };
-  const filtered = Boolean(query.status || query.importer || query.metadata?.length);
+  const filtered = Boolean(query.status || query.importer || query.from || query.to || query.metadata?.length);
 
   return (
     <>
@@ -80,6 +85,12 @@ function ImportsList({ search }: { search: string }) {
         </p>
       )}
       {data && data.data.length > 0 && <ImportsTable imports={data.data} />}
+      {!query.status && !query.hidden && data && (
+        <p className="muted ks-hidden-note" data-testid="hidden-note">
+          Abandoned imports (never submitted, idle for more than a day) and cancelled ones are hidden.{' '}
+          <a href={'#/imports?' + importsQueryString({ ...query, hidden: true, page: 1 })}>Show them</a>
+        </p>
+      )}
       {data && data.pagination.total_count > 0 && (
         <Pager pagination={data.pagination} noun="import" onPage={(n) => go({ ...query, page: n })} />
       )}
@@ -88,27 +99,36 @@ function ImportsList({ search }: { search: string }) {
 }
 
 function ImportFilters({ initial, importers, onApply }: { initial: ImportQuery; importers: string[]; onApply: (q: ImportQuery) => void }) {
-  const [status, setStatus] = useState<ImportStatus | ''>(initial.status ?? '');
+  const [status, setStatus] = useState(initial.status ?? '');
   const [importer, setImporter] = useState(initial.importer ?? '');
+  const [hidden, setHidden] = useState(!!initial.hidden);
+  const [from, setFrom] = useState(initial.from ?? '');
+  const [to, setTo] = useState(initial.to ?? '');
   const [meta, setMeta] = useState<[string, string][]>(initial.metadata?.length ? initial.metadata : [['user_id', '']]);
 
   function submit(e: FormEvent) {
     e.preventDefault();
-    onApply({ status, importer, metadata: meta.filter(([k, v]) => k.trim() && v !== '') });
+    onApply({ status, importer, hidden, from, to, metadata: meta.filter(([k, v]) => k.trim() && v !== '') });
   }
 
+  // A state list from a dashboard link ("submitted,completed") is offered as it came.
+  const options: string[] = status && !(importStates as string[]).includes(status) ? [...importStates, status] : importStates;
   return (
     <form className="ks-filters" onSubmit={submit} aria-label="Filter imports">
       <label>
         Status{' '}
-        <select aria-label="Import status" value={status} onChange={(e) => setStatus(e.target.value as ImportStatus | '')}>
-          <option value="">All</option>
-          {importStatuses.map((s) => (
+        <select aria-label="Import status" value={status} onChange={(e) => setStatus(e.target.value)}>
+          <option value="">All{hidden ? '' : ' but abandoned and cancelled'}</option>
+          {options.map((s) => (
             <option key={s} value={s}>
-              {s}
+              {s.replace(/,/g, ' or ')}
             </option>
           ))}
         </select>
+      </label>
+      <label className="ks-check">
+        <input type="checkbox" checked={hidden || (hiddenStates as string[]).includes(status)} disabled={!!status} onChange={(e) => setHidden(e.target.checked)} />{' '}
+        Show abandoned and cancelled
       </label>
       <label>
         Importer{' '}
@@ -120,6 +140,12 @@ function ImportFilters({ initial, importers, onApply }: { initial: ImportQuery; 
             </option>
           ))}
         </select>
+      </label>
+      <label>
+        From <input type="date" aria-label="Started from" value={from} onChange={(e) => setFrom(e.target.value)} />
+      </label>
+      <label>
+        to <input type="date" aria-label="Started to" value={to} onChange={(e) => setTo(e.target.value)} />
       </label>
       {meta.map(([k, v], i) => (
         <span className="ks-meta-filter" key={i}>
@@ -157,46 +183,54 @@ function ImportFilters({ initial, importers, onApply }: { initial: ImportQuery; 
 
 function ImportsTable({ imports }: { imports: ImportItem[] }) {
   return (
-    <table className="ks-table" aria-label="Imports">
-      <thead>
-        <tr>
-          <th>Import</th>
-          <th>Importer</th>
-          <th>Status</th>
-          <th>Rows</th>
-          <th>Metadata</th>
-          <th>Created</th>
-          <th>Updated</th>
-          <th>Export</th>
-        </tr>
-      </thead>
-      <tbody>
-        {imports.map((imp) => (
-          <tr key={imp.slug} data-import={imp.slug}>
-            <td>
-              <a href={`#/imports/${encodeURIComponent(imp.slug)}`}>
-                <code>{imp.slug}</code>
-              </a>
-            </td>
-            <td>{imp.template.name}</td>
-            <td>
-              <span className={`ks-badge ks-status-${imp.status}`} title={imp.failure_reason}>
-                {imp.status}
-              </span>
-            </td>
-            <td>{imp.row_count.toLocaleString('en-US')}</td>
-            <td>
-              <code className="ks-json">{compactJSON(imp.metadata)}</code>
-            </td>
-            <td className="ks-when"><When iso={imp.created_at} /></td>
-            <td className="ks-when"><When iso={imp.updated_at} /></td>
-            <td className="ks-row-actions">
-              {(imp.status === 'completed' || imp.status === 'submitted') && <ExportLinks slug={imp.slug} />}
-            </td>
+    <div className="table-scroll ks-imports">
+      <table className="ks-table" aria-label="Imports">
+        <thead>
+          <tr>
+            <th>Import</th>
+            <th>Importer</th>
+            <th>Status</th>
+            <th>File</th>
+            <th>Rows</th>
+            <th>Errors</th>
+            <th>Who</th>
+            <th>Duration</th>
+            <th>Started</th>
+            <th>Last activity</th>
+            <th>Export</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {imports.map((imp) => (
+            <tr key={imp.slug} data-import={imp.slug} data-state={imp.state}>
+              <td>
+                <a href={`#/imports/${encodeURIComponent(imp.slug)}`}>
+                  <code>{imp.slug}</code>
+                </a>
+              </td>
+              <td>{imp.template.name}</td>
+              <td>
+                <span className={`ks-badge ks-status-${imp.state}`} title={imp.failure_reason}>
+                  {imp.state}
+                </span>
+              </td>
+              <td className="ks-file" data-col="file">{imp.file_name || <span className="muted">—</span>}</td>
+              <td data-col="rows">{imp.row_count.toLocaleString('en-US')}</td>
+              <td data-col="errors">{imp.error_rows > 0 ? <span className="ks-errors">{imp.error_rows.toLocaleString('en-US')}</span> : '0'}</td>
+              <td data-col="who" title={compactJSON(imp.metadata)}>{imp.who || <span className="muted">—</span>}</td>
+              <td data-col="duration" title={imp.submitted_at ? 'started to submitted' : imp.cancelled_at ? 'started to cancelled' : 'started to last activity'}>
+                {formatDuration(imp.duration_seconds)}
+              </td>
+              <td className="ks-when"><When iso={imp.created_at} /></td>
+              <td className="ks-when"><When iso={imp.last_activity_at} /></td>
+              <td className="ks-row-actions">
+                {(imp.state === 'completed' || imp.state === 'submitted') && <ExportLinks slug={imp.slug} />}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
@@ -223,7 +257,7 @@ interface RecordItem {
 
 /** One import and its first records (the public API's view of it). */
 function ImportDetail({ slug }: { slug: string }) {
-  const [imp, setImp] = useState<ImportItem | null>(null);
+  const [imp, setImp] = useState<PublicImport | null>(null);
   const [records, setRecords] = useState<Page<RecordItem> | null>(null);
   const [page, setPage] = useState(1);
   const [error, setError] = useState<Error | null>(null);
@@ -250,7 +284,7 @@ function ImportDetail({ slug }: { slug: string }) {
     const ctl = new AbortController();
     const base = `/api/v1/imports/${encodeURIComponent(slug)}`;
     Promise.all([
-      api.get<ImportItem>(base, ctl.signal),
+      api.get<PublicImport>(base, ctl.signal),
       api.get<Page<RecordItem>>(`${base}/records?page=${page}&per_page=25`, ctl.signal),
     ]).then(
       ([i, r]) => {

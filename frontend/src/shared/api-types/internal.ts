@@ -344,6 +344,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/importer/imports/{slug}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The end user cancelled the importer
+         * @description Records the cancel (the console lists the import as cancelled), deletes the uploaded file and staged rows, and refuses further changes to the import (409). Cancelling again answers the same; a submitted import cannot be cancelled (409).
+         */
+        post: operations["postImporterImportsSlugCancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/dashboard": {
         parameters: {
             query?: never;
@@ -563,7 +583,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Imports (every importer) */
+        /**
+         * Imports (every importer), for the console's list
+         * @description Without status, every import but the abandoned and cancelled ones (hidden=1 lists them too).
+         */
         get: operations["getAdminImports"];
         put?: never;
         post?: never;
@@ -2537,6 +2560,24 @@ export interface components {
             last_error_at?: string;
             deliveries: components["schemas"]["MpActivityDelivery"][];
         };
+        /** @description An import in the console's imports list: the engine's view plus its console state, error rows, who started it (from the session's metadata: email, user_email, the user id, or a name) and how long it took (created to submitted, cancelled or last change). */
+        ConsoleImport: components["schemas"]["ImportView"] & {
+            state: components["schemas"]["ImportState"];
+            error_rows: number;
+            who?: string;
+            /** Format: date-time */
+            submitted_at?: string;
+            /** Format: date-time */
+            cancelled_at?: string;
+            /** Format: date-time */
+            last_activity_at: string;
+            duration_seconds: number;
+        };
+        /**
+         * @description The import's status, or cancelled (its end user cancelled the importer) or abandoned (never submitted and unchanged for more than 24 hours; computed when listed).
+         * @enum {string}
+         */
+        ImportState: "created" | "submitting" | "submitted" | "completed" | "failed" | "abandoned" | "cancelled";
     };
     responses: never;
     parameters: never;
@@ -3324,6 +3365,37 @@ export interface operations {
             };
         };
     };
+    postImporterImportsSlugCancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsoleImport"];
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getAdminDashboard: {
         parameters: {
             query?: never;
@@ -3920,6 +3992,18 @@ export interface operations {
             query?: {
                 page?: number;
                 per_page?: number;
+                /** @description One or more console states, comma-separated (see ImportState). */
+                status?: string;
+                /** @description 1: list abandoned and cancelled imports too (when no status is given). */
+                hidden?: string;
+                /** @description An importer's slug. */
+                importer?: string;
+                /** @description The session's metadata user_id. */
+                user_id?: string;
+                /** @description First UTC day of creation, YYYY-MM-DD. */
+                from?: string;
+                /** @description Last UTC day of creation, YYYY-MM-DD (included). */
+                to?: string;
             };
             header?: never;
             path?: never;
@@ -3934,9 +4018,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        imports: components["schemas"]["ImportView"][];
+                        imports: components["schemas"]["ConsoleImport"][];
                         total: number;
                         page: number;
+                        pagination: components["schemas"]["Pagination"];
                     };
                 };
             };
