@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -193,5 +195,125 @@ func TestValidateCallbackGuarded(t *testing.T) {
 	sum, _ := a.Importer.Summary(ctx, imp.Slug)
 	if called || sum.CanSubmit || sum.Callback.State != "failed" || !strings.Contains(sum.Callback.Message, "loopback") {
 		t.Fatalf("called %v, can_submit %v, callback %+v", called, sum.CanSubmit, sum.Callback)
+	}
+}
+
+// An edit whose row the endpoint is slow to judge does not hold the
+// import: a second edit of another row completes while the first row's
+// request is still open; the slow answer is applied when it comes, unless
+// the row changed meanwhile (then it is stale and dropped).
+func TestValidateCallbackSlowEndpointDoesNotBlockOtherEdits(t *testing.T) {
+	release := make(chan struct{})
+	slowSeen := make(chan string, 4)
+	var slowDone atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Rows []struct {
+				Row    int64          `json:"row"`
+				Values map[string]any `json:"values"`
+			} `json:"rows"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var out []string
+		for _, row := range in.Rows {
+			id, _ := row.Values["customer_id"].(string)
+			switch {
+			case strings.HasPrefix(id, "SLOW"):
+				slowSeen <- id
+				select {
+				case <-release:
+				case <-r.Context().Done():
+					slowDone.Add(1)
+					return
+				}
+				slowDone.Add(1)
+				out = append(out, fmt.Sprintf(`{"row": %d, "errors": {"customer_id": "slow says no to %s"}}`, row.Row, id))
+			case strings.HasPrefix(id, "X-"):
+				out = append(out, fmt.Sprintf(`{"row": %d, "errors": {"customer_id": "customer %s does not exist"}}`, row.Row, id))
+			}
+		}
+		io.WriteString(w, `{"rows": [`+strings.Join(out, ",")+`]}`)
+	}))
+	defer srv.Close()
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	ctx := context.Background()
+	a, err := New(ctx, Config{DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ws := "version: 1\nimporters:\n  - slug: orders\n    name: Orders\n    columns: [{key: customer_id, label: Customer id}, {key: amount, label: Amount, type: integer}]\n" +
+		"    hooks: {validate: {url: \"" + srv.URL + "/validate\", timeout: 3s}}\nmarketplace:\n  org_id: test-org\n  allowed_hosts: [127.0.0.1]\n"
+	if _, err := a.Workspace.Apply(ctx, []byte(ws), "ws.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	a.Importer.Callbacks.Backoff = []time.Duration{} // one attempt
+	imp, _ := a.Importer.CreateImport(ctx, importer.Actor{Admin: true}, "orders")
+	csv := "Customer id,Amount\nC-1,1\nC-2,2\nC-3,3\n"
+	if _, err := a.Importer.Upload(ctx, imp.Slug, strings.NewReader(csv), "o.csv", int64(len(csv))); err != nil {
+		t.Fatal(err)
+	}
+	mv, _ := a.Importer.GetMapping(ctx, imp.Slug)
+	if err := a.Importer.ConfirmMapping(ctx, imp.Slug, mv.Suggestions.Mapping()); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Importer.Stage(ctx, imp.Slug); err != nil {
+		t.Fatal(err)
+	}
+
+	// row 1 goes to the slow endpoint; row 3 too, and is then changed again before the answer
+	first := make(chan error, 2)
+	go func() {
+		_, err := a.Importer.EditRow(ctx, imp.Slug, 1, map[string]string{"customer_id": "SLOW-1"})
+		first <- err
+	}()
+	<-slowSeen
+	go func() {
+		_, err := a.Importer.EditRow(ctx, imp.Slug, 3, map[string]string{"customer_id": "SLOW-3"})
+		first <- err
+	}()
+	<-slowSeen
+	sum, _ := a.Importer.Summary(ctx, imp.Slug)
+	if sum.Callback == nil || sum.Callback.State != "running" || sum.CanSubmit {
+		t.Fatalf("while rows are being checked: callback %+v, can_submit %v; want running and no submit", sum.Callback, sum.CanSubmit)
+	}
+	res, err := a.Importer.EditRow(ctx, imp.Slug, 2, map[string]string{"customer_id": "X-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := slowDone.Load(); n != 0 {
+		t.Fatalf("the second edit completed only after %d slow request(s) had ended: the edit waited for another row's check", n)
+	}
+	if res.Row.Errors != 1 || res.Row.Issues[0].Message != "customer X-2 does not exist" {
+		t.Fatalf("second edit: %+v", res.Row)
+	}
+	if _, err := a.Importer.EditRow(ctx, imp.Slug, 3, map[string]string{"customer_id": "C-33"}); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	for i := 0; i < 2; i++ {
+		if err := <-first; err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, _ := a.Importer.Rows(ctx, imp.Slug, importer.RowQuery{})
+	if r := page.Rows[0]; r.Errors != 1 || r.Issues[0].Message != "slow says no to SLOW-1" {
+		t.Fatalf("row 1 after the slow answer: %+v", r)
+	}
+	if r := page.Rows[2]; r.Values[0] != "C-33" || r.Errors != 0 {
+		t.Fatalf("row 3 changed while its check ran: the stale answer must be dropped, got %+v", r)
+	}
+	sum, _ = a.Importer.Summary(ctx, imp.Slug)
+	if sum.Callback.State != "ok" || sum.ErrorRows != 2 {
+		t.Fatalf("after all answers: callback %+v, error rows %d; want ok and 2", sum.Callback, sum.ErrorRows)
 	}
 }

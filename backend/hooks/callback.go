@@ -105,6 +105,47 @@ func (c *Caller) Call(ctx context.Context, cfg CallbackConfig, req CallbackReque
 	if err != nil {
 		return nil, fmt.Errorf("callback: %w", err)
 	}
+	return c.CallBody(ctx, cfg, body)
+}
+
+// AppendRequestHead starts a request body: everything before the first
+// row, {"importer":…,"import":…,"metadata":…,"rows":[ .
+func AppendRequestHead(dst []byte, importer, imp string, metadata map[string]any) ([]byte, error) {
+	md, err := json.Marshal(metadata)
+	if err != nil {
+		return nil, fmt.Errorf("callback: metadata: %w", err)
+	}
+	qi, _ := json.Marshal(importer)
+	qm, _ := json.Marshal(imp)
+	dst = append(dst, `{"importer":`...)
+	dst = append(dst, qi...)
+	dst = append(dst, `,"import":`...)
+	dst = append(dst, qm...)
+	dst = append(dst, `,"metadata":`...)
+	dst = append(dst, md...)
+	return append(dst, `,"rows":[`...), nil
+}
+
+// AppendRequestRow adds one row to a body begun by AppendRequestHead;
+// values is the row's record, a JSON object; first says it is the
+// batch's first row.
+func AppendRequestRow(dst []byte, first bool, row int64, values []byte) []byte {
+	if !first {
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `{"row":`...)
+	dst = strconv.AppendInt(dst, row, 10)
+	dst = append(dst, `,"values":`...)
+	dst = append(dst, values...)
+	return append(dst, '}')
+}
+
+// AppendRequestEnd closes a body.
+func AppendRequestEnd(dst []byte) []byte { return append(dst, "]}"...) }
+
+// CallBody posts one batch already encoded as a request body (see
+// AppendRequestHead), with Call's retries.
+func (c *Caller) CallBody(ctx context.Context, cfg CallbackConfig, body []byte) (*CallbackAnswer, error) {
 	var secret string
 	if cfg.SigningSecret != "" {
 		v, ok := c.Secret(cfg.SigningSecret)

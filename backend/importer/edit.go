@@ -9,6 +9,7 @@ import (
 	"hash/maphash"
 	"regexp"
 	"strings"
+	"sync"
 
 	"fusebox/backend/errs"
 	"fusebox/backend/schema"
@@ -419,7 +420,7 @@ func (s *Service) beginEdit(ctx context.Context, slug string) (*Import, *schema.
 		unlock()
 		return nil, nil, nil, nil, err
 	}
-	return imp, sc, u, unlock, nil
+	return imp, sc, u, sync.OnceFunc(unlock), nil // idempotent: edits unlock before their callback runs
 }
 
 // commitEdit runs fn in a transaction; the uniqueness index follows the
@@ -443,6 +444,29 @@ func (s *Service) commitEdit(ctx context.Context, imp *Import, u *uniqIndex, fn 
 		s.dropUniq(imp.ID)
 	}
 	return err
+}
+
+// checkAfterEdit has the validation endpoint check the rows (nil: every
+// row not judged yet) an edit changed. The run starts under the import's
+// lock (so submit sees it running), the lock is released while the
+// endpoint works, and taken again only to apply its answers.
+func (s *Service) checkAfterEdit(ctx context.Context, imp *Import, sc *schema.Schema, rows []int64, unlock func()) error {
+	r, rows, err := s.beginCallbacks(ctx, imp, sc, rows)
+	unlock()
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		return nil
+	}
+	if err := s.checkRows(ctx, r, rows, false); err != nil {
+		return err
+	}
+	// answers applied are a newer version
+	if err := s.db.Read.QueryRowContext(ctx, `SELECT version FROM importer_imports WHERE id = ?`, imp.ID).Scan(&imp.Version); err != nil {
+		return fmt.Errorf("edit: %w", err)
+	}
+	return nil
 }
 
 // EditResult is a changed row plus the rows whose findings changed with
@@ -510,7 +534,7 @@ func (s *Service) EditRow(ctx context.Context, slug string, row int64, values ma
 	if err != nil {
 		return EditResult{}, err
 	}
-	if err := s.runCallbacks(ctx, imp, sc, []int64{row}); err != nil {
+	if err := s.checkAfterEdit(ctx, imp, sc, []int64{row}, unlock); err != nil {
 		return EditResult{}, err
 	}
 	res := EditResult{Version: imp.Version, Affected: []Row{}}
@@ -730,7 +754,7 @@ func (s *Service) Replace(ctx context.Context, slug string, in ReplaceInput) (Re
 			break
 		}
 	}
-	if err := s.runCallbacks(ctx, imp, sc, nil); err != nil {
+	if err := s.checkAfterEdit(ctx, imp, sc, nil, unlock); err != nil {
 		return res, err
 	}
 	res.Version = imp.Version
@@ -942,7 +966,7 @@ func (s *Service) undoRedo(ctx context.Context, slug string, undo bool) (UndoRes
 	if err != nil {
 		return UndoResult{}, err
 	}
-	if err := s.runCallbacks(ctx, imp, sc, nil); err != nil {
+	if err := s.checkAfterEdit(ctx, imp, sc, nil, unlock); err != nil {
 		return res, err
 	}
 	res.Version = imp.Version

@@ -35,6 +35,7 @@ type Service struct {
 	jobs    map[int64]*job           // running or last finished job per import
 	uniq    map[int64]*uniqIndex     // uniqueness index per import (built lazily)
 	views   map[viewKey][]int64      // search/sort results by import version
+	cbRuns  cbRegistry               // validation endpoint runs going (callbacks.go)
 
 	fixSlots chan struct{} // fix files being received and read (MaxFixFilesAtOnce)
 

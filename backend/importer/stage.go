@@ -211,6 +211,7 @@ type stageResult struct {
 	dupFirst                             []dupFlag
 	fileIssues                           []ingest.RowIssue
 	uniq                                 *uniqIndex
+	cb                                   *cbRun // the validation endpoint's run, fed as rows are staged
 }
 
 type dupFlag struct {
@@ -245,10 +246,23 @@ func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src
 	// the WAL is checkpointed once, after the job, not at each commit
 	defer s.db.BeginBulkLoad(ctx)()
 
+	// the validation endpoint gets the rows while they are staged
+	cbr, err := s.startCallbacks(ctx, imp, sc)
+	if err != nil {
+		return fmt.Errorf("stage: %w", err)
+	}
+	cbDone := false
+	defer func() {
+		if cbr != nil && !cbDone {
+			cbr.fail(errors.New("staging did not finish"))
+			_ = s.finishCallbacks(context.WithoutCancel(ctx), cbr, true)
+		}
+	}()
+
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan *stageBatch, 4)
-	var res stageResult
+	res := stageResult{cb: cbr}
 	prodErr := make(chan error, 1)
 	go func() {
 		defer close(batches)
@@ -302,7 +316,8 @@ func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src
 	if err := s.markMatches(ctx, imp, sc); err != nil {
 		return fmt.Errorf("stage: %w", err)
 	}
-	if err := s.runCallbacks(ctx, imp, sc, nil); err != nil {
+	cbDone = true
+	if err := s.finishCallbacks(ctx, cbr, true); err != nil {
 		return fmt.Errorf("stage: %w", err)
 	}
 	if carry != nil {
@@ -428,6 +443,9 @@ func (s *Service) produce(ctx context.Context, imp *Import, sc *schema.Schema, s
 			jsonBuf = schema.AppendRowJSON(jsonBuf[:0], cells)
 		}
 		sr.data = string(jsonBuf)
+		if err := res.cb.add(dataRow, sr.data, cells); err != nil {
+			return err
+		}
 		batch.rows = append(batch.rows, sr)
 		res.rows++
 		res.maxRow = dataRow

@@ -12,6 +12,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
+	"sync/atomic"
 	"time"
 
 	"fusebox/app"
@@ -30,6 +32,7 @@ func runBenchHooks(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.SetOutput(stderr)
 	rows := fs.Int("rows", 1_000_000, "rows in the generated CSV (10 columns)")
 	batch := fs.Int("batch", 1000, "rows per callback request")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the hooked imports to this file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -39,6 +42,19 @@ func runBenchHooks(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *rows < 1 || *batch < 1 {
 		fmt.Fprintln(stderr, "fusebox-bench: --rows and --batch must be at least 1")
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "fusebox-bench:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "fusebox-bench:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	missed, err := benchHooks(ctx, *rows, *batch, stdout, stderr)
 	if err != nil {
@@ -69,14 +85,14 @@ func benchHooks(ctx context.Context, rows, batch int, stdout, stderr io.Writer) 
 	}
 
 	// the host's endpoint: decodes the batch, answers "no findings"
-	var calls int
+	var calls atomic.Int64
 	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var in hooks.CallbackRequest
 		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		calls++
+		calls.Add(1)
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"rows":[]}`)
 	}))
@@ -155,7 +171,7 @@ func benchHooks(ctx context.Context, rows, batch int, stdout, stderr io.Writer) 
 		return false, fmt.Errorf("callback: state %+v, want ok with %d rows checked", sCB.Callback, sBase.Rows)
 	}
 	rCB := dCB.Seconds() / dBase.Seconds()
-	line("callback, batch %-6d   %.2fs  %.2fx  target <= 3.0x: %s  (%d requests to a loopback endpoint)", batch, dCB.Seconds(), rCB, verdict(rCB <= 3), calls)
+	line("callback, batch %-6d   %.2fs  %.2fx  target <= 3.0x: %s  (%d requests to a loopback endpoint)", batch, dCB.Seconds(), rCB, verdict(rCB <= 3), calls.Load())
 	line("hooks rows=%d js_ratio=%.2f callback_ratio=%.2f", rows, rJS, rCB)
 	return rJS > 2 || rCB > 3, nil
 }
