@@ -296,7 +296,8 @@ describe('marketplace embedded on another origin', () => {
 
     await page.getByRole('link', { name: 'Listings' }).click();
     await page.locator('tr[data-listing="crm"]').waitFor();
-    await page.locator('tr[data-listing="crm"]').getByRole('button', { name: 'Edit' }).click();
+    await page.locator('tr[data-listing="crm"]').getByRole('link', { name: 'Edit' }).click();
+    await page.getByRole('tab', { name: 'Advanced (JSON)' }).click();
     const editor = page.getByRole('textbox', { name: 'Listing JSON' });
     const listing = JSON.parse(await editor.inputValue());
     listing.workflow[0].url = '{{config.nope}}';
@@ -304,7 +305,8 @@ describe('marketplace embedded on another origin', () => {
     await page.getByRole('button', { name: 'Save listing' }).click();
     await page.getByRole('alert').getByText('placeholder {{config.nope}} names no config field').waitFor();
     await screenshot(page, 'console-marketplace-listings');
-    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Close' }).click();
+    await page.getByRole('alertdialog', { name: 'Leave without saving?' }).getByRole('button', { name: 'Leave' }).click();
 
     await page.getByRole('link', { name: 'API secrets' }).click();
     await page.getByRole('button', { name: 'Create secret' }).click();

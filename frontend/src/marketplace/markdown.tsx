@@ -3,6 +3,7 @@
 // elements (never HTML strings), so text can never become markup, and only http, https and
 // mailto URLs become links.
 import type { ReactNode } from 'react';
+import './markdown.css';
 
 type Block =
   | { kind: 'h'; level: number; text: string }

@@ -1,31 +1,36 @@
-import { useCallback, useEffect, useState } from 'react';
-import { errorText, mp, type MpConfigField, type MpListing } from './api';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { errorText, mp, type MpListing } from './api';
 import { askConfirm } from '../../shared/askConfirm';
-import { useUnsavedGuard } from '../useUnsavedGuard';
+import { useHashRoute } from '../router';
+import ListingEditor from './ListingEditor';
 
-/** A new listing's starting text (the server fills the config field's omitted keys). */
-const template: Omit<MpListing, 'config_fields'> & { config_fields: Pick<MpConfigField, 'name' | 'label' | 'type' | 'required' | 'default'>[] } = {
-  id: 'new-listing',
-  name: 'New listing',
-  category: 'Developer tools',
-  logo: '',
-  summary: 'One line about what it does.',
-  description: '## What it does\n\nMarkdown: **bold**, *italic*, lists, `code`, [links](https://example.com).',
-  connector_id: '',
-  config_fields: [{ name: 'endpoint', label: 'Endpoint name', type: 'text', required: true, default: 'my-endpoint' }],
-  workflow: [
-    { kind: 'http_request', name: 'Test the connection', method: 'POST', url: '{{fusebox.base_url}}/sink/{{config.endpoint}}', body: { hello: '{{user.externalId}}' } },
-    { kind: 'relay_route', name: 'Create the route', url: '{{fusebox.base_url}}/sink/{{config.endpoint}}' },
-    { kind: 'notify', name: 'Done', message: 'Connected to {{config.endpoint}}.' },
-  ],
-};
+const base = '#/marketplace/listings';
 
-/** Listings: the catalog, each edited as JSON with the same validation as the workspace file. */
+/**
+ * Listings: the catalog, and the editor of one listing (#/marketplace/listings/<id>, or /new) with
+ * the same validation as the workspace file.
+ */
 export default function MarketplaceListings() {
   const [listings, setListings] = useState<MpListing[] | null>(null);
-  const [editing, setEditing] = useState<{ original: string; text: string; loaded?: string } | null>(null);
-  useUnsavedGuard(!!editing && editing.text !== (editing.loaded ?? editing.text), 'this listing');
   const [error, setError] = useState('');
+  const { match } = useHashRoute();
+  const sub = (match?.rest ?? '').replace(/^\/listings\/?/, '');
+  const routeId = sub ? decodeURIComponent(sub) : '';
+
+  // The editor stays mounted when its own save moves the address (a new listing gets its id).
+  const selfNav = useRef('');
+  const [shown, setShown] = useState({ route: routeId, editor: routeId });
+  if (shown.route !== routeId) {
+    setShown({ route: routeId, editor: selfNav.current === routeId ? shown.editor : routeId });
+    selfNav.current = '';
+  }
+  const [goTo, setGoTo] = useState('');
+  useEffect(() => {
+    if (!goTo) return;
+    selfNav.current = goTo;
+    window.location.hash = `${base}/${encodeURIComponent(goTo)}`;
+    setGoTo('');
+  }, [goTo]);
 
   const load = useCallback(() => {
     mp.listings()
@@ -33,26 +38,6 @@ export default function MarketplaceListings() {
       .catch((e: unknown) => setError(errorText(e)));
   }, []);
   useEffect(load, [load]);
-
-  async function save() {
-    if (!editing) return;
-    setError('');
-    let l: MpListing;
-    try {
-      l = JSON.parse(editing.text) as MpListing;
-    } catch (e) {
-      setError(`The listing is not valid JSON: ${errorText(e)}`);
-      return;
-    }
-    try {
-      await mp.saveListing(l);
-      if (editing.original && editing.original !== l.id) await mp.deleteListing(editing.original);
-      setEditing(null);
-      load();
-    } catch (e) {
-      setError(errorText(e));
-    }
-  }
 
   async function remove(l: MpListing) {
     if (!(await askConfirm({ title: `Delete listing ${l.name}?`, body: 'Existing installs stay until their users uninstall them.', confirm: 'Delete listing' }))) return;
@@ -64,34 +49,45 @@ export default function MarketplaceListings() {
     }
   }
 
+  const categories = [...new Set((listings ?? []).map((l) => l.category).filter(Boolean))].sort();
+
+  if (shown.editor) {
+    const isNew = shown.editor === 'new';
+    const original = isNew ? null : listings?.find((l) => l.id === shown.editor);
+    return (
+      <section className="mpc-section">
+        <a href={base} className="lf-back">← All listings</a>
+        {error && <div className="notice notice-error" role="alert">{error}</div>}
+        {listings === null ? (
+          <p className="muted">Loading…</p>
+        ) : original === undefined ? (
+          <div className="notice notice-error" role="alert">No listing {shown.editor} in the catalog.</div>
+        ) : (
+          <ListingEditor
+            key={shown.editor}
+            original={original}
+            categories={categories}
+            onClose={() => (window.location.hash = base)}
+            onSaved={(l, prev) => {
+              setListings((all) => [...(all ?? []).filter((x) => x.id !== l.id && x.id !== prev), l]);
+              load();
+              if (l.id !== routeId) setGoTo(l.id);
+            }}
+          />
+        )}
+      </section>
+    );
+  }
+
   return (
     <section className="mpc-section">
       <div className="mpc-row" style={{ justifyContent: 'space-between', marginBottom: 10 }}>
         <p className="muted" style={{ margin: 0 }}>
-          Workflow steps: <code>http_request</code>, <code>relay_route</code>, <code>notify</code>. Placeholders:{' '}
-          <code>{'{{config.FIELD}}'}</code>, <code>{'{{user.externalId}}'}</code>, <code>{'{{fusebox.base_url}}'}</code>…
+          What end users browse and install. Each listing has a form editor, and its JSON under Advanced.
         </p>
-        <button type="button" className="button" onClick={() => setEditing({ original: '', text: JSON.stringify(template, null, 2), loaded: JSON.stringify(template, null, 2) })}>
-          New listing
-        </button>
+        <a className="button button-primary" href={`${base}/new`}>New listing</a>
       </div>
       {error && <div className="notice notice-error" role="alert">{error}</div>}
-      {editing && (
-        <div className="card mpc-section">
-          <h2>{editing.original ? `Edit ${editing.original}` : 'New listing'}</h2>
-          <textarea
-            className="mpc-input mpc-editor"
-            aria-label="Listing JSON"
-            spellCheck={false}
-            value={editing.text}
-            onChange={(e) => setEditing({ ...editing, text: e.target.value })}
-          />
-          <div className="mpc-row" style={{ marginTop: 10 }}>
-            <button type="button" className="button button-primary" onClick={() => void save()}>Save listing</button>
-            <button type="button" className="button" onClick={() => setEditing(null)}>Cancel</button>
-          </div>
-        </div>
-      )}
       {listings === null ? (
         <p className="muted">Loading…</p>
       ) : listings.length === 0 ? (
@@ -114,7 +110,7 @@ export default function MarketplaceListings() {
                 <td>{l.workflow.map((s) => s.kind).join(' → ')}</td>
                 <td><div className="mpc-row mpc-nowrap">
                   <a className="button" href={`/marketplace/listing/${encodeURIComponent(l.id)}`} target="_blank" rel="noopener noreferrer">Preview</a>
-                  <button type="button" className="button" onClick={() => setEditing({ original: l.id, text: JSON.stringify(l, null, 2), loaded: JSON.stringify(l, null, 2) })}>Edit</button>
+                  <a className="button" href={`${base}/${encodeURIComponent(l.id)}`}>Edit</a>
                   <button type="button" className="button button-danger" onClick={() => void remove(l)}>Delete</button>
                 </div></td>
               </tr>

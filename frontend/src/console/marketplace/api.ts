@@ -9,6 +9,7 @@ export type MpPlan = Schemas['MpPlan'];
 export type MpConfigField = Schemas['MpConfigField'];
 export type MpStep = Schemas['MpStep'];
 export type MpListing = Schemas['MpListing'];
+export type MpLogo = Schemas['MpLogo'];
 export type MpSecret = Schemas['MpSecret'];
 export type MpEndUser = Schemas['MpEndUser'];
 export type MpStepResult = Schemas['MpStepResult'];
