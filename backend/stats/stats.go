@@ -2,7 +2,7 @@
 // importer flow's drop-off funnel, delivery health per destination,
 // marketplace installs and a recent-activity feed. Every figure is SQL over
 // the tables the domains already keep (no second store); what keeps it
-// fast on a large data dir is in migrations 0008 and 0012: a covering index
+// fast on a large data dir is in migrations 0008 and 0013: a covering index
 // for the imports and relay_delivery_days, the per-day delivery counts
 // that triggers keep exact in the same transaction as each delivery
 // write. It reads only.
@@ -394,7 +394,7 @@ func (s *Service) deliveries(ctx context.Context, w window) (DeliveryStats, erro
 // deliveryCounts fills the per-day and range counts of each destination
 // and its backlog from relay_delivery_days, the per destination, status
 // and creation day rollup of relay_deliveries that triggers keep exact
-// (migration 0012): the range's days of the finished and held statuses,
+// (migration 0013): the range's days of the finished and held statuses,
 // and every day of pending.
 func (s *Service) deliveryCounts(ctx context.Context, w window, dests []Destination, idx map[string]int) error {
 	// Each part is a primary-key range per destination and status (CROSS
