@@ -115,7 +115,7 @@ describe('HookEditor', () => {
     expect(calls[0].body.rows).toEqual([{ sku: 'ab-1', qty: '2' }, { sku: 'X-9', qty: '500' }]);
 
     const results = c.querySelector('[data-testid="hook-results"]')!;
-    expect(results.querySelector('.hk-summary')?.textContent).toBe('Ran the row hook on 2 rows: 1 row with errors, 1 row with warnings, 1 row with changed values.');
+    expect(results.querySelector('.hk-summary')?.textContent).toBe('Hook row on 2 rows: 1 with errors, 1 with warnings, 1 with changed values.');
     const r1 = results.querySelector('tr[data-row="1"]')!;
     expect(r1.querySelector('td[data-col="sku"]')?.className).toContain('changed');
     expect(r1.querySelector('td[data-col="sku"]')?.textContent).toBe('AB-1 (changed by a hook)');

@@ -372,9 +372,8 @@ function Results({ result, keys }: { result: TryResult; keys: string[] }) {
   return (
     <div className="hk-results" data-testid="hook-results">
       <p className="hk-summary" role="status">
-        Ran {result.hooks.map((h) => (h === 'row' ? 'the row hook' : h)).join(', ')} on {plural(result.rows.length, 'row', 'rows')}:{' '}
-        <span className={withErrors ? 'ied-bad' : ''}>{plural(withErrors, 'row', 'rows')} with errors</span>,{' '}
-        {plural(withWarnings, 'row', 'rows')} with warnings, {plural(changed, 'row', 'rows')} with changed values.
+        {result.hooks.length === 1 ? 'Hook' : 'Hooks'} {result.hooks.join(', ')} on {plural(result.rows.length, 'row', 'rows')}:{' '}
+        <span className={withErrors ? 'ied-bad' : ''}>{withErrors} with errors</span>, {withWarnings} with warnings, {changed} with changed values.
       </p>
       <table className="hk-table hk-result-table" aria-label="Hook results">
         <thead>
