@@ -107,7 +107,7 @@ test-security: frontend bin/fusebox
 
 # The benchmarks are their own command (app/cmd/fusebox-bench), not part
 # of the product binary.
-bench: deps-test bin/fusebox-bench
+bench: deps-test frontend/node_modules/.package-lock.json bin/fusebox bin/fusebox-bench
 	@scripts/bench.sh
 
 bin/fusebox-bench: frontend/dist/index.html $(GO_SRC)

@@ -10,7 +10,9 @@
 # The raw output, headed by the commit, date, CPU model, cores and Go
 # version, goes to test-artifacts/bench/bench.txt and to
 # docs/bench/<date>-<commit>.txt (committed; docs/benchmarks.md cites it).
-# Smaller runs while developing: BENCH_ROWS, BENCH_XLSX_ROWS, BENCH_SESSIONS_DURATION,
+# The browser figure needs bin/fusebox, Chromium (/usr/bin/chromium) and
+# frontend/node_modules (papaparse, playwright-core).
+# Smaller runs while developing: BENCH_ROWS, BENCH_XLSX_ROWS, BENCH_BROWSER_ROWS, BENCH_BROWSER_RUNS, BENCH_SESSIONS_DURATION,
 # BENCH_RELAY_RECORDS, BENCH_RELAY_REQUESTS, BENCH_MARKETPLACE_DURATION,
 # BENCH_DASHBOARD_RECORDS, BENCH_DASHBOARD_IMPORTS,
 # BENCH_BENCHTIME (go test -benchtime); BENCH_RECORD=0 skips the
@@ -32,7 +34,7 @@ record=docs/bench/$(date -u +%F)-$commit.txt
   echo "go: $(go version 2>/dev/null)"
   echo "os: $(uname -srm)"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
-  echo "sizes: rows=${BENCH_ROWS:-1000000} xlsx_rows=${BENCH_XLSX_ROWS:-${BENCH_ROWS:-1000000}} sessions=${BENCH_SESSIONS_DURATION:-3s} relay_records=${BENCH_RELAY_RECORDS:-100000} relay_requests=${BENCH_RELAY_REQUESTS:-20000} marketplace=${BENCH_MARKETPLACE_DURATION:-3s} benchtime=${BENCH_BENCHTIME:-1s}"
+  echo "sizes: rows=${BENCH_ROWS:-1000000} browser_rows=${BENCH_BROWSER_ROWS:-${BENCH_ROWS:-1000000}} xlsx_rows=${BENCH_XLSX_ROWS:-${BENCH_ROWS:-1000000}} sessions=${BENCH_SESSIONS_DURATION:-3s} relay_records=${BENCH_RELAY_RECORDS:-100000} relay_requests=${BENCH_RELAY_REQUESTS:-20000} marketplace=${BENCH_MARKETPLACE_DURATION:-3s} benchtime=${BENCH_BENCHTIME:-1s}"
 } >"$out"
 cat "$out"
 failed=()
@@ -77,6 +79,18 @@ gobench "importer go test -bench" -bench=ValidateRow ./backend/schema/
 
 section "importer: 1M-row ingest vs sqlite3 .import: stage, whole job upload -> review-ready, review in process and over HTTP (fusebox-bench ingest)"
 bench "fusebox-bench ingest" ingest --rows "${BENCH_ROWS:-1000000}"
+
+section "browser: the same 1M-row CSV chosen in the embedded importer (to the first review page) and in a Papa Parse page (to its first page), Chromium (frontend/e2e/bench/browser-ingest.mjs)"
+browserbench() {
+  local log
+  log=$(node frontend/e2e/bench/browser-ingest.mjs --rows "${BENCH_BROWSER_ROWS:-${BENCH_ROWS:-1000000}}" --runs "${BENCH_BROWSER_RUNS:-3}" 2>&1)
+  local rc=$?
+  tee -a "$out" <<<"$log"
+  if ((rc != 0)); then
+    failed+=("browser ingest (exit $rc)")
+  fi
+}
+browserbench
 
 section "xlsx: the same data as XLSX and as CSV imported, XLSX parse vs SheetJS (fusebox-bench xlsx)"
 bench "fusebox-bench xlsx" xlsx --rows "${BENCH_XLSX_ROWS:-${BENCH_ROWS:-1000000}}"
