@@ -54,22 +54,22 @@ type uniqIndex struct {
 }
 
 type uniqGroupIdx struct {
-	first map[uint64]uint32
+	first rowTable
 	more  map[uint64][]uint32
 }
 
 func newUniqIndex(n int) *uniqIndex {
 	u := &uniqIndex{seed: maphash.MakeSeed()}
 	for i := 0; i < n; i++ {
-		u.groups = append(u.groups, &uniqGroupIdx{first: map[uint64]uint32{}, more: map[uint64][]uint32{}})
+		u.groups = append(u.groups, &uniqGroupIdx{more: map[uint64][]uint32{}})
 	}
 	return u
 }
 
 // add records that row holds h and returns how many other rows held it.
 func (g *uniqGroupIdx) add(h uint64, row uint32) int {
-	if _, ok := g.first[h]; !ok {
-		g.first[h] = row
+	if _, ok := g.first.get(h); !ok {
+		g.first.set(h, row)
 		return 0
 	}
 	g.more[h] = append(g.more[h], row)
@@ -78,17 +78,17 @@ func (g *uniqGroupIdx) add(h uint64, row uint32) int {
 
 // remove drops row from h's holders and returns the rows still holding it.
 func (g *uniqGroupIdx) remove(h uint64, row uint32) []uint32 {
-	f, ok := g.first[h]
+	f, ok := g.first.get(h)
 	if !ok {
 		return nil
 	}
 	more := g.more[h]
 	if f == row {
 		if len(more) == 0 {
-			delete(g.first, h)
+			g.first.del(h)
 			return nil
 		}
-		g.first[h] = more[0]
+		g.first.set(h, more[0])
 		more = more[1:]
 	} else {
 		for i, r := range more {
@@ -106,8 +106,13 @@ func (g *uniqGroupIdx) remove(h uint64, row uint32) []uint32 {
 	return g.holders(h)
 }
 
+func (g *uniqGroupIdx) firstHolder(h uint64) uint32 {
+	f, _ := g.first.get(h)
+	return f
+}
+
 func (g *uniqGroupIdx) holders(h uint64) []uint32 {
-	f, ok := g.first[h]
+	f, ok := g.first.get(h)
 	if !ok {
 		return nil
 	}
@@ -423,7 +428,7 @@ func (s *Service) produce(ctx context.Context, imp *Import, sc *schema.Schema, s
 			if others > 0 {
 				issues = append(issues, schema.Issue{Col: g.Col, Severity: schema.SeverityError, Message: g.Message})
 				if others == 1 {
-					res.dupFirst = append(res.dupFirst, dupFlag{row: uniq.groups[gi].first[h], group: gi})
+					res.dupFirst = append(res.dupFirst, dupFlag{row: uniq.groups[gi].firstHolder(h), group: gi})
 				}
 			}
 		}
