@@ -103,9 +103,14 @@ func TestReopenKeepsDataAndDoesNotRemigrate(t *testing.T) {
 	if err := db.Read.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	latest, _ := store.LatestVersion()
-	if n != latest {
-		t.Fatalf("migrations recorded = %d, want %d", n, latest)
+	// One row per migration file (the versions may have gaps while
+	// parallel work lands).
+	files, err := filepath.Glob("migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != len(files) {
+		t.Fatalf("migrations recorded = %d, want %d", n, len(files))
 	}
 }
 
