@@ -161,8 +161,9 @@ describe('HookEditor', () => {
       return json(200, { hooks: ['column.qty'], rows: [{ row: 1, values: { sku: 'a', qty: '0' }, changed: [], errors: [{ column: 'qty', message: 'hook "column.qty" threw Error: zero (line 2)' }], warnings: [] }] });
     }));
     let last: Hooks = {};
-    view = await render(<Harness initial={{}} onHooks={(h) => (last = h)} />);
+    view = await render(<Harness initial={{ validate: { url: 'https://app.example.com/validate' } }} onHooks={(h) => (last = h)} />);
     const c = view.container;
+    expect(c.querySelector('[data-testid="validate-note"]')?.textContent).toBe('During imports this importer also sends rows to its validation service (https://app.example.com/validate); a run here does not call it.');
     const add = c.querySelector<HTMLSelectElement>('select[aria-label="Add a column hook"]')!;
     await act(async () => {
       add.value = 'qty';
@@ -170,6 +171,13 @@ describe('HookEditor', () => {
     });
     expect(last.column?.qty).toContain('function (value, row)');
     expect(c.querySelector('textarea[aria-label="Source of the column hook of qty"]')).not.toBeNull();
+    // Arrow keys move between the hook tabs; the code area is the tab's panel.
+    const tablist = c.querySelector('[role="tablist"]')!;
+    await act(async () => tablist.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true })));
+    expect(c.querySelector('button[role="tab"][aria-selected="true"]')?.textContent).toBe('Row hook');
+    expect(c.querySelector('#hk-panel')?.getAttribute('aria-labelledby')).toBe('hk-tab-row');
+    await act(async () => tablist.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft', bubbles: true })));
+    expect(c.querySelector('button[role="tab"][aria-selected="true"]')?.textContent).toBe('Column qty');
 
     await act(async () => byText(c, 'button', 'CSV')!.click());
     const csv = c.querySelector<HTMLTextAreaElement>('textarea[aria-label="Sample rows as CSV (first line: column keys)"]')!;

@@ -142,6 +142,16 @@ export default function HookEditor({ definition, hooks, onChange, problems }: {
     else onChange({ ...hooks, column: { ...hooks.column, [current.slice('column.'.length)]: text } });
   }
 
+  // Arrow keys move between the hook tabs (the tab pattern: one tab stop for the list).
+  function onTabKey(e: KeyboardEvent<HTMLDivElement>) {
+    const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
+    if (!step) return;
+    e.preventDefault();
+    const next = tabs[(tabs.indexOf(current) + step + tabs.length) % tabs.length];
+    setSelected(next);
+    requestAnimationFrame(() => document.getElementById(`hk-tab-${next}`)?.focus());
+  }
+
   function addColumnHook(key: string) {
     if (!key) return;
     onChange({ ...hooks, column: { ...hooks.column, [key]: COLUMN_TEMPLATE } });
@@ -226,12 +236,16 @@ export default function HookEditor({ definition, hooks, onChange, problems }: {
             See <code>docs/hooks.md</code>.
           </p>
         </div>
-        <div className="hk-tabs" role="tablist" aria-label="Hooks">
+        <div className="hk-tabs">
+          <div className="hk-tablist" role="tablist" aria-label="Hooks" onKeyDown={onTabKey}>
           {tabs.map((t) => (
             <button
               key={t}
+              id={`hk-tab-${t}`}
               type="button"
               role="tab"
+              aria-controls="hk-panel"
+              tabIndex={t === current ? 0 : -1}
               aria-selected={t === current}
               className={`${t === current ? 'active' : ''}${shown.some((p) => p.hook === t) ? ' bad' : ''}`}
               onClick={() => setSelected(t)}
@@ -239,6 +253,7 @@ export default function HookEditor({ definition, hooks, onChange, problems }: {
               {t === 'row' ? 'Row hook' : `Column ${t.slice('column.'.length)}`}
             </button>
           ))}
+          </div>
           {addable.length > 0 && (
             <select aria-label="Add a column hook" value="" onChange={(e) => addColumnHook(e.target.value)}>
               <option value="">+ Column hook…</option>
@@ -246,6 +261,7 @@ export default function HookEditor({ definition, hooks, onChange, problems }: {
             </select>
           )}
         </div>
+        <div role="tabpanel" id="hk-panel" aria-labelledby={`hk-tab-${current}`}>
         <div className="hk-sig">
           <code>{current === 'row' ? 'hooks.row' : `hooks.column.${current.slice('column.'.length)}`}</code>
           <span className="muted">
@@ -282,6 +298,7 @@ export default function HookEditor({ definition, hooks, onChange, problems }: {
             {p.line ? ` line ${p.line}` : ''}: {p.message.replace(/^syntax error at line \d+: /, 'syntax error: ')}
           </p>
         ))}
+        </div>
         <details className="hk-budgets">
           <summary>Budgets</summary>
           <div className="hk-budget-fields">
@@ -303,6 +320,11 @@ export default function HookEditor({ definition, hooks, onChange, problems }: {
         <p className="muted">
           The unsaved hooks run on these rows with the same sandbox and budgets as imports. Nothing is saved and the validation service is not called. Up to {MAX_SAMPLE_ROWS} rows.
         </p>
+        {hooks.validate && (
+          <p className="hk-note" data-testid="validate-note">
+            During imports this importer also sends rows to its validation service (<code>{hooks.validate.url}</code>); a run here does not call it.
+          </p>
+        )}
         {csvMode ? (
           <>
             <textarea
