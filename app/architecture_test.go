@@ -50,6 +50,10 @@ var allowedImports = map[string][]string{
 	"fusebox/app/testbin": {},
 	"fusebox/backend/httpapi": {"fusebox/backend/demo", "fusebox/backend/errs", "fusebox/backend/csvsafe", "fusebox/backend/ids", "fusebox/backend/store", "fusebox/backend/workspace",
 		"fusebox/backend/importer", "fusebox/backend/schema", "fusebox/backend/sessions", "fusebox/backend/marketplace", "fusebox/backend/relay", "fusebox/backend/sink", "fusebox/backend/stats"},
+	// Test helpers: a database of a test's own on the run's engine
+	// (storetest), on the PostgreSQL test cluster (pgtest).
+	"fusebox/backend/store/storetest": {"fusebox/backend/store", "fusebox/internal/pgtest"},
+	"fusebox/internal/pgtest":         {},
 }
 
 // TestDependencyDirection checks every package of the module against

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"fusebox/backend/store"
+	"fusebox/backend/store/storetest"
 )
 
 // dataDir makes a data dir with a database holding one setting, a key
@@ -63,6 +64,7 @@ func entries(t *testing.T, archive []byte) ([]string, map[string][]byte) {
 }
 
 func TestBackupHoldsTheDataDirAndRestoresIt(t *testing.T) {
+	storetest.SQLiteOnly(t) // the SQLite file and its backups
 	ctx := context.Background()
 	dir := dataDir(t)
 	out := filepath.Join(t.TempDir(), "b.tar.gz")
@@ -123,6 +125,7 @@ func rewrite(t *testing.T, ents [][2]string) string {
 }
 
 func TestRestoreChecksEveryEntry(t *testing.T) {
+	storetest.SQLiteOnly(t) // the SQLite file and its backups
 	ctx := context.Background()
 	dir := dataDir(t)
 	out := filepath.Join(t.TempDir(), "b.tar.gz")
@@ -179,6 +182,7 @@ func TestRestoreChecksEveryEntry(t *testing.T) {
 // A snapshot taken while another connection holds a write transaction
 // open has what was committed, not what is pending.
 func TestSnapshotSeesOnlyCommitted(t *testing.T) {
+	storetest.SQLiteOnly(t) // the SQLite file and its backups
 	ctx := context.Background()
 	db, path := openTemp(t)
 	if err := db.Tx(ctx, func(tx *store.Tx) error { return store.SetSetting(ctx, tx, "a", "committed") }); err != nil {

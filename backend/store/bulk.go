@@ -18,6 +18,9 @@ const walAutoCheckpoint = 1000
 // the load is done, runs one checkpoint in the background after the last
 // load and restores checkpoints at commit. Close waits for it.
 func (db *DB) BeginBulkLoad(ctx context.Context) (end func()) {
+	if db.engine == Postgres {
+		return func() {} // no WAL checkpoints to hold back
+	}
 	db.bulkMu.Lock()
 	db.bulkLoads++
 	if db.bulkLoads == 1 {

@@ -8,12 +8,14 @@ import (
 	"testing"
 
 	"fusebox/backend/store"
+	"fusebox/backend/store/storetest"
 )
 
 // TestSecurityDatabaseFilesPrivate: the database and its -wal and -shm
 // files are readable by their owner only, whatever the umask, and an
 // existing database left 0644 by an older version is tightened on open.
 func TestSecurityDatabaseFilesPrivate(t *testing.T) {
+	storetest.SQLiteOnly(t) // the SQLite file and its backups
 	old := syscall.Umask(0o022)
 	defer syscall.Umask(old)
 	ctx := context.Background()

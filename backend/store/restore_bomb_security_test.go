@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"fusebox/backend/store"
+	"fusebox/backend/store/storetest"
 )
 
 // A hostile archive whose entry says it is larger than the disk's free
@@ -20,6 +21,7 @@ import (
 // otherwise unpack until the disk is full (the manifest, which would
 // catch it, comes last).
 func TestSecurityRestoreRefusesEntryLargerThanFreeDisk(t *testing.T) {
+	storetest.SQLiteOnly(t) // the SQLite file and its backups
 	target := filepath.Join(t.TempDir(), "restored")
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(filepath.Dir(target), &st); err != nil {

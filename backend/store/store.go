@@ -1,6 +1,8 @@
-// Package store owns Fusebox's SQLite database: opening it with the right
-// pragmas, one writer connection plus a read pool, the embedded migrations,
-// and a transaction helper with after-commit callbacks.
+// Package store owns Fusebox's database: SQLite in the data dir (the
+// default: opened with the right pragmas, one writer connection plus a read
+// pool) or PostgreSQL for a team server (OpenPostgres), the embedded
+// migrations of each engine, and a transaction helper with after-commit
+// callbacks. See Engine for what the store hides between the two.
 package store
 
 import (
@@ -25,12 +27,22 @@ import (
 type DB struct {
 	Write *sql.DB
 	Read  *sql.DB
-	Path  string
+	// Path is the SQLite file, or the PostgreSQL URL without its password.
+	Path    string
+	engine  Engine
+	applied int
 
 	bulkMu     sync.Mutex     // bulk.go: running bulk loads
 	bulkLoads  int            // (checkpoints at commit are off while > 0)
 	background sync.WaitGroup // checkpoints after bulk loads; Close waits
 }
+
+// AppliedAtOpen is the number of migrations this open applied (0 when
+// the schema was already current, or another replica migrated it).
+func (db *DB) AppliedAtOpen() int { return db.applied }
+
+// Engine is the engine the database runs on.
+func (db *DB) Engine() Engine { return db.engine }
 
 var sqliteMagic = []byte("SQLite format 3\x00")
 
@@ -167,6 +179,14 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	tx := &Tx{Tx: sqlTx}
+	if db.engine == Postgres {
+		// One writer at a time across every replica, like SQLite's
+		// BEGIN IMMEDIATE on its single writer connection.
+		if _, err := sqlTx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(pgWriteLock)); err != nil {
+			_ = sqlTx.Rollback()
+			return fmt.Errorf("begin transaction: take the write lock: %w", err)
+		}
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = sqlTx.Rollback()

@@ -1,0 +1,85 @@
+// Package storetest opens a fresh, migrated database for a test on the
+// engine chosen by one switch: FUSEBOX_TEST_ENGINE=postgres runs the
+// store-backed suites on PostgreSQL (a database of their own on the cluster
+// of scripts/pg-test-cluster.sh), anything else (the default) on SQLite in
+// the test's temporary directory.
+package storetest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"fusebox/backend/store"
+	"fusebox/internal/pgtest"
+)
+
+// EnvEngine names the environment variable that picks the engine.
+const EnvEngine = "FUSEBOX_TEST_ENGINE"
+
+// Engine is the engine the tests of this run use.
+func Engine(t testing.TB) store.Engine {
+	t.Helper()
+	switch v := os.Getenv(EnvEngine); v {
+	case "", "sqlite":
+		return store.SQLite
+	case "postgres":
+		return store.Postgres
+	default:
+		t.Fatalf("%s=%q: want sqlite or postgres", EnvEngine, v)
+		return store.SQLite
+	}
+}
+
+// Open opens a fresh, migrated database on the run's engine and closes it
+// when t ends.
+func Open(t testing.TB) *store.DB {
+	t.Helper()
+	return OpenOn(t, Engine(t))
+}
+
+// OpenOn opens a fresh, migrated database on engine e.
+func OpenOn(t testing.TB, e store.Engine) *store.DB {
+	t.Helper()
+	url, path := LocationOn(t, e)
+	db, err := store.OpenDatabase(context.Background(), url, path)
+	if err != nil {
+		t.Fatalf("open %s test database: %v", e, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// Location is where a fresh database on the run's engine lives, for tests
+// that open it themselves (again and again, or from two replicas): the
+// arguments of store.OpenDatabase, a PostgreSQL URL or a SQLite path.
+func Location(t testing.TB) (databaseURL, sqlitePath string) {
+	t.Helper()
+	return LocationOn(t, Engine(t))
+}
+
+// LocationOn is Location on engine e.
+func LocationOn(t testing.TB, e store.Engine) (databaseURL, sqlitePath string) {
+	t.Helper()
+	if e == store.Postgres {
+		return PostgresURL(t), ""
+	}
+	return "", filepath.Join(t.TempDir(), "fusebox.db")
+}
+
+// PostgresURL creates an empty database on the test cluster and returns
+// its URL; it is dropped when t ends.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	return pgtest.CreateDatabase(t, "")
+}
+
+// SQLiteOnly skips t in a PostgreSQL run: for tests of what only the SQLite
+// engine has (the database file, its pragmas, file backups).
+func SQLiteOnly(t testing.TB) {
+	t.Helper()
+	if Engine(t) != store.SQLite {
+		t.Skipf("SQLite only (%s=%s)", EnvEngine, os.Getenv(EnvEngine))
+	}
+}
