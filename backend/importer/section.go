@@ -63,7 +63,7 @@ func (sec *Section) Load(decode func(v any) error) (func(ctx context.Context) ([
 // never applies the demo over one).
 func (sec *Section) Holds(ctx context.Context) (bool, error) {
 	var n int64
-	err := sec.svc.db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM importers LIMIT 1)`).Scan(&n)
+	err := sec.svc.db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM importers LIMIT 1) AS x`).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("count importers: %w", err)
 	}

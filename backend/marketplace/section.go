@@ -154,9 +154,9 @@ var generatedOrgID = regexp.MustCompile(`^org_[0-9a-f]{16}$`)
 func (sec Section) Holds(ctx context.Context) (bool, error) {
 	var n int64
 	err := sec.s.db.Read.QueryRowContext(ctx, `SELECT
-		(SELECT COUNT(*) FROM (SELECT 1 FROM marketplace_plans LIMIT 1)) +
-		(SELECT COUNT(*) FROM (SELECT 1 FROM marketplace_listings LIMIT 1)) +
-		(SELECT COUNT(*) FROM (SELECT 1 FROM marketplace_secrets LIMIT 1))`).Scan(&n)
+		(SELECT COUNT(*) FROM (SELECT 1 FROM marketplace_plans LIMIT 1) AS x) +
+		(SELECT COUNT(*) FROM (SELECT 1 FROM marketplace_listings LIMIT 1) AS x) +
+		(SELECT COUNT(*) FROM (SELECT 1 FROM marketplace_secrets LIMIT 1) AS x)`).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("count marketplace plans, listings and secrets: %w", err)
 	}
