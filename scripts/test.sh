@@ -21,8 +21,11 @@ echo "== go test -race ./..."
 # Tests that run bash, curl, node or python3 skip when the tool is missing
 # under plain `go test`; here a missing tool fails them. The tests run inside
 # a throwaway PostgreSQL cluster (scripts/pg-test-cluster.sh sets
-# FUSEBOX_TEST_DATABASE_URL), for the store tests on PostgreSQL.
-FUSEBOX_REQUIRE_TOOLS=1 scripts/pg-test-cluster.sh go test -race -json -timeout 20m ./... 2>&1 | tee "$logs/go-test.json" | node scripts/go-test-summary.mjs | tee "$logs/go-test.txt"
+# FUSEBOX_TEST_DATABASE_URL): first everything on SQLite, then the
+# store-backed suites listed in pg_packages again on PostgreSQL
+# (FUSEBOX_TEST_ENGINE=postgres, see backend/store/storetest).
+pg_packages="./backend/store/... ./backend/sessions ./backend/workspace"
+FUSEBOX_REQUIRE_TOOLS=1 scripts/pg-test-cluster.sh bash -c 'go test -race -json -timeout 20m ./...; FUSEBOX_TEST_ENGINE=postgres go test -race -json -timeout 20m '"$pg_packages" 2>&1 | tee "$logs/go-test.json" | node scripts/go-test-summary.mjs | tee "$logs/go-test.txt"
 # "go: N tests passed, N failed, N skipped; N cases passed, ...": the stage
 # counts top-level tests (a failed case fails its test).
 line=$(tail -n 1 "$logs/go-test.txt")

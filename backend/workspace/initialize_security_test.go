@@ -13,6 +13,7 @@ import (
 	"fusebox/backend/marketplace"
 	"fusebox/backend/relay"
 	"fusebox/backend/store"
+	"fusebox/backend/store/storetest"
 	"fusebox/backend/workspace"
 )
 
@@ -29,11 +30,7 @@ type realWorkspace struct {
 func newRealWorkspace(t *testing.T) *realWorkspace {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := store.Open(context.Background(), filepath.Join(dir, "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	imp := importer.New(db, dir, log)
 	mp := marketplace.New(db, marketplace.Options{KeyFile: filepath.Join(dir, "secrets.key"), Logger: log})

@@ -3,13 +3,13 @@ package workspace_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
 	"fusebox/backend/errs"
 	"fusebox/backend/store"
+	"fusebox/backend/store/storetest"
 	"fusebox/backend/workspace"
 )
 
@@ -87,11 +87,7 @@ func (t things) Export(ctx context.Context) (any, error) {
 
 func newWorkspace(t *testing.T) (*workspace.Workspace, *store.DB) {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t)
 	return workspace.New(db, things{db}), db
 }
 
