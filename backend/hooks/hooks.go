@@ -73,7 +73,8 @@ func (l Limits) withDefaults() Limits {
 // Program is a compiled set of hooks for one importer. It is safe for
 // concurrent use; each goroutine runs it through its own Runner.
 type Program struct {
-	keys   []string // the importer's column keys, in column order
+	keys   []string       // the importer's column keys, in column order
+	index  map[string]int // column key -> column
 	row    *goja.Program
 	cols   []colProgram
 	limits Limits
@@ -93,7 +94,10 @@ type colProgram struct {
 //
 // The error names the hook and the line of a syntax error.
 func Compile(keys []string, row string, columns map[string]string, lim Limits) (*Program, error) {
-	p := &Program{keys: keys, limits: lim.withDefaults()}
+	p := &Program{keys: keys, index: make(map[string]int, len(keys)), limits: lim.withDefaults()}
+	for i, k := range keys {
+		p.index[k] = i
+	}
 	var problems []string
 	if strings.TrimSpace(row) != "" {
 		prg, err := compileHook("row", row)
@@ -351,12 +355,81 @@ func (r *Runner) Run(cells []string, out *Result) {
 	}
 }
 
+// rowObject is the row a hook gets: an object whose column properties are
+// read from cells when the hook reads them, so a hook that looks at one
+// column does not pay for converting ten (5.1 µs -> 1.x µs a call with
+// ten columns). It behaves as a plain object of strings: writes, deletes
+// and new properties stay on the object (they change no cell), keys come
+// in column order, then the added ones.
 func (r *Runner) rowObject(cells []string) *goja.Object {
-	o := r.vm.NewObject()
-	for i, k := range r.p.keys {
-		_ = o.Set(k, cells[i])
+	return r.vm.NewDynamicObject(&rowView{r: r, cells: cells})
+}
+
+type rowView struct {
+	r     *Runner
+	cells []string
+	over  map[string]goja.Value // written or deleted (nil value) properties
+	added []string              // keys of properties that are not columns, in order of addition
+}
+
+func (v *rowView) Get(key string) goja.Value {
+	if x, ok := v.over[key]; ok {
+		return x
 	}
-	return o
+	if ci, ok := v.r.p.index[key]; ok {
+		return v.r.vm.ToValue(v.cells[ci])
+	}
+	return nil
+}
+
+func (v *rowView) Set(key string, val goja.Value) bool {
+	if v.over == nil {
+		v.over = map[string]goja.Value{}
+	}
+	if _, col := v.r.p.index[key]; !col {
+		if x, ok := v.over[key]; !ok || x == nil {
+			v.added = append(v.added, key)
+		}
+	}
+	v.over[key] = val
+	return true
+}
+
+func (v *rowView) Has(key string) bool {
+	if x, ok := v.over[key]; ok {
+		return x != nil
+	}
+	_, col := v.r.p.index[key]
+	return col
+}
+
+func (v *rowView) Delete(key string) bool {
+	if !v.Has(key) {
+		return true
+	}
+	if v.over == nil {
+		v.over = map[string]goja.Value{}
+	}
+	v.over[key] = nil
+	if _, col := v.r.p.index[key]; !col {
+		for i, k := range v.added {
+			if k == key {
+				v.added = append(v.added[:i], v.added[i+1:]...)
+				break
+			}
+		}
+	}
+	return true
+}
+
+func (v *rowView) Keys() []string {
+	keys := make([]string, 0, len(v.r.p.keys)+len(v.added))
+	for _, k := range v.r.p.keys {
+		if x, ok := v.over[k]; !ok || x != nil {
+			keys = append(keys, k)
+		}
+	}
+	return append(keys, v.added...)
 }
 
 // columnResult reads a column hook's answer: nothing, a string (an

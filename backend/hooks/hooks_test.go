@@ -189,3 +189,56 @@ func BenchmarkRowCall(b *testing.B) {
 		r.Run(cells, &res)
 	}
 }
+
+// The bench's shape: ten columns, a hook that reads one.
+func BenchmarkRowCall10Columns(b *testing.B) {
+	keys := []string{"email", "name", "company", "country", "plan", "seats", "price", "start", "active", "notes"}
+	p, err := Compile(keys, `function (row) { if (row.company.length > 100) return {warnings: {company: "long"}} }`, nil, Limits{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, _ := p.NewRunner()
+	defer r.Close()
+	cells := []string{"a@x.com", "Ada", "Acme", "GB", "pro", "3", "9.5", "2024-01-01", "true", ""}
+	var res Result
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		r.Run(cells, &res)
+	}
+}
+
+// The row a hook gets behaves as a plain object of strings: reads,
+// keys in column order, spread, JSON, in, writes and deletes that stay on
+// the object (no cell changes), added properties; each call gets a fresh
+// row, so nothing written in one call is seen by the next.
+func TestRowObjectBehavesAsAPlainObject(t *testing.T) {
+	p, err := Compile(keys, `function (row) {
+  var seen = [typeof row.qty, Object.keys(row).join(","), JSON.stringify(row), "sku" in row, "nope" in row,
+    Object.assign({}, row).email, row.hasOwnProperty("qty"), String(row.nope), row.mark === undefined];
+  row.email = "changed"; row.mark = 1; delete row.sku;
+  seen.push(row.email, Object.keys(row).join(","), "sku" in row, JSON.stringify({...row}));
+  for (var k in row) seen.push(k);
+  return {warnings: {email: seen.join(" | ")}}
+}`, nil, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := p.NewRunner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	want := `string | email,sku,qty | {"email":"a@x.com","sku":"S-1","qty":"3"} | true | false | a@x.com | true | undefined | true | ` +
+		`changed | email,qty,mark | false | {"email":"changed","qty":"3","mark":1} | email | qty | mark`
+	for i := 0; i < 2; i++ {
+		cells := []string{"a@x.com", "S-1", "3"}
+		var res Result
+		r.Run(cells, &res)
+		if len(res.Findings) != 1 || res.Findings[0].Message != want {
+			t.Fatalf("call %d: got %+v\nwant %s", i, res.Findings, want)
+		}
+		if cells[0] != "a@x.com" || cells[1] != "S-1" || len(res.Changed) != 0 {
+			t.Fatalf("writes to the row object changed cells: %q %v", cells, res.Changed)
+		}
+	}
+}
