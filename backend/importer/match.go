@@ -1,12 +1,14 @@
 package importer
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"fusebox/backend/schema"
@@ -103,6 +105,11 @@ func (m *matcher) status(ctx context.Context, cells []string) (string, []string,
 	if err != nil {
 		return "", nil, fmt.Errorf("match: look up: %w", err)
 	}
+	return m.compare(data, cells)
+}
+
+// compare compares cells with the index form of the last record.
+func (m *matcher) compare(data string, cells []string) (string, []string, error) {
 	var last map[string]string
 	if err := json.Unmarshal([]byte(data), &last); err != nil {
 		return "", nil, fmt.Errorf("match: read index: %w", err)
@@ -138,68 +145,157 @@ func (m *matcher) write(ctx context.Context, exec func(q string, args ...any) er
 		ON CONFLICT (import_id, row_num) DO UPDATE SET status = excluded.status, changed = excluded.changed`, m.rowImport, row, st, ch)
 }
 
-// markMatches sets the match status of every staged row of an import
-// (after staging).
-func (s *Service) markMatches(ctx context.Context, imp *Import, sc *schema.Schema) error {
-	m := newMatcher(imp, sc, s.db.Read)
+// stageMatcher marks rows as they are staged: the parser computes each
+// row's key hash and the index form of its cells (prepare), the writer
+// looks a batch's keys up in the index, 500 a query (point lookups on
+// the primary key), and stores the statuses in the transaction that
+// stores the rows (write).
+type stageMatcher struct {
+	m     *matcher
+	order []int // columns in key order: the index form's order
+	args  []any
+	buf   []byte
+}
+
+func newStageMatcher(imp *Import, sc *schema.Schema) *stageMatcher {
+	m := newMatcher(imp, sc, nil)
 	if m == nil {
 		return nil
 	}
-	var after int64
-	for {
-		type row struct {
-			num   int64
-			cells []string
+	return &stageMatcher{m: m, order: keyOrder(sc)}
+}
+
+// keyOrder is the columns sorted by key (the index form is a JSON object
+// with its keys sorted, as encoding/json wrote it before).
+func keyOrder(sc *schema.Schema) []int {
+	order := make([]int, sc.NumColumns())
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(sc.Key(a), sc.Key(b)) })
+	return order
+}
+
+// appendIndexData appends the index form of a row: {"key": "cell", ...},
+// keys sorted.
+func appendIndexData(dst []byte, sc *schema.Schema, order []int, cells []string) []byte {
+	dst = append(dst, '{')
+	for i, ci := range order {
+		if i > 0 {
+			dst = append(dst, ',')
 		}
-		var rows []row
-		rs, err := s.db.Read.QueryContext(ctx, `SELECT row_num, data FROM importer_rows WHERE import_id = ? AND row_num > ? ORDER BY row_num LIMIT 5000`, imp.ID, after)
+		dst = schema.AppendJSONString(dst, sc.Key(ci))
+		dst = append(dst, ':')
+		v := ""
+		if ci < len(cells) {
+			v = cells[ci]
+		}
+		dst = schema.AppendJSONString(dst, v)
+	}
+	return append(dst, '}')
+}
+
+// prepare fills a row's match key hash and index form.
+func (sm *stageMatcher) prepare(sr *stagedRow, cells []string) {
+	if sm == nil {
+		return
+	}
+	h, ok := sm.m.hash(cells)
+	if !ok {
+		return
+	}
+	sr.matchKey = [16]byte(h)
+	sm.buf = appendIndexData(sm.buf[:0], sm.m.sc, sm.order, cells)
+	sr.matchData = string(sm.buf)
+}
+
+// write looks the rows up and stores their statuses.
+func (sm *stageMatcher) write(ctx context.Context, w *bulkWriter, rows []stagedRow) error {
+	if sm == nil || len(rows) == 0 {
+		return nil
+	}
+	var zero [16]byte
+	last := map[[16]byte]string{}
+	for i := 0; i < len(rows); {
+		sm.args = append(sm.args[:0], sm.m.importer, sm.m.scope)
+		for ; i < len(rows) && len(sm.args) < 502; i++ {
+			if rows[i].matchKey != zero {
+				sm.args = append(sm.args, rows[i].matchKey[:])
+			}
+		}
+		n := len(sm.args) - 2
+		if n == 0 {
+			continue
+		}
+		rs, err := w.tx.QueryContext(ctx, `SELECT key_hash, data FROM importer_match_index WHERE importer = ? AND scope = ? AND key_hash IN (?`+strings.Repeat(",?", n-1)+`)`, sm.args...)
 		if err != nil {
-			return fmt.Errorf("match: read rows: %w", err)
+			return fmt.Errorf("match: look up: %w", err)
 		}
 		for rs.Next() {
-			var r row
+			var h []byte
 			var data string
-			if err := rs.Scan(&r.num, &data); err != nil {
+			if err := rs.Scan(&h, &data); err != nil {
 				rs.Close()
-				return fmt.Errorf("match: read rows: %w", err)
+				return fmt.Errorf("match: look up: %w", err)
 			}
-			if r.cells, err = schema.DecodeRowJSON(data, nil); err != nil {
-				rs.Close()
-				return err
-			}
-			rows = append(rows, r)
+			last[[16]byte(h)] = data
 		}
 		rs.Close()
 		if err := rs.Err(); err != nil {
-			return fmt.Errorf("match: read rows: %w", err)
+			return fmt.Errorf("match: look up: %w", err)
 		}
-		if len(rows) == 0 {
-			return nil
-		}
-		err = s.db.Tx(ctx, func(tx *store.Tx) error {
-			st, err := tx.PrepareContext(ctx, `INSERT INTO importer_row_match (import_id, row_num, status, changed) VALUES (?, ?, ?, ?)
-				ON CONFLICT (import_id, row_num) DO UPDATE SET status = excluded.status, changed = excluded.changed`)
+	}
+	type status struct {
+		row         int64
+		st, changed string
+	}
+	out := make([]status, 0, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		data, found := last[r.matchKey]
+		switch {
+		case r.matchKey == zero || !found:
+			out = append(out, status{r.num, MatchNew, ""})
+		case data == r.matchData:
+			out = append(out, status{r.num, MatchUnchanged, ""})
+		default:
+			cells, err := schema.DecodeRowJSON(r.data, nil)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			exec := func(_ string, args ...any) error { _, err := st.ExecContext(ctx, args...); return err }
-			for _, r := range rows {
-				if err := m.write(ctx, exec, r.num, r.cells); err != nil {
-					return err
-				}
+			st, changed, err := sm.m.compare(data, cells)
+			if err != nil {
+				return err
 			}
-			return nil
-		})
+			ch := ""
+			if len(changed) > 0 {
+				b, _ := json.Marshal(changed)
+				ch = string(b)
+			}
+			out = append(out, status{r.num, st, ch})
+		}
+	}
+	for len(out) > 0 {
+		n := min(len(out), maxTuples)
+		st, err := w.stmt(ctx, `INSERT INTO importer_row_match (import_id, row_num, status, changed) VALUES `, `(?,?,?,?)`, n)
 		if err != nil {
+			return err
+		}
+		w.args = w.args[:0]
+		for _, o := range out[:n] {
+			w.args = append(w.args, w.importID, o.row, o.st, o.changed)
+		}
+		if _, err := st.ExecContext(ctx, w.args...); err != nil {
 			return fmt.Errorf("match: %w", err)
 		}
-		after = rows[len(rows)-1].num
+		out = out[n:]
 	}
+	return nil
 }
 
 // updateMatchIndex records the submitted rows (create and update) as the
-// last record of their key.
+// last record of their key: in key order, 200 a statement (a B-tree fed
+// sorted keys appends; fed random keys it touches a random page per key).
 func (s *Service) updateMatchIndex(ctx context.Context, tx *store.Tx, imp *Import, sc *schema.Schema, exclude bool) error {
 	m := newMatcher(imp, sc, tx)
 	if m == nil {
@@ -214,47 +310,79 @@ func (s *Service) updateMatchIndex(ctx context.Context, tx *store.Tx, imp *Impor
 	if err != nil {
 		return fmt.Errorf("match: index: %w", err)
 	}
-	var datas []string
+	type entry struct {
+		key  [16]byte
+		data string
+	}
+	var entries []entry
+	order := keyOrder(sc)
+	var cells []string
+	var buf []byte
 	for rs.Next() {
 		var d string
 		if err := rs.Scan(&d); err != nil {
 			rs.Close()
 			return fmt.Errorf("match: index: %w", err)
 		}
-		datas = append(datas, d)
-	}
-	rs.Close()
-	if err := rs.Err(); err != nil {
-		return fmt.Errorf("match: index: %w", err)
-	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO importer_match_index (importer, scope, key_hash, data, import_id, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (importer, scope, key_hash) DO UPDATE SET data = excluded.data, import_id = excluded.import_id, updated_at = excluded.updated_at`)
-	if err != nil {
-		return fmt.Errorf("match: index: %w", err)
-	}
-	defer st.Close()
-	now := nowString()
-	obj := map[string]string{}
-	for _, d := range datas {
-		cells, err := schema.DecodeRowJSON(d, nil)
-		if err != nil {
+		if cells, err = schema.DecodeRowJSON(d, cells); err != nil {
+			rs.Close()
 			return err
 		}
 		h, ok := m.hash(cells)
 		if !ok {
 			continue
 		}
-		for ci := 0; ci < sc.NumColumns(); ci++ {
-			v := ""
-			if ci < len(cells) {
-				v = cells[ci]
-			}
-			obj[sc.Key(ci)] = v
+		buf = appendIndexData(buf[:0], sc, order, cells)
+		entries = append(entries, entry{key: [16]byte(h), data: string(buf)})
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("match: index: %w", err)
+	}
+	// the last row of a key wins, as when they were written in row order
+	slices.SortStableFunc(entries, func(a, b entry) int { return bytes.Compare(a.key[:], b.key[:]) })
+	uniq := entries[:0]
+	for i, e := range entries {
+		if i+1 < len(entries) && entries[i+1].key == e.key {
+			continue
 		}
-		b, _ := json.Marshal(obj)
-		if _, err := st.ExecContext(ctx, m.importer, m.scope, h, string(b), imp.ID, now); err != nil {
+		uniq = append(uniq, e)
+	}
+	entries = uniq
+	now := nowString()
+	const per = 200
+	var stmts [2]*sql.Stmt
+	defer func() {
+		for _, st := range stmts {
+			if st != nil {
+				st.Close()
+			}
+		}
+	}()
+	args := make([]any, 0, 6*per)
+	for len(entries) > 0 {
+		n := min(len(entries), per)
+		k := 0
+		if n < per {
+			k = 1
+		}
+		if stmts[k] == nil {
+			st, err := tx.PrepareContext(ctx, `INSERT INTO importer_match_index (importer, scope, key_hash, data, import_id, updated_at) VALUES (?,?,?,?,?,?)`+
+				strings.Repeat(`,(?,?,?,?,?,?)`, n-1)+
+				` ON CONFLICT (importer, scope, key_hash) DO UPDATE SET data = excluded.data, import_id = excluded.import_id, updated_at = excluded.updated_at`)
+			if err != nil {
+				return fmt.Errorf("match: index: %w", err)
+			}
+			stmts[k] = st
+		}
+		args = args[:0]
+		for _, e := range entries[:n] {
+			args = append(args, m.importer, m.scope, e.key[:], e.data, imp.ID, now)
+		}
+		if _, err := stmts[k].ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("match: index: %w", err)
 		}
+		entries = entries[n:]
 	}
 	return nil
 }

@@ -29,6 +29,10 @@ type stagedRow struct {
 	data     string
 	errors   int
 	warnings int
+	// match_on: the key's hash (zero: no key) and the index form of the
+	// cells (match.go, stageMatcher)
+	matchKey  [16]byte
+	matchData string
 }
 
 type cellIssue struct {
@@ -216,7 +220,8 @@ type stageResult struct {
 	dupFirst                             []dupFlag
 	fileIssues                           []ingest.RowIssue
 	uniq                                 *uniqIndex
-	cb                                   *cbRun // the validation endpoint's run, fed as rows are staged
+	cb                                   *cbRun        // the validation endpoint's run, fed as rows are staged
+	match                                *stageMatcher // match_on: statuses stored with the rows
 }
 
 type dupFlag struct {
@@ -267,13 +272,13 @@ func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan *stageBatch, 4)
-	res := stageResult{cb: cbr}
+	res := stageResult{cb: cbr, match: newStageMatcher(imp, sc)}
 	prodErr := make(chan error, 1)
 	go func() {
 		defer close(batches)
 		prodErr <- s.produce(ctx, imp, sc, src, rd, j, batches, &res)
 	}()
-	werr := s.writeBatches(ctx, imp.ID, batches, j)
+	werr := s.writeBatches(ctx, imp.ID, batches, j, res.match)
 	if werr != nil {
 		cancel()
 		for range batches {
@@ -317,9 +322,6 @@ func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src
 	if err := s.db.Read.QueryRowContext(ctx, `SELECT version FROM importer_imports WHERE id = ?`, imp.ID).Scan(&version); err == nil && res.uniq != nil {
 		res.uniq.version = version
 		s.keepUniq(imp.ID, res.uniq)
-	}
-	if err := s.markMatches(ctx, imp, sc); err != nil {
-		return fmt.Errorf("stage: %w", err)
 	}
 	cbDone = true
 	if err := s.finishCallbacks(ctx, cbr, true); err != nil {
@@ -448,6 +450,7 @@ func (s *Service) produce(ctx context.Context, imp *Import, sc *schema.Schema, s
 			jsonBuf = schema.AppendRowJSON(jsonBuf[:0], cells)
 		}
 		sr.data = string(jsonBuf)
+		res.match.prepare(&sr, cells)
 		if err := res.cb.add(dataRow, sr.data, cells); err != nil {
 			return err
 		}
@@ -518,7 +521,7 @@ func appendMerged(dst []cellIssue, row int64, issues []schema.Issue) ([]cellIssu
 
 // writeBatches writes batches to SQLite: multi-row INSERTs, one
 // transaction per TxRows rows.
-func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-chan *stageBatch, j *job) error {
+func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-chan *stageBatch, j *job, match *stageMatcher) error {
 	for {
 		var first *stageBatch
 		select {
@@ -542,6 +545,9 @@ func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-ch
 					return err
 				}
 				if err := w.issues(ctx, b.issues); err != nil {
+					return err
+				}
+				if err := match.write(ctx, w, b.rows); err != nil {
 					return err
 				}
 				written += len(b.rows)

@@ -204,3 +204,7 @@ func readJSONString(s string) (v string, n int, err error) {
 	}
 	return "", 0, fmt.Errorf("staged row: unterminated string")
 }
+
+// AppendJSONString appends s as a JSON string (invalid UTF-8 becomes
+// U+FFFD).
+func AppendJSONString(dst []byte, s string) []byte { return appendJSONString(dst, s) }
