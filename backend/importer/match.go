@@ -59,6 +59,18 @@ func matchScope(imp *Import, sc *schema.Schema) string {
 	return "user:" + fmt.Sprint(v)
 }
 
+// The index look-ups (match_plan_test.go checks their query plans: the
+// primary key, never a scan).
+const matchLookupSQL = `SELECT data FROM importer_match_index WHERE importer = ? AND scope = ? AND key_hash = ?`
+
+func matchBatchLookupSQL(n int) string {
+	return `SELECT key_hash, data FROM importer_match_index WHERE importer = ? AND scope = ? AND key_hash IN (?` + strings.Repeat(",?", n-1) + `)`
+}
+
+// matchStatusCountSQL counts an import's rows of one status (the review's
+// total under a new/update/unchanged filter), on importer_row_match_status.
+const matchStatusCountSQL = `SELECT count(*) FROM importer_row_match WHERE import_id = ? AND status = ?`
+
 // matcher looks rows up in the index.
 type matcher struct {
 	sc       *schema.Schema
@@ -98,7 +110,7 @@ func (m *matcher) status(ctx context.Context, cells []string) (string, []string,
 		return MatchNew, nil, nil
 	}
 	var data string
-	err := m.q.QueryRowContext(ctx, `SELECT data FROM importer_match_index WHERE importer = ? AND scope = ? AND key_hash = ?`, m.importer, m.scope, h).Scan(&data)
+	err := m.q.QueryRowContext(ctx, matchLookupSQL, m.importer, m.scope, h).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return MatchNew, nil, nil
 	}
@@ -227,7 +239,7 @@ func (sm *stageMatcher) write(ctx context.Context, w *bulkWriter, rows []stagedR
 		if n == 0 {
 			continue
 		}
-		rs, err := w.tx.QueryContext(ctx, `SELECT key_hash, data FROM importer_match_index WHERE importer = ? AND scope = ? AND key_hash IN (?`+strings.Repeat(",?", n-1)+`)`, sm.args...)
+		rs, err := w.tx.QueryContext(ctx, matchBatchLookupSQL(n), sm.args...)
 		if err != nil {
 			return fmt.Errorf("match: look up: %w", err)
 		}

@@ -176,6 +176,10 @@ func (s *Service) Rows(ctx context.Context, slug string, q RowQuery) (RowPage, e
 		page.Total = imp.ErrorRows
 	case q.Filter == "warnings" && col < 0:
 		page.Total = imp.WarningRows
+	case (q.Filter == MatchNew || q.Filter == MatchUpdate || q.Filter == MatchUnchanged) && col < 0:
+		if err := s.db.Read.QueryRowContext(ctx, matchStatusCountSQL, imp.ID, q.Filter).Scan(&page.Total); err != nil {
+			return RowPage{}, fmt.Errorf("count rows: %w", err)
+		}
 	default:
 		cq := `SELECT count(*) FROM ` + strings.TrimPrefix(selectFrom(where, col >= 0), "FROM ")
 		cargs, _ := filterArgs(imp.ID, q.Filter, col)
