@@ -121,6 +121,25 @@ func (c *compiler) compileHooks(s *Schema) {
 	}
 }
 
+// checkHooks compiles the hooks of a definition that has other problems
+// against its column keys as written, only to report the hooks' own
+// problems (a syntax error and its line) next to the others while the
+// rest of a draft is unfinished.
+func (c *compiler) checkHooks() {
+	h := c.def.Hooks
+	if h == nil || (strings.TrimSpace(h.Row) == "" && len(h.Column) == 0) {
+		return
+	}
+	lim := c.hookLimits(h)
+	keys := make([]string, len(c.def.Columns))
+	for i, col := range c.def.Columns {
+		keys[i] = col.Key
+	}
+	if _, err := hooks.Compile(keys, h.Row, h.Column, lim); err != nil {
+		c.fail("", "", "%s", err)
+	}
+}
+
 // hookLimits reads the hooks' budgets; a bad one is a problem and takes
 // the default.
 func (c *compiler) hookLimits(h *Hooks) hooks.Limits {

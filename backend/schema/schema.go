@@ -166,6 +166,7 @@ func (c *compiler) compile() *Schema {
 				c.column(s, i)
 			}
 		}
+		c.checkHooks()
 		return s
 	}
 	for i := range def.Columns {
