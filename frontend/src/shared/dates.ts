@@ -1,14 +1,8 @@
-// Date and time display, in one place for every surface. Each function keeps the format its pages
-// showed when the formatters were gathered here; unifying how dates look is a later, visible change.
-
-/** "2026-03-04T10:05:00Z" -> "2026-03-04 10:05" in the browser's time zone; "" -> "—". */
-export function formatWhen(iso?: string): string {
-  if (!iso) return '—';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '—';
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
+// Date and time display, in one place. The console, the marketplace and the importer show a moment
+// with <When iso=…/> (shared/When.tsx): relative, the exact time on hover (formatRelative and
+// formatMediumDateTime below). Chart axes name whole UTC days (formatDay). The demo host page keeps
+// the browser's own formats (formatLocalDateTime, formatLocalTime), as any host app would.
+// shared/one-date-format.test.ts fails when a page formats a date another way.
 
 /** "4 Mar 2026, 10:05" (en-GB, medium date, short time); text that is not a date is shown as is. */
 export function formatMediumDateTime(iso: string): string {
@@ -44,4 +38,16 @@ export function formatRelative(iso: string | undefined, now: number = Date.now()
   else if (a < 86400 * 14) text = `${Math.round(a / 86400)} day${Math.round(a / 86400) === 1 ? '' : 's'}`;
   else return new Date(t).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric' });
   return future ? `in ${text}` : `${text} ago`;
+}
+
+/** A UTC day as the APIs take it: a Date -> "2026-03-04" (the dashboard's range, date inputs). */
+export function isoDay(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+/** A chart's day label: "2026-03-04" -> "4 Mar" (a whole UTC day, not a moment: no relative form). */
+export function formatDay(day: string): string {
+  const [y, m, d] = day.split('-').map(Number);
+  const dt = new Date(Date.UTC(y, (m || 1) - 1, d || 1));
+  return dt.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
 }

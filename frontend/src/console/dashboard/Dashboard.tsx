@@ -1,3 +1,4 @@
+import { isoDay } from '../../shared/dates';
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError } from '../api';
 import { getCharts, getDashboard, type Charts, type ChartsQuery, type Dashboard as DashboardData } from './api';
@@ -34,9 +35,6 @@ const ranges = [
   { days: 90, label: 'Last 90 days' },
 ];
 
-function isoDay(d: Date): string {
-  return d.toISOString().slice(0, 10);
-}
 
 function rangeQuery(days: number, importer: string): ChartsQuery {
   const to = new Date();

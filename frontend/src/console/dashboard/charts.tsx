@@ -3,6 +3,7 @@
 // <figure> whose SVG is a labelled image and whose numbers are also in a
 // table under a "Table view" disclosure, for screen readers and for copying.
 import type { ReactNode } from 'react';
+import { formatDay } from '../../shared/dates';
 
 export interface Series {
   key: string;
@@ -43,9 +44,7 @@ export function ChartFigure({ id, title, summary, legend, table, children }: {
 
 /** Short day label: "2026-03-04" -> "4 Mar". */
 export function dayLabel(day: string): string {
-  const [y, m, d] = day.split('-').map(Number);
-  const dt = new Date(Date.UTC(y, (m || 1) - 1, d || 1));
-  return dt.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
+  return formatDay(day);
 }
 
 /** Grouped bars per day, one bar per series. */

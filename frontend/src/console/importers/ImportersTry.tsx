@@ -8,6 +8,7 @@ import { LocaleOptions } from '../../shared/locales';
 import { reportStep } from '../api';
 import { DROP_EVENT, type DroppedFile } from '../../shared/desktopDrop';
 import { PageHeader } from '../components';
+import { formatCount } from '../format';
 
 /** postMessage target for our own origin: itself when http(s), else "/" (same origin, any scheme). */
 function selfTarget(): string {
@@ -159,7 +160,7 @@ export default function ImportersTry({ slug }: { slug: string }) {
       {result && (
         <div className="notice imp-result ok" role="status" data-testid="try-result">
           <strong>
-            Imported {result.counts.records.toLocaleString()} records ({result.counts.rows.toLocaleString()} rows).
+            Imported {formatCount(result.counts.records)} records ({formatCount(result.counts.rows)} rows).
           </strong>{' '}
           <a href={`#/imports/${encodeURIComponent(result.import)}`}>Open import {result.import}</a>
         </div>

@@ -88,7 +88,7 @@ export default function RefusedOrigins({ slug, onAllowed }: { slug: string; onAl
               <tr key={ro.origin} data-origin={ro.origin}>
                 <td><code>{ro.origin}</code></td>
                 <td>{ro.count === 1 ? 'once' : `${ro.count.toLocaleString('en-US')} times`}</td>
-                <td title={ro.last_seen}><When iso={ro.last_seen} /></td>
+                <td><When iso={ro.last_seen} /></td>
                 <td className="ied-refused-action">
                   <button
                     type="button"

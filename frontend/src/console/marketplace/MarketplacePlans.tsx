@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { errorText, mp, type MpPlan } from './api';
 import { askConfirm } from '../../shared/askConfirm';
+import { formatCount } from '../format';
 
 const empty: MpPlan = { name: '', default: false, max_integrations: 0, max_transactions: 0, allowed_actions: ['install'], upgrade_message: '' };
 
@@ -43,7 +44,7 @@ export default function MarketplacePlans() {
 
   const toggle = (a: string) =>
     edit && setEdit({ ...edit, allowed_actions: edit.allowed_actions.includes(a) ? edit.allowed_actions.filter((x) => x !== a) : [...edit.allowed_actions, a] });
-  const limit = (n: number) => (n > 0 ? n.toLocaleString() : 'unlimited');
+  const limit = (n: number) => (n > 0 ? formatCount(n) : 'unlimited');
 
   return (
     <section className="mpc-section">

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { errorText, mp, type MpEndUser, type MpInstall } from './api';
 import { When } from '../../shared/When';
+import { formatCount } from '../format';
 
 /** End users created from signed-link claims, with their plan and usage. */
 export function MarketplaceEndUsers() {
@@ -30,7 +31,7 @@ export function MarketplaceEndUsers() {
               {u.plan_note && <div className="mpc-help" title={u.plan_note}>asked for “{u.requested_plan}” (unknown)</div>}
             </td>
             <td><a href={`#/marketplace/installs?user=${encodeURIComponent(u.id)}`}>{u.installs}</a></td>
-            <td>{u.transactions.toLocaleString()}</td>
+            <td>{formatCount(u.transactions)}</td>
             <td><When iso={u.last_login_at} /></td>
           </tr>
         ))}

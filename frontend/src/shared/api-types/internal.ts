@@ -585,7 +585,7 @@ export interface paths {
         };
         /**
          * Imports (every importer), for the console's list
-         * @description Without status, every import but the abandoned and cancelled ones (hidden=1 lists them too).
+         * @description Without status, every import but the abandoned and cancelled ones (hidden=1 lists them too). metadata[key]=value filters by the session's metadata, as the public list does.
          */
         get: operations["getAdminImports"];
         put?: never;
