@@ -329,6 +329,51 @@ describe('console dashboard', () => {
     await context.close();
   });
 
+  test('every editor asks before leaving with unsaved edits: a console link, and closing the tab', async () => {
+    // [address, what is edited, how to edit it]
+    const editors = [
+      ['#/importers/leads', 'the importer leads', async (page) => {
+        const name = page.locator('label.ied-field:has(> span.ied-label:text-is("Name")) input').first();
+        await name.waitFor();
+        await name.fill('Leads (renamed)');
+      }],
+      ['#/marketplace/plans', 'plan free', async (page) => {
+        await page.locator('tr[data-plan="free"]').getByRole('button', { name: 'Edit' }).click();
+        await page.getByRole('form', { name: 'Plan' }).locator('label', { hasText: 'Upgrade message' }).locator('input').fill('Go Pro today.');
+      }],
+      ['#/marketplace', 'the marketplace settings', async (page) => {
+        const title = page.getByRole('form', { name: 'Marketplace settings' }).locator('label', { hasText: 'Title' }).locator('input');
+        await title.waitFor();
+        await title.fill('Integrations (edited)');
+      }],
+      ['#/settings', 'the clean-up age', async (page) => {
+        const age = page.getByLabel('Clean-up age');
+        await age.waitFor();
+        await age.fill('3d');
+      }],
+    ];
+    for (const [address, what, change] of editors) {
+      const { context, page, errors } = await openDashboard();
+      await page.goto(`${server.url}/${address}`);
+      await change(page);
+      // A console link asks, Stay keeps the page and the edit.
+      await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Dashboard', exact: true }).click();
+      const ask = page.getByRole('alertdialog', { name: 'Leave without saving?' });
+      await ask.waitFor();
+      assert.match(await ask.innerText(), new RegExp(`Your changes to ${what.replace(/[()]/g, '\\$&')} are not saved`), address);
+      await ask.getByRole('button', { name: 'Stay' }).click();
+      assert.ok(page.url().endsWith(address), `${address}: still on the editor (${page.url()})`);
+      // Closing the tab asks too (the browser's own prompt).
+      const prompt = new Promise((resolve) => page.once('dialog', (d) => resolve(d)));
+      await page.close({ runBeforeUnload: true });
+      const dialog = await prompt;
+      assert.equal(dialog.type(), 'beforeunload', address);
+      await dialog.accept();
+      assert.deepEqual(errors, [], address);
+      await context.close();
+    }
+  });
+
   test('screenshots of every console page at 1280x800', async () => {
     const { context, page, errors } = await openDashboard();
     for (const [path, name, ready] of [

@@ -1,12 +1,16 @@
-import { useEffect, useRef } from 'react';
+import { useCallback, useEffect, useRef } from 'react';
 import { askConfirm } from '../shared/askConfirm';
 
 /**
+ * Every console editor uses this (importers, plans, settings, destinations, listings).
  * While `dirty`, leaving asks first: closing or reloading the tab (the browser's own prompt), and
  * moving to another console address (the styled dialog; the address stays until the user says
  * Leave). Console navigation is by hash, so a hashchange is caught before the router sees it.
+ *
+ * Returns allowLeave(): call it before the editor moves on by itself with the edits dealt with (after a
+ * save or a delete), so that move does not ask; the next render's `dirty` takes over again.
  */
-export function useUnsavedGuard(dirty: boolean, what = 'this editor') {
+export function useUnsavedGuard(dirty: boolean, what = 'this editor'): () => void {
   const state = useRef({ dirty, leaving: false });
   state.current.dirty = dirty;
 
@@ -57,4 +61,8 @@ export function useUnsavedGuard(dirty: boolean, what = 'this editor') {
       document.removeEventListener('click', onClick, true);
     };
   }, [what]);
+
+  return useCallback(() => {
+    state.current.dirty = false;
+  }, []);
 }

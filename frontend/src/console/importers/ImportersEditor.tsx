@@ -19,6 +19,7 @@ import {
 } from './model';
 import './ImporterEditor.css';
 import { askConfirm } from '../../shared/askConfirm';
+import { useUnsavedGuard } from '../useUnsavedGuard';
 
 export default function ImportersEditor({ slug }: { slug: string }) {
   const { match } = useHashRoute();
@@ -80,13 +81,8 @@ function Editor({ slug }: { slug: string }) {
     // draft.columns is read for key lookup only; the text changes whenever what is checked does
   }, [definitionJSON]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  // Closing or reloading the page with unsaved edits asks first.
-  useEffect(() => {
-    if (!dirty) return;
-    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
-    window.addEventListener('beforeunload', warn);
-    return () => window.removeEventListener('beforeunload', warn);
-  }, [dirty]);
+  // Leaving with unsaved edits (another console page, closing or reloading the tab) asks first.
+  const allowLeave = useUnsavedGuard(dirty, creating ? 'the new importer' : `the importer ${slug}`);
 
   const edit = (fn: (d: Draft) => Draft) => {
     setDraft((d) => (d ? fn(d) : d));
@@ -105,6 +101,7 @@ function Editor({ slug }: { slug: string }) {
         : await api.put<Importer>(`/api/admin/importers/${encodeURIComponent(slug)}`, definition);
       setDirty(false);
       if (creating) {
+        allowLeave();
         navigate(`/importers/${encodeURIComponent(out.slug)}`);
         return;
       }
@@ -132,6 +129,7 @@ function Editor({ slug }: { slug: string }) {
     if (!(await askConfirm({ title: `Delete the importer "${slug}"?`, body: 'Its imports are deleted with it.', confirm: 'Delete importer' }))) return;
     try {
       await api.del(`/api/admin/importers/${encodeURIComponent(slug)}`);
+      allowLeave();
       navigate('/importers');
     } catch (e) {
       setSaveError(errMessage(e));

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { errorText, mp, type MpPlan } from './api';
 import { askConfirm } from '../../shared/askConfirm';
 import { formatCount } from '../format';
+import { useUnsavedGuard } from '../useUnsavedGuard';
 
 const empty: MpPlan = { name: '', default: false, max_integrations: 0, max_transactions: 0, allowed_actions: ['install'], upgrade_message: '' };
 
@@ -10,6 +11,13 @@ export default function MarketplacePlans() {
   const [plans, setPlans] = useState<MpPlan[] | null>(null);
   const [edit, setEdit] = useState<MpPlan | null>(null);
   const [isNew, setIsNew] = useState(false);
+  const [opened, setOpened] = useState(''); // the plan as the form opened it (JSON), for unsaved edits
+  useUnsavedGuard(!!edit && JSON.stringify(edit) !== opened, isNew ? 'the new plan' : `plan ${edit?.name ?? ''}`);
+  const open = (p: MpPlan, creating: boolean) => {
+    setEdit(p);
+    setOpened(JSON.stringify(p));
+    setIsNew(creating);
+  };
   const [error, setError] = useState('');
 
   const load = useCallback(() => {
@@ -52,7 +60,7 @@ export default function MarketplacePlans() {
         <p className="muted" style={{ margin: 0 }}>
           A token's <code>user.monetizationPlan</code> picks the plan; an unknown or missing one gets the default plan.
         </p>
-        <button type="button" className="button" onClick={() => (setEdit({ ...empty }), setIsNew(true))}>
+        <button type="button" className="button" onClick={() => open({ ...empty }, true)}>
           New plan
         </button>
       </div>
@@ -110,7 +118,7 @@ export default function MarketplacePlans() {
                 <td>{p.allowed_actions.join(', ') || 'none'}</td>
                 <td>{p.upgrade_message}</td>
                 <td><div className="mpc-row mpc-nowrap">
-                  <button type="button" className="button" onClick={() => (setEdit({ ...p }), setIsNew(false))}>Edit</button>
+                  <button type="button" className="button" onClick={() => open({ ...p }, false)}>Edit</button>
                   <button type="button" className="button button-danger" onClick={() => void remove(p)}>Delete</button>
                 </div></td>
               </tr>

@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { errorText, mp, type MpSettings } from './api';
+import { useUnsavedGuard } from '../useUnsavedGuard';
 
 /** Overview: org id, title, embed origins and token limits, and how a host app signs links. */
 export default function MarketplaceSettings() {
@@ -7,12 +8,15 @@ export default function MarketplaceSettings() {
   const [origins, setOrigins] = useState('');
   const [error, setError] = useState('');
   const [saved, setSaved] = useState('');
+  const [base, setBase] = useState(''); // the settings as loaded or last saved (JSON), for unsaved edits
+  useUnsavedGuard(!!st && JSON.stringify([st, origins]) !== base, 'the marketplace settings');
 
   useEffect(() => {
     mp.settings()
       .then((s) => {
         setSt(s);
         setOrigins(s.embed_origins.join('\n'));
+        setBase(JSON.stringify([s, s.embed_origins.join('\n')]));
       })
       .catch((e: unknown) => setError(errorText(e)));
   }, []);
@@ -26,6 +30,7 @@ export default function MarketplaceSettings() {
       const next = await mp.saveSettings({ ...st, embed_origins: origins.split(/[\s,]+/).filter(Boolean) });
       setSt(next);
       setOrigins(next.embed_origins.join('\n'));
+      setBase(JSON.stringify([next, next.embed_origins.join('\n')]));
       setSaved('Saved.');
     } catch (err) {
       setError(errorText(err));

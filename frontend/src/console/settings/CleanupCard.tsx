@@ -4,6 +4,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError } from '../api';
 import { getCleanup, runCleanup, setCleanupAge, type CleanupState } from './api';
 import { When } from '../../shared/When';
+import { useUnsavedGuard } from '../useUnsavedGuard';
 
 /** "168h0m0s" -> "7d", "36h0m0s" -> "36h": the form shows whole days where it can. */
 export function ageText(goDuration: string): string {
@@ -24,6 +25,7 @@ export default function CleanupCard() {
   const [age, setAge] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  useUnsavedGuard(!!state && age !== ageText(state.max_age), 'the clean-up age');
 
   useEffect(() => {
     let stale = false;

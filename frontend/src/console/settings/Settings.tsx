@@ -13,6 +13,7 @@ import CleanupCard from './CleanupCard';
 import { formatBytes, formatDuration } from '../format';
 import '../importers/ImporterEditor.css';
 import './Settings.css';
+import { useUnsavedGuard } from '../useUnsavedGuard';
 
 const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -185,6 +186,8 @@ function ApplyCard({ onApplied }: { onApplied?: () => void }) {
   const [busy, setBusy] = useState(false);
   const [changes, setChanges] = useState<string[] | null>(null);
   const [error, setError] = useState('');
+  // A file read or text pasted but not applied yet.
+  useUnsavedGuard(text.trim() !== '' && changes === null, 'the workspace file to apply');
 
   async function onFile(e: ChangeEvent<HTMLInputElement>) {
     const file = e.target.files?.[0];
