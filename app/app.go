@@ -242,6 +242,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// The background workers Start runs.
 	a.workers = []func(ctx context.Context){
 		a.Importer.RunCleanup, // abandoned imports and their uploads
+		a.Importer.RunJobs,    // submits, and the imports stopped processes left half done
 		a.Marketplace.Worker,
 		a.Relay.NewWorker(relayWorkerOptions(log)).Run,
 		a.Sessions.RunPruner,

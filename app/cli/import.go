@@ -19,8 +19,10 @@ import (
 // of stdout. Exit 1 when invalid_rows: block stops the submit.
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var slug, mappingFile string
+	var progress bool
 	fs, dataDir, err := cliFlags("import", "FILE", args, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&slug, "importer", "", "importer slug (required)")
+		fs.BoolVar(&progress, "progress", false, "print the progress to stderr as it changes: progress import=SLUG phase=PHASE bytes=READ/TOTAL rows=N records=WRITTEN/TOTAL")
 		fs.StringVar(&mappingFile, "mapping", "", `JSON mapping: {"columns":[{"header":"E-mail","key":"email"}],"values":{"plan":{"Gold":"enterprise"}}} or {"E-mail":"email"}; default: the suggested mapping`)
 	})
 	if err != nil {
@@ -45,7 +47,27 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 1
 	}
 	defer a.Close()
-	res, err := a.Importer.ImportFile(ctx, importer.Actor{Admin: true, Metadata: map[string]any{"source": "cli"}}, slug, fs.Arg(0), m)
+	// imports a stopped process left half done are finished (or marked
+	// failed with the reason) first
+	recovered, err := a.Importer.Recover(ctx)
+	for _, r := range recovered {
+		fmt.Fprintf(stderr, "fusebox import: resumed the interrupted import %s: %s", r.Import, r.Status)
+		if r.Reason != "" {
+			fmt.Fprintf(stderr, " (%s)", r.Reason)
+		}
+		fmt.Fprintln(stderr)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "fusebox import: resume interrupted imports:", err)
+		return 1
+	}
+	var report func(string, importer.Progress)
+	if progress {
+		report = func(slug string, p importer.Progress) {
+			fmt.Fprintf(stderr, "progress import=%s phase=%s bytes=%d/%d rows=%d records=%d/%d\n", slug, p.Phase, p.BytesRead, p.BytesTotal, p.Rows, p.Records, p.RecordsTotal)
+		}
+	}
+	res, err := a.Importer.ImportFileProgress(ctx, importer.Actor{Admin: true, Metadata: map[string]any{"source": "cli"}}, slug, fs.Arg(0), m, report)
 	if err != nil {
 		fmt.Fprintln(stderr, "fusebox import:", errs.Message(err))
 		if errs.Code(err) == errs.EINTERNAL {

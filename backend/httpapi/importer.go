@@ -538,13 +538,25 @@ func (s *Server) importSummary(w http.ResponseWriter, r *http.Request, _ importe
 	s.respond(w, r, result(s.deps.Importer.Summary(r.Context(), imp.Slug)))
 }
 
+// submitView is the answer to submit: the import (submitting) and where
+// to follow the records being written.
+type submitView struct {
+	importView
+	Progress string `json:"progress"`
+}
+
+// submitImport records the submit as a durable background job and answers
+// 202 at once; GET .../progress reports the records written and GET
+// .../imports/{slug} the status (completed, or failed with the reason).
 func (s *Server) submitImport(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
-	out, err := s.deps.Importer.Submit(r.Context(), imp.Slug)
+	out, err := s.deps.Importer.StartSubmit(r.Context(), imp.Slug)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeJSON(w, http.StatusOK, viewOf(out))
+	base := "/api/importer/imports/" + out.Slug
+	w.Header().Set("Location", base)
+	s.writeJSON(w, http.StatusAccepted, submitView{importView: viewOf(out), Progress: base + "/progress"})
 }
 
 type recordPage struct {

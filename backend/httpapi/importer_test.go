@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"testing/fstest"
 
 	"fusebox/backend/errs"
@@ -235,9 +236,34 @@ func TestImporterReviewAPI(t *testing.T) {
 			Slug string `json:"slug"`
 		} `json:"template"`
 	}
-	user.json("POST", base+"/submit", nil, 200, &done)
+	// submit answers 202 at once: the records are written by a background
+	// job, followed with the progress route until the import completes
+	var started struct {
+		Status   string `json:"status"`
+		Progress string `json:"progress"`
+	}
+	user.json("POST", base+"/submit", nil, 202, &started)
+	if started.Status != "submitting" || started.Progress != base+"/progress" {
+		t.Fatalf("submit: %+v", started)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var p importer.Progress
+		user.json("GET", started.Progress, nil, 200, &p)
+		if p.Done {
+			if p.Phase != "done" || p.Records != 3 || p.RecordsTotal != 3 {
+				t.Fatalf("progress at the end: %+v", p)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the submit did not end: %+v", p)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	user.json("GET", base, nil, 200, &done)
 	if done.Status != "completed" || done.RowCount != 3 || done.Template.Slug != "contacts" {
-		t.Fatalf("submit: %+v", done)
+		t.Fatalf("after submit: %+v", done)
 	}
 	var recs struct {
 		Records []importer.Record `json:"records"`

@@ -272,6 +272,12 @@ func metadataMatches(md map[string]any, want map[string]string) bool {
 // CreateImport starts a new import of importerSlug for actor. A session
 // actor can only create imports of its session's importer.
 func (s *Service) CreateImport(ctx context.Context, actor Actor, importerSlug string) (Import, error) {
+	return s.createImport(ctx, actor, importerSlug, nil)
+}
+
+// createImport is CreateImport that also runs also (when not nil) in the
+// transaction that inserts the import, with its id.
+func (s *Service) createImport(ctx context.Context, actor Actor, importerSlug string, also func(tx *store.Tx, id int64) error) (Import, error) {
 	if importerSlug == "" {
 		importerSlug = actor.ImporterSlug
 	}
@@ -304,10 +310,17 @@ func (s *Service) CreateImport(ctx context.Context, actor Actor, importerSlug st
 			return fmt.Errorf("create import: %w", err)
 		}
 		now := nowString()
-		_, err = tx.ExecContext(ctx, `INSERT INTO importer_imports (slug, importer_id, definition, session_id, user_id, metadata, status, step, created_at, updated_at)
+		res, err := tx.ExecContext(ctx, `INSERT INTO importer_imports (slug, importer_id, definition, session_id, user_id, metadata, status, step, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, slug, id, string(body), actor.SessionID, userIDOf(md), string(mdJSON), StatusCreated, StepCreated, now, now)
 		if err != nil {
 			return fmt.Errorf("create import: %w", err)
+		}
+		if also != nil {
+			impID, err := res.LastInsertId()
+			if err != nil {
+				return fmt.Errorf("create import: %w", err)
+			}
+			return also(tx, impID)
 		}
 		return nil
 	})
@@ -406,6 +419,7 @@ func (s *Service) DeleteImport(ctx context.Context, slug string) error {
 			`DELETE FROM importer_edits WHERE import_id = ?`,
 			`DELETE FROM importer_row_match WHERE import_id = ?`,
 			`DELETE FROM importer_records WHERE import_id = ?`,
+			`DELETE FROM importer_jobs WHERE import_id = ?`,
 			`DELETE FROM importer_imports WHERE id = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, imp.ID); err != nil {
@@ -446,6 +460,11 @@ func (s *Service) running(id int64) bool {
 func (s *Service) recoverInterrupted(ctx context.Context, imp *Import) (*Import, error) {
 	if (imp.Step != StepStaging && imp.Step != StepSubmitting) || s.running(imp.ID) {
 		return imp, nil
+	}
+	if j, err := s.loadJobRow(ctx, imp.ID); err != nil {
+		return nil, err
+	} else if j != nil {
+		return imp, nil // a durable job: running elsewhere, or resumed by Recover
 	}
 	const reason = "interrupted: the server stopped while this step ran; run it again"
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {

@@ -43,6 +43,9 @@ type Service struct {
 	// how many rows one staging transaction writes.
 	BatchRows int
 	TxRows    int
+	// SubmitTxRows is how many records one submit transaction writes
+	// (with the job's progress; default 10,000).
+	SubmitTxRows int
 	// Callbacks calls importers' validation endpoints (hooks.validate);
 	// nil: such importers' rows stay unchecked and submit is blocked.
 	Callbacks *hooks.Caller
@@ -60,6 +63,10 @@ type Service struct {
 	MinFreeDiskBytes int64
 
 	inflight atomic.Int64 // bytes of uploads being received, not yet recorded
+
+	owner   string          // this process in importer_jobs.owner (pid:token)
+	jobsCtx context.Context // background jobs run under it (RunJobs sets it)
+	jobsWG  sync.WaitGroup  // background jobs running
 }
 
 // DefaultMaxImportsPerSession is how many imports one importer session
@@ -128,7 +135,7 @@ func New(db *store.DB, dataDir string, log *slog.Logger) *Service {
 	s := &Service{
 		db: db, dataDir: dataDir, log: log, fixSlots: make(chan struct{}, MaxFixFilesAtOnce),
 		locks: map[int64]*importLock{}, schemas: map[int64]*schema.Schema{}, jobs: map[int64]*job{}, uniq: map[int64]*uniqIndex{},
-		BatchRows: 250, TxRows: 50_000, MaxImportsPerSession: DefaultMaxImportsPerSession,
+		BatchRows: 250, TxRows: 50_000, SubmitTxRows: 10_000, owner: newOwner(), MaxImportsPerSession: DefaultMaxImportsPerSession,
 		MaxPendingUploadBytes: DefaultMaxPendingUploadBytes, MinFreeDiskBytes: DefaultMinFreeDiskBytes,
 	}
 	s.spaceLimitsFromEnv()

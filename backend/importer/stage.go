@@ -148,9 +148,20 @@ func (s *Service) StartStaging(slug string) {
 		j.total.Store(imp.FileSize)
 		s.setJob(imp.ID, j)
 	}
+	// a durable job while it runs: a process that stops half way leaves
+	// it to the next one to start, which stages the file again
+	id, err := s.putStageJob(ctx, slug)
+	if err != nil {
+		s.log.Error("record staging job", "import", slug, "err", err)
+	}
+	s.jobsWG.Add(1)
 	go func() {
+		defer s.jobsWG.Done()
 		if err := s.runStage(ctx, slug, j); err != nil && errs.Code(err) == errs.EINTERNAL {
 			s.log.Error("staging failed", "import", slug, "err", err)
+		}
+		if id != 0 {
+			s.endStageJob(ctx, id)
 		}
 	}()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -15,12 +16,44 @@ import (
 )
 
 // Submit applies the importer's invalid_rows policy and transformations
-// and stores typed records. The status moves created -> submitting ->
-// submitted (records stored) -> completed, the last in one transaction
-// with the OnSubmit hooks. The OnStatus hooks are told of submitted,
-// completed and failed after each commits. With invalid_rows: block and rows that still
-// have errors it refuses (EINVALID) and nothing changes.
+// and stores typed records, blocking until the import is completed (or
+// failed). It is StartSubmit and the job it starts, run on the caller's
+// goroutine. With invalid_rows: block and rows that still have errors it
+// refuses (EINVALID) and nothing changes.
 func (s *Service) Submit(ctx context.Context, slug string) (Import, error) {
+	if _, err := s.beginSubmit(ctx, slug); err != nil {
+		return Import{}, err
+	}
+	if err := s.runSubmit(ctx, slug); err != nil {
+		return Import{}, err
+	}
+	return s.GetImport(ctx, slug)
+}
+
+// StartSubmit checks that the import can be submitted, records the submit
+// as a durable job (the status moves to submitting in the same
+// transaction) and runs it in the background; it returns the import as
+// submitting. Progress reports the records written; a process that stops
+// half way leaves the job to the next one to start on the data dir
+// (Recover), which carries it to its end.
+func (s *Service) StartSubmit(ctx context.Context, slug string) (Import, error) {
+	imp, err := s.beginSubmit(ctx, slug)
+	if err != nil {
+		return Import{}, err
+	}
+	s.jobsWG.Add(1)
+	go func() {
+		defer s.jobsWG.Done()
+		if err := s.runSubmit(s.jobsContext(), slug); err != nil && errs.Code(err) == errs.EINTERNAL {
+			s.log.Error("submit failed", "import", slug, "err", err)
+		}
+	}()
+	return imp, nil
+}
+
+// beginSubmit checks the import and moves it to submitting, with its job
+// row (owned by this process) in the same transaction.
+func (s *Service) beginSubmit(ctx context.Context, slug string) (Import, error) {
 	imp, err := s.loadImport(ctx, s.db.Read, slug)
 	if err != nil {
 		return Import{}, err
@@ -48,27 +81,99 @@ func (s *Service) Submit(ctx context.Context, slug string) (Import, error) {
 	} else if why != "" {
 		return Import{}, errs.Invalid("import %s cannot be submitted: %s (invalid_rows: block)", slug, why)
 	}
-	exclude := sc.Def.Settings.InvalidRowsPolicy() == schema.InvalidRowsExclude
-	j := newJob("submitting", imp.RowCount)
+	total := imp.RowCount
+	if sc.Def.Settings.InvalidRowsPolicy() == schema.InvalidRowsExclude {
+		total -= imp.ErrorRows
+	}
+	j := newJob("submitting", total)
+	j.submit = true
 	s.setJob(imp.ID, j)
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM importer_records WHERE import_id = ?`, imp.ID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE importer_imports SET status = ?, step = ?, failure_reason = '', updated_at = ? WHERE id = ?`,
-			StatusSubmitting, StepSubmitting, nowString(), imp.ID)
-		return err
+		if _, err := tx.ExecContext(ctx, `UPDATE importer_imports SET status = ?, step = ?, failure_reason = '', record_count = 0, updated_at = ? WHERE id = ?`,
+			StatusSubmitting, StepSubmitting, nowString(), imp.ID); err != nil {
+			return err
+		}
+		return s.putSubmitJob(ctx, tx, imp.ID, total)
 	})
 	if err != nil {
 		j.finish(err)
 		return Import{}, fmt.Errorf("submit %s: %w", slug, err)
 	}
-	n, err := s.writeRecords(ctx, imp, sc, exclude, j)
+	out, err := s.loadImport(ctx, s.db.Read, slug)
+	if err != nil {
+		return Import{}, err
+	}
+	return *out, nil
+}
+
+// runSubmit writes the records of a submitting import from where its job
+// stands (the start, or where a stopped process left it), then marks it
+// submitted and completes it. The caller owns the job row.
+func (s *Service) runSubmit(ctx context.Context, slug string) error {
+	imp, err := s.loadImport(ctx, s.db.Read, slug)
+	if err != nil {
+		return err
+	}
+	unlock := s.lock(imp.ID)
+	defer unlock()
+	if imp, err = s.loadImport(ctx, s.db.Read, slug); err != nil {
+		return err
+	}
+	jr, err := s.loadJobRow(ctx, imp.ID)
+	if err != nil {
+		return err
+	}
+	if jr == nil || jr.Owner != s.owner {
+		return errs.Conflict("import %s: its submit is run by another process", slug)
+	}
+	stopBeat := s.heartbeat(imp.ID)
+	defer stopBeat()
+	s.mu.Lock()
+	j := s.jobs[imp.ID]
+	s.mu.Unlock()
+	if j == nil || j.done.Load() || !j.submit {
+		j = newJob("submitting", jr.RecordsTotal)
+		j.submit = true
+		s.setJob(imp.ID, j)
+	}
+	j.rows.Store(jr.Records)
+	switch {
+	case imp.Status == StatusCompleted || imp.Status == StatusFailed:
+		j.finish(nil)
+		return s.dropJob(ctx, imp.ID)
+	case imp.Status == StatusSubmitting:
+		if err := s.writeSubmitted(ctx, imp, jr, j); err != nil {
+			return err
+		}
+	case imp.Status != StatusSubmitted:
+		err := errs.Conflict("import %s is %s (step %s); there is no submit to run", slug, imp.Status, imp.Step)
+		j.finish(err)
+		return err
+	}
+	return s.complete(ctx, imp, j)
+}
+
+// writeSubmitted writes the records left and marks the import submitted.
+func (s *Service) writeSubmitted(ctx context.Context, imp *Import, jr *jobRow, j *job) error {
+	sc, err := s.schemaOf(imp)
 	if err != nil {
 		j.finish(err)
+		return err
+	}
+	exclude := sc.Def.Settings.InvalidRowsPolicy() == schema.InvalidRowsExclude
+	n, err := s.writeRecords(ctx, imp, sc, exclude, j, jr.LastRow, jr.Records)
+	if err != nil {
+		j.finish(err)
+		if ctx.Err() != nil || errs.Code(err) == errs.ECONFLICT {
+			// stopping, or taken over: the job stays for whoever resumes it
+			return err
+		}
 		s.failSubmit(ctx, imp, errs.Message(err))
-		s.statusChanged(ctx, slug, StatusFailed)
-		return Import{}, err
+		s.statusChanged(ctx, imp.Slug, StatusFailed)
+		return err
 	}
 	submittedAt := nowString()
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
@@ -84,23 +189,39 @@ func (s *Service) Submit(ctx context.Context, slug string) (Import, error) {
 	})
 	if err != nil {
 		j.finish(err)
+		if ctx.Err() != nil {
+			return err
+		}
 		s.failSubmit(ctx, imp, "internal error")
-		s.statusChanged(ctx, slug, StatusFailed)
-		return Import{}, fmt.Errorf("submit %s: %w", slug, err)
+		s.statusChanged(ctx, imp.Slug, StatusFailed)
+		return fmt.Errorf("submit %s: %w", imp.Slug, err)
 	}
-	s.statusChanged(ctx, slug, StatusSubmitted)
+	s.statusChanged(ctx, imp.Slug, StatusSubmitted)
+	return nil
+}
+
+// complete moves a submitted import to completed in one transaction with
+// the OnSubmit hooks (the completion event) and the end of its job: the
+// event is queued exactly once, whoever completes it.
+func (s *Service) complete(ctx context.Context, imp *Import, j *job) error {
 	s.hookMu.RLock()
 	hooks := append([]SubmitHook(nil), s.onSubmit...)
 	s.hookMu.RUnlock()
 	var hookErr error
-	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE importer_imports SET status = ?, step = ?, updated_at = ? WHERE id = ?`,
-			StatusCompleted, StepDone, nowString(), imp.ID); err != nil {
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE importer_imports SET status = ?, step = ?, updated_at = ? WHERE id = ? AND status = ?`,
+			StatusCompleted, StepDone, nowString(), imp.ID, StatusSubmitted); err != nil {
 			return err
 		}
-		cur, err := s.loadImport(ctx, tx, slug)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM importer_jobs WHERE import_id = ?`, imp.ID); err != nil {
+			return err
+		}
+		cur, err := s.loadImport(ctx, tx, imp.Slug)
 		if err != nil {
 			return err
+		}
+		if cur.Status != StatusCompleted {
+			return errs.Conflict("import %s is %s, not submitted", imp.Slug, cur.Status)
 		}
 		for _, h := range hooks {
 			if err := h(ctx, tx, *cur); err != nil {
@@ -112,6 +233,9 @@ func (s *Service) Submit(ctx context.Context, slug string) (Import, error) {
 	})
 	if err != nil {
 		j.finish(err)
+		if ctx.Err() != nil && hookErr == nil {
+			return err
+		}
 		reason := "internal error"
 		if hookErr != nil {
 			reason = "after submit: " + errs.Message(hookErr)
@@ -120,18 +244,22 @@ func (s *Service) Submit(ctx context.Context, slug string) (Import, error) {
 			}
 		}
 		s.setFailedStep(ctx, imp.ID, reason)
-		s.statusChanged(ctx, slug, StatusFailed)
-		return Import{}, fmt.Errorf("submit %s: %w", slug, err)
+		s.statusChanged(ctx, imp.Slug, StatusFailed)
+		return fmt.Errorf("submit %s: %w", imp.Slug, err)
 	}
 	j.finish(nil)
 	s.dropUniq(imp.ID)
-	s.statusChanged(ctx, slug, StatusCompleted)
-	return s.GetImport(ctx, slug)
+	s.statusChanged(ctx, imp.Slug, StatusCompleted)
+	return nil
 }
 
 func (s *Service) failSubmit(ctx context.Context, imp *Import, reason string) {
-	err := s.db.Tx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+	ctx = context.WithoutCancel(ctx)
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM importer_records WHERE import_id = ?`, imp.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM importer_jobs WHERE import_id = ?`, imp.ID); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE importer_imports SET status = ?, step = ?, failure_reason = ?, record_count = 0, updated_at = ? WHERE id = ?`,
@@ -146,7 +274,11 @@ func (s *Service) failSubmit(ctx context.Context, imp *Import, reason string) {
 // setFailedStep marks a submitted import whose completion failed: the
 // records stay, the import can be submitted again after the cause is fixed.
 func (s *Service) setFailedStep(ctx context.Context, id int64, reason string) {
-	err := s.db.Tx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+	ctx = context.WithoutCancel(ctx)
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM importer_jobs WHERE import_id = ?`, id); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `UPDATE importer_imports SET status = ?, step = ?, failure_reason = ?, updated_at = ? WHERE id = ?`,
 			StatusFailed, StepReview, reason, nowString(), id)
 		return err
@@ -157,17 +289,22 @@ func (s *Service) setFailedStep(ctx context.Context, id int64, reason string) {
 }
 
 type recordBatch struct {
-	recs  []stagedRow // num = sort; data = the staged cells
-	ops   []string    // each record's operation (importers with match_on), else nil
-	chunk string      // the records' values, set by a worker
-	ready chan struct{}
-	err   error
+	recs    []stagedRow // num = sort; data = the staged cells
+	lastRow int64       // the staged row number of the last record
+	ops     []string    // each record's operation (importers with match_on), else nil
+	chunk   string      // the records' values, set by a worker
+	ready   chan struct{}
+	err     error
 }
 
-// writeRecords streams staged rows into typed records. One goroutine
-// reads staged rows in order, transform workers turn batches into record
-// values in parallel, and the caller's goroutine writes them in order.
-func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *schema.Schema, exclude bool, j *job) (int64, error) {
+// writeRecords streams staged rows after row afterRow into typed records
+// numbered from startSort+1, and returns the last sort written. One
+// goroutine reads staged rows in order, transform workers turn batches
+// into record values in parallel, and the caller's goroutine writes them
+// in order, SubmitTxRows records a transaction; each transaction moves
+// the import's job (last_row, records) with the records it adds, so a
+// submit cut anywhere resumes with nothing written twice or half.
+func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *schema.Schema, exclude bool, j *job, afterRow, startSort int64) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ordered := make(chan *recordBatch, 8)
@@ -176,7 +313,7 @@ func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *schema.Sche
 	go func() {
 		defer close(ordered)
 		defer close(work)
-		readErr <- s.readForRecords(ctx, imp, len(sc.MatchColumns()) > 0, exclude, ordered, work)
+		readErr <- s.readForRecords(ctx, imp, len(sc.MatchColumns()) > 0, exclude, afterRow, startSort, ordered, work)
 	}()
 	var custom []string // kept unmapped columns' names (settings.unmapped_columns: keep)
 	if sc.Def.Settings.KeepsUnmapped() && imp.Mapping != nil {
@@ -219,7 +356,7 @@ func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *schema.Sche
 		<-b.ready
 		return b, true, b.err
 	}
-	var total int64
+	total := startSort
 	var werr error
 	for werr == nil {
 		first, ok, err := next()
@@ -235,6 +372,7 @@ func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *schema.Sche
 			w := newBulkWriter(tx, imp.ID)
 			defer w.close()
 			written := 0
+			var lastRow int64
 			b := first
 			for {
 				if err := w.exec(ctx, `INSERT INTO importer_records (import_id, first_sort, n, data) VALUES (?, ?, ?, ?)`,
@@ -242,7 +380,8 @@ func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *schema.Sche
 					return err
 				}
 				written += len(b.recs)
-				if written >= s.TxRows {
+				lastRow = b.lastRow
+				if written >= s.SubmitTxRows {
 					break
 				}
 				var err error
@@ -251,6 +390,9 @@ func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *schema.Sche
 				} else if !more {
 					break
 				}
+			}
+			if err := s.advanceJob(ctx, tx, imp.ID, lastRow, total+int64(written)); err != nil {
+				return err
 			}
 			tx.AfterCommit(func() { total += int64(written); j.rows.Store(total) })
 			return nil
@@ -274,9 +416,9 @@ func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *schema.Sche
 	return total, nil
 }
 
-func (s *Service) readForRecords(ctx context.Context, imp *Import, matching, exclude bool, ordered, work chan<- *recordBatch) error {
-	var after int64
-	var sortN int64
+func (s *Service) readForRecords(ctx context.Context, imp *Import, matching, exclude bool, afterRow, startSort int64, ordered, work chan<- *recordBatch) error {
+	after := afterRow
+	sortN := startSort
 	newBatch := func() *recordBatch {
 		return &recordBatch{recs: make([]stagedRow, 0, s.BatchRows), ready: make(chan struct{})}
 	}
@@ -319,6 +461,7 @@ func (s *Service) readForRecords(ctx context.Context, imp *Import, matching, exc
 			}
 			sortN++
 			batch.recs = append(batch.recs, stagedRow{num: sortN, data: data})
+			batch.lastRow = row
 			if matching {
 				batch.ops = append(batch.ops, operationOf(match))
 			}
@@ -603,47 +746,58 @@ const MaxFileIssues = 50
 // When invalid_rows: block stops the submit, Blocked says why and the
 // import stays in review.
 func (s *Service) ImportFile(ctx context.Context, actor Actor, importerSlug, path string, m *schema.Mapping) (FileResult, error) {
+	return s.ImportFileProgress(ctx, actor, importerSlug, path, m, nil)
+}
+
+// ImportFileProgress is ImportFile that calls progress (when not nil)
+// with the import's progress as it changes. The whole import is a durable
+// job from the start (the file's path and the mapping are recorded with
+// the new import): when the process stops, the next one to start on the
+// data dir carries it on (Recover).
+func (s *Service) ImportFileProgress(ctx context.Context, actor Actor, importerSlug, path string, m *schema.Mapping, progress func(slug string, p Progress)) (FileResult, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return FileResult{}, errs.Invalid("open %s: %v", path, err)
 	}
-	defer f.Close()
 	st, err := f.Stat()
+	f.Close()
 	if err != nil {
 		return FileResult{}, errs.Invalid("open %s: %v", path, err)
 	}
-	imp, err := s.CreateImport(ctx, actor, importerSlug)
+	if st.IsDir() {
+		return FileResult{}, errs.Invalid("%s is a directory, not a file", path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return FileResult{}, errs.Invalid("open %s: %v", path, err)
+	}
+	var mapping string
+	if m != nil {
+		b, err := json.Marshal(m)
+		if err != nil {
+			return FileResult{}, errs.Invalid("mapping: %v", err)
+		}
+		mapping = string(b)
+	}
+	imp, err := s.createImport(ctx, actor, importerSlug, func(tx *store.Tx, id int64) error {
+		return s.putJob(ctx, tx, id, true, abs, mapping)
+	})
 	if err != nil {
 		return FileResult{}, err
 	}
-	if _, err := s.Upload(ctx, imp.Slug, f, filepathBase(path), st.Size()); err != nil {
+	var onStep func(string)
+	if progress != nil {
+		stop := s.reportProgress(imp.Slug, progress)
+		defer stop()
+		onStep = func(phase string) { progress(imp.Slug, Progress{Phase: phase, StartedAt: time.Now()}) }
+	}
+	jr, err := s.loadJobRow(ctx, imp.ID)
+	if err != nil {
 		return FileResult{Import: imp}, err
 	}
-	if m == nil {
-		mv, err := s.GetMapping(ctx, imp.Slug)
-		if err != nil {
-			return FileResult{Import: imp}, err
-		}
-		auto := mv.Suggestions.Mapping()
-		for key, vs := range mv.Values {
-			for _, v := range vs {
-				if v.To != "" && v.Source != "exact" {
-					if auto.Values == nil {
-						auto.Values = map[string]map[string]string{}
-					}
-					if auto.Values[key] == nil {
-						auto.Values[key] = map[string]string{}
-					}
-					auto.Values[key][v.From] = v.To
-				}
-			}
-		}
-		m = &auto
-	}
-	if err := s.ConfirmMapping(ctx, imp.Slug, *m); err != nil {
-		return FileResult{Import: imp}, err
-	}
-	if err := s.Stage(ctx, imp.Slug); err != nil {
+	// to the review, then the findings, then the submit
+	if _, err := s.drive(ctx, imp.Slug, jr, true, onStep); err != nil {
+		s.dropJobAfterError(ctx, imp.ID)
 		return FileResult{Import: imp}, err
 	}
 	cur, err := s.GetImport(ctx, imp.Slug)
@@ -652,18 +806,62 @@ func (s *Service) ImportFile(ctx context.Context, actor Actor, importerSlug, pat
 	}
 	res := FileResult{Import: cur, Rows: cur.RowCount, Errors: cur.ErrorRows, Warnings: cur.WarningRows}
 	if err := s.fileFindings(ctx, imp.Slug, &res); err != nil {
+		s.dropJobAfterError(ctx, imp.ID)
 		return res, err
 	}
-	done, err := s.Submit(ctx, imp.Slug)
-	if err != nil {
+	if _, err := s.drive(ctx, imp.Slug, jr, false, onStep); err != nil {
+		s.dropJobAfterError(ctx, imp.ID)
 		if errs.Code(err) == errs.EINVALID {
 			res.Blocked = errs.Message(err)
 			return res, nil
 		}
 		return res, err
 	}
-	res.Import = done
-	return res, nil
+	res.Import, err = s.GetImport(ctx, imp.Slug)
+	return res, err
+}
+
+// dropJobAfterError ends the job of a file import that stopped with an
+// error its caller sees (unless the process is stopping: then the job
+// stays, to be resumed).
+func (s *Service) dropJobAfterError(ctx context.Context, id int64) {
+	if ctx.Err() != nil {
+		return
+	}
+	if err := s.dropJob(ctx, id); err != nil {
+		s.log.Error("end import job", "import_id", id, "err", err)
+	}
+}
+
+// reportProgress calls fn with the import's progress whenever it changes
+// (polled every 10 ms) until the returned function is called.
+func (s *Service) reportProgress(slug string, fn func(string, Progress)) func() {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		var last Progress
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			p, err := s.Progress(context.Background(), slug)
+			if err != nil {
+				continue
+			}
+			key, lastKey := p, last
+			key.ElapsedMS, lastKey.ElapsedMS, key.StartedAt, lastKey.StartedAt = 0, 0, time.Time{}, time.Time{}
+			if key != lastKey {
+				fn(slug, p)
+				last = p
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
 }
 
 func filepathBase(p string) string {

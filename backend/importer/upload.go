@@ -26,14 +26,18 @@ import (
 // runs. Phase is uploading, staging, validating, submitting, done or
 // failed.
 type Progress struct {
-	Phase      string    `json:"phase"`
-	BytesRead  int64     `json:"bytes_read"`
-	BytesTotal int64     `json:"bytes_total"`
-	Rows       int64     `json:"rows"`
-	Done       bool      `json:"done"`
-	Error      string    `json:"error,omitempty"`
-	StartedAt  time.Time `json:"started_at"`
-	ElapsedMS  int64     `json:"elapsed_ms"`
+	Phase      string `json:"phase"`
+	BytesRead  int64  `json:"bytes_read"`
+	BytesTotal int64  `json:"bytes_total"`
+	Rows       int64  `json:"rows"`
+	// Records and RecordsTotal are a submit's records written and to
+	// write (also in rows and bytes_total, as before).
+	Records      int64     `json:"records"`
+	RecordsTotal int64     `json:"records_total"`
+	Done         bool      `json:"done"`
+	Error        string    `json:"error,omitempty"`
+	StartedAt    time.Time `json:"started_at"`
+	ElapsedMS    int64     `json:"elapsed_ms"`
 }
 
 // job tracks one running step; its fields are read by progress polls
@@ -48,6 +52,7 @@ type job struct {
 	started  time.Time
 	finished atomic.Int64 // unix nanos
 	doneCh   chan struct{}
+	submit   bool // a submit: rows are records written, total the records to write
 }
 
 func newJob(phase string, total int64) *job {
@@ -82,6 +87,9 @@ func (j *job) snapshot() Progress {
 		end = time.Unix(0, f)
 	}
 	p.ElapsedMS = end.Sub(j.started).Milliseconds()
+	if j.submit {
+		p.Records, p.RecordsTotal = p.Rows, p.BytesTotal
+	}
 	return p
 }
 
@@ -103,6 +111,9 @@ func (s *Service) Progress(ctx context.Context, slug string) (Progress, error) {
 	s.mu.Unlock()
 	if j != nil {
 		return j.snapshot(), nil
+	}
+	if p, ok, err := s.jobProgress(ctx, imp); err != nil || ok {
+		return p, err
 	}
 	p := Progress{Phase: "done", Done: true, BytesRead: imp.FileSize, BytesTotal: imp.FileSize, Rows: imp.RowCount, StartedAt: imp.UpdatedAt}
 	switch {
