@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser, newPage, screenshot } from './lib/browser.mjs';
-import { adminToken, api, putImporter, until } from './lib/importer.mjs';
+import { adminToken, api, putImporter, submitAndWait, until } from './lib/importer.mjs';
 import { startServer } from './lib/server.mjs';
 
 const b64 = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
@@ -87,7 +87,7 @@ describe('console dashboard', () => {
       await call('PUT', `/api/importer/imports/${imp.slug}/mapping`, { columns: [{ index: 0, key: 'name' }, { index: 1, key: 'email' }] }, { expect: [202] });
       await until(async () => (await call('GET', `/api/importer/imports/${imp.slug}/progress`)).done, 'staging');
       if (until_ === 'review') return imp.slug;
-      const done = await call('POST', `/api/importer/imports/${imp.slug}/submit`);
+      const done = await submitAndWait(server, token, imp.slug);
       assert.equal(done.status, 'completed');
       return imp.slug;
     };

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser, newPage, screenshot as save } from './lib/browser.mjs';
-import { adminToken, api as call, until } from './lib/importer.mjs';
+import { adminToken, api as call, submitAndWait, until } from './lib/importer.mjs';
 import { startServer } from './lib/server.mjs';
 
 /** A form field of the editor by its label text (the <label class="ied-field"> wrapping it). */
@@ -140,7 +140,7 @@ describe('console importers and settings', () => {
     assert.equal(up.status, 200, await up.text());
     await call(server, token, 'PUT', `/api/importer/imports/${imp.slug}/mapping`, { columns: [{ index: 0, key: 'code' }] }, { expect: [202] });
     await until(async () => (await call(server, token, 'GET', `/api/importer/imports/${imp.slug}/progress`)).done, 'staging');
-    const done = await call(server, token, 'POST', `/api/importer/imports/${imp.slug}/submit`);
+    const done = await submitAndWait(server, token, imp.slug);
     assert.equal(done.status, 'completed');
     await page.reload();
     const importRow = page.locator(`tr[data-import="${imp.slug}"]`);

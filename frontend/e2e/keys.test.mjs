@@ -155,8 +155,10 @@ describe('keys & sessions', () => {
       await until(async () => (await call('GET', `/api/importer/imports/${slug}`, { key: tok })).json?.step === 'review',
         `import ${slug} to reach the review step`, 20_000, 50);
       const sub = await call('POST', `/api/importer/imports/${slug}/submit`, { key: tok });
-      assert.equal(sub.status, 200, sub.text);
-      assert.equal(sub.json.status, 'completed', sub.text);
+      assert.equal(sub.status, 202, sub.text);
+      assert.equal(sub.json.status, 'submitting', sub.text);
+      await until(async () => (await call('GET', `/api/importer/imports/${slug}`, { key: tok })).json?.status === 'completed',
+        `import ${slug} to complete`, 20_000, 50);
       return slug;
     };
     const a = await importFor(101, 'name,age\nAda,36\nAlan,41\n', true);

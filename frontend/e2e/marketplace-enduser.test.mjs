@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser, newPage, screenshot } from './lib/browser.mjs';
-import { adminToken, api, putImporter, secretKey, until } from './lib/importer.mjs';
+import { adminToken, api, putImporter, secretKey, submitAndWait, until } from './lib/importer.mjs';
 import { startServer } from './lib/server.mjs';
 
 const b64 = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
@@ -52,7 +52,7 @@ describe('marketplace end user on a phone', () => {
     assert.equal(up.status, 200, await up.text());
     await call('PUT', `/api/importer/imports/${imp.slug}/mapping`, { columns: [{ index: 0, key: 'name' }, { index: 1, key: 'email' }] }, { expect: [202] });
     await until(async () => (await call('GET', `/api/importer/imports/${imp.slug}/progress`)).done, 'staging');
-    const done = await call('POST', `/api/importer/imports/${imp.slug}/submit`);
+    const done = await submitAndWait(server, sess.token, imp.slug);
     assert.equal(done.status, 'completed');
   }
 

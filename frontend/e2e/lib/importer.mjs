@@ -26,6 +26,19 @@ export async function api(server, token, method, path, body, { expect = [200, 20
   return type.includes('application/json') && text ? JSON.parse(text) : text;
 }
 
+/**
+ * Submits an import (202: a background job) and waits until it ends; returns the import
+ * (status completed, or failed with failure_reason).
+ */
+export async function submitAndWait(server, token, slug) {
+  const started = await api(server, token, 'POST', `/api/importer/imports/${slug}/submit`, undefined, { expect: [202] });
+  if (started.status !== 'submitting' || !started.progress) throw new Error(`submit ${slug}: ${JSON.stringify(started)}`);
+  return until(async () => {
+    const imp = await api(server, token, 'GET', `/api/importer/imports/${slug}`);
+    return imp.status === 'completed' || imp.status === 'failed' ? imp : null;
+  }, `import ${slug} to complete`);
+}
+
 /** Creates (or replaces) an importer through the console API. */
 export async function putImporter(server, def) {
   return api(server, await adminToken(server), 'PUT', `/api/admin/importers/${def.slug}`, def);

@@ -254,27 +254,40 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
     }
   }
 
+  /**
+   * Submit runs as a background job on the server: the call answers at once (202) and the records
+   * written are followed with progress() until the job ends; then the import's status says
+   * completed, or failed with the reason (the button submits again). Polls that fail while the
+   * server restarts are tried again: the server resumes the job when it starts.
+   */
   async function submit() {
     if (!api || !summary) return;
     setSubmitting(true);
     setError('');
     setProgress(null);
-    let finished = false;
-    const poll = (async () => {
-      while (!finished && live.current) {
+    try {
+      await api.submit(slug);
+      let last: Progress | null = null;
+      for (let misses = 0; live.current; ) {
         try {
           const p = await api.progress(slug);
-          if (p.phase === 'submitting') setProgress(p);
-        } catch {
-          // the submit call reports errors
+          misses = 0;
+          last = p;
+          if (p.phase === 'submitting' || p.phase === 'waiting' || p.done) setProgress(p);
+          if (p.done) break;
+        } catch (e) {
+          if (e instanceof ApiError && (e.status === 401 || e.status === 404)) throw e;
+          if (++misses > 240) throw e; // about a minute without an answer
         }
         await new Promise((r) => setTimeout(r, 250));
       }
-    })();
-    try {
-      const out = await api.submit(slug);
-      finished = true;
-      await poll;
+      if (!live.current) return;
+      const out = await api.getImport(slug);
+      if (out.status !== 'completed' && out.status !== 'submitted') {
+        setError(t('submit.failed', { reason: out.failure_reason || last?.error || out.status }));
+        setSummary(await api.summary(slug));
+        return;
+      }
       const s = await api.summary(slug);
       const excluded = s.invalid_rows === 'exclude' ? summary.error_rows : 0;
       const records = s.record_count || rowsToImport(summary);
@@ -287,7 +300,6 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
         counts: { rows: summary.rows, records, error_rows: summary.error_rows, excluded_rows: excluded },
       });
     } catch (e) {
-      finished = true;
       if (e instanceof ApiError && e.status === 401) return fail(e);
       setError(message(e));
     } finally {
@@ -369,7 +381,8 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
   }
 
   const current = stepIndex[step];
-  const submitFraction = progress && progress.bytes_total > 0 ? progress.rows / progress.bytes_total : null;
+  const submitFraction = progress && progress.records_total > 0 ? progress.records / progress.records_total : null;
+  const submitDetail = progress && progress.records_total > 0 ? t('submit.records', { done: progress.records, total: progress.records_total }) : undefined;
 
   let body: React.ReactNode;
   switch (step) {
@@ -459,6 +472,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
           summary={summary}
           submitting={submitting}
           progress={submitFraction}
+          progressDetail={submitDetail}
           error={error}
           onBack={() => {
             setError('');

@@ -167,7 +167,7 @@ describe('mapping helpers', () => {
 describe('followStaging', () => {
   afterEach(() => vi.useRealTimers());
 
-  const p = (phase: string, done: boolean, extra: Partial<Progress> = {}): Progress => ({ phase, done, bytes_read: 0, bytes_total: 100, rows: 0, started_at: '2026-03-04T10:00:00Z', elapsed_ms: 0, ...extra });
+  const p = (phase: string, done: boolean, extra: Partial<Progress> = {}): Progress => ({ phase, done, bytes_read: 0, bytes_total: 100, rows: 0, records: 0, records_total: 0, started_at: '2026-03-04T10:00:00Z', elapsed_ms: 0, ...extra });
   const sum = (step: string, failure = ''): Summary => ({ step, failure_reason: failure }) as Summary;
 
   it('ignores the finished upload job until staging shows up, then waits for review', async () => {

@@ -26,6 +26,7 @@ export function SubmitStep({
   summary,
   submitting,
   progress,
+  progressDetail,
   error,
   onBack,
   onSubmit,
@@ -34,6 +35,8 @@ export function SubmitStep({
   summary: Summary;
   submitting: boolean;
   progress: number | null;
+  /** "12,000 of 200,000 records saved" while the submit runs. */
+  progressDetail?: string;
   error: string;
   onBack: () => void;
   onSubmit: () => void;
@@ -117,7 +120,11 @@ export function SubmitStep({
           </div>
         )}
       </div>
-      {submitting && <ProgressBar label={t('submit.submitting')} value={progress} />}
+      {submitting && (
+        <div data-testid="submit-progress">
+          <ProgressBar label={t('submit.submitting')} value={progress} detail={progressDetail} />
+        </div>
+      )}
     </StepLayout>
   );
 }

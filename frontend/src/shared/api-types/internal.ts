@@ -302,7 +302,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Submit the import */
+        /**
+         * Submit the import (a background job)
+         * @description Checks the import, records the submit as a durable job and answers 202 at once with the import (status submitting) and the progress route to follow; the import then becomes completed, or failed with failure_reason. A failed import is submitted again with the same call.
+         */
         post: operations["postImporterImportsSlugSubmit"];
         delete?: never;
         options?: never;
@@ -1699,6 +1702,10 @@ export interface components {
             bytes_read: number;
             bytes_total: number;
             rows: number;
+            /** @description A submit: records written (committed) so far. */
+            records: number;
+            /** @description A submit: records it writes in all. */
+            records_total: number;
             done: boolean;
             /** Format: date-time */
             started_at: string;
@@ -2578,6 +2585,10 @@ export interface components {
          * @enum {string}
          */
         ImportState: "created" | "submitting" | "submitted" | "completed" | "failed" | "abandoned" | "cancelled";
+        SubmitView: components["schemas"]["ImportView"] & {
+            /** @description The progress route of the import (GET). */
+            progress: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -3277,13 +3288,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
+            /** @description Accepted: the records are being written */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ImportView"];
+                    "application/json": components["schemas"]["SubmitView"];
                 };
             };
             /** @description An error. */
