@@ -246,20 +246,8 @@ func TestImporterReviewAPI(t *testing.T) {
 	if started.Status != "submitting" || started.Progress != base+"/progress" {
 		t.Fatalf("submit: %+v", started)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var p importer.Progress
-		user.json("GET", started.Progress, nil, 200, &p)
-		if p.Done {
-			if p.Phase != "done" || p.Records != 3 || p.RecordsTotal != 3 {
-				t.Fatalf("progress at the end: %+v", p)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the submit did not end: %+v", p)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if p := waitSubmitted(t, user, base); p.Phase != "done" || p.Records != 3 || p.RecordsTotal != 3 {
+		t.Fatalf("progress at the end: %+v", p)
 	}
 	user.json("GET", base, nil, 200, &done)
 	if done.Status != "completed" || done.RowCount != 3 || done.Template.Slug != "contacts" {
@@ -351,5 +339,23 @@ func TestImporterUploadMultipartAndAdminTry(t *testing.T) {
 	code, _ = admin.do("GET", "/api/admin/imports/"+imp.Slug, "", nil)
 	if code != 404 {
 		t.Fatalf("deleted import: %d", code)
+	}
+}
+
+// waitSubmitted follows a submit's progress route until its job ends and
+// returns the last progress.
+func waitSubmitted(t *testing.T, c client, base string) importer.Progress {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var p importer.Progress
+		c.json("GET", base+"/progress", nil, 200, &p)
+		if p.Done {
+			return p
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the submit did not end: %+v", p)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -108,7 +108,8 @@ func TestConsoleImportsListStatesColumnsAndFilters(t *testing.T) {
 	submitted := start(grace)
 	upload(grace, submitted, "clean.csv", "Name,E-mail,Seats\nAda,ada@example.com,2\nLinus,linus@example.com,4\n")
 	stage(grace, submitted)
-	grace.json("POST", "/api/importer/imports/"+submitted+"/submit", nil, 200, nil)
+	grace.json("POST", "/api/importer/imports/"+submitted+"/submit", nil, 202, nil)
+	waitSubmitted(t, grace, "/api/importer/imports/"+submitted)
 	// Cancelled by its end user after the upload.
 	cancelled := start(alan)
 	upload(alan, cancelled, "wrong.csv", "Name,E-mail,Seats\nX,x@example.com,1\n")
