@@ -52,6 +52,7 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 	keep := fs.Bool("keep", false, "keep the temporary directory (file and database)")
 	pages := fs.Int("pages", 50, "review pages sampled for the p50/p95 figures")
 	papa := fs.Bool("papaparse", true, "also time Papa Parse under node (installs the npm package into the user cache when missing)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (not of the whole-job child processes) to this file")
 	repeat := fs.Int("repeat", 3, "runs of the whole job (own process) each beside its own sqlite3 .import; the medians are compared")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -63,7 +64,13 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintln(stderr, "fusebox-bench: --rows, --pages and --repeat must be at least 1")
 		return 2
 	}
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		fmt.Fprintln(stderr, "fusebox-bench:", err)
+		return 1
+	}
 	missed, err := benchIngest(ctx, *rows, *pages, *repeat, *keep, *papa, stdout, stderr)
+	stopProfile()
 	if err != nil {
 		fmt.Fprintln(stderr, "fusebox-bench:", err)
 		return 1
