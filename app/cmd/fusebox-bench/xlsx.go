@@ -106,6 +106,7 @@ func childImport(file string) (int, string, error) {
 		return 0, "", err
 	}
 	st, _ := f.Stat()
+	start := time.Now()
 	_, err = svc.Upload(ctx, imp.Slug, f, filepath.Base(file), st.Size())
 	f.Close()
 	if err != nil {
@@ -121,6 +122,9 @@ func childImport(file string) (int, string, error) {
 	if err := svc.Stage(ctx, imp.Slug); err != nil {
 		return 0, "", fmt.Errorf("stage: %w", err)
 	}
+	// the job's own time, upload to review-ready, without the process's
+	// start and exit (stderr: the stdout line is compared between runs)
+	fmt.Fprintf(os.Stderr, "job_ms=%.1f\n", float64(time.Since(start).Microseconds())/1000)
 	sum, err := svc.Summary(ctx, imp.Slug)
 	if err != nil {
 		return 0, "", err
@@ -134,6 +138,7 @@ type stepResult struct {
 	cpu   time.Duration // user + system
 	rssMB int64
 	out   string
+	job   time.Duration // an import child's job_ms (upload to review-ready), 0 if none
 }
 
 // runStep runs cmd and measures its wall time and peak RSS.
@@ -151,6 +156,13 @@ func runStep(cmd *exec.Cmd) (stepResult, error) {
 	}
 	if err != nil {
 		return res, fmt.Errorf("%v: %s", err, lastLine(stderr.String()))
+	}
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if v, ok := strings.CutPrefix(l, "job_ms="); ok {
+			if ms, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+				res.job = time.Duration(ms * float64(time.Millisecond))
+			}
+		}
 	}
 	return res, nil
 }
