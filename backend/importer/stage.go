@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"strconv"
 	"strings"
 
 	"fusebox/backend/errs"
@@ -591,6 +592,8 @@ type bulkWriter struct {
 	importID int64
 	stmts    map[string]*sql.Stmt
 	args     []any
+	clean    []stagedRow // rows without findings, per call of rows
+	flagged  []stagedRow
 }
 
 func newBulkWriter(tx *store.Tx, importID int64) *bulkWriter {
@@ -604,7 +607,7 @@ func (w *bulkWriter) close() {
 }
 
 func (w *bulkWriter) stmt(ctx context.Context, prefix, tuple string, n int) (*sql.Stmt, error) {
-	key := fmt.Sprintf("%s/%d", prefix, n)
+	key := fmt.Sprintf("%s%s/%d", prefix, tuple, n)
 	if st, ok := w.stmts[key]; ok {
 		return st, nil
 	}
@@ -626,21 +629,53 @@ func (w *bulkWriter) stmt(ctx context.Context, prefix, tuple string, n int) (*sq
 
 const maxTuples = 250
 
+// rows inserts rows. Rows without findings (most of a file) go in
+// statements that bind only the row number and the data, the import and
+// the zero counts being part of the statement's text: each bound value is
+// a call into SQLite under its mutex, and the data a copy into C memory.
 func (w *bulkWriter) rows(ctx context.Context, rows []stagedRow) error {
-	for len(rows) > 0 {
-		n := min(len(rows), maxTuples)
+	w.flagged = w.flagged[:0]
+	clean := w.clean[:0]
+	for _, r := range rows {
+		if r.errors == 0 && r.warnings == 0 {
+			clean = append(clean, r)
+		} else {
+			w.flagged = append(w.flagged, r)
+		}
+	}
+	w.clean = clean
+	cleanPrefix := `INSERT INTO importer_rows (import_id, row_num, data, errors, warnings) VALUES `
+	cleanTuple := `(` + strconv.FormatInt(w.importID, 10) + `,?,?,0,0)`
+	for len(clean) > 0 {
+		n := min(len(clean), maxTuples)
+		st, err := w.stmt(ctx, cleanPrefix, cleanTuple, n)
+		if err != nil {
+			return err
+		}
+		w.args = w.args[:0]
+		for _, r := range clean[:n] {
+			w.args = append(w.args, r.num, r.data)
+		}
+		if _, err := st.ExecContext(ctx, w.args...); err != nil {
+			return err
+		}
+		clean = clean[n:]
+	}
+	flagged := w.flagged
+	for len(flagged) > 0 {
+		n := min(len(flagged), maxTuples)
 		st, err := w.stmt(ctx, `INSERT INTO importer_rows (import_id, row_num, data, errors, warnings) VALUES `, `(?,?,?,?,?)`, n)
 		if err != nil {
 			return err
 		}
 		w.args = w.args[:0]
-		for _, r := range rows[:n] {
+		for _, r := range flagged[:n] {
 			w.args = append(w.args, w.importID, r.num, r.data, r.errors, r.warnings)
 		}
 		if _, err := st.ExecContext(ctx, w.args...); err != nil {
 			return err
 		}
-		rows = rows[n:]
+		flagged = flagged[n:]
 	}
 	return nil
 }
