@@ -112,11 +112,16 @@ func (s *Service) valueSuggestions(ctx context.Context, imp *Import, sc *schema.
 	if len(accs) == 0 {
 		return nil
 	}
-	rd, err := s.openFile(imp, imp.FileOptions, sc.Def.Settings.MaxFileBytes())
+	limit := sc.Def.Settings.MaxFileBytes()
+	rd, err := s.openFile(imp, imp.FileOptions, limit)
 	if err != nil {
 		return err
 	}
 	defer rd.Close()
+	// A workbook's rows are recorded, and the reader parked for staging
+	// to resume (resume.go).
+	s.parked.discard(imp.ID)
+	recording, _ := rd.Record(s.uploadDir(imp.Slug))
 	for n := 0; n < distinctScanRows+imp.HeaderRow; n++ {
 		row, err := rd.Next()
 		if err == io.EOF {
@@ -147,6 +152,11 @@ func (s *Service) valueSuggestions(ctx context.Context, imp *Import, sc *schema.
 		}
 		if n%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
+		}
+	}
+	if recording {
+		if sus, err := rd.Suspend(); err == nil {
+			s.parked.put(imp.ID, parkKeyOf(imp, imp.FileOptions, limit), sus)
 		}
 	}
 	for _, a := range accs {

@@ -36,6 +36,7 @@ type Service struct {
 	uniq    map[int64]*uniqIndex     // uniqueness index per import (built lazily)
 	views   map[viewKey][]int64      // search/sort results by import version
 	cbRuns  cbRegistry               // validation endpoint runs going (callbacks.go)
+	parked  parkedFiles              // readers kept from the mapping step's scan (resume.go)
 
 	fixSlots chan struct{} // fix files being received and read (MaxFixFilesAtOnce)
 

@@ -259,7 +259,7 @@ func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src
 	if err != nil {
 		return fmt.Errorf("stage: %w", err)
 	}
-	rd, err := s.openFile(imp, imp.FileOptions, sc.Def.Settings.MaxFileBytes())
+	rd, err := s.openForStage(imp, imp.FileOptions, sc.Def.Settings.MaxFileBytes())
 	if err != nil {
 		return err
 	}
