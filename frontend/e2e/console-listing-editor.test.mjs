@@ -156,6 +156,11 @@ describe('console listing editor', () => {
     await editor.getByRole('tab', { name: 'Form' }).click();
     await editor.getByRole('button', { name: 'Save listing' }).click();
     await editor.getByRole('status').getByText('Saved.').waitFor();
+    // The catalog list shows the stored logo.
+    await page.getByRole('link', { name: '← All listings' }).click();
+    const row = page.locator('tr[data-listing="acme-alerts"]');
+    assert.equal(await row.locator('img').getAttribute('src'), logoURL);
+    await screenshot(page, 'console-listing-list');
     assert.deepEqual(errors.filter((e) => !/HTTP 422 PUT .*\/listings\/acme-alerts|status of 422/.test(e)), []);
     await context.close();
 

@@ -168,4 +168,20 @@ describe('ListingEditor', () => {
     l = JSON.parse(jsonBox()!.value) as MpListing;
     expect(l.workflow.map((s) => s.kind)).toEqual(['notify']);
   });
+
+  it('holds text that does not read yet (a JSON body) as typed, marks it, and will not save until it reads', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => json(404, {})));
+    view = await render(<ListingEditor original={crm} categories={[]} onSaved={() => {}} onClose={() => {}} />);
+    const step = $('[data-step-index="0"]')!;
+    const body = byLabel('Body (JSON)', step) as HTMLTextAreaElement;
+    await type(body, '{"user": ');
+    expect(body.value).toBe('{"user": ');
+    expect(body.closest('label')?.querySelector('.field-error')?.textContent).toMatch(/^Not valid JSON/);
+    expect((button('Save listing') as HTMLButtonElement).disabled).toBe(true);
+    expect($('[role="status"]')?.textContent).toBe('Fix the marked fields to save.');
+    await type(body, '{"user": "{{user.externalId}}"}');
+    expect((button('Save listing') as HTMLButtonElement).disabled).toBe(false);
+    await click(tab('Advanced (JSON)'));
+    expect((JSON.parse(jsonBox()!.value) as MpListing).workflow[0].body).toEqual({ user: '{{user.externalId}}' });
+  });
 });

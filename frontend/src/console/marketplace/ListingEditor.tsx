@@ -37,11 +37,12 @@ export default function ListingEditor({
   const [general, setGeneral] = useState('');
   const [notice, setNotice] = useState('');
   const [saving, setSaving] = useState(false);
-  const [invalid, setInvalid] = useState<Record<string, string>>({});
   const [logoError, setLogoError] = useState('');
   const [logoBusy, setLogoBusy] = useState(false);
 
-  const dirty = F.listingJSON(draft) !== baseline || (tab === 'json' && !!jsonError);
+  const [invalid, setInvalid] = useState<Record<string, string>>({});
+  // Text that does not read yet (a JSON body, a header line) is an unsaved edit too.
+  const dirty = F.listingJSON(draft) !== baseline || (tab === 'json' && !!jsonError) || Object.keys(invalid).length > 0;
   useUnsavedGuard(dirty, draft.name ? `the listing ${draft.name}` : 'this listing');
 
   const fields = draft.config_fields ?? [];

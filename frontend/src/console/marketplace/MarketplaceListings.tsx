@@ -3,6 +3,7 @@ import { errorText, mp, type MpListing } from './api';
 import { askConfirm } from '../../shared/askConfirm';
 import { useHashRoute } from '../router';
 import ListingEditor from './ListingEditor';
+import { stepKinds } from './listingForm';
 
 const base = '#/marketplace/listings';
 
@@ -21,7 +22,7 @@ export default function MarketplaceListings() {
   const selfNav = useRef('');
   const [shown, setShown] = useState({ route: routeId, editor: routeId });
   if (shown.route !== routeId) {
-    setShown({ route: routeId, editor: selfNav.current === routeId ? shown.editor : routeId });
+    setShown({ route: routeId, editor: selfNav.current !== '' && selfNav.current === routeId ? shown.editor : routeId });
     selfNav.current = '';
   }
   const [goTo, setGoTo] = useState('');
@@ -107,7 +108,7 @@ export default function MarketplaceListings() {
                 </td>
                 <td>{l.category}</td>
                 <td>{(l.config_fields ?? []).map((f) => f.name + (f.secret ? ' (secret)' : '')).join(', ') || '—'}</td>
-                <td>{l.workflow.map((s) => s.kind).join(' → ')}</td>
+                <td>{l.workflow.map((s) => stepKinds.find((k) => k.kind === s.kind)?.label ?? s.kind).join(' → ')}</td>
                 <td><div className="mpc-row mpc-nowrap">
                   <a className="button" href={`/marketplace/listing/${encodeURIComponent(l.id)}`} target="_blank" rel="noopener noreferrer">Preview</a>
                   <a className="button" href={`${base}/${encodeURIComponent(l.id)}`}>Edit</a>
