@@ -41,13 +41,21 @@ func TestDeliveryRollupMigrationFillsExistingDeliveries(t *testing.T) {
 	_, db := open(t)
 	rng := rand.New(rand.NewSource(9))
 	fillRandom(t, db, rng)
-	for _, q := range []string{`DROP TRIGGER relay_delivery_days_insert`, `DROP TRIGGER relay_delivery_days_update`, `DROP TRIGGER relay_delivery_days_delete`, `DROP TABLE relay_delivery_days`, `DROP INDEX importer_imports_dashboard`} {
+	drop := []string{`DROP TRIGGER relay_delivery_days_insert`, `DROP TRIGGER relay_delivery_days_update`, `DROP TRIGGER relay_delivery_days_delete`, `DROP TABLE relay_delivery_days`, `DROP INDEX importer_imports_dashboard`}
+	if db.Engine() == store.Postgres {
+		drop = []string{`DROP TABLE relay_delivery_days`, `DROP FUNCTION relay_delivery_days_track CASCADE`, `DROP INDEX importer_imports_dashboard`}
+	}
+	for _, q := range drop {
 		exec(t, db, q)
 	}
 	exec(t, db, `DELETE FROM schema_migrations WHERE name = 'dashboard_rollup'`)
-	path := db.Path
+	path := db.Path // the file, or the test cluster's URL (it has no password)
 	db.Close()
-	db2, err := store.Open(context.Background(), path)
+	var dbURL string
+	if db.Engine() == store.Postgres {
+		dbURL = path
+	}
+	db2, err := store.OpenDatabase(context.Background(), dbURL, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +96,7 @@ func fillRandom(t *testing.T, db *store.DB, rng *rand.Rand) {
 		if status != "pending" && status != "held" {
 			attempts = 1 + rng.Intn(4)
 		}
-		exec(t, db, `INSERT INTO relay_deliveries (id, uid, destination_id, source, status, reason, attempts, body, created_at, updated_at) VALUES (?, ?, ?, 'import', ?, ?, ?, x'', ?, ?)`,
+		exec(t, db, `INSERT INTO relay_deliveries (id, uid, destination_id, source, status, reason, attempts, body, created_at, updated_at) VALUES (?, ?, ?, 'import', ?, ?, ?, '', ?, ?)`,
 			i, fmt.Sprint("u", i), fmt.Sprintf("dest%d", rng.Intn(4)), status, "reason "+fmt.Sprint(i), attempts, at, at)
 		for n := 1; n <= attempts; n++ {
 			exec(t, db, `INSERT INTO relay_attempts (delivery_id, n, started_at, duration_ms, status_code, outcome) VALUES (?, ?, ?, ?, 200, 'x')`, i, n, at, rng.Intn(500))

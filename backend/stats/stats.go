@@ -397,14 +397,15 @@ func (s *Service) deliveries(ctx context.Context, w window) (DeliveryStats, erro
 // (migration 0013): the range's days of the finished and held statuses,
 // and every day of pending.
 func (s *Service) deliveryCounts(ctx context.Context, w window, dests []Destination, idx map[string]int) error {
-	// Each part is a primary-key range per destination and status (CROSS
-	// JOIN keeps the destinations outside).
+	// Each part is a primary-key range per destination and status (the
+	// ordered join keeps the destinations outside).
+	join := s.db.OrderedJoin()
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT r.destination_id, r.status, r.day, r.deliveries, r.attempts
-		FROM relay_destinations t CROSS JOIN relay_delivery_days r
+		FROM relay_destinations t `+join+` relay_delivery_days r
 		ON r.destination_id = t.id AND r.status IN ('delivered', 'failed', 'dead', 'held') AND r.day >= ? AND r.day <= ?
 		UNION ALL
 		SELECT t.id, 'pending', '', SUM(r.deliveries), 0
-		FROM relay_destinations t CROSS JOIN relay_delivery_days r ON r.destination_id = t.id AND r.status = 'pending'
+		FROM relay_destinations t `+join+` relay_delivery_days r ON r.destination_id = t.id AND r.status = 'pending'
 		GROUP BY t.id`, w.from, w.to)
 	if err != nil {
 		return fmt.Errorf("dashboard deliveries: %w", err)

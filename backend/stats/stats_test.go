@@ -2,21 +2,17 @@ package stats
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"fusebox/backend/errs"
 	"fusebox/backend/store"
+	"fusebox/backend/store/storetest"
 )
 
 func open(t *testing.T) (*Service, *store.DB) {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t)
 	s := New(db)
 	s.now = func() time.Time { return time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC) }
 	return s, db
@@ -45,7 +41,7 @@ func TestDashboardCountsImportsFunnelDeliveriesAndInstalls(t *testing.T) {
 
 	exec(t, db, `INSERT INTO relay_destinations (id, origin, spec, created_at, updated_at) VALUES ('crm', 'console', '{}', ?, ?), ('idle', 'console', '{}', ?, ?)`, ts, ts, ts, ts)
 	del := func(id int, status, reason string, attempts int, created string, durations ...int) {
-		exec(t, db, `INSERT INTO relay_deliveries (id, uid, destination_id, source, status, reason, attempts, body, created_at, updated_at) VALUES (?, ?, 'crm', 'import', ?, ?, ?, x'', ?, ?)`,
+		exec(t, db, `INSERT INTO relay_deliveries (id, uid, destination_id, source, status, reason, attempts, body, created_at, updated_at) VALUES (?, ?, 'crm', 'import', ?, ?, ?, '', ?, ?)`,
 			id, "u"+string(rune('a'+id)), status, reason, attempts, created, created)
 		for n, ms := range durations {
 			exec(t, db, `INSERT INTO relay_attempts (delivery_id, n, started_at, duration_ms, status_code, outcome) VALUES (?, ?, ?, ?, 200, 'x')`, id, n+1, created, ms)

@@ -140,3 +140,14 @@ func (c *pgConn) CheckNamedValue(nv *driver.NamedValue) error {
 	}
 	return c.Conn.CheckNamedValue(nv)
 }
+
+// OrderedJoin is the join keyword that keeps the left table as the outer
+// loop: SQLite's CROSS JOIN, which its planner never reorders (and which
+// takes an ON clause there); PostgreSQL has no such hint and no CROSS JOIN
+// with ON, so it is a plain JOIN there.
+func (db *DB) OrderedJoin() string {
+	if db.engine == Postgres {
+		return "JOIN"
+	}
+	return "CROSS JOIN"
+}
