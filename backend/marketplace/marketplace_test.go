@@ -14,16 +14,13 @@ import (
 	"fusebox/backend/errs"
 	"fusebox/backend/keyring"
 	"fusebox/backend/store"
+	"fusebox/backend/store/storetest"
 )
 
 func newService(t *testing.T) (*Service, *store.DB, string) {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := store.Open(context.Background(), filepath.Join(dir, "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t)
 	return New(db, Options{KeyFile: filepath.Join(dir, "secrets.key")}), db, dir
 }
 
@@ -122,6 +119,7 @@ listings: [{id: a, name: A, workflow: [{kind: notify, message: hi}]}]`)
 }
 
 func TestSecretsAreSealedAtRest(t *testing.T) {
+	storetest.SQLiteOnly(t) // reads the database file's bytes
 	ctx := context.Background()
 	s, db, dir := newService(t)
 	ns, err := s.CreateSecret(ctx, "prod")
@@ -136,16 +134,16 @@ func TestSecretsAreSealedAtRest(t *testing.T) {
 		t.Fatalf("key file: %v mode %v, want 0600", err, fi.Mode())
 	}
 	db.Close()
-	raw, err := os.ReadFile(filepath.Join(dir, "fusebox.db"))
+	raw, err := os.ReadFile(db.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wal, _ := os.ReadFile(filepath.Join(dir, "fusebox.db-wal"))
+	wal, _ := os.ReadFile(db.Path + "-wal")
 	if strings.Contains(string(raw)+string(wal), ns.Value) || strings.Contains(string(raw)+string(wal), ns.Value[5:25]) {
 		t.Fatal("the database file holds the secret in clear")
 	}
 	// Another key file cannot open it.
-	db2, err := store.Open(ctx, filepath.Join(dir, "fusebox.db"))
+	db2, err := store.Open(ctx, db.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
