@@ -3,8 +3,8 @@ package relay_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -37,7 +37,7 @@ func (l *logBuffer) String() string {
 func (e *env) reopen(logs *logBuffer) {
 	e.t.Helper()
 	e.db.Close()
-	db, err := store.Open(context.Background(), filepath.Join(e.dir, "fusebox.db"))
+	db, err := store.OpenDatabase(context.Background(), e.dbURL, e.dbPath)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestSecurityUpgradeDeclaresSecretsInUse(t *testing.T) {
 		// delivery is refused.
 		rc := newReceiver(t, nil)
 		e.create(relay.Destination{ID: "crm", URL: rc.URL + "/in"})
-		e.exec(`UPDATE relay_destinations SET spec = json_set(spec, '$.headers', json_object('Authorization', 'Bearer {{ secret "FUSEBOX_DEMO_CRM_KEY" }}')) WHERE id = 'crm'`)
+		e.setSpec("crm", "headers", map[string]string{"Authorization": `Bearer {{ secret "FUSEBOX_DEMO_CRM_KEY" }}`})
 		e.exec(`DELETE FROM settings WHERE key = 'relay.secrets'`)
 		var logs logBuffer
 		e.reopen(&logs)
@@ -172,4 +172,25 @@ func TestSecurityUpgradeDeclaresSecretsInUse(t *testing.T) {
 			t.Fatalf("delivery %+v, %d requests", d, rc.count())
 		}
 	})
+}
+
+// setSpec sets one field of a stored destination's spec, as a row written
+// by an older Fusebox would hold it (JSON edited in Go: no engine's JSON
+// functions).
+func (e *env) setSpec(id, field string, value any) {
+	e.t.Helper()
+	var raw string
+	if err := e.db.Read.QueryRow(`SELECT spec FROM relay_destinations WHERE id = ?`, id).Scan(&raw); err != nil {
+		e.t.Fatal(err)
+	}
+	spec := map[string]any{}
+	if err := json.Unmarshal([]byte(raw), &spec); err != nil {
+		e.t.Fatal(err)
+	}
+	spec[field] = value
+	b, err := json.Marshal(spec)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.exec(`UPDATE relay_destinations SET spec = ? WHERE id = ?`, string(b), id)
 }

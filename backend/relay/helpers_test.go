@@ -18,6 +18,7 @@ import (
 	"fusebox/backend/relay"
 	"fusebox/backend/sessions"
 	"fusebox/backend/store"
+	"fusebox/backend/store/storetest"
 )
 
 // env is a relay over a real database, with the real importer (records,
@@ -26,6 +27,8 @@ type env struct {
 	t        *testing.T
 	dir      string
 	db       *store.DB
+	dbURL    string // where db lives (storetest.Location)
+	dbPath   string
 	relay    *relay.Service
 	importer *importer.Service
 	sessions *sessions.Service
@@ -39,13 +42,14 @@ type envOption func(*relay.Options)
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := store.Open(context.Background(), filepath.Join(dir, "fusebox.db"))
+	dbURL, dbPath := storetest.Location(t)
+	db, err := store.OpenDatabase(context.Background(), dbURL, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e := &env{t: t, dir: dir, db: db, secrets: map[string]string{}}
+	e := &env{t: t, dir: dir, db: db, dbURL: dbURL, dbPath: dbPath, secrets: map[string]string{}}
 	e.importer = importer.New(db, dir, log)
 	e.sessions = sessions.New(db, sessions.TTLFunc(func(context.Context, string) (time.Duration, error) { return 0, nil }),
 		sessions.Options{KeyFile: filepath.Join(dir, "sessions.key"), Logger: log})
