@@ -14,16 +14,13 @@ import (
 	"fusebox/backend/importer"
 	"fusebox/backend/schema"
 	"fusebox/backend/store"
+	"fusebox/backend/store/storetest"
 )
 
 func newService(t *testing.T) (*importer.Service, *store.DB) {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := store.Open(context.Background(), filepath.Join(dir, "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t)
 	return importer.New(db, dir, nil), db
 }
 
