@@ -1,0 +1,104 @@
+// End-to-end: submit runs as a background job on the server; the embed's submit step follows it
+// with a progress bar ("N of 200,000 records saved") and then shows the finished import, on a
+// laptop (1280×800) and on a phone (390×844). The import is completed with every record.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { launchBrowser, newPage, screenshot } from './lib/browser.mjs';
+import { api, adminToken, importerFrame, ownDemoBackend, putImporter, secretKey, until, withoutAbortedPages } from './lib/importer.mjs';
+import { startServer } from './lib/server.mjs';
+
+const ROWS = 200_000;
+const DEF = {
+  slug: 'e2e_submit_progress',
+  name: 'Submit progress (e2e)',
+  columns: [
+    { key: 'id', label: 'Id', type: 'integer', required: true },
+    { key: 'name', label: 'Name', type: 'string' },
+    { key: 'email', label: 'Email', type: 'email' },
+  ],
+};
+
+function file() {
+  const parts = ['id,name,email\n'];
+  for (let i = 1; i <= ROWS; i++) parts.push(`${i},Name ${i},user${i}@example.com\n`);
+  return Buffer.from(parts.join(''), 'utf8');
+}
+
+const VIEWPORTS = [
+  { name: 'desktop', width: 1280, height: 800 },
+  { name: 'phone', width: 390, height: 844 },
+];
+
+describe('submit progress in the embed', () => {
+  /** @type {import('./lib/server.mjs').RunningServer} */
+  let server;
+  /** @type {import('playwright-core').Browser} */
+  let browser;
+  let key = '';
+  const buffer = file();
+
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+    await putImporter(server, DEF);
+    key = await secretKey(server);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  for (const vp of VIEWPORTS) {
+    test(`${vp.name} ${vp.width}×${vp.height}: a progress bar while the records are saved, then the finished import`, async () => {
+      const { context, page, errors } = await newPage(browser, vp);
+      /** @type {string[]} */
+      const submits = [];
+      page.on('response', (r) => r.url().endsWith('/submit') && submits.push(`${r.status()}`));
+      await ownDemoBackend(page, server, key, [DEF]);
+      await page.goto(`${server.url}/demo?user=progress-${vp.name}`);
+      await page.getByLabel('Importer').selectOption(DEF.slug);
+      await page.getByRole('button', { name: 'Import data', exact: true }).click();
+      const frame = importerFrame(page);
+      await frame.getByRole('heading', { name: 'Upload a file' }).waitFor();
+      await frame.getByTestId('file-input').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer });
+      await frame.getByRole('heading', { name: 'Choose the header row' }).waitFor({ timeout: 30_000 });
+      await frame.getByRole('button', { name: 'Continue', exact: true }).click();
+      await frame.getByRole('heading', { name: 'Map your columns' }).waitFor();
+      await frame.getByRole('button', { name: 'Continue', exact: true }).click();
+      await frame.getByRole('heading', { name: 'Review and fix' }).waitFor({ timeout: 60_000 });
+      await frame.getByRole('button', { name: 'Continue', exact: true }).click();
+      await frame.getByRole('heading', { name: 'Ready to import' }).waitFor();
+      await frame.getByRole('button', { name: 'Import 200,000 rows' }).click();
+
+      // the bar shows the records saved so far, part way
+      const bar = frame.getByTestId('submit-progress');
+      const seen = await until(async () => {
+        const now = Number(await bar.getByRole('progressbar').getAttribute('aria-valuenow', { timeout: 200 }).catch(() => 'NaN'));
+        return now > 0 && now < 100 ? now : 0;
+      }, 'the submit progress part way', 60_000, 20);
+      const text = await bar.innerText();
+      assert.match(text, /[\d,]+ of 200,000 records saved/, text);
+      const box = await bar.boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= vp.width + 0.5, `the progress bar is inside the ${vp.width}px screen: ${JSON.stringify(box)}`);
+      await bar.scrollIntoViewIfNeeded();
+      await screenshot(page, `submit-progress-${vp.name}`);
+      console.log(`${vp.name}: the bar at ${seen}%: ${text.replace(/\s+/g, ' ')}`);
+
+      await frame.getByRole('heading', { name: 'Import complete' }).waitFor({ timeout: 120_000 });
+      assert.match(await frame.getByTestId('done-body').innerText(), /200,000 rows were imported/);
+      await screenshot(page, `submit-done-${vp.name}`);
+      assert.deepEqual(submits, ['202'], 'one submit, answered 202 at once');
+
+      // the imports API: completed with every record
+      const token = await adminToken(server);
+      const list = await api(server, token, 'GET', `/api/admin/imports?importer=${DEF.slug}&per_page=5`);
+      const imp = list.imports.find((i) => i.metadata?.user_id === `progress-${vp.name}`) ?? list.imports[0];
+      assert.equal(imp.status, 'completed');
+      const recs = await api(server, token, 'GET', `/api/admin/imports/${imp.slug}/records?per_page=1`);
+      assert.equal(recs.total, ROWS);
+      assert.deepEqual(withoutAbortedPages(errors), []);
+      await context.close();
+    });
+  }
+});
