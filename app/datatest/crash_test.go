@@ -480,9 +480,16 @@ func TestServeKilledDuringStagingAndSubmitResumes(t *testing.T) {
 		t.Fatalf("submit: HTTP %d %+v; want 202, submitting, the progress URL", code, sub)
 	}
 	var seen serverProgress
+	var polls []serverProgress
 	waitFor(t, "records being written", 60*time.Second, func() bool {
 		seen = serverProgress{}
 		srv.admin("GET", sub.Progress, nil, &seen)
+		if len(polls) == 0 || polls[len(polls)-1] != seen {
+			polls = append(polls, seen)
+			if len(polls) < 50 {
+				t.Logf("progress: %+v", seen)
+			}
+		}
 		return seen.Phase == "submitting" && seen.Records > 0 && seen.Records < seen.RecordsTotal
 	})
 	if seen.RecordsTotal != int64(rows) {

@@ -127,6 +127,15 @@ func (s *Service) dropJob(ctx context.Context, id int64) error {
 	})
 }
 
+// dropStageJob ends a job that brings its import to review, unless a
+// submit has taken it over since (then_submit set).
+func (s *Service) dropStageJob(ctx context.Context, id int64) error {
+	return s.db.Tx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM importer_jobs WHERE import_id = ? AND then_submit = 0`, id)
+		return err
+	})
+}
+
 // heartbeat renews this process's lease on a job until the returned
 // function is called.
 func (s *Service) heartbeat(id int64) func() {
@@ -359,7 +368,8 @@ func (s *Service) drive(ctx context.Context, slug string, j *jobRow, stopAtRevie
 				return staged, nil
 			}
 			if !j.ThenSubmit {
-				return staged, s.dropJob(ctx, imp.ID)
+				// a submit started meanwhile has made the job its own
+				return staged, s.dropStageJob(ctx, imp.ID)
 			}
 			if _, err := s.beginSubmit(ctx, slug); err != nil {
 				return staged, err

@@ -68,6 +68,8 @@ type Service struct {
 	owner   string          // this process in importer_jobs.owner (pid:token)
 	jobsCtx context.Context // background jobs run under it (RunJobs sets it)
 	jobsWG  sync.WaitGroup  // background jobs running
+
+	afterBatch func(records int64) // tests: called after each committed batch of a submit
 }
 
 // DefaultMaxImportsPerSession is how many imports one importer session

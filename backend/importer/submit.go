@@ -127,7 +127,16 @@ func (s *Service) runSubmit(ctx context.Context, slug string) error {
 		return err
 	}
 	if jr == nil || jr.Owner != s.owner {
-		return errs.Conflict("import %s: its submit is run by another process", slug)
+		err := errs.Conflict("import %s: its submit is run by another process", slug)
+		if jr == nil {
+			err = errs.Conflict("import %s has no submit to run", slug)
+		}
+		s.mu.Lock()
+		if j := s.jobs[imp.ID]; j != nil && j.submit && !j.done.Load() {
+			j.finish(err) // not running here: a scan may resume it
+		}
+		s.mu.Unlock()
+		return err
 	}
 	stopBeat := s.heartbeat(imp.ID)
 	defer stopBeat()
@@ -394,7 +403,13 @@ func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *schema.Sche
 			if err := s.advanceJob(ctx, tx, imp.ID, lastRow, total+int64(written)); err != nil {
 				return err
 			}
-			tx.AfterCommit(func() { total += int64(written); j.rows.Store(total) })
+			tx.AfterCommit(func() {
+				total += int64(written)
+				j.rows.Store(total)
+				if s.afterBatch != nil {
+					s.afterBatch(total)
+				}
+			})
 			return nil
 		})
 		if !more {
