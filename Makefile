@@ -17,7 +17,7 @@ APT_TEST := chromium xvfb xauth imagemagick sqlite3 xdotool curl jq python3-flas
 FRONTEND_SRC := $(shell find frontend \( -path frontend/node_modules -o -path frontend/dist -o -path frontend/e2e \) -prune -o -type f -not -name '*.go' -print 2>/dev/null)
 GO_SRC := $(shell find . -path ./frontend/node_modules -prune -o -name '*.go' -not -name '*_test.go' -print 2>/dev/null) go.mod go.sum $(shell find backend \( -name '*.sql' -o -name '*.yaml' -o -name '*.json' \) -not -path '*/testdata/*' 2>/dev/null)
 
-.PHONY: run server desktop frontend sdk-pack test test-security bench fuzz deps-desktop deps-test deps-npm clean help
+.PHONY: run server desktop frontend sdk-pack test test-security test-crash-long bench fuzz deps-desktop deps-test deps-npm clean help
 
 help:
 	@echo "make run      build and start Fusebox with the demo workspace (window if a display exists, else serve)"
@@ -28,6 +28,7 @@ help:
 	@echo "make test-dist  install and run what make dist built: the .deb (apt-get), the Windows binary and installer (wine)"
 	@echo "make sdk-pack the npm package of the SDK: dist/npm/fusebox-importer-<version>.tgz"
 	@echo "make test-security  the security regression list alone (every TestSecurity* test, real handler and real binary)"
+	@echo "make test-crash-long  the crash tests (SIGKILL during upload, staging, submit) with a 1M-row import"
 	@echo "make bench    benchmarks with a table of figures and ratios (bin/fusebox-bench); fails when one errors or misses its target"
 	@echo "make fuzz     run every fuzz target (FUZZTIME=60s each)"
 
@@ -104,6 +105,11 @@ test: deps-test deps-npm frontend bin/fusebox bin/fusebox-desktop sdk-pack
 # runs the same tests inside its Go stage and reports them as a line.
 test-security: frontend bin/fusebox
 	$(GO) test -count=1 -run 'TestSecurity' ./...
+
+# test-crash-long kills `fusebox import` and `fusebox serve` during the
+# upload, staging and submit of a 1M-row import (the suite runs 200k rows).
+test-crash-long: frontend
+	FUSEBOX_CRASH_ROWS=1000000 $(GO) test -count=1 -timeout 30m -v -run 'Killed' ./app/datatest/
 
 # The benchmarks are their own command (app/cmd/fusebox-bench), not part
 # of the product binary.
