@@ -563,6 +563,15 @@ func (s *xlsxStream) parseRow() error {
 					if err := finish(); err != nil {
 						return err
 					}
+				} else if text, ok := t.cellTail(int(s.maxField)); ok {
+					// the common shapes in one step: what the tokens
+					// <v>, text, </v>, </c> (or the inline string's)
+					// would have done
+					hasV = true
+					s.val = append(s.val, text...)
+					if err := finish(); err != nil {
+						return err
+					}
 				}
 			case "v":
 				if !inIS {

@@ -209,6 +209,57 @@ func (t *xlsxTok) next(want bool) (tokKind, []byte, []byte, error) {
 	}
 }
 
+var (
+	vOpen   = []byte("<v>")
+	vClose  = []byte("</v></c>")
+	isOpen  = []byte("<is><t>")
+	isClose = []byte("</t></is></c>")
+)
+
+// cellTail reads the rest of a cell whose start tag was the last token
+// when it has one of the two shapes nearly every cell has, <v>text</v></c>
+// or <is><t>text</t></is></c>, with text free of markup and all of it in
+// the buffer: it consumes through </c> and returns the text (entities not
+// decoded, as a text token). Otherwise it consumes nothing and the cell is
+// read token by token. The limits hold as they would token by token: the
+// text is at most maxLen bytes (and maxText), and nesting is checked.
+func (t *xlsxTok) cellTail(maxLen int) ([]byte, bool) {
+	b := t.buf[t.pos:t.end]
+	var open, close []byte
+	switch {
+	case len(b) > len(vOpen) && b[1] == 'v' && bytes.HasPrefix(b, vOpen):
+		open, close = vOpen, vClose
+	case len(b) > len(isOpen) && b[1] == 'i' && bytes.HasPrefix(b, isOpen):
+		open, close = isOpen, isClose
+	default:
+		return nil, false
+	}
+	if t.depth+2 > xlsxMaxDepth {
+		return nil, false
+	}
+	b = b[len(open):]
+	// values are short: a plain loop before IndexByte
+	i := 0
+	for i < len(b) && i < 16 && b[i] != '<' {
+		i++
+	}
+	if i == 16 {
+		j := bytes.IndexByte(b[i:], '<')
+		if j < 0 {
+			return nil, false
+		}
+		i += j
+	}
+	if i >= len(b) || i > maxLen || int64(i) > t.maxText || !bytes.HasPrefix(b[i:], close) {
+		return nil, false
+	}
+	text := b[:i]
+	t.pos += len(open) + i + len(close)
+	t.depth-- // the cell's end tag
+	t.run = 0
+	return text, true
+}
+
 // tag consumes a tag starting at t.pos ('<') and returns its inside.
 func (t *xlsxTok) tag() ([]byte, error) {
 	k := 1 // offset from t.pos
