@@ -108,7 +108,7 @@ bench "fusebox-bench marketplace" marketplace --duration "${BENCH_MARKETPLACE_DU
 section "dashboard: the console dashboard's charts over 1M delivered records and 10,000 imports (fusebox-bench dashboard)"
 bench "fusebox-bench dashboard" dashboard --records "${BENCH_DASHBOARD_RECORDS:-1000000}" --imports "${BENCH_DASHBOARD_IMPORTS:-10000}"
 
-section "hooks: 1M rows staged with a JS row hook and with a server callback (batch 1000), as ratios to the same import without hooks (fusebox-bench hooks)"
+section "hooks: 1M rows staged with a JS row hook and with a server callback (batch 1000), as ratios to the same import without hooks; a re-import through match_on against 1M earlier records (fusebox-bench hooks)"
 bench "fusebox-bench hooks" hooks --rows "${BENCH_ROWS:-1000000}"
 
 echo

@@ -112,7 +112,8 @@ func TestBenchHooksSmoke(t *testing.T) {
 	if code != 0 && code != 3 {
 		t.Fatalf("bench hooks: %d %s %s", code, out, errb)
 	}
-	for _, want := range []string{"without hooks", "JS row hook", "target <= 2.0x", "callback, batch 500", "target <= 3.0x", "(6 requests to a loopback endpoint)", "hooks rows=3000 js_ratio="} {
+	for _, want := range []string{"without hooks", "JS row hook", "target <= 2.0x", "callback, batch 500", "target <= 3.0x", "(6 requests to a loopback endpoint)",
+		"re-import with match_on", "matching added", "update 293, unchanged 2621", "first page of updated rows", "match_ratio="} {
 		if !strings.Contains(out, want) {
 			t.Errorf("bench output lacks %q:\n%s", want, out)
 		}
