@@ -2,12 +2,14 @@ package importer
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
 
@@ -157,16 +159,28 @@ func (m *matcher) write(ctx context.Context, exec func(q string, args ...any) er
 		ON CONFLICT (import_id, row_num) DO UPDATE SET status = excluded.status, changed = excluded.changed`, m.rowImport, row, st, ch)
 }
 
-// stageMatcher marks rows as they are staged: the parser computes each
-// row's key hash and the index form of its cells (prepare), the writer
-// looks a batch's keys up in the index, 500 a query (point lookups on
-// the primary key), and stores the statuses in the transaction that
-// stores the rows (write).
+// stageMatcher marks rows as they are staged. The parser notes each
+// row's key hash and a digest of its index form (add, 32 bytes a row);
+// after the rows are written, storeMatches sorts the keys and looks them
+// up 500 a query: in key order the look-ups walk the index's pages in
+// order, each read once, where rows in file order hit a random page each
+// (measured: 22 s for 1M rows against 1M records in file order). Rows
+// whose digest differs are read back (in row order) to name the changed
+// columns, and the statuses are stored in row order.
 type stageMatcher struct {
-	m     *matcher
-	order []int // columns in key order: the index form's order
-	args  []any
-	buf   []byte
+	m       *matcher
+	order   []int // columns in key order: the index form's order
+	seed    maphash.Seed
+	buf     []byte
+	entries []matchEntry
+}
+
+type matchEntry struct {
+	key     [16]byte // zero: the row has no key
+	row     int64
+	digest  uint64 // of the row's index form
+	status  string // "" (new) until looked up
+	changed string // update: JSON array of the changed column keys
 }
 
 func newStageMatcher(imp *Import, sc *schema.Schema) *stageMatcher {
@@ -174,7 +188,7 @@ func newStageMatcher(imp *Import, sc *schema.Schema) *stageMatcher {
 	if m == nil {
 		return nil
 	}
-	return &stageMatcher{m: m, order: keyOrder(sc)}
+	return &stageMatcher{m: m, order: keyOrder(sc), seed: maphash.MakeSeed()}
 }
 
 // keyOrder is the columns sorted by key (the index form is a JSON object
@@ -207,42 +221,93 @@ func appendIndexData(dst []byte, sc *schema.Schema, order []int, cells []string)
 	return append(dst, '}')
 }
 
-// prepare fills a row's match key hash and index form.
-func (sm *stageMatcher) prepare(sr *stagedRow, cells []string) {
+// add notes a staged row.
+func (sm *stageMatcher) add(row int64, cells []string) {
 	if sm == nil {
 		return
 	}
-	h, ok := sm.m.hash(cells)
-	if !ok {
-		return
+	e := matchEntry{row: row}
+	if h, ok := sm.m.hash(cells); ok {
+		e.key = [16]byte(h)
+		sm.buf = appendIndexData(sm.buf[:0], sm.m.sc, sm.order, cells)
+		e.digest = maphash.Bytes(sm.seed, sm.buf)
 	}
-	sr.matchKey = [16]byte(h)
-	sm.buf = appendIndexData(sm.buf[:0], sm.m.sc, sm.order, cells)
-	sr.matchData = string(sm.buf)
+	sm.entries = append(sm.entries, e)
 }
 
-// write looks the rows up and stores their statuses.
-func (sm *stageMatcher) write(ctx context.Context, w *bulkWriter, rows []stagedRow) error {
-	if sm == nil || len(rows) == 0 {
+// storeMatches looks the staged rows' keys up and stores their statuses.
+func (s *Service) storeMatches(ctx context.Context, imp *Import, sm *stageMatcher) error {
+	if sm == nil || len(sm.entries) == 0 {
 		return nil
 	}
-	var zero [16]byte
-	last := map[[16]byte]string{}
-	for i := 0; i < len(rows); {
-		sm.args = append(sm.args[:0], sm.m.importer, sm.m.scope)
-		for ; i < len(rows) && len(sm.args) < 502; i++ {
-			if rows[i].matchKey != zero {
-				sm.args = append(sm.args, rows[i].matchKey[:])
+	entries := sm.entries
+	sm.entries = nil
+	// no earlier record in this scope (a first import): every row is new
+	var one int
+	err := s.db.Read.QueryRowContext(ctx, `SELECT 1 FROM importer_match_index WHERE importer = ? AND scope = ? LIMIT 1`, sm.m.importer, sm.m.scope).Scan(&one)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("match: look up: %w", err)
+	}
+	if err == nil {
+		if err := s.lookUpMatches(ctx, imp, sm, entries); err != nil {
+			return err
+		}
+	}
+	slices.SortFunc(entries, func(a, b matchEntry) int { return cmp.Compare(a.row, b.row) })
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		w := newBulkWriter(tx, imp.ID)
+		defer w.close()
+		for len(entries) > 0 {
+			n := min(len(entries), maxTuples)
+			st, err := w.stmt(ctx, `INSERT INTO importer_row_match (import_id, row_num, status, changed) VALUES `, `(?,?,?,?)`, n)
+			if err != nil {
+				return fmt.Errorf("match: %w", err)
 			}
+			w.args = w.args[:0]
+			for _, e := range entries[:n] {
+				st := e.status
+				if st == "" {
+					st = MatchNew
+				}
+				w.args = append(w.args, imp.ID, e.row, st, e.changed)
+			}
+			if _, err := st.ExecContext(ctx, w.args...); err != nil {
+				return fmt.Errorf("match: %w", err)
+			}
+			entries = entries[n:]
 		}
-		n := len(sm.args) - 2
-		if n == 0 {
-			continue
+		return nil
+	})
+}
+
+// lookUpMatches sets the status (and changed columns) of the entries
+// whose key the index holds.
+func (s *Service) lookUpMatches(ctx context.Context, imp *Import, sm *stageMatcher, entries []matchEntry) error {
+	slices.SortFunc(entries, func(a, b matchEntry) int { return bytes.Compare(a.key[:], b.key[:]) })
+	type update struct {
+		e    *matchEntry
+		last string // the index form of the last record
+	}
+	var updates []update
+	var zero [16]byte
+	args := make([]any, 0, 502)
+	for i := 0; i < len(entries); {
+		for i < len(entries) && entries[i].key == zero {
+			i++
 		}
-		rs, err := w.tx.QueryContext(ctx, matchBatchLookupSQL(n), sm.args...)
+		j := min(i+500, len(entries))
+		if i >= j {
+			break
+		}
+		args = append(args[:0], sm.m.importer, sm.m.scope)
+		for _, e := range entries[i:j] {
+			args = append(args, e.key[:])
+		}
+		rs, err := s.db.Read.QueryContext(ctx, matchBatchLookupSQL(j-i), args...)
 		if err != nil {
 			return fmt.Errorf("match: look up: %w", err)
 		}
+		last := make(map[[16]byte]string, j-i)
 		for rs.Next() {
 			var h []byte
 			var data string
@@ -256,51 +321,61 @@ func (sm *stageMatcher) write(ctx context.Context, w *bulkWriter, rows []stagedR
 		if err := rs.Err(); err != nil {
 			return fmt.Errorf("match: look up: %w", err)
 		}
-	}
-	type status struct {
-		row         int64
-		st, changed string
-	}
-	out := make([]status, 0, len(rows))
-	for i := range rows {
-		r := &rows[i]
-		data, found := last[r.matchKey]
-		switch {
-		case r.matchKey == zero || !found:
-			out = append(out, status{r.num, MatchNew, ""})
-		case data == r.matchData:
-			out = append(out, status{r.num, MatchUnchanged, ""})
-		default:
-			cells, err := schema.DecodeRowJSON(r.data, nil)
-			if err != nil {
-				return err
+		for k := i; k < j; k++ {
+			e := &entries[k]
+			data, ok := last[e.key]
+			switch {
+			case !ok:
+			case maphash.String(sm.seed, data) == e.digest:
+				e.status = MatchUnchanged
+			default:
+				updates = append(updates, update{e: e, last: data})
 			}
-			st, changed, err := sm.m.compare(data, cells)
-			if err != nil {
-				return err
-			}
-			ch := ""
-			if len(changed) > 0 {
-				b, _ := json.Marshal(changed)
-				ch = string(b)
-			}
-			out = append(out, status{r.num, st, ch})
 		}
+		i = j
 	}
-	for len(out) > 0 {
-		n := min(len(out), maxTuples)
-		st, err := w.stmt(ctx, `INSERT INTO importer_row_match (import_id, row_num, status, changed) VALUES `, `(?,?,?,?)`, n)
+	// updates: the rows read back in row order, the changed columns named
+	slices.SortFunc(updates, func(a, b update) int { return cmp.Compare(a.e.row, b.e.row) })
+	for i := 0; i < len(updates); {
+		j := min(i+500, len(updates))
+		args = append(args[:0], imp.ID)
+		for _, u := range updates[i:j] {
+			args = append(args, u.e.row)
+		}
+		rs, err := s.db.Read.QueryContext(ctx, `SELECT row_num, data FROM importer_rows WHERE import_id = ? AND row_num IN (?`+strings.Repeat(",?", j-i-1)+`)`, args...)
 		if err != nil {
-			return err
+			return fmt.Errorf("match: read rows: %w", err)
 		}
-		w.args = w.args[:0]
-		for _, o := range out[:n] {
-			w.args = append(w.args, w.importID, o.row, o.st, o.changed)
+		datas := make(map[int64]string, j-i)
+		for rs.Next() {
+			var n int64
+			var d string
+			if err := rs.Scan(&n, &d); err != nil {
+				rs.Close()
+				return fmt.Errorf("match: read rows: %w", err)
+			}
+			datas[n] = d
 		}
-		if _, err := st.ExecContext(ctx, w.args...); err != nil {
-			return fmt.Errorf("match: %w", err)
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return fmt.Errorf("match: read rows: %w", err)
 		}
-		out = out[n:]
+		for _, u := range updates[i:j] {
+			cells, err := schema.DecodeRowJSON(datas[u.e.row], nil)
+			if err != nil {
+				return err
+			}
+			st, ch, err := sm.m.compare(u.last, cells)
+			if err != nil {
+				return err
+			}
+			u.e.status = st
+			if len(ch) > 0 {
+				b, _ := json.Marshal(ch)
+				u.e.changed = string(b)
+			}
+		}
+		i = j
 	}
 	return nil
 }

@@ -30,10 +30,6 @@ type stagedRow struct {
 	data     string
 	errors   int
 	warnings int
-	// match_on: the key's hash (zero: no key) and the index form of the
-	// cells (match.go, stageMatcher)
-	matchKey  [16]byte
-	matchData string
 }
 
 type cellIssue struct {
@@ -233,7 +229,7 @@ type stageResult struct {
 	fileIssues                           []ingest.RowIssue
 	uniq                                 *uniqIndex
 	cb                                   *cbRun        // the validation endpoint's run, fed as rows are staged
-	match                                *stageMatcher // match_on: statuses stored with the rows
+	match                                *stageMatcher // match_on: each row's key, looked up after (match.go)
 }
 
 type dupFlag struct {
@@ -290,7 +286,7 @@ func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src
 		defer close(batches)
 		prodErr <- s.produce(ctx, imp, sc, src, rd, j, batches, &res)
 	}()
-	werr := s.writeBatches(ctx, imp.ID, batches, j, res.match)
+	werr := s.writeBatches(ctx, imp.ID, batches, j)
 	if werr != nil {
 		cancel()
 		for range batches {
@@ -334,6 +330,9 @@ func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src
 	if err := s.db.Read.QueryRowContext(ctx, `SELECT version FROM importer_imports WHERE id = ?`, imp.ID).Scan(&version); err == nil && res.uniq != nil {
 		res.uniq.version = version
 		s.keepUniq(imp.ID, res.uniq)
+	}
+	if err := s.storeMatches(ctx, imp, res.match); err != nil {
+		return fmt.Errorf("stage: %w", err)
 	}
 	cbDone = true
 	if err := s.finishCallbacks(ctx, cbr, true); err != nil {
@@ -462,7 +461,7 @@ func (s *Service) produce(ctx context.Context, imp *Import, sc *schema.Schema, s
 			jsonBuf = schema.AppendRowJSON(jsonBuf[:0], cells)
 		}
 		sr.data = string(jsonBuf)
-		res.match.prepare(&sr, cells)
+		res.match.add(dataRow, cells)
 		if err := res.cb.add(dataRow, sr.data, cells); err != nil {
 			return err
 		}
@@ -533,7 +532,7 @@ func appendMerged(dst []cellIssue, row int64, issues []schema.Issue) ([]cellIssu
 
 // writeBatches writes batches to SQLite: multi-row INSERTs, one
 // transaction per TxRows rows.
-func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-chan *stageBatch, j *job, match *stageMatcher) error {
+func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-chan *stageBatch, j *job) error {
 	for {
 		var first *stageBatch
 		select {
@@ -557,9 +556,6 @@ func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-ch
 					return err
 				}
 				if err := w.issues(ctx, b.issues); err != nil {
-					return err
-				}
-				if err := match.write(ctx, w, b.rows); err != nil {
 					return err
 				}
 				written += len(b.rows)
