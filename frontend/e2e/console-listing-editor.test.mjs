@@ -243,6 +243,12 @@ describe('console listing editor', () => {
     assert.equal(res.headers.get('content-type'), 'image/svg+xml');
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
     assert.match(await res.text(), /^<svg xmlns='http:\/\/www.w3.org\/2000\/svg'/);
+    // The list fits the phone too (the table scrolls inside its box).
+    await page.getByRole('link', { name: '← All listings' }).click();
+    await page.locator('tr[data-listing="legacy"]').waitFor();
+    const listWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(listWidth <= 390, `the list fits the phone (page is ${listWidth} px wide)`);
+    await screenshot(page, 'console-listing-list-phone');
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -94,9 +94,10 @@ export default function MarketplaceListings() {
       ) : listings.length === 0 ? (
         <p className="muted">The catalog is empty.</p>
       ) : (
+        <div className="lf-table-scroll">
         <table className="mpc-table">
           <thead>
-            <tr><th /><th>Listing</th><th>Category</th><th>Config fields</th><th>Workflow</th><th /></tr>
+            <tr><th /><th>Listing</th><th className="lf-wide">Category</th><th className="lf-wide">Config fields</th><th className="lf-wide">Workflow</th><th /></tr>
           </thead>
           <tbody>
             {listings.map((l) => (
@@ -106,10 +107,10 @@ export default function MarketplaceListings() {
                   <strong>{l.name}</strong> <span className="mpc-mono muted">{l.id}</span>
                   <div className="muted">{l.summary}</div>
                 </td>
-                <td>{l.category}</td>
-                <td>{(l.config_fields ?? []).map((f) => f.name + (f.secret ? ' (secret)' : '')).join(', ') || '—'}</td>
-                <td>{l.workflow.map((s) => stepKinds.find((k) => k.kind === s.kind)?.label ?? s.kind).join(' → ')}</td>
-                <td><div className="mpc-row mpc-nowrap">
+                <td className="lf-wide">{l.category}</td>
+                <td className="lf-wide">{(l.config_fields ?? []).map((f) => f.name + (f.secret ? ' (secret)' : '')).join(', ') || '—'}</td>
+                <td className="lf-wide">{l.workflow.map((s) => stepKinds.find((k) => k.kind === s.kind)?.label ?? s.kind).join(' → ')}</td>
+                <td><div className="mpc-row mpc-nowrap lf-row-actions">
                   <a className="button" href={`/marketplace/listing/${encodeURIComponent(l.id)}`} target="_blank" rel="noopener noreferrer">Preview</a>
                   <a className="button" href={`${base}/${encodeURIComponent(l.id)}`}>Edit</a>
                   <button type="button" className="button button-danger" onClick={() => void remove(l)}>Delete</button>
@@ -118,6 +119,7 @@ export default function MarketplaceListings() {
             ))}
           </tbody>
         </table>
+        </div>
       )}
     </section>
   );
