@@ -310,16 +310,13 @@ func (s *Service) createImport(ctx context.Context, actor Actor, importerSlug st
 			return fmt.Errorf("create import: %w", err)
 		}
 		now := nowString()
-		res, err := tx.ExecContext(ctx, `INSERT INTO importer_imports (slug, importer_id, definition, session_id, user_id, metadata, status, step, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, slug, id, string(body), actor.SessionID, userIDOf(md), string(mdJSON), StatusCreated, StepCreated, now, now)
+		var impID int64
+		err = tx.QueryRowContext(ctx, `INSERT INTO importer_imports (slug, importer_id, definition, session_id, user_id, metadata, status, step, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, slug, id, string(body), actor.SessionID, userIDOf(md), string(mdJSON), StatusCreated, StepCreated, now, now).Scan(&impID)
 		if err != nil {
 			return fmt.Errorf("create import: %w", err)
 		}
 		if also != nil {
-			impID, err := res.LastInsertId()
-			if err != nil {
-				return fmt.Errorf("create import: %w", err)
-			}
 			return also(tx, impID)
 		}
 		return nil

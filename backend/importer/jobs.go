@@ -64,7 +64,9 @@ const jobColumns = `import_id, then_submit, source_path, mapping, owner, lease_u
 
 func scanJob(sc scanner) (*jobRow, error) {
 	var j jobRow
-	err := sc.Scan(&j.ImportID, &j.ThenSubmit, &j.SourcePath, &j.Mapping, &j.Owner, &j.LeaseUntil, &j.Attempts, &j.LastRow, &j.Records, &j.RecordsTotal)
+	var then int64
+	err := sc.Scan(&j.ImportID, &then, &j.SourcePath, &j.Mapping, &j.Owner, &j.LeaseUntil, &j.Attempts, &j.LastRow, &j.Records, &j.RecordsTotal)
+	j.ThenSubmit = then != 0
 	return &j, err
 }
 
@@ -84,11 +86,15 @@ func leaseFrom(now time.Time) string { return store.FormatTime(now.Add(JobLease)
 // putJob records (or takes over, in this process) the job of an import.
 func (s *Service) putJob(ctx context.Context, tx *store.Tx, id int64, thenSubmit bool, source, mapping string) error {
 	now := time.Now()
+	then := 0
+	if thenSubmit {
+		then = 1
+	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO importer_jobs (import_id, then_submit, source_path, mapping, owner, lease_until, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (import_id) DO UPDATE SET then_submit = max(then_submit, excluded.then_submit), owner = excluded.owner,
-			lease_until = excluded.lease_until, updated_at = excluded.updated_at`,
-		id, thenSubmit, source, mapping, s.owner, leaseFrom(now), store.FormatTime(now), store.FormatTime(now))
+		ON CONFLICT (import_id) DO UPDATE SET then_submit = CASE WHEN excluded.then_submit = 1 THEN 1 ELSE importer_jobs.then_submit END,
+			owner = excluded.owner, lease_until = excluded.lease_until, updated_at = excluded.updated_at`,
+		id, then, source, mapping, s.owner, leaseFrom(now), store.FormatTime(now), store.FormatTime(now))
 	if err != nil {
 		return fmt.Errorf("record the job of import %d: %w", id, err)
 	}

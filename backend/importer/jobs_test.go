@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"fusebox/backend/schema"
 	"fusebox/backend/store"
+	"fusebox/backend/store/storetest"
 )
 
 // stagedPeople makes an importer (invalid_rows: exclude) and an import of
@@ -64,11 +64,7 @@ func stagedPeople(t *testing.T, svc *Service, rows int) (string, int) {
 // order, one completion.
 func TestSubmitCutHalfWayIsResumedWithEveryRecordOnce(t *testing.T) {
 	dir := t.TempDir()
-	db, err := store.Open(context.Background(), filepath.Join(dir, "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.Open(t)
 	first := New(db, dir, nil)
 	first.BatchRows, first.SubmitTxRows = 10, 100
 	slug, valid := stagedPeople(t, first, 1000)
@@ -147,11 +143,7 @@ func TestSubmitCutHalfWayIsResumedWithEveryRecordOnce(t *testing.T) {
 // or whose lease ran out, is taken over.
 func TestJobOwnerGone(t *testing.T) {
 	dir := t.TempDir()
-	db, err := store.Open(context.Background(), filepath.Join(dir, "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.Open(t)
 	s := New(db, dir, nil)
 	later := store.FormatTime(time.Now().Add(time.Minute))
 	past := store.FormatTime(time.Now().Add(-time.Second))
@@ -177,11 +169,7 @@ func TestJobOwnerGone(t *testing.T) {
 // meanwhile (a resumed staging racing the end user's submit).
 func TestStageJobEndKeepsASubmitStartedMeanwhile(t *testing.T) {
 	dir := t.TempDir()
-	db, err := store.Open(context.Background(), filepath.Join(dir, "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.Open(t)
 	s := New(db, dir, nil)
 	slug, valid := stagedPeople(t, s, 50)
 	ctx := context.Background()
