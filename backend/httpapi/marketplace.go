@@ -539,8 +539,20 @@ func (s *Server) mpAdminEndUsers(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) mpAdminInstalls(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	list, err := s.deps.Marketplace.Installs(r.Context(), marketplace.InstallFilter{
-		EndUserID: q.Get("end_user_id"), ListingID: q.Get("listing_id"), IncludeRemoved: q.Get("removed") == "1"})
+	f := marketplace.InstallFilter{EndUserID: q.Get("end_user_id"), ListingID: q.Get("listing_id"), Plan: q.Get("plan"), IncludeRemoved: q.Get("removed") == "1"}
+	from, err := dayParam("from", q.Get("from")) // UTC days of creation, both included
+	if err == nil {
+		f.To, err = dayParam("to", q.Get("to"))
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f.From = from
+	if !f.To.IsZero() {
+		f.To = f.To.AddDate(0, 0, 1)
+	}
+	list, err := s.deps.Marketplace.Installs(r.Context(), f)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"fusebox/backend/errs"
 	"fusebox/backend/ids"
@@ -363,10 +364,15 @@ func scanInstall(row scanner) (Install, error) {
 
 // InstallFilter selects installs; zero values select all.
 type InstallFilter struct {
-	EndUserID      string
-	ListingID      string
+	EndUserID string
+	ListingID string
+	// Plan keeps installs by end users on this plan (their plan now, as
+	// the dashboard counts them).
+	Plan           string
 	IncludeRemoved bool
-	Limit          int
+	// From and To, when set, keep installs created in [From, To).
+	From, To time.Time
+	Limit    int
 }
 
 // Installs lists installs, newest first.
@@ -380,6 +386,18 @@ func (s *Service) Installs(ctx context.Context, f InstallFilter) ([]Install, err
 	if f.ListingID != "" {
 		q += ` AND i.listing_id = ?`
 		args = append(args, f.ListingID)
+	}
+	if f.Plan != "" {
+		q += ` AND u.plan = ?`
+		args = append(args, f.Plan)
+	}
+	if !f.From.IsZero() {
+		q += ` AND i.created_at >= ?`
+		args = append(args, store.FormatTime(f.From))
+	}
+	if !f.To.IsZero() {
+		q += ` AND i.created_at < ?`
+		args = append(args, store.FormatTime(f.To))
 	}
 	if !f.IncludeRemoved {
 		q += ` AND i.status <> 'removed'`

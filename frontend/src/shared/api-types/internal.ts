@@ -5459,8 +5459,16 @@ export interface operations {
     getAdminMarketplaceInstalls: {
         parameters: {
             query?: {
-                end_user?: string;
-                listing?: string;
+                end_user_id?: string;
+                listing_id?: string;
+                /** @description The end users' plan (their plan now). */
+                plan?: string;
+                /** @description First UTC day of creation, YYYY-MM-DD. */
+                from?: string;
+                /** @description Last UTC day of creation, YYYY-MM-DD (included). */
+                to?: string;
+                /** @description 1: list removed installs too. */
+                removed?: string;
             };
             header?: never;
             path?: never;
