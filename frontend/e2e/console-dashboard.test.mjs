@@ -35,6 +35,8 @@ describe('console dashboard', () => {
   let receiver;
   let token = '';
   const received = [];
+  /** The cancelled and the abandoned import. */
+  let seeded = { cancelled: '', idle: '' };
 
   before(async () => {
     // A receiver that refuses records whose name starts with "fail".
@@ -75,7 +77,9 @@ describe('console dashboard', () => {
       return rows.join('\n') + '\n';
     };
     const run = async (importer, name, body, until_) => {
-      const imp = await call('POST', '/api/importer/imports', { importer_slug: importer });
+      // The session's metadata names the end user (the imports list's "who").
+      const user = name ? name.replace(/\.csv$/, '') : '';
+      const imp = await call('POST', '/api/importer/imports', { importer_slug: importer, metadata: user ? { user_id: `u-${user}`, email: `${user}@example.com` } : {} });
       if (until_ === 'created') return imp.slug;
       const up = await fetch(`${server.url}/api/importer/imports/${imp.slug}/file?name=${name}`, {
         method: 'PUT', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'text/csv' }, body,
@@ -97,8 +101,15 @@ describe('console dashboard', () => {
     await run('orders', 'orders.csv', csv(8, 2, 0));
     await run('orders', 'review-only.csv', csv(5, 0, 0), 'review');
     await run('leads', 'header-only.csv', csv(4, 0, 0), 'header');
-    await run('leads', 'uploaded-only.csv', csv(4, 0, 0), 'uploaded');
-    await run('orders', '', '', 'created');
+    const cancelled = await run('leads', 'uploaded-only.csv', csv(4, 0, 0), 'uploaded');
+    const idle = await run('orders', '', '', 'created');
+    // The end user cancels one (the embed's Cancel sends this); the other was left two days ago: the
+    // one thing not done through the API is time passing, so its timestamps are moved back.
+    await call('POST', `/api/importer/imports/${cancelled}/cancel`);
+    const twoDaysAgo = new Date(Date.now() - 2 * 86400_000).toISOString();
+    execFileSync('sqlite3', [join(server.dataDir, 'fusebox.db'), '.timeout 5000',
+      `UPDATE importer_imports SET created_at = '${twoDaysAgo}', updated_at = '${twoDaysAgo}' WHERE slug = '${idle}'`]);
+    seeded = { cancelled, idle };
 
     // Marketplace: two plans, installs by a free and a pro user, one refused by the free plan's limit.
     const mp = (method, path, body) => call(method, `/api/admin/marketplace${path}`, body);
@@ -265,41 +276,140 @@ describe('console dashboard', () => {
     await context.close();
   });
 
-  test('each tile opens the list it counts', async () => {
+  test('each tile opens the list it counts, and the list holds what the tile counts', async () => {
     const { context, page, errors } = await openDashboard();
+    const dir = server.dataDir;
+    const range = await page.getByTestId('range').innerText();
+    const [, from, to] = /^(\d{4}-\d{2}-\d{2}) to (\d{4}-\d{2}-\d{2})/.exec(range);
+    const days = `from=${from}&to=${to}`;
+    const inRange = `substr(created_at, 1, 10) BETWEEN '${from}' AND '${to}'`;
     const cases = [
-      ['imports-started', /#\/imports$/, 'h1', 'Imports'],
-      ['imports-failed', /#\/imports\?status=failed$/, 'h1', 'Imports'],
-      ['imports-submitted', /#\/imports\?status=completed$/, 'h1', 'Imports'],
-      ['records', /#\/imports\?status=completed$/, 'h1', 'Imports'],
-      ['error-rate', /#\/imports$/, 'h1', 'Imports'],
-      ['deliveries-delivered', /#\/relay\/deliveries\?status=delivered$/, 'h1', 'Relay'],
-      ['deliveries-failed', /#\/relay\/deliveries\?status=failed,dead$/, 'h1', 'Relay'],
-      ['backlog', /#\/relay\/deliveries\?status=pending$/, 'h1', 'Relay'],
-      ['installs', /#\/marketplace\/installs$/, 'h1', 'Marketplace'],
-      ['end-users', /#\/marketplace\/end-users$/, 'h1', 'Marketplace'],
-      ['limit-hits', /#\/relay\/deliveries\?status=held$/, 'h1', 'Relay'],
+      ['imports-started', `#/imports?hidden=1&${days}`, 'Imports'],
+      ['imports-failed', `#/imports?status=failed&${days}`, 'Imports'],
+      ['imports-submitted', `#/imports?status=submitted,completed&${days}`, 'Imports'],
+      ['records', `#/imports?status=submitted,completed&${days}`, 'Imports'],
+      ['error-rate', `#/imports?hidden=1&${days}`, 'Imports'],
+      ['deliveries-delivered', '#/relay/deliveries?status=delivered', 'Relay'],
+      ['deliveries-failed', '#/relay/deliveries?status=failed,dead', 'Relay'],
+      ['backlog', '#/relay/deliveries?status=pending', 'Relay'],
+      ['installs', `#/marketplace/installs?removed=1&${days}`, 'Marketplace'],
+      ['end-users', '#/marketplace/end-users', 'Marketplace'],
+      ['limit-hits', '#/relay/deliveries?status=held', 'Relay'],
     ];
-    for (const [id, url, , heading] of cases) {
+    const tileValue = async (id) => Number((await page.locator(`[data-tile="${id}"] .stat-value`).innerText()).replace(/\D/g, ''));
+    /** The imports the list says it holds: its pager's count, or none. */
+    const importsListed = async () => {
+      await page.locator('.ks-pager, .ks-empty').first().waitFor();
+      const pager = await page.locator('.ks-pager').count();
+      if (!pager) return 0;
+      return Number(/([\d,]+) imports?\b/.exec(await page.locator('.ks-pager').innerText())[1].replace(/,/g, ''));
+    };
+    for (const [id, href, heading] of cases) {
       await page.goto(`${server.url}/#/`);
+      await page.locator('[data-chart="funnel"]').waitFor();
+      const value = await tileValue(id);
       await page.locator(`[data-tile="${id}"]`).click();
-      await page.waitForURL(url);
+      await page.waitForURL((u) => u.hash === href.slice(0), { timeout: 10_000 });
       await page.getByRole('heading', { level: 1, name: heading, exact: true }).waitFor();
+      if (id === 'imports-started') assert.equal(await importsListed(), value, id);
+      if (id === 'imports-failed') assert.equal(await importsListed(), value, id);
+      if (id === 'imports-submitted') assert.equal(await importsListed(), value, id);
+      if (id === 'records' || id === 'error-rate') {
+        assert.equal(await importsListed(), num(dir, `SELECT count(*) FROM importer_imports WHERE ${inRange}${id === 'records' ? " AND status IN ('submitted', 'completed')" : ''}`), id);
+      }
+      if (id === 'installs') {
+        const rows = page.locator('.mpc-table tbody tr');
+        await until(async () => (await rows.count()) === value, `${value} installs listed`);
+      }
     }
+    assert.equal(num(dir, `SELECT count(*) FROM importer_imports WHERE ${inRange}`), 8);
+
     // The failed-deliveries list holds exactly the failed and dead deliveries.
     await page.goto(`${server.url}/#/`);
     await page.locator('[data-tile="deliveries-failed"]').click();
     await page.waitForURL(/status=failed,dead/);
-    const want = num(server.dataDir, `SELECT count(*) FROM relay_deliveries WHERE status IN ('failed', 'dead')`);
+    const want = num(dir, `SELECT count(*) FROM relay_deliveries WHERE status IN ('failed', 'dead')`);
     const listed = page.locator('.rly-table tbody tr.clickable');
     await until(async () => (await listed.count()) === want, `${want} failed deliveries listed`);
     for (const status of await listed.locator('.rly-pill').allTextContents()) assert.match(status, /^(failed|dead)$/);
+    // A destination's failed count opens that destination's failed deliveries.
+    await page.goto(`${server.url}/#/`);
+    await page.locator('[data-chart="delivery-health"] tr[data-destination="leads-flaky"] a[data-col="failed"]').click();
+    await page.waitForURL(/destination=leads-flaky&status=failed,dead/);
+    const flaky = num(dir, `SELECT count(*) FROM relay_deliveries WHERE destination_id = 'leads-flaky' AND status IN ('failed', 'dead')`);
+    await until(async () => (await listed.count()) === flaky, `${flaky} failed deliveries of leads-flaky listed`);
+    for (const dest of await listed.locator('td:nth-child(2)').allTextContents()) assert.match(dest, /^leads-flaky/);
+
+    // Each "installs by listing and plan" row opens exactly those installs.
+    await page.goto(`${server.url}/#/`);
+    await page.locator('[data-chart="installs-by-listing-plan"] tr[data-listing]').first().waitFor();
+    const lp = await page.locator('[data-chart="installs-by-listing-plan"] tr[data-listing]').evaluateAll((trs) =>
+      trs.map((tr) => [tr.getAttribute('data-listing'), tr.getAttribute('data-plan'), Number(tr.querySelector('[data-col="installs"]').textContent)]));
+    assert.equal(lp.length, 3);
+    for (const [listing, plan, n] of lp) {
+      await page.goto(`${server.url}/#/`);
+      await page.locator(`[data-chart="installs-by-listing-plan"] tr[data-listing="${listing}"][data-plan="${plan}"] a`).click();
+      await page.waitForURL(new RegExp(`listing=${listing}&plan=${plan}&`));
+      await page.getByTestId('installs-filter').waitFor();
+      const rows = page.locator('.mpc-table tbody tr');
+      await until(async () => (await rows.count()) === n, `${n} installs of ${listing} on ${plan}`);
+      assert.equal(n, num(dir, `SELECT count(*) FROM marketplace_installs i JOIN marketplace_end_users u ON u.id = i.end_user_id WHERE i.listing_id = '${listing}' AND u.plan = '${plan}'`));
+    }
+
     // The failed-imports list shows the failed filter.
     await page.goto(`${server.url}/#/`);
     await page.locator('[data-tile="imports-failed"]').click();
     await page.waitForURL(/status=failed/);
-    assert.equal(await page.getByLabel('Status').inputValue(), 'failed');
+    assert.equal(await page.getByLabel('Import status').inputValue(), 'failed');
     assert.deepEqual(errors.filter((e) => !/net::ERR_ABORTED/.test(e)), [], 'requests cut short by the next click are not errors');
+    await context.close();
+  });
+
+  test('the imports list: abandoned and cancelled hidden until shown, file, rows, errors, who, duration; no overflow on a phone', async () => {
+    const { context, page, errors } = await openDashboard();
+    const dir = server.dataDir;
+    await page.goto(`${server.url}/#/imports`);
+    const table = page.getByRole('table', { name: 'Imports' });
+    await table.locator('tr[data-import]').first().waitFor();
+    const states = async () => table.locator('tr[data-import]').evaluateAll((trs) => Object.fromEntries(trs.map((tr) => [tr.getAttribute('data-import'), tr.getAttribute('data-state')])));
+    let shown = await states();
+    assert.equal(Object.keys(shown).length, 6, JSON.stringify(shown));
+    assert.ok(!(seeded.cancelled in shown) && !(seeded.idle in shown), 'hidden by default');
+    await page.waitForLoadState('networkidle');
+    await screenshot(page, 'console-imports-hidden');
+    // Show them.
+    await page.getByTestId('hidden-note').getByRole('link', { name: 'Show them' }).click();
+    await page.waitForURL(/#\/imports\?hidden=1$/);
+    await table.locator(`tr[data-import="${seeded.idle}"]`).waitFor();
+    shown = await states();
+    assert.equal(Object.keys(shown).length, 8);
+    assert.equal(shown[seeded.cancelled], 'cancelled');
+    assert.equal(shown[seeded.idle], 'abandoned');
+    // The columns against the database.
+    const large = sql(dir, `SELECT slug, row_count, error_rows FROM importer_imports WHERE file_name = 'large.csv'`)[0];
+    const row = table.locator(`tr[data-import="${large[0]}"]`);
+    assert.equal(await row.locator('[data-col="file"]').innerText(), 'large.csv');
+    assert.equal(await row.locator('[data-col="rows"]').innerText(), large[1]);
+    assert.equal(await row.locator('[data-col="errors"]').innerText(), large[2]);
+    assert.match(await row.locator('[data-col="duration"]').innerText(), /^\d+(s|m \d+s)$/);
+    assert.equal(await row.locator('[data-col="who"]').innerText(), 'large@example.com');
+    assert.match(await row.locator('time').first().getAttribute('title'), /\d{4}/, 'the exact time on hover');
+    assert.equal(await table.locator(`tr[data-import="${seeded.cancelled}"] [data-col="file"]`).innerText(), 'uploaded-only.csv');
+    await page.waitForLoadState('networkidle');
+    await screenshot(page, 'console-imports-shown');
+    // Filter by state and importer.
+    await page.goto(`${server.url}/#/imports?status=abandoned,cancelled&importer=orders`);
+    await until(async () => JSON.stringify(Object.values(await states())) === '["abandoned"]', 'the abandoned import of orders, alone');
+
+    // A phone: the page does not scroll sideways; the table scrolls inside its box.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${server.url}/#/imports?hidden=1`);
+    await table.locator('tr[data-import]').first().waitFor();
+    await page.waitForLoadState('networkidle');
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `page width ${await page.evaluate(() => document.documentElement.scrollWidth)} at 390`);
+    assert.equal(await page.locator('.ks-imports').evaluate((el) => getComputedStyle(el).overflowX), 'auto');
+    await screenshot(page, 'console-imports-phone');
+    assert.deepEqual(errors, []);
     await context.close();
   });
 

@@ -116,7 +116,11 @@ describe('Dashboard', () => {
     expect(cell(health, '[data-col="latency"]')).toBe('4 / 30 ms');
     expect(health.querySelector('svg.sparkline')?.getAttribute('aria-label')).toBe('crm: 9 delivered, 2 failed over 3 days');
     expect(c.querySelector('[data-tile="deliveries-failed"]')?.getAttribute('href')).toBe('#/relay/deliveries?status=failed,dead');
-    expect(c.querySelector('[data-tile="imports-failed"]')?.getAttribute('href')).toBe('#/imports?status=failed');
+    // Tiles open the list they count: same range, and every import for "started" (abandoned and cancelled too).
+    expect(c.querySelector('[data-tile="imports-failed"]')?.getAttribute('href')).toBe('#/imports?status=failed&from=2026-03-01&to=2026-03-03');
+    expect(c.querySelector('[data-tile="imports-started"]')?.getAttribute('href')).toBe('#/imports?hidden=1&from=2026-03-01&to=2026-03-03');
+    expect(c.querySelector('[data-tile="imports-submitted"]')?.getAttribute('href')).toBe('#/imports?status=submitted,completed&from=2026-03-01&to=2026-03-03');
+    expect(c.querySelector('[data-tile="installs"]')?.getAttribute('href')).toBe('#/marketplace/installs?removed=1&from=2026-03-01&to=2026-03-03');
     expect(c.querySelector('[data-tile="error-rate"] .stat-value')?.textContent).toBe('10.0%');
     const activity = [...c.querySelectorAll('.activity a')].map((a) => a.getAttribute('href'));
     expect(activity).toEqual(['#/imports/imp_1', '#/relay/deliveries?uid=d-uid']);

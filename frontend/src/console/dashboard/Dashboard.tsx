@@ -155,11 +155,12 @@ function ChartsView({ data }: { data: Charts }) {
   const imp = data.imports;
   const del = data.deliveries;
   const mp = data.marketplace;
+  // Each tile opens the list it counts: the same range (UTC days) and importer. "Started" counts every
+  // import, the abandoned and cancelled ones too (the list hides them unless hidden=1).
+  const days = `from=${data.from}&to=${data.to}`;
   const q = data.importer ? `importer=${encodeURIComponent(data.importer)}` : '';
-  const importsHref = (status?: string) => {
-    const parts = [status ? `status=${status}` : '', q].filter(Boolean);
-    return '#/imports' + (parts.length ? '?' + parts.join('&') : '');
-  };
+  const importsHref = (status?: string) => '#/imports?' + [status ? `status=${status}` : 'hidden=1', q, days].filter(Boolean).join('&');
+  const installsHref = (more = '') => `#/marketplace/installs?${more}removed=1&${days}`;
   const importSeries: Series[] = [
     { key: 'started', label: 'Started', color: C.started, values: imp.per_day.map((d) => d.started) },
     { key: 'submitted', label: 'Submitted', color: C.submitted, values: imp.per_day.map((d) => d.submitted) },
@@ -179,15 +180,15 @@ function ChartsView({ data }: { data: Charts }) {
       <p className="muted dash-range" data-testid="range">{rangeText} (UTC days)</p>
       <section aria-label="Figures for the range" className="stat-grid tiles">
         <Tile id="imports-started" label="Imports started" value={formatCount(imp.started)} href={importsHref()} />
-        <Tile id="imports-submitted" label="Imports submitted" value={formatCount(imp.submitted)} href={importsHref('completed')} />
+        <Tile id="imports-submitted" label="Imports submitted" value={formatCount(imp.submitted)} href={importsHref('submitted,completed')} />
         <Tile id="imports-failed" label="Imports failed" value={formatCount(imp.failed)} href={importsHref('failed')} />
-        <Tile id="records" label="Records imported" value={formatCount(imp.records)} href={importsHref('completed')} />
+        <Tile id="records" label="Records imported" value={formatCount(imp.records)} href={importsHref('submitted,completed')} />
         <Tile id="error-rate" label="Row error rate" value={percent(imp.rows ? imp.error_rate : -1)} href={importsHref()}
           note={`${formatCount(imp.error_rows)} of ${formatCount(imp.rows)} rows`} />
         <Tile id="deliveries-delivered" label="Deliveries delivered" value={formatCount(del.delivered)} href="#/relay/deliveries?status=delivered" />
         <Tile id="deliveries-failed" label="Deliveries failed" value={formatCount(del.failed)} href="#/relay/deliveries?status=failed,dead" />
         <Tile id="backlog" label="Delivery backlog" value={formatCount(del.backlog)} href="#/relay/deliveries?status=pending" note="pending now" />
-        <Tile id="installs" label="Installs" value={formatCount(mp.installs)} href="#/marketplace/installs" />
+        <Tile id="installs" label="Installs" value={formatCount(mp.installs)} href={installsHref()} />
         <Tile id="end-users" label="End users" value={formatCount(mp.end_users)} href="#/marketplace/end-users" note={`${formatCount(mp.new_end_users)} new`} />
         <Tile id="limit-hits" label="Plan-limit hits" value={formatCount(mp.limit_hits)} href="#/relay/deliveries?status=held"
           note={`installs refused: ${formatCount(mp.installs_refused)}, deliveries held: ${formatCount(mp.held_deliveries)}`} />
@@ -246,7 +247,7 @@ function ChartsView({ data }: { data: Charts }) {
               <tbody>
                 {mp.by_listing_plan.map((r) => (
                   <tr key={r.listing + '/' + r.plan} data-listing={r.listing} data-plan={r.plan}>
-                    <td>{r.listing_name || r.listing}</td><td>{r.plan || '—'}</td><td data-col="installs">{r.installs}</td>
+                    <td>{r.listing_name || r.listing}</td><td>{r.plan || '—'}</td><td data-col="installs"><a href={installsHref(`listing=${encodeURIComponent(r.listing)}&plan=${encodeURIComponent(r.plan)}&`)}>{r.installs}</a></td>
                   </tr>
                 ))}
               </tbody>

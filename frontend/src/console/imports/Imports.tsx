@@ -118,7 +118,7 @@ function ImportFilters({ initial, importers, onApply }: { initial: ImportQuery; 
       <label>
         Status{' '}
         <select aria-label="Import status" value={status} onChange={(e) => setStatus(e.target.value)}>
-          <option value="">All{hidden ? '' : ' but abandoned and cancelled'}</option>
+          <option value="">All</option>
           {options.map((s) => (
             <option key={s} value={s}>
               {s.replace(/,/g, ' or ')}
@@ -182,6 +182,7 @@ function ImportFilters({ initial, importers, onApply }: { initial: ImportQuery; 
 }
 
 function ImportsTable({ imports }: { imports: ImportItem[] }) {
+  // data-label names each cell's column where a phone shows a row as a card (Imports.css).
   return (
     <div className="table-scroll ks-imports">
       <table className="ks-table" aria-label="Imports">
@@ -196,35 +197,33 @@ function ImportsTable({ imports }: { imports: ImportItem[] }) {
             <th>Who</th>
             <th>Duration</th>
             <th>Started</th>
-            <th>Last activity</th>
             <th>Export</th>
           </tr>
         </thead>
         <tbody>
           {imports.map((imp) => (
             <tr key={imp.slug} data-import={imp.slug} data-state={imp.state}>
-              <td>
-                <a href={`#/imports/${encodeURIComponent(imp.slug)}`}>
+              <td className="ks-slug" data-label="Import">
+                <a href={`#/imports/${encodeURIComponent(imp.slug)}`} title={imp.slug}>
                   <code>{imp.slug}</code>
                 </a>
               </td>
-              <td>{imp.template.name}</td>
-              <td>
+              <td data-label="Importer">{imp.template.name}</td>
+              <td data-label="Status">
                 <span className={`ks-badge ks-status-${imp.state}`} title={imp.failure_reason}>
                   {imp.state}
                 </span>
               </td>
-              <td className="ks-file" data-col="file">{imp.file_name || <span className="muted">—</span>}</td>
-              <td data-col="rows">{imp.row_count.toLocaleString('en-US')}</td>
-              <td data-col="errors">{imp.error_rows > 0 ? <span className="ks-errors">{imp.error_rows.toLocaleString('en-US')}</span> : '0'}</td>
-              <td data-col="who" title={compactJSON(imp.metadata)}>{imp.who || <span className="muted">—</span>}</td>
-              <td data-col="duration" title={imp.submitted_at ? 'started to submitted' : imp.cancelled_at ? 'started to cancelled' : 'started to last activity'}>
+              <td className="ks-file" data-col="file" data-label="File">{imp.file_name || <span className="muted">—</span>}</td>
+              <td data-col="rows" data-label="Rows">{imp.row_count.toLocaleString('en-US')}</td>
+              <td data-col="errors" data-label="Errors">{imp.error_rows > 0 ? <span className="ks-errors">{imp.error_rows.toLocaleString('en-US')}</span> : '0'}</td>
+              <td data-col="who" data-label="Who" title={compactJSON(imp.metadata)}>{imp.who || <span className="muted">—</span>}</td>
+              <td data-col="duration" data-label="Duration" title={imp.submitted_at ? 'started to submitted' : imp.cancelled_at ? 'started to cancelled' : 'started to last activity'}>
                 {formatDuration(imp.duration_seconds)}
               </td>
-              <td className="ks-when"><When iso={imp.created_at} /></td>
-              <td className="ks-when"><When iso={imp.last_activity_at} /></td>
-              <td className="ks-row-actions">
-                {(imp.state === 'completed' || imp.state === 'submitted') && <ExportLinks slug={imp.slug} />}
+              <td className="ks-when" data-label="Started"><When iso={imp.created_at} /></td>
+              <td className="ks-row-actions" data-label="Export">
+                {imp.state === 'completed' || imp.state === 'submitted' ? <ExportLinks slug={imp.slug} /> : <span className="muted">—</span>}
               </td>
             </tr>
           ))}

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { errorText, mp, type MpEndUser, type MpInstall } from './api';
 import { When } from '../../shared/When';
 import { formatCount } from '../format';
+import { useHashRoute } from '../router';
 
 /** End users created from signed-link claims, with their plan and usage. */
 export function MarketplaceEndUsers() {
@@ -46,18 +47,27 @@ const statusTone: Record<string, string> = { installed: 'ok', failed: 'bad', run
 export function MarketplaceInstalls() {
   const [installs, setInstalls] = useState<MpInstall[] | null>(null);
   const [selected, setSelected] = useState<MpInstall | null>(null);
-  const [removed, setRemoved] = useState(false);
   const [error, setError] = useState('');
-  const user = new URLSearchParams(window.location.hash.split('?')[1] ?? '').get('user') ?? '';
+  // Filters from the address: #/marketplace/installs?user=&listing=&plan=&from=&to=&removed=1 (the dashboard links here).
+  const { hash } = useHashRoute();
+  const params = new URLSearchParams(hash.split('?')[1] ?? '');
+  const [user, listing, plan, from, to] = ['user', 'listing', 'plan', 'from', 'to'].map((k) => params.get(k) ?? '');
+  const [removed, setRemoved] = useState(params.get('removed') === '1');
+  const filtered = Boolean(user || listing || plan || from || to);
 
   useEffect(() => {
     const q = new URLSearchParams();
     if (user) q.set('end_user_id', user);
+    if (listing) q.set('listing_id', listing);
+    if (plan) q.set('plan', plan);
+    if (from) q.set('from', from);
+    if (to) q.set('to', to);
     if (removed) q.set('removed', '1');
+    setInstalls(null);
     mp.installs(q.size ? `?${q}` : '')
       .then((r) => setInstalls(r.installs))
       .catch((e: unknown) => setError(errorText(e)));
-  }, [user, removed]);
+  }, [user, listing, plan, from, to, removed]);
 
   async function select(i: MpInstall) {
     try {
@@ -72,11 +82,16 @@ export function MarketplaceInstalls() {
   return (
     <>
       <div className="mpc-row" style={{ marginBottom: 10 }}>
-        {user && <span className="mpc-pill info">one end user · <a href="#/marketplace/installs">show all</a></span>}
+        {filtered && (
+          <span className="mpc-pill info" data-testid="installs-filter">
+            {[user && 'one end user', listing && `listing ${listing}`, plan && `plan ${plan}`, (from || to) && `created ${from || '…'} to ${to || '…'} (UTC)`].filter(Boolean).join(' · ')}
+            {' · '}<a href="#/marketplace/installs">show all</a>
+          </span>
+        )}
         <label className="mpc-check"><input type="checkbox" checked={removed} onChange={(e) => setRemoved(e.target.checked)} /> include removed</label>
       </div>
       {installs.length === 0 ? (
-        <p className="muted">No installs yet.</p>
+        <p className="muted">{filtered ? 'No installs match these filters.' : 'No installs yet.'}</p>
       ) : (
         <table className="mpc-table">
           <thead>
