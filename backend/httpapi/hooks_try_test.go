@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -245,4 +246,49 @@ func jsonReader(t *testing.T, v any) *strings.Reader {
 		t.Fatal(err)
 	}
 	return strings.NewReader(string(b))
+}
+
+// At most two tries run at once; a third is refused with 429 until one
+// has finished. The two hold their slots while their bodies are still
+// being sent.
+func TestHooksTryRunsTwoAtOnce(t *testing.T) {
+	s, _ := newImporterServer(t, true)
+	h := s.PortHandler()
+	body, _ := json.Marshal(tryBody(tryDef(map[string]any{"row": "function (row) {}"}), map[string]string{"sku": "a"}))
+	type held struct {
+		w    *io.PipeWriter
+		done chan int
+	}
+	hold := func() held {
+		r, w := io.Pipe()
+		done := make(chan int, 1)
+		go func() {
+			req := httptest.NewRequest("POST", tryURL, r)
+			req.Host = "127.0.0.1:8787"
+			req.Header.Set("Authorization", "Bearer "+adminToken)
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			done <- rec.Code
+		}()
+		// The first byte is read once the handler runs, so it holds its slot.
+		if _, err := w.Write(body[:1]); err != nil {
+			t.Fatal(err)
+		}
+		return held{w, done}
+	}
+	a, b := hold(), hold()
+	admin := client{t, h, adminToken}
+	code, got := admin.do("POST", tryURL, "application/json", strings.NewReader(string(body)))
+	if code != http.StatusTooManyRequests || errorMessage(t, got) != "2 hook tries are already running; try again when one has finished" {
+		t.Fatalf("third try: status %d %s, want 429", code, got)
+	}
+	for _, x := range []held{a, b} {
+		x.w.Write(body[1:])
+		x.w.Close()
+		if code := <-x.done; code != http.StatusOK {
+			t.Errorf("held try: status %d, want 200", code)
+		}
+	}
+	admin.json("POST", tryURL, tryBody(tryDef(map[string]any{"row": "function (row) {}"}), map[string]string{"sku": "a"}), http.StatusOK, nil)
 }
