@@ -1,6 +1,7 @@
 import { act, useState } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import HookEditor, { hookProblems, initialRows, parseCSV, toCSV } from './HookEditor';
+import ImportersEditor from './ImportersEditor';
 import type { Hooks, Importer } from './model';
 import { flush, render, type Rendered } from '../test-utils';
 
@@ -22,6 +23,7 @@ afterEach(() => {
   view?.unmount();
   view = undefined;
   vi.unstubAllGlobals();
+  sessionStorage.clear();
 });
 
 /** The editor with its hooks in state, as the importer editor holds them. */
@@ -131,6 +133,12 @@ describe('HookEditor', () => {
     // An edit after the run says the results are for older text.
     await act(async () => type(code, src + '\n'));
     expect(c.textContent).toContain('The hooks or rows changed since this run.');
+
+    // The sample rows survive leaving the tab (the editor unmounts it) and coming back.
+    view.unmount();
+    view = await render(<Harness initial={{}} />);
+    expect(view.container.querySelector<HTMLInputElement>('input[aria-label="Row 2 sku"]')!.value).toBe('X-9');
+    expect(view.container.querySelector('input[aria-label="Row 3 sku"]')).toBeNull();
   });
 
   it('marks the line of a syntax error from the live check and from a run', async () => {
@@ -228,7 +236,6 @@ describe('the importer editor\'s Hooks tab', () => {
       }
       return json(404, { error: { code: 'ENOTFOUND', message: url } });
     }));
-    const { default: ImportersEditor } = await import('./ImportersEditor');
     view = await render(<ImportersEditor slug="orders" />);
     await flush();
     const c = view.container;
@@ -251,5 +258,5 @@ describe('the importer editor\'s Hooks tab', () => {
     expect(puts[0].hooks).toEqual({ row: 'function (row) {\n  if (row.sku === "") return {errors: {sku: "empty"}}\n}' });
     expect(puts[0].match_on).toEqual(['sku']);
     window.location.hash = '';
-  });
+  }, 20_000); // the whole editor renders: slow on a loaded machine
 });

@@ -4,7 +4,7 @@
 // POST /api/admin/importers/hooks/try, which runs the hooks in the sandbox imports use and answers
 // per row the errors, warnings and changed values. A syntax error (from the editor's live check or
 // from a run) is shown under the code with its line marked.
-import { useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { operations } from '../../shared/api-types/internal';
 import { api, ApiError } from '../api';
 import type { Hooks, Importer } from './model';
@@ -57,6 +57,15 @@ export function initialRows(columns: { key: string; example?: string }[]): Sampl
   const first = Object.fromEntries(columns.map((c) => [c.key, c.example ?? '']));
   const empty = Object.fromEntries(columns.map((c) => [c.key, '']));
   return [first, { ...empty }, { ...empty }];
+}
+
+function savedRows(key: string): SampleRow[] | null {
+  try {
+    const v: unknown = JSON.parse(sessionStorage.getItem(key) ?? 'null');
+    return Array.isArray(v) && v.every((r) => r && typeof r === 'object') ? (v as SampleRow[]) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** CSV text (first line: column keys) to rows; quotes as in RFC 4180. Unknown keys are an error. */
@@ -115,7 +124,16 @@ export default function HookEditor({ definition, hooks, onChange, problems }: {
   const columns = definition.columns;
   const keys = columns.map((c) => c.key);
   const [selected, setSelected] = useState('row');
-  const [rows, setRows] = useState<SampleRow[]>(() => initialRows(columns));
+  // The sample rows outlive a switch to another tab of the editor (kept for this browser tab).
+  const storeKey = `fusebox.hookSamples.${definition.slug}`;
+  const [rows, setRows] = useState<SampleRow[]>(() => savedRows(storeKey) ?? initialRows(columns));
+  useEffect(() => {
+    try {
+      sessionStorage.setItem(storeKey, JSON.stringify(rows));
+    } catch {
+      // storage full or disabled: the rows are only kept while the tab is open
+    }
+  }, [storeKey, rows]);
   const [csvMode, setCsvMode] = useState(false);
   const [csv, setCsv] = useState('');
   const [csvError, setCsvError] = useState('');
