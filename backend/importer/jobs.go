@@ -358,6 +358,10 @@ func (s *Service) drive(ctx context.Context, slug string, j *jobRow, stopAtRevie
 	if onStep == nil {
 		onStep = func(string) {}
 	}
+	if imp, err := s.loadImport(ctx, s.db.Read, slug); err == nil {
+		stopBeat := s.heartbeat(imp.ID) // the lease holds however long a step takes
+		defer stopBeat()
+	}
 	for range 8 {
 		imp, err := s.loadImport(ctx, s.db.Read, slug)
 		if err != nil {

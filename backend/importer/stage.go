@@ -154,6 +154,10 @@ func (s *Service) StartStaging(slug string) {
 	s.jobsWG.Add(1)
 	go func() {
 		defer s.jobsWG.Done()
+		if id != 0 {
+			stopBeat := s.heartbeat(id)
+			defer stopBeat()
+		}
 		if err := s.runStage(ctx, slug, j); err != nil && errs.Code(err) == errs.EINTERNAL {
 			s.log.Error("staging failed", "import", slug, "err", err)
 		}
