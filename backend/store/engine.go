@@ -11,7 +11,8 @@ import (
 
 // Engine is the database engine a DB runs on. The domain packages write
 // their SQL once, in the dialect both engines share (SQLite's ? placeholders,
-// INSERT ... ON CONFLICT ... DO UPDATE SET x = excluded.x, RETURNING,
+// INSERT ... ON CONFLICT ... DO UPDATE SET x = excluded.x, RETURNING id
+// (PostgreSQL's driver has no LastInsertId),
 // timestamps as RFC 3339 TEXT written by Now/FormatTime, JSON as TEXT
 // decoded in Go, flags as integers); the store hides what differs:
 //
