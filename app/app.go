@@ -37,7 +37,11 @@ type Config struct {
 	Version string
 	// DataDir is an existing, writable data dir (see ResolveDataDir).
 	DataDir string
-	Logger  *slog.Logger
+	// DatabaseURL is a team server's PostgreSQL (postgres://…), shared by
+	// its replicas; empty: SQLite in DataDir. The key files stay in
+	// DataDir either way.
+	DatabaseURL string
+	Logger      *slog.Logger
 	// Server configures the HTTP handler. Commands that never listen
 	// leave it zero.
 	Server ServerConfig
@@ -126,7 +130,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		log = slog.Default()
 	}
 	// 1. The database.
-	db, err := store.Open(ctx, filepath.Join(cfg.DataDir, "fusebox.db"))
+	db, err := store.OpenDatabase(ctx, cfg.DatabaseURL, filepath.Join(cfg.DataDir, "fusebox.db"))
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,11 @@ func runBackup(ctx context.Context, version string, args []string, stdout, stder
 		fmt.Fprintln(stderr, "fusebox backup: give exactly one output file, e.g. fusebox backup --data-dir DIR fusebox-backup.tar.gz")
 		return 2
 	}
-	dir, err := app.ResolveDataDir(dataDir)
+	if dataDir.database != "" {
+		fmt.Fprintln(stderr, "fusebox backup: the data is in PostgreSQL (--database or FUSEBOX_DATABASE_URL); back it up with pg_dump (or your PostgreSQL backups) and keep the data dir's key files with it")
+		return 1
+	}
+	dir, err := app.ResolveDataDir(dataDir.dir)
 	if err != nil {
 		fmt.Fprintln(stderr, "fusebox backup:", err)
 		return 1
@@ -46,16 +50,20 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "fusebox restore: give exactly one backup archive, e.g. fusebox restore fusebox-backup.tar.gz --data-dir NEWDIR")
 		return 2
 	}
-	if strings.TrimSpace(dataDir) == "" {
+	if strings.TrimSpace(dataDir.dir) == "" {
 		fmt.Fprintln(stderr, "fusebox restore: --data-dir is required: the new (absent or empty) directory to restore into")
 		return 2
 	}
-	m, err := app.Restore(ctx, pos[0], dataDir)
+	if dataDir.database != "" {
+		fmt.Fprintln(stderr, "fusebox restore: a backup archive restores a SQLite data dir, not PostgreSQL (--database or FUSEBOX_DATABASE_URL is set); restore PostgreSQL with its own tools (pg_restore)")
+		return 2
+	}
+	m, err := app.Restore(ctx, pos[0], dataDir.dir)
 	if err != nil {
 		fmt.Fprintln(stderr, "fusebox restore:", err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "Restored %d files (backup of %s, schema version %d, Fusebox %s) into %s\nStart it with: fusebox serve --data-dir %s\n",
-		len(m.Files), m.CreatedAt, m.SchemaVersion, m.Version, dataDir, dataDir)
+		len(m.Files), m.CreatedAt, m.SchemaVersion, m.Version, dataDir.dir, dataDir.dir)
 	return 0
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -16,13 +17,30 @@ import (
 // dataDirUsage is the help of every command's --data-dir flag.
 const dataDirUsage = "data directory (default $FUSEBOX_DATA_DIR, else the user config dir + /fusebox)"
 
+// databaseUsage is the help of every command's --database flag.
+const databaseUsage = "PostgreSQL database shared by a team's replicas, postgres://user:password@host:port/dbname (default $FUSEBOX_DATABASE_URL; unset: SQLite in the data dir)"
+
+// dataFlags are the flags every data command shares: where the data dir
+// is and, for a team server, the PostgreSQL database that holds the data
+// instead of the data dir's SQLite file.
+type dataFlags struct {
+	dir      string
+	database string
+}
+
+func (d *dataFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.dir, "data-dir", "", dataDirUsage)
+	fs.StringVar(&d.database, "database", os.Getenv("FUSEBOX_DATABASE_URL"), databaseUsage)
+}
+
 // cliFlags parses the flags every data command shares (--data-dir) plus
 // the ones setup adds. The error is flag.ErrHelp after -h, else a usage
 // error the flag package has printed (see usageExit).
-func cliFlags(name, argsUsage string, args []string, stderr io.Writer, setup func(*flag.FlagSet)) (*flag.FlagSet, string, error) {
+func cliFlags(name, argsUsage string, args []string, stderr io.Writer, setup func(*flag.FlagSet)) (*flag.FlagSet, dataFlags, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dataDir := fs.String("data-dir", "", dataDirUsage)
+	var data dataFlags
+	data.register(fs)
 	if setup != nil {
 		setup(fs)
 	}
@@ -31,18 +49,18 @@ func cliFlags(name, argsUsage string, args []string, stderr io.Writer, setup fun
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return fs, "", err
+		return fs, data, err
 	}
-	return fs, *dataDir, nil
+	return fs, data, nil
 }
 
 // subcommand parses a keys/sessions subcommand's flags, which may come
 // before or after its positional arguments, and returns the positional
 // arguments. Errors as cliFlags.
-func subcommand(name, argsUsage string, args []string, stderr io.Writer, setup func(*flag.FlagSet)) (pos []string, dataDir string, err error) {
+func subcommand(name, argsUsage string, args []string, stderr io.Writer, setup func(*flag.FlagSet)) (pos []string, data dataFlags, err error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&dataDir, "data-dir", "", dataDirUsage)
+	data.register(fs)
 	if setup != nil {
 		setup(fs)
 	}
@@ -52,9 +70,9 @@ func subcommand(name, argsUsage string, args []string, stderr io.Writer, setup f
 	}
 	pos, err = parseInterspersed(fs, args)
 	if err != nil {
-		return nil, "", err
+		return nil, data, err
 	}
-	return pos, dataDir, nil
+	return pos, data, nil
 }
 
 // parseInterspersed parses flags that may come before or after the
@@ -92,13 +110,13 @@ func (l *listFlag) Set(v string) error {
 // go to stderr at warn level so stdout stays clean for scripts. These
 // commands never listen or deliver, so they need no version and no
 // server configuration.
-func openApp(ctx context.Context, dataDir string, stderr io.Writer) (*app.App, error) {
-	dir, err := app.ResolveDataDir(dataDir)
+func openApp(ctx context.Context, data dataFlags, stderr io.Writer) (*app.App, error) {
+	dir, err := app.ResolveDataDir(data.dir)
 	if err != nil {
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return app.New(ctx, app.Config{DataDir: dir, Logger: log})
+	return app.New(ctx, app.Config{DataDir: dir, DatabaseURL: data.database, Logger: log})
 }
 
 // cliError prints err for a subcommand: the message of a domain error,

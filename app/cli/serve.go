@@ -22,7 +22,9 @@ import (
 type serveFlags struct {
 	addr    string
 	dataDir string
-	noDemo  bool
+	// database is --database: a team server's PostgreSQL ("" = SQLite).
+	database string
+	noDemo   bool
 	// demoOnPublic serves the demo routes on a non-loopback --addr.
 	demoOnPublic bool
 	// publicURL is this server's URL as others reach it (--public-url).
@@ -44,6 +46,7 @@ func parseServeFlags(name string, args []string, stderr io.Writer) (serveFlags, 
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8787", "address for the localhost listener (port 0 picks a free one)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (default $FUSEBOX_DATA_DIR, else the user config dir + /fusebox)")
+	fs.StringVar(&f.database, "database", os.Getenv("FUSEBOX_DATABASE_URL"), databaseUsage)
 	fs.BoolVar(&f.noDemo, "no-demo", false, "do not apply the demo workspace to a new data dir, and keep the demo app routes (/demo) off")
 	fs.BoolVar(&f.demoOnPublic, "demo-on-public", false, "serve the demo app routes (/demo) although --addr is not a loopback address (they are off there by default)")
 	fs.StringVar(&f.publicURL, "public-url", os.Getenv("FUSEBOX_PUBLIC_URL"), "this server's URL as others reach it, for printed URLs, signed links and {{fusebox.base_url}} (default $FUSEBOX_PUBLIC_URL, else the listener's address)")
@@ -239,9 +242,10 @@ func openServer(ctx context.Context, version string, f serveFlags, log *slog.Log
 		}
 	}
 	a, err := app.New(ctx, app.Config{
-		Version: version,
-		DataDir: dir,
-		Logger:  log,
+		Version:     version,
+		DataDir:     dir,
+		DatabaseURL: f.database,
+		Logger:      log,
 		Server: app.ServerConfig{
 			AdminToken:   token,
 			AllowedHosts: hosts,
