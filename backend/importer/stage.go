@@ -265,6 +265,7 @@ func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src
 	}
 	defer rd.Close()
 	rd.SetHeader(imp.HeaderRow, len(imp.Headers))
+	rd.Prefetch() // a workbook is tokenized on its own goroutine
 	// the WAL is checkpointed once, after the job, not at each commit
 	defer s.db.BeginBulkLoad(ctx)()
 

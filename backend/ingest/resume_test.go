@@ -142,3 +142,87 @@ func TestSuspendedCloseAndTextNotRecorded(t *testing.T) {
 		t.Fatal("suspended a reader that does not record")
 	}
 }
+
+// A prefetching reader (fresh or resumed) reads what a plain one reads;
+// one closed half-way stops.
+func TestXLSXPrefetchReadsTheSameRows(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		path := genWorkbook(t, seed, false)
+		plain, err := OpenFile(path, "", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := readRows(t, plain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain.Close()
+		rd, err := OpenFile(path, "", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd.Prefetch()
+		got, err := readRows(t, rd)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("seed %d: prefetching reader: %v\n got %v\nwant %v", seed, err, got, want)
+		}
+		if _, err := rd.Next(); err != io.EOF {
+			t.Fatalf("after the end: %v", err)
+		}
+		rd.Close()
+
+		// resumed after 3 rows, then prefetching
+		rd, _ = OpenFile(path, "", Options{})
+		rd.Record(t.TempDir())
+		for range 3 {
+			rd.Next()
+		}
+		sus, err := rd.Suspend()
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _ := sus.Resume()
+		again.Prefetch()
+		got, err = readRows(t, again)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("seed %d: resumed prefetching reader: %v", seed, err)
+		}
+		again.Close()
+
+		// closed after one row
+		rd, _ = OpenFile(path, "", Options{})
+		rd.Prefetch()
+		rd.Next()
+		if err := rd.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rd.Next(); err == nil {
+			t.Fatal("a closed reader reads")
+		}
+	}
+}
+
+// An error part-way (a row over the column limit) comes at the same row
+// with and without prefetching.
+func TestXLSXPrefetchKeepsErrorsInPlace(t *testing.T) {
+	path := genWorkbook(t, 2, false)
+	read := func(prefetch bool) ([]readRow, error) {
+		rd, err := OpenFile(path, "", Options{Limits: Limits{MaxColumns: 8}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rd.Close()
+		if prefetch {
+			rd.Prefetch()
+		}
+		return readRows(t, rd)
+	}
+	want, wantErr := read(false)
+	got, gotErr := read(true)
+	if wantErr == nil {
+		t.Fatal("no row over the limit")
+	}
+	if gotErr == nil || gotErr.Error() != wantErr.Error() || !reflect.DeepEqual(got, want) {
+		t.Fatalf("prefetching: %d rows then %v; plain: %d rows then %v", len(got), gotErr, len(want), wantErr)
+	}
+}
