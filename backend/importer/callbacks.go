@@ -179,8 +179,7 @@ type cbRow struct {
 }
 
 type cbBatch struct {
-	body []byte
-	rows []cbRow
+	rows []cbRow // hashed and encoded by the poster, off the staging path
 }
 
 // cbFound is an answer with findings or values.
@@ -202,7 +201,6 @@ type cbRun struct {
 	send   chan *cbBatch
 	wg     sync.WaitGroup
 	cur    *cbBatch
-	rec    []byte
 	closed bool
 
 	stopped atomic.Bool // a batch went unanswered: nothing more is sent
@@ -300,22 +298,37 @@ func (s *Service) startCallbacks(ctx context.Context, imp *Import, sc *schema.Sc
 	return r, nil
 }
 
-// add queues a row (cells in column order, data its stored content); a
-// full batch is handed to a poster, waiting while cbInFlight are out.
-func (r *cbRun) add(row int64, data string, cells []string) error {
+// add queues a row (data: its stored content); a full batch is handed
+// to a poster, waiting while cbInFlight are out.
+func (r *cbRun) add(row int64, data string) error {
 	if r == nil || r.stopped.Load() {
 		return nil
 	}
 	if r.cur == nil {
-		r.cur = &cbBatch{body: append(make([]byte, 0, len(r.head)+r.batchN*160), r.head...), rows: make([]cbRow, 0, r.batchN)}
+		r.cur = &cbBatch{rows: make([]cbRow, 0, r.batchN)}
 	}
-	r.rec = r.sc.AppendRecord(r.rec[:0], cells)
-	r.cur.body = hooks.AppendRequestRow(r.cur.body, len(r.cur.rows) == 0, row, r.rec)
-	r.cur.rows = append(r.cur.rows, cbRow{row: row, hash: rowHash16(data), data: data})
+	r.cur.rows = append(r.cur.rows, cbRow{row: row, data: data})
 	if len(r.cur.rows) >= r.batchN {
 		return r.flush()
 	}
 	return nil
+}
+
+// encode hashes a batch's rows and writes its request body: the rows'
+// records, typed as submit will type them.
+func (r *cbRun) encode(b *cbBatch, body, rec []byte, cells []string) ([]byte, []byte, []string, error) {
+	body = append(body[:0], r.head...)
+	for i := range b.rows {
+		row := &b.rows[i]
+		row.hash = rowHash16(row.data)
+		var err error
+		if cells, err = schema.DecodeRowJSON(row.data, cells); err != nil {
+			return body, rec, cells, err
+		}
+		rec = r.sc.AppendRecord(rec[:0], cells)
+		body = hooks.AppendRequestRow(body, i == 0, row.row, rec)
+	}
+	return hooks.AppendRequestEnd(body), rec, cells, nil
 }
 
 func (r *cbRun) flush() error {
@@ -324,7 +337,6 @@ func (r *cbRun) flush() error {
 	if b == nil || len(b.rows) == 0 || r.stopped.Load() {
 		return nil
 	}
-	b.body = hooks.AppendRequestEnd(b.body)
 	select {
 	case r.send <- b:
 		return nil
@@ -336,11 +348,18 @@ func (r *cbRun) flush() error {
 // post sends batches until the run is closed.
 func (r *cbRun) post() {
 	defer r.wg.Done()
+	var body, rec []byte
+	var cells []string
 	for b := range r.send {
 		if r.stopped.Load() {
 			continue
 		}
-		ans, err := r.s.Callbacks.CallBody(r.ctx, r.cfg, b.body)
+		var err error
+		if body, rec, cells, err = r.encode(b, body, rec, cells); err != nil {
+			r.fail(err)
+			continue
+		}
+		ans, err := r.s.Callbacks.CallBody(r.ctx, r.cfg, body)
 		if err != nil {
 			r.fail(err)
 			continue
@@ -542,10 +561,7 @@ func (s *Service) checkRows(ctx context.Context, r *cbRun, rows []int64, locked 
 // feedUnjudged adds the rows whose content is not in the cache, looked
 // up 500 at a time.
 func (s *Service) feedUnjudged(ctx context.Context, r *cbRun, rows []int64) error {
-	type cand struct {
-		cbRow
-		cells []string
-	}
+	type cand struct{ cbRow }
 	var cands []cand
 	sift := func() error {
 		if len(cands) == 0 {
@@ -575,7 +591,7 @@ func (s *Service) feedUnjudged(ctx context.Context, r *cbRun, rows []int64) erro
 		}
 		for _, c := range cands {
 			if !judged[c.hash] {
-				if err := r.add(c.row, c.data, c.cells); err != nil {
+				if err := r.add(c.row, c.data); err != nil {
 					return err
 				}
 			}
@@ -584,7 +600,7 @@ func (s *Service) feedUnjudged(ctx context.Context, r *cbRun, rows []int64) erro
 		return nil
 	}
 	err := s.eachStagedRow(ctx, r.imp.ID, rows, func(row int64, data string, cells []string) error {
-		cands = append(cands, cand{cbRow: cbRow{row: row, hash: rowHash16(data), data: data}, cells: cells})
+		cands = append(cands, cand{cbRow: cbRow{row: row, hash: rowHash16(data), data: data}})
 		if len(cands) >= 500 {
 			return sift()
 		}

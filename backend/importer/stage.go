@@ -467,7 +467,7 @@ func (s *Service) produce(ctx context.Context, imp *Import, sc *schema.Schema, s
 		}
 		sr.data = string(jsonBuf)
 		res.match.add(dataRow, cells)
-		if err := res.cb.add(dataRow, sr.data, cells); err != nil {
+		if err := res.cb.add(dataRow, sr.data); err != nil {
 			return err
 		}
 		batch.rows = append(batch.rows, sr)
