@@ -400,6 +400,9 @@ func (s *Service) beginEdit(ctx context.Context, slug string) (*Import, *schema.
 	unlock := s.lock(imp.ID)
 	imp, err = s.loadImport(ctx, s.db.Read, slug)
 	if err == nil {
+		err = refuseCancelled(imp)
+	}
+	if err == nil {
 		imp, err = s.recoverInterrupted(ctx, imp)
 	}
 	if err != nil {

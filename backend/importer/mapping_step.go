@@ -202,6 +202,12 @@ func (s *Service) ConfirmMappingChange(ctx context.Context, slug string, m schem
 	}
 	unlock := s.lock(imp.ID)
 	defer unlock()
+	if imp, err = s.loadImport(ctx, s.db.Read, slug); err != nil { // fresh, under the lock
+		return ch, err
+	}
+	if err := refuseCancelled(imp); err != nil {
+		return ch, err
+	}
 	if imp, err = s.recoverInterrupted(ctx, imp); err != nil {
 		return ch, err
 	}

@@ -619,6 +619,8 @@ func (s *Service) Summary(ctx context.Context, slug string) (Summary, error) {
 
 func submittable(imp *Import, sc *schema.Schema) (bool, string) {
 	switch {
+	case !imp.CancelledAt.IsZero():
+		return false, "the import was cancelled by its end user"
 	case imp.Step != StepReview:
 		return false, "the import is not ready for review (step " + imp.Step + ")"
 	case imp.Status != StatusCreated && imp.Status != StatusFailed:

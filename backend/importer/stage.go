@@ -190,6 +190,9 @@ func (s *Service) runStage(ctx context.Context, slug string, j *job) (err error)
 	if err != nil {
 		return err
 	}
+	if err := refuseCancelled(imp); err != nil {
+		return err
+	}
 
 	if imp.Mapping == nil {
 		return errs.Conflict("import %s has no confirmed mapping yet", slug)

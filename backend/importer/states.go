@@ -124,6 +124,17 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// refuseCancelled is the check every step that changes an import makes
+// under the import's lock, on the import read under it: the HTTP layer's
+// check runs before the lock, so a request that passed it just before a
+// Cancel landed reaches the service after the Cancel.
+func refuseCancelled(imp *Import) error {
+	if !imp.CancelledAt.IsZero() {
+		return errs.Conflict("import %s was cancelled by its end user; start a new import", imp.Slug)
+	}
+	return nil
+}
+
 // CancelImport records that the end user cancelled the import (the
 // importer's Cancel): the import keeps its counts and file name for the
 // console, its uploaded file and staged rows are deleted (the importer tells

@@ -63,6 +63,9 @@ func (s *Service) beginSubmit(ctx context.Context, slug string) (Import, error) 
 	if imp, err = s.loadImport(ctx, s.db.Read, slug); err != nil {
 		return Import{}, err
 	}
+	if err := refuseCancelled(imp); err != nil {
+		return Import{}, err
+	}
 	if imp, err = s.recoverInterrupted(ctx, imp); err != nil {
 		return Import{}, err
 	}

@@ -220,6 +220,12 @@ func (s *Service) Upload(ctx context.Context, slug string, body io.Reader, name 
 	}
 	unlock := s.lock(imp.ID)
 	defer unlock()
+	if imp, err = s.loadImport(ctx, s.db.Read, slug); err != nil { // fresh, under the lock
+		return Preview{}, err
+	}
+	if err := refuseCancelled(imp); err != nil {
+		return Preview{}, err
+	}
 	if imp.Status != StatusCreated && imp.Status != StatusFailed || imp.Step == StepSubmitting || imp.Step == StepDone {
 		return Preview{}, errs.Conflict("import %s is %s; start a new import to upload another file", slug, imp.Status)
 	}
@@ -515,6 +521,12 @@ func (s *Service) SetFileOptions(ctx context.Context, slug string, o FileOptions
 	}
 	unlock := s.lock(imp.ID)
 	defer unlock()
+	if imp, err = s.loadImport(ctx, s.db.Read, slug); err != nil { // fresh, under the lock
+		return Preview{}, err
+	}
+	if err := refuseCancelled(imp); err != nil {
+		return Preview{}, err
+	}
 	if imp.Status != StatusCreated || imp.Step == StepCreated || imp.Step == StepSubmitting {
 		return Preview{}, errs.Conflict("import %s cannot change its file options now (status %s, step %s)", slug, imp.Status, imp.Step)
 	}

@@ -1,0 +1,62 @@
+package importer_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"fusebox/backend/errs"
+	"fusebox/backend/importer"
+)
+
+// TestSecurityCancelledImportGoesNoFurther: the HTTP layer refuses a
+// cancelled import's writes before it takes the import's lock, so a submit
+// (or an upload, or a staging) that passed that check just before the
+// Cancel landed reaches the service after it. The service itself must
+// refuse: a cancelled import is never submitted (its staged rows are
+// gone, so it would "complete" with no records and tell the host page's
+// destinations so), uploaded to or staged again.
+func TestSecurityCancelledImportGoesNoFurther(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newService(t)
+	if _, err := svc.SaveImporter(ctx, contacts()); err != nil {
+		t.Fatal(err)
+	}
+	actor := importer.Actor{Admin: true}
+	const clean = "First Name,E-mail\nAda,ada@example.com\nAlan,alan@example.com\n"
+	slug := stageFile(t, svc, actor, "people.csv", clean, nil)
+	if _, err := svc.CancelImport(ctx, slug); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Submit(ctx, slug); errs.Code(err) != errs.ECONFLICT || !strings.Contains(errs.Message(err), "cancelled") {
+		t.Fatalf("submit of a cancelled import: %v", err)
+	}
+	if _, err := svc.StartSubmit(ctx, slug); errs.Code(err) != errs.ECONFLICT {
+		t.Fatalf("background submit of a cancelled import: %v", err)
+	}
+	imp, err := svc.GetImport(ctx, slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imp.Status != importer.StatusCreated || imp.CancelledAt.IsZero() || imp.RecordCount != 0 {
+		t.Fatalf("after the refused submits: status %s cancelled %v records %d", imp.Status, imp.CancelledAt, imp.RecordCount)
+	}
+	if err := svc.Stage(ctx, slug); errs.Code(err) != errs.ECONFLICT {
+		t.Fatalf("staging of a cancelled import: %v", err)
+	}
+
+	// Cancelled right after the upload: no new file is taken.
+	other, err := svc.CreateImport(ctx, actor, "contacts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CancelImport(ctx, other.Slug); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Upload(ctx, other.Slug, strings.NewReader(clean), "again.csv", int64(len(clean))); errs.Code(err) != errs.ECONFLICT {
+		t.Fatalf("upload to a cancelled import: %v", err)
+	}
+	if imp, _ := svc.GetImport(ctx, other.Slug); imp.FileName != "" || imp.Step != importer.StepCreated {
+		t.Fatalf("after the refused upload: file %q step %s", imp.FileName, imp.Step)
+	}
+}
