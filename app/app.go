@@ -154,7 +154,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// Both key files are read now: a new data dir gets them; one whose
 	// database holds values sealed under a missing or replaced key file
 	// refuses to start, naming the file to restore from the backup.
-	for _, open := range []func(context.Context) error{a.Sessions.OpenKeyring, a.Marketplace.OpenKeyring} {
+	// Servers sharing a PostgreSQL database share the key files too.
+	for _, open := range []func(context.Context) error{a.Sessions.OpenKeyring, a.Marketplace.OpenKeyring, a.checkSharedKeys} {
 		if err := open(ctx); err != nil {
 			a.closeDB()
 			return nil, err

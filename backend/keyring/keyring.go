@@ -194,6 +194,11 @@ func (k *Keyring) Derive(label string) []byte {
 	return m.Sum(nil)
 }
 
+// CheckValue names the key without revealing it: hex of the first 16
+// bytes of Derive("key check"). Servers sharing one database compare it to
+// make sure they seal with the same key.
+func (k *Keyring) CheckValue() string { return hex.EncodeToString(k.Derive("key check")[:16]) }
+
 func format(key []byte) []byte {
 	return []byte(header + base64.StdEncoding.EncodeToString(key) + "\n")
 }

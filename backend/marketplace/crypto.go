@@ -80,6 +80,15 @@ func (s *sealer) open(ctx context.Context, sealed, aad string) ([]byte, error) {
 	return plain, nil
 }
 
+// KeyCheck is the check value of the key file (keyring.CheckValue).
+func (s *Service) KeyCheck(ctx context.Context) (string, error) {
+	kr, err := s.seal.keyring(ctx)
+	if err != nil {
+		return "", err
+	}
+	return kr.CheckValue(), nil
+}
+
 // OpenKeyring reads secrets.key now and opens one stored secret with it,
 // so that a data dir whose key file is lost or replaced refuses to start
 // instead of failing its first sign-ins. A new data dir gets its key file

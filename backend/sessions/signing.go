@@ -41,6 +41,15 @@ func (s *Service) OpenKeyring(ctx context.Context) error {
 	return err
 }
 
+// KeyCheck is the check value of the key file (keyring.CheckValue).
+func (s *Service) KeyCheck(ctx context.Context) (string, error) {
+	kr, err := s.keyring(ctx)
+	if err != nil {
+		return "", err
+	}
+	return kr.CheckValue(), nil
+}
+
 // keyring returns the keyring, loading it once. The key file may be made
 // only while no signing key is stored.
 func (s *Service) keyring(ctx context.Context) (*keyring.Keyring, error) {
