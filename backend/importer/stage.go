@@ -269,8 +269,6 @@ func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src
 	defer rd.Close()
 	rd.SetHeader(imp.HeaderRow, len(imp.Headers))
 	rd.Prefetch() // a workbook is tokenized on its own goroutine
-	// the WAL is checkpointed once, after the job, not at each commit
-	defer s.db.BeginBulkLoad(ctx)()
 
 	// the validation endpoint gets the rows while they are staged
 	cbr, err := s.startCallbacks(ctx, imp, sc)

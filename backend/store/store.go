@@ -15,7 +15,6 @@ import (
 	"net/url"
 	"os"
 	"runtime"
-	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -31,10 +30,6 @@ type DB struct {
 	Path    string
 	engine  Engine
 	applied int
-
-	bulkMu     sync.Mutex     // bulk.go: running bulk loads
-	bulkLoads  int            // (checkpoints at commit are off while > 0)
-	background sync.WaitGroup // checkpoints after bulk loads; Close waits
 }
 
 // AppliedAtOpen is the number of migrations this open applied (0 when
@@ -155,7 +150,6 @@ func checkHeader(path string) error {
 
 // Close closes both pools; the writer last, so the WAL is checkpointed.
 func (db *DB) Close() error {
-	db.waitBackground()
 	rerr := db.Read.Close()
 	werr := db.Write.Close()
 	return errors.Join(rerr, werr)
