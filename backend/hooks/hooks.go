@@ -10,7 +10,9 @@
 //   - Time: a watchdog goroutine samples the running call every
 //     millisecond and interrupts it past Limits.Call; the calls' total time
 //     is counted against Limits.Import, after which the remaining rows are
-//     not run and get an error instead.
+//     not run and get an error instead. Reading a hook's answer (its
+//     getters, toString, a Proxy's traps), describing what it threw and
+//     running its source to get its function are budgeted calls too.
 //   - Memory: the watchdog reads the Go runtime's cumulative heap
 //     allocation counter (runtime/metrics /gc/heap/allocs:bytes) at the
 //     same samples and interrupts a call that allocated more than
@@ -208,6 +210,8 @@ type Runner struct {
 
 	mu       sync.Mutex
 	running  bool
+	guard    goja.Callable // runs pending under the budget
+	pending  func()
 	watching bool
 	closed   bool
 	seq      uint64
@@ -231,10 +235,18 @@ func (p *Program) NewRunner() (*Runner, error) {
 	}
 	r := &Runner{p: p, vm: vm,
 		sample: []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}}
+	// Go code that reads a hook's answer can run the hook's code (getters,
+	// toString, a Proxy's traps): it runs as this function, a call under
+	// the budget like the hook's own.
+	r.guard, _ = goja.AssertFunction(vm.ToValue(func(goja.FunctionCall) goja.Value {
+		r.pending()
+		return goja.Undefined()
+	}))
 	fn := func(name string, prg *goja.Program) (goja.Callable, error) {
-		v, err := vm.RunProgram(prg)
+		var v goja.Value
+		err := r.watched(func() (err error) { v, err = vm.RunProgram(prg); return err })
 		if err != nil {
-			return nil, fmt.Errorf("hook %q: %s", name, describe(err))
+			return nil, fmt.Errorf("hook %q: %s", name, r.describe(err))
 		}
 		f, ok := goja.AssertFunction(v)
 		if !ok {
@@ -302,6 +314,14 @@ func (r *Runner) watch() {
 }
 
 func (r *Runner) call(f goja.Callable, args ...goja.Value) (goja.Value, error) {
+	var v goja.Value
+	err := r.watched(func() (err error) { v, err = f(goja.Undefined(), args...); return err })
+	return v, err
+}
+
+// watched runs fn, which runs JavaScript, under the watchdog: one call's
+// time and allocation budgets.
+func (r *Runner) watched(fn func() error) error {
 	r.mu.Lock()
 	r.running = true
 	r.seq++
@@ -311,13 +331,45 @@ func (r *Runner) call(f goja.Callable, args ...goja.Value) (goja.Value, error) {
 		go r.watch()
 	}
 	r.mu.Unlock()
-	v, err := f(goja.Undefined(), args...)
+	err := fn()
 	r.mu.Lock()
 	r.running = false
 	r.vm.ClearInterrupt()
 	r.used += time.Since(r.start)
 	r.mu.Unlock()
-	return v, err
+	return err
+}
+
+// guarded runs Go code that reads JavaScript values (and so may run a
+// hook's getters or toString) as a budgeted call; an interrupt or a throw
+// there is its error.
+func (r *Runner) guarded(v goja.Value, fn func()) error {
+	if _, ok := v.(*goja.Object); !ok {
+		fn() // a primitive runs no code when read
+		return nil
+	}
+	r.pending = fn
+	defer func() { r.pending = nil }()
+	_, err := r.call(r.guard)
+	return err
+}
+
+// describe is describe under the budget: a thrown object's toString is
+// the hook's code. When that fails too, the value is not shown.
+func (r *Runner) describe(err error) string {
+	var thrown goja.Value
+	if ex, ok := err.(*goja.Exception); ok {
+		thrown = ex.Value()
+	}
+	var msg string
+	if gerr := r.guarded(thrown, func() { msg = describe(err) }); gerr != nil {
+		var ex *goja.Exception
+		if errors.As(err, &ex) {
+			return withLine("threw a value that cannot be shown", ex.Stack())
+		}
+		return "failed: " + err.Error()
+	}
+	return msg
 }
 
 // Run runs the column hooks, then the row hook, on one row whose cells
@@ -339,19 +391,22 @@ func (r *Runner) Run(cells []string, out *Result) {
 	for i, f := range r.cols {
 		c := r.p.cols[i]
 		v, err := r.call(f, r.vm.ToValue(cells[c.col]), r.rowObject(cells))
-		if err != nil {
-			out.Findings = append(out.Findings, Finding{Col: c.col, Severity: Error, Message: fmt.Sprintf("hook %q %s", c.name, describe(err))})
-			continue
+		if err == nil {
+			err = r.guarded(v, func() { r.columnResult(c, v, cells, out) })
 		}
-		r.columnResult(c, v, cells, out)
+		if err != nil {
+			out.Findings = append(out.Findings, Finding{Col: c.col, Severity: Error, Message: fmt.Sprintf("hook %q %s", c.name, r.describe(err))})
+		}
 	}
 	if r.row != nil {
 		v, err := r.call(r.row, r.rowObject(cells))
+		if err == nil {
+			err = r.guarded(v, func() { r.rowResult(v, cells, out) })
+		}
 		if err != nil {
-			out.Findings = append(out.Findings, Finding{Col: 0, Severity: Error, Message: fmt.Sprintf("hook \"row\" %s", describe(err))})
+			out.Findings = append(out.Findings, Finding{Col: 0, Severity: Error, Message: fmt.Sprintf("hook \"row\" %s", r.describe(err))})
 			return
 		}
-		r.rowResult(v, cells, out)
 	}
 }
 
