@@ -1,10 +1,13 @@
 // End-to-end: submit runs as a background job on the server; the embed's submit step follows it
 // with a progress bar ("N of 200,000 records saved") and then shows the finished import, on a
-// laptop (1280×800) and on a phone (390×844). The import is completed with every record.
+// laptop (1280×800) and on a phone (390×844). The import is completed with every record. A server
+// killed with SIGKILL half way through a submit and started again on the same data dir and port
+// resumes it; the embed, polling meanwhile, shows the import complete.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser, newPage, screenshot } from './lib/browser.mjs';
 import { api, adminToken, importerFrame, ownDemoBackend, putImporter, secretKey, until, withoutAbortedPages } from './lib/importer.mjs';
+import { rm } from 'node:fs/promises';
 import { startServer } from './lib/server.mjs';
 
 const ROWS = 200_000;
@@ -49,26 +52,32 @@ describe('submit progress in the embed', () => {
     await server?.stop();
   });
 
+  /** Opens the importer in the demo host page and takes people.csv to the submit step. */
+  async function toSubmit(page, srv, apiKey, user) {
+    await ownDemoBackend(page, srv, apiKey, [DEF]);
+    await page.goto(`${srv.url}/demo?user=progress-${user}`);
+    await page.getByLabel('Importer').selectOption(DEF.slug);
+    await page.getByRole('button', { name: 'Import data', exact: true }).click();
+    const frame = importerFrame(page);
+    await frame.getByRole('heading', { name: 'Upload a file' }).waitFor();
+    await frame.getByTestId('file-input').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer });
+    await frame.getByRole('heading', { name: 'Choose the header row' }).waitFor({ timeout: 30_000 });
+    await frame.getByRole('button', { name: 'Continue', exact: true }).click();
+    await frame.getByRole('heading', { name: 'Map your columns' }).waitFor();
+    await frame.getByRole('button', { name: 'Continue', exact: true }).click();
+    await frame.getByRole('heading', { name: 'Review and fix' }).waitFor({ timeout: 60_000 });
+    await frame.getByRole('button', { name: 'Continue', exact: true }).click();
+    await frame.getByRole('heading', { name: 'Ready to import' }).waitFor();
+    return frame;
+  }
+
   for (const vp of VIEWPORTS) {
     test(`${vp.name} ${vp.width}×${vp.height}: a progress bar while the records are saved, then the finished import`, async () => {
       const { context, page, errors } = await newPage(browser, vp);
       /** @type {string[]} */
       const submits = [];
       page.on('response', (r) => r.url().endsWith('/submit') && submits.push(`${r.status()}`));
-      await ownDemoBackend(page, server, key, [DEF]);
-      await page.goto(`${server.url}/demo?user=progress-${vp.name}`);
-      await page.getByLabel('Importer').selectOption(DEF.slug);
-      await page.getByRole('button', { name: 'Import data', exact: true }).click();
-      const frame = importerFrame(page);
-      await frame.getByRole('heading', { name: 'Upload a file' }).waitFor();
-      await frame.getByTestId('file-input').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer });
-      await frame.getByRole('heading', { name: 'Choose the header row' }).waitFor({ timeout: 30_000 });
-      await frame.getByRole('button', { name: 'Continue', exact: true }).click();
-      await frame.getByRole('heading', { name: 'Map your columns' }).waitFor();
-      await frame.getByRole('button', { name: 'Continue', exact: true }).click();
-      await frame.getByRole('heading', { name: 'Review and fix' }).waitFor({ timeout: 60_000 });
-      await frame.getByRole('button', { name: 'Continue', exact: true }).click();
-      await frame.getByRole('heading', { name: 'Ready to import' }).waitFor();
+      const frame = await toSubmit(page, server, key, vp.name);
       await frame.getByRole('button', { name: 'Import 200,000 rows' }).click();
 
       // the bar shows the records saved so far, part way
@@ -101,4 +110,39 @@ describe('submit progress in the embed', () => {
       await context.close();
     });
   }
+
+  test('desktop: the server killed half way through the submit and started again; the embed shows the import complete', async () => {
+    const first = await startServer({ keepDataDir: true });
+    const dataDir = first.dataDir;
+    const addr = new URL(first.url).host;
+    let again;
+    try {
+      await putImporter(first, DEF);
+      const k = await secretKey(first);
+      const { context, page, errors } = await newPage(browser, VIEWPORTS[0]);
+      const frame = await toSubmit(page, first, k, 'restart');
+      await frame.getByRole('button', { name: 'Import 200,000 rows' }).click();
+      const bar = frame.getByTestId('submit-progress').getByRole('progressbar');
+      await until(async () => Number(await bar.getAttribute('aria-valuenow', { timeout: 200 }).catch(() => 'NaN')) > 0, 'the submit under way', 60_000, 20);
+      await first.kill();
+      const token = await adminToken(first);
+      await screenshot(page, 'submit-killed-desktop');
+      again = await startServer({ dataDir, addr });
+      await frame.getByRole('heading', { name: 'Import complete' }).waitFor({ timeout: 120_000 });
+      assert.match(await frame.getByTestId('done-body').innerText(), /200,000 rows were imported/);
+      await screenshot(page, 'submit-resumed-desktop');
+      const list = await api(again, token, 'GET', `/api/admin/imports?importer=${DEF.slug}&per_page=5`);
+      assert.equal(list.imports[0].status, 'completed');
+      const recs = await api(again, token, 'GET', `/api/admin/imports/${list.imports[0].slug}/records?per_page=1`);
+      assert.equal(recs.total, ROWS);
+      // the polls that found no server while it was down are the only errors
+      const other = withoutAbortedPages(errors).filter((e) => !/ERR_CONNECTION_REFUSED|Failed to fetch|NetworkError/.test(e));
+      assert.deepEqual(other, []);
+      await context.close();
+    } finally {
+      await again?.stop().catch(() => {});
+      await first.stop().catch(() => {});
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
 });

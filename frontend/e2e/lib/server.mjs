@@ -28,10 +28,12 @@ const listeningLine = /^Fusebox (\S+) listening on (https?:\/\/\S+)/;
  * @property {() => string} stderr  everything logged so far
  * @property {(re: RegExp, timeoutMs?: number) => Promise<string>} waitForLog  resolves with the first stdout/stderr line matching re
  * @property {() => Promise<void>} stop  SIGTERM; rejects unless the process exits with status 0
+ * @property {() => Promise<void>} kill  SIGKILL (no shutdown); resolves once the process is gone; the data dir stays
  */
 
 /**
- * @param {{ args?: string[], env?: Record<string,string>, binary?: string, keepDataDir?: boolean }} [opts]
+ * @param {{ args?: string[], env?: Record<string,string>, binary?: string, keepDataDir?: boolean, dataDir?: string, addr?: string }} [opts]
+ *   dataDir: serve this data dir (kept at stop) instead of a new one; addr: listen there instead of a free port
  * @returns {Promise<RunningServer>}
  */
 export async function startServer(opts = {}) {
@@ -39,8 +41,9 @@ export async function startServer(opts = {}) {
   if (!existsSync(binary)) {
     throw new Error(`e2e: ${binary} does not exist; build it first (make server) or set FUSEBOX_BIN`);
   }
-  const dataDir = await mkdtemp(join(tmpdir(), 'fusebox-e2e-'));
-  const args = ['serve', '--addr', '127.0.0.1:0', '--data-dir', dataDir, ...(opts.args ?? [])];
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'fusebox-e2e-')));
+  const keepDataDir = opts.keepDataDir || !!opts.dataDir;
+  const args = ['serve', '--addr', opts.addr ?? '127.0.0.1:0', '--data-dir', dataDir, ...(opts.args ?? [])];
   const child = spawn(binary, args, {
     cwd: repoRoot,
     env: { ...process.env, ...opts.env },
@@ -99,7 +102,7 @@ export async function startServer(opts = {}) {
 
   const cleanup = async () => {
     if (!hasExited) child.kill('SIGKILL');
-    if (!opts.keepDataDir) await rm(dataDir, { recursive: true, force: true });
+    if (!keepDataDir) await rm(dataDir, { recursive: true, force: true });
   };
 
   try {
@@ -123,6 +126,10 @@ export async function startServer(opts = {}) {
       stdout: () => out,
       stderr: () => err,
       waitForLog,
+      async kill() {
+        if (!hasExited) child.kill('SIGKILL');
+        await exited;
+      },
       async stop() {
         if (!hasExited) child.kill('SIGTERM');
         let timer;
