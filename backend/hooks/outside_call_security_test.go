@@ -31,14 +31,14 @@ func TestSecurityHookCodeRunsOnlyWithinItsBudget(t *testing.T) {
 		cols map[string]string
 		col  int
 	}{
-		"column getter":          {cols: map[string]string{"sku": `function (v) { return {get error() { for (;;) {} }} }`}, col: 1},
-		"column value toString":  {cols: map[string]string{"sku": `function (v) { return {value: {toString: function () { for (;;) {} }}} }`}, col: 1},
-		"column array message":   {cols: map[string]string{"sku": `function (v) { return {warning: [{toString: function () { for (;;) {} }}]} }`}, col: 1},
-		"column export":          {cols: map[string]string{"sku": `function (v) { var o = {}; Object.defineProperty(o, "x", {enumerable: true, get: function () { for (;;) {} }}); return o }`}, col: 1},
-		"thrown toString":        {cols: map[string]string{"sku": `function (v) { throw {toString: function () { for (;;) {} }} }`}, col: 1},
-		"row values proxy":       {row: `function (row) { return {values: new Proxy({}, {ownKeys: function () { for (;;) {} }})} }`},
-		"row errors getter":      {row: `function (row) { return {get errors() { for (;;) {} }} }`},
-		"row value toString":     {row: `function (row) { return {values: {sku: {toString: function () { for (;;) {} }}}} }`},
+		"column getter":         {cols: map[string]string{"sku": `function (v) { return {get error() { for (;;) {} }} }`}, col: 1},
+		"column value toString": {cols: map[string]string{"sku": `function (v) { return {value: {toString: function () { for (;;) {} }}} }`}, col: 1},
+		"column array message":  {cols: map[string]string{"sku": `function (v) { return {warning: [{toString: function () { for (;;) {} }}]} }`}, col: 1},
+		"column export":         {cols: map[string]string{"sku": `function (v) { var o = {}; Object.defineProperty(o, "x", {enumerable: true, get: function () { for (;;) {} }}); return o }`}, col: 1},
+		"thrown toString":       {cols: map[string]string{"sku": `function (v) { throw {toString: function () { for (;;) {} }} }`}, col: 1},
+		"row values proxy":      {row: `function (row) { return {values: new Proxy({}, {ownKeys: function () { for (;;) {} }})} }`},
+		"row errors getter":     {row: `function (row) { return {get errors() { for (;;) {} }} }`},
+		"row value toString":    {row: `function (row) { return {values: {sku: {toString: function () { for (;;) {} }}}} }`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			within(t, name, func() {
