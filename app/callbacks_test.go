@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -315,5 +316,87 @@ func TestValidateCallbackSlowEndpointDoesNotBlockOtherEdits(t *testing.T) {
 	sum, _ = a.Importer.Summary(ctx, imp.Slug)
 	if sum.Callback.State != "ok" || sum.ErrorRows != 2 {
 		t.Fatalf("after all answers: callback %+v, error rows %d; want ok and 2", sum.Callback, sum.ErrorRows)
+	}
+}
+
+// Edits kept across a mapping change are checked by the endpoint too: the
+// re-staged file's rows are judged while staged, the kept edit's content
+// after it is re-applied.
+func TestValidateCallbackChecksEditsKeptAcrossAMappingChange(t *testing.T) {
+	var seen sync.Map
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Rows []struct {
+				Row    int64          `json:"row"`
+				Values map[string]any `json:"values"`
+			} `json:"rows"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var out []string
+		for _, row := range in.Rows {
+			id, _ := row.Values["customer_id"].(string)
+			seen.Store(id, true)
+			if strings.HasPrefix(id, "X-") {
+				out = append(out, fmt.Sprintf(`{"row": %d, "errors": {"customer_id": "customer %s does not exist"}}`, row.Row, id))
+			}
+		}
+		io.WriteString(w, `{"rows": [`+strings.Join(out, ",")+`]}`)
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	a, err := New(ctx, Config{DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ws := "version: 1\nimporters:\n  - slug: orders\n    name: Orders\n    settings: {invalid_rows: block}\n" +
+		"    columns: [{key: customer_id, label: Customer id}, {key: amount, label: Amount, type: integer}]\n" +
+		"    hooks: {validate: {url: \"" + srv.URL + "/validate\", timeout: 3s}}\nmarketplace:\n  org_id: test-org\n  allowed_hosts: [127.0.0.1]\n"
+	if _, err := a.Workspace.Apply(ctx, []byte(ws), "ws.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	imp, _ := a.Importer.CreateImport(ctx, importer.Actor{Admin: true}, "orders")
+	csv := "Customer id,Amount,Other\nC-1,1,9\nC-2,2,9\n"
+	if _, err := a.Importer.Upload(ctx, imp.Slug, strings.NewReader(csv), "o.csv", int64(len(csv))); err != nil {
+		t.Fatal(err)
+	}
+	mv, _ := a.Importer.GetMapping(ctx, imp.Slug)
+	if err := a.Importer.ConfirmMapping(ctx, imp.Slug, mv.Suggestions.Mapping()); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Importer.Stage(ctx, imp.Slug); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Importer.EditRow(ctx, imp.Slug, 2, map[string]string{"customer_id": "X-2"}); err != nil {
+		t.Fatal(err)
+	}
+	// the endpoint forgets; the mapping changes (Amount no longer mapped): the file is staged again, the edit kept
+	seen.Clear()
+	mv, _ = a.Importer.GetMapping(ctx, imp.Slug)
+	m := mv.Suggestions.Mapping()
+	for i := range m.Columns {
+		if m.Columns[i].Key == "amount" {
+			m.Columns[i].Key = ""
+		}
+	}
+	if _, err := a.Importer.ConfirmMappingChange(ctx, imp.Slug, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Importer.Stage(ctx, imp.Slug); err != nil {
+		t.Fatal(err)
+	}
+	page, _ := a.Importer.Rows(ctx, imp.Slug, importer.RowQuery{})
+	if page.Rows[1].Values[0] != "X-2" {
+		t.Fatalf("the edit was not kept: %+v", page.Rows[1])
+	}
+	if _, ok := seen.Load("X-2"); !ok || page.Rows[1].Errors != 1 {
+		t.Fatalf("the kept edit's content was not sent to the endpoint (sent: %v), row 2: %+v", ok, page.Rows[1])
+	}
+	sum, _ := a.Importer.Summary(ctx, imp.Slug)
+	if sum.CanSubmit || sum.Callback.State != "ok" {
+		t.Fatalf("after the mapping change: can_submit %v, callback %+v", sum.CanSubmit, sum.Callback)
 	}
 }

@@ -348,6 +348,14 @@ func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src
 		if err := s.applyCarry(ctx, imp.Slug, carry); err != nil {
 			return fmt.Errorf("stage: re-apply kept edits: %w", err)
 		}
+		// the kept edits' content goes to the validation endpoint too
+		r, rows, err := s.beginCallbacks(ctx, imp, sc, nil)
+		if err != nil {
+			return fmt.Errorf("stage: %w", err)
+		}
+		if err := s.checkRows(ctx, r, rows, true); err != nil {
+			return fmt.Errorf("stage: %w", err)
+		}
 	}
 	return nil
 }
