@@ -187,7 +187,8 @@ describe('console listing editor', () => {
   });
 
   test('leaving with unsaved edits asks: a console link, and closing the tab', async () => {
-    const { context, page, errors } = await openConsole('#/marketplace/listings/legacy');
+    const { context, page, errors } = await openConsole('#/marketplace/listings');
+    await page.locator('tr[data-listing="legacy"]').getByRole('link', { name: 'Edit' }).click();
     const editor = page.getByTestId('listing-editor');
     await editor.waitFor();
     await field(editor, 'Summary').fill('Edited, not saved.');
@@ -199,10 +200,19 @@ describe('console listing editor', () => {
     await ask.getByRole('button', { name: 'Stay' }).click();
     assert.match(page.url(), /#\/marketplace\/listings\/legacy$/);
     assert.equal(await field(editor, 'Summary').inputValue(), 'Edited, not saved.');
-    // "← All listings" asks too.
+    // "← All listings", the browser's Back and the editor's Close (it sets the address) ask too.
     await page.getByRole('link', { name: '← All listings' }).click();
     await ask.waitFor();
     await ask.getByRole('button', { name: 'Stay' }).click();
+    await page.evaluate(() => history.back());
+    await ask.waitFor();
+    await ask.getByRole('button', { name: 'Stay' }).click();
+    assert.match(page.url(), /#\/marketplace\/listings\/legacy$/);
+    await editor.getByRole('button', { name: 'Close' }).click();
+    await ask.waitFor();
+    await ask.getByRole('button', { name: 'Stay' }).click();
+    assert.match(page.url(), /#\/marketplace\/listings\/legacy$/);
+    assert.equal(await field(editor, 'Summary').inputValue(), 'Edited, not saved.');
 
     // Closing the tab: the browser's own prompt; dismissed, the page stays with the edit.
     const dialog = page.waitForEvent('dialog');

@@ -1,6 +1,30 @@
 import { useCallback, useEffect, useRef } from 'react';
 import { askConfirm } from '../shared/askConfirm';
 
+// Address changes (a button that sets the hash, the back button, a typed address) are caught by one
+// hashchange listener added when this module loads: listeners on window run in the order they were
+// added, so it must come before every page's router listener (useHashRoute adds its own when a page
+// mounts, before the editor inside it does). It keeps the address and asks; Leave goes on.
+const guards = new Set<{ state: { dirty: boolean; leaving: boolean }; ask: () => Promise<boolean> }>();
+if (typeof window !== 'undefined') {
+  window.addEventListener(
+    'hashchange',
+    (e) => {
+      const g = [...guards].find((x) => x.state.dirty && !x.state.leaving);
+      if (!g) return;
+      e.stopImmediatePropagation(); // the router never hears of this change
+      const target = e.newURL;
+      history.replaceState(history.state, '', e.oldURL);
+      void g.ask().then((leave) => {
+        if (!leave) return;
+        g.state.leaving = true;
+        window.location.href = target;
+      });
+    },
+    true,
+  );
+}
+
 /**
  * Every console editor uses this (importers, plans, settings, destinations, listings).
  * While `dirty`, leaving asks first: closing or reloading the tab (the browser's own prompt), and
@@ -27,18 +51,6 @@ export function useUnsavedGuard(dirty: boolean, what = 'this editor'): () => voi
       e.preventDefault();
       e.returnValue = '';
     };
-    const onHashChange = (e: HashChangeEvent) => {
-      if (!state.current.dirty || state.current.leaving) return;
-      // Runs first (capture, registered on window): the router never hears of this change.
-      e.stopImmediatePropagation();
-      const target = e.newURL;
-      history.replaceState(history.state, '', e.oldURL);
-      void ask().then((leave) => {
-        if (!leave) return;
-        state.current.leaving = true;
-        window.location.href = target;
-      });
-    };
     // Links inside the console (the sidebar, tabs, "← Destinations"): asked before the address changes.
     const onClick = (e: MouseEvent) => {
       if (!state.current.dirty || state.current.leaving || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
@@ -53,11 +65,12 @@ export function useUnsavedGuard(dirty: boolean, what = 'this editor'): () => voi
       });
     };
     window.addEventListener('beforeunload', onBeforeUnload);
-    window.addEventListener('hashchange', onHashChange, true);
+    const guard = { state: state.current, ask };
+    guards.add(guard);
     document.addEventListener('click', onClick, true);
     return () => {
       window.removeEventListener('beforeunload', onBeforeUnload);
-      window.removeEventListener('hashchange', onHashChange, true);
+      guards.delete(guard);
       document.removeEventListener('click', onClick, true);
     };
   }, [what]);

@@ -184,4 +184,24 @@ describe('ListingEditor', () => {
     await click(tab('Advanced (JSON)'));
     expect((JSON.parse(jsonBox()!.value) as MpListing).workflow[0].body).toEqual({ user: '{{user.externalId}}' });
   });
+
+  it('a refusal of a save from the JSON tab marks the field once you switch to the form', async () => {
+    vi.stubGlobal('fetch', vi.fn(async (_url: string, init?: RequestInit) =>
+      init?.method === 'PUT'
+        ? json(422, { error: { code: 'EINVALID', message: 'listing.config_fields[1].default: "mars" is not one of eu, us' } })
+        : json(404, {})));
+    view = await render(<ListingEditor original={crm} categories={[]} onSaved={() => {}} onClose={() => {}} />);
+    await click(tab('Advanced (JSON)'));
+    const l = JSON.parse(jsonBox()!.value) as MpListing;
+    l.config_fields![1].default = 'mars';
+    await type(jsonBox(), JSON.stringify(l));
+    await click(button('Save listing'));
+    await flush();
+    expect($('[role="alert"]')?.textContent).toBe('Not saved: config_fields[1].default: "mars" is not one of eu, us');
+    await click(tab('Form'));
+    const def = byLabel('Default value', $('[data-field-index="1"]')!) as HTMLInputElement;
+    expect(def.value).toBe('mars');
+    expect(def.getAttribute('aria-invalid')).toBe('true');
+    expect(def.closest('label')?.querySelector('.field-error')?.textContent).toBe('"mars" is not one of eu, us');
+  });
 });

@@ -132,7 +132,8 @@ export default function ListingEditor({
     } catch (e) {
       const se = F.serverError(errorText(e));
       const slot = se ? F.placeholderSlot(listing, F.errorSlot(se.path), se.message) : '';
-      if (se && slot && tab === 'form') {
+      if (se && slot) {
+        // On the JSON tab the message stands above the JSON; the form marks the field when you switch.
         setServerErr({ slot, message: se.message });
         setGeneral(`Not saved: ${se.path}: ${se.message}`);
       } else setGeneral(`Not saved: ${errorText(e)}`);
