@@ -60,3 +60,50 @@ func TestSecurityCancelledImportGoesNoFurther(t *testing.T) {
 		t.Fatalf("after the refused upload: file %q step %s", imp.FileName, imp.Step)
 	}
 }
+
+// TestSecurityConcurrentSubmitsAndCancelWriteRecordsOnce: submits and a
+// Cancel sent at once (a double click, two tabs) leave one outcome: the
+// records written once, or the import cancelled with none.
+func TestSecurityConcurrentSubmitsAndCancelWriteRecordsOnce(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newService(t)
+	if _, err := svc.SaveImporter(ctx, contacts()); err != nil {
+		t.Fatal(err)
+	}
+	const clean = "First Name,E-mail\nAda,ada@example.com\nAlan,alan@example.com\nGrace,grace@example.com\n"
+	for round := 0; round < 5; round++ {
+		slug := stageFile(t, svc, importer.Actor{Admin: true}, "people.csv", clean, nil)
+		errc := make(chan error, 4)
+		for i := 0; i < 3; i++ {
+			go func() { _, err := svc.Submit(ctx, slug); errc <- err }()
+		}
+		go func() { _, err := svc.CancelImport(ctx, slug); errc <- err }()
+		ok := 0
+		for i := 0; i < 4; i++ {
+			err := <-errc
+			if err == nil {
+				ok++
+			} else if errs.Code(err) != errs.ECONFLICT {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		imp, err := svc.GetImport(ctx, slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, total, err := svc.ListRecords(ctx, slug, 1, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case !imp.CancelledAt.IsZero():
+			if imp.Status != importer.StatusCreated || total != 0 || ok != 1 {
+				t.Fatalf("round %d: cancelled, status %s, %d records, %d successes", round, imp.Status, total, ok)
+			}
+		default:
+			if imp.Status != importer.StatusCompleted || total != 3 || len(recs) != 3 || imp.RecordCount != 3 || ok != 1 {
+				t.Fatalf("round %d: status %s, %d records (count %d), %d successes", round, imp.Status, total, imp.RecordCount, ok)
+			}
+		}
+	}
+}
