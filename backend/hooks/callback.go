@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 )
@@ -211,6 +212,13 @@ func (c *Caller) once(ctx context.Context, client *http.Client, cfg CallbackConf
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return nil, true, fmt.Errorf("no answer within %s", cfg.Timeout)
+		}
+		// The error names the request's address, which may carry a key
+		// (a query parameter, a path token); the end user's importer
+		// shows this error: keep only why.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
 		}
 		return nil, true, err
 	}
