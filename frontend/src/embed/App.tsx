@@ -94,6 +94,35 @@ export async function followStaging(
   }
 }
 
+/**
+ * Follows a submit (a background job on the server) until it ends; returns its last progress. Polls
+ * that fail (the server restarting: it resumes the job when it starts) are tried again, up to
+ * `maxMisses` in a row; a 401 or 404 ends it at once.
+ */
+export async function followSubmit(
+  api: Pick<EmbedApi, 'progress'>,
+  slug: string,
+  onUpdate: (p: Progress) => void,
+  isLive: () => boolean,
+  maxMisses = 240,
+): Promise<Progress | null> {
+  let last: Progress | null = null;
+  for (let misses = 0; ; ) {
+    try {
+      const p = await api.progress(slug);
+      misses = 0;
+      last = p;
+      if (p.phase === 'submitting' || p.phase === 'waiting' || p.done) onUpdate(p);
+      if (p.done) return last;
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 401 || e.status === 404)) throw e;
+      if (++misses > maxMisses) throw e;
+    }
+    if (!isLive()) throw new DOMException('closed', 'AbortError');
+    await sleep(250);
+  }
+}
+
 export default function App({ host, session, onStyles, locale: bootLocale, bytesOnly }: AppProps) {
   const [locale, setLocale] = useState<Locale>(() => resolveLocale(bootLocale, navigator.languages, navigator.language));
   const [importer, setImporter] = useState<ImporterInfo | null>(null);
@@ -267,20 +296,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
     setProgress(null);
     try {
       await api.submit(slug);
-      let last: Progress | null = null;
-      for (let misses = 0; live.current; ) {
-        try {
-          const p = await api.progress(slug);
-          misses = 0;
-          last = p;
-          if (p.phase === 'submitting' || p.phase === 'waiting' || p.done) setProgress(p);
-          if (p.done) break;
-        } catch (e) {
-          if (e instanceof ApiError && (e.status === 401 || e.status === 404)) throw e;
-          if (++misses > 240) throw e; // about a minute without an answer
-        }
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      const last = await followSubmit(api, slug, setProgress, () => live.current);
       if (!live.current) return;
       const out = await api.getImport(slug);
       if (out.status !== 'completed' && out.status !== 'submitted') {
@@ -300,6 +316,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
         counts: { rows: summary.rows, records, error_rows: summary.error_rows, excluded_rows: excluded },
       });
     } catch (e) {
+      if (e instanceof DOMException && e.name === 'AbortError') return;
       if (e instanceof ApiError && e.status === 401) return fail(e);
       setError(message(e));
     } finally {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { followStaging } from './App';
+import { followStaging, followSubmit } from './App';
 import type { MappingView, Preview, Progress, Summary } from './api';
-import { parseByteSize, importerInfo, DEFAULT_MAX_FILE_BYTES } from './api';
+import { ApiError, parseByteSize, importerInfo, DEFAULT_MAX_FILE_BYTES } from './api';
 import { readBootParams, targetOrigin } from './host';
 import { dictionaries, formatBytes, locales, resolveLocale, translator } from './i18n';
 import { initialChoice, samplesOf } from './steps/MappingStep';
@@ -197,5 +197,40 @@ describe('custom styles', () => {
     expect(safeLogo('https://example.com/l.svg')).toBe('https://example.com/l.svg');
     expect(safeLogo('javascript:alert(1)')).toBeUndefined();
     expect(safeLogo('data:image/png;base64,AAAA')).toBe('data:image/png;base64,AAAA');
+  });
+});
+
+describe('followSubmit', () => {
+  afterEach(() => vi.useRealTimers());
+
+  const p = (phase: string, done: boolean, records = 0): Progress => ({
+    phase, done, bytes_read: 0, bytes_total: 100, rows: records, records, records_total: 100, started_at: '2026-03-04T10:00:00Z', elapsed_ms: 0,
+  });
+
+  it('shows the records saved, goes on through polls that fail while the server restarts, ends with the last progress', async () => {
+    vi.useFakeTimers();
+    const down = new TypeError('Failed to fetch');
+    const answers: (Progress | Error)[] = [p('submitting', false, 20), down, down, p('waiting', false, 20), p('submitting', false, 60), p('done', true, 100)];
+    const api = { progress: vi.fn(async () => { const a = answers.shift(); if (a instanceof Error) throw a; return a ?? p('done', true, 100); }) };
+    const updates: number[] = [];
+    const run = followSubmit(api, 'imp', (x) => updates.push(x.records), () => true);
+    await vi.runAllTimersAsync();
+    const last = await run;
+    expect(last?.phase).toBe('done');
+    expect(updates).toEqual([20, 20, 60, 100]);
+    expect(api.progress).toHaveBeenCalledTimes(6);
+  });
+
+  it('gives up after too many failed polls in a row, and at once on 404', async () => {
+    vi.useFakeTimers();
+    const api = { progress: vi.fn(async (): Promise<Progress> => { throw new TypeError('Failed to fetch'); }) };
+    const run = followSubmit(api, 'imp', () => {}, () => true, 3);
+    const check = expect(run).rejects.toThrow('Failed to fetch');
+    await vi.runAllTimersAsync();
+    await check;
+    expect(api.progress).toHaveBeenCalledTimes(4);
+    const gone = { progress: vi.fn(async (): Promise<Progress> => { throw new ApiError('ENOTFOUND', 'import not found', 404); }) };
+    await expect(followSubmit(gone, 'imp', () => {}, () => true)).rejects.toThrow('not found');
+    expect(gone.progress).toHaveBeenCalledTimes(1);
   });
 });
