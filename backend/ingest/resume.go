@@ -30,19 +30,34 @@ func (r *Reader) Record(dir string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("ingest: spill file: %w", err)
 	}
-	r.src = &recordSource{xlsxStream: s, f: f, w: bufio.NewWriterSize(f, 256<<10)}
+	limit := spillSlack
+	if s.tok != nil {
+		limit += s.tok.declared
+	}
+	r.src = &recordSource{xlsxStream: s, f: f, w: bufio.NewWriterSize(f, 256<<10), limit: limit}
 	return true, nil
 }
+
+// spillSlack bounds a spill file together with the worksheet's inflated
+// size: cells take less room than their XML, but shared strings are
+// written out at each use, and a small workbook could otherwise fill the
+// disk with one long string used on every row. Past the bound recording
+// stops and Suspend fails (the rows are then read again instead).
+var spillSlack int64 = 64 << 20
+
+var errSpillTooLarge = errors.New("the rows read so far are larger than the worksheet; not kept")
 
 // recordSource writes each row of the stream to the spill file: the cell
 // count, then each cell as its length and bytes (uvarints).
 type recordSource struct {
 	*xlsxStream
-	f    *os.File
-	w    *bufio.Writer
-	rows int
-	num  [binary.MaxVarintLen64]byte
-	werr error
+	f     *os.File
+	w     *bufio.Writer
+	rows  int
+	n     int64 // bytes written
+	limit int64
+	num   [binary.MaxVarintLen64]byte
+	werr  error
 }
 
 func (s *recordSource) next() ([]string, error) {
@@ -56,8 +71,13 @@ func (s *recordSource) next() ([]string, error) {
 		if _, err := s.w.WriteString(c); err != nil {
 			s.werr = err
 		}
+		s.n += int64(len(c)) + 2
 	}
 	s.rows++
+	if s.n > s.limit && s.werr == nil {
+		s.werr = errSpillTooLarge
+		s.f.Truncate(0) // give the room back at once
+	}
 	return row, nil
 }
 

@@ -1,11 +1,15 @@
 package ingest
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 )
 
 type readRow struct {
@@ -224,5 +228,47 @@ func TestXLSXPrefetchKeepsErrorsInPlace(t *testing.T) {
 	}
 	if gotErr == nil || gotErr.Error() != wantErr.Error() || !reflect.DeepEqual(got, want) {
 		t.Fatalf("prefetching: %d rows then %v; plain: %d rows then %v", len(got), gotErr, len(want), wantErr)
+	}
+}
+
+// Recording stops once the spilled rows outgrow the worksheet (a long
+// shared string on every row would otherwise fill the disk): Suspend then
+// fails, the spill file is emptied at once, and reading goes on.
+func TestXLSXSpillIsBounded(t *testing.T) {
+	old := spillSlack
+	spillSlack = 0
+	defer func() { spillSlack = old }()
+	f := excelize.NewFile()
+	long := strings.Repeat("x", 2000)
+	for i := 1; i <= 200; i++ {
+		f.SetCellValue("Sheet1", fmt.Sprintf("A%d", i), long) // one shared string
+	}
+	path := filepath.Join(t.TempDir(), "long.xlsx")
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	dir := t.TempDir()
+	rd, err := OpenFile(path, "", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	if ok, err := rd.Record(dir); !ok || err != nil {
+		t.Fatalf("record: %v %v", ok, err)
+	}
+	rows, err := readRows(t, rd)
+	if err != nil || len(rows) != 200 || rows[199].cells[0] != long {
+		t.Fatalf("%d rows, %v", len(rows), err)
+	}
+	spills, _ := filepath.Glob(filepath.Join(dir, "*.spill"))
+	if len(spills) != 1 {
+		t.Fatalf("spill files %v", spills)
+	}
+	if st, err := os.Stat(spills[0]); err != nil || st.Size() != 0 {
+		t.Fatalf("the spill file holds %d bytes (%v)", st.Size(), err)
+	}
+	if _, err := rd.Suspend(); err == nil || !strings.Contains(err.Error(), "larger than the worksheet") {
+		t.Fatalf("suspend: %v", err)
 	}
 }
