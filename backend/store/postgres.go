@@ -38,7 +38,12 @@ func OpenDatabase(ctx context.Context, databaseURL, sqlitePath string) (*DB, err
 // pending migrations, once, under an advisory lock, so replicas starting
 // together do not race. Like Open, it refuses a database that a newer
 // Fusebox has migrated past what this one knows.
-func OpenPostgres(ctx context.Context, rawURL string) (*DB, error) {
+func OpenPostgres(ctx context.Context, rawURL string) (db *DB, err error) {
+	defer func() {
+		if err != nil {
+			err = redactErr(err, urlSecrets(rawURL))
+		}
+	}()
 	name := redactURL(rawURL)
 	if !IsPostgresURL(rawURL) {
 		return nil, fmt.Errorf("open database %s: not a postgres:// URL", name)
@@ -62,7 +67,7 @@ func OpenPostgres(ctx context.Context, rawURL string) (*DB, error) {
 		p.SetMaxOpenConns(8)
 		p.SetMaxIdleConns(8)
 	}
-	db := &DB{Write: w, Read: r, Path: name, engine: Postgres}
+	db = &DB{Write: w, Read: r, Path: name, engine: Postgres}
 	if err := w.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", name, err)
@@ -80,5 +85,74 @@ func redactURL(rawURL string) string {
 	if err != nil || u.Scheme == "" {
 		return "(database URL)"
 	}
+	q := u.Query()
+	for k := range q {
+		if isSecretParam(k) {
+			q[k] = []string{"xxxxx"}
+		}
+	}
+	u.RawQuery = q.Encode()
 	return u.Redacted()
 }
+
+// isSecretParam reports whether a database URL's query parameter holds a
+// password (libpq's password and sslpassword; any case).
+func isSecretParam(k string) bool {
+	k = strings.ToLower(k)
+	return k == "password" || k == "sslpassword"
+}
+
+// urlSecrets are the passwords written in rawURL (its user part and its
+// password parameters), as written and decoded.
+func urlSecrets(rawURL string) []string {
+	var out []string
+	if u, err := url.Parse(rawURL); err == nil {
+		if pw, ok := u.User.Password(); ok {
+			out = append(out, pw)
+		}
+		for k, vs := range u.Query() {
+			if isSecretParam(k) {
+				out = append(out, vs...)
+			}
+		}
+	}
+	// As written too: a URL that does not parse still has them in its text.
+	if _, rest, ok := strings.Cut(rawURL, "://"); ok {
+		if userinfo, _, ok := strings.Cut(rest, "@"); ok {
+			if _, pw, ok := strings.Cut(userinfo, ":"); ok {
+				out = append(out, pw)
+			}
+		}
+	}
+	if _, query, ok := strings.Cut(rawURL, "?"); ok {
+		for _, kv := range strings.Split(query, "&") {
+			if k, v, ok := strings.Cut(kv, "="); ok && isSecretParam(k) {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// redactErr is err with every secret replaced in its text (the driver's
+// own messages quote the URL it was given).
+func redactErr(err error, secrets []string) error {
+	msg := err.Error()
+	for _, s := range secrets {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "xxxxx")
+		}
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
