@@ -208,6 +208,10 @@ describe('importer and marketplace on a phone and a laptop', () => {
       await page.keyboard.up('Escape');
       await page.locator('iframe.fusebox-importer-frame').waitFor({ state: 'detached' });
       assert.equal(await opener.evaluate((el) => el === document.activeElement), true, 'focus is back on the opener');
+      // The host page still fits once its imports table lists the import (it was 480 px wide at 390).
+      await page.getByRole('table', { name: 'Your imports' }).locator('tbody tr').first().waitFor();
+      const widthAfter = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(widthAfter <= vp.width, `the demo page with its imports table is ${widthAfter}px wide in a ${vp.width}px viewport`);
       assert.deepEqual(errors, []);
       await context.close();
     });

@@ -244,32 +244,34 @@ export default function DemoApp() {
             ) : imports.length === 0 ? (
               <p className="demo-muted">No imports yet for user {userId}.</p>
             ) : (
-              <table className="demo-table" aria-label="Your imports">
-                <thead>
-                  <tr>
-                    <th>Import</th>
-                    <th>Importer</th>
-                    <th>Rows</th>
-                    <th>Status</th>
-                    <th>Created</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {imports.map((i) => (
-                    <tr key={i.slug} data-slug={i.slug}>
-                      <td>
-                        <code>{i.slug}</code>
-                      </td>
-                      <td>{i.template?.name}</td>
-                      <td>{i.row_count.toLocaleString()}</td>
-                      <td>
-                        <span className={`demo-status ${i.status}`}>{i.status}</span>
-                      </td>
-                      <td>{formatLocalDateTime(i.created_at)}</td>
+              <div className="demo-table-scroll">
+                <table className="demo-table" aria-label="Your imports">
+                  <thead>
+                    <tr>
+                      <th>Import</th>
+                      <th>Importer</th>
+                      <th>Rows</th>
+                      <th>Status</th>
+                      <th>Created</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {imports.map((i) => (
+                      <tr key={i.slug} data-slug={i.slug}>
+                        <td>
+                          <code>{i.slug}</code>
+                        </td>
+                        <td>{i.template?.name}</td>
+                        <td>{i.row_count.toLocaleString()}</td>
+                        <td>
+                          <span className={`demo-status ${i.status}`}>{i.status}</span>
+                        </td>
+                        <td>{formatLocalDateTime(i.created_at)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
             )}
           </section>
 
