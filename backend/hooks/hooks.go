@@ -56,6 +56,14 @@ const (
 	DefaultMaxLength = 1 << 20
 )
 
+// The most a definition may ask for: a call that runs longer would hold
+// a staging worker (or one of the console's hook-try slots) too long.
+const (
+	MaxCall   = 10 * time.Second
+	MaxImport = time.Hour
+	MaxMemory = 512 << 20
+)
+
 func (l Limits) withDefaults() Limits {
 	if l.Call <= 0 {
 		l.Call = DefaultCall

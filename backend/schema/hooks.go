@@ -148,7 +148,12 @@ func (c *compiler) hookLimits(h *Hooks) hooks.Limits {
 		field string
 		text  string
 		dst   *time.Duration
-	}{{"hooks.call_timeout", h.CallTimeout, &lim.Call}, {"hooks.import_timeout", h.ImportTimeout, &lim.Import}} {
+		max   time.Duration
+		what  string
+	}{
+		{"hooks.call_timeout", h.CallTimeout, &lim.Call, hooks.MaxCall, "a call may take"},
+		{"hooks.import_timeout", h.ImportTimeout, &lim.Import, hooks.MaxImport, "an import's hooks may take"},
+	} {
 		if d.text == "" {
 			continue
 		}
@@ -157,12 +162,19 @@ func (c *compiler) hookLimits(h *Hooks) hooks.Limits {
 			c.fail("", d.field, "%q is not a positive duration such as 100ms or 5m", d.text)
 			continue
 		}
+		if v > d.max {
+			c.fail("", d.field, "%q is over the most %s (%s)", d.text, d.what, d.max)
+			continue
+		}
 		*d.dst = v
 	}
 	if h.Memory != "" {
 		n, ok := ParseByteSize(h.Memory)
 		if !ok || n <= 0 {
 			c.fail("", "hooks.memory", "%q is not a size such as 16MB", h.Memory)
+		} else if n > hooks.MaxMemory {
+			c.fail("", "hooks.memory", "%q is over the most a call may allocate (%dMB)", h.Memory, hooks.MaxMemory>>20)
+			n = 0
 		}
 		lim.Memory = n
 	}

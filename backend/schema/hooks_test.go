@@ -53,3 +53,27 @@ func TestCompileHooksOnly(t *testing.T) {
 		t.Errorf("no hooks: %v, %v", p, err)
 	}
 }
+
+// A definition's budgets have ceilings: one call may not hold a worker (or
+// one of the console's two hook-try slots) for an hour.
+func TestSecurityHookBudgetsHaveCeilings(t *testing.T) {
+	for _, tc := range []struct {
+		hooks Hooks
+		want  string
+	}{
+		{Hooks{CallTimeout: "1000h"}, `hooks.call_timeout: "1000h" is over the most a call may take (10s)`},
+		{Hooks{ImportTimeout: "48h"}, `hooks.import_timeout: "48h" is over the most an import's hooks may take (1h0m0s)`},
+		{Hooks{Memory: "64GB"}, `hooks.memory: "64GB" is over the most a call may allocate (512MB)`},
+	} {
+		h := tc.hooks
+		h.Row = "function (row) {}"
+		_, err := CompileHooks(&Importer{Columns: []Column{{Key: "sku"}}, Hooks: &h})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: error %v, want %q", tc.hooks, err, tc.want)
+		}
+	}
+	ok := &Hooks{Row: "function (row) {}", CallTimeout: "10s", ImportTimeout: "1h", Memory: "512MB"}
+	if _, err := CompileHooks(&Importer{Columns: []Column{{Key: "sku"}}, Hooks: ok}); err != nil {
+		t.Errorf("budgets at the ceilings: %v", err)
+	}
+}
