@@ -71,6 +71,7 @@ func (s *Server) bindMarketplace(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/admin/marketplace/secrets/{id}/deactivate", s.requireAdmin(s.mpAdminDeactivateSecret))
 	mux.HandleFunc("GET /api/admin/marketplace/end-users", s.requireAdmin(s.mpAdminEndUsers))
 	mux.HandleFunc("GET /api/admin/marketplace/installs", s.requireAdmin(s.mpAdminInstalls))
+	mux.HandleFunc("GET /api/admin/marketplace/limit-hits", s.requireAdmin(s.mpAdminLimitHits))
 	mux.HandleFunc("GET /api/admin/marketplace/installs/{id}", s.requireAdmin(s.mpAdminInstall))
 	mux.HandleFunc("POST /api/admin/marketplace/links", s.requireAdmin(s.mpAdminSignLink))
 	mux.HandleFunc("POST /api/admin/marketplace/inspect", s.requireAdmin(s.mpAdminInspect))
@@ -535,6 +536,31 @@ func (s *Server) mpAdminEndUsers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeJSON(w, http.StatusOK, map[string]any{"end_users": list})
+}
+
+// mpAdminLimitHits lists the installs refused by a plan limit, for the
+// UTC days from and to (both included), as the dashboard counts them.
+func (s *Server) mpAdminLimitHits(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	from, err := dayParam("from", q.Get("from"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	to, err := dayParam("to", q.Get("to"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !to.IsZero() {
+		to = to.AddDate(0, 0, 1)
+	}
+	list, err := s.deps.Marketplace.LimitHits(r.Context(), from, to)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"limit_hits": list})
 }
 
 func (s *Server) mpAdminInstalls(w http.ResponseWriter, r *http.Request) {

@@ -196,10 +196,21 @@ func (s *Server) listDeliveries(r *http.Request) ([]relay.Delivery, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.deps.Relay.ListDeliveries(r.Context(), relay.DeliveryFilter{
+	f := relay.DeliveryFilter{
 		Destination: q.Get("destination"), Status: q.Get("status"), Import: q.Get("import"), Source: q.Get("source"),
 		UID: q.Get("uid"), Before: before, Limit: int(limit),
-	})
+	}
+	// UTC days of creation, both included, as the dashboard counts them.
+	if f.From, err = dayParam("from", q.Get("from")); err != nil {
+		return nil, err
+	}
+	if f.To, err = dayParam("to", q.Get("to")); err != nil {
+		return nil, err
+	}
+	if !f.To.IsZero() {
+		f.To = f.To.AddDate(0, 0, 1)
+	}
+	return s.deps.Relay.ListDeliveries(r.Context(), f)
 }
 
 // deliveryCSV is one row of the deliveries CSV export.

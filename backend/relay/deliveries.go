@@ -89,6 +89,8 @@ type DeliveryFilter struct {
 	UID         string
 	Before      int64
 	Limit       int
+	// From and To, when set, keep deliveries created in [From, To).
+	From, To time.Time
 }
 
 // ListDeliveries returns deliveries matching f, newest first.
@@ -127,6 +129,14 @@ func (s *Service) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Deliv
 	if f.UID != "" {
 		q += ` AND uid = ?`
 		args = append(args, f.UID)
+	}
+	if !f.From.IsZero() {
+		q += ` AND created_at >= ?`
+		args = append(args, store.FormatTime(f.From))
+	}
+	if !f.To.IsZero() {
+		q += ` AND created_at < ?`
+		args = append(args, store.FormatTime(f.To))
 	}
 	if f.Before > 0 {
 		q += ` AND id < ?`
