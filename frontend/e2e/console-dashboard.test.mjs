@@ -254,8 +254,10 @@ describe('console dashboard', () => {
     assert.equal(await tile('deliveries-failed'), num(dir, `SELECT count(*) FROM relay_deliveries WHERE status IN ('failed', 'dead')`));
     assert.equal(await tile('deliveries-delivered'), num(dir, `SELECT count(*) FROM relay_deliveries WHERE status = 'delivered'`));
     assert.equal(await tile('end-users'), num(dir, `SELECT count(*) FROM marketplace_end_users`));
-    assert.equal(await tile('limit-hits'), num(dir, `SELECT count(*) FROM marketplace_limit_hits`) + num(dir, `SELECT count(*) FROM relay_deliveries WHERE status = 'held'`));
-    assert.equal(await tile('limit-hits'), 1);
+    // Plan-limit hits are two tiles, each with its own list: installs refused and deliveries held.
+    assert.equal(await tile('installs-refused'), num(dir, `SELECT count(*) FROM marketplace_limit_hits`));
+    assert.equal(await tile('installs-refused'), 1);
+    assert.equal(await tile('deliveries-held'), num(dir, `SELECT count(*) FROM relay_deliveries WHERE status = 'held'`));
 
     // The activity feed names imports, installs and failed deliveries, each a link.
     const kinds = await page.locator('.activity li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-kind')));
@@ -289,13 +291,27 @@ describe('console dashboard', () => {
       ['imports-submitted', `#/imports?status=submitted,completed&${days}`, 'Imports'],
       ['records', `#/imports?status=submitted,completed&${days}`, 'Imports'],
       ['error-rate', `#/imports?hidden=1&${days}`, 'Imports'],
-      ['deliveries-delivered', '#/relay/deliveries?status=delivered', 'Relay'],
-      ['deliveries-failed', '#/relay/deliveries?status=failed,dead', 'Relay'],
+      ['deliveries-delivered', `#/relay/deliveries?status=delivered&${days}`, 'Relay'],
+      ['deliveries-failed', `#/relay/deliveries?status=failed,dead&${days}`, 'Relay'],
       ['backlog', '#/relay/deliveries?status=pending', 'Relay'],
       ['installs', `#/marketplace/installs?removed=1&${days}`, 'Marketplace'],
       ['end-users', '#/marketplace/end-users', 'Marketplace'],
-      ['limit-hits', '#/relay/deliveries?status=held', 'Relay'],
+      ['installs-refused', `#/marketplace/limit-hits?${days}`, 'Marketplace'],
+      ['deliveries-held', `#/relay/deliveries?status=held&${days}`, 'Relay'],
     ];
+    /** The deliveries the relay list holds: its rows, every page of them (100 a page), or none. */
+    const deliveriesListed = async () => {
+      await page.locator('.rly-table, .rly-muted:text("No deliveries match.")').first().waitFor();
+      const rows = page.locator('.rly-table tbody tr.clickable');
+      const more = page.getByRole('button', { name: 'Load more' });
+      while (await more.count()) {
+        const n = await rows.count();
+        await more.click();
+        await until(async () => (await rows.count()) > n || !(await more.count()), 'the next page');
+      }
+      return rows.count();
+    };
+    const deliverySQL = { 'deliveries-delivered': "'delivered'", 'deliveries-failed': "'failed', 'dead'", backlog: "'pending'", 'deliveries-held': "'held'" };
     const tileValue = async (id) => Number((await page.locator(`[data-tile="${id}"] .stat-value`).innerText()).replace(/\D/g, ''));
     /** The imports the list says it holds: its pager's count, or none. */
     const importsListed = async () => {
@@ -321,7 +337,34 @@ describe('console dashboard', () => {
         const rows = page.locator('.mpc-table tbody tr');
         await until(async () => (await rows.count()) === value, `${value} installs listed`);
       }
+      if (id in deliverySQL) {
+        // The tiles count the range's deliveries by the day they were made; the backlog is pending now, any day.
+        const want = num(dir, `SELECT count(*) FROM relay_deliveries WHERE status IN (${deliverySQL[id]})${id === 'backlog' ? '' : ` AND ${inRange}`}`);
+        assert.equal(value, want, `${id}: tile against SQL`);
+        if (id === 'deliveries-delivered' || id === 'deliveries-failed') assert.ok(value > 0, `${id}: the seeds made some`);
+        await until(async () => (await deliveriesListed()) === value, `${id}: ${value} deliveries listed`);
+        if (id !== 'backlog') assert.match(await page.getByTestId('deliveries-filter').innerText(), new RegExp(`^created ${from} to ${to} \\(UTC\\)`), id);
+        if (id === 'deliveries-failed') await screenshot(page, 'console-deliveries-days');
+      }
+      if (id === 'installs-refused') {
+        assert.equal(value, num(dir, `SELECT count(*) FROM marketplace_limit_hits WHERE ${inRange}`), id);
+        const rows = page.locator('.mpc-table[aria-label="Installs refused by a plan limit"] tbody tr');
+        await until(async () => (await rows.count()) === value, `${value} refused installs listed`);
+        assert.match(await rows.first().innerText(), /alice[\s\S]*crm[\s\S]*free[\s\S]*Upgrade to Pro/);
+        await page.getByTestId('limit-hits-filter').waitFor();
+        await screenshot(page, 'console-limit-hits');
+      }
     }
+
+    // The deliveries list shows its date range and clears it: then every day's deliveries are listed.
+    await page.goto(`${server.url}/#/relay/deliveries?status=delivered&from=2000-01-01&to=2000-01-02`);
+    await page.getByTestId('deliveries-filter').waitFor();
+    await page.getByText('No deliveries match.').waitFor();
+    await page.getByRole('button', { name: 'clear dates' }).click();
+    const allDelivered = num(dir, `SELECT count(*) FROM relay_deliveries WHERE status = 'delivered'`);
+    await until(async () => (await deliveriesListed()) === allDelivered, `${allDelivered} delivered after clearing the dates`);
+    assert.equal(await page.getByTestId('deliveries-filter').count(), 0);
+    assert.ok(!page.url().includes('from='), `the address drops the dates: ${page.url()}`);
     assert.equal(num(dir, `SELECT count(*) FROM importer_imports WHERE ${inRange}`), 8);
 
     // The failed-deliveries list holds exactly the failed and dead deliveries.
@@ -335,7 +378,7 @@ describe('console dashboard', () => {
     // A destination's failed count opens that destination's failed deliveries.
     await page.goto(`${server.url}/#/`);
     await page.locator('[data-chart="delivery-health"] tr[data-destination="leads-flaky"] a[data-col="failed"]').click();
-    await page.waitForURL(/destination=leads-flaky&status=failed,dead/);
+    await page.waitForURL(new RegExp(`destination=leads-flaky&status=failed,dead&${days}$`));
     const flaky = num(dir, `SELECT count(*) FROM relay_deliveries WHERE destination_id = 'leads-flaky' AND status IN ('failed', 'dead')`);
     await until(async () => (await listed.count()) === flaky, `${flaky} failed deliveries of leads-flaky listed`);
     for (const dest of await listed.locator('td:nth-child(2)').allTextContents()) assert.match(dest, /^leads-flaky/);

@@ -115,7 +115,18 @@ describe('Dashboard', () => {
     expect(cell(health, '[data-col="success_rate"]')).toBe('81.8%');
     expect(cell(health, '[data-col="latency"]')).toBe('4 / 30 ms');
     expect(health.querySelector('svg.sparkline')?.getAttribute('aria-label')).toBe('crm: 9 delivered, 2 failed over 3 days');
-    expect(c.querySelector('[data-tile="deliveries-failed"]')?.getAttribute('href')).toBe('#/relay/deliveries?status=failed,dead');
+    // Delivery tiles and a destination's links open the deliveries made on the range's days; the backlog is any day.
+    expect(c.querySelector('[data-tile="deliveries-failed"]')?.getAttribute('href')).toBe('#/relay/deliveries?status=failed,dead&from=2026-03-01&to=2026-03-03');
+    expect(c.querySelector('[data-tile="deliveries-delivered"]')?.getAttribute('href')).toBe('#/relay/deliveries?status=delivered&from=2026-03-01&to=2026-03-03');
+    expect(c.querySelector('[data-tile="backlog"]')?.getAttribute('href')).toBe('#/relay/deliveries?status=pending');
+    expect(health.querySelector('a[data-col="failed"]')?.getAttribute('href')).toBe('#/relay/deliveries?destination=crm&status=failed,dead&from=2026-03-01&to=2026-03-03');
+    expect(health.querySelector('a[data-col="delivered"]')?.getAttribute('href')).toBe('#/relay/deliveries?destination=crm&status=delivered&from=2026-03-01&to=2026-03-03');
+    // Plan-limit hits: two tiles, each opening the list it counts.
+    expect(c.querySelector('[data-tile="installs-refused"] .stat-value')?.textContent).toBe('1');
+    expect(c.querySelector('[data-tile="installs-refused"]')?.getAttribute('href')).toBe('#/marketplace/limit-hits?from=2026-03-01&to=2026-03-03');
+    expect(c.querySelector('[data-tile="deliveries-held"] .stat-value')?.textContent).toBe('0');
+    expect(c.querySelector('[data-tile="deliveries-held"]')?.getAttribute('href')).toBe('#/relay/deliveries?status=held&from=2026-03-01&to=2026-03-03');
+    expect(c.querySelector('[data-tile="limit-hits"]')).toBeNull();
     // Tiles open the list they count: same range, and every import for "started" (abandoned and cancelled too).
     expect(c.querySelector('[data-tile="imports-failed"]')?.getAttribute('href')).toBe('#/imports?status=failed&from=2026-03-01&to=2026-03-03');
     expect(c.querySelector('[data-tile="imports-started"]')?.getAttribute('href')).toBe('#/imports?hidden=1&from=2026-03-01&to=2026-03-03');

@@ -185,13 +185,13 @@ function ChartsView({ data }: { data: Charts }) {
         <Tile id="records" label="Records imported" value={formatCount(imp.records)} href={importsHref('submitted,completed')} />
         <Tile id="error-rate" label="Row error rate" value={percent(imp.rows ? imp.error_rate : -1)} href={importsHref()}
           note={`${formatCount(imp.error_rows)} of ${formatCount(imp.rows)} rows`} />
-        <Tile id="deliveries-delivered" label="Deliveries delivered" value={formatCount(del.delivered)} href="#/relay/deliveries?status=delivered" />
-        <Tile id="deliveries-failed" label="Deliveries failed" value={formatCount(del.failed)} href="#/relay/deliveries?status=failed,dead" />
+        <Tile id="deliveries-delivered" label="Deliveries delivered" value={formatCount(del.delivered)} href={`#/relay/deliveries?status=delivered&${days}`} />
+        <Tile id="deliveries-failed" label="Deliveries failed" value={formatCount(del.failed)} href={`#/relay/deliveries?status=failed,dead&${days}`} />
         <Tile id="backlog" label="Delivery backlog" value={formatCount(del.backlog)} href="#/relay/deliveries?status=pending" note="pending now" />
         <Tile id="installs" label="Installs" value={formatCount(mp.installs)} href={installsHref()} />
         <Tile id="end-users" label="End users" value={formatCount(mp.end_users)} href="#/marketplace/end-users" note={`${formatCount(mp.new_end_users)} new`} />
-        <Tile id="limit-hits" label="Plan-limit hits" value={formatCount(mp.limit_hits)} href="#/relay/deliveries?status=held"
-          note={`installs refused: ${formatCount(mp.installs_refused)}, deliveries held: ${formatCount(mp.held_deliveries)}`} />
+        <Tile id="installs-refused" label="Installs refused" value={formatCount(mp.installs_refused)} href={`#/marketplace/limit-hits?${days}`} note="by a plan limit" />
+        <Tile id="deliveries-held" label="Deliveries held" value={formatCount(mp.held_deliveries)} href={`#/relay/deliveries?status=held&${days}`} note="by a plan limit" />
       </section>
 
       <div className="chart-grid">
@@ -318,6 +318,9 @@ function FunnelTable({ data }: { data: Charts }) {
 }
 
 export function DeliveryHealthTable({ data }: { data: Charts }) {
+  // The links open the deliveries the row counts: made on the range's days (the backlog is pending now, any day).
+  const list = (id: string, status?: string) =>
+    `#/relay/deliveries?destination=${encodeURIComponent(id)}${status ? `&status=${status}` : ''}&from=${data.from}&to=${data.to}`;
   return (
     <table className="chart-data visible health">
       <thead>
@@ -335,11 +338,11 @@ export function DeliveryHealthTable({ data }: { data: Charts }) {
       <tbody>
         {data.deliveries.destinations.map((d) => (
           <tr key={d.id} data-destination={d.id}>
-            <th scope="row"><a href={`#/relay/deliveries?destination=${encodeURIComponent(d.id)}`}>{d.id}</a></th>
+            <th scope="row"><a href={list(d.id)}>{d.id}</a></th>
             <td><Sparkline ok={d.delivered_per_day} failed={d.failed_per_day} label={d.id} /></td>
             <td data-col="success_rate">{percent(d.success_rate)}</td>
             <td data-col="deliveries">
-              <span data-col="delivered">{d.delivered}</span> delivered, <a data-col="failed" href={`#/relay/deliveries?destination=${encodeURIComponent(d.id)}&status=failed,dead`}>{d.failed} failed</a>
+              <a data-col="delivered" href={list(d.id, 'delivered')}>{d.delivered}</a> delivered, <a data-col="failed" href={list(d.id, 'failed,dead')}>{d.failed} failed</a>
             </td>
             <td data-col="attempts">{d.attempts}</td>
             <td data-col="latency">{d.latency_n ? `${d.p50_ms} / ${d.p95_ms} ms` : '—'}</td>

@@ -4,7 +4,7 @@ import MarketplaceSettings from './MarketplaceSettings';
 import MarketplacePlans from './MarketplacePlans';
 import MarketplaceListings from './MarketplaceListings';
 import MarketplaceSecrets from './MarketplaceSecrets';
-import { MarketplaceEndUsers, MarketplaceInstalls } from './MarketplaceUsers';
+import { MarketplaceEndUsers, MarketplaceInstalls, MarketplaceLimitHits } from './MarketplaceUsers';
 import { MarketplaceInspector, MarketplaceLinkBuilder } from './MarketplaceLinks';
 import './Marketplace.css';
 
@@ -15,6 +15,7 @@ const tabs = [
   { path: '/secrets', label: 'API secrets', page: MarketplaceSecrets },
   { path: '/end-users', label: 'End users', page: MarketplaceEndUsers },
   { path: '/installs', label: 'Installs', page: MarketplaceInstalls },
+  { path: '/limit-hits', label: 'Refused installs', page: MarketplaceLimitHits },
   { path: '/links', label: 'Signed-link builder', page: MarketplaceLinkBuilder },
   { path: '/inspect', label: 'Token inspector', page: MarketplaceInspector },
 ];

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { errorText, mp, type MpEndUser, type MpInstall } from './api';
+import { errorText, mp, type MpEndUser, type MpInstall, type MpLimitHit } from './api';
 import { When } from '../../shared/When';
 import { formatCount } from '../format';
 import { useHashRoute } from '../router';
@@ -132,6 +132,61 @@ export function MarketplaceInstalls() {
             ))}
           </ul>
         </section>
+      )}
+    </>
+  );
+}
+
+/** Installs refused by a plan limit (they leave no install behind), newest first. */
+export function MarketplaceLimitHits() {
+  const [hits, setHits] = useState<MpLimitHit[] | null>(null);
+  const [error, setError] = useState('');
+  // The range from the address: #/marketplace/limit-hits?from=&to= (the dashboard's tile links here).
+  const { hash } = useHashRoute();
+  const params = new URLSearchParams(hash.split('?')[1] ?? '');
+  const [from, to] = ['from', 'to'].map((k) => params.get(k) ?? '');
+
+  useEffect(() => {
+    const q = new URLSearchParams();
+    if (from) q.set('from', from);
+    if (to) q.set('to', to);
+    setHits(null);
+    mp.limitHits(q.size ? `?${q}` : '')
+      .then((r) => setHits(r.limit_hits))
+      .catch((e: unknown) => setError(errorText(e)));
+  }, [from, to]);
+
+  if (error) return <div className="notice notice-error" role="alert">{error}</div>;
+  if (!hits) return <p className="muted">Loading…</p>;
+  return (
+    <>
+      <p className="muted">Installs an end user asked for and their plan refused. Deliveries held by a plan limit are in the relay&apos;s <a href="#/relay/deliveries?status=held">held deliveries</a>.</p>
+      {(from || to) && (
+        <div className="mpc-row" style={{ marginBottom: 10 }}>
+          <span className="mpc-pill info" data-testid="limit-hits-filter">
+            created {from || '…'} to {to || '…'} (UTC) · <a href="#/marketplace/limit-hits">show all</a>
+          </span>
+        </div>
+      )}
+      {hits.length === 0 ? (
+        <p className="muted">{from || to ? 'No installs were refused on these days.' : 'No installs were refused.'}</p>
+      ) : (
+        <table className="mpc-table" aria-label="Installs refused by a plan limit">
+          <thead>
+            <tr><th>When</th><th>End user</th><th>Listing</th><th>Plan</th><th>What they saw</th></tr>
+          </thead>
+          <tbody>
+            {hits.map((h) => (
+              <tr key={h.id}>
+                <td><When iso={h.created_at} /></td>
+                <td className="mpc-mono" title={h.email}>{h.external_id || h.end_user_id}</td>
+                <td className="mpc-mono">{h.listing_id}</td>
+                <td>{h.plan || '—'}</td>
+                <td>{h.detail}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </>
   );

@@ -14,6 +14,7 @@ export type MpSecret = Schemas['MpSecret'];
 export type MpEndUser = Schemas['MpEndUser'];
 export type MpStepResult = Schemas['MpStepResult'];
 export type MpInstall = Schemas['MpInstall'];
+export type MpLimitHit = Schemas['MpLimitHit'];
 export type MpLinkRequest = Schemas['MpLinkRequest'];
 export type MpLink = Schemas['MpLink'];
 export type MpCheck = Schemas['MpCheck'];
@@ -36,6 +37,7 @@ export const mp = {
   deactivateSecret: (id: string) => api.post<MpSecret>(`${base}/secrets/${enc(id)}/deactivate`),
   endUsers: () => api.get<{ end_users: MpEndUser[] }>(`${base}/end-users`),
   installs: (q = '') => api.get<{ installs: MpInstall[] }>(`${base}/installs${q}`),
+  limitHits: (q = '') => api.get<{ limit_hits: MpLimitHit[] }>(`${base}/limit-hits${q}`),
   install: (id: string) => api.get<{ install: MpInstall }>(`${base}/installs/${enc(id)}`),
   signLink: (r: MpLinkRequest) => api.post<MpLink>(`${base}/links`, r),
   inspect: (token: string) => api.post<MpReport>(`${base}/inspect`, { token }),

@@ -65,7 +65,8 @@ describe('relayModel', () => {
   });
 
   it('reads delivery filters from the hash', () => {
-    expect(filterFromHash('#/relay/deliveries?destination=crm&status=failed,dead')).toEqual({ destination: 'crm', status: 'failed,dead', import: '', uid: '' });
+    expect(filterFromHash('#/relay/deliveries?destination=crm&status=failed,dead')).toEqual({ destination: 'crm', status: 'failed,dead', import: '', uid: '', from: '', to: '' });
+    expect(filterFromHash('#/relay/deliveries?status=held&from=2026-03-01&to=2026-03-03')).toMatchObject({ status: 'held', from: '2026-03-01', to: '2026-03-03' });
   });
 });
 
@@ -167,6 +168,31 @@ describe('RelayDeliveries', () => {
     const retry = calls.find((x) => x.url.endsWith('/deliveries/retry'))!;
     expect(retry.body).toEqual({ destination_id: 'crm', statuses: ['failed', 'dead'] });
     expect(c.textContent).toContain('4 deliveries queued again.');
+  });
+});
+
+describe('RelayDeliveries date range', () => {
+  it('lists the days the address names, shows them, and clears them', async () => {
+    window.location.hash = '#/relay/deliveries?status=delivered&from=2026-03-01&to=2026-03-03';
+    const calls = server({
+      'GET /api/admin/relay/deliveries?': () => [200, { deliveries: [] }],
+      'GET /api/admin/relay/destinations': () => [200, { destinations: [] }],
+    });
+    view = await render(<RelayDeliveries />);
+    await flush();
+    const c = view.container;
+    const lists = () => calls.filter((x) => x.url.startsWith('/api/admin/relay/deliveries?')).map((x) => x.url);
+    expect(lists()[0]).toContain('status=delivered');
+    expect(lists()[0]).toContain('from=2026-03-01&to=2026-03-03');
+    expect(c.querySelector('[data-testid="deliveries-filter"]')?.textContent).toBe('created 2026-03-01 to 2026-03-03 (UTC) · clear dates');
+    expect(c.querySelector('a[download]')?.getAttribute('href')).toContain('from=2026-03-01&to=2026-03-03');
+    expect([...c.querySelectorAll('button')].some((b) => b.textContent === 'Retry all failed, any day')).toBe(true);
+    await act(async () => ([...c.querySelectorAll('button')].find((b) => b.textContent === 'clear dates') as HTMLButtonElement).click());
+    await flush();
+    expect(lists().at(-1)).not.toContain('from=');
+    expect(lists().at(-1)).toContain('status=delivered');
+    expect(c.querySelector('[data-testid="deliveries-filter"]')).toBeNull();
+    expect(window.location.hash).toBe('#/relay/deliveries?status=delivered');
   });
 });
 

@@ -8,10 +8,22 @@ function message(err: unknown): string {
 }
 
 
-/** Filters from the hash: #/relay/deliveries?destination=crm&status=failed,dead */
+/** Filters from the hash: #/relay/deliveries?destination=crm&status=failed,dead&from=2026-03-01&to=2026-03-30 */
 export function filterFromHash(hash: string): DeliveryFilter {
   const q = new URLSearchParams(hash.split('?')[1] ?? '');
-  return { destination: q.get('destination') ?? '', status: q.get('status') ?? '', import: q.get('import') ?? '', uid: q.get('uid') ?? '' };
+  return {
+    destination: q.get('destination') ?? '', status: q.get('status') ?? '', import: q.get('import') ?? '', uid: q.get('uid') ?? '',
+    from: q.get('from') ?? '', to: q.get('to') ?? '',
+  };
+}
+
+/** Clears the date range, in the list and in the address (the dashboard's links set it). */
+function withoutDays(hash: string): string {
+  const [path, query = ''] = hash.split('?');
+  const q = new URLSearchParams(query);
+  q.delete('from');
+  q.delete('to');
+  return q.size ? `${path}?${q}` : path;
 }
 
 const statuses = [
@@ -91,6 +103,11 @@ export default function RelayDeliveries() {
     setSelected(null);
     setFilter({ ...filter, ...p });
   };
+  const clearDays = () => {
+    window.history.replaceState(null, '', withoutDays(window.location.hash));
+    set({ from: '', to: '' });
+  };
+  const days = filter.from || filter.to;
 
   return (
     <section>
@@ -118,9 +135,16 @@ export default function RelayDeliveries() {
         <button className="button" onClick={() => set({ status: 'failed,dead' })}>Failed / dead</button>
         <a className="button" href={relayApi.deliveriesCSVUrl(filter)} download>Download CSV</a>
         <button className="button" onClick={retryAll}>
-          Retry all {filter.status === 'held' ? 'held' : 'failed'}{filter.destination ? ` of ${filter.destination}` : ''}
+          Retry all {filter.status === 'held' ? 'held' : 'failed'}{filter.destination ? ` of ${filter.destination}` : ''}{days ? ', any day' : ''}
         </button>
       </div>
+      {days && (
+        <p className="rly-row">
+          <span className="rly-filter" data-testid="deliveries-filter">
+            created {filter.from || '…'} to {filter.to || '…'} (UTC) · <button type="button" className="rly-link" onClick={clearDays}>clear dates</button>
+          </span>
+        </p>
+      )}
       <ErrorBox error={error} />
       {note && <p className="rly-ok" role="status">{note}</p>}
       {selected && <DeliveryPanel d={selected} onReplay={() => replay(selected.id)} onClose={() => setSelected(null)} />}

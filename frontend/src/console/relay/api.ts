@@ -21,6 +21,9 @@ export interface DeliveryFilter {
   status?: string;
   import?: string;
   uid?: string;
+  /** UTC days of creation, YYYY-MM-DD, both included. */
+  from?: string;
+  to?: string;
   before?: number;
   limit?: number;
 }

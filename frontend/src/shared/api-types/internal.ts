@@ -1158,6 +1158,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/marketplace/limit-hits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Installs refused by a plan limit, newest first (at most 500) */
+        get: operations["getAdminMarketplaceLimitHits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/marketplace/links": {
         parameters: {
             query?: never;
@@ -2229,6 +2246,21 @@ export interface components {
             updated_at: string;
             external_id?: string;
             steps?: components["schemas"]["MpStepResult"][];
+        };
+        /** @description An install refused by a plan limit. */
+        MpLimitHit: {
+            id: number;
+            end_user_id: string;
+            /** @description The end user's id in the host app. */
+            external_id: string;
+            email: string;
+            listing_id: string;
+            /** @description The end user's plan at the time. */
+            plan: string;
+            /** @description The refusal the end user saw. */
+            detail: string;
+            /** Format: date-time */
+            created_at: string;
         };
         MpLinkRequest: {
             external_id: string;
@@ -4693,6 +4725,10 @@ export interface operations {
                 uid?: string;
                 before?: number;
                 limit?: number;
+                /** @description First UTC day of creation, YYYY-MM-DD. */
+                from?: string;
+                /** @description Last UTC day of creation, YYYY-MM-DD (included). */
+                to?: string;
             };
             header?: never;
             path?: never;
@@ -4731,6 +4767,10 @@ export interface operations {
                 uid?: string;
                 before?: number;
                 limit?: number;
+                /** @description First UTC day of creation, YYYY-MM-DD. */
+                from?: string;
+                /** @description Last UTC day of creation, YYYY-MM-DD (included). */
+                to?: string;
             };
             header?: never;
             path?: never;
@@ -5517,6 +5557,42 @@ export interface operations {
                 content: {
                     "application/json": {
                         install: components["schemas"]["MpInstall"];
+                    };
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminMarketplaceLimitHits: {
+        parameters: {
+            query?: {
+                /** @description First UTC day of creation, YYYY-MM-DD. */
+                from?: string;
+                /** @description Last UTC day of creation, YYYY-MM-DD (included). */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        limit_hits: components["schemas"]["MpLimitHit"][];
                     };
                 };
             };
