@@ -332,7 +332,7 @@ describe('marketplace embedded on another origin', () => {
     }
     await screenshot(page, 'console-marketplace-inspector');
 
-    await page.getByRole('link', { name: 'Installs' }).click();
+    await page.getByRole('link', { name: 'Installs', exact: true }).click();
     await page.getByRole('checkbox', { name: 'include removed' }).check(); // the one install was uninstalled above
     await page.locator('.mpc-table tr.clickable').first().click();
     await page.getByRole('region', { name: 'Install details' }).getByText('Send a test event').waitFor();
