@@ -255,7 +255,9 @@ func TestImportCLIKilledResumesOnNextStart(t *testing.T) {
 		{"upload", func(p progressLine) bool { return p.phase == "uploading" }},
 		{"staging", func(p progressLine) bool { return p.phase == "staging" && (p.bytes > 0 || rows < 100_000) }},
 		{"submit", func(p progressLine) bool { return p.phase == "submitting" && p.recs > 0 && p.recs < p.recsTot }},
-		{"submit, past half", func(p progressLine) bool { return p.phase == "submitting" && p.recs >= p.recsTot/2 && p.recs < p.recsTot }},
+		{"submit, past half", func(p progressLine) bool {
+			return p.phase == "submitting" && p.recs >= p.recsTot/2 && p.recs < p.recsTot
+		}},
 	}
 	var slugs []string
 	for _, pt := range points {

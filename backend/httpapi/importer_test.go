@@ -12,8 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 	"testing/fstest"
+	"time"
 
 	"fusebox/backend/errs"
 	"fusebox/backend/httpapi"
