@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"fusebox/backend/importer"
 )
 
 // TestSecurityCallbackFailureDoesNotShowTheEndpointAddress: a validation
@@ -34,18 +32,8 @@ func TestSecurityCallbackFailureDoesNotShowTheEndpointAddress(t *testing.T) {
 				t.Fatal(err)
 			}
 			a.Importer.Callbacks.Backoff = []time.Duration{} // one attempt
-			imp, _ := a.Importer.CreateImport(ctx, importer.Actor{Admin: true}, "orders")
 			csv := "Customer id\nC-1\n"
-			if _, err := a.Importer.Upload(ctx, imp.Slug, strings.NewReader(csv), "o.csv", int64(len(csv))); err != nil {
-				t.Fatal(err)
-			}
-			mv, _ := a.Importer.GetMapping(ctx, imp.Slug)
-			if err := a.Importer.ConfirmMapping(ctx, imp.Slug, mv.Suggestions.Mapping()); err != nil {
-				t.Fatal(err)
-			}
-			if err := a.Importer.Stage(ctx, imp.Slug); err != nil {
-				t.Fatal(err)
-			}
+			imp := stageCSV(t, a, "orders", csv)
 			sum, _ := a.Importer.Summary(ctx, imp.Slug)
 			if sum.Callback == nil || sum.Callback.State != "failed" {
 				t.Fatalf("callback %+v", sum.Callback)

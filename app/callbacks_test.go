@@ -37,6 +37,31 @@ func docSample(t *testing.T, doc, name string) string {
 	return string(m[1])
 }
 
+// stageCSV creates an import of importerSlug as an admin, uploads csv,
+// confirms the suggested mapping and stages the rows.
+func stageCSV(t *testing.T, a *App, importerSlug, csv string) importer.Import {
+	t.Helper()
+	ctx := context.Background()
+	imp, err := a.Importer.CreateImport(ctx, importer.Actor{Admin: true}, importerSlug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Importer.Upload(ctx, imp.Slug, strings.NewReader(csv), "o.csv", int64(len(csv))); err != nil {
+		t.Fatal(err)
+	}
+	mv, err := a.Importer.GetMapping(ctx, imp.Slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Importer.ConfirmMapping(ctx, imp.Slug, mv.Suggestions.Mapping()); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Importer.Stage(ctx, imp.Slug); err != nil {
+		t.Fatal(err)
+	}
+	return imp
+}
+
 func freePort(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -181,18 +206,8 @@ func TestValidateCallbackGuarded(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Importer.Callbacks.Backoff = []time.Duration{} // one attempt
-	imp, _ := a.Importer.CreateImport(ctx, importer.Actor{Admin: true}, "orders")
 	csv := "Customer id\nC-1\n"
-	if _, err := a.Importer.Upload(ctx, imp.Slug, strings.NewReader(csv), "o.csv", int64(len(csv))); err != nil {
-		t.Fatal(err)
-	}
-	mv, _ := a.Importer.GetMapping(ctx, imp.Slug)
-	if err := a.Importer.ConfirmMapping(ctx, imp.Slug, mv.Suggestions.Mapping()); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Importer.Stage(ctx, imp.Slug); err != nil {
-		t.Fatal(err)
-	}
+	imp := stageCSV(t, a, "orders", csv)
 	sum, _ := a.Importer.Summary(ctx, imp.Slug)
 	if called || sum.CanSubmit || sum.Callback.State != "failed" || !strings.Contains(sum.Callback.Message, "loopback") {
 		t.Fatalf("called %v, can_submit %v, callback %+v", called, sum.CanSubmit, sum.Callback)
@@ -258,18 +273,8 @@ func TestValidateCallbackSlowEndpointDoesNotBlockOtherEdits(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Importer.Callbacks.Backoff = []time.Duration{} // one attempt
-	imp, _ := a.Importer.CreateImport(ctx, importer.Actor{Admin: true}, "orders")
 	csv := "Customer id,Amount\nC-1,1\nC-2,2\nC-3,3\n"
-	if _, err := a.Importer.Upload(ctx, imp.Slug, strings.NewReader(csv), "o.csv", int64(len(csv))); err != nil {
-		t.Fatal(err)
-	}
-	mv, _ := a.Importer.GetMapping(ctx, imp.Slug)
-	if err := a.Importer.ConfirmMapping(ctx, imp.Slug, mv.Suggestions.Mapping()); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Importer.Stage(ctx, imp.Slug); err != nil {
-		t.Fatal(err)
-	}
+	imp := stageCSV(t, a, "orders", csv)
 
 	// row 1 goes to the slow endpoint; row 3 too, and is then changed again before the answer
 	first := make(chan error, 2)
@@ -358,24 +363,14 @@ func TestValidateCallbackChecksEditsKeptAcrossAMappingChange(t *testing.T) {
 	if _, err := a.Workspace.Apply(ctx, []byte(ws), "ws.yaml"); err != nil {
 		t.Fatal(err)
 	}
-	imp, _ := a.Importer.CreateImport(ctx, importer.Actor{Admin: true}, "orders")
 	csv := "Customer id,Amount,Other\nC-1,1,9\nC-2,2,9\n"
-	if _, err := a.Importer.Upload(ctx, imp.Slug, strings.NewReader(csv), "o.csv", int64(len(csv))); err != nil {
-		t.Fatal(err)
-	}
-	mv, _ := a.Importer.GetMapping(ctx, imp.Slug)
-	if err := a.Importer.ConfirmMapping(ctx, imp.Slug, mv.Suggestions.Mapping()); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Importer.Stage(ctx, imp.Slug); err != nil {
-		t.Fatal(err)
-	}
+	imp := stageCSV(t, a, "orders", csv)
 	if _, err := a.Importer.EditRow(ctx, imp.Slug, 2, map[string]string{"customer_id": "X-2"}); err != nil {
 		t.Fatal(err)
 	}
 	// the endpoint forgets; the mapping changes (Amount no longer mapped): the file is staged again, the edit kept
 	seen.Clear()
-	mv, _ = a.Importer.GetMapping(ctx, imp.Slug)
+	mv, _ := a.Importer.GetMapping(ctx, imp.Slug)
 	m := mv.Suggestions.Mapping()
 	for i := range m.Columns {
 		if m.Columns[i].Key == "amount" {

@@ -16,9 +16,6 @@ import (
 // non-root user when run as root), passes the command's exit status on,
 // and removes the cluster's directory afterwards.
 func TestClusterScript(t *testing.T) {
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("no bash")
-	}
 	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
 	if len(bins) == 0 && os.Getenv("FUSEBOX_REQUIRE_TOOLS") == "" {
 		t.Skip("postgresql is not installed (make deps-test installs it)")
