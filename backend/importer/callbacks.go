@@ -49,11 +49,6 @@ type cachedFindings struct {
 	Warnings map[string]hooks.Messages `json:"warnings,omitempty"`
 }
 
-func rowHash(data string) []byte {
-	h := sha256.Sum256([]byte(data))
-	return h[:16]
-}
-
 // callbackIssues returns the cached findings of a row's content; ok is
 // false when the endpoint has not judged it.
 func callbackIssues(ctx context.Context, q interface {
@@ -61,7 +56,7 @@ func callbackIssues(ctx context.Context, q interface {
 }, importID int64, sc *schema.Schema, cells []string, out []schema.Issue) ([]schema.Issue, bool, error) {
 	data := string(schema.AppendRowJSON(nil, cells))
 	var raw string
-	err := q.QueryRowContext(ctx, `SELECT result FROM importer_callback_cache WHERE import_id = ? AND row_hash = ?`, importID, rowHash(data)).Scan(&raw)
+	err := q.QueryRowContext(ctx, `SELECT result FROM importer_callback_cache WHERE import_id = ? AND row_hash = ?`, importID, hashBytes(rowHash16(data))).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
 		return out, false, nil
 	}
@@ -270,6 +265,9 @@ func rowHash16(data string) [16]byte {
 	h := sha256.Sum256([]byte(data))
 	return [16]byte(h[:16])
 }
+
+// hashBytes is h as a slice, for a query argument or a map key's bytes.
+func hashBytes(h [16]byte) []byte { return h[:] }
 
 // startCallbacks starts a run (state running); nil when the importer has
 // no callback, or callbacks are not available (then the state says so).
@@ -599,7 +597,7 @@ func (s *Service) feedUnjudged(ctx context.Context, r *cbRun, rows []int64) erro
 		cands = cands[:0]
 		return nil
 	}
-	err := s.eachStagedRow(ctx, r.imp.ID, rows, func(row int64, data string, cells []string) error {
+	err := s.eachStagedRow(ctx, r.imp.ID, rows, func(row int64, data string) error {
 		cands = append(cands, cand{cbRow: cbRow{row: row, hash: rowHash16(data), data: data}})
 		if len(cands) >= 500 {
 			return sift()
@@ -621,7 +619,7 @@ func errMessage(err error) string {
 }
 
 // eachStagedRow calls fn for the given rows (nil: all), in row order.
-func (s *Service) eachStagedRow(ctx context.Context, importID int64, rows []int64, fn func(row int64, data string, cells []string) error) error {
+func (s *Service) eachStagedRow(ctx context.Context, importID int64, rows []int64, fn func(row int64, data string) error) error {
 	if rows != nil {
 		for _, r := range rows {
 			var data string
@@ -632,11 +630,7 @@ func (s *Service) eachStagedRow(ctx context.Context, importID int64, rows []int6
 			if err != nil {
 				return fmt.Errorf("read row %d: %w", r, err)
 			}
-			cells, err := schema.DecodeRowJSON(data, nil)
-			if err != nil {
-				return err
-			}
-			if err := fn(r, data, cells); err != nil {
+			if err := fn(r, data); err != nil {
 				return err
 			}
 		}
@@ -666,11 +660,7 @@ func (s *Service) eachStagedRow(ctx context.Context, importID int64, rows []int6
 			return fmt.Errorf("read rows: %w", err)
 		}
 		for _, r := range page {
-			cells, err := schema.DecodeRowJSON(r.data, nil)
-			if err != nil {
-				return err
-			}
-			if err := fn(r.n, r.data, cells); err != nil {
+			if err := fn(r.n, r.data); err != nil {
 				return err
 			}
 		}
@@ -748,7 +738,7 @@ func (s *Service) applyAnswers(ctx context.Context, imp *Import, sc *schema.Sche
 			}
 			if changed {
 				// the replaced content carries the same findings
-				if err := put(rowHash(string(schema.AppendRowJSON(nil, newCells))), f); err != nil {
+				if err := put(hashBytes(rowHash16(string(schema.AppendRowJSON(nil, newCells)))), f); err != nil {
 					return err
 				}
 			}
@@ -774,10 +764,7 @@ func answerText(v any) string {
 		return ""
 	case string:
 		return x
-	case float64, bool:
-		b, _ := json.Marshal(x)
-		return string(b)
-	default:
+	default: // numbers and booleans as JSON writes them
 		b, _ := json.Marshal(x)
 		return string(b)
 	}

@@ -103,11 +103,13 @@ func (s *Service) putSetting(ctx context.Context, key, value string) error {
 	})
 }
 
-// CleanupAbandoned deletes, with their upload files, the imports still
+// CleanupAbandoned removes partial uploads older than a day and deletes,
+// with their upload files, the imports still
 // "created" whose last change is older than the configured age, and
 // records the run for the console.
 func (s *Service) CleanupAbandoned(ctx context.Context, now time.Time) (CleanupRun, error) {
 	run := CleanupRun{At: now.UTC()}
+	s.removeStalePartFiles()
 	deleted, err := s.cleanup(ctx, now)
 	run.Deleted = deleted
 	if err != nil {

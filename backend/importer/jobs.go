@@ -127,7 +127,8 @@ func (s *Service) advanceJob(ctx context.Context, tx *store.Tx, id, lastRow, rec
 
 // dropJob ends the job of an import (this process's, or one nobody runs).
 func (s *Service) dropJob(ctx context.Context, id int64) error {
-	return s.db.Tx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+	ctx = context.WithoutCancel(ctx) // the job's row goes also when the request ends
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM importer_jobs WHERE import_id = ?`, id)
 		return err
 	})
@@ -136,7 +137,8 @@ func (s *Service) dropJob(ctx context.Context, id int64) error {
 // dropStageJob ends a job that brings its import to review, unless a
 // submit has taken it over since (then_submit set).
 func (s *Service) dropStageJob(ctx context.Context, id int64) error {
-	return s.db.Tx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+	ctx = context.WithoutCancel(ctx) // the job's row goes also when the request ends
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM importer_jobs WHERE import_id = ? AND then_submit = 0`, id)
 		return err
 	})
@@ -335,7 +337,6 @@ func (s *Service) Recover(ctx context.Context) ([]Recovered, error) {
 		}
 		out = append(out, r)
 	}
-	s.removeStalePartFiles()
 	return out, nil
 }
 
@@ -588,7 +589,8 @@ func (s *Service) putStageJob(ctx context.Context, slug string) (int64, error) {
 // stopped (the import is in review, or back at the mapping with the
 // reason); a job that goes on to a submit is left alone.
 func (s *Service) endStageJob(ctx context.Context, id int64) {
-	err := s.db.Tx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+	ctx = context.WithoutCancel(ctx)
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM importer_jobs WHERE import_id = ? AND owner = ? AND then_submit = 0
 			AND (SELECT step FROM importer_imports WHERE id = ?) != ?`, id, s.owner, id, StepStaging)
 		return err

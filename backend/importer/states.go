@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -90,7 +91,7 @@ func stateFilter(f ListFilter) (string, []any, error) {
 	if len(f.States) > 0 {
 		var parts []string
 		for _, st := range f.States {
-			if !contains(States, st) {
+			if !slices.Contains(States, st) {
 				return "", nil, errs.Invalid("status must be one of %s, not %q", strings.Join(States, ", "), st)
 			}
 			c, a := stateSQL(st, cutoff)
@@ -113,15 +114,6 @@ func stateFilter(f ListFilter) (string, []any, error) {
 		args = append(args, store.FormatTime(f.To))
 	}
 	return q, args, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // refuseCancelled is the check every step that changes an import makes
