@@ -162,7 +162,7 @@ wine_run() {
   # serve answers /healthz
   wine "$exe" serve --addr 127.0.0.1:0 --data-dir 'C:\fusebox-serve' >"$tmp/serve.out" 2>"$tmp/serve.err" &
   spid=$!
-  trap 'kill $spid 2>/dev/null' EXIT
+  trap 'kill $spid 2>/dev/null; cleanup' EXIT
   local url=''
   for _ in $(seq 1 300); do
     url=$(grep -oE 'listening on http://127\.0\.0\.1:[0-9]+' "$tmp/serve.out" | head -n 1 | sed 's/^listening on //')
@@ -202,7 +202,7 @@ wine_run() {
   local d=":$(tr -d '[:space:]' <"$tmp/display")"
   DISPLAY=$d wine "$exe" --data-dir 'C:\fusebox-window' >/dev/null 2>&1 &
   gpid=$!
-  trap 'kill $spid $gpid $xpid 2>/dev/null' EXIT
+  trap 'kill $spid $gpid $xpid 2>/dev/null; cleanup' EXIT
   local box=''
   for _ in $(seq 1 120); do
     box=$(DISPLAY=$d xdotool search --name '^Fusebox needs the WebView2 Runtime$' 2>/dev/null | head -n 1) && [[ -n $box ]] && break

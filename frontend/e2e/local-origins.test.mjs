@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { artifactsDir, chromiumArgs, chromiumPath, newPage } from './lib/browser.mjs';
-import { adminToken, api, hostApp, importThreeRows, importerFrame, putImporter, secretKey, until } from './lib/importer.mjs';
+import { adminToken, api, hostApp, importThreeRows, putImporter, secretKey, until } from './lib/importer.mjs';
 import { startServer } from './lib/server.mjs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
