@@ -225,7 +225,7 @@ func TestSecurityConsoleSessionIdleExpiry(t *testing.T) {
 
 	// Bounded maps: many logins and printed codes do not grow without end.
 	for range defaultMaxConsoleSessions + 50 {
-		e.srv.logins.exchange(e.srv.NewLoginCode())
+		e.srv.logins.exchange(context.Background(), e.srv.NewLoginCode())
 	}
 	for range maxLoginCodes + 50 {
 		e.srv.NewLoginCode()

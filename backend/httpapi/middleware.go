@@ -129,7 +129,10 @@ type consoleSession struct {
 
 // logins holds the one-time login codes and the console sessions they
 // were exchanged for. Sessions end at logout, after idle time without use
-// and at their max age; both maps are bounded.
+// and at their max age; both are bounded. A single process keeps them in
+// memory; the replicas of a team server keep them in the database
+// (shared), so a session works on every replica and a logout ends it on
+// all of them.
 type logins struct {
 	mu          sync.Mutex
 	token       string
@@ -139,6 +142,7 @@ type logins struct {
 	codes       map[string]time.Time
 	sessions    map[string]*consoleSession
 	now         func() time.Time
+	shared      *sharedLogins // nil: in memory
 }
 
 func newLogins(cfg Config) *logins {
@@ -158,8 +162,14 @@ func newLogins(cfg Config) *logins {
 	return l
 }
 
-func (l *logins) newCode() string {
+func (l *logins) newCode(ctx context.Context) (string, error) {
 	c := ids.New("") // 130 random bits
+	if l.shared != nil {
+		if err := l.shared.addCode(ctx, c, l.now()); err != nil {
+			return "", err
+		}
+		return c, nil
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for len(l.codes) >= maxLoginCodes {
@@ -172,22 +182,25 @@ func (l *logins) newCode() string {
 		delete(l.codes, oldest)
 	}
 	l.codes[c] = l.now()
-	return c
+	return c, nil
 }
 
 // exchange trades a one-time code (or the reusable admin token) for a
 // new console session id; ok is false for anything else.
-func (l *logins) exchange(code string) (string, bool) {
+func (l *logins) exchange(ctx context.Context, code string) (string, bool, error) {
+	if l.shared != nil {
+		return l.shared.exchange(ctx, l, code)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	_, valid := l.codes[code]
 	if valid {
 		delete(l.codes, code)
-	} else if l.token != "" && subtle.ConstantTimeCompare([]byte(code), []byte(l.token)) == 1 {
+	} else if l.validToken(code) {
 		valid = true
 	}
 	if !valid {
-		return "", false
+		return "", false, nil
 	}
 	now := l.now()
 	l.pruneLocked(now)
@@ -202,7 +215,7 @@ func (l *logins) exchange(code string) (string, bool) {
 	}
 	sid := ids.New("")
 	l.sessions[sid] = &consoleSession{created: now, lastUsed: now}
-	return sid, true
+	return sid, true, nil
 }
 
 // expired reports whether cs has been idle too long or is too old.
@@ -220,30 +233,37 @@ func (l *logins) pruneLocked(now time.Time) {
 
 // validSession reports whether sid is a live console session and marks
 // it used; an expired session is deleted.
-func (l *logins) validSession(sid string) bool {
+func (l *logins) validSession(ctx context.Context, sid string) (bool, error) {
 	if sid == "" {
-		return false
+		return false, nil
+	}
+	if l.shared != nil {
+		return l.shared.valid(ctx, l, sid)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	cs, ok := l.sessions[sid]
 	if !ok {
-		return false
+		return false, nil
 	}
 	now := l.now()
 	if l.expired(cs, now) {
 		delete(l.sessions, sid)
-		return false
+		return false, nil
 	}
 	cs.lastUsed = now
-	return true
+	return true, nil
 }
 
 // end deletes a console session (logout).
-func (l *logins) end(sid string) {
+func (l *logins) end(ctx context.Context, sid string) error {
+	if l.shared != nil {
+		return l.shared.end(ctx, sid)
+	}
 	l.mu.Lock()
 	delete(l.sessions, sid)
 	l.mu.Unlock()
+	return nil
 }
 
 func (l *logins) validToken(tok string) bool {
@@ -259,13 +279,24 @@ func (s *Server) isAdmin(r *http.Request) bool {
 	if doorOf(r.Context()) == doorWindow {
 		return true
 	}
-	if c, err := r.Cookie(adminCookie); err == nil && s.crossOrigin.Check(r) == nil && s.logins.validSession(c.Value) {
+	if c, err := r.Cookie(adminCookie); err == nil && s.crossOrigin.Check(r) == nil && s.validConsoleSession(r, c.Value) {
 		return true
 	}
 	if tok, ok := bearer(r); ok && s.logins.validToken(tok) {
 		return true
 	}
 	return false
+}
+
+// validConsoleSession reports whether sid is a live console session; a
+// failure to check (the database of a team server) is logged and counts as
+// no session.
+func (s *Server) validConsoleSession(r *http.Request, sid string) bool {
+	ok, err := s.logins.validSession(r.Context(), sid)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "check console session", "err", err)
+	}
+	return ok
 }
 
 // isConsoleWrite reports whether r may change state through the console

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"fusebox/backend/ids"
 	"fusebox/backend/importer"
 	"fusebox/backend/marketplace"
 	"fusebox/backend/relay"
@@ -144,6 +145,9 @@ func New(cfg Config, deps Deps) *Server {
 		cfg.StartedAt = time.Now()
 	}
 	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, mux: http.NewServeMux(), logins: newLogins(cfg), crossOrigin: http.NewCrossOriginProtection()}
+	if teamServer(deps.DB) {
+		s.logins.shared = &sharedLogins{db: deps.DB}
+	}
 	lim := defaultLimits().with(cfg.RateLimits)
 	s.pkSessions = newClientLimiters(lim.sessionRate, lim.sessionBurst, lim.maxClients)
 	s.checks = newEmbedChecker(lim.maxClients)
@@ -189,5 +193,16 @@ func (s *Server) WindowHandler() http.Handler {
 	return s.logRequests(doorWindow, s.securityHeaders(s.mux))
 }
 
-// NewLoginCode returns a one-time code for the console login URL.
-func (s *Server) NewLoginCode() string { return s.logins.newCode() }
+// NewLoginCode returns a one-time code for the console login URL. On a
+// team server it is stored in the database, so any replica takes it; when
+// that fails the error is logged and the code will not log in (the admin
+// token still does).
+func (s *Server) NewLoginCode() string {
+	ctx := context.Background()
+	c, err := s.logins.newCode(ctx)
+	if err != nil {
+		s.log.ErrorContext(ctx, "store a console login code", "err", err)
+		return ids.New("")
+	}
+	return c
+}

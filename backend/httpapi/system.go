@@ -26,9 +26,13 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 // login exchanges the code of the printed login URL for a console session
 // cookie, then sends the browser to the console without the code in the URL.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	sid, ok := s.logins.exchange(r.URL.Query().Get("code"))
+	sid, ok, err := s.logins.exchange(r.Context(), r.URL.Query().Get("code"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if !ok {
-		if c, err := r.Cookie(adminCookie); err == nil && s.logins.validSession(c.Value) {
+		if c, err := r.Cookie(adminCookie); err == nil && s.validConsoleSession(r, c.Value) {
 			http.Redirect(w, r, "/", http.StatusSeeOther)
 			return
 		}
@@ -52,7 +56,10 @@ or open <code>/login?code=&lt;token&gt;</code> with the token stored in <code>ad
 // longer works anywhere) and clears the cookie.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(adminCookie); err == nil {
-		s.logins.end(c.Value)
+		if err := s.logins.end(r.Context(), c.Value); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: adminCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	w.WriteHeader(http.StatusNoContent)
