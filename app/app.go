@@ -38,10 +38,13 @@ type Config struct {
 	// DataDir is an existing, writable data dir (see ResolveDataDir).
 	DataDir string
 	// DatabaseURL is a team server's PostgreSQL (postgres://…), shared by
-	// its replicas; empty: SQLite in DataDir. The key files stay in
-	// DataDir either way.
+	// its replicas; empty: SQLite in DataDir.
 	DatabaseURL string
-	Logger      *slog.Logger
+	// Keys says where the key material comes from (default: the key
+	// files in DataDir). On PostgreSQL the replicas must share it; see
+	// checkSharedKeys.
+	Keys   KeyConfig
+	Logger *slog.Logger
 	// Server configures the HTTP handler. Commands that never listen
 	// leave it zero.
 	Server ServerConfig
@@ -50,8 +53,13 @@ type Config struct {
 // ServerConfig is what the HTTP handler needs besides the services.
 type ServerConfig struct {
 	// AdminToken authorizes the console API on the port (see
-	// EnsureAdminToken); empty disables it.
+	// EnsureAdminToken); empty disables it. Unused when
+	// AdminTokenFromKeys is set.
 	AdminToken string
+	// AdminTokenFromKeys: the admin token comes from Config.Keys
+	// ($FUSEBOX_ADMIN_TOKEN, else admin.token in the key dir, made when
+	// missing; on PostgreSQL shared by the replicas, see checkSharedKeys).
+	AdminTokenFromKeys bool
 	// AllowedHosts are extra names accepted in the Host header.
 	AllowedHosts []string
 	// ConsoleOpen is the route the window's console opens at (--open).
@@ -134,28 +142,35 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{version: cfg.Version, adminToken: cfg.Server.AdminToken, log: log, dataDir: cfg.DataDir, db: db, loopbackOnly: cfg.Server.LoopbackOnly}
+	// The key material: given as values, or read from the key dir; on
+	// PostgreSQL checked against what the other replicas use.
+	keys, err := loadKeys(ctx, db, cfg)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a := &App{version: cfg.Version, adminToken: keys.adminToken, log: log, dataDir: cfg.DataDir, db: db, loopbackOnly: cfg.Server.LoopbackOnly}
 
 	// 2. The importer.
 	a.Importer = importer.New(db, cfg.DataDir, log)
 
-	// 3. Sessions: signing keys sealed under <data-dir>/sessions.key;
-	// session lifetimes from the importer definitions.
+	// 3. Sessions: signing keys sealed under sessions.key (in the key
+	// dir, or given); session lifetimes from the importer definitions.
 	a.Sessions = sessions.New(db, sessions.TTLFunc(a.importerTTL), sessions.Options{
-		KeyFile: filepath.Join(cfg.DataDir, "sessions.key"), Logger: log,
+		KeyFile: filepath.Join(keyDir(cfg), "sessions.key"), Keyring: keys.sessions, Logger: log,
 	})
 
 	// 4. The marketplace: API secrets and install credentials sealed under
-	// <data-dir>/secrets.key.
+	// secrets.key (in the key dir, or given).
 	a.Marketplace = marketplace.New(db, marketplace.Options{
-		KeyFile: filepath.Join(cfg.DataDir, "secrets.key"),
+		KeyFile: filepath.Join(keyDir(cfg), "secrets.key"),
+		Keyring: keys.secrets,
 		Logger:  log,
 	})
-	// Both key files are read now: a new data dir gets them; one whose
-	// database holds values sealed under a missing or replaced key file
+	// Both keys are read now: a new data dir gets its key files; one whose
+	// database holds values sealed under a missing or replaced key
 	// refuses to start, naming the file to restore from the backup.
-	// Servers sharing a PostgreSQL database share the key files too.
-	for _, open := range []func(context.Context) error{a.Sessions.OpenKeyring, a.Marketplace.OpenKeyring, a.checkSharedKeys} {
+	for _, open := range []func(context.Context) error{a.Sessions.OpenKeyring, a.Marketplace.OpenKeyring} {
 		if err := open(ctx); err != nil {
 			a.closeDB()
 			return nil, err
@@ -213,7 +228,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		StartedAt:    time.Now(),
 		Logger:       log,
 		Assets:       assets,
-		AdminToken:   cfg.Server.AdminToken,
+		AdminToken:   keys.adminToken,
 		AllowedHosts: cfg.Server.AllowedHosts,
 		ConsoleOpen:  cfg.Server.ConsoleOpen,
 		PublicURL:    cfg.Server.PublicURL,

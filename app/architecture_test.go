@@ -15,7 +15,7 @@ var allowedImports = map[string][]string{
 	"fusebox/app/cli": {"fusebox/app", "fusebox/backend/errs", "fusebox/backend/importer", "fusebox/backend/schema", "fusebox/backend/sessions"},
 	"fusebox/app": {"fusebox/frontend", "fusebox/backend/demo", "fusebox/backend/errs", "fusebox/backend/ids", "fusebox/backend/store", "fusebox/backend/httpapi", "fusebox/backend/workspace", "fusebox/backend/sink",
 		"fusebox/backend/importer", "fusebox/backend/sessions", "fusebox/backend/marketplace", "fusebox/backend/relay", "fusebox/backend/stats",
-		"fusebox/backend/hooks", "fusebox/backend/netguard"},
+		"fusebox/backend/hooks", "fusebox/backend/netguard", "fusebox/backend/keyring"},
 	// The benchmarks are their own command, outside the product binary.
 	"fusebox/app/cmd/fusebox-bench": {"fusebox/app", "fusebox/backend/demo", "fusebox/backend/httpapi", "fusebox/backend/store", "fusebox/backend/importer", "fusebox/backend/ingest", "fusebox/backend/schema", "fusebox/backend/sessions",
 		"fusebox/backend/marketplace", "fusebox/backend/relay", "fusebox/backend/stats", "fusebox/backend/hooks"},

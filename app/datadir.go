@@ -49,8 +49,8 @@ func unwrapPathErr(err error) error {
 	return err
 }
 
-// EnsureAdminToken reads <data-dir>/admin.token, creating it (0600) with a
-// new random token when missing. Scripts use it as a Bearer token.
+// EnsureAdminToken reads admin.token in dir (the key dir), creating it
+// (0600) with a new random token when missing. Scripts use it as a Bearer token.
 func EnsureAdminToken(dir string) (string, error) {
 	path := filepath.Join(dir, "admin.token")
 	b, err := os.ReadFile(path)
@@ -61,6 +61,9 @@ func EnsureAdminToken(dir string) (string, error) {
 		return "", fmt.Errorf("read admin token %s: %w", path, err)
 	}
 	tok := ids.Hex("", 32)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("write admin token %s: %w", path, err)
+	}
 	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("write admin token %s: %w", path, err)
 	}

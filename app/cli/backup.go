@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"fusebox/app"
@@ -36,6 +37,9 @@ func runBackup(ctx context.Context, version string, args []string, stdout, stder
 	}
 	fmt.Fprintf(stdout, "Backed up %s (schema version %d, %d files) to %s\n%d bytes, sha256 %s\n",
 		dir, info.SchemaVersion, info.Files, info.Path, info.SizeBytes, info.SHA256)
+	if k := app.KeysFromEnv(dataDir.keyDir, os.Getenv); k.Dir != "" || k.SessionsKey != "" || k.SecretsKey != "" {
+		fmt.Fprintln(stderr, "fusebox backup: the archive holds the key files in the data dir only; the keys given by --key-dir, $FUSEBOX_KEY_DIR or $FUSEBOX_*_KEY are not in it: keep them with it")
+	}
 	return 0
 }
 

@@ -93,6 +93,9 @@ Commands:
 Common flags:
   --data-dir DIR   where Fusebox keeps its database and uploads
                    (default $FUSEBOX_DATA_DIR, else the user config dir + /fusebox)
+  --database URL   a team server's PostgreSQL, postgres://… (default $FUSEBOX_DATABASE_URL)
+  --key-dir DIR    where sessions.key, secrets.key and admin.token are
+                   (default $FUSEBOX_KEY_DIR, else the data dir)
   --open ROUTE     desktop window: the console page to open at, e.g. importers/contacts/try
 
 Run 'fusebox COMMAND -h' for a command's flags. The benchmarks are a

@@ -22,6 +22,13 @@ func runWindow(ctx context.Context, version string, f serveFlags, log *slog.Logg
 		fmt.Fprintln(stderr, "fusebox:", err)
 		return 1
 	}
+	// The window's second launches and `fusebox quit` read the admin
+	// token in the data dir, so the window keeps its keys there.
+	if k := app.KeysFromEnv(f.keyDir, os.Getenv); k != (app.KeyConfig{}) {
+		fmt.Fprintf(stderr, "fusebox: the desktop window keeps its keys in the data dir; --key-dir, $%s, $%s, $%s and $%s are for fusebox serve\n",
+			app.EnvKeyDir, app.EnvSessionsKey, app.EnvSecretsKey, app.EnvAdminToken)
+		return 2
+	}
 	files := make([]string, 0, len(f.files))
 	for _, p := range f.files {
 		abs, err := filepath.Abs(p)

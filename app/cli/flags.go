@@ -20,17 +20,22 @@ const dataDirUsage = "data directory (default $FUSEBOX_DATA_DIR, else the user c
 // databaseUsage is the help of every command's --database flag.
 const databaseUsage = "PostgreSQL database shared by a team's replicas, postgres://user:password@host:port/dbname (default $FUSEBOX_DATABASE_URL; unset: SQLite in the data dir)"
 
+// keyDirUsage is the help of every command's --key-dir flag.
+const keyDirUsage = "directory holding the key files sessions.key, secrets.key and admin.token, the same for every replica of a team server (default $FUSEBOX_KEY_DIR, else the data dir); $FUSEBOX_SESSIONS_KEY, $FUSEBOX_SECRETS_KEY and $FUSEBOX_ADMIN_TOKEN give them as values instead"
+
 // dataFlags are the flags every data command shares: where the data dir
-// is and, for a team server, the PostgreSQL database that holds the data
-// instead of the data dir's SQLite file.
+// is, where the key files are and, for a team server, the PostgreSQL
+// database that holds the data instead of the data dir's SQLite file.
 type dataFlags struct {
 	dir      string
 	database string
+	keyDir   string
 }
 
 func (d *dataFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.dir, "data-dir", "", dataDirUsage)
 	fs.StringVar(&d.database, "database", os.Getenv("FUSEBOX_DATABASE_URL"), databaseUsage)
+	fs.StringVar(&d.keyDir, "key-dir", os.Getenv(app.EnvKeyDir), keyDirUsage)
 }
 
 // cliFlags parses the flags every data command shares (--data-dir) plus
@@ -116,7 +121,7 @@ func openApp(ctx context.Context, data dataFlags, stderr io.Writer) (*app.App, e
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return app.New(ctx, app.Config{DataDir: dir, DatabaseURL: data.database, Logger: log})
+	return app.New(ctx, app.Config{DataDir: dir, DatabaseURL: data.database, Keys: app.KeysFromEnv(data.keyDir, os.Getenv), Logger: log})
 }
 
 // cliError prints err for a subcommand: the message of a domain error,

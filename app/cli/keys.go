@@ -22,6 +22,8 @@ Commands:
 
 Common flags:
   --data-dir DIR   the data dir (default $FUSEBOX_DATA_DIR, else the user config dir + /fusebox)
+  --database URL   a team server's PostgreSQL (default $FUSEBOX_DATABASE_URL)
+  --key-dir DIR    the key files (default $FUSEBOX_KEY_DIR, else the data dir)
 
 Secret keys (fbx_sk_…) are for host app backends. Publishable keys (fbx_pk_…)
 only create importer sessions, from browser pages on their --origins, for their

@@ -15,7 +15,7 @@ const marketplaceUsage = `Usage: fusebox marketplace secrets <create|list|deacti
   secrets list                 list secrets (never the secret itself)
   secrets deactivate ID        stop a secret from verifying links, for good
 
-Every subcommand takes --data-dir DIR.
+Every subcommand takes --data-dir DIR, --database URL and --key-dir DIR.
 `
 
 // runMarketplace is `fusebox marketplace ...`.

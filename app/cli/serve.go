@@ -24,7 +24,9 @@ type serveFlags struct {
 	dataDir string
 	// database is --database: a team server's PostgreSQL ("" = SQLite).
 	database string
-	noDemo   bool
+	// keyDir is --key-dir: where the key files are ("" = the data dir).
+	keyDir string
+	noDemo bool
 	// demoOnPublic serves the demo routes on a non-loopback --addr.
 	demoOnPublic bool
 	// publicURL is this server's URL as others reach it (--public-url).
@@ -47,6 +49,7 @@ func parseServeFlags(name string, args []string, stderr io.Writer) (serveFlags, 
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8787", "address for the localhost listener (port 0 picks a free one)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (default $FUSEBOX_DATA_DIR, else the user config dir + /fusebox)")
 	fs.StringVar(&f.database, "database", os.Getenv("FUSEBOX_DATABASE_URL"), databaseUsage)
+	fs.StringVar(&f.keyDir, "key-dir", os.Getenv(app.EnvKeyDir), keyDirUsage)
 	fs.BoolVar(&f.noDemo, "no-demo", false, "do not apply the demo workspace to a new data dir, and keep the demo app routes (/demo) off")
 	fs.BoolVar(&f.demoOnPublic, "demo-on-public", false, "serve the demo app routes (/demo) although --addr is not a loopback address (they are off there by default)")
 	fs.StringVar(&f.publicURL, "public-url", os.Getenv("FUSEBOX_PUBLIC_URL"), "this server's URL as others reach it, for printed URLs, signed links and {{fusebox.base_url}} (default $FUSEBOX_PUBLIC_URL, else the listener's address)")
@@ -223,15 +226,11 @@ func runDesktop(ctx context.Context, version string, args []string, stdout, stde
 	return runWindow(ctx, version, f, log, stdout, stderr)
 }
 
-// openServer opens the App of serve and the window: the data dir, its
-// admin token, the services and the HTTP handler, and a new workspace
+// openServer opens the App of serve and the window: the data dir, the
+// key material and admin token (app.KeyConfig), the services and the HTTP handler, and a new workspace
 // initialized (with the demo unless --no-demo).
 func openServer(ctx context.Context, version string, f serveFlags, log *slog.Logger) (*app.App, error) {
 	dir, err := app.ResolveDataDir(f.dataDir)
-	if err != nil {
-		return nil, err
-	}
-	token, err := app.EnsureAdminToken(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -245,14 +244,15 @@ func openServer(ctx context.Context, version string, f serveFlags, log *slog.Log
 		Version:     version,
 		DataDir:     dir,
 		DatabaseURL: f.database,
+		Keys:        app.KeysFromEnv(f.keyDir, os.Getenv),
 		Logger:      log,
 		Server: app.ServerConfig{
-			AdminToken:   token,
-			AllowedHosts: hosts,
-			ConsoleOpen:  f.open,
-			PublicURL:    f.publicURL,
-			DemoOff:      demoOff(f),
-			LoopbackOnly: loopbackOnly(f),
+			AdminTokenFromKeys: true,
+			AllowedHosts:       hosts,
+			ConsoleOpen:        f.open,
+			PublicURL:          f.publicURL,
+			DemoOff:            demoOff(f),
+			LoopbackOnly:       loopbackOnly(f),
 		},
 	})
 	if err != nil {

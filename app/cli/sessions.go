@@ -21,6 +21,8 @@ Commands:
 
 Common flags:
   --data-dir DIR   the data dir (default $FUSEBOX_DATA_DIR, else the user config dir + /fusebox)
+  --database URL   a team server's PostgreSQL (default $FUSEBOX_DATABASE_URL)
+  --key-dir DIR    the key files (default $FUSEBOX_KEY_DIR, else the data dir)
 
 Host apps create sessions over HTTP (POST /api/v1/importer/sessions with a
 secret key); this command is for scripts and trying an importer.

@@ -273,3 +273,30 @@ func writeTemp(path string, data []byte) (string, error) {
 	}
 	return f.Name(), nil
 }
+
+// FromValue reads a key given as a value instead of a file, e.g. from the
+// environment variable name (which the keyring reports as its Path and
+// errors name). value is the key in standard or URL base64 (44 or 43
+// characters), 64 hex characters, or a whole key file's line. The error
+// never quotes value.
+func FromValue(name, value string) (*Keyring, error) {
+	s := strings.TrimSpace(value)
+	if s == "" {
+		return nil, fmt.Errorf("%s is empty: want a %d-byte key in base64 (e.g. the output of openssl rand -base64 32) or 64 hex characters", name, KeySize)
+	}
+	key, _, err := parse([]byte(s))
+	if err != nil {
+		if k, uerr := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "=")); uerr == nil && len(k) == KeySize {
+			key, err = k, nil
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a key: want a %d-byte key in base64 (44 characters, e.g. the output of openssl rand -base64 32), 64 hex characters or a key file's line %q; got %d characters that are none of these",
+			name, KeySize, header+"…", len(s))
+	}
+	return newKeyring(name, key)
+}
+
+// Encoded is the key in standard base64, the form FromValue reads (for
+// printing a key to move into the environment of another machine).
+func (k *Keyring) Encoded() string { return base64.StdEncoding.EncodeToString(k.key) }

@@ -2,6 +2,8 @@ package keyring
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"io/fs"
 	"os"
@@ -185,6 +187,56 @@ func TestConcurrentCreateAgrees(t *testing.T) {
 	for _, kr := range krs {
 		if _, err := kr.Open(sealed, nil); err != nil {
 			t.Fatal("two loads of one path made different keys")
+		}
+	}
+}
+
+// A key given in the environment opens what its key file sealed, in each
+// accepted form; a bad value is refused with an error that names the
+// variable, says what is wanted and never quotes the value.
+func TestFromValue(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secrets.key")
+	file, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed := file.Seal([]byte("plain"), []byte("aad"))
+	line, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(file.Encoded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]string{
+		"base64":     file.Encoded(),
+		"base64url":  base64.RawURLEncoding.EncodeToString(raw),
+		"hex":        hex.EncodeToString(raw),
+		"file line":  string(line),
+		"whitespace": "  " + file.Encoded() + "\n",
+	} {
+		kr, err := FromValue("FUSEBOX_SECRETS_KEY", v)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got, err := kr.Open(sealed, []byte("aad")); err != nil || string(got) != "plain" {
+			t.Fatalf("%s: open = %q, %v", name, got, err)
+		}
+		if kr.CheckValue() != file.CheckValue() || kr.Path() != "FUSEBOX_SECRETS_KEY" {
+			t.Fatalf("%s: check %s path %s", name, kr.CheckValue(), kr.Path())
+		}
+	}
+	for _, bad := range []string{"", "c2VjcmV0LXNob3J0", strings.Repeat("zz", 32), "not a key at all, 0123456789abcdef0123"} {
+		_, err := FromValue("FUSEBOX_SECRETS_KEY", bad)
+		if err == nil {
+			t.Fatalf("%q accepted", bad)
+		}
+		if !strings.Contains(err.Error(), "FUSEBOX_SECRETS_KEY") || !strings.Contains(err.Error(), "base64") {
+			t.Fatalf("error %q: want the variable's name and what it should hold", err)
+		}
+		if bad != "" && strings.Contains(err.Error(), bad) {
+			t.Fatalf("error %q quotes the value", err)
 		}
 	}
 }

@@ -29,8 +29,6 @@ type sealer struct {
 	kr *keyring.Keyring
 }
 
-func newSealer(path string, db *store.DB) *sealer { return &sealer{path: path, db: db} }
-
 // keyring loads the key file once.
 func (s *sealer) keyring(ctx context.Context) (*keyring.Keyring, error) {
 	s.mu.Lock()
@@ -42,11 +40,7 @@ func (s *sealer) keyring(ctx context.Context) (*keyring.Keyring, error) {
 		return nil, errors.New("no key file configured for sealing marketplace secrets")
 	}
 	var sealed bool
-	err := s.db.Read.QueryRowContext(ctx, `SELECT
-		EXISTS (SELECT 1 FROM marketplace_secrets)
-		OR EXISTS (SELECT 1 FROM marketplace_installs WHERE secrets <> '')
-		OR EXISTS (SELECT 1 FROM marketplace_sessions WHERE connection <> '')`).Scan(&sealed)
-	if err != nil {
+	if err := s.db.Read.QueryRowContext(ctx, sealedQuery).Scan(&sealed); err != nil {
 		return nil, fmt.Errorf("look for sealed marketplace values: %w", err)
 	}
 	kr, err := keyring.Load(s.path, !sealed)
@@ -55,6 +49,22 @@ func (s *sealer) keyring(ctx context.Context) (*keyring.Keyring, error) {
 	}
 	s.kr = kr
 	return kr, nil
+}
+
+// sealedQuery answers whether anything is sealed with secrets.key.
+const sealedQuery = `SELECT
+	EXISTS (SELECT 1 FROM marketplace_secrets)
+	OR EXISTS (SELECT 1 FROM marketplace_installs WHERE secrets <> '')
+	OR EXISTS (SELECT 1 FROM marketplace_sessions WHERE connection <> '')`
+
+// SealedStored reports whether the database holds values sealed with
+// secrets.key, so that the key may not be made anew.
+func SealedStored(ctx context.Context, tx *store.Tx) (bool, error) {
+	var sealed bool
+	if err := tx.QueryRowContext(ctx, sealedQuery).Scan(&sealed); err != nil {
+		return false, fmt.Errorf("look for sealed marketplace values: %w", err)
+	}
+	return sealed, nil
 }
 
 // seal encrypts plain, bound to aad (e.g. the row id) as additional

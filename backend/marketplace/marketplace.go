@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"time"
 
+	"fusebox/backend/keyring"
 	"fusebox/backend/store"
 )
 
@@ -60,6 +61,10 @@ type Options struct {
 	// created (0600) only while nothing sealed is stored; a lost one is an
 	// error (OpenKeyring).
 	KeyFile string
+	// Keyring, when set, is the key to use instead of reading KeyFile
+	// (a key given in the environment, or one a team server checked
+	// against its database already).
+	Keyring *keyring.Keyring
 	// Routes creates relay destinations for relay_route steps (nil: none).
 	Routes Routes
 	// HTTPClient makes the requests of http_request steps.
@@ -97,7 +102,7 @@ type Service struct {
 func New(db *store.DB, opts Options) *Service {
 	s := &Service{
 		db:      db,
-		seal:    newSealer(opts.KeyFile, db),
+		seal:    &sealer{path: opts.KeyFile, db: db, kr: opts.Keyring},
 		routes:  opts.Routes,
 		client:  opts.HTTPClient,
 		log:     opts.Logger,

@@ -56,6 +56,10 @@ type Options struct {
 	// stored in the database (backend/keyring). It is created (0600) only
 	// while no signing key is stored; a lost one is an error. Required.
 	KeyFile string
+	// Keyring, when set, is the key to use instead of reading KeyFile
+	// (a key given in the environment, or one a team server checked
+	// against its database already).
+	Keyring *keyring.Keyring
 	// DefaultTTL is the session lifetime when the importer sets none
 	// (default DefaultTTL).
 	DefaultTTL time.Duration
@@ -99,7 +103,7 @@ func New(db *store.DB, importers Importers, opts Options) *Service {
 		opts.Logger = slog.Default()
 	}
 	return &Service{
-		db: db, importers: importers, keyFile: opts.KeyFile, ttl: opts.DefaultTTL,
+		db: db, importers: importers, keyFile: opts.KeyFile, kr: opts.Keyring, ttl: opts.DefaultTTL,
 		now: opts.Now, log: opts.Logger, lastUsed: map[string]time.Time{},
 	}
 }

@@ -152,3 +152,13 @@ func (s *Service) derive(ctx context.Context, label string) ([]byte, error) {
 	}
 	return kr.Derive(label), nil
 }
+
+// SealedStored reports whether the database holds values sealed with
+// sessions.key (signing keys), so that the key may not be made anew.
+func SealedStored(ctx context.Context, tx *store.Tx) (bool, error) {
+	var sealed bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM session_signing_keys)`).Scan(&sealed); err != nil {
+		return false, fmt.Errorf("look for session signing keys: %w", err)
+	}
+	return sealed, nil
+}
