@@ -60,10 +60,10 @@ type embedChecker struct {
 	newRefusal *clientLimiters
 }
 
-func newEmbedChecker(maxClients int) *embedChecker {
+func (s *Server) newEmbedChecker(maxClients int) *embedChecker {
 	return &embedChecker{
-		perClient:  newClientLimiters(embedCheckRate, embedCheckBurst, maxClients),
-		newRefusal: newClientLimiters(refusedNewRate, refusedNewBurst, maxClients),
+		perClient:  s.newLimiters("embed-check", embedCheckRate, embedCheckBurst, maxClients),
+		newRefusal: s.newLimiters("refused-origin", refusedNewRate, refusedNewBurst, maxClients),
 	}
 }
 
@@ -89,7 +89,7 @@ func (s *Server) embedCheck(w http.ResponseWriter, r *http.Request) {
 	h.Set("Access-Control-Allow-Origin", "*")
 	h.Set("Cache-Control", "no-store")
 	h.Add("Vary", "Origin")
-	if wait, ok := s.checks.perClient.allow(clientAddr(r), time.Now()); !ok {
+	if wait, ok := s.checks.perClient.allow(r.Context(), clientAddr(r), time.Now()); !ok {
 		s.tooMany(w, r, wait, "too many embed checks from this client (at most %g per second after a burst of %d); retry in %s",
 			float64(embedCheckRate), embedCheckBurst, waitText(wait))
 		return
@@ -154,14 +154,14 @@ func (s *Server) recordRefusal(r *http.Request, slug, origin string) {
 		return
 	}
 	now := time.Now()
-	_, canAdd := s.checks.newRefusal.peek(slug, now)
+	_, canAdd := s.checks.newRefusal.peek(r.Context(), slug, now)
 	added, err := s.deps.Importer.RecordRefusedOrigin(r.Context(), slug, origin, now, canAdd)
 	switch {
 	case errs.Is(err, errs.ENOTFOUND):
 	case err != nil:
 		s.log.WarnContext(r.Context(), "embed check: record refused origin", "importer", slug, "err", err)
 	case added:
-		s.checks.newRefusal.allow(slug, now)
+		s.checks.newRefusal.allow(r.Context(), slug, now)
 	}
 }
 

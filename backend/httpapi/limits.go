@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"io"
 	"math"
@@ -121,12 +122,12 @@ type guard struct {
 	authFail *clientLimiters
 }
 
-func newGuard(l limits) *guard {
+func (s *Server) newGuard(l limits) *guard {
 	return &guard{
 		lim:      l,
-		open:     newClientLimiters(l.openRate, l.openBurst, l.maxClients),
-		relay:    newClientLimiters(l.relayRate, l.relayBurst, l.maxClients),
-		authFail: newClientLimiters(l.authFailRate, l.authFailBurst, l.maxClients),
+		open:     s.newLimiters("open", l.openRate, l.openBurst, l.maxClients),
+		relay:    s.newLimiters("relay", l.relayRate, l.relayBurst, l.maxClients),
+		authFail: s.newLimiters("failed-check", l.authFailRate, l.authFailBurst, l.maxClients),
 	}
 }
 
@@ -134,7 +135,7 @@ func newGuard(l limits) *guard {
 // the per-client rate limits of unauthenticated routes and of failed
 // credential checks. /healthz is never limited.
 func (s *Server) limit(next http.Handler) http.Handler {
-	g := newGuard(defaultLimits().with(s.cfg.RateLimits))
+	g := s.newGuard(defaultLimits().with(s.cfg.RateLimits))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/healthz" {
 			if r.ContentLength != 0 {
@@ -150,7 +151,7 @@ func (s *Server) limit(next http.Handler) http.Handler {
 		}
 		client := clientAddr(r)
 		if cl := g.classOf(r); cl != nil {
-			if wait, ok := cl.allow(client, time.Now()); !ok {
+			if wait, ok := cl.allow(r.Context(), client, time.Now()); !ok {
 				s.tooMany(w, r, wait, "too many requests to %s from this client; retry in %s", r.URL.Path, waitText(wait))
 				return
 			}
@@ -166,7 +167,7 @@ func (s *Server) limit(next http.Handler) http.Handler {
 		// shares one address, and a page on the same host could
 		// otherwise lock every local app out with a few bad links.
 		next.ServeHTTP(&failedCheckWriter{ResponseWriter: w, login: isLogin(r), onUnauthorized: func(w http.ResponseWriter) bool {
-			wait, ok := g.authFail.allow(client, time.Now())
+			wait, ok := g.authFail.allow(r.Context(), client, time.Now())
 			if !ok {
 				s.tooMany(w, r, wait, "too many failed credential checks from this client; retry in %s", waitText(wait))
 			}
@@ -284,15 +285,19 @@ func clientAddr(r *http.Request) string {
 	return (&net.IPNet{IP: ip.Mask(net.CIDRMask(64, 128)), Mask: net.CIDRMask(64, 128)}).String()
 }
 
-// clientLimiters is a token bucket per client address with bounded
-// memory: past max addresses, addresses whose bucket has refilled are
-// dropped (they would start full anyway), then the least recently seen.
+// clientLimiters is a token bucket per client address (or other key).
+// A single process keeps them in memory, bounded: past max addresses,
+// addresses whose bucket has refilled are dropped (they would start full
+// anyway), then the least recently seen. The replicas of a team server
+// keep them in the database (shared), so a limit counts the requests of
+// every replica.
 type clientLimiters struct {
-	mu    sync.Mutex
-	r     rate.Limit
-	burst int
-	max   int
-	m     map[string]*clientEntry
+	mu     sync.Mutex
+	r      rate.Limit
+	burst  int
+	max    int
+	m      map[string]*clientEntry
+	shared *sharedBuckets // nil: in memory
 }
 
 type clientEntry struct {
@@ -334,9 +339,22 @@ func (c *clientLimiters) evict(now time.Time) {
 	}
 }
 
+// newLimiters makes the limiters named name (the name keeps their
+// buckets apart from other limits' in the shared table).
+func (s *Server) newLimiters(name string, r rate.Limit, burst, max int) *clientLimiters {
+	c := newClientLimiters(r, burst, max)
+	if teamServer(s.deps.DB) {
+		c.shared = &sharedBuckets{db: s.deps.DB, log: s.log, name: name, r: float64(r), burst: burst}
+	}
+	return c
+}
+
 // allow takes one token for key; when none is left it reports how long
 // until one is.
-func (c *clientLimiters) allow(key string, now time.Time) (time.Duration, bool) {
+func (c *clientLimiters) allow(ctx context.Context, key string, now time.Time) (time.Duration, bool) {
+	if c.shared != nil {
+		return c.shared.allow(ctx, key)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.entry(key, now)
@@ -347,7 +365,10 @@ func (c *clientLimiters) allow(key string, now time.Time) (time.Duration, bool) 
 }
 
 // peek reports whether key has a token left, without taking it.
-func (c *clientLimiters) peek(key string, now time.Time) (time.Duration, bool) {
+func (c *clientLimiters) peek(ctx context.Context, key string, now time.Time) (time.Duration, bool) {
+	if c.shared != nil {
+		return c.shared.peek(ctx, key)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[key]

@@ -149,7 +149,7 @@ func (s *Server) mpRetryDelivery(w http.ResponseWriter, r *http.Request, sess ma
 		s.writeError(w, r, errs.Conflict("delivery %d is %s; only a failed delivery can be retried", id, d.Status))
 		return
 	}
-	if wait, ok := s.mpRetries.allow(in.ID, time.Now()); !ok {
+	if wait, ok := s.mpRetries.allow(r.Context(), in.ID, time.Now()); !ok {
 		s.tooMany(w, r, wait, "too many retries for this integration (%d, then one every %g s); retry in %s",
 			endUserRetryBurst, 1/float64(endUserRetryRate), waitText(wait))
 		return

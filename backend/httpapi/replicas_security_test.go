@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -119,5 +120,78 @@ func TestSecurityConsoleSessionSharedAcrossReplicas(t *testing.T) {
 		if res, _ := r.do("GET", "/api/admin/whoami", cookie, ""); res.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("console session on replica %s after logout through A: %d, want 401", name, res.StatusCode)
 		}
+	}
+}
+
+// TestSecurityRateLimitsHoldAcrossReplicas: the per-client limits count
+// the requests of every replica. A client sending to /sink through two
+// replicas in turn gets the one burst in all, not one per replica; and
+// failed login attempts spread over both replicas run out of the one
+// failed-check budget (else each replica added would multiply what a
+// guesser may try).
+func TestSecurityRateLimitsHoldAcrossReplicas(t *testing.T) {
+	dbA, dbB := twoReplicaDBs(t)
+	cfg := httpapi.Config{RateLimits: httpapi.RateLimits{RelayPerSecond: 0.001, RelayBurst: 3, FailedPerSecond: 0.001, FailedBurst: 4}}
+	a := startReplica(t, cfg, httpapi.Deps{DB: dbA})
+	b := startReplica(t, cfg, httpapi.Deps{DB: dbB})
+	pair := []*replica{a, b}
+
+	limited := 0
+	for i := range 8 {
+		res, _ := pair[i%2].do("POST", "/sink/shared", "", `{"n":1}`)
+		if res.StatusCode == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited != 5 {
+		t.Fatalf("8 requests to /sink through two replicas with a burst of 3: %d refused, want 5", limited)
+	}
+
+	failed, limited := 0, 0
+	for i := range 10 {
+		res, _ := pair[i%2].do("GET", "/login?code=guess", "", "")
+		switch res.StatusCode {
+		case http.StatusUnauthorized:
+			failed++
+		case http.StatusTooManyRequests:
+			limited++
+		default:
+			t.Fatalf("a bad login code: %d", res.StatusCode)
+		}
+	}
+	if failed != 4 || limited != 6 {
+		t.Fatalf("10 bad login codes through two replicas with a failed-check burst of 4: %d failed, %d refused; want 4 and 6", failed, limited)
+	}
+
+	// At once: 20 requests on both replicas together still get 3 in all.
+	dbC, dbD := twoReplicaDBs(t)
+	pair = []*replica{startReplica(t, cfg, httpapi.Deps{DB: dbC}), startReplica(t, cfg, httpapi.Deps{DB: dbD})}
+	codes := make(chan int, 20)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			res, err := http.Post(pair[i%2].url+"/sink/shared", "application/json", strings.NewReader(`{}`))
+			if err != nil {
+				codes <- 0
+				return
+			}
+			res.Body.Close()
+			codes <- res.StatusCode
+		})
+	}
+	wg.Wait()
+	close(codes)
+	passed := 0
+	for c := range codes {
+		switch c {
+		case http.StatusTooManyRequests:
+		case 0:
+			t.Fatal("a request to /sink failed")
+		default:
+			passed++
+		}
+	}
+	if passed != 3 {
+		t.Fatalf("20 requests at once to /sink through two replicas with a burst of 3: %d passed, want 3", passed)
 	}
 }

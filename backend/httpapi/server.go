@@ -149,9 +149,9 @@ func New(cfg Config, deps Deps) *Server {
 		s.logins.shared = &sharedLogins{db: deps.DB}
 	}
 	lim := defaultLimits().with(cfg.RateLimits)
-	s.pkSessions = newClientLimiters(lim.sessionRate, lim.sessionBurst, lim.maxClients)
-	s.checks = newEmbedChecker(lim.maxClients)
-	s.mpRetries = newClientLimiters(endUserRetryRate, endUserRetryBurst, lim.maxClients)
+	s.pkSessions = s.newLimiters("publishable-sessions", lim.sessionRate, lim.sessionBurst, lim.maxClients)
+	s.checks = s.newEmbedChecker(lim.maxClients)
+	s.mpRetries = s.newLimiters("end-user-retries", endUserRetryRate, endUserRetryBurst, lim.maxClients)
 	s.routes()
 	return s
 }

@@ -186,7 +186,7 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 	if c.Key != nil && c.Key.Kind == sessions.KindPublishable {
 		// Publishable keys are public: without this, any page could mint
 		// sessions (each with its own import allowance) without end.
-		if wait, ok := s.pkSessions.allow(c.Key.ID+" "+clientAddr(r), time.Now()); !ok {
+		if wait, ok := s.pkSessions.allow(r.Context(), c.Key.ID+" "+clientAddr(r), time.Now()); !ok {
 			l := s.pkSessions
 			s.tooMany(w, r, wait, "too many importer sessions created with publishable key %s from this client (at most %g per second after a burst of %d); retry in %s",
 				c.Key.Prefix, float64(l.r), l.burst, waitText(wait))
