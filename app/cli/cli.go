@@ -41,6 +41,8 @@ func Run(ctx context.Context, version string, args []string, stdout, stderr io.W
 		return runBackup(ctx, version, rest, stdout, stderr)
 	case "restore":
 		return runRestore(ctx, rest, stdout, stderr)
+	case "migrate-to-postgres":
+		return runMigrateToPostgres(ctx, rest, stdout, stderr)
 	case "quit":
 		return runQuit(ctx, rest, stdout, stderr)
 	case "version":
@@ -86,6 +88,8 @@ Commands:
              (fusebox backup --data-dir DIR OUT.tar.gz)
   restore    restore a backup archive into a new, empty data dir
              (fusebox restore OUT.tar.gz --data-dir NEWDIR)
+  migrate-to-postgres  copy a data dir into an empty PostgreSQL database for a team server
+             (fusebox migrate-to-postgres --data-dir DIR --database URL [--key-dir KEYDIR])
   quit       stop the desktop app running for a data dir (also when its window is closed)
   version    print the version
   help       show this help
