@@ -41,8 +41,22 @@ type envOption func(*relay.Options)
 
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
-	dir := t.TempDir()
 	dbURL, dbPath := storetest.Location(t)
+	return newEnvAt(t, t.TempDir(), dbURL, dbPath, opts...)
+}
+
+// replica is another relay over its own handle of e's database (with its
+// own importer and sessions, sharing e's key files): what a second replica
+// of a team server runs.
+func (e *env) replica(opts ...envOption) *env {
+	e.t.Helper()
+	return newEnvAt(e.t, e.dir, e.dbURL, e.dbPath, opts...)
+}
+
+// newEnvAt is a relay over the database at dbURL or dbPath (opened here)
+// with its files in dir.
+func newEnvAt(t *testing.T, dir, dbURL, dbPath string, opts ...envOption) *env {
+	t.Helper()
 	db, err := store.OpenDatabase(context.Background(), dbURL, dbPath)
 	if err != nil {
 		t.Fatal(err)

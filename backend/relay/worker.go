@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"fusebox/backend/errs"
@@ -33,6 +34,19 @@ import (
 // A process killed with -9 leaves leases that expire; the next worker
 // claims those deliveries again and sends them with the same idempotency
 // id (at-least-once).
+//
+// Several workers may share one database (the replicas of a team server on
+// PostgreSQL). A lane is leased too (relay_lanes: one worker at a time
+// sends to a destination, renewed by the same heartbeat), so the
+// destination's concurrency and rate limit hold across workers without a
+// database round trip per request; a pause after 429/503 and the rate
+// limit's next slot are kept in the lane's row, so the next owner honours
+// them; a 410 disables the destination in the database before the lane is
+// given up. Deliveries and import jobs are claimed with FOR UPDATE SKIP
+// LOCKED on PostgreSQL (store.DB.SkipLocked), so workers claiming at once
+// never take the same rows. Leases are compared with each process's clock:
+// replicas on several machines need synchronized clocks (NTP), skewed by
+// much less than the lease.
 
 // WorkerOptions tune the worker; zero values take the defaults.
 type WorkerOptions struct {
@@ -77,10 +91,10 @@ type Worker struct {
 
 	mu      sync.Mutex
 	guarded map[string]*http.Client // by allowed hosts: clients through the network guard
-	lanes   map[string]bool
-	pause   map[string]time.Time // 429/503: no request before this time
-	slow    map[string]time.Time // 429: one request at a time until this time
-	gone    map[string]bool      // 410 seen, until the writer has disabled the destination
+	lanes   map[string]*lane        // the lanes this worker runs (leased in relay_lanes)
+	pause   map[string]time.Time    // 429/503: no request before this time
+	slow    map[string]time.Time    // 429: one request at a time until this time
+	gone    map[string]bool         // 410 seen, until the destination is disabled in the database
 }
 
 // NewWorker builds a worker for s.
@@ -104,7 +118,7 @@ func (s *Service) NewWorker(o WorkerOptions) *Worker {
 		s: s, o: o, owner: ids.New("w_"), client: o.Client,
 		results: make(chan result, 4096),
 		guarded: map[string]*http.Client{},
-		lanes:   map[string]bool{}, pause: map[string]time.Time{}, slow: map[string]time.Time{}, gone: map[string]bool{},
+		lanes:   map[string]*lane{}, pause: map[string]time.Time{}, slow: map[string]time.Time{}, gone: map[string]bool{},
 	}
 }
 
@@ -128,6 +142,9 @@ func NewHTTPClient() *http.Client {
 // Run expands import jobs and sends deliveries until ctx ends; then it
 // waits for the requests in flight and writes their outcomes.
 func (w *Worker) Run(ctx context.Context) {
+	// The id is what relay_deliveries.lease_owner and relay_lanes.lane_owner
+	// hold while this worker sends: it tells which replica holds what.
+	w.s.log.Info("relay: worker started", "worker", w.owner)
 	wctx, stopWriter := context.WithCancel(context.Background())
 	writerDone := make(chan struct{})
 	go func() {
@@ -156,7 +173,8 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
-// dispatch starts a lane for every enabled destination with due work.
+// dispatch starts a lane for every enabled destination with due work
+// whose lane no other worker holds and that is not paused.
 func (w *Worker) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 	ids, err := w.s.enabledDestinations(ctx)
 	if err != nil {
@@ -168,29 +186,101 @@ func (w *Worker) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 	now := w.s.now()
 	for _, id := range ids {
 		w.mu.Lock()
-		busy := w.lanes[id] || w.pause[id].After(now) || w.gone[id]
+		busy := w.lanes[id] != nil || w.pause[id].After(now) || w.gone[id]
 		w.mu.Unlock()
 		if busy {
 			continue
 		}
 		var one int
-		err := w.s.db.Read.QueryRowContext(ctx, `SELECT 1 FROM relay_deliveries WHERE destination_id = ? AND status = 'pending' AND next_at <= ? LIMIT 1`,
-			id, unixMs(now)).Scan(&one)
+		err := w.s.db.Read.QueryRowContext(ctx, `SELECT 1 FROM relay_deliveries WHERE destination_id = ? AND status = 'pending' AND next_at <= ?
+			AND NOT EXISTS (SELECT 1 FROM relay_lanes WHERE destination_id = ? AND (lane_until >= ? OR paused_until > ?)) LIMIT 1`,
+			id, unixMs(now), id, unixMs(now), unixMs(now)).Scan(&one)
 		if err != nil {
-			continue // sql.ErrNoRows: nothing due
+			continue // sql.ErrNoRows: nothing due, or another worker's lane, or paused
 		}
-		w.mu.Lock()
-		w.lanes[id] = true
-		w.mu.Unlock()
+		l, err := w.acquireLane(ctx, id)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.s.log.Warn("relay: take the lane of a destination", "destination", id, "err", err)
+			}
+			continue
+		}
+		if l == nil {
+			continue // another worker took it first
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w.runLane(ctx, id)
-			w.mu.Lock()
-			delete(w.lanes, id)
-			w.mu.Unlock()
+			w.runLane(ctx, l)
+			w.releaseLane(l)
 		}()
 	}
+}
+
+// lane is a destination's lane while this worker holds it.
+type lane struct {
+	id     string
+	bucket *bucket     // the rate limit (nil: none)
+	lost   atomic.Bool // the heartbeat found the lease taken over
+}
+
+// acquireLane leases the lane of destination id to this worker; nil when
+// another worker holds it or the destination is paused. The pause and the
+// rate limit's next slot left by the lane's last owner are taken over.
+func (w *Worker) acquireLane(ctx context.Context, id string) (*lane, error) {
+	c, err := w.s.destination(ctx, id)
+	if err != nil || !c.enabled {
+		return nil, err
+	}
+	now := unixMs(w.s.now())
+	var slow, next int64
+	err = w.s.db.Write.QueryRowContext(ctx, `INSERT INTO relay_lanes (destination_id, lane_owner, lane_until) VALUES (?, ?, ?)
+		ON CONFLICT (destination_id) DO UPDATE SET lane_owner = excluded.lane_owner, lane_until = excluded.lane_until
+		WHERE relay_lanes.lane_until < ? AND relay_lanes.paused_until <= ?
+		RETURNING slow_until, next_send_at`,
+		id, w.owner, unixMs(w.s.now().Add(w.o.Lease)), now, now).Scan(&slow, &next)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lease the lane: %w", err)
+	}
+	l := &lane{id: id, bucket: newBucket(c.d.RateLimit.PerSecond)}
+	if l.bucket != nil && next > now {
+		l.bucket.next = time.UnixMilli(next)
+	}
+	w.mu.Lock()
+	w.lanes[id] = l
+	if slow > now {
+		w.slow[id] = time.UnixMilli(slow)
+	} else {
+		delete(w.slow, id)
+	}
+	w.mu.Unlock()
+	return l, nil
+}
+
+// releaseLane gives the lane up once its requests have ended, leaving the
+// rate limit's next slot to the next owner.
+func (w *Worker) releaseLane(l *lane) {
+	var next int64
+	if l.bucket != nil {
+		l.bucket.mu.Lock()
+		next = unixMs(l.bucket.next)
+		l.bucket.mu.Unlock()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := w.s.db.Write.ExecContext(ctx, `UPDATE relay_lanes SET lane_owner = '', lane_until = 0, next_send_at = ? WHERE destination_id = ? AND lane_owner = ?`,
+		next, l.id, w.owner); err != nil {
+		// The lease expires by itself.
+		w.s.log.Warn("relay: give up the lane of a destination", "destination", l.id, "err", err)
+	}
+	w.mu.Lock()
+	if w.lanes[l.id] == l {
+		delete(w.lanes, l.id)
+	}
+	w.mu.Unlock()
 }
 
 // idle reports whether no lane is running.
@@ -219,20 +309,36 @@ func (w *Worker) isSlow(id string, now time.Time) bool {
 }
 
 // slowDown pauses a destination until until and sends one request at a
-// time for a minute after (429 Too Many Requests).
+// time for a minute after (429 Too Many Requests). The lane's row keeps
+// both, for the workers that send to the destination next.
 func (w *Worker) slowDown(id string, until time.Time, serial bool) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if until.After(w.pause[id]) {
 		w.pause[id] = until
 	}
+	var slowUntil time.Time
 	if serial {
-		w.slow[id] = until.Add(time.Minute)
+		slowUntil = until.Add(time.Minute)
+		w.slow[id] = slowUntil
+	}
+	w.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p, sl := unixMs(until), int64(0)
+	if serial {
+		sl = unixMs(slowUntil)
+	}
+	_, err := w.s.db.Write.ExecContext(ctx, `UPDATE relay_lanes SET paused_until = CASE WHEN paused_until > ? THEN paused_until ELSE ? END,
+		slow_until = CASE WHEN slow_until > ? THEN slow_until ELSE ? END WHERE destination_id = ?`, p, p, sl, sl, id)
+	if err != nil {
+		w.s.log.Warn("relay: record the pause of a destination", "destination", id, "err", err)
 	}
 }
 
-// runLane sends the due deliveries of one destination.
-func (w *Worker) runLane(ctx context.Context, id string) {
+// runLane sends the due deliveries of one destination while this worker
+// holds its lane.
+func (w *Worker) runLane(ctx context.Context, l *lane) {
+	id := l.id
 	c, err := w.s.destination(ctx, id)
 	if err != nil || !c.enabled {
 		return
@@ -240,7 +346,7 @@ func (w *Worker) runLane(ctx context.Context, id string) {
 	conc := c.d.EffectiveConcurrency()
 	sem := make(chan struct{}, conc)
 	var serial sync.Mutex
-	bucket := newBucket(c.d.RateLimit.PerSecond)
+	bucket := l.bucket
 	claimN := conc * 2
 	if c.d.Batch == 0 {
 		claimN = min(512, conc*64)
@@ -251,7 +357,7 @@ func (w *Worker) runLane(ctx context.Context, id string) {
 		}
 	}()
 	for ctx.Err() == nil {
-		if c, err = w.s.destination(ctx, id); err != nil || !c.enabled || w.isGone(id) {
+		if c, err = w.s.destination(ctx, id); err != nil || !c.enabled || w.isGone(id) || l.lost.Load() {
 			return
 		}
 		if until := w.pausedUntil(id); until.After(w.s.now()) {
@@ -288,7 +394,7 @@ func (w *Worker) runLane(ctx context.Context, id string) {
 				release()
 				break
 			}
-			if w.isGone(id) {
+			if w.isGone(id) || l.lost.Load() {
 				<-sem
 				release()
 				return
@@ -325,7 +431,7 @@ func (w *Worker) claim(ctx context.Context, id string, n int) ([]*queued, error)
 	now := w.s.now()
 	rows, err := w.s.db.Write.QueryContext(ctx, `UPDATE relay_deliveries SET lease_owner = ?, lease_until = ?
 		WHERE id IN (SELECT id FROM relay_deliveries WHERE destination_id = ? AND status = 'pending' AND next_at <= ? AND lease_until < ?
-			ORDER BY next_at, id LIMIT ?)
+			ORDER BY next_at, id LIMIT ?`+w.s.db.SkipLocked()+`)
 		RETURNING id, uid, records, attempts, round, reserved, url, query, headers, body`,
 		w.owner, unixMs(now.Add(w.o.Lease)), id, unixMs(now), unixMs(now), n)
 	if err != nil {
@@ -461,6 +567,12 @@ func (w *Worker) deliver(ctx context.Context, c *compiled, q *queued) result {
 		w.mu.Lock()
 		w.gone[c.d.ID] = true
 		w.mu.Unlock()
+		// Disabled now, not with the next batch of outcomes, so that no
+		// worker takes the lane over and sends again meanwhile; on error
+		// the writer tries again.
+		if w.disable(c.d.ID, r.disable) == nil {
+			r.disable = ""
+		}
 		return r
 	case code == http.StatusTooManyRequests:
 		delay := retryAfter
@@ -828,6 +940,25 @@ func (w *Worker) write(batch []result) error {
 	return err
 }
 
+// disable disables destination id after a 410 Gone.
+func (w *Worker) disable(id, reason string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := w.s.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE relay_destinations SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?`, reason, store.Now(), id)
+		return err
+	})
+	if err != nil {
+		w.s.log.Error("relay: disable destination after 410 Gone", "destination", id, "err", err)
+		return err
+	}
+	w.s.changed()
+	w.mu.Lock()
+	delete(w.gone, id)
+	w.mu.Unlock()
+	return nil
+}
+
 func insertAttempts(ctx context.Context, tx *store.Tx, rs []result) error {
 	const perStmt = 200
 	for start := 0; start < len(rs); start += perStmt {
@@ -863,15 +994,49 @@ func (w *Worker) heartbeatLoop(ctx context.Context) {
 		case <-t.C:
 		}
 		until := unixMs(w.s.now().Add(w.o.Lease))
+		w.mu.Lock()
+		running := make([]*lane, 0, len(w.lanes))
+		for _, l := range w.lanes {
+			running = append(running, l)
+		}
+		w.mu.Unlock()
+		renewed := map[string]bool{}
 		err := w.s.db.Tx(ctx, func(tx *store.Tx) error {
 			if _, err := tx.ExecContext(ctx, `UPDATE relay_deliveries SET lease_until = ? WHERE lease_owner = ? AND status = 'pending'`, until, w.owner); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `UPDATE relay_jobs SET lease_until = ? WHERE lease_owner = ? AND status = 'pending'`, until, w.owner)
-			return err
+			if _, err := tx.ExecContext(ctx, `UPDATE relay_jobs SET lease_until = ? WHERE lease_owner = ? AND status = 'pending'`, until, w.owner); err != nil {
+				return err
+			}
+			if len(running) == 0 {
+				return nil
+			}
+			rows, err := tx.QueryContext(ctx, `UPDATE relay_lanes SET lane_until = ? WHERE lane_owner = ? RETURNING destination_id`, until, w.owner)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					return err
+				}
+				renewed[id] = true
+			}
+			return rows.Err()
 		})
-		if err != nil && ctx.Err() == nil {
-			w.s.log.Warn("relay: renew leases", "err", err)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.s.log.Warn("relay: renew leases", "err", err)
+			}
+			continue
+		}
+		// A lane whose lease ran out (this process stalled longer than the
+		// lease) may be another worker's now: stop sending to it.
+		for _, l := range running {
+			if !renewed[l.id] {
+				l.lost.Store(true)
+			}
 		}
 	}
 }

@@ -152,3 +152,15 @@ func (db *DB) OrderedJoin() string {
 	}
 	return "CROSS JOIN"
 }
+
+// SkipLocked is the locking clause that ends a subquery choosing rows to
+// claim: PostgreSQL's FOR UPDATE SKIP LOCKED, so that workers of several
+// replicas claiming at once each take other rows instead of waiting for
+// (or taking) the same ones; empty on SQLite, whose one writer connection
+// already claims one statement at a time.
+func (db *DB) SkipLocked() string {
+	if db.engine == Postgres {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
