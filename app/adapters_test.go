@@ -60,7 +60,7 @@ func TestInstallSecretsTravelByReference(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The receiver also records the request in the built-in sink, as
 		// this server's own /sink does when a route points there.
-		if _, err := a.Sink.Record("crm", r); err != nil {
+		if _, err := a.Sink.Record(r.Context(), "crm", r); err != nil {
 			t.Errorf("sink record: %v", err)
 		}
 		got <- received{auth: r.Header.Get("Authorization"), key: r.URL.Query().Get("key"), team: r.Header.Get("X-Team")}
@@ -163,7 +163,7 @@ func TestInstallSecretsTravelByReference(t *testing.T) {
 
 	// What the console's sink viewer shows: the install secret masked in
 	// the header and, URL-escaped, in the query.
-	sunk, _ := a.Sink.Requests("crm", 0, 10)
+	sunk, _, _ := a.Sink.Requests(ctx, "crm", 0, 10)
 	sunk = sink.Mask(sunk, a.Relay.SecretMasker(ctx))
 	if len(sunk) != 1 {
 		t.Fatalf("sink holds %d requests, want 1", len(sunk))

@@ -195,8 +195,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		AllowedHosts: a.Marketplace.AllowedHosts,
 	})
 
-	// The built-in sink records what demos deliver to /sink/{name}.
+	// The built-in sink records what demos deliver to /sink/{name}: in
+	// memory, or in the database the replicas of a team server share.
 	a.Sink = sink.New(0, 0)
+	if db.Engine() == store.Postgres {
+		a.Sink = sink.NewShared(db, sink.Limits{})
+	}
 
 	// 6. The marketplace's relay_route steps create relay routes, and the
 	// secret values its steps send are masked in the sink's recordings.

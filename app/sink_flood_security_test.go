@@ -49,12 +49,12 @@ func TestSecuritySinkNameFloodDoesNotBreakDeliveries(t *testing.T) {
 	if len(ds) != 1 || ds[0].Status != relay.StatusDelivered {
 		t.Fatalf("the delivery to /sink/leak after 150 sink names: %+v", ds)
 	}
-	if reqs, _ := a.Sink.Requests("leak", 0, 0); len(reqs) != 1 {
+	if reqs, _, _ := a.Sink.Requests(context.Background(), "leak", 0, 0); len(reqs) != 1 {
 		t.Fatalf("/sink/leak recorded %d requests, want 1", len(reqs))
 	}
 	lim := a.Sink.Limits()
-	if n := len(a.Sink.List()); n > lim.Sinks {
-		t.Fatalf("%d sinks kept; the cap is %d", n, lim.Sinks)
+	if list, _ := a.Sink.List(context.Background()); len(list) > lim.Sinks {
+		t.Fatalf("%d sinks kept; the cap is %d", len(list), lim.Sinks)
 	}
 	if b := a.Sink.StoredBytes(); b > lim.TotalBytes {
 		t.Fatalf("the sink stores %d bytes; the cap is %d", b, lim.TotalBytes)

@@ -84,7 +84,7 @@ func TestSecurityRelayOwnSinkNotRateLimited(t *testing.T) {
 			t.Fatalf("delivery %d took %d attempts (%s): the relay was throttled by its own server", d.ID, d.Attempts, d.Reason)
 		}
 	}
-	got, _ := sk.Requests("bulk", 0, 1000)
+	got, _, _ := sk.Requests(ctx, "bulk", 0, 1000)
 	got = sink.Mask(got, rs.SecretMasker(ctx))
 	if len(got) != n {
 		t.Fatalf("the sink recorded %d requests, want %d", len(got), n)

@@ -340,7 +340,12 @@ func (s *Server) relayStats(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) relaySinks(w http.ResponseWriter, r *http.Request) {
-	s.writeJSON(w, http.StatusOK, map[string]any{"sinks": s.deps.Sink.List()})
+	list, err := s.deps.Sink.List(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"sinks": list})
 }
 
 func (s *Server) relaySink(w http.ResponseWriter, r *http.Request) {
@@ -354,7 +359,11 @@ func (s *Server) relaySink(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	reqs, sum := s.deps.Sink.Requests(r.PathValue("name"), after, int(limit))
+	reqs, sum, err := s.deps.Sink.Requests(r.Context(), r.PathValue("name"), after, int(limit))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	var secrets sink.Replacer = strings.NewReplacer()
 	if s.deps.Relay != nil {
 		secrets = s.deps.Relay.SecretMasker(r.Context())
@@ -370,7 +379,10 @@ func (s *Server) relaySink(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) relayClearSink(w http.ResponseWriter, r *http.Request) {
-	s.deps.Sink.Clear(r.PathValue("name"))
+	if err := s.deps.Sink.Clear(r.Context(), r.PathValue("name")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -486,7 +498,7 @@ func isJSONContentType(v string) bool {
 
 // sinkRecord is /sink/{name}: it records any request and answers 200.
 func (s *Server) sinkRecord(w http.ResponseWriter, r *http.Request) {
-	req, err := s.deps.Sink.Record(r.PathValue("name"), r)
+	req, err := s.deps.Sink.Record(r.Context(), r.PathValue("name"), r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -68,7 +68,7 @@ func TestSecuritySinkMemoryIsBounded(t *testing.T) {
 	if got, limit := sk.StoredBytes(), int64(sink.DefaultLimits().TotalBytes); got > limit {
 		t.Fatalf("the sink stores %d bytes after 2000 large posts; the budget is %d", got, limit)
 	}
-	reqs, sum := sk.Requests("flood", 0, 1)
+	reqs, sum, _ := sk.Requests(context.Background(), "flood", 0, 1)
 	if sum.Total != 2000 || len(reqs) != 1 {
 		t.Fatalf("summary %+v", sum)
 	}
@@ -93,13 +93,13 @@ func TestSecuritySinkMemoryIsBounded(t *testing.T) {
 			t.Fatalf("sink %d: %d %s", i, w.Code, w.Body)
 		}
 	}
-	if n := len(sk.List()); n > lim.Sinks {
-		t.Fatalf("%d sinks kept; the limit is %d", n, lim.Sinks)
+	if list, _ := sk.List(context.Background()); len(list) > lim.Sinks {
+		t.Fatalf("%d sinks kept; the limit is %d", len(list), lim.Sinks)
 	}
-	if _, sum := sk.Requests("flood", 0, 1); sum.Total != 0 {
+	if _, sum, _ := sk.Requests(context.Background(), "flood", 0, 1); sum.Total != 0 {
 		t.Fatalf("the least recently used sink was not forgotten: %+v", sum)
 	}
-	if reqs, _ := sk.Requests(fmt.Sprintf("s%d", lim.Sinks+4), 0, 0); len(reqs) != 1 {
+	if reqs, _, _ := sk.Requests(context.Background(), fmt.Sprintf("s%d", lim.Sinks+4), 0, 0); len(reqs) != 1 {
 		t.Fatalf("the newest sink kept %d requests", len(reqs))
 	}
 }

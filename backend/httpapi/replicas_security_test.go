@@ -11,6 +11,7 @@ import (
 	"testing/fstest"
 
 	"fusebox/backend/httpapi"
+	"fusebox/backend/sink"
 	"fusebox/backend/store"
 	"fusebox/backend/store/storetest"
 )
@@ -193,5 +194,48 @@ func TestSecurityRateLimitsHoldAcrossReplicas(t *testing.T) {
 	}
 	if passed != 3 {
 		t.Fatalf("20 requests at once to /sink through two replicas with a burst of 3: %d passed, want 3", passed)
+	}
+}
+
+// TestSinkRequestsSharedAcrossReplicas: the console of either replica
+// lists what the other's /sink received, and a clear through one clears
+// it for both.
+func TestSinkRequestsSharedAcrossReplicas(t *testing.T) {
+	dbA, dbB := twoReplicaDBs(t)
+	cfg := httpapi.Config{AdminToken: "admin-token-for-the-test"}
+	a := startReplica(t, cfg, httpapi.Deps{DB: dbA, Sink: sink.NewShared(dbA, sink.Limits{})})
+	b := startReplica(t, cfg, httpapi.Deps{DB: dbB, Sink: sink.NewShared(dbB, sink.Limits{})})
+	admin := func(r *replica, method, path string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, r.url+path, nil)
+		req.Header.Set("Authorization", "Bearer "+cfg.AdminToken)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(body)
+	}
+	if res, body := a.do("POST", "/sink/orders?x=1", "", `{"order":"through A"}`); res.StatusCode != http.StatusOK {
+		t.Fatalf("record through A: %d %s", res.StatusCode, body)
+	}
+	if res, body := b.do("PUT", "/sink/orders", "", `{"order":"through B"}`); res.StatusCode != http.StatusOK {
+		t.Fatalf("record through B: %d %s", res.StatusCode, body)
+	}
+	for name, r := range map[string]*replica{"A": a, "B": b} {
+		code, body := admin(r, "GET", "/api/admin/relay/sinks/orders")
+		if code != http.StatusOK || !strings.Contains(body, `through A`) || !strings.Contains(body, `through B`) || !strings.Contains(body, `"total":2`) {
+			t.Fatalf("sink requests read through replica %s: %d %s", name, code, body)
+		}
+		if code, body := admin(r, "GET", "/api/admin/relay/sinks"); code != http.StatusOK || !strings.Contains(body, `"name":"orders"`) {
+			t.Fatalf("sinks listed through replica %s: %d %s", name, code, body)
+		}
+	}
+	if code, body := admin(b, "DELETE", "/api/admin/relay/sinks/orders"); code != http.StatusNoContent {
+		t.Fatalf("clear through B: %d %s", code, body)
+	}
+	if code, body := admin(a, "GET", "/api/admin/relay/sinks/orders"); code != http.StatusOK || strings.Contains(body, "through") {
+		t.Fatalf("sink read through A after a clear through B: %d %s", code, body)
 	}
 }

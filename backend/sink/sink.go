@@ -1,10 +1,12 @@
 // Package sink is the built-in HTTP request recorder behind /sink/{name}:
 // demos deliver there so the whole flow works offline, and the console
 // and tests read back what arrived. It keeps everything in memory, within
-// Limits, and knows nothing of the relay.
+// Limits (or, for the replicas of a team server, in the database:
+// NewShared), and knows nothing of the relay.
 package sink
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/store"
 )
 
 // Sink records the requests it receives, per name, in memory, within
@@ -28,6 +31,7 @@ import (
 // built-in receiver behind /sink/{name}: the demo workspace delivers there
 // so the whole flow works offline, and tests can read it back.
 type Sink struct {
+	db     *store.DB // set: the requests live in the database (NewShared)
 	mu     sync.Mutex
 	lim    Limits
 	sinks  map[string]*sinkLog
@@ -140,7 +144,7 @@ const truncMark = "…[truncated]"
 // forgets the least recently used sink: the sink answers every request
 // (anyone may post to it, so refusing new names would let anyone break
 // the deliveries of a destination made later), and memory stays bounded.
-func (k *Sink) Record(name string, r *http.Request) (Request, error) {
+func (k *Sink) Record(ctx context.Context, name string, r *http.Request) (Request, error) {
 	if !sinkName.MatchString(name) {
 		return Request{}, errs.Invalid("sink name %q: letters, digits, '.', '-' and '_' (at most 100)", name)
 	}
@@ -168,6 +172,9 @@ func (k *Sink) Record(name string, r *http.Request) (Request, error) {
 		req.Body, req.Binary = strings.ToValidUTF8(string(body), "\uFFFD"), true
 	}
 	req.Headers, req.HeadersTruncated = k.headers(r)
+	if k.db != nil {
+		return k.recordShared(ctx, name, req)
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	log := k.sinks[name]
@@ -272,7 +279,8 @@ func (k *Sink) dropOldestRequest() bool {
 	return true
 }
 
-// StoredBytes is about how many bytes the kept requests hold.
+// StoredBytes is about how many bytes the kept requests hold in memory
+// (none for a shared sink).
 func (k *Sink) StoredBytes() int64 {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -290,7 +298,10 @@ func trimPartialRune(b []byte) []byte {
 }
 
 // List returns every sink, most recently used first.
-func (k *Sink) List() []Summary {
+func (k *Sink) List(ctx context.Context) ([]Summary, error) {
+	if k.db != nil {
+		return k.listShared(ctx)
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	out := make([]Summary, 0, len(k.sinks))
@@ -298,17 +309,20 @@ func (k *Sink) List() []Summary {
 		out = append(out, Summary{Name: n, Total: l.total, Kept: len(l.reqs), LastSeen: l.last})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].LastSeen.After(out[j].LastSeen) })
-	return out
+	return out, nil
 }
 
 // Requests returns the requests a sink kept, newest first; at most limit
 // (0 = all), only those with ids above after.
-func (k *Sink) Requests(name string, after int64, limit int) ([]Request, Summary) {
+func (k *Sink) Requests(ctx context.Context, name string, after int64, limit int) ([]Request, Summary, error) {
+	if k.db != nil {
+		return k.requestsShared(ctx, name, after, limit)
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	l := k.sinks[name]
 	if l == nil {
-		return []Request{}, Summary{Name: name}
+		return []Request{}, Summary{Name: name}, nil
 	}
 	out := []Request{}
 	for i := len(l.reqs) - 1; i >= 0; i-- {
@@ -320,11 +334,14 @@ func (k *Sink) Requests(name string, after int64, limit int) ([]Request, Summary
 			break
 		}
 	}
-	return out, Summary{Name: name, Total: l.total, Kept: len(l.reqs), LastSeen: l.last}
+	return out, Summary{Name: name, Total: l.total, Kept: len(l.reqs), LastSeen: l.last}, nil
 }
 
 // Clear forgets a sink's requests.
-func (k *Sink) Clear(name string) {
+func (k *Sink) Clear(ctx context.Context, name string) error {
+	if k.db != nil {
+		return k.clearShared(ctx, name)
+	}
 	k.mu.Lock()
 	if l := k.sinks[name]; l != nil {
 		for i := range l.reqs {
@@ -333,4 +350,5 @@ func (k *Sink) Clear(name string) {
 		delete(k.sinks, name)
 	}
 	k.mu.Unlock()
+	return nil
 }
