@@ -274,3 +274,51 @@ func TestSecurityBadKeyValuesRefused(t *testing.T) {
 		}
 	}
 }
+
+// Two replicas started at once on an empty database, each with a key dir
+// of its own and no keys: exactly one makes the keys; the other is refused
+// and told to use them, instead of each sealing under a key of its own.
+func TestSecurityReplicasStartingTogetherMakeOneSetOfKeys(t *testing.T) {
+	ctx := context.Background()
+	url := storetest.PostgresURL(t)
+	cfgs := []Config{teamConfig(t, url, KeyConfig{Dir: t.TempDir()}), teamConfig(t, url, KeyConfig{Dir: t.TempDir()})}
+	errc := make(chan error, len(cfgs))
+	apps := make(chan *App, len(cfgs))
+	for _, cfg := range cfgs {
+		go func() {
+			a, err := New(ctx, cfg)
+			if err == nil {
+				apps <- a
+			}
+			errc <- err
+		}()
+	}
+	var started, refused int
+	for range cfgs {
+		err := <-errc
+		switch {
+		case err == nil:
+			started++
+		case strings.Contains(err.Error(), "given no") || strings.Contains(err.Error(), "does not match"):
+			refused++
+		default:
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	close(apps)
+	for a := range apps {
+		a.Close()
+	}
+	if started != 1 || refused != 1 {
+		t.Fatalf("%d started, %d refused; want exactly one of each", started, refused)
+	}
+	made := 0
+	for _, cfg := range cfgs {
+		if _, err := os.Stat(filepath.Join(cfg.Keys.Dir, "sessions.key")); err == nil {
+			made++
+		}
+	}
+	if made != 1 {
+		t.Fatalf("sessions.key made in %d key dirs, want 1", made)
+	}
+}
