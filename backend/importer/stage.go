@@ -562,7 +562,7 @@ func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-ch
 		var lastBytes int64
 		more := true
 		err := s.db.Tx(ctx, func(tx *store.Tx) error {
-			w := newBulkWriter(tx, importID)
+			w := s.newStageWriter(tx, importID)
 			defer w.close()
 			b := first
 			for {
@@ -596,10 +596,34 @@ func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-ch
 	}
 }
 
+// stageWriter writes one staging transaction's rows (importer_rows) and
+// cell findings (importer_cell_issues) of one import, in row order. It is
+// what differs between the engines: newStageWriter picks the engine's.
+type stageWriter interface {
+	rows(ctx context.Context, rows []stagedRow) error
+	issues(ctx context.Context, issues []cellIssue) error
+	close()
+}
+
+// newStageWriter returns the writer of staged rows for the database's
+// engine, inside tx.
+func (s *Service) newStageWriter(tx *store.Tx, importID int64) stageWriter {
+	w := newBulkWriter(tx, importID)
+	if s.db.Engine() == store.SQLite {
+		// OR FAIL: a failing row ends the statement without undoing the
+		// rows before it (the transaction is rolled back then anyway), so
+		// SQLite keeps no statement journal of the pages a multi-row
+		// INSERT changes, a copy of each (most of the write's time).
+		w.insert = "INSERT OR FAIL INTO"
+	}
+	return w
+}
+
 // bulkWriter inserts rows and issues with prepared multi-row statements.
 type bulkWriter struct {
 	tx       *store.Tx
 	importID int64
+	insert   string // "INSERT INTO", or SQLite's "INSERT OR FAIL INTO"
 	stmts    map[string]*sql.Stmt
 	args     []any
 	clean    []stagedRow // rows without findings, per call of rows
@@ -607,7 +631,7 @@ type bulkWriter struct {
 }
 
 func newBulkWriter(tx *store.Tx, importID int64) *bulkWriter {
-	return &bulkWriter{tx: tx, importID: importID, stmts: map[string]*sql.Stmt{}}
+	return &bulkWriter{tx: tx, importID: importID, insert: "INSERT INTO", stmts: map[string]*sql.Stmt{}}
 }
 
 func (w *bulkWriter) close() {
@@ -654,7 +678,7 @@ func (w *bulkWriter) rows(ctx context.Context, rows []stagedRow) error {
 		}
 	}
 	w.clean = clean
-	cleanPrefix := `INSERT INTO importer_rows (import_id, row_num, data, errors, warnings) VALUES `
+	cleanPrefix := w.insert + ` importer_rows (import_id, row_num, data, errors, warnings) VALUES `
 	cleanTuple := `(` + strconv.FormatInt(w.importID, 10) + `,?,?,0,0)`
 	for len(clean) > 0 {
 		n := min(len(clean), maxTuples)
@@ -674,7 +698,7 @@ func (w *bulkWriter) rows(ctx context.Context, rows []stagedRow) error {
 	flagged := w.flagged
 	for len(flagged) > 0 {
 		n := min(len(flagged), maxTuples)
-		st, err := w.stmt(ctx, `INSERT INTO importer_rows (import_id, row_num, data, errors, warnings) VALUES `, `(?,?,?,?,?)`, n)
+		st, err := w.stmt(ctx, w.insert+` importer_rows (import_id, row_num, data, errors, warnings) VALUES `, `(?,?,?,?,?)`, n)
 		if err != nil {
 			return err
 		}
@@ -693,7 +717,7 @@ func (w *bulkWriter) rows(ctx context.Context, rows []stagedRow) error {
 func (w *bulkWriter) issues(ctx context.Context, issues []cellIssue) error {
 	for len(issues) > 0 {
 		n := min(len(issues), maxTuples)
-		st, err := w.stmt(ctx, `INSERT INTO importer_cell_issues (import_id, row_num, col, severity, message) VALUES `, `(?,?,?,?,?)`, n)
+		st, err := w.stmt(ctx, w.insert+` importer_cell_issues (import_id, row_num, col, severity, message) VALUES `, `(?,?,?,?,?)`, n)
 		if err != nil {
 			return err
 		}
