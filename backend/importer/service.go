@@ -40,8 +40,10 @@ type Service struct {
 
 	fixSlots chan struct{} // fix files being received and read (MaxFixFilesAtOnce)
 
-	// BatchRows is how many rows one multi-row INSERT carries and TxRows
-	// how many rows one staging transaction writes.
+	// BatchRows is how many rows the parser hands the writer at a time and
+	// TxRows how many rows one staging transaction writes (default 8,000:
+	// a transaction's new pages then fit SQLite's page cache, which
+	// otherwise spills them to the WAL and writes them again).
 	BatchRows int
 	TxRows    int
 	// SubmitTxRows is how many records one submit transaction writes
@@ -138,7 +140,7 @@ func New(db *store.DB, dataDir string, log *slog.Logger) *Service {
 	s := &Service{
 		db: db, dataDir: dataDir, log: log, fixSlots: make(chan struct{}, MaxFixFilesAtOnce),
 		locks: map[int64]*importLock{}, schemas: map[int64]*schema.Schema{}, jobs: map[int64]*job{}, uniq: map[int64]*uniqIndex{},
-		BatchRows: 250, TxRows: 50_000, SubmitTxRows: 10_000, owner: newOwner(), MaxImportsPerSession: DefaultMaxImportsPerSession,
+		BatchRows: 250, TxRows: 8_000, SubmitTxRows: 10_000, owner: newOwner(), MaxImportsPerSession: DefaultMaxImportsPerSession,
 		MaxPendingUploadBytes: DefaultMaxPendingUploadBytes, MinFreeDiskBytes: DefaultMinFreeDiskBytes,
 	}
 	s.spaceLimitsFromEnv()

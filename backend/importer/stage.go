@@ -547,6 +547,13 @@ func appendMerged(dst []cellIssue, row int64, issues []schema.Issue) ([]cellIssu
 // writeBatches writes batches to SQLite: multi-row INSERTs, one
 // transaction per TxRows rows.
 func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-chan *stageBatch, j *job) error {
+	// the full-size statements, prepared once for all the transactions
+	// (preparing a 250-row INSERT costs as much as running a few)
+	shared, err := s.prepareStageStmts(ctx, importID)
+	if err != nil {
+		return fmt.Errorf("stage: write rows: %w", err)
+	}
+	defer shared.close()
 	for {
 		var first *stageBatch
 		select {
@@ -562,7 +569,7 @@ func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-ch
 		var lastBytes int64
 		more := true
 		err := s.db.Tx(ctx, func(tx *store.Tx) error {
-			w := s.newStageWriter(tx, importID)
+			w := s.newStageWriter(tx, importID, shared)
 			defer w.close()
 			b := first
 			for {
@@ -575,13 +582,13 @@ func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-ch
 				written += len(b.rows)
 				lastBytes = b.bytes
 				if written >= s.TxRows {
-					return nil
+					return w.flush(ctx)
 				}
 				var ok bool
 				b, ok = <-batches
 				if !ok {
 					more = false
-					return nil
+					return w.flush(ctx)
 				}
 			}
 		})
@@ -597,37 +604,125 @@ func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-ch
 }
 
 // stageWriter writes one staging transaction's rows (importer_rows) and
-// cell findings (importer_cell_issues) of one import, in row order. It is
-// what differs between the engines: newStageWriter picks the engine's.
+// cell findings (importer_cell_issues) of one import, in row order; flush
+// writes what it still holds before the transaction commits. It is what
+// differs between the engines: newStageWriter picks the engine's.
 type stageWriter interface {
 	rows(ctx context.Context, rows []stagedRow) error
 	issues(ctx context.Context, issues []cellIssue) error
+	flush(ctx context.Context) error
 	close()
 }
 
 // newStageWriter returns the writer of staged rows for the database's
-// engine, inside tx.
-func (s *Service) newStageWriter(tx *store.Tx, importID int64) stageWriter {
+// engine, inside tx; shared holds statements prepared for every
+// transaction of the staging run (prepareStageStmts), or is nil.
+func (s *Service) newStageWriter(tx *store.Tx, importID int64, shared *stageStmts) stageWriter {
 	w := newBulkWriter(tx, importID)
-	if s.db.Engine() == store.SQLite {
-		// OR FAIL: a failing row ends the statement without undoing the
-		// rows before it (the transaction is rolled back then anyway), so
-		// SQLite keeps no statement journal of the pages a multi-row
-		// INSERT changes, a copy of each (most of the write's time).
-		w.insert = "INSERT OR FAIL INTO"
-	}
+	w.insert = s.stageInsert()
+	w.shared = shared
 	return w
+}
+
+// stageInsert is how staged rows are inserted. On SQLite OR FAIL: a
+// failing row ends the statement without undoing the rows before it (the
+// transaction is rolled back then anyway), so SQLite keeps no statement
+// journal of the pages a multi-row INSERT changes, a copy of each (most of
+// the write's time).
+func (s *Service) stageInsert() string {
+	if s.db.Engine() == store.SQLite {
+		return "INSERT OR FAIL INTO"
+	}
+	return "INSERT INTO"
+}
+
+// Rows and findings are inserted in statements of a few fixed sizes:
+// cleanTuples rows without findings, flaggedTuples rows with findings,
+// flaggedTuples findings; what is left at the end of a transaction goes
+// in one statement of its own size.
+const (
+	maxTuples     = 250
+	cleanTuples   = maxTuples
+	flaggedTuples = 64
+)
+
+// The statements' text: prefix and one tuple per row.
+const (
+	stageRowsPrefix   = ` importer_rows (import_id, row_num, data, errors, warnings) VALUES `
+	stageIssuesPrefix = ` importer_cell_issues (import_id, row_num, col, severity, message) VALUES `
+	stageFullTuple    = `(?,?,?,?,?)`
+)
+
+// stageCleanTuple has the import and the zero counts in the statement's
+// text: each bound value is a call into SQLite under its mutex.
+func stageCleanTuple(importID int64) string {
+	return `(` + strconv.FormatInt(importID, 10) + `,?,?,0,0)`
+}
+
+// stageStmts are the full-size statements of one staging run, prepared on
+// the database (not a transaction) so that every transaction uses them.
+type stageStmts struct {
+	byKey map[string]*sql.Stmt
+}
+
+func (s *Service) prepareStageStmts(ctx context.Context, importID int64) (*stageStmts, error) {
+	ins := s.stageInsert()
+	st := &stageStmts{byKey: map[string]*sql.Stmt{}}
+	for _, q := range []struct {
+		prefix, tuple string
+		n             int
+	}{
+		{ins + stageRowsPrefix, stageCleanTuple(importID), cleanTuples},
+		{ins + stageRowsPrefix, stageFullTuple, flaggedTuples},
+		{ins + stageIssuesPrefix, stageFullTuple, flaggedTuples},
+	} {
+		p, err := s.db.Write.PrepareContext(ctx, insertText(q.prefix, q.tuple, q.n))
+		if err != nil {
+			st.close()
+			return nil, err
+		}
+		st.byKey[insertKey(q.prefix, q.tuple, q.n)] = p
+	}
+	return st, nil
+}
+
+func (st *stageStmts) close() {
+	for _, p := range st.byKey {
+		p.Close()
+	}
+}
+
+// insertKey names the multi-row INSERT of n tuples (insertText).
+func insertKey(prefix, tuple string, n int) string {
+	return prefix + tuple + "/" + strconv.Itoa(n)
+}
+
+// insertText is a multi-row INSERT of n tuples.
+func insertText(prefix, tuple string, n int) string {
+	var b strings.Builder
+	b.WriteString(prefix)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(tuple)
+	}
+	return b.String()
 }
 
 // bulkWriter inserts rows and issues with prepared multi-row statements.
 type bulkWriter struct {
 	tx       *store.Tx
 	importID int64
-	insert   string // "INSERT INTO", or SQLite's "INSERT OR FAIL INTO"
+	insert   string      // "INSERT INTO", or SQLite's "INSERT OR FAIL INTO"
+	shared   *stageStmts // prepared for every transaction, or nil
 	stmts    map[string]*sql.Stmt
 	args     []any
-	clean    []stagedRow // rows without findings, per call of rows
-	flagged  []stagedRow
+	// held until a statement's worth (or flush): rows without findings
+	// (most of a file), rows with findings and the findings
+	clean   []stagedRow
+	flagged []stagedRow
+	pending []cellIssue
 }
 
 func newBulkWriter(tx *store.Tx, importID int64) *bulkWriter {
@@ -641,19 +736,17 @@ func (w *bulkWriter) close() {
 }
 
 func (w *bulkWriter) stmt(ctx context.Context, prefix, tuple string, n int) (*sql.Stmt, error) {
-	key := fmt.Sprintf("%s%s/%d", prefix, tuple, n)
+	key := insertKey(prefix, tuple, n)
 	if st, ok := w.stmts[key]; ok {
 		return st, nil
 	}
-	var b strings.Builder
-	b.WriteString(prefix)
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(tuple)
+	var st *sql.Stmt
+	var err error
+	if p, ok := w.shared.get(key); ok {
+		st, err = w.tx.StmtContext(ctx, p), nil
+	} else {
+		st, err = w.tx.PrepareContext(ctx, insertText(prefix, tuple, n))
 	}
-	st, err := w.tx.PrepareContext(ctx, b.String())
 	if err != nil {
 		return nil, err
 	}
@@ -661,76 +754,112 @@ func (w *bulkWriter) stmt(ctx context.Context, prefix, tuple string, n int) (*sq
 	return st, nil
 }
 
-const maxTuples = 250
+func (st *stageStmts) get(key string) (*sql.Stmt, bool) {
+	if st == nil {
+		return nil, false
+	}
+	p, ok := st.byKey[key]
+	return p, ok
+}
 
-// rows inserts rows. Rows without findings (most of a file) go in
-// statements that bind only the row number and the data, the import and
-// the zero counts being part of the statement's text: each bound value is
-// a call into SQLite under its mutex, and the data a copy into C memory.
+// rows inserts rows, a statement's worth at a time; flush writes the
+// rest. Rows without findings go in statements that bind only the row
+// number and the data.
 func (w *bulkWriter) rows(ctx context.Context, rows []stagedRow) error {
-	w.flagged = w.flagged[:0]
-	clean := w.clean[:0]
 	for _, r := range rows {
 		if r.errors == 0 && r.warnings == 0 {
-			clean = append(clean, r)
+			w.clean = append(w.clean, r)
+			if len(w.clean) == cleanTuples {
+				if err := w.writeClean(ctx); err != nil {
+					return err
+				}
+			}
 		} else {
 			w.flagged = append(w.flagged, r)
+			if len(w.flagged) == flaggedTuples {
+				if err := w.writeFlagged(ctx); err != nil {
+					return err
+				}
+			}
 		}
-	}
-	w.clean = clean
-	cleanPrefix := w.insert + ` importer_rows (import_id, row_num, data, errors, warnings) VALUES `
-	cleanTuple := `(` + strconv.FormatInt(w.importID, 10) + `,?,?,0,0)`
-	for len(clean) > 0 {
-		n := min(len(clean), maxTuples)
-		st, err := w.stmt(ctx, cleanPrefix, cleanTuple, n)
-		if err != nil {
-			return err
-		}
-		w.args = w.args[:0]
-		for _, r := range clean[:n] {
-			w.args = append(w.args, r.num, r.data)
-		}
-		if _, err := st.ExecContext(ctx, w.args...); err != nil {
-			return err
-		}
-		clean = clean[n:]
-	}
-	flagged := w.flagged
-	for len(flagged) > 0 {
-		n := min(len(flagged), maxTuples)
-		st, err := w.stmt(ctx, w.insert+` importer_rows (import_id, row_num, data, errors, warnings) VALUES `, `(?,?,?,?,?)`, n)
-		if err != nil {
-			return err
-		}
-		w.args = w.args[:0]
-		for _, r := range flagged[:n] {
-			w.args = append(w.args, w.importID, r.num, r.data, r.errors, r.warnings)
-		}
-		if _, err := st.ExecContext(ctx, w.args...); err != nil {
-			return err
-		}
-		flagged = flagged[n:]
 	}
 	return nil
 }
 
 func (w *bulkWriter) issues(ctx context.Context, issues []cellIssue) error {
 	for len(issues) > 0 {
-		n := min(len(issues), maxTuples)
-		st, err := w.stmt(ctx, w.insert+` importer_cell_issues (import_id, row_num, col, severity, message) VALUES `, `(?,?,?,?,?)`, n)
-		if err != nil {
-			return err
-		}
-		w.args = w.args[:0]
-		for _, is := range issues[:n] {
-			w.args = append(w.args, w.importID, is.row, is.col, string(is.severity), is.message)
-		}
-		if _, err := st.ExecContext(ctx, w.args...); err != nil {
-			return err
-		}
+		n := min(len(issues), flaggedTuples-len(w.pending))
+		w.pending = append(w.pending, issues[:n]...)
 		issues = issues[n:]
+		if len(w.pending) == flaggedTuples {
+			if err := w.writeIssues(ctx); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// flush writes the rows and findings held.
+func (w *bulkWriter) flush(ctx context.Context) error {
+	if err := w.writeClean(ctx); err != nil {
+		return err
+	}
+	if err := w.writeFlagged(ctx); err != nil {
+		return err
+	}
+	return w.writeIssues(ctx)
+}
+
+func (w *bulkWriter) writeClean(ctx context.Context) error {
+	if len(w.clean) == 0 {
+		return nil
+	}
+	st, err := w.stmt(ctx, w.insert+stageRowsPrefix, stageCleanTuple(w.importID), len(w.clean))
+	if err != nil {
+		return err
+	}
+	w.args = w.args[:0]
+	for _, r := range w.clean {
+		w.args = append(w.args, r.num, r.data)
+	}
+	w.clean = w.clean[:0]
+	_, err = st.ExecContext(ctx, w.args...)
+	return err
+}
+
+func (w *bulkWriter) writeFlagged(ctx context.Context) error {
+	if len(w.flagged) == 0 {
+		return nil
+	}
+	st, err := w.stmt(ctx, w.insert+stageRowsPrefix, stageFullTuple, len(w.flagged))
+	if err != nil {
+		return err
+	}
+	w.args = w.args[:0]
+	for _, r := range w.flagged {
+		w.args = append(w.args, w.importID, r.num, r.data, r.errors, r.warnings)
+	}
+	w.flagged = w.flagged[:0]
+	_, err = st.ExecContext(ctx, w.args...)
+	return err
+}
+
+func (w *bulkWriter) writeIssues(ctx context.Context) error {
+	if len(w.pending) == 0 {
+		return nil
+	}
+	st, err := w.stmt(ctx, w.insert+stageIssuesPrefix, stageFullTuple, len(w.pending))
+	if err != nil {
+		return err
+	}
+	w.args = w.args[:0]
+	for _, is := range w.pending {
+		w.args = append(w.args, w.importID, is.row, is.col, string(is.severity), is.message)
+	}
+	w.pending = w.pending[:0]
+	_, err = st.ExecContext(ctx, w.args...)
+	return err
 }
 
 // flagFirstDuplicates adds the uniqueness finding to the first row of

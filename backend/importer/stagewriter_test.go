@@ -29,14 +29,27 @@ func TestStageWriterWritesAllOrNothing(t *testing.T) {
 		}
 		rows = append(rows, r)
 	}
+	shared, err := s.prepareStageStmts(ctx, importID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shared.close()
 	write := func(rows []stagedRow, issues []cellIssue) error {
 		return db.Tx(ctx, func(tx *store.Tx) error {
-			w := s.newStageWriter(tx, importID)
+			w := s.newStageWriter(tx, importID, shared)
 			defer w.close()
-			if err := w.rows(ctx, rows); err != nil {
+			// in batches of 100 rows, as staging sends them
+			for len(rows) > 0 {
+				n := min(len(rows), 100)
+				if err := w.rows(ctx, rows[:n]); err != nil {
+					return err
+				}
+				rows = rows[n:]
+			}
+			if err := w.issues(ctx, issues); err != nil {
 				return err
 			}
-			return w.issues(ctx, issues)
+			return w.flush(ctx)
 		})
 	}
 	if err := write(rows, issues); err != nil {
