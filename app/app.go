@@ -142,6 +142,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n := db.AppliedAtOpen(); n > 0 {
+		log.InfoContext(ctx, "migrated the database", "engine", db.Engine().String(), "migrations", n)
+	}
 	// The key material: given as values, or read from the key dir; on
 	// PostgreSQL checked against what the other replicas use.
 	keys, err := loadKeys(ctx, db, cfg)
