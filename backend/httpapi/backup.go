@@ -76,6 +76,10 @@ func (s *Server) adminCreateBackup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.backupMu.Unlock()
+	if s.deps.DB.Engine() == store.Postgres {
+		s.writeError(w, r, errs.Invalid("the data is in PostgreSQL (a team server): back it up with pg_dump (or your PostgreSQL backups) and keep the data dir's key files with it; the console's backups are of SQLite data dirs"))
+		return
+	}
 	name := "fusebox-backup-" + time.Now().UTC().Format("20060102-150405") + ".tar.gz"
 	for i := 2; ; i++ {
 		if _, err := os.Stat(filepath.Join(s.backupFolder(), name)); errors.Is(err, os.ErrNotExist) {

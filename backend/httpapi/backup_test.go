@@ -9,12 +9,14 @@ import (
 	"testing"
 
 	"fusebox/backend/store"
+	"fusebox/backend/store/storetest"
 )
 
 // The console takes a backup into <data-dir>/backups, sees it as the last
 // one and in the folder's list, and downloads it; the archive restores
 // into a data dir that holds the import made before it.
 func TestConsoleBackup(t *testing.T) {
+	storetest.SQLiteOnly(t) // file backups are of SQLite data dirs
 	e := newSessEnv(t)
 	tok := e.createSession("contacts", `{"user_id":"u1"}`).Token
 	slug := e.importAs(tok, contactsCSV)
@@ -75,5 +77,23 @@ func TestConsoleBackup(t *testing.T) {
 	var status string
 	if err := db.Read.QueryRow(`SELECT status FROM importer_imports WHERE slug = ?`, slug).Scan(&status); err != nil || status != "completed" {
 		t.Fatalf("restored import %s: %q %v", slug, status, err)
+	}
+}
+
+// On a team server (PostgreSQL) the console's backup is refused with a
+// message naming pg_dump, as `fusebox backup` is, not a 500 from a file
+// backup of a data dir with no database in it.
+func TestConsoleBackupOnPostgreSQLNamesPgDump(t *testing.T) {
+	if storetest.Engine(t) != store.Postgres {
+		t.Skip("PostgreSQL only: run with " + storetest.EnvEngine + "=postgres")
+	}
+	e := newSessEnv(t)
+	admin := bearerH(e.admin, "Content-Type", "application/json")
+	r := e.do(sessReq{"POST", "/api/admin/backup", admin, ""})
+	if r.status != 422 || !strings.Contains(r.body, "pg_dump") {
+		t.Fatalf("backup on PostgreSQL: %d %s, want 422 naming pg_dump", r.status, r.body)
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "backups")); !os.IsNotExist(err) {
+		t.Fatalf("a backups folder was made: %v", err)
 	}
 }

@@ -3,16 +3,15 @@ package httpapi
 import (
 	"context"
 	"encoding/csv"
+	"fusebox/backend/store/storetest"
 	"io"
 	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"fusebox/backend/relay"
-	"fusebox/backend/store"
 )
 
 // TestSecurityCSVExportsNeutralizeFormulas: records.csv and the relay
@@ -55,11 +54,7 @@ func TestSecurityCSVExportsNeutralizeFormulas(t *testing.T) {
 
 	t.Run("deliveries.csv", func(t *testing.T) {
 		ctx := context.Background()
-		db, err := store.Open(ctx, filepath.Join(t.TempDir(), "fusebox.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
+		db := storetest.Open(t)
 		rs := relay.New(db, relay.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		srv := New(Config{Version: "test", Assets: fstest.MapFS{}, AdminToken: sessAdminToken}, Deps{DB: db, Relay: rs})
 		do := func(method, path, body string) (int, string) {

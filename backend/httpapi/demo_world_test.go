@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"fusebox/backend/store/storetest"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -41,11 +42,7 @@ func newDemoWorld(t *testing.T, cfg httpapi.Config) *demoWorld {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.Open(ctx, filepath.Join(dir, "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.OpenIn(t, dir)
 	logs := &strings.Builder{}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	imp := importer.New(db, dir, log)

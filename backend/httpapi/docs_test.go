@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"fusebox/backend/store/storetest"
 	"io"
 	"log/slog"
 	"net"
@@ -23,7 +24,6 @@ import (
 	"fusebox/backend/importer"
 	"fusebox/backend/marketplace"
 	"fusebox/backend/relay"
-	"fusebox/backend/store"
 	"fusebox/backend/workspace"
 )
 
@@ -322,13 +322,8 @@ func TestDocsNodeAndPythonSamplesParse(t *testing.T) {
 // over a new database: what `fusebox apply` applies the docs' files to.
 func docsWorkspace(t *testing.T) (*workspace.Workspace, *marketplace.Service) {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.Open(ctx, filepath.Join(dir, "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.OpenIn(t, dir)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	imp := importer.New(db, dir, log)
 	mp := marketplace.New(db, marketplace.Options{KeyFile: filepath.Join(dir, "secrets.key"), Logger: log})

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"fusebox/backend/store/storetest"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +17,6 @@ import (
 	"fusebox/backend/importer"
 	"fusebox/backend/schema"
 	"fusebox/backend/sessions"
-	"fusebox/backend/store"
 )
 
 // embedEnv is the real server over a temp data dir with the importer and
@@ -54,11 +54,7 @@ func newEmbedEnv(t *testing.T, allowedHosts ...string) *embedEnv {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.Open(ctx, filepath.Join(dir, "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.OpenIn(t, dir)
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	imp := importer.New(db, dir, log)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"fusebox/backend/store/storetest"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -18,7 +19,6 @@ import (
 	"fusebox/backend/errs"
 	"fusebox/backend/httpapi"
 	"fusebox/backend/importer"
-	"fusebox/backend/store"
 )
 
 // sessionTokens stands in for the sessions domain's verifier: it is the
@@ -31,11 +31,7 @@ var sessionTokens = map[string]importer.Actor{
 func newImporterServer(t *testing.T, verify bool) (*httpapi.Server, *importer.Service) {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := store.Open(context.Background(), filepath.Join(dir, "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.OpenIn(t, dir)
 	svc := importer.New(db, dir, nil)
 	deps := httpapi.Deps{DB: db, Importer: svc}
 	if verify {

@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"fusebox/backend/store/storetest"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -50,11 +50,7 @@ type consoleImportsPage struct {
 func TestConsoleImportsListStatesColumnsAndFilters(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.Open(ctx, filepath.Join(dir, "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.OpenIn(t, dir)
 	svc := importer.New(db, dir, nil)
 	tokens := map[string]importer.Actor{
 		"ada":   {SessionID: "s-ada", ImporterSlug: "contacts", Metadata: map[string]any{"user_id": "u-ada", "email": "ada@example.com"}},

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fusebox/backend/store/storetest"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -12,7 +13,6 @@ import (
 
 	"fusebox/backend/httpapi"
 	"fusebox/backend/marketplace"
-	"fusebox/backend/store"
 	"fusebox/backend/workspace"
 )
 
@@ -26,11 +26,7 @@ import (
 func TestSecurityLoginFloodDoesNotLockOutValidLogins(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.Open(ctx, filepath.Join(dir, "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.OpenIn(t, dir)
 	svc := marketplace.New(db, marketplace.Options{KeyFile: filepath.Join(dir, "secrets.key")})
 	if _, err := workspace.New(db, svc.Section()).Apply(ctx, []byte(strings.ReplaceAll(mpWorkspace, "TARGET", "http://127.0.0.1:9")), "test.yaml"); err != nil {
 		t.Fatal(err)

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"fusebox/backend/store/storetest"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -16,7 +16,6 @@ import (
 
 	"fusebox/backend/importer"
 	"fusebox/backend/schema"
-	"fusebox/backend/store"
 )
 
 // originsEnv is the real handler over a fresh data dir with one importer
@@ -33,11 +32,7 @@ func newOriginsEnv(t *testing.T, loopback bool) *originsEnv {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.Open(ctx, filepath.Join(dir, "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.OpenIn(t, dir)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	imp := importer.New(db, dir, log)
 	for _, slug := range []string{"contacts", "orders"} {

@@ -3,11 +3,11 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
+	"fusebox/backend/store/storetest"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -16,7 +16,6 @@ import (
 	"fusebox/backend/httpapi"
 	"fusebox/backend/relay"
 	"fusebox/backend/sink"
-	"fusebox/backend/store"
 )
 
 // The relay delivering to this server's own sink is not throttled by the
@@ -26,11 +25,7 @@ import (
 // Other callers, and callers forging the header, are still limited.
 func TestSecurityRelayOwnSinkNotRateLimited(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	rs := relay.New(db, relay.Options{Logger: log})
 	sk := sink.New(0, 0)

@@ -3,11 +3,11 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fusebox/backend/store/storetest"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -24,11 +24,7 @@ import (
 // from/to as the imports and installs lists.
 func TestRelayDeliveriesFilterByDays(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t)
 	rs := relay.New(db, relay.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	s := httpapi.New(httpapi.Config{Version: "v-test", Assets: fstest.MapFS{}, AdminToken: adminToken}, httpapi.Deps{DB: db, Relay: rs, Sink: sink.New(0, 0)})
 	do := func(method, url, body string) (int, string) {

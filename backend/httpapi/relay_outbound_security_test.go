@@ -2,18 +2,17 @@ package httpapi_test
 
 import (
 	"context"
+	"fusebox/backend/store/storetest"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"fusebox/backend/httpapi"
 	"fusebox/backend/relay"
-	"fusebox/backend/store"
 )
 
 // TestSecurityInboundOutboundURLLenientDotSegmentsRefused: a sender's
@@ -22,11 +21,7 @@ import (
 // and control characters, decode overlong UTF-8 or fold fullwidth dots) is
 // refused; plain paths, %20 and printable escapes still pass.
 func TestSecurityInboundOutboundURLLenientDotSegmentsRefused(t *testing.T) {
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t)
 	rs := relay.New(db, relay.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	h := httpapi.New(httpapi.Config{Version: "v-test", Assets: fstest.MapFS{}, AdminToken: adminToken}, httpapi.Deps{DB: db, Relay: rs}).PortHandler()
 	if _, err := rs.CreateDestination(context.Background(), relay.Destination{ID: "r2", URL: "https://crm.example.com/v1",

@@ -3,11 +3,11 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
+	"fusebox/backend/store/storetest"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -15,18 +15,13 @@ import (
 	"fusebox/backend/httpapi"
 	"fusebox/backend/relay"
 	"fusebox/backend/sink"
-	"fusebox/backend/store"
 )
 
 // newRelaySecurityServer is the real handler with a relay over a real
 // database file.
 func newRelaySecurityServer(t *testing.T) (http.Handler, *relay.Service, *sink.Sink) {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t)
 	secrets := map[string]string{"CRM_KEY": "crm-secret-value"}
 	rs := relay.New(db, relay.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Secrets: func(n string) (string, bool) { v, ok := secrets[n]; return v, ok }})

@@ -2,25 +2,20 @@ package httpapi_test
 
 import (
 	"context"
+	"fusebox/backend/store/storetest"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"testing/fstest"
 
 	"fusebox/backend/httpapi"
 	"fusebox/backend/relay"
 	"fusebox/backend/sink"
-	"fusebox/backend/store"
 )
 
 func newRelayServer(t *testing.T) *httpapi.Server {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t)
 	secrets := map[string]string{"CRM_KEY": "crm-secret-value"}
 	rs := relay.New(db, relay.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Secrets: func(n string) (string, bool) { v, ok := secrets[n]; return v, ok }})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fusebox/backend/store/storetest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -66,11 +67,7 @@ func newSessEnv(t *testing.T) *sessEnv {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.Open(ctx, filepath.Join(dir, "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.OpenIn(t, dir)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	imp := importer.New(db, dir, log)
 	for _, def := range []*schema.Importer{
@@ -548,6 +545,7 @@ func TestSessionAdminAndListing(t *testing.T) {
 }
 
 func TestNoKeyInDatabaseFileThroughTheAPI(t *testing.T) {
+	storetest.SQLiteOnly(t) // reads the database file and its WAL
 	e := newSessEnv(t)
 	adm := bearerH(e.admin, "Content-Type", "application/json")
 	keys := []string{e.secret}

@@ -3,27 +3,22 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fusebox/backend/store/storetest"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"fusebox/backend/httpapi"
-	"fusebox/backend/store"
 )
 
 const adminToken = "test-admin-token-0123456789abcdef0123456789"
 
 func newServer(t *testing.T) *httpapi.Server {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t)
 	assets := fstest.MapFS{
 		"index.html":        {Data: []byte("<!doctype html><title>Fusebox console</title>")},
 		"assets/app-abc.js": {Data: []byte("console.log(1)")},
@@ -168,11 +163,7 @@ func TestLoginCodeWorksOnce(t *testing.T) {
 // The console route of --open reaches the window's console only; the
 // browser console on the port keeps its own address.
 func TestWhoamiOpenRouteWindowOnly(t *testing.T) {
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t)
 	bearer := map[string]string{"Authorization": "Bearer " + adminToken}
 	for _, tc := range []struct {
 		open string

@@ -3,27 +3,22 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fusebox/backend/store/storetest"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"fusebox/backend/httpapi"
 	"fusebox/backend/importer"
-	"fusebox/backend/store"
 	"fusebox/backend/workspace"
 )
 
 func newWorkspaceServer(t *testing.T) (http.Handler, *importer.Service) {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := store.Open(context.Background(), filepath.Join(dir, "fusebox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.OpenIn(t, dir)
 	svc := importer.New(db, dir, nil)
 	deps := httpapi.Deps{DB: db, Importer: svc, Workspace: workspace.New(db, svc.Section())}
 	srv := httpapi.New(httpapi.Config{Version: "v-test", Assets: fstest.MapFS{"index.html": {Data: []byte("x")}}, AdminToken: adminToken}, deps)

@@ -83,3 +83,21 @@ func SQLiteOnly(t testing.TB) {
 		t.Skipf("SQLite only (%s=%s)", EnvEngine, os.Getenv(EnvEngine))
 	}
 }
+
+// OpenIn is Open with the SQLite database at dir/fusebox.db, the data
+// dir's own file, for tests of what reads the data dir (file backups); on
+// PostgreSQL it is Open.
+func OpenIn(t testing.TB, dir string) *store.DB {
+	t.Helper()
+	e := Engine(t)
+	url, path := "", filepath.Join(dir, store.DBFile)
+	if e == store.Postgres {
+		url, path = PostgresURL(t), ""
+	}
+	db, err := store.OpenDatabase(context.Background(), url, path)
+	if err != nil {
+		t.Fatalf("open %s test database: %v", e, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
