@@ -15,7 +15,7 @@ import (
 // importer shows, says why without the address.
 func TestSecurityCallbackFailureDoesNotShowTheEndpointAddress(t *testing.T) {
 	ctx := context.Background()
-	a, err := New(ctx, Config{DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	a, err := New(ctx, Config{DatabaseURL: testDatabaseURL(t, ""), DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ func demoPort(t *testing.T) (*App, string) {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := New(ctx, Config{Version: "test", DataDir: t.TempDir(), Logger: log, Server: ServerConfig{AdminToken: demoTestAdmin}})
+	a, err := New(ctx, Config{Version: "test", DatabaseURL: testDatabaseURL(t, ""), DataDir: t.TempDir(), Logger: log, Server: ServerConfig{AdminToken: demoTestAdmin}})
 	if err != nil {
 		t.Fatal(err)
 	}

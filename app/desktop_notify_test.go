@@ -28,7 +28,7 @@ func TestDesktopHostUsage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(ctx, Config{Version: "test", DataDir: dir, Logger: log, Server: ServerConfig{AdminToken: token}})
+	a, err := New(ctx, Config{Version: "test", DatabaseURL: testDatabaseURL(t, dir), DataDir: dir, Logger: log, Server: ServerConfig{AdminToken: token}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestDesktopHostUsage(t *testing.T) {
 func TestDesktopNotices(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	a, err := New(ctx, Config{DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	a, err := New(ctx, Config{DatabaseURL: testDatabaseURL(t, ""), DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestDesktopNotices(t *testing.T) {
 // minutes, deliveries not yet delivered; nothing on a fresh data dir.
 func TestDesktopPendingWork(t *testing.T) {
 	ctx := context.Background()
-	a, err := New(ctx, Config{DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	a, err := New(ctx, Config{DatabaseURL: testDatabaseURL(t, ""), DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

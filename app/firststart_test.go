@@ -13,7 +13,7 @@ import (
 // (with the demo when demo is true).
 func startedApp(t *testing.T, ctx context.Context, dir string, demo bool, log *slog.Logger) *App {
 	t.Helper()
-	a, err := New(ctx, Config{Version: "test", DataDir: dir, Logger: log})
+	a, err := New(ctx, Config{Version: "test", DatabaseURL: testDatabaseURL(t, dir), DataDir: dir, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ func TestKeyFilesLostRefuseToStart(t *testing.T) {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	dir := t.TempDir()
-	a, err := New(ctx, Config{Version: "test", DataDir: dir, Logger: log})
+	a, err := New(ctx, Config{Version: "test", DatabaseURL: testDatabaseURL(t, dir), DataDir: dir, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestKeyFilesLostRefuseToStart(t *testing.T) {
 			if err := os.Remove(path); err != nil {
 				t.Fatal(err)
 			}
-			_, err = New(ctx, Config{Version: "test", DataDir: dir, Logger: log})
+			_, err = New(ctx, Config{Version: "test", DatabaseURL: testDatabaseURL(t, dir), DataDir: dir, Logger: log})
 			for _, want := range []string{path, "restore " + name + " from the backup"} {
 				if err == nil || !strings.Contains(err.Error(), want) {
 					t.Fatalf("start without %s: %v, want it to say %q", name, err, want)
@@ -49,7 +49,7 @@ func TestKeyFilesLostRefuseToStart(t *testing.T) {
 			if err := os.WriteFile(path, b, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			a, err := New(ctx, Config{Version: "test", DataDir: dir, Logger: log})
+			a, err := New(ctx, Config{Version: "test", DatabaseURL: testDatabaseURL(t, dir), DataDir: dir, Logger: log})
 			if err != nil {
 				t.Fatalf("start with %s restored: %v", name, err)
 			}

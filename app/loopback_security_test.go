@@ -41,7 +41,7 @@ func TestSecurityLoopbackAllowanceFollowsTheBoundListener(t *testing.T) {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	open := func(loopback bool) *App {
-		a, err := New(ctx, Config{Version: "test", DataDir: t.TempDir(), Logger: log, Server: ServerConfig{LoopbackOnly: loopback}})
+		a, err := New(ctx, Config{Version: "test", DatabaseURL: testDatabaseURL(t, ""), DataDir: t.TempDir(), Logger: log, Server: ServerConfig{LoopbackOnly: loopback}})
 		if err != nil {
 			t.Fatal(err)
 		}

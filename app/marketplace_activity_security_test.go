@@ -36,7 +36,7 @@ type activityUser struct {
 func TestSecurityEndUserActivityIsScoped(t *testing.T) {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := New(ctx, Config{Version: "test", DataDir: t.TempDir(), Logger: log, Server: ServerConfig{AdminToken: "adm_activity_test_token_0123456789"}})
+	a, err := New(ctx, Config{Version: "test", DatabaseURL: testDatabaseURL(t, ""), DataDir: t.TempDir(), Logger: log, Server: ServerConfig{AdminToken: "adm_activity_test_token_0123456789"}})
 	if err != nil {
 		t.Fatal(err)
 	}

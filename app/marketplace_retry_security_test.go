@@ -25,7 +25,7 @@ import (
 func TestSecurityEndUserRetryIsRateLimited(t *testing.T) {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := New(ctx, Config{Version: "test", DataDir: t.TempDir(), Logger: log, Server: ServerConfig{AdminToken: "adm_retry_test_token_0123456789"}})
+	a, err := New(ctx, Config{Version: "test", DatabaseURL: testDatabaseURL(t, ""), DataDir: t.TempDir(), Logger: log, Server: ServerConfig{AdminToken: "adm_retry_test_token_0123456789"}})
 	if err != nil {
 		t.Fatal(err)
 	}

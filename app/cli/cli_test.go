@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fusebox/backend/store/storetest"
 	"net"
 	"net/http"
 	"os"
@@ -36,6 +37,7 @@ func (s *syncBuffer) String() string {
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	useTestDatabase(t, args)
 	var out, errb bytes.Buffer
 	code = Run(context.Background(), "test", args, &out, &errb)
 	return code, out.String(), errb.String()
@@ -128,6 +130,7 @@ func TestApplyBadFileNamesThePath(t *testing.T) {
 }
 
 func TestRefusesNonSQLiteDatabaseFile(t *testing.T) {
+	storetest.SQLiteOnly(t) // the data dir's database file
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "fusebox.db")
 	os.WriteFile(dbPath, []byte("this is my thesis, not a database"), 0o644)
@@ -157,6 +160,7 @@ func TestServeAnswersHealthzAndShutsDownOnCancel(t *testing.T) {
 	var out, errb syncBuffer
 	done := make(chan int, 1)
 	dir := t.TempDir()
+	useTestDatabase(t, []string{"--data-dir", dir})
 	go func() {
 		done <- Run(ctx, "test", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir}, &out, &errb)
 	}()

@@ -25,6 +25,7 @@ func serveCLI(t *testing.T, args ...string) *servedCLI {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &servedCLI{t: t, out: &syncBuffer{}, errb: &syncBuffer{}, cancel: cancel, done: make(chan int, 1)}
+	useTestDatabase(t, args)
 	go func() { s.done <- Run(ctx, "test", append([]string{"serve"}, args...), s.out, s.errb) }()
 	re := regexp.MustCompile(`listening on https?://[^\s]*:(\d+)`)
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
