@@ -108,6 +108,20 @@ bench "fusebox-bench marketplace" marketplace --duration "${BENCH_MARKETPLACE_DU
 section "dashboard: the console dashboard's charts over 1M delivered records and 10,000 imports (fusebox-bench dashboard)"
 bench "fusebox-bench dashboard" dashboard --records "${BENCH_DASHBOARD_RECORDS:-1000000}" --imports "${BENCH_DASHBOARD_IMPORTS:-10000}"
 
+section "team: sessions issued/s, relay records/s (batch 1000) and the 1M-row stage on one replica on SQLite, one on PostgreSQL and two on one PostgreSQL (fusebox-bench team; a throwaway cluster from scripts/pg-test-cluster.sh)"
+teambench() {
+  local log
+  # Durable commits (fsync, synchronous_commit on), as SQLite's are.
+  log=$(PG_TEST_CLUSTER_DURABLE=1 scripts/pg-test-cluster.sh bash -c '"$0" team --database "$FUSEBOX_TEST_DATABASE_URL" --duration "$1" --records "$2" --rows "$3"' \
+    "$BENCH" "${BENCH_SESSIONS_DURATION:-3s}" "${BENCH_RELAY_RECORDS:-100000}" "${BENCH_ROWS:-1000000}" 2>&1)
+  local rc=$?
+  tee -a "$out" <<<"$log"
+  if ((rc != 0)); then
+    failed+=("fusebox-bench team (exit $rc)")
+  fi
+}
+teambench
+
 section "hooks: 1M rows staged with a JS row hook and with a server callback (batch 1000), as ratios to the same import without hooks; a re-import through match_on against 1M earlier records (fusebox-bench hooks)"
 bench "fusebox-bench hooks" hooks --rows "${BENCH_ROWS:-1000000}"
 

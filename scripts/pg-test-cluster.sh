@@ -50,8 +50,13 @@ trap stop EXIT
 "${as[@]}" "$bin/initdb" -D "$dir/data" -U fusebox --auth=trust --encoding=UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 ||
   { cat "$dir/initdb.log" >&2; exit 1; }
 # Settings for a test server: no durability (the cluster is thrown away),
-# enough connections for parallel test binaries.
-opts="-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+# enough connections for parallel test binaries. PG_TEST_CLUSTER_DURABLE=1
+# keeps PostgreSQL's durable defaults (fsync, synchronous commit), for
+# benchmarks compared with SQLite's durable commits.
+opts="-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300"
+if [[ ${PG_TEST_CLUSTER_DURABLE:-0} != 1 ]]; then
+  opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+fi
 "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "$opts" -w -t 60 start >/dev/null ||
   { cat "$dir/server.log" >&2; exit 1; }
 

@@ -34,6 +34,9 @@ Benchmarks (each prints its figures next to a reference measured in the same run
                and without a jti (the single-use check)
   relay        records delivered per second (batch 1000 and batch 0), submit-to-last-delivery
   dashboard    the console dashboard's charts over 1M delivered records and 10,000 imports
+  team         sessions issued/s, relay records/s (batch 1000) and rows staged/s on one
+               replica on SQLite, one on PostgreSQL and two sharing one PostgreSQL
+               (--database URL: a server to create its databases on)
   hooks        1M rows staged without hooks, with a JS row hook and with a server callback
                to a loopback endpoint (batch 1000): ratios, targets 2x and 3x; a re-import
                through match_on against 1M earlier records (matching adds <= 5s, first page
@@ -63,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runBenchRelay(ctx, args[1:], stdout, stderr)
 	case "dashboard":
 		return runBenchDashboard(ctx, args[1:], stdout, stderr)
+	case "team":
+		return runBenchTeam(ctx, args[1:], stdout, stderr)
 	case "hooks":
 		return runBenchHooks(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":

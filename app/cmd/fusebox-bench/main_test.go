@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"fusebox/frontend"
+	"fusebox/internal/pgtest"
 )
 
 // The smoke tests run each benchmark at tiny sizes: they prove it runs and
@@ -117,5 +118,23 @@ func TestBenchHooksSmoke(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("bench output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// The team benchmark at tiny sizes on the test cluster
+// (scripts/pg-test-cluster.sh): its three setups run and the table has its
+// rows.
+func TestBenchTeamSmoke(t *testing.T) {
+	code, out, errOut := runBench(t, "team", "--database", pgtest.Require(t), "--duration", "150ms", "--clients", "4", "--records", "2000", "--rows", "500")
+	if code != 0 {
+		t.Fatalf("bench team: %d %s", code, errOut)
+	}
+	for _, want := range []string{"1 replica, SQLite", "1 replica, PostgreSQL", "2 replicas, PostgreSQL", "sessions issued/s", "relay records/s, batch 1000", "rows staged/s", "PG 2 / PG 1"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("bench output lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, _ := runBench(t, "team"); code != 2 {
+		t.Fatalf("bench team without --database: exit %d, want 2", code)
 	}
 }
