@@ -24,7 +24,7 @@ echo "== go test -race ./..."
 # FUSEBOX_TEST_DATABASE_URL): first everything on SQLite, then the
 # store-backed suites listed in pg_packages again on PostgreSQL
 # (FUSEBOX_TEST_ENGINE=postgres, see backend/store/storetest).
-pg_packages="./backend/store/... ./backend/sessions ./backend/workspace ./backend/marketplace ./backend/relay ./backend/importer ./backend/stats"
+pg_packages="./backend/store/... ./backend/sessions ./backend/workspace ./backend/marketplace ./backend/relay ./backend/importer ./backend/stats ./backend/httpapi ./app ./app/cli"
 FUSEBOX_REQUIRE_TOOLS=1 scripts/pg-test-cluster.sh bash -c 'go test -race -json -timeout 20m ./...; FUSEBOX_TEST_ENGINE=postgres go test -race -json -timeout 20m '"$pg_packages" 2>&1 | tee "$logs/go-test.json" | node scripts/go-test-summary.mjs | tee "$logs/go-test.txt"
 # "go: N tests passed, N failed, N skipped; N cases passed, ...": the stage
 # counts top-level tests (a failed case fails its test).
