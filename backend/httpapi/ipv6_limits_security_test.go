@@ -19,7 +19,7 @@ func TestSecurityClientLimitsCountAnIPv6ClientByItsPrefix(t *testing.T) {
 	// The burst without the refill: at 5/s, 65 checks that take more than
 	// a second in all (a loaded machine, a database over the network) would
 	// get fresh tokens and never see a 429, whatever the client counting.
-	e.srv.checks.perClient = newClientLimiters(rate.Limit(1e-6), embedCheckBurst, 1000)
+	e.srv.checks.perClient = e.srv.newLimiters("embed-check", rate.Limit(1e-6), embedCheckBurst, 1000)
 	limited := false
 	for i := range embedCheckBurst + 5 {
 		ip := fmt.Sprintf("[2001:db8:1:2::%x]", i+1) // one /64, a new address each time
