@@ -43,8 +43,10 @@ var allowedImports = map[string][]string{
 	"fusebox/backend/relay":             {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/netguard", "fusebox/backend/ids"},
 	// stats reads the dashboard's figures across the domains' tables.
 	"fusebox/backend/stats": {"fusebox/backend/errs", "fusebox/backend/store"},
-	// datatest and reliability hold only tests that drive the real binary.
+	// datatest, teamtest and reliability hold only tests that drive the
+	// real binary.
 	"fusebox/app/datatest":              {},
+	"fusebox/app/teamtest":              {},
 	"fusebox/backend/relay/reliability": {},
 	// testbin builds and runs the real binary for those tests.
 	"fusebox/app/testbin": {},

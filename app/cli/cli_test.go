@@ -91,7 +91,7 @@ func TestApplyExportRoundTrip(t *testing.T) {
 func TestApplyDemoWorkspaceThenExportIsAFixedPoint(t *testing.T) {
 	dir := t.TempDir()
 	demoFile := filepath.Join(t.TempDir(), "demo.yaml")
-	a, err := openApp(context.Background(), dataFlags{dir: dir}, os.Stderr)
+	a, err := openApp(context.Background(), testDataFlags(t, dir), os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func TestMarketplaceSecretsCLI(t *testing.T) {
 	}
 
 	// The secret signs tokens the marketplace accepts, until it is deactivated.
-	a, err := openApp(context.Background(), dataFlags{dir: dir}, os.Stderr)
+	a, err := openApp(context.Background(), testDataFlags(t, dir), os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestMarketplaceSecretsCLI(t *testing.T) {
 	if code, out, _ := runCLI(t, "marketplace", "secrets", "deactivate", "--data-dir", dir, id); code != 0 || !strings.Contains(out, "deactivated "+id) {
 		t.Fatalf("deactivate: %d %q", code, out)
 	}
-	a, err = openApp(context.Background(), dataFlags{dir: dir}, os.Stderr)
+	a, err = openApp(context.Background(), testDataFlags(t, dir), os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ func TestKeysAndSessionsCLI(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	// An importer to make sessions for.
-	a, err := openApp(ctx, dataFlags{dir: dir}, io.Discard)
+	a, err := openApp(ctx, testDataFlags(t, dir), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestKeysAndSessionsCLI(t *testing.T) {
 		t.Fatalf("sessions create: %d %s", code, errOut)
 	}
 	token := cliLastLine(out)
-	a, err = openApp(ctx, dataFlags{dir: dir}, io.Discard)
+	a, err = openApp(ctx, testDataFlags(t, dir), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestKeysAndSessionsCLI(t *testing.T) {
 	if code, out, _ = runCLI(t, "keys", "deactivate", k.ID, "--data-dir", dir); code != 0 || !strings.Contains(out, "Deactivated secret key "+k.ID) {
 		t.Fatalf("keys deactivate: %d %s", code, out)
 	}
-	a, err = openApp(ctx, dataFlags{dir: dir}, io.Discard)
+	a, err = openApp(ctx, testDataFlags(t, dir), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"sync"
 	"testing"
 
@@ -22,6 +23,9 @@ func useTestDatabase(t *testing.T, args []string) {
 	if storetest.Engine(t) != store.Postgres {
 		return
 	}
+	if cur := os.Getenv("FUSEBOX_DATABASE_URL"); cur != "" && !isTestDatabase(cur) {
+		return // the test's own database
+	}
 	dir := ""
 	for i, a := range args {
 		if a == "--database" {
@@ -34,10 +38,37 @@ func useTestDatabase(t *testing.T, args []string) {
 	if dir == "" {
 		return
 	}
+	t.Setenv("FUSEBOX_DATABASE_URL", testDatabaseURL(t, dir))
+}
+
+// testDatabaseURL is the database of the test's data dir dir on
+// PostgreSQL ("" on SQLite), made on first use.
+func testDatabaseURL(t *testing.T, dir string) string {
+	t.Helper()
+	if storetest.Engine(t) != store.Postgres {
+		return ""
+	}
 	u, ok := testDatabases.Load(dir)
 	if !ok {
 		u = storetest.PostgresURL(t)
 		testDatabases.Store(dir, u)
 	}
-	t.Setenv("FUSEBOX_DATABASE_URL", u.(string))
+	return u.(string)
+}
+
+// isTestDatabase reports whether url is one testDatabaseURL made.
+func isTestDatabase(url string) bool {
+	found := false
+	testDatabases.Range(func(_, v any) bool {
+		found = v.(string) == url
+		return !found
+	})
+	return found
+}
+
+// testDataFlags are the data flags of the commands a test runs on dir,
+// for opening its App in the test.
+func testDataFlags(t *testing.T, dir string) dataFlags {
+	t.Helper()
+	return dataFlags{dir: dir, database: testDatabaseURL(t, dir)}
 }
