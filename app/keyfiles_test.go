@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"fusebox/backend/store/storetest"
 )
 
 // TestKeyFilesLostRefuseToStart: a new data dir gets both key files at its
@@ -15,6 +17,9 @@ import (
 // refuses to start, naming the file and saying to restore it from the
 // backup, and no new key file appears. With the file restored it starts.
 func TestKeyFilesLostRefuseToStart(t *testing.T) {
+	// The key files beside a SQLite database; servers sharing PostgreSQL
+	// follow the team rules (TestTeamReplicasShareKeys).
+	storetest.SQLiteOnly(t)
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	dir := t.TempDir()

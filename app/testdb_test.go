@@ -26,7 +26,7 @@ func testDatabaseURL(t testing.TB, dir string) string {
 			return u.(string)
 		}
 	}
-	u := storetest.PostgresURL(t)
+	u := storetest.MigratedPostgresURL(t)
 	if dir != "" {
 		testDatabases.Store(dir, u)
 	}

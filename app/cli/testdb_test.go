@@ -50,7 +50,7 @@ func testDatabaseURL(t *testing.T, dir string) string {
 	}
 	u, ok := testDatabases.Load(dir)
 	if !ok {
-		u = storetest.PostgresURL(t)
+		u = storetest.MigratedPostgresURL(t)
 		testDatabases.Store(dir, u)
 	}
 	return u.(string)

@@ -7,9 +7,17 @@ package storetest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"fusebox/backend/store"
 	"fusebox/internal/pgtest"
@@ -42,7 +50,10 @@ func Open(t testing.TB) *store.DB {
 // OpenOn opens a fresh, migrated database on engine e.
 func OpenOn(t testing.TB, e store.Engine) *store.DB {
 	t.Helper()
-	url, path := LocationOn(t, e)
+	url, path := "", filepath.Join(t.TempDir(), store.DBFile)
+	if e == store.Postgres {
+		url, path = MigratedPostgresURL(t), ""
+	}
 	db, err := store.OpenDatabase(context.Background(), url, path)
 	if err != nil {
 		t.Fatalf("open %s test database: %v", e, err)
@@ -92,7 +103,7 @@ func OpenIn(t testing.TB, dir string) *store.DB {
 	e := Engine(t)
 	url, path := "", filepath.Join(dir, store.DBFile)
 	if e == store.Postgres {
-		url, path = PostgresURL(t), ""
+		url, path = MigratedPostgresURL(t), ""
 	}
 	db, err := store.OpenDatabase(context.Background(), url, path)
 	if err != nil {
@@ -100,4 +111,58 @@ func OpenIn(t testing.TB, dir string) *store.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// template is the migrated database of this test process on the cluster,
+// which MigratedPostgresURL copies: a copy is much quicker than running
+// every migration again for each test.
+var template struct {
+	once sync.Once
+	name string
+	err  error
+}
+
+// MigratedPostgresURL is PostgresURL with the schema already migrated (a
+// copy of one database this process migrated once): for tests that open
+// the database right away. Tests of the migrations themselves use
+// PostgresURL. The template database stays on the cluster, which the test
+// scripts throw away.
+func MigratedPostgresURL(t testing.TB) string {
+	t.Helper()
+	base := pgtest.Require(t)
+	template.once.Do(func() {
+		template.name, template.err = makeTemplate(base)
+	})
+	if template.err != nil {
+		t.Fatalf("migrated template database: %v", template.err)
+	}
+	return pgtest.CreateDatabase(t, template.name)
+}
+
+func makeTemplate(base string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", fmt.Errorf("connect to the test cluster: %w", err)
+	}
+	defer conn.Close(ctx)
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	name := "tmpl_" + hex.EncodeToString(b[:])
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE template0"); err != nil {
+		return "", fmt.Errorf("create %s: %w", name, err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + name
+	db, err := store.OpenDatabase(ctx, u.String(), "")
+	if err != nil {
+		return "", fmt.Errorf("migrate %s: %w", name, err)
+	}
+	// A template must have no connections while it is copied.
+	db.Close()
+	return name, nil
 }
