@@ -2,18 +2,22 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
 
 	"fusebox/backend/httpapi"
+	"fusebox/backend/marketplace"
 	"fusebox/backend/sink"
 	"fusebox/backend/store"
 	"fusebox/backend/store/storetest"
+	"fusebox/backend/workspace"
 )
 
 // Tests of what the replicas of a team server share: two servers, each
@@ -237,5 +241,128 @@ func TestSinkRequestsSharedAcrossReplicas(t *testing.T) {
 	}
 	if code, body := admin(a, "GET", "/api/admin/relay/sinks/orders"); code != http.StatusOK || strings.Contains(body, "through") {
 		t.Fatalf("sink read through A after a clear through B: %d %s", code, body)
+	}
+}
+
+// marketplaceReplicas are two replicas of one marketplace (its workspace
+// applied, one API secret), each with its own connections.
+func marketplaceReplicas(t *testing.T) (a, b *replica, secret string) {
+	t.Helper()
+	ctx := context.Background()
+	dbA, dbB := twoReplicaDBs(t)
+	keyFile := filepath.Join(t.TempDir(), "secrets.key") // the key both replicas are given
+	svcA := marketplace.New(dbA, marketplace.Options{KeyFile: keyFile})
+	svcB := marketplace.New(dbB, marketplace.Options{KeyFile: keyFile})
+	if _, err := workspace.New(dbA, svcA.Section()).Apply(ctx, []byte(strings.ReplaceAll(mpWorkspace, "TARGET", "http://127.0.0.1:9")), "test.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	sec, err := svcA.CreateSecret(ctx, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startReplica(t, httpapi.Config{}, httpapi.Deps{DB: dbA, Marketplace: svcA}),
+		startReplica(t, httpapi.Config{}, httpapi.Deps{DB: dbB, Marketplace: svcB}), sec.Value
+}
+
+// mpPost posts a marketplace request with an optional session header.
+func mpPost(url, path, session, body string) (int, string, error) {
+	req, err := http.NewRequest("POST", url+path, strings.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if session != "" {
+		req.Header.Set(httpapi.MarketplaceSessionHeader, session)
+	}
+	if path == "/api/marketplace/me" {
+		req.Method = "GET"
+		req.Body, req.ContentLength = http.NoBody, 0
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return res.StatusCode, string(b), err
+}
+
+// TestSecurityJTISingleUseAcrossReplicas: a signed link with a jti logs in
+// once, whichever replicas it reaches and however many times at once.
+func TestSecurityJTISingleUseAcrossReplicas(t *testing.T) {
+	a, b, secret := marketplaceReplicas(t)
+	login := func(r *replica, jti string) (int, string) {
+		t.Helper()
+		tok := rawToken(hs256(), with(baseClaims("u-"+jti), "jti", jti), secret)
+		code, body, err := mpPost(r.url, "/api/marketplace/login", "", `{"token":"`+tok+`"}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return code, body
+	}
+	if code, body := login(a, "jti-once"); code != http.StatusOK {
+		t.Fatalf("first use through replica A: %d %s", code, body)
+	}
+	if code, body := login(b, "jti-once"); code == http.StatusOK || !strings.Contains(body, "already used") {
+		t.Fatalf("the same link through replica B: %d %s, want it refused as already used", code, body)
+	}
+
+	// At once: 12 logins with one link, half through each replica.
+	tok := rawToken(hs256(), with(baseClaims("u-race"), "jti", "jti-race"), secret)
+	codes := make(chan int, 12)
+	var wg sync.WaitGroup
+	for i := range 12 {
+		url := []*replica{a, b}[i%2].url
+		wg.Go(func() {
+			code, _, err := mpPost(url, "/api/marketplace/login", "", `{"token":"`+tok+`"}`)
+			if err != nil {
+				code = 0
+			}
+			codes <- code
+		})
+	}
+	wg.Wait()
+	close(codes)
+	ok := 0
+	for c := range codes {
+		switch {
+		case c == http.StatusOK:
+			ok++
+		case c == 0:
+			t.Fatal("a login request failed")
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("12 logins at once with one jti through two replicas: %d succeeded, want 1", ok)
+	}
+}
+
+// TestSecurityMarketplaceSessionSharedAcrossReplicas: a marketplace
+// session made through one replica works through the other, and a logout
+// through one ends it on both.
+func TestSecurityMarketplaceSessionSharedAcrossReplicas(t *testing.T) {
+	a, b, secret := marketplaceReplicas(t)
+	code, body, err := mpPost(a.url, "/api/marketplace/login", "", `{"token":"`+rawToken(hs256(), baseClaims("u-shared"), secret)+`"}`)
+	if err != nil || code != http.StatusOK {
+		t.Fatalf("login through replica A: %d %s %v", code, body, err)
+	}
+	var res struct {
+		Session string `json:"session"`
+	}
+	if err := json.Unmarshal([]byte(body), &res); err != nil || res.Session == "" {
+		t.Fatalf("login answer %s: %v", body, err)
+	}
+	for name, r := range map[string]*replica{"A": a, "B": b} {
+		if code, body, err := mpPost(r.url, "/api/marketplace/me", res.Session, ""); err != nil || code != http.StatusOK {
+			t.Fatalf("the session through replica %s: %d %s %v", name, code, body, err)
+		}
+	}
+	if code, body, err := mpPost(b.url, "/api/marketplace/logout", res.Session, ""); err != nil || code != http.StatusNoContent {
+		t.Fatalf("logout through replica B: %d %s %v", code, body, err)
+	}
+	for name, r := range map[string]*replica{"A": a, "B": b} {
+		if code, body, err := mpPost(r.url, "/api/marketplace/me", res.Session, ""); err != nil || code != http.StatusUnauthorized {
+			t.Fatalf("the session through replica %s after logout through B: %d %s %v, want 401", name, code, body, err)
+		}
 	}
 }
