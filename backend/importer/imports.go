@@ -78,6 +78,9 @@ type Import struct {
 	filePath    string
 	maxRow      int64
 	definition  string
+	// matchDefault is the match status of the rows without a row in
+	// importer_row_match ("": every row has one; match.go)
+	matchDefault string
 }
 
 // FileOptions are the user's parse overrides for an uploaded file.
@@ -100,7 +103,7 @@ func (imp *Import) AccessibleBy(a Actor) bool {
 
 const importColumns = `i.id, i.slug, i.importer_id, im.slug, im.name, i.definition, i.session_id, i.user_id, i.metadata, i.status, i.step,
 	i.failure_reason, i.file_name, i.file_path, i.file_size, i.file_sha256, i.file_options, i.detected, i.header_row, i.headers,
-	i.mapping, i.file_issues, i.row_count, i.max_row, i.error_rows, i.warning_rows, i.record_count, i.version, i.created_at, i.updated_at, i.submitted_at, i.cancelled_at`
+	i.mapping, i.file_issues, i.row_count, i.max_row, i.error_rows, i.warning_rows, i.record_count, i.version, i.created_at, i.updated_at, i.submitted_at, i.cancelled_at, i.match_default`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -110,7 +113,7 @@ func scanImport(sc scanner) (*Import, error) {
 	err := sc.Scan(&imp.ID, &imp.Slug, &imp.ImporterID, &imp.Template.Slug, &imp.Template.Name, &imp.definition, &imp.SessionID, &imp.UserID,
 		&md, &imp.Status, &imp.Step, &imp.FailureReason, &imp.FileName, &imp.filePath, &imp.FileSize, &imp.FileSHA256, &fo, &det,
 		&imp.HeaderRow, &headers, &mapping, &issues, &imp.RowCount, &imp.maxRow, &imp.ErrorRows, &imp.WarningRows, &imp.RecordCount,
-		&imp.Version, &created, &updated, &submitted, &cancelled)
+		&imp.Version, &created, &updated, &submitted, &cancelled, &imp.matchDefault)
 	if err != nil {
 		return nil, err
 	}

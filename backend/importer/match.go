@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"slices"
 	"strings"
 
@@ -23,6 +22,12 @@ import (
 // importer_match_index (keyed by importer, scope and a hash of the key:
 // one point lookup per row, never a scan). Submit gives each record its
 // operation (create, update, unchanged) and moves the index forward.
+//
+// Each index row carries a digest of its record (matchDigest of its
+// data): staging reads only (key hash, digest) pairs and reads the data
+// of the rows whose digest differs, to name their changed columns. An
+// import's most common status (importer_imports.match_default) is not
+// stored per row: importer_row_match holds the other rows' statuses.
 
 // Match statuses of a staged row, and the operations of records.
 const (
@@ -62,16 +67,36 @@ func matchScope(imp *Import, sc *schema.Schema) string {
 }
 
 // The index look-ups (match_plan_test.go checks their query plans: the
-// primary key, never a scan).
+// primary key or the digest index, never a scan).
 const matchLookupSQL = `SELECT data FROM importer_match_index WHERE importer = ? AND scope = ? AND key_hash = ?`
 
+// matchBatchLookupSQL reads the digests of n keys (NULL: indexed before
+// the digest column, matchBatchDataSQL reads the data).
 func matchBatchLookupSQL(n int) string {
+	return `SELECT key_hash, digest FROM importer_match_index WHERE importer = ? AND scope = ? AND key_hash IN (?` + strings.Repeat(",?", n-1) + `)`
+}
+
+// matchBatchDataSQL reads the last records of n keys.
+func matchBatchDataSQL(n int) string {
 	return `SELECT key_hash, data FROM importer_match_index WHERE importer = ? AND scope = ? AND key_hash IN (?` + strings.Repeat(",?", n-1) + `)`
 }
 
+// matchDigest is the digest of a record's index form, as stored in
+// importer_match_index.digest: the first 16 bytes of its SHA-256 (the
+// PostgreSQL migration computes the same in SQL).
+func matchDigest(data []byte) [16]byte {
+	h := sha256.Sum256(data)
+	return [16]byte(h[:16])
+}
+
 // matchStatusCountSQL counts an import's rows of one status (the review's
-// total under a new/update/unchanged filter), on importer_row_match_status.
-const matchStatusCountSQL = `SELECT count(*) FROM importer_row_match WHERE import_id = ? AND status = ?`
+// total under a new/update/unchanged filter), on importer_row_match_status;
+// matchStoredCountSQL counts the rows with a stored status (the rows of
+// the import's default status are the others).
+const (
+	matchStatusCountSQL = `SELECT count(*) FROM importer_row_match WHERE import_id = ? AND status = ?`
+	matchStoredCountSQL = `SELECT count(*) FROM importer_row_match WHERE import_id = ?`
+)
 
 // matcher looks rows up in the index.
 type matcher struct {
@@ -82,7 +107,8 @@ type matcher struct {
 		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	}
 	keyBuf    []byte
-	rowImport int64 // the import whose rows write stores statuses of
+	rowImport int64  // the import whose rows write stores statuses of
+	deflt     string // that import's status not stored per row ("": every status stored)
 }
 
 func newMatcher(imp *Import, sc *schema.Schema, q interface {
@@ -91,7 +117,7 @@ func newMatcher(imp *Import, sc *schema.Schema, q interface {
 	if len(sc.MatchColumns()) == 0 {
 		return nil
 	}
-	return &matcher{sc: sc, importer: imp.Template.Slug, scope: matchScope(imp, sc), q: q, rowImport: imp.ID}
+	return &matcher{sc: sc, importer: imp.Template.Slug, scope: matchScope(imp, sc), q: q, rowImport: imp.ID, deflt: imp.matchDefault}
 }
 
 func (m *matcher) hash(cells []string) ([]byte, bool) {
@@ -144,11 +170,15 @@ func (m *matcher) compare(data string, cells []string) (string, []string, error)
 	return MatchUpdate, changed, nil
 }
 
-// write stores a row's status.
+// write stores a row's status (removes it when it is the import's
+// default status).
 func (m *matcher) write(ctx context.Context, exec func(q string, args ...any) error, row int64, cells []string) error {
 	st, changed, err := m.status(ctx, cells)
 	if err != nil {
 		return err
+	}
+	if st == m.deflt {
+		return exec(`DELETE FROM importer_row_match WHERE import_id = ? AND row_num = ?`, m.rowImport, row)
 	}
 	ch := ""
 	if len(changed) > 0 {
@@ -160,25 +190,25 @@ func (m *matcher) write(ctx context.Context, exec func(q string, args ...any) er
 }
 
 // stageMatcher marks rows as they are staged. The parser notes each
-// row's key hash and a digest of its index form (add, 32 bytes a row);
-// after the rows are written, storeMatches sorts the keys and looks them
-// up 500 a query: in key order the look-ups walk the index's pages in
-// order, each read once, where rows in file order hit a random page each
-// (measured: 22 s for 1M rows against 1M records in file order). Rows
-// whose digest differs are read back (in row order) to name the changed
-// columns, and the statuses are stored in row order.
+// row's key hash and the digest of its index form (add, 32 bytes a row);
+// after the rows are written, storeMatches sorts the keys and looks their
+// digests up 500 a query: in key order the look-ups walk the digest
+// index's pages in order, each read once, where rows in file order hit a
+// random page each (measured: 22 s for 1M rows against 1M records in file
+// order). The last records of the rows whose digest differs are read,
+// those rows read back (in row order) to name the changed columns, and
+// the statuses other than the most common one stored in row order.
 type stageMatcher struct {
 	m       *matcher
 	order   []int // columns in key order: the index form's order
-	seed    maphash.Seed
 	buf     []byte
 	entries []matchEntry
 }
 
 type matchEntry struct {
 	key     [16]byte // zero: the row has no key
+	digest  [16]byte // of the row's index form
 	row     int64
-	digest  uint64 // of the row's index form
 	status  string // "" (new) until looked up
 	changed string // update: JSON array of the changed column keys
 }
@@ -188,7 +218,7 @@ func newStageMatcher(imp *Import, sc *schema.Schema) *stageMatcher {
 	if m == nil {
 		return nil
 	}
-	return &stageMatcher{m: m, order: keyOrder(sc), seed: maphash.MakeSeed()}
+	return &stageMatcher{m: m, order: keyOrder(sc)}
 }
 
 // keyOrder is the columns sorted by key (the index form is a JSON object
@@ -230,14 +260,16 @@ func (sm *stageMatcher) add(row int64, cells []string) {
 	if h, ok := sm.m.hash(cells); ok {
 		e.key = [16]byte(h)
 		sm.buf = appendIndexData(sm.buf[:0], sm.m.sc, sm.order, cells)
-		e.digest = maphash.Bytes(sm.seed, sm.buf)
+		e.digest = matchDigest(sm.buf)
 	}
 	sm.entries = append(sm.entries, e)
 }
 
-// storeMatches looks the staged rows' keys up and stores their statuses.
+// storeMatches looks the staged rows' keys up and stores their statuses:
+// the import's most common status becomes its match_default, and only
+// the rows of the other statuses get a row in importer_row_match.
 func (s *Service) storeMatches(ctx context.Context, imp *Import, sm *stageMatcher) error {
-	if sm == nil || len(sm.entries) == 0 {
+	if sm == nil {
 		return nil
 	}
 	entries := sm.entries
@@ -248,15 +280,47 @@ func (s *Service) storeMatches(ctx context.Context, imp *Import, sm *stageMatche
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("match: look up: %w", err)
 	}
-	if err == nil {
-		if err := s.lookUpMatches(ctx, imp, sm, entries); err != nil {
+	var digests []filledDigest
+	if err == nil && len(entries) > 0 {
+		if digests, err = s.lookUpMatches(ctx, imp, sm, entries); err != nil {
 			return err
+		}
+	}
+	counts := map[string]int{}
+	for i := range entries {
+		if entries[i].status == "" {
+			entries[i].status = MatchNew
+		}
+		counts[entries[i].status]++
+	}
+	deflt := MatchNew
+	for _, st := range []string{MatchUnchanged, MatchUpdate} {
+		if counts[st] > counts[deflt] {
+			deflt = st
 		}
 	}
 	slices.SortFunc(entries, func(a, b matchEntry) int { return cmp.Compare(a.row, b.row) })
 	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE importer_imports SET match_default = ? WHERE id = ?`, deflt, imp.ID); err != nil {
+			return fmt.Errorf("match: %w", err)
+		}
+		imp.matchDefault = deflt
+		// the digests of records indexed before the digest column
+		for _, d := range digests {
+			if _, err := tx.ExecContext(ctx, `UPDATE importer_match_index SET digest = ? WHERE importer = ? AND scope = ? AND key_hash = ? AND digest IS NULL`,
+				d.digest[:], sm.m.importer, sm.m.scope, d.key[:]); err != nil {
+				return fmt.Errorf("match: fill digests: %w", err)
+			}
+		}
 		w := newBulkWriter(tx, imp.ID)
 		defer w.close()
+		kept := entries[:0]
+		for _, e := range entries {
+			if e.status != deflt {
+				kept = append(kept, e)
+			}
+		}
+		entries = kept
 		for len(entries) > 0 {
 			n := min(len(entries), maxTuples)
 			st, err := w.stmt(ctx, `INSERT INTO importer_row_match (import_id, row_num, status, changed) VALUES `, `(?,?,?,?)`, n)
@@ -265,11 +329,7 @@ func (s *Service) storeMatches(ctx context.Context, imp *Import, sm *stageMatche
 			}
 			w.args = w.args[:0]
 			for _, e := range entries[:n] {
-				st := e.status
-				if st == "" {
-					st = MatchNew
-				}
-				w.args = append(w.args, imp.ID, e.row, st, e.changed)
+				w.args = append(w.args, imp.ID, e.row, e.status, e.changed)
 			}
 			if _, err := st.ExecContext(ctx, w.args...); err != nil {
 				return fmt.Errorf("match: %w", err)
@@ -280,9 +340,13 @@ func (s *Service) storeMatches(ctx context.Context, imp *Import, sm *stageMatche
 	})
 }
 
+// filledDigest is the digest computed for an index row that had none.
+type filledDigest struct{ key, digest [16]byte }
+
 // lookUpMatches sets the status (and changed columns) of the entries
-// whose key the index holds.
-func (s *Service) lookUpMatches(ctx context.Context, imp *Import, sm *stageMatcher, entries []matchEntry) error {
+// whose key the index holds, and returns the digests it computed for
+// index rows without one.
+func (s *Service) lookUpMatches(ctx context.Context, imp *Import, sm *stageMatcher, entries []matchEntry) ([]filledDigest, error) {
 	slices.SortFunc(entries, func(a, b matchEntry) int { return bytes.Compare(a.key[:], b.key[:]) })
 	type update struct {
 		e    *matchEntry
@@ -291,48 +355,108 @@ func (s *Service) lookUpMatches(ctx context.Context, imp *Import, sm *stageMatch
 	var updates []update
 	var zero [16]byte
 	args := make([]any, 0, 502)
-	for i := 0; i < len(entries); {
-		for i < len(entries) && entries[i].key == zero {
-			i++
+	// keyBatches calls f with batches of up to 500 entries with a key, in key order
+	keyBatches := func(es []*matchEntry, f func([]*matchEntry) error) error {
+		for len(es) > 0 {
+			n := min(len(es), 500)
+			if err := f(es[:n]); err != nil {
+				return err
+			}
+			es = es[n:]
 		}
-		j := min(i+500, len(entries))
-		if i >= j {
-			break
-		}
+		return nil
+	}
+	query := func(q string, batch []*matchEntry, row func(key [16]byte, v []byte) error) error {
 		args = append(args[:0], sm.m.importer, sm.m.scope)
-		for _, e := range entries[i:j] {
+		for _, e := range batch {
 			args = append(args, e.key[:])
 		}
-		rs, err := s.db.Read.QueryContext(ctx, matchBatchLookupSQL(j-i), args...)
+		rs, err := s.db.Read.QueryContext(ctx, q, args...)
 		if err != nil {
 			return fmt.Errorf("match: look up: %w", err)
 		}
-		last := make(map[[16]byte]string, j-i)
+		defer rs.Close()
+		var h, v []byte
 		for rs.Next() {
-			var h []byte
-			var data string
-			if err := rs.Scan(&h, &data); err != nil {
-				rs.Close()
+			if err := rs.Scan(&h, &v); err != nil {
 				return fmt.Errorf("match: look up: %w", err)
 			}
-			last[[16]byte(h)] = data
+			if len(h) != 16 {
+				return fmt.Errorf("match: look up: a key hash of %d bytes", len(h))
+			}
+			if err := row([16]byte(h), v); err != nil {
+				return err
+			}
 		}
-		rs.Close()
 		if err := rs.Err(); err != nil {
 			return fmt.Errorf("match: look up: %w", err)
 		}
-		for k := i; k < j; k++ {
-			e := &entries[k]
-			data, ok := last[e.key]
+		return nil
+	}
+	keyed := make([]*matchEntry, 0, len(entries))
+	for i := range entries {
+		if entries[i].key != zero {
+			keyed = append(keyed, &entries[i])
+		}
+	}
+	// the digests: equal is unchanged; a different or missing one needs the data
+	var differ []*matchEntry
+	noDigest := map[[16]byte]bool{}
+	err := keyBatches(keyed, func(batch []*matchEntry) error {
+		found := make(map[[16]byte][]byte, len(batch))
+		if err := query(matchBatchLookupSQL(len(batch)), batch, func(key [16]byte, d []byte) error {
+			found[key] = bytes.Clone(d)
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, e := range batch {
+			d, ok := found[e.key]
 			switch {
 			case !ok:
-			case maphash.String(sm.seed, data) == e.digest:
+			case d == nil:
+				noDigest[e.key] = true
+				differ = append(differ, e)
+			case bytes.Equal(d, e.digest[:]):
 				e.status = MatchUnchanged
 			default:
-				updates = append(updates, update{e: e, last: data})
+				differ = append(differ, e)
 			}
 		}
-		i = j
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var filled []filledDigest
+	err = keyBatches(differ, func(batch []*matchEntry) error {
+		last := make(map[[16]byte]string, len(batch))
+		if err := query(matchBatchDataSQL(len(batch)), batch, func(key [16]byte, data []byte) error {
+			last[key] = string(data)
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, e := range batch {
+			data, ok := last[e.key]
+			if !ok { // gone since the first read
+				continue
+			}
+			if noDigest[e.key] {
+				d := matchDigest([]byte(data))
+				filled = append(filled, filledDigest{key: e.key, digest: d})
+				delete(noDigest, e.key) // once per key
+				if d == e.digest {
+					e.status = MatchUnchanged
+					continue
+				}
+			}
+			updates = append(updates, update{e: e, last: data})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	// updates: the rows read back in row order, the changed columns named
 	slices.SortFunc(updates, func(a, b update) int { return cmp.Compare(a.e.row, b.e.row) })
@@ -344,7 +468,7 @@ func (s *Service) lookUpMatches(ctx context.Context, imp *Import, sm *stageMatch
 		}
 		rs, err := s.db.Read.QueryContext(ctx, `SELECT row_num, data FROM importer_rows WHERE import_id = ? AND row_num IN (?`+strings.Repeat(",?", j-i-1)+`)`, args...)
 		if err != nil {
-			return fmt.Errorf("match: read rows: %w", err)
+			return nil, fmt.Errorf("match: read rows: %w", err)
 		}
 		datas := make(map[int64]string, j-i)
 		for rs.Next() {
@@ -352,22 +476,22 @@ func (s *Service) lookUpMatches(ctx context.Context, imp *Import, sm *stageMatch
 			var d string
 			if err := rs.Scan(&n, &d); err != nil {
 				rs.Close()
-				return fmt.Errorf("match: read rows: %w", err)
+				return nil, fmt.Errorf("match: read rows: %w", err)
 			}
 			datas[n] = d
 		}
 		rs.Close()
 		if err := rs.Err(); err != nil {
-			return fmt.Errorf("match: read rows: %w", err)
+			return nil, fmt.Errorf("match: read rows: %w", err)
 		}
 		for _, u := range updates[i:j] {
 			cells, err := schema.DecodeRowJSON(datas[u.e.row], nil)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			st, ch, err := sm.m.compare(u.last, cells)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			u.e.status = st
 			if len(ch) > 0 {
@@ -377,7 +501,7 @@ func (s *Service) lookUpMatches(ctx context.Context, imp *Import, sm *stageMatch
 		}
 		i = j
 	}
-	return nil
+	return filled, nil
 }
 
 // updateMatchIndex records the submitted rows (create and update) as the
@@ -388,18 +512,18 @@ func (s *Service) updateMatchIndex(ctx context.Context, tx *store.Tx, imp *Impor
 	if m == nil {
 		return nil
 	}
-	q := `SELECT r.data FROM importer_rows r JOIN importer_row_match x ON x.import_id = r.import_id AND x.row_num = r.row_num
-		WHERE r.import_id = ? AND x.status != 'unchanged'`
+	q := `SELECT r.data FROM importer_rows r LEFT JOIN importer_row_match x ON x.import_id = r.import_id AND x.row_num = r.row_num
+		WHERE r.import_id = ? AND coalesce(x.status, ?) != 'unchanged'`
 	if exclude {
 		q += ` AND r.errors = 0`
 	}
-	rs, err := tx.QueryContext(ctx, q+` ORDER BY r.row_num`, imp.ID)
+	rs, err := tx.QueryContext(ctx, q+` ORDER BY r.row_num`, imp.ID, imp.matchDefault)
 	if err != nil {
 		return fmt.Errorf("match: index: %w", err)
 	}
 	type entry struct {
-		key  [16]byte
-		data string
+		key, digest [16]byte
+		data        string
 	}
 	var entries []entry
 	order := keyOrder(sc)
@@ -420,7 +544,7 @@ func (s *Service) updateMatchIndex(ctx context.Context, tx *store.Tx, imp *Impor
 			continue
 		}
 		buf = appendIndexData(buf[:0], sc, order, cells)
-		entries = append(entries, entry{key: [16]byte(h), data: string(buf)})
+		entries = append(entries, entry{key: [16]byte(h), digest: matchDigest(buf), data: string(buf)})
 	}
 	rs.Close()
 	if err := rs.Err(); err != nil {
@@ -446,7 +570,7 @@ func (s *Service) updateMatchIndex(ctx context.Context, tx *store.Tx, imp *Impor
 			}
 		}
 	}()
-	args := make([]any, 0, 6*per)
+	args := make([]any, 0, 7*per)
 	for len(entries) > 0 {
 		n := min(len(entries), per)
 		k := 0
@@ -454,9 +578,9 @@ func (s *Service) updateMatchIndex(ctx context.Context, tx *store.Tx, imp *Impor
 			k = 1
 		}
 		if stmts[k] == nil {
-			st, err := tx.PrepareContext(ctx, `INSERT INTO importer_match_index (importer, scope, key_hash, data, import_id, updated_at) VALUES (?,?,?,?,?,?)`+
-				strings.Repeat(`,(?,?,?,?,?,?)`, n-1)+
-				` ON CONFLICT (importer, scope, key_hash) DO UPDATE SET data = excluded.data, import_id = excluded.import_id, updated_at = excluded.updated_at`)
+			st, err := tx.PrepareContext(ctx, `INSERT INTO importer_match_index (importer, scope, key_hash, data, digest, import_id, updated_at) VALUES (?,?,?,?,?,?,?)`+
+				strings.Repeat(`,(?,?,?,?,?,?,?)`, n-1)+
+				` ON CONFLICT (importer, scope, key_hash) DO UPDATE SET data = excluded.data, digest = excluded.digest, import_id = excluded.import_id, updated_at = excluded.updated_at`)
 			if err != nil {
 				return fmt.Errorf("match: index: %w", err)
 			}
@@ -464,7 +588,7 @@ func (s *Service) updateMatchIndex(ctx context.Context, tx *store.Tx, imp *Impor
 		}
 		args = args[:0]
 		for _, e := range entries[:n] {
-			args = append(args, m.importer, m.scope, e.key[:], e.data, imp.ID, now)
+			args = append(args, m.importer, m.scope, e.key[:], e.data, e.digest[:], imp.ID, now)
 		}
 		if _, err := stmts[k].ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("match: index: %w", err)
@@ -479,6 +603,10 @@ func (s *Service) attachMatch(ctx context.Context, importID int64, sc *schema.Sc
 	if len(sc.MatchColumns()) == 0 || len(rows) == 0 {
 		return nil
 	}
+	var deflt string
+	if err := s.db.Read.QueryRowContext(ctx, `SELECT match_default FROM importer_imports WHERE id = ?`, importID).Scan(&deflt); err != nil {
+		return fmt.Errorf("match: %w", err)
+	}
 	st, err := s.db.Read.PrepareContext(ctx, `SELECT status, changed FROM importer_row_match WHERE import_id = ? AND row_num = ?`)
 	if err != nil {
 		return fmt.Errorf("match: %w", err)
@@ -488,6 +616,7 @@ func (s *Service) attachMatch(ctx context.Context, importID int64, sc *schema.Sc
 		var status, changed string
 		err := st.QueryRowContext(ctx, importID, rows[i].Row).Scan(&status, &changed)
 		if errors.Is(err, sql.ErrNoRows) {
+			rows[i].Match = deflt
 			continue
 		}
 		if err != nil {
@@ -502,12 +631,19 @@ func (s *Service) attachMatch(ctx context.Context, importID int64, sc *schema.Sc
 }
 
 // matchCounts counts the staged rows per match status.
-func (s *Service) matchCounts(ctx context.Context, importID int64, sc *schema.Schema) (map[string]int64, error) {
+func (s *Service) matchCounts(ctx context.Context, imp *Import, sc *schema.Schema) (map[string]int64, error) {
 	if len(sc.MatchColumns()) == 0 {
 		return nil, nil
 	}
 	out := map[string]int64{MatchNew: 0, MatchUpdate: 0, MatchUnchanged: 0}
-	rs, err := s.db.Read.QueryContext(ctx, `SELECT status, count(*) FROM importer_row_match WHERE import_id = ? GROUP BY status`, importID)
+	if imp.matchDefault != "" {
+		var stored int64
+		if err := s.db.Read.QueryRowContext(ctx, matchStoredCountSQL, imp.ID).Scan(&stored); err != nil {
+			return nil, fmt.Errorf("match: count: %w", err)
+		}
+		out[imp.matchDefault] = imp.RowCount - stored
+	}
+	rs, err := s.db.Read.QueryContext(ctx, `SELECT status, count(*) FROM importer_row_match WHERE import_id = ? GROUP BY status`, imp.ID)
 	if err != nil {
 		return nil, fmt.Errorf("match: count: %w", err)
 	}

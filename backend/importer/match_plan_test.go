@@ -11,7 +11,8 @@ import (
 
 // Matching stays on indexes however many rows and earlier records there
 // are: the look-ups of staging (a batch of keys) and of edits (one key)
-// search the index's primary key, and the review's count of a status
+// search the index's primary key (staging's batch reads only the key
+// hashes and digests, from their covering index), and the review's count of a status
 // (filter new/update/unchanged) reads the status index, not every row of
 // the import.
 func TestMatchQueriesUseIndexes(t *testing.T) {
@@ -26,7 +27,8 @@ func TestMatchQueriesUseIndexes(t *testing.T) {
 		args    []any
 		want    string
 	}{
-		{"staging look-up", matchBatchLookupSQL(3), []any{"c", "org", []byte("a"), []byte("b"), []byte("c")}, "USING PRIMARY KEY (importer=? AND scope=? AND key_hash=?)"},
+		{"staging look-up", matchBatchLookupSQL(3), []any{"c", "org", []byte("a"), []byte("b"), []byte("c")}, "USING COVERING INDEX importer_match_index_digest (importer=? AND scope=? AND key_hash=?)"},
+		{"staging data read", matchBatchDataSQL(3), []any{"c", "org", []byte("a"), []byte("b"), []byte("c")}, "USING PRIMARY KEY (importer=? AND scope=? AND key_hash=?)"},
 		{"edit look-up", matchLookupSQL, []any{"c", "org", []byte("a")}, "USING PRIMARY KEY (importer=? AND scope=? AND key_hash=?)"},
 		{"status count", matchStatusCountSQL, []any{1, MatchUpdate}, "USING COVERING INDEX importer_row_match_status (import_id=? AND status=?)"},
 	} {

@@ -151,7 +151,7 @@ func (s *Service) Rows(ctx context.Context, slug string, q RowQuery) (RowPage, e
 		}
 		return page, nil
 	}
-	where, args := filterSQL(imp.ID, q.Filter, col)
+	where, args := filterSQL(imp, q.Filter, col)
 	var sqlq string
 	switch {
 	case q.Cursor > 0:
@@ -176,13 +176,19 @@ func (s *Service) Rows(ctx context.Context, slug string, q RowQuery) (RowPage, e
 		page.Total = imp.ErrorRows
 	case q.Filter == "warnings" && col < 0:
 		page.Total = imp.WarningRows
+	case (q.Filter == MatchNew || q.Filter == MatchUpdate || q.Filter == MatchUnchanged) && col < 0 && q.Filter == imp.matchDefault:
+		var stored int64
+		if err := s.db.Read.QueryRowContext(ctx, matchStoredCountSQL, imp.ID).Scan(&stored); err != nil {
+			return RowPage{}, fmt.Errorf("count rows: %w", err)
+		}
+		page.Total = imp.RowCount - stored
 	case (q.Filter == MatchNew || q.Filter == MatchUpdate || q.Filter == MatchUnchanged) && col < 0:
 		if err := s.db.Read.QueryRowContext(ctx, matchStatusCountSQL, imp.ID, q.Filter).Scan(&page.Total); err != nil {
 			return RowPage{}, fmt.Errorf("count rows: %w", err)
 		}
 	default:
 		cq := `SELECT count(*) FROM ` + strings.TrimPrefix(selectFrom(where, col >= 0), "FROM ")
-		cargs, _ := filterArgs(imp.ID, q.Filter, col)
+		cargs, _ := filterArgs(imp, q.Filter, col)
 		if err := s.db.Read.QueryRowContext(ctx, cq, cargs...).Scan(&page.Total); err != nil {
 			return RowPage{}, fmt.Errorf("count rows: %w", err)
 		}
@@ -193,14 +199,15 @@ func (s *Service) Rows(ctx context.Context, slug string, q RowQuery) (RowPage, e
 	return page, nil
 }
 
-func filterArgs(importID int64, filter string, col int) ([]any, string) {
-	w, a := filterSQL(importID, filter, col)
+func filterArgs(imp *Import, filter string, col int) ([]any, string) {
+	w, a := filterSQL(imp, filter, col)
 	return a, w
 }
 
 // filterSQL returns the WHERE clause (over r = importer_rows, and
 // i = importer_cell_issues when filtering by column) and its args.
-func filterSQL(importID int64, filter string, col int) (string, []any) {
+func filterSQL(imp *Import, filter string, col int) (string, []any) {
+	importID := imp.ID
 	if col >= 0 && filter != "" {
 		w := `i.import_id = ? AND i.col = ?`
 		args := []any{importID, col}
@@ -221,6 +228,10 @@ func filterSQL(importID int64, filter string, col int) (string, []any) {
 	case "issues":
 		w += ` AND (r.errors > 0 OR r.warnings > 0)`
 	case MatchNew, MatchUpdate, MatchUnchanged: // constants: safe in the text
+		if filter == imp.matchDefault { // the rows without a stored status
+			w += ` AND NOT EXISTS (SELECT 1 FROM importer_row_match x WHERE x.import_id = r.import_id AND x.row_num = r.row_num)`
+			break
+		}
 		w += ` AND EXISTS (SELECT 1 FROM importer_row_match x WHERE x.import_id = r.import_id AND x.row_num = r.row_num AND x.status = '` + filter + `')`
 	}
 	return w, []any{importID}
@@ -380,7 +391,7 @@ func (s *Service) view(ctx context.Context, imp *Import, sc *schema.Schema, q Ro
 	if ok {
 		return ids, nil
 	}
-	where, args := filterSQL(imp.ID, q.Filter, col)
+	where, args := filterSQL(imp, q.Filter, col)
 	qq := selectRows(where, col >= 0 && q.Filter != "") + ` ORDER BY r.row_num`
 	rs, err := s.db.Read.QueryContext(ctx, qq, args...)
 	if err != nil {
@@ -570,7 +581,7 @@ func (s *Service) Summary(ctx context.Context, slug string) (Summary, error) {
 	if sm.FileIssues == nil {
 		sm.FileIssues = []ingest.RowIssue{}
 	}
-	if sm.Matches, err = s.matchCounts(ctx, imp.ID, sc); err != nil {
+	if sm.Matches, err = s.matchCounts(ctx, imp, sc); err != nil {
 		return Summary{}, err
 	}
 	infos := sc.Columns()

@@ -456,9 +456,9 @@ func (s *Service) readForRecords(ctx context.Context, imp *Import, matching, exc
 		return nil
 	}
 	for {
-		rs, err := s.db.Read.QueryContext(ctx, `SELECT r.row_num, r.data, r.errors, coalesce(x.status, '') FROM importer_rows r
+		rs, err := s.db.Read.QueryContext(ctx, `SELECT r.row_num, r.data, r.errors, coalesce(x.status, ?) FROM importer_rows r
 			LEFT JOIN importer_row_match x ON x.import_id = r.import_id AND x.row_num = r.row_num
-			WHERE r.import_id = ? AND r.row_num > ? ORDER BY r.row_num LIMIT 10000`, imp.ID, after)
+			WHERE r.import_id = ? AND r.row_num > ? ORDER BY r.row_num LIMIT 10000`, imp.matchDefault, imp.ID, after)
 		if err != nil {
 			return fmt.Errorf("submit: read rows: %w", err)
 		}
