@@ -28,6 +28,8 @@ export interface Session {
   token?: string;
   /** The importer an admin tries. */
   importer?: string;
+  /** The session metadata of an admin's try (a token carries its own). */
+  metadata?: Record<string, unknown>;
   locale?: string;
   styles?: CustomStyles;
 }
@@ -198,7 +200,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
         styles(s.styles);
         const client = new EmbedApi({ token: s.token, bytesOnly, onUnauthorized: (e) => fail(e) });
         try {
-          const started = await client.start(s.token ? undefined : s.importer);
+          const started = await client.start(s.token ? undefined : s.importer, s.token ? undefined : s.metadata);
           if (stop) return;
           setApi(client);
           setAdmin(!s.token);

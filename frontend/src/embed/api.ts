@@ -235,10 +235,12 @@ export class EmbedApi {
     return res.blob();
   }
 
-  /** Starts a new import for the session (an admin names the importer). */
-  async start(adminSlug?: string): Promise<StartedImport> {
+  /** Starts a new import for the session (an admin names the importer, and may give the import's
+   * session metadata). */
+  async start(adminSlug?: string, adminMetadata?: Record<string, unknown>): Promise<StartedImport> {
     const importer = await this.importer(adminSlug);
-    const imp = await this.call<ImportInfo>('POST', paths.imports, adminSlug ? { importer_slug: adminSlug } : {});
+    const body = adminSlug ? { importer_slug: adminSlug, ...(adminMetadata ? { metadata: adminMetadata } : {}) } : {};
+    const imp = await this.call<ImportInfo>('POST', paths.imports, body);
     return { import: imp, importer };
   }
 

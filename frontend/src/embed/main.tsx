@@ -43,7 +43,7 @@ const session = new Promise<Session>((resolve, reject) => {
           reject(Object.assign(new Error('the host page sent no session token'), { code: 'ESESSION' }));
           return;
         }
-        resolve({ token: p.token || undefined, importer: p.importer, locale: p.locale, styles: p.styles });
+        resolve({ token: p.token || undefined, importer: p.importer, metadata: p.token ? undefined : p.metadata, locale: p.locale, styles: p.styles });
       } else if (msg.type === 'styles') {
         stylesListener?.(msg.payload);
       } else if (msg.type === 'escape') {

@@ -63,6 +63,9 @@ export interface InitPayload {
   token?: string;
   /** Importer to start (admin "Try this importer" only; a session token names its importer). */
   importer?: string;
+  /** The import's session metadata (admin "Try this importer" only, e.g. {user_id} for a match_on
+   * importer of user scope; a session token carries its own). */
+  metadata?: Record<string, unknown>;
   locale?: string;
   styles?: CustomStyles;
 }

@@ -14,7 +14,7 @@ import { BrandingCard, LivePreview, colorProblem } from './Branding';
 import {
   COLUMN_TYPES, FILE_TYPES, INVALID_ROWS, NO_VALUE, TRANSFORMERS, VALIDATORS,
   addColumn, addItem, errorsFor, fromDefinition, mapErrors, moveColumn, newDraft, removeColumn, removeItem,
-  toDefinition, toYAML, updateColumn, updateItem,
+  setMatchColumn, setMatching, toDefinition, toYAML, updateColumn, updateItem,
   type Draft, type DraftColumn, type FieldError, type Importer,
 } from './model';
 import './ImporterEditor.css';
@@ -151,7 +151,7 @@ function Editor({ slug }: { slug: string }) {
   if (!draft || !definition) return <p className="muted" role="status">Loading importer…</p>;
 
   const top = (field: string) => errorsFor(errors, null, field);
-  const shownTop = ['slug', 'name', 'columns', 'settings', 'branding'];
+  const shownTop = ['slug', 'name', 'columns', 'settings', 'branding', 'match_on', 'match_scope', 'match_user_key'];
   const badColor = colorProblem(draft.branding);
   const otherTop = errors.filter((e) => e.column === null && !shownTop.some((f) => e.field === f || e.field.startsWith(f + '.') || e.field.startsWith(f + '[')));
   const unknownColumn = errors.filter((e) => e.column !== null && (e.column < 0 || e.column >= draft.columns.length));
@@ -264,6 +264,8 @@ function Editor({ slug }: { slug: string }) {
             </div>
           </section>
 
+          <MatchingCard draft={draft} edit={edit} errs={(f) => (touched ? top(f) : [])} />
+
           <BrandingCard
             branding={draft.branding}
             lang={lang}
@@ -292,6 +294,47 @@ function Editor({ slug }: { slug: string }) {
         </div>
       )}
     </div>
+  );
+}
+
+// Update instead of duplicate (docs/matching.md): the columns that identify a record (match_on, in
+// the order chosen) and whose earlier records a row is matched against.
+function MatchingCard({ draft, edit, errs }: { draft: Draft; edit: (fn: (d: Draft) => Draft) => void; errs: (field: string) => FieldError[] }) {
+  const on = draft.matching.match_on ?? [];
+  const scope = draft.matching.match_scope || 'org';
+  const keys = draft.columns.map((c) => c.key).filter(Boolean);
+  const stale = on.filter((k) => !keys.includes(k)); // a key no column has (e.g. from the YAML): shown so it can be unchecked
+  return (
+    <section className="card ied-card" aria-label="Matching">
+      <h2>Matching</h2>
+      <p className="muted ied-card-intro">
+        A re-import updates the records it already has instead of duplicating them: each row is marked new, update or
+        unchanged against the last submitted record with the same values in these columns.
+      </p>
+      <div className="ied-grid">
+        <Field label="Match on" errs={errs('match_on')} hint={on.length ? `key: ${on.join(' + ')}` : 'none checked: every row is a new record'} wide>
+          <div className="ied-checks" role="group" aria-label="Match on">
+            {[...keys, ...stale].map((k) => (
+              <label key={k} className="ied-check">
+                <input type="checkbox" checked={on.includes(k)} onChange={(e) => edit((d) => setMatchColumn(d, k, e.target.checked))} />
+                {k}
+              </label>
+            ))}
+          </div>
+        </Field>
+        <Field label="Scope" errs={errs('match_scope')} hint={!on.length ? 'check a column first' : scope === 'user' ? "each end user's own earlier imports" : 'every earlier import of this importer'}>
+          <select value={scope} disabled={!on.length} onChange={(e) => edit((d) => setMatching(d, { match_scope: e.target.value === 'org' && !d.matching.match_scope ? undefined : e.target.value }))}>
+            <option value="org">org</option>
+            <option value="user">user</option>
+          </select>
+        </Field>
+        {scope === 'user' && on.length > 0 && (
+          <Field label="User key" errs={errs('match_user_key')} hint="the session metadata key naming the user (empty: user_id)">
+            <input value={draft.matching.match_user_key ?? ''} onChange={(e) => edit((d) => setMatching(d, { match_user_key: e.target.value }))} placeholder="user_id" />
+          </Field>
+        )}
+      </div>
+    </section>
   );
 }
 

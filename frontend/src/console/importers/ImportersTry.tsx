@@ -1,11 +1,13 @@
 // Console: "Try this importer" — the end user's flow (the /embed/importer page) inside the console, run
-// as the admin without a session. The console is the iframe's host page: it answers `ready` with
+// as the admin without a session; a user id given on the page becomes the import's session metadata
+// (the importer's match_user_key, default user_id), so an importer matching in user scope can be tried
+// as one user and another. The console is the iframe's host page: it answers `ready` with
 // `init` and shows what the importer reports. In the desktop window the embed sends files as
 // Uint8Array bodies (WebKitGTK crashes on Blob/FormData bodies).
 import { useEffect, useRef, useState, type RefObject } from 'react';
 import { envelope, isEmbedMessage, isFrom, originOf, type CompletePayload, type ToEmbed } from '../../sdk/protocol';
 import { LocaleOptions } from '../../shared/locales';
-import { reportStep } from '../api';
+import { api, reportStep } from '../api';
 import { DROP_EVENT, type DroppedFile } from '../../shared/desktopDrop';
 import { PageHeader } from '../components';
 import { formatCount } from '../format';
@@ -79,8 +81,24 @@ export default function ImportersTry({ slug }: { slug: string }) {
   const [result, setResult] = useState<CompletePayload | null>(null);
   const [error, setError] = useState('');
   const [cancelled, setCancelled] = useState(false);
+  // The try's user: typed in userDraft, used from the next start (Enter, leaving the field).
+  const [userDraft, setUserDraft] = useState('');
+  const [userId, setUserId] = useState('');
+  const [matching, setMatching] = useState<{ scope: string; key: string } | null>(null);
 
   useReportSteps(frame, run);
+
+  useEffect(() => {
+    let stale = false;
+    api.get<{ match_on?: string[]; match_scope?: string; match_user_key?: string }>(`/api/admin/importers/${encodeURIComponent(slug)}`).then(
+      (imp) => !stale && setMatching({ scope: imp.match_on?.length ? imp.match_scope || 'org' : '', key: imp.match_user_key || 'user_id' }),
+      () => {}, // the importer's own page shows why it cannot be loaded
+    );
+    return () => {
+      stale = true;
+    };
+  }, [slug]);
+  const userKey = matching?.key ?? 'user_id';
 
   // A file dropped on the desktop window for this importer: start over, and the importer's upload
   // step takes the file (see shared/desktopDrop.ts).
@@ -105,7 +123,11 @@ export default function ImportersTry({ slug }: { slug: string }) {
       const msg = e.data;
       switch (msg.type) {
         case 'ready':
-          w.postMessage(envelope<ToEmbed, 'init'>('init', { importer: slug, locale: locale || undefined }), selfTarget());
+          w.postMessage(envelope<ToEmbed, 'init'>('init', {
+            importer: slug,
+            locale: locale || undefined,
+            metadata: userId ? { [userKey]: userId } : undefined,
+          }), selfTarget());
           break;
         case 'complete':
           setResult(msg.payload);
@@ -124,7 +146,7 @@ export default function ImportersTry({ slug }: { slug: string }) {
     };
     window.addEventListener('message', onMessage);
     return () => window.removeEventListener('message', onMessage);
-  }, [slug, locale]);
+  }, [slug, locale, userId, userKey]);
 
   const restart = () => {
     setResult(null);
@@ -132,12 +154,20 @@ export default function ImportersTry({ slug }: { slug: string }) {
     setCancelled(false);
     setRun((n) => n + 1);
   };
+  const applyUser = () => {
+    const u = userDraft.trim();
+    if (u === userId) return;
+    setUserId(u);
+    restart();
+  };
 
   return (
     <>
       <PageHeader
         title={`Try “${slug}”`}
-        subtitle="The importer as end users see it, run as the console admin (no session, no user metadata)."
+        subtitle={userId
+          ? `The importer as end users see it, run as the console admin with the session metadata ${userKey}: ${userId}.`
+          : 'The importer as end users see it, run as the console admin (no session, no user metadata).'}
         actions={
           <a className="button" href="#/importers">
             All importers
@@ -151,6 +181,18 @@ export default function ImportersTry({ slug }: { slug: string }) {
             <option value="">Browser default</option>
             <LocaleOptions />
           </select>
+        </label>
+        <label title={`Sent as the session metadata ${userKey}${matching?.scope === 'user' ? '; this importer matches rows against each user\'s own earlier imports' : ''}`}>
+          User id
+          <input
+            value={userDraft}
+            onChange={(e) => setUserDraft(e.target.value)}
+            onBlur={applyUser}
+            onKeyDown={(e) => e.key === 'Enter' && applyUser()}
+            placeholder={matching?.scope === 'user' ? 'e.g. u1 (user-scope matching)' : 'none'}
+            aria-label="User id"
+            size={18}
+          />
         </label>
         <button type="button" className="button" onClick={restart}>
           Start over

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   addColumn, addItem, errorsFor, fromDefinition, mapErrors, moveColumn, newDraft, removeColumn, removeItem,
-  toDefinition, toYAML, updateColumn, updateItem, type Importer,
+  setMatchColumn, setMatching, toDefinition, toYAML, updateColumn, updateItem, type Importer,
 } from './model';
 
 const contacts: Importer = {
@@ -201,5 +201,43 @@ describe('hooks and matching in the draft', () => {
     expect(y).toContain('    hooks:\n      row: |-\n        function (row) {\n          return {values: {sku: row.sku.trim()}}\n        }\n');
     expect(y).toContain('      column:\n        qty: |-\n          function (value) {\n');
     expect(y).toContain('    match_on:\n      - sku\n');
+  });
+});
+
+describe('matching in the form', () => {
+  const base: Importer = {
+    slug: 'contacts', name: 'Contacts',
+    columns: [{ key: 'email', label: 'Email', type: 'email' }, { key: 'name', label: 'Name', type: 'string' }],
+  };
+
+  it('checks columns into match_on in the order they were chosen, and unchecks them', () => {
+    let d = fromDefinition(base);
+    d = setMatchColumn(d, 'name', true);
+    d = setMatchColumn(d, 'email', true);
+    expect(toDefinition(d).match_on).toEqual(['name', 'email']);
+    d = setMatchColumn(d, 'name', false);
+    expect(toDefinition(d).match_on).toEqual(['email']);
+  });
+
+  it('sets the scope and the user key; a scope without match_on is left out', () => {
+    let d = fromDefinition(base);
+    d = setMatching(d, { match_scope: 'user', match_user_key: 'account' });
+    expect(toDefinition(d).match_scope).toBeUndefined();
+    d = setMatchColumn(d, 'email', true);
+    expect(toDefinition(d)).toMatchObject({ match_on: ['email'], match_scope: 'user', match_user_key: 'account' });
+    // back to org: the user key means nothing there and is left out
+    d = setMatching(d, { match_scope: 'org' });
+    const def = toDefinition(d);
+    expect(def.match_scope).toBe('org');
+    expect(def.match_user_key).toBeUndefined();
+  });
+
+  it('follows a renamed column and drops a removed one', () => {
+    let d = setMatchColumn(fromDefinition(base), 'email', true);
+    const email = d.columns.find((c) => c.key === 'email')!;
+    d = updateColumn(d, email.id, { key: 'work_email' });
+    expect(toDefinition(d).match_on).toEqual(['work_email']);
+    d = removeColumn(d, email.id);
+    expect(toDefinition(d).match_on).toBeUndefined();
   });
 });

@@ -98,6 +98,8 @@ export interface DraftColumn {
   validations: DraftValidation[];
   transformations: DraftTransformation[];
 }
+export type Matching = Pick<Importer, 'match_on' | 'match_scope' | 'match_user_key'>;
+
 export interface Draft {
   slug: string;
   name: string;
@@ -113,8 +115,9 @@ export interface Draft {
   columns: DraftColumn[];
   /** Kept as the API shape: the hook editor (HookEditor.tsx) edits the sources in place. */
   hooks: Hooks;
-  /** match_on, match_scope, match_user_key: kept as they are (not edited in the form yet). */
-  matching: Pick<Importer, 'match_on' | 'match_scope' | 'match_user_key'>;
+  /** match_on, match_scope, match_user_key as the API has them: the Matching card edits them
+   * (setMatchColumn, setMatching); a renamed or removed column is followed. */
+  matching: Matching;
 }
 
 let nextId = 1;
@@ -206,9 +209,41 @@ export function toDefinition(d: Draft): Importer {
     ...(Object.keys(settings).length ? { settings } : {}),
     ...(branding ? { branding } : {}),
     ...(hooks ? { hooks } : {}),
-    ...d.matching,
+    ...cleanMatching(d.matching),
   };
   return imp;
+}
+
+/** The matching fields the API takes: none without match_on (the server refuses a scope without
+ * it), no user key outside the user scope. */
+export function cleanMatching(m: Matching): Matching {
+  if (!m.match_on?.length) return {};
+  const user = m.match_scope === 'user';
+  return {
+    match_on: m.match_on,
+    ...(m.match_scope ? { match_scope: m.match_scope } : {}),
+    ...(user && m.match_user_key?.trim() ? { match_user_key: m.match_user_key.trim() } : {}),
+  };
+}
+
+/** Adds the column `key` to match_on (after those chosen before: the order makes the key) or
+ * takes it out. */
+export function setMatchColumn(d: Draft, key: string, on: boolean): Draft {
+  const cur = (d.matching.match_on ?? []).filter((k) => k !== key);
+  const match_on = on ? [...cur, key] : cur;
+  return { ...d, matching: { ...d.matching, match_on: match_on.length ? match_on : undefined } };
+}
+
+/** Sets the scope or the user key. */
+export function setMatching(d: Draft, patch: Pick<Matching, 'match_scope' | 'match_user_key'>): Draft {
+  return { ...d, matching: { ...d.matching, ...patch } };
+}
+
+/** match_on after a column key changed from `from` to `to` (null: the column was removed). */
+function followKey(m: Matching, from: string, to: string | null): Matching {
+  if (!m.match_on?.includes(from) || from === to) return m;
+  const match_on = to !== null ? m.match_on.map((k) => (k === from ? to : k)) : m.match_on.filter((k) => k !== from);
+  return { ...m, match_on: match_on.length ? match_on : undefined };
 }
 
 /** The hooks without empty sources, or undefined when nothing is left. */
@@ -291,7 +326,8 @@ export function addColumn(d: Draft): Draft {
 }
 
 export function removeColumn(d: Draft, id: number): Draft {
-  return { ...d, columns: d.columns.filter((c) => c.id !== id) };
+  const gone = d.columns.find((c) => c.id === id);
+  return { ...d, columns: d.columns.filter((c) => c.id !== id), matching: gone ? followKey(d.matching, gone.key, null) : d.matching };
 }
 
 /** Moves the column with id by delta places (-1 up, +1 down); out of range does nothing. */
@@ -306,7 +342,9 @@ export function moveColumn(d: Draft, id: number, delta: number): Draft {
 }
 
 export function updateColumn(d: Draft, id: number, patch: Partial<DraftColumn>): Draft {
-  return { ...d, columns: d.columns.map((c) => (c.id === id ? { ...c, ...patch } : c)) };
+  const old = d.columns.find((c) => c.id === id);
+  const matching = old && patch.key !== undefined ? followKey(d.matching, old.key, patch.key) : d.matching;
+  return { ...d, columns: d.columns.map((c) => (c.id === id ? { ...c, ...patch } : c)), matching };
 }
 
 /** Updates item `itemId` of one of a column's lists (validations, transformations, values). */
