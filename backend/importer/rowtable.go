@@ -71,7 +71,23 @@ func (t *rowTable) set(k uint64, row uint32) {
 }
 
 func (t *rowTable) grow() {
-	size := max(1024, 2*len(t.keys))
+	t.resize(max(1024, 2*len(t.keys)))
+}
+
+// reserve makes room for n keys (at most 3/4 full), so that setting them
+// does not grow the table step by step, rehashing every key each time.
+func (t *rowTable) reserve(n int) {
+	size := 1024
+	for size*3 < n*4 {
+		size *= 2
+	}
+	if size > len(t.keys) {
+		t.resize(size)
+	}
+}
+
+// resize moves the keys into size slots (a power of two).
+func (t *rowTable) resize(size int) {
 	old, oldRows := t.keys, t.rows
 	t.keys, t.rows = make([]uint64, size), make([]uint32, size)
 	t.shift = uint8(64 - bits.TrailingZeros(uint(size)))

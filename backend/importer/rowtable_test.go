@@ -51,3 +51,32 @@ func TestRowTableMatchesMap(t *testing.T) {
 		}
 	}
 }
+
+// reserve makes room for n keys at once: the keys held stay found, and
+// setting up to n keys after it does not grow the table again.
+func TestRowTableReserve(t *testing.T) {
+	var tb rowTable
+	for k := uint64(0); k < 100; k++ {
+		tb.set(k*7919, uint32(k))
+	}
+	tb.reserve(50_000)
+	size := len(tb.keys)
+	if size*3 < 50_000*4 {
+		t.Fatalf("reserve(50000) made %d slots; want room for 50000 keys at 3/4 full", size)
+	}
+	for k := uint64(0); k < 50_000; k++ {
+		tb.set(k*7919, uint32(k))
+	}
+	if len(tb.keys) != size {
+		t.Fatalf("the table grew from %d to %d slots after reserve", size, len(tb.keys))
+	}
+	for k := uint64(0); k < 50_000; k++ {
+		if r, ok := tb.get(k * 7919); !ok || r != uint32(k) {
+			t.Fatalf("key %d: %d, %v", k*7919, r, ok)
+		}
+	}
+	tb.reserve(10) // never shrinks
+	if len(tb.keys) != size || tb.len() != 50_000 {
+		t.Fatalf("after reserve(10): %d slots, %d keys", len(tb.keys), tb.len())
+	}
+}

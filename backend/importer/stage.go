@@ -424,6 +424,9 @@ func (s *Service) produce(ctx context.Context, imp *Import, sc *schema.Schema, s
 			continue
 		}
 		dataRow++
+		if uniq != nil && dataRow == uniqReserveAt {
+			reserveUniq(uniq, dataRow, rd.BytesRead(), imp.FileSize)
+		}
 		for ci := 0; ci < n; ci++ {
 			v := ""
 			if fi := src[ci]; fi >= 0 && fi < len(row) {
@@ -508,6 +511,28 @@ func (s *Service) produce(ctx context.Context, imp *Import, sc *schema.Schema, s
 	}
 	res.fileIssues = append([]ingest.RowIssue(nil), rd.Issues()...)
 	return nil
+}
+
+// uniqReserveAt is the row at which the uniqueness tables make room for
+// the rows the file's size suggests (reserveUniq); uniqReserveMax bounds
+// that guess (a larger file's tables grow as they fill).
+const (
+	uniqReserveAt  = 16_384
+	uniqReserveMax = 2_000_000
+)
+
+// reserveUniq makes room in each uniqueness group's table for the rows a
+// file of size bytes holds if its rows are as long as the first rows (read
+// bytes for rows), a little over: the tables do not then double and rehash
+// every key again and again as they fill.
+func reserveUniq(u *uniqIndex, rows, read, size int64) {
+	if read <= 0 || size <= read {
+		return
+	}
+	est := min(uniqReserveMax, int64(float64(rows)*float64(size)/float64(read)*1.05))
+	for _, g := range u.groups {
+		g.first.reserve(int(est))
+	}
 }
 
 // appendMerged merges a row's issues into one finding per cell (the worst
