@@ -397,6 +397,11 @@ func (s *Service) beginEdit(ctx context.Context, slug string) (*Import, *schema.
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
+	// a staging run holds the lock until every row is checked: say so at
+	// once instead of waiting for it (the review shows its rows meanwhile)
+	if part := s.stagingNow(imp); part != nil && s.running(imp.ID) {
+		return nil, nil, nil, nil, errs.Conflict("import %s is still being checked (%d rows so far): edits work once every row is checked", slug, part.Rows)
+	}
 	unlock := s.lock(imp.ID)
 	imp, err = s.loadImport(ctx, s.db.Read, slug)
 	if err == nil {

@@ -72,6 +72,9 @@ type RowPage struct {
 	Offset     int      `json:"offset"`
 	NextCursor int64    `json:"next_cursor"`
 	Version    int64    `json:"version"`
+	// Partial: the import is still staging; the page and Total cover the
+	// rows committed so far (the same as its progress's rows).
+	Partial bool `json:"partial,omitempty"`
 }
 
 func (q *RowQuery) norm(sc *schema.Schema) (col int, err error) {
@@ -126,6 +129,13 @@ func (s *Service) Rows(ctx context.Context, slug string, q RowQuery) (RowPage, e
 	for i := range page.Columns {
 		page.Columns[i] = sc.Key(i)
 	}
+	part := s.stagingNow(imp)
+	if part != nil {
+		if q.Q != "" || q.Sort != "" || q.Filter == MatchNew || q.Filter == MatchUpdate || q.Filter == MatchUnchanged {
+			return RowPage{}, errs.Conflict("import %s is still being checked (%d rows so far): search, sort and match filters work once every row is checked", slug, part.Rows)
+		}
+		page.Partial = true
+	}
 	if q.Q != "" || q.Sort != "" {
 		ids, err := s.view(ctx, imp, sc, q, col)
 		if err != nil {
@@ -151,7 +161,19 @@ func (s *Service) Rows(ctx context.Context, slug string, q RowQuery) (RowPage, e
 		}
 		return page, nil
 	}
+	byIssue := col >= 0 && q.Filter != ""
 	where, args := filterSQL(imp, q.Filter, col)
+	if part != nil {
+		// the rows committed when the staged state was read: rows, counts
+		// and pages agree however far staging got since
+		if byIssue {
+			where += ` AND i.row_num <= ?`
+		} else {
+			where += ` AND r.row_num <= ?`
+		}
+		args = append(args, part.MaxRow)
+	}
+	whereArgs := append([]any(nil), args...)
 	var sqlq string
 	switch {
 	case q.Cursor > 0:
@@ -170,6 +192,12 @@ func (s *Service) Rows(ctx context.Context, slug string, q RowQuery) (RowPage, e
 		return RowPage{}, err
 	}
 	switch {
+	case part != nil && q.Filter == "":
+		page.Total = part.Rows
+	case part != nil && q.Filter == "errors" && col < 0:
+		page.Total = part.ErrorRows
+	case part != nil && q.Filter == "warnings" && col < 0:
+		page.Total = part.WarningRows
 	case q.Filter == "":
 		page.Total = imp.RowCount
 	case q.Filter == "errors" && col < 0:
@@ -188,8 +216,7 @@ func (s *Service) Rows(ctx context.Context, slug string, q RowQuery) (RowPage, e
 		}
 	default:
 		cq := `SELECT count(*) FROM ` + strings.TrimPrefix(selectFrom(where, col >= 0), "FROM ")
-		cargs, _ := filterArgs(imp, q.Filter, col)
-		if err := s.db.Read.QueryRowContext(ctx, cq, cargs...).Scan(&page.Total); err != nil {
+		if err := s.db.Read.QueryRowContext(ctx, cq, whereArgs...).Scan(&page.Total); err != nil {
 			return RowPage{}, fmt.Errorf("count rows: %w", err)
 		}
 	}
@@ -199,9 +226,23 @@ func (s *Service) Rows(ctx context.Context, slug string, q RowQuery) (RowPage, e
 	return page, nil
 }
 
-func filterArgs(imp *Import, filter string, col int) ([]any, string) {
-	w, a := filterSQL(imp, filter, col)
-	return a, w
+// stagingNow is what the staging run of this process has committed of
+// the import so far, or nil when the import is not staging. An import
+// left staging by a stopped process (resumed by the next start) has
+// nothing committed yet.
+func (s *Service) stagingNow(imp *Import) *stagedSoFar {
+	if imp.Step != StepStaging {
+		return nil
+	}
+	s.mu.Lock()
+	j := s.jobs[imp.ID]
+	s.mu.Unlock()
+	if j != nil && !j.submit {
+		if st := j.staged.Load(); st != nil {
+			return st
+		}
+	}
+	return &stagedSoFar{}
 }
 
 // filterSQL returns the WHERE clause (over r = importer_rows, and
@@ -558,6 +599,10 @@ type Summary struct {
 	FileIssues    []ingest.RowIssue `json:"file_issues"`
 	FailureReason string            `json:"failure_reason,omitempty"`
 	RecordCount   int64             `json:"record_count"`
+	// Partial: the import is still staging (step staging); the counts are
+	// those of the rows committed so far, and nothing can be submitted or
+	// edited until it is done.
+	Partial bool `json:"partial,omitempty"`
 	// Matches counts rows per match status (importers with match_on).
 	Matches map[string]int64 `json:"matches,omitempty"`
 	// Callback is the validation endpoint's state (hooks.validate).
@@ -581,6 +626,15 @@ func (s *Service) Summary(ctx context.Context, slug string) (Summary, error) {
 	if sm.FileIssues == nil {
 		sm.FileIssues = []ingest.RowIssue{}
 	}
+	// while staging: the rows committed so far, the columns' counts of the same rows
+	part := s.stagingNow(imp)
+	issuesSQL, issuesArgs := `SELECT col, severity, count(*) FROM importer_cell_issues WHERE import_id = ? GROUP BY col, severity`, []any{imp.ID}
+	if part != nil {
+		sm.Partial = true
+		sm.Rows, sm.ErrorRows, sm.WarningRows, sm.ValidRows = part.Rows, part.ErrorRows, part.WarningRows, part.Rows-part.ErrorRows
+		issuesSQL = `SELECT col, severity, count(*) FROM importer_cell_issues WHERE import_id = ? AND row_num <= ? GROUP BY col, severity`
+		issuesArgs = append(issuesArgs, part.MaxRow)
+	}
 	if sm.Matches, err = s.matchCounts(ctx, imp, sc); err != nil {
 		return Summary{}, err
 	}
@@ -589,7 +643,7 @@ func (s *Service) Summary(ctx context.Context, slug string) (Summary, error) {
 	for i, c := range infos {
 		sm.Columns[i] = ColumnSummary{Key: c.Key, Label: c.Label}
 	}
-	rs, err := s.db.Read.QueryContext(ctx, `SELECT col, severity, count(*) FROM importer_cell_issues WHERE import_id = ? GROUP BY col, severity`, imp.ID)
+	rs, err := s.db.Read.QueryContext(ctx, issuesSQL, issuesArgs...)
 	if err != nil {
 		return Summary{}, fmt.Errorf("summary: %w", err)
 	}

@@ -313,6 +313,7 @@ func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src
 	if res.fileIssues == nil {
 		issuesJSON = []byte("[]")
 	}
+	var finalErr, finalWarn int64
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		// first holders of duplicated keys change after counting: the
 		// counts follow them (no scan of every row)
@@ -327,11 +328,16 @@ func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src
 		if err != nil {
 			return fmt.Errorf("stage: finish: %w", err)
 		}
-		return markReached(ctx, tx, imp.ID, ReachedReview)
+		if err := markReached(ctx, tx, imp.ID, ReachedReview); err != nil {
+			return err
+		}
+		finalErr, finalWarn = errRows, warnRows
+		return nil
 	})
 	if err != nil {
 		return err
 	}
+	j.staged.Store(&stagedSoFar{Rows: res.rows, MaxRow: res.maxRow, ErrorRows: finalErr, WarningRows: finalWarn, Bytes: j.bytes.Load()})
 	var version int64
 	if err := s.db.Read.QueryRowContext(ctx, `SELECT version FROM importer_imports WHERE id = ?`, imp.ID).Scan(&version); err == nil && res.uniq != nil {
 		res.uniq.version = version
@@ -591,8 +597,14 @@ func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-ch
 			return ctx.Err()
 		}
 		written := 0
-		var lastBytes int64
+		var lastBytes, maxRow, errRows, warnRows int64
 		more := true
+		// the first transaction ends after the first batch: the review
+		// shows the first rows while the rest of the file is staged
+		txRows := s.TxRows
+		if j.staged.Load() == nil {
+			txRows = 1
+		}
 		err := s.db.Tx(ctx, func(tx *store.Tx) error {
 			w := s.newStageWriter(tx, importID, shared)
 			defer w.close()
@@ -606,7 +618,18 @@ func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-ch
 				}
 				written += len(b.rows)
 				lastBytes = b.bytes
-				if written >= s.TxRows {
+				for i := range b.rows {
+					if b.rows[i].errors > 0 {
+						errRows++
+					}
+					if b.rows[i].warnings > 0 {
+						warnRows++
+					}
+				}
+				if len(b.rows) > 0 {
+					maxRow = b.rows[len(b.rows)-1].num
+				}
+				if written >= txRows {
 					return w.flush(ctx)
 				}
 				var ok bool
@@ -620,8 +643,7 @@ func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-ch
 		if err != nil {
 			return fmt.Errorf("stage: write rows: %w", err)
 		}
-		j.rows.Add(int64(written))
-		j.bytes.Store(lastBytes)
+		j.committed(int64(written), maxRow, errRows, warnRows, lastBytes)
 		if !more {
 			return nil
 		}

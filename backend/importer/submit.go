@@ -58,6 +58,10 @@ func (s *Service) beginSubmit(ctx context.Context, slug string) (Import, error) 
 	if err != nil {
 		return Import{}, err
 	}
+	// not in review yet: said at once, not after the staging run lets go
+	if part := s.stagingNow(imp); part != nil && s.running(imp.ID) {
+		return Import{}, errs.Conflict("import %s is still being checked (%d rows so far): submit it once every row is checked", slug, part.Rows)
+	}
 	unlock := s.lock(imp.ID)
 	defer unlock()
 	if imp, err = s.loadImport(ctx, s.db.Read, slug); err != nil {

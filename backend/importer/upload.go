@@ -32,12 +32,17 @@ type Progress struct {
 	Rows       int64  `json:"rows"`
 	// Records and RecordsTotal are a submit's records written and to
 	// write (also in rows and bytes_total, as before).
-	Records      int64     `json:"records"`
-	RecordsTotal int64     `json:"records_total"`
-	Done         bool      `json:"done"`
-	Error        string    `json:"error,omitempty"`
-	StartedAt    time.Time `json:"started_at"`
-	ElapsedMS    int64     `json:"elapsed_ms"`
+	Records      int64 `json:"records"`
+	RecordsTotal int64 `json:"records_total"`
+	// ErrorRows and WarningRows: staging's rows with errors and with
+	// warnings among the rows committed so far (Rows), readable in the
+	// review while staging goes on.
+	ErrorRows   int64     `json:"error_rows"`
+	WarningRows int64     `json:"warning_rows"`
+	Done        bool      `json:"done"`
+	Error       string    `json:"error,omitempty"`
+	StartedAt   time.Time `json:"started_at"`
+	ElapsedMS   int64     `json:"elapsed_ms"`
 }
 
 // job tracks one running step; its fields are read by progress polls
@@ -53,6 +58,32 @@ type job struct {
 	finished atomic.Int64 // unix nanos
 	doneCh   chan struct{}
 	submit   bool // a submit: rows are records written, total the records to write
+	// staged: what staging has committed so far, stored as one value
+	// after each transaction, so a reader sees rows, counts and bytes of
+	// the same moment.
+	staged atomic.Pointer[stagedSoFar]
+}
+
+// stagedSoFar is staging's committed state: rows 1..MaxRow are stored,
+// of which ErrorRows have errors and WarningRows warnings; Bytes of the
+// file were read for them.
+type stagedSoFar struct {
+	Rows, MaxRow, ErrorRows, WarningRows, Bytes int64
+}
+
+// committed adds a committed transaction's rows to the staged state.
+func (j *job) committed(rows, maxRow, errorRows, warningRows, bytes int64) {
+	prev := j.staged.Load()
+	next := stagedSoFar{MaxRow: maxRow, Bytes: bytes}
+	if prev != nil {
+		next.Rows, next.ErrorRows, next.WarningRows = prev.Rows, prev.ErrorRows, prev.WarningRows
+	}
+	next.Rows += rows
+	next.ErrorRows += errorRows
+	next.WarningRows += warningRows
+	j.staged.Store(&next)
+	j.rows.Store(next.Rows)
+	j.bytes.Store(bytes)
 }
 
 func newJob(phase string, total int64) *job {
@@ -87,6 +118,9 @@ func (j *job) snapshot() Progress {
 		end = time.Unix(0, f)
 	}
 	p.ElapsedMS = end.Sub(j.started).Milliseconds()
+	if st := j.staged.Load(); st != nil {
+		p.Rows, p.BytesRead, p.ErrorRows, p.WarningRows = st.Rows, st.Bytes, st.ErrorRows, st.WarningRows
+	}
 	if j.submit {
 		p.Records, p.RecordsTotal = p.Rows, p.BytesTotal
 	}

@@ -1728,6 +1728,10 @@ export interface components {
             started_at: string;
             elapsed_ms: number;
             error?: string;
+            /** @description Staging: rows with errors among the rows committed so far (rows). */
+            error_rows: number;
+            /** @description Staging: rows with warnings among the rows committed so far (rows). */
+            warning_rows: number;
         };
         ColumnSuggestion: {
             index: number;
@@ -1803,6 +1807,8 @@ export interface components {
             offset: number;
             next_cursor: number;
             version: number;
+            /** @description The import is still staging: the page and total cover the rows committed so far (progress rows). Search, sort and match filters answer 409 until it is done. */
+            partial?: boolean;
         };
         ColumnSummary: {
             key: string;
@@ -1844,6 +1850,8 @@ export interface components {
             record_count: number;
             submit_blocked?: string;
             failure_reason?: string;
+            /** @description The import is still staging (step staging): the counts are those of the rows committed so far; edits and submit wait until it is done. */
+            partial?: boolean;
         };
         EditResult: {
             row: components["schemas"]["GridRow"];
