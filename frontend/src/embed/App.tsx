@@ -66,7 +66,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Follows staging (parse + validate) after the mapping was confirmed, until the rows are ready for
  * review; returns the import's summary. The first polls may still see the upload's finished job, so
- * "done" only counts once staging was seen or the import is in review.
+ * "done" only counts once staging was seen or the import is in review. `onFirstRows` is called once,
+ * as soon as the first rows are stored (the review can show them while the rest is checked); polls
+ * come quickly until then, and every 250 ms after.
  */
 export async function followStaging(
   api: Pick<EmbedApi, 'progress' | 'summary'>,
@@ -74,8 +76,10 @@ export async function followStaging(
   onUpdate: (p: Progress) => void,
   isLive: () => boolean,
   timeoutMs = 20_000,
+  onFirstRows?: (p: Progress) => void,
 ): Promise<Summary> {
   let saw = false;
+  let first = false;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const p = await api.progress(slug);
@@ -83,6 +87,10 @@ export async function followStaging(
     if (p.phase === 'staging' || p.phase === 'validating') {
       saw = true;
       onUpdate(p);
+      if (!first && p.rows > 0 && p.phase === 'staging') {
+        first = true;
+        onFirstRows?.(p);
+      }
     }
     if (p.phase === 'failed') throw new ApiError('EINVALID', p.error || 'reading the file failed', 422);
     if (p.done) {
@@ -92,7 +100,7 @@ export async function followStaging(
         throw new ApiError('EINVALID', p.error || s.failure_reason || 'reading the file did not finish', 422);
       }
     }
-    await sleep(250);
+    await sleep(first || !onFirstRows ? 250 : 50);
   }
 }
 
@@ -266,6 +274,11 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
 
   const slug = imp?.slug ?? '';
 
+  /**
+   * After the mapping: staging runs on the server. The review opens as soon as its first rows are
+   * stored (marked partial: counts so far, no edits, no submit) and becomes whole when every row is
+   * checked.
+   */
   async function afterMapping(edits?: MappingChange) {
     if (!api) return;
     setRemap(edits ?? null);
@@ -273,11 +286,38 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
     setStep('staging');
     setProgress(null);
     setError('');
+    let finished = false;
+    let asked = 0;
+    /** The partial summary (its per-column counts), at most once a second; never after the end. */
+    const partialSummary = async () => {
+      asked = Date.now();
+      const s = await api.summary(slug);
+      if (!finished && live.current && s.step === 'staging') setSummary(s);
+      return s;
+    };
     try {
-      const s = await followStaging(api, slug, setProgress, () => live.current);
+      const s = await followStaging(
+        api,
+        slug,
+        (p) => {
+          setProgress(p);
+          if (asked > 0 && Date.now() - asked >= 1000) void partialSummary().catch(() => {});
+        },
+        () => live.current,
+        undefined,
+        () =>
+          void partialSummary().then(
+            (s) => {
+              if (!finished && live.current && s.step === 'staging') setStep('review');
+            },
+            () => {},
+          ),
+      );
+      finished = true;
       setSummary(s);
       setStep('review');
     } catch (e) {
+      finished = true;
       if (e instanceof DOMException && e.name === 'AbortError') return;
       if (e instanceof ApiError && e.status === 401) return fail(e);
       setError(message(e));
@@ -387,7 +427,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
 
   /** The stepper: a completed step is a way back (not while a step runs, not after submit). */
   function canGoTo(i: number): boolean {
-    return i < current && step !== 'done' && step !== 'staging' && step !== 'fatal' && step !== 'connecting' && !submitting && !!preview;
+    return i < current && step !== 'done' && step !== 'staging' && !(step === 'review' && summary?.partial) && step !== 'fatal' && step !== 'connecting' && !submitting && !!preview;
   }
 
   function cancel() {
@@ -482,6 +522,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
           onBack={() => setStep('mapping')}
           remap={remap}
           errorsOnly={reviewErrorsOnly}
+          staging={summary.partial ? progress : null}
         />
       );
       break;

@@ -6,6 +6,7 @@ import { readBootParams, targetOrigin } from './host';
 import { dictionaries, formatBytes, locales, resolveLocale, translator } from './i18n';
 import { initialChoice, samplesOf } from './steps/MappingStep';
 import { rowsToImport } from './steps/SubmitStep';
+import { estimateRows } from './steps/ReviewStep';
 import { isColor, safeLogo } from './styles';
 
 /** A stand-in window: a URL, a parent, history.replaceState, optional ancestorOrigins. */
@@ -167,7 +168,7 @@ describe('mapping helpers', () => {
 describe('followStaging', () => {
   afterEach(() => vi.useRealTimers());
 
-  const p = (phase: string, done: boolean, extra: Partial<Progress> = {}): Progress => ({ phase, done, bytes_read: 0, bytes_total: 100, rows: 0, records: 0, records_total: 0, started_at: '2026-03-04T10:00:00Z', elapsed_ms: 0, ...extra });
+  const p = (phase: string, done: boolean, extra: Partial<Progress> = {}): Progress => ({ phase, done, bytes_read: 0, bytes_total: 100, rows: 0, records: 0, records_total: 0, error_rows: 0, warning_rows: 0, started_at: '2026-03-04T10:00:00Z', elapsed_ms: 0, ...extra });
   const sum = (step: string, failure = ''): Summary => ({ step, failure_reason: failure }) as Summary;
 
   it('ignores the finished upload job until staging shows up, then waits for review', async () => {
@@ -180,6 +181,19 @@ describe('followStaging', () => {
     await vi.runAllTimersAsync();
     await expect(run).resolves.toMatchObject({ step: 'review' });
     expect(updates.map((u) => u.bytes_read)).toEqual([50]);
+  });
+
+  it('calls onFirstRows once, when the first rows are stored, and still waits for review', async () => {
+    vi.useFakeTimers();
+    const progress = [p('staging', false), p('staging', false, { rows: 250, bytes_read: 10 }), p('staging', false, { rows: 50_250, bytes_read: 60 }), p('done', true, { rows: 90_000 })];
+    const api = { progress: vi.fn(async () => progress.shift() ?? p('done', true)), summary: vi.fn(async () => sum('review')) };
+    const first: number[] = [];
+    const updates: number[] = [];
+    const run = followStaging(api, 'imp', (x) => updates.push(x.rows), () => true, undefined, (x) => first.push(x.rows));
+    await vi.runAllTimersAsync();
+    await expect(run).resolves.toMatchObject({ step: 'review' });
+    expect(first).toEqual([250]);
+    expect(updates).toEqual([0, 250, 50_250]);
   });
 
   it('reports a failed staging with its message', async () => {
@@ -200,11 +214,20 @@ describe('custom styles', () => {
   });
 });
 
+describe('estimateRows', () => {
+  it('scales the rows stored by the part of the file read, to 3 digits; none when that says nothing', () => {
+    expect(estimateRows({ rows: 340_000, bytes_read: 37_400_000, bytes_total: 110_000_000 })).toBe(1_000_000);
+    expect(estimateRows({ rows: 250, bytes_read: 27_512, bytes_total: 110_700_000 })).toBe(1_010_000);
+    expect(estimateRows({ rows: 250, bytes_read: 0, bytes_total: 100 })).toBeNull();
+    expect(estimateRows({ rows: 900, bytes_read: 100, bytes_total: 100 })).toBeNull(); // read ahead at once: no estimate
+  });
+});
+
 describe('followSubmit', () => {
   afterEach(() => vi.useRealTimers());
 
   const p = (phase: string, done: boolean, records = 0): Progress => ({
-    phase, done, bytes_read: 0, bytes_total: 100, rows: records, records, records_total: 100, started_at: '2026-03-04T10:00:00Z', elapsed_ms: 0,
+    phase, done, bytes_read: 0, bytes_total: 100, rows: records, records, records_total: 100, error_rows: 0, warning_rows: 0, started_at: '2026-03-04T10:00:00Z', elapsed_ms: 0,
   });
 
   it('shows the records saved, goes on through polls that fail while the server restarts, ends with the last progress', async () => {

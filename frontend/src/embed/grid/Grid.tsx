@@ -52,6 +52,8 @@ export interface GridProps {
   onUndo: () => void;
   onRedo: () => void;
   emptyText: string;
+  /** No edits, no column filters, no select-all (the import is still being checked). */
+  readOnly?: boolean;
 }
 
 interface Cell {
@@ -198,6 +200,7 @@ export function Grid(props: GridProps) {
   }
 
   function startEdit(index: number, col: number, initial?: string) {
+    if (props.readOnly) return;
     const row = cache.row(index);
     if (!row) return;
     setEditing({ index, col, value: initial ?? valueAt(row, col) });
@@ -286,6 +289,7 @@ export function Grid(props: GridProps) {
         aria-label={t('review.grid')}
         aria-rowcount={total + 1}
         aria-colcount={columns.length + 2}
+        aria-readonly={props.readOnly || undefined}
         aria-activedescendant={editing ? undefined : activeId}
         tabIndex={0}
         onScroll={onScroll}
@@ -308,7 +312,7 @@ export function Grid(props: GridProps) {
                 ref={(el) => {
                   if (el) el.indeterminate = headState === 'some';
                 }}
-                disabled={total === 0}
+                disabled={total === 0 || props.readOnly}
                 onChange={(e) => props.onSelectAll(e.target.checked)}
                 aria-label={t('review.selectAll')}
                 data-testid="select-all"
@@ -327,6 +331,7 @@ export function Grid(props: GridProps) {
                       type="button"
                       className={props.columnFilter === c.key ? 'fbx-err-badge active' : 'fbx-err-badge'}
                       onClick={() => props.onFilterColumn(c.key)}
+                      disabled={props.readOnly}
                       aria-pressed={props.columnFilter === c.key}
                       title={t('review.columnFilter', { field: c.label })}
                       data-testid={`col-errors-${c.key}`}

@@ -26,6 +26,26 @@ function manualFetcher(total: number) {
 }
 
 describe('PageCache', () => {
+  it('grows while rows arrive: full pages stay, the last partial page is fetched again', async () => {
+    const f = manualFetcher(250);
+    const c = new PageCache('all', { fetchPage: f.fetchPage, pageSize: 100 });
+    c.ensure(0, 299);
+    expect(f.calls.map((x) => x.offset)).toEqual([0, 100, 200]);
+    for (const x of f.calls) await f.answer(x);
+    expect(c.total).toBe(250);
+    expect(c.row(249)).toBe(249);
+    const before = f.calls.length;
+    c.grow(260);
+    expect(c.total).toBe(260);
+    // pages 0 and 1 are full and stay; page 2 (rows 200-249 of 250) is fetched again
+    expect(f.calls.slice(before).map((x) => x.offset)).toEqual([200]);
+    expect(c.row(150)).toBe(150);
+    await f.answer(f.calls[before], 260);
+    expect(c.row(259)).toBe(259);
+    c.grow(100); // smaller: ignored
+    expect(c.total).toBe(260);
+  });
+
   it('fetches only the pages on screen, once each', async () => {
     const f = manualFetcher(1_000_000);
     let changes = 0;

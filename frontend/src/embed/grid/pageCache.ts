@@ -93,6 +93,21 @@ export class PageCache<Q, R> {
     return false;
   }
 
+  /**
+   * More rows exist than the last answer said (the import is still being checked and rows keep
+   * arriving): the total grows, a last page that was not full is fetched again, and rows already
+   * loaded stay. A smaller total is ignored until the next answer.
+   */
+  grow(total: number): void {
+    if (this._total === null || total <= this._total) return;
+    this._total = total;
+    for (const [p, page] of this.pages) {
+      if (page.rows.length < this.pageSize) this.pages.delete(p);
+    }
+    this.ensure(this.visible[0], this.visible[1]);
+    this.onChange?.();
+  }
+
   /** A new query (filter, search): everything cached is dropped and the visible pages are fetched again. */
   setQuery(query: Q): void {
     this.query = query;

@@ -1,16 +1,27 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { ConfirmDialog } from '../../shared/ConfirmDialog';
-import type { ColumnInfo, EmbedApi, GridRow, MappingChange, ReplaceInput, RowQuery, Summary } from '../api';
+import type { ColumnInfo, EmbedApi, GridRow, MappingChange, Progress, ReplaceInput, RowQuery, Summary } from '../api';
 import { downloadErrors } from '../download';
 import { Grid } from '../grid/Grid';
 import { PageCache } from '../grid/pageCache';
 import { isSelected, noSelection, selectAll, selectedCount, selectRange, span, toggleRow, type Selection } from '../grid/selection';
-import { ErrorBanner, useI18n } from '../ui';
+import { ErrorBanner, ProgressBar, useI18n } from '../ui';
 import '../review.css';
 import '../match.css';
 
 export const PAGE_SIZE = 100;
 const MAX_PAGES = 30;
+
+/**
+ * About how many rows the file has: the rows stored so far scaled by the part of the file read (3
+ * digits); null when that says nothing (nothing read yet, or the whole file read ahead at once).
+ */
+export function estimateRows(p: Pick<Progress, 'rows' | 'bytes_read' | 'bytes_total'>): number | null {
+  if (p.rows <= 0 || p.bytes_read <= 0 || p.bytes_total <= p.bytes_read) return null;
+  const est = (p.rows * p.bytes_total) / p.bytes_read;
+  const unit = 10 ** Math.max(0, Math.floor(Math.log10(est)) - 2);
+  return Math.max(p.rows, Math.round(est / unit) * unit);
+}
 
 export function ReviewStep({
   api,
@@ -22,6 +33,7 @@ export function ReviewStep({
   onBack,
   remap,
   errorsOnly: startErrorsOnly = false,
+  staging = null,
 }: {
   api: EmbedApi;
   slug: string;
@@ -35,6 +47,12 @@ export function ReviewStep({
   remap?: MappingChange | null;
   /** Start with only the rows with errors shown. */
   errorsOnly?: boolean;
+  /**
+   * Staging's progress while the import is still being checked (summary.partial): the grid shows
+   * the rows stored so far, the counts say "so far", and edits, filters, search, find & replace and
+   * Continue wait until every row is checked.
+   */
+  staging?: Progress | null;
 }) {
   const { t, num } = useI18n();
   const [tick, bump] = useReducer((x: number) => x + 1, 0);
@@ -67,6 +85,25 @@ export function ReviewStep({
       ),
     [api, slug],
   );
+
+  const partial = summary.partial === true;
+  const rowsNow = partial ? Math.max(summary.rows, staging?.rows ?? 0) : summary.rows;
+  const errorsNow = partial ? Math.max(summary.error_rows, staging?.error_rows ?? 0) : summary.error_rows;
+  const warningsNow = partial ? Math.max(summary.warning_rows, staging?.warning_rows ?? 0) : summary.warning_rows;
+  const estimate = staging ? estimateRows({ ...staging, rows: rowsNow }) : null;
+  // rows keep arriving while staging goes on: the grid grows; when it ends, the pages are fetched
+  // again (the first rows of duplicated keys get their finding only then)
+  useEffect(() => {
+    if (partial) cache.grow(rowsNow);
+  }, [cache, partial, rowsNow]);
+  const wasPartial = useRef(partial);
+  useEffect(() => {
+    if (wasPartial.current && !partial) {
+      cache.invalidate();
+      bump();
+    }
+    wasPartial.current = partial;
+  }, [cache, partial]);
 
   const firstQuery = useRef(true);
   useEffect(() => {
@@ -249,7 +286,15 @@ export function ReviewStep({
         <h1 id="fbx-step-title" tabIndex={-1}>
           {t('review.title')}
         </h1>
-        <div className="fbx-counts" data-testid="counts">
+        <div className="fbx-counts" data-testid="counts" data-partial={partial || undefined}>
+          {partial ? (
+            <>
+              <span className="fbx-count partial">{t('review.rowsSoFar', { n: rowsNow })}</span>
+              {errorsNow > 0 && <span className="fbx-count errors partial">{t('review.errorRowsSoFar', { n: errorsNow })}</span>}
+              {warningsNow > 0 && <span className="fbx-count warnings partial">{t('review.warningRows', { n: warningsNow })}</span>}
+            </>
+          ) : (
+            <>
           <span className="fbx-count">{t('review.rows', { n: summary.rows })}</span>
           {summary.error_rows > 0 ? (
             <span className="fbx-count errors">{t('review.errorRows', { n: summary.error_rows })}</span>
@@ -259,13 +304,28 @@ export function ReviewStep({
             <span className="fbx-count ok">{t('review.allValid')}</span>
           )}
           {summary.warning_rows > 0 && <span className="fbx-count warnings">{t('review.warningRows', { n: summary.warning_rows })}</span>}
+            </>
+          )}
         </div>
       </div>
+      {partial && (
+        <div className="fbx-staging" data-testid="staging-banner">
+          <ProgressBar
+            label={estimate === null ? t('review.checkingSoFar', { done: rowsNow }) : t('review.checking', { done: rowsNow, total: estimate })}
+            value={estimate === null || !staging ? null : staging.bytes_read / staging.bytes_total}
+          />
+          <p className="fbx-staging-hint" role="status">
+            {t('review.partialHint')}
+          </p>
+        </div>
+      )}
       <div className="fbx-toolbar" role="toolbar" aria-label={t('review.title')}>
         <label className="fbx-switch">
           <input
             type="checkbox"
             checked={errorsOnly}
+            disabled={partial}
+            title={partial ? t('review.waitAllRows') : undefined}
             onChange={(e) => setQuery((q) => ({ ...q, filter: e.target.checked ? 'errors' : '', column: e.target.checked ? q.column : undefined }))}
           />
           <span>{t('review.errorsOnly')}</span>
@@ -275,6 +335,7 @@ export function ReviewStep({
             className="fbx-select"
             data-testid="match-filter"
             aria-label={t('match.label')}
+            disabled={partial}
             value={query.filter === 'errors' ? '' : query.filter}
             onChange={(e) => setQuery((q) => ({ ...q, filter: e.target.value as RowQuery['filter'], column: undefined }))}
           >
@@ -297,10 +358,12 @@ export function ReviewStep({
           placeholder={t('review.search')}
           aria-label={t('review.search')}
           value={search}
+          disabled={partial}
+          title={partial ? t('review.waitAllRows') : undefined}
           onChange={(e) => setSearch(e.target.value)}
         />
         <span className="fbx-spacer" />
-        <button type="button" className={showFind ? 'fbx-button active' : 'fbx-button'} aria-expanded={showFind} onClick={() => setShowFind((v) => !v)}>
+        <button type="button" className={showFind ? 'fbx-button active' : 'fbx-button'} aria-expanded={showFind && !partial} onClick={() => setShowFind((v) => !v)} disabled={partial} title={partial ? t('review.waitAllRows') : undefined}>
           {t('review.findReplace')}
         </button>
         <button type="button" className="fbx-button" onClick={undo} disabled={!summary.can_undo || busy} title="Ctrl+Z">
@@ -309,13 +372,13 @@ export function ReviewStep({
         <button type="button" className="fbx-button" onClick={redo} disabled={!summary.can_redo || busy} title="Ctrl+Y">
           {t('review.redo')}
         </button>
-        {nSelected > 0 && (
+        {nSelected > 0 && !partial && (
           <button type="button" className="fbx-button danger" onClick={deleteSelected} disabled={busy} data-testid="delete-selected">
             {t('review.delete', { n: nSelected })}
           </button>
         )}
       </div>
-      {showFind && (
+      {showFind && !partial && (
         <form
           className="fbx-find"
           onSubmit={(e) => {
@@ -364,7 +427,7 @@ export function ReviewStep({
           {summary.callback.state === 'failed' ? t('callback.failed') : t('callback.running')}
         </div>
       )}
-      {summary.error_rows > 0 && (
+      {summary.error_rows > 0 && !partial && (
         <div className="fbx-errbar" role="group" aria-label={t('review.errorBar', { n: summary.error_rows })} data-testid="error-bar">
           <span className="fbx-errbar-text">{t('review.errorBar', { n: summary.error_rows })}</span>
           <button type="button" className="fbx-button danger" onClick={deleteErrorRows} disabled={busy} data-testid="delete-errors">
@@ -414,15 +477,21 @@ export function ReviewStep({
         onUndo={undo}
         onRedo={redo}
         emptyText={errorsOnly ? t('review.noErrors') : t('review.noRows')}
+        readOnly={partial}
       />
       <div className="fbx-step-foot">
         {onBack && (
-          <button type="button" className="fbx-button" onClick={onBack} disabled={busy}>
+          <button type="button" className="fbx-button" onClick={onBack} disabled={busy || partial}>
             {t('app.back')}
           </button>
         )}
         <span className="fbx-spacer" />
-        <button type="button" className="fbx-button primary" onClick={next} disabled={busy}>
+        {partial && (
+          <span className="fbx-muted fbx-wait-hint" id="fbx-wait-all">
+            {t('review.waitAllRows')}
+          </span>
+        )}
+        <button type="button" className="fbx-button primary" onClick={next} disabled={busy || partial} aria-describedby={partial ? 'fbx-wait-all' : undefined}>
           {t('review.next')}
         </button>
       </div>
