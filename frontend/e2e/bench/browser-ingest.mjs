@@ -1,7 +1,9 @@
 // `make bench` (scripts/bench.sh): the browser-level ingest figure. The same generated CSV
 // (default 1,000,000 rows × 10 columns, about 110 MB) is chosen in the embedded importer of the
 // real binary (bin/fusebox, or $FUSEBOX_BIN) and in a minimal Papa Parse page, in Chromium,
-// alternately --runs times; each run is timed from "file chosen" to "first page of rows shown".
+// alternately --runs times; each run is timed from "file chosen" to "first page of rows shown" (in
+// Fusebox the review opens with its first rows while the rest of the file is validated and stored;
+// the time until every row is checked is printed beside it).
 // Prints every run, the medians and their ratio; exits 3 when Fusebox takes more than 1.5× the
 // Papa Parse page (the target), 1 when a run fails.
 //
@@ -40,20 +42,24 @@ try {
   browser = await launchBrowser();
   const fb = [];
   const pp = [];
+  const all = [];
   for (let i = 1; i <= runs; i++) {
     const p = await papaRun(browser, papa.url, csv, { rows, shot: i === 1 ? 'bench-browser-papaparse' : undefined });
     pp.push(p.ms);
     console.log(`papaparse page ${i}/${runs}  ${s(p.ms)}  (file chosen -> first page shown: parse in a worker, keep every row, render 100)`);
     const f = await fuseboxRun(browser, server, prep, csv, { rows, shot: i === 1 ? 'bench-browser-fusebox' : undefined });
     fb.push(f.ms);
+    all.push(f.allMs);
     console.log(`fusebox embed ${i}/${runs}   ${s(f.ms)}  (upload + preview ${s(f.uploadMs)}, header and mapping steps ${s(f.stepsMs)}, ` +
-      `parse + validate + stage until the first review row ${s(f.stageMs)}; ${(f.ms / p.ms).toFixed(2)}x this run's Papa Parse page)`);
+      `staging until the first review rows ${s(f.stageMs)}${f.partialAtFirstRow ? ', shown while staging' : ''}; ${(f.ms / p.ms).toFixed(2)}x this run's Papa Parse page; ` +
+      `every row checked and stored at ${s(f.allMs)}, ${(f.allMs / p.ms).toFixed(2)}x)`);
   }
   const ratio = median(fb) / median(pp);
+  console.log(`every row checked and stored (not the target's figure), median: fusebox ${s(median(all))}: ${(median(all) / median(pp)).toFixed(2)}x the Papa Parse page`);
   const ok = ratio <= TARGET;
   if (!ok) code = 3;
   console.log(`browser ingest, median: fusebox ${s(median(fb))}, papaparse page ${s(median(pp))}: ${ratio.toFixed(2)}x, target <= ${TARGET}x: ${ok ? 'met' : 'NOT met'}`);
-  console.log(`browser_ingest rows=${rows} fusebox_ms=${Math.round(median(fb))} papaparse_ms=${Math.round(median(pp))} ratio=${ratio.toFixed(2)}`);
+  console.log(`browser_ingest rows=${rows} fusebox_ms=${Math.round(median(fb))} papaparse_ms=${Math.round(median(pp))} ratio=${ratio.toFixed(2)} fusebox_all_ms=${Math.round(median(all))}`);
 } catch (e) {
   console.error('browser-ingest:', e instanceof Error ? e.stack : e);
   code = 1;
