@@ -13,6 +13,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -393,5 +395,77 @@ func TestValidateCallbackChecksEditsKeptAcrossAMappingChange(t *testing.T) {
 	sum, _ := a.Importer.Summary(ctx, imp.Slug)
 	if sum.CanSubmit || sum.Callback.State != "ok" {
 		t.Fatalf("after the mapping change: can_submit %v, callback %+v", sum.CanSubmit, sum.Callback)
+	}
+}
+
+// After a find & replace and its undo the endpoint checks only the rows
+// they changed: rows they did not touch are not read back and re-checked
+// even when their content is not in the cache (here: the cache cleared).
+func TestValidateCallbackRechecksOnlyTheRowsAnEditTouched(t *testing.T) {
+	var mu sync.Mutex
+	var sent []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Rows []struct {
+				Values map[string]any `json:"values"`
+			} `json:"rows"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		for _, row := range in.Rows {
+			id, _ := row.Values["customer_id"].(string)
+			sent = append(sent, id)
+		}
+		mu.Unlock()
+		io.WriteString(w, `{"rows": []}`)
+	}))
+	defer srv.Close()
+	took := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		out := sent
+		sent = nil
+		sort.Strings(out)
+		return out
+	}
+	ctx := context.Background()
+	a, err := New(ctx, Config{DatabaseURL: testDatabaseURL(t, ""), DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ws := "version: 1\nimporters:\n  - slug: orders\n    name: Orders\n    columns: [{key: customer_id, label: Customer id}, {key: amount, label: Amount, type: integer}]\n" +
+		"    hooks: {validate: {url: \"" + srv.URL + "/validate\", timeout: 3s}}\nmarketplace:\n  org_id: test-org\n  allowed_hosts: [127.0.0.1]\n"
+	if _, err := a.Workspace.Apply(ctx, []byte(ws), "ws.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	imp := stageCSV(t, a, "orders", "Customer id,Amount\nC-1,1\nC-2,2\nC-3,3\n")
+	if got := took(); !slices.Equal(got, []string{"C-1", "C-2", "C-3"}) {
+		t.Fatalf("staging sent %v", got)
+	}
+	if _, err := a.db.Write.ExecContext(ctx, `DELETE FROM importer_callback_cache`); err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.Importer.Replace(ctx, imp.Slug, importer.ReplaceInput{Column: "customer_id", Find: "C-1", Replace: "D-1"})
+	if err != nil || res.Rows != 1 {
+		t.Fatalf("replace: %+v %v", res, err)
+	}
+	if got := took(); !slices.Equal(got, []string{"D-1"}) {
+		t.Fatalf("after a replace that changed row 1 the endpoint got %v, want [D-1]", got)
+	}
+	if _, err := a.Importer.Undo(ctx, imp.Slug); err != nil {
+		t.Fatal(err)
+	}
+	if got := took(); !slices.Equal(got, []string{"C-1"}) {
+		t.Fatalf("after undoing it the endpoint got %v, want [C-1]", got)
+	}
+	if _, err := a.Importer.Redo(ctx, imp.Slug); err != nil {
+		t.Fatal(err)
+	}
+	if got := took(); len(got) != 0 { // D-1 was judged after the replace
+		t.Fatalf("after the redo the endpoint got %v, want nothing (D-1 is cached)", got)
 	}
 }

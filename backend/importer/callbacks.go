@@ -618,21 +618,47 @@ func errMessage(err error) string {
 	return msg
 }
 
-// eachStagedRow calls fn for the given rows (nil: all), in row order.
+// eachStagedRow calls fn for the given rows (nil: all; rows no longer
+// there are skipped), in row order.
 func (s *Service) eachStagedRow(ctx context.Context, importID int64, rows []int64, fn func(row int64, data string) error) error {
 	if rows != nil {
-		for _, r := range rows {
-			var data string
-			err := s.db.Read.QueryRowContext(ctx, `SELECT data FROM importer_rows WHERE import_id = ? AND row_num = ?`, importID, r).Scan(&data)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue
+		rows = slices.Clone(rows)
+		slices.Sort(rows)
+		rows = slices.Compact(rows)
+		args := make([]any, 0, 501)
+		for len(rows) > 0 {
+			n := min(len(rows), 500)
+			args = append(args[:0], importID)
+			for _, r := range rows[:n] {
+				args = append(args, r)
 			}
+			rs, err := s.db.Read.QueryContext(ctx, `SELECT row_num, data FROM importer_rows WHERE import_id = ? AND row_num IN (?`+strings.Repeat(",?", n-1)+`) ORDER BY row_num`, args...)
 			if err != nil {
-				return fmt.Errorf("read row %d: %w", r, err)
+				return fmt.Errorf("read rows: %w", err)
 			}
-			if err := fn(r, data); err != nil {
-				return err
+			type row struct {
+				n    int64
+				data string
 			}
+			var page []row
+			for rs.Next() {
+				var r row
+				if err := rs.Scan(&r.n, &r.data); err != nil {
+					rs.Close()
+					return fmt.Errorf("read rows: %w", err)
+				}
+				page = append(page, r)
+			}
+			rs.Close()
+			if err := rs.Err(); err != nil {
+				return fmt.Errorf("read rows: %w", err)
+			}
+			for _, r := range page {
+				if err := fn(r.n, r.data); err != nil {
+					return err
+				}
+			}
+			rows = rows[n:]
 		}
 		return nil
 	}

@@ -135,21 +135,23 @@ func takeCarry(ctx context.Context, tx *store.Tx, importID int64) (*editPayload,
 }
 
 // applyCarry re-applies kept edits to freshly staged rows as one undoable
-// edit. The caller holds the import's lock.
-func (s *Service) applyCarry(ctx context.Context, slug string, p *editPayload) error {
+// edit, and returns the rows whose content it changed. The caller holds
+// the import's lock.
+func (s *Service) applyCarry(ctx context.Context, slug string, p *editPayload) ([]int64, error) {
 	imp, err := s.loadImport(ctx, s.db.Read, slug)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sc, err := s.schemaOf(imp)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	u, err := s.uniqFor(ctx, imp, sc)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.commitEdit(ctx, imp, u, func(tx *store.Tx) error {
+	touched := []int64{}
+	err = s.commitEdit(ctx, imp, u, func(tx *store.Tx) error {
 		m := s.newMutation(ctx, tx, imp, sc, u)
 		defer m.close()
 		var logged editPayload
@@ -208,6 +210,7 @@ func (s *Service) applyCarry(ctx context.Context, slug string, p *editPayload) e
 		if _, err := m.finish(); err != nil {
 			return err
 		}
+		touched = m.touchedRows()
 		seq, err := nextSeq(ctx, tx, imp.ID)
 		if err != nil {
 			return err
@@ -215,4 +218,5 @@ func (s *Service) applyCarry(ctx context.Context, slug string, p *editPayload) e
 		logged.Note = p.Note
 		return logEdit(ctx, tx, imp.ID, seq, 0, "edit", logged)
 	})
+	return touched, err
 }

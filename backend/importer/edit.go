@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -330,6 +331,18 @@ func (m *mutation) finish() ([]int64, error) {
 	}
 	m.dRows, m.dErrRows, m.dWarRows = 0, 0, 0
 	return partners, nil
+}
+
+// touchedRows is the rows whose content the mutation wrote or deleted,
+// in row order (what the validation endpoint has to check after it;
+// partners only get their findings rewritten).
+func (m *mutation) touchedRows() []int64 {
+	rows := make([]int64, 0, len(m.touched))
+	for r := range m.touched {
+		rows = append(rows, r)
+	}
+	slices.Sort(rows)
+	return rows
 }
 
 func (m *mutation) readRow(row int64) (rowState, error) {
@@ -674,10 +687,12 @@ func (s *Service) Replace(ctx context.Context, slug string, in ReplaceInput) (Re
 	var pending []rowState
 	var pendingNew [][]string
 	var changes []cellChange
+	touched := []int64{} // the rows the validation endpoint checks after (not nil: nil is every row)
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
 		}
+		var rows []int64
 		err := s.commitEdit(ctx, imp, u, func(tx *store.Tx) error {
 			if part == 0 {
 				var err error
@@ -695,11 +710,13 @@ func (s *Service) Replace(ctx context.Context, slug string, in ReplaceInput) (Re
 			if _, err := m.finish(); err != nil {
 				return err
 			}
+			rows = m.touchedRows()
 			return logEdit(ctx, tx, imp.ID, seq, part, "replace", editPayload{Changes: changes, Note: in.Find + " -> " + in.Replace})
 		})
 		if err != nil {
 			return err
 		}
+		touched = append(touched, rows...)
 		part++
 		pending, pendingNew, changes = pending[:0], pendingNew[:0], nil
 		return nil
@@ -762,7 +779,7 @@ func (s *Service) Replace(ctx context.Context, slug string, in ReplaceInput) (Re
 			break
 		}
 	}
-	if err := s.checkAfterEdit(ctx, imp, sc, nil, unlock); err != nil {
+	if err := s.checkAfterEdit(ctx, imp, sc, touched, unlock); err != nil {
 		return res, err
 	}
 	res.Version = imp.Version
@@ -917,6 +934,7 @@ func (s *Service) undoRedo(ctx context.Context, slug string, undo bool) (UndoRes
 	}
 	var seq int64
 	var res UndoResult
+	touched := []int64{} // the rows the validation endpoint checks after (not nil: nil is every row)
 	err = s.db.Read.QueryRowContext(ctx, q, imp.ID).Scan(&seq, &res.Kind)
 	if errors.Is(err, sql.ErrNoRows) {
 		if undo {
@@ -962,6 +980,7 @@ func (s *Service) undoRedo(ctx context.Context, slug string, undo bool) (UndoRes
 		if _, err := m.finish(); err != nil {
 			return err
 		}
+		touched = m.touchedRows()
 		flag := 1
 		if !undo {
 			flag = 0
@@ -974,7 +993,7 @@ func (s *Service) undoRedo(ctx context.Context, slug string, undo bool) (UndoRes
 	if err != nil {
 		return UndoResult{}, err
 	}
-	if err := s.checkAfterEdit(ctx, imp, sc, nil, unlock); err != nil {
+	if err := s.checkAfterEdit(ctx, imp, sc, touched, unlock); err != nil {
 		return res, err
 	}
 	res.Version = imp.Version

@@ -351,11 +351,13 @@ func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src
 		return fmt.Errorf("stage: %w", err)
 	}
 	if carry != nil {
-		if err := s.applyCarry(ctx, imp.Slug, carry); err != nil {
+		touched, err := s.applyCarry(ctx, imp.Slug, carry)
+		if err != nil {
 			return fmt.Errorf("stage: re-apply kept edits: %w", err)
 		}
-		// the kept edits' content goes to the validation endpoint too
-		r, rows, err := s.beginCallbacks(ctx, imp, sc, nil)
+		// the kept edits' content goes to the validation endpoint too (the
+		// rows they changed: staging had every other row checked)
+		r, rows, err := s.beginCallbacks(ctx, imp, sc, touched)
 		if err != nil {
 			return fmt.Errorf("stage: %w", err)
 		}
