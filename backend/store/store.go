@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
@@ -30,6 +31,11 @@ type DB struct {
 	Path    string
 	engine  Engine
 	applied int
+
+	// PostgreSQL only: the pool Lock takes its connections from, and the
+	// configuration Listen connects with.
+	locks    *sql.DB
+	pgConfig *pgx.ConnConfig
 }
 
 // AppliedAtOpen is the number of migrations this open applied (0 when
@@ -150,9 +156,13 @@ func checkHeader(path string) error {
 
 // Close closes both pools; the writer last, so the WAL is checkpointed.
 func (db *DB) Close() error {
+	var lerr error
+	if db.locks != nil {
+		lerr = db.locks.Close()
+	}
 	rerr := db.Read.Close()
 	werr := db.Write.Close()
-	return errors.Join(rerr, werr)
+	return errors.Join(lerr, rerr, werr)
 }
 
 // Tx is a write transaction. Callbacks added with AfterCommit run once the
@@ -160,6 +170,7 @@ func (db *DB) Close() error {
 type Tx struct {
 	*sql.Tx
 	after []func()
+	conn  *sql.Conn // PostgreSQL: the connection the transaction runs on (CopyFrom)
 }
 
 // AfterCommit registers fn to run after a successful commit.
@@ -168,11 +179,24 @@ func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
 // Tx runs fn in a write transaction on the single writer connection. It
 // commits when fn returns nil and rolls back otherwise (or on panic).
 func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
-	sqlTx, err := db.Write.BeginTx(ctx, nil)
+	var conn *sql.Conn
+	if db.engine == Postgres {
+		// the transaction's own connection, for CopyFrom
+		if conn, err = db.Write.Conn(ctx); err != nil {
+			return fmt.Errorf("begin transaction: %w", err)
+		}
+		defer conn.Close()
+	}
+	var sqlTx *sql.Tx
+	if conn != nil {
+		sqlTx, err = conn.BeginTx(ctx, nil)
+	} else {
+		sqlTx, err = db.Write.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	tx := &Tx{Tx: sqlTx}
+	tx := &Tx{Tx: sqlTx, conn: conn}
 	if db.engine == Postgres {
 		// One writer at a time across every replica, like SQLite's
 		// BEGIN IMMEDIATE on its single writer connection.
