@@ -438,7 +438,10 @@ func (s *Service) finishCallbacks(ctx context.Context, r *cbRun, locked bool) er
 			return nil
 		}
 		if !locked {
-			unlock := s.lock(r.imp.ID)
+			unlock, err := s.lock(ctx, r.imp.ID)
+			if err != nil {
+				return err
+			}
 			defer unlock()
 		}
 		imp, err := s.loadImport(ctx, s.db.Read, r.imp.Slug) // the current version

@@ -110,6 +110,9 @@ func (s *Service) putSetting(ctx context.Context, key, value string) error {
 func (s *Service) CleanupAbandoned(ctx context.Context, now time.Time) (CleanupRun, error) {
 	run := CleanupRun{At: now.UTC()}
 	s.removeStalePartFiles()
+	if err := s.removeStaleUploads(ctx, now); err != nil {
+		s.log.Warn("clean up partial uploads", "err", err)
+	}
 	deleted, err := s.cleanup(ctx, now)
 	run.Deleted = deleted
 	if err != nil {

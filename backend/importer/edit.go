@@ -415,7 +415,10 @@ func (s *Service) beginEdit(ctx context.Context, slug string) (*Import, *schema.
 	if part := s.stagingNow(imp); part != nil && s.running(imp.ID) {
 		return nil, nil, nil, nil, errs.Conflict("import %s is still being checked (%d rows so far): edits work once every row is checked", slug, part.Rows)
 	}
-	unlock := s.lock(imp.ID)
+	unlock, err := s.lock(ctx, imp.ID)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
 	imp, err = s.loadImport(ctx, s.db.Read, slug)
 	if err == nil {
 		err = refuseCancelled(imp)

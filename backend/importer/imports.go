@@ -410,7 +410,10 @@ func (s *Service) DeleteImport(ctx context.Context, slug string) error {
 	if err != nil {
 		return err
 	}
-	unlock := s.lock(imp.ID)
+	unlock, err := s.lock(ctx, imp.ID)
+	if err != nil {
+		return err
+	}
 	defer unlock()
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		for _, q := range []string{
@@ -420,6 +423,9 @@ func (s *Service) DeleteImport(ctx context.Context, slug string) error {
 			`DELETE FROM importer_row_match WHERE import_id = ?`,
 			`DELETE FROM importer_records WHERE import_id = ?`,
 			`DELETE FROM importer_jobs WHERE import_id = ?`,
+			`DELETE FROM importer_progress WHERE import_id = ?`,
+			`DELETE FROM importer_upload_chunks WHERE import_id = ?`,
+			`DELETE FROM importer_uploads WHERE import_id = ?`,
 			`DELETE FROM importer_imports WHERE id = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, imp.ID); err != nil {

@@ -44,7 +44,16 @@ const (
 // stopped process left it and it could not be resumed.
 const Interrupted = "interrupted"
 
-func newOwner() string { return strconv.Itoa(os.Getpid()) + ":" + ids.New("") }
+// newOwner names this process in importer_jobs.owner: pid:token, and on
+// a team server pid:token@host (host names the machine, or container,
+// whose process ids the pid is of).
+func newOwner(host string) string {
+	o := strconv.Itoa(os.Getpid()) + ":" + ids.New("")
+	if host != "" {
+		o += "@" + host
+	}
+	return o
+}
 
 // jobRow is one row of importer_jobs.
 type jobRow struct {
@@ -178,6 +187,14 @@ func (s *Service) ownerGone(owner, leaseUntil string) bool {
 	if owner == s.owner {
 		return false
 	}
+	if _, host, ok := strings.Cut(owner, "@"); ok && host != s.host {
+		// A replica of a team server on another machine or container
+		// (often all pid 1 of their containers): its pid says nothing
+		// here, only the lease says it has stopped.
+		lease, err := store.ParseTime(leaseUntil)
+		return err != nil || time.Now().After(lease)
+	}
+	owner, _, _ = strings.Cut(owner, "@")
 	pidText, _, _ := strings.Cut(owner, ":")
 	pid, err := strconv.Atoi(pidText)
 	if err != nil || pid == os.Getpid() {
@@ -190,11 +207,16 @@ func (s *Service) ownerGone(owner, leaseUntil string) bool {
 }
 
 // claim takes over the job of an import when its owner is gone; it
-// returns the job, taken, or nil.
+// returns the job, taken, or nil. On PostgreSQL the job's row is locked
+// for the claim, and one another replica is claiming is skipped.
 func (s *Service) claim(ctx context.Context, id int64) (*jobRow, error) {
 	var out *jobRow
+	forUpdate := ""
+	if s.db.Engine() == store.Postgres {
+		forUpdate = " FOR UPDATE SKIP LOCKED"
+	}
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		j, err := scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM importer_jobs WHERE import_id = ?`, id))
+		j, err := scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM importer_jobs WHERE import_id = ?`+forUpdate, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -474,7 +496,11 @@ func (s *Service) failJob(ctx context.Context, slug, reason string) {
 		s.log.Error("mark import failed", "import", slug, "err", err)
 		return
 	}
-	unlock := s.lock(imp.ID)
+	unlock, err := s.lock(ctx, imp.ID)
+	if err != nil {
+		s.log.Error("mark import failed", "import", slug, "err", err)
+		return
+	}
 	defer unlock()
 	step := imp.Step
 	switch step {
@@ -541,7 +567,10 @@ func (s *Service) recoverOrphans(ctx context.Context) error {
 		if s.running(imp.ID) {
 			continue
 		}
-		unlock := s.lock(imp.ID)
+		unlock, err := s.lock(ctx, imp.ID)
+		if err != nil {
+			return err
+		}
 		imp, err = s.loadImport(ctx, s.db.Read, slug)
 		if err == nil {
 			_, err = s.recoverInterrupted(ctx, imp)

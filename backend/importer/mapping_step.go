@@ -113,7 +113,7 @@ func (s *Service) valueSuggestions(ctx context.Context, imp *Import, sc *schema.
 		return nil
 	}
 	limit := sc.Def.Settings.MaxFileBytes()
-	rd, err := s.openFile(imp, imp.FileOptions, limit)
+	rd, err := s.openFile(ctx, imp, imp.FileOptions, limit)
 	if err != nil {
 		return err
 	}
@@ -200,7 +200,10 @@ func (s *Service) ConfirmMappingChange(ctx context.Context, slug string, m schem
 	if err != nil {
 		return ch, err
 	}
-	unlock := s.lock(imp.ID)
+	unlock, err := s.lock(ctx, imp.ID)
+	if err != nil {
+		return ch, err
+	}
 	defer unlock()
 	if imp, err = s.loadImport(ctx, s.db.Read, slug); err != nil { // fresh, under the lock
 		return ch, err

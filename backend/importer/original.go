@@ -20,6 +20,9 @@ func (s *Service) OriginalFile(ctx context.Context, slug string) (*os.File, Impo
 	if imp.filePath == "" {
 		return nil, Import{}, errs.NotFound("import %s has no uploaded file", slug)
 	}
+	if err := s.localFile(ctx, imp); err != nil {
+		return nil, Import{}, err
+	}
 	f, err := os.Open(imp.filePath)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, Import{}, errs.NotFound("the uploaded file of import %s is no longer stored", slug)

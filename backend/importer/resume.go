@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -109,7 +110,7 @@ func (p *parkedFiles) discard(id int64) {
 
 // openForStage opens the import's file for staging, resuming the reader
 // the mapping step parked when there is one for this file and options.
-func (s *Service) openForStage(imp *Import, o FileOptions, limit int64) (*ingest.Reader, error) {
+func (s *Service) openForStage(ctx context.Context, imp *Import, o FileOptions, limit int64) (*ingest.Reader, error) {
 	if sus := s.parked.take(imp.ID, parkKeyOf(imp, o, limit)); sus != nil {
 		rd, err := sus.Resume()
 		if err == nil {
@@ -117,5 +118,5 @@ func (s *Service) openForStage(imp *Import, o FileOptions, limit int64) (*ingest
 		}
 		sus.Close()
 	}
-	return s.openFile(imp, o, limit)
+	return s.openFile(ctx, imp, o, limit)
 }

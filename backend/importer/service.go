@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -67,11 +68,13 @@ type Service struct {
 
 	inflight atomic.Int64 // bytes of uploads being received, not yet recorded
 
-	owner   string          // this process in importer_jobs.owner (pid:token)
+	owner   string          // this process in importer_jobs.owner (pid:token, on PostgreSQL pid:token@host)
+	host    string          // on PostgreSQL: this machine's name in owner
 	jobsCtx context.Context // background jobs run under it (RunJobs sets it)
 	jobsWG  sync.WaitGroup  // background jobs running
 
-	afterBatch func(records int64) // tests: called after each committed batch of a submit
+	afterBatch    func(records int64) // tests: called after each committed batch of a submit
+	afterProgress func(p Progress)    // tests: called after each progress stored for other replicas
 }
 
 // DefaultMaxImportsPerSession is how many imports one importer session
@@ -140,9 +143,17 @@ func New(db *store.DB, dataDir string, log *slog.Logger) *Service {
 	s := &Service{
 		db: db, dataDir: dataDir, log: log, fixSlots: make(chan struct{}, MaxFixFilesAtOnce),
 		locks: map[int64]*importLock{}, schemas: map[int64]*schema.Schema{}, jobs: map[int64]*job{}, uniq: map[int64]*uniqIndex{},
-		BatchRows: 250, TxRows: 8_000, SubmitTxRows: 10_000, owner: newOwner(), MaxImportsPerSession: DefaultMaxImportsPerSession,
+		BatchRows: 250, TxRows: 8_000, SubmitTxRows: 10_000, MaxImportsPerSession: DefaultMaxImportsPerSession,
 		MaxPendingUploadBytes: DefaultMaxPendingUploadBytes, MinFreeDiskBytes: DefaultMinFreeDiskBytes,
 	}
+	if db.Engine() == store.Postgres {
+		// replicas on several machines share the jobs table
+		s.host, _ = os.Hostname()
+		if s.host == "" {
+			s.host = "unknown"
+		}
+	}
+	s.owner = newOwner(s.host)
 	s.spaceLimitsFromEnv()
 	return s
 }
@@ -188,8 +199,10 @@ func (s *Service) statusChanged(ctx context.Context, slug, status string) {
 	}
 }
 
-// lock serializes mutations of one import (staging, edits, submit).
-func (s *Service) lock(id int64) func() {
+// lock serializes mutations of one import (staging, edits, submit): in
+// this process, then, on a team server, across the replicas (the
+// database's lock on the import; see store.DB.Lock).
+func (s *Service) lock(ctx context.Context, id int64) (func(), error) {
 	s.mu.Lock()
 	l := s.locks[id]
 	if l == nil {
@@ -199,7 +212,7 @@ func (s *Service) lock(id int64) func() {
 	l.refs++
 	s.mu.Unlock()
 	l.mu.Lock()
-	return func() {
+	release := func() {
 		l.mu.Unlock()
 		s.mu.Lock()
 		l.refs--
@@ -208,6 +221,15 @@ func (s *Service) lock(id int64) func() {
 		}
 		s.mu.Unlock()
 	}
+	dbUnlock, err := s.db.Lock(ctx, store.LockImport, id)
+	if err != nil {
+		release()
+		return nil, fmt.Errorf("lock import %d: %w", id, err)
+	}
+	return func() {
+		dbUnlock()
+		release()
+	}, nil
 }
 
 func (s *Service) uploadDir(importSlug string) string {

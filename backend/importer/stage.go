@@ -184,7 +184,10 @@ func (s *Service) runStage(ctx context.Context, slug string, j *job) (err error)
 	if err != nil {
 		return err
 	}
-	unlock := s.lock(imp.ID)
+	unlock, err := s.lock(ctx, imp.ID)
+	if err != nil {
+		return err
+	}
 	defer unlock()
 	imp, err = s.loadImport(ctx, s.db.Read, slug) // fresh, under the lock
 	if err != nil {
@@ -262,7 +265,7 @@ func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src
 	if err != nil {
 		return fmt.Errorf("stage: %w", err)
 	}
-	rd, err := s.openForStage(imp, imp.FileOptions, sc.Def.Settings.MaxFileBytes())
+	rd, err := s.openForStage(ctx, imp, imp.FileOptions, sc.Def.Settings.MaxFileBytes())
 	if err != nil {
 		return err
 	}

@@ -149,7 +149,10 @@ func (s *Service) CancelImport(ctx context.Context, slug string) (Import, error)
 			return Import{}, fmt.Errorf("cancel import %s: %w", slug, ctx.Err())
 		}
 	}
-	unlock := s.lock(imp.ID)
+	unlock, err := s.lock(ctx, imp.ID)
+	if err != nil {
+		return Import{}, err
+	}
 	defer unlock()
 	if imp, err = s.loadImport(ctx, s.db.Read, slug); err != nil {
 		return Import{}, err
@@ -163,6 +166,9 @@ func (s *Service) CancelImport(ctx context.Context, slug string) (Import, error)
 	now := nowString()
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		if err := clearStaged(ctx, tx, imp.ID); err != nil {
+			return err
+		}
+		if err := deleteStoredFile(ctx, tx, imp.ID); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE importer_imports SET cancelled_at = ?, file_path = '', version = version + 1, updated_at = ? WHERE id = ?`, now, now, imp.ID)

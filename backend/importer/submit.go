@@ -62,7 +62,10 @@ func (s *Service) beginSubmit(ctx context.Context, slug string) (Import, error) 
 	if part := s.stagingNow(imp); part != nil && s.running(imp.ID) {
 		return Import{}, errs.Conflict("import %s is still being checked (%d rows so far): submit it once every row is checked", slug, part.Rows)
 	}
-	unlock := s.lock(imp.ID)
+	unlock, err := s.lock(ctx, imp.ID)
+	if err != nil {
+		return Import{}, err
+	}
 	defer unlock()
 	if imp, err = s.loadImport(ctx, s.db.Read, slug); err != nil {
 		return Import{}, err
@@ -124,7 +127,10 @@ func (s *Service) runSubmit(ctx context.Context, slug string) error {
 	if err != nil {
 		return err
 	}
-	unlock := s.lock(imp.ID)
+	unlock, err := s.lock(ctx, imp.ID)
+	if err != nil {
+		return err
+	}
 	defer unlock()
 	if imp, err = s.loadImport(ctx, s.db.Read, slug); err != nil {
 		return err
@@ -723,6 +729,9 @@ func (s *Service) Reimport(ctx context.Context, actor Actor, slug string) (Impor
 	}
 	imp, err := s.CreateImport(ctx, actor, old.Template.Slug)
 	if err != nil {
+		return Import{}, Preview{}, err
+	}
+	if err := s.localFile(ctx, old); err != nil {
 		return Import{}, Preview{}, err
 	}
 	f, err := os.Open(old.filePath)

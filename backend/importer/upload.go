@@ -62,6 +62,9 @@ type job struct {
 	// after each transaction, so a reader sees rows, counts and bytes of
 	// the same moment.
 	staged atomic.Pointer[stagedSoFar]
+	// onDone runs when the job finishes, on the finishing goroutine (a
+	// team server stores the final progress before the step returns)
+	onDone atomic.Pointer[func()]
 }
 
 // stagedSoFar is staging's committed state: rows 1..MaxRow are stored,
@@ -107,6 +110,9 @@ func (j *job) finish(err error) {
 	j.finished.Store(time.Now().UnixNano())
 	if j.done.CompareAndSwap(false, true) {
 		close(j.doneCh)
+		if f := j.onDone.Load(); f != nil {
+			(*f)()
+		}
 	}
 }
 
@@ -131,6 +137,7 @@ func (s *Service) setJob(id int64, j *job) {
 	s.mu.Lock()
 	s.jobs[id] = j
 	s.mu.Unlock()
+	s.publish(id, j)
 }
 
 // Progress reports the running (or last) long step of an import. With no
@@ -143,8 +150,23 @@ func (s *Service) Progress(ctx context.Context, slug string) (Progress, error) {
 	s.mu.Lock()
 	j := s.jobs[imp.ID]
 	s.mu.Unlock()
-	if j != nil {
+	if j != nil && (!s.team() || !j.done.Load()) {
 		return j.snapshot(), nil
+	}
+	if s.team() {
+		// the last step may have run on another replica
+		p, ok, err := s.storedProgress(ctx, imp.ID)
+		if err != nil {
+			return p, err
+		}
+		// a finished step's progress, unless the import has since entered
+		// a step that is not reporting (the job row says more)
+		if ok && (!p.Done || imp.Step != StepStaging && imp.Step != StepSubmitting) {
+			return p, nil
+		}
+		if j != nil {
+			return j.snapshot(), nil
+		}
 	}
 	if p, ok, err := s.jobProgress(ctx, imp); err != nil || ok {
 		return p, err
@@ -170,11 +192,17 @@ func (s *Service) Wait(ctx context.Context, slug string) (Progress, error) {
 	s.mu.Lock()
 	j := s.jobs[imp.ID]
 	s.mu.Unlock()
-	if j != nil {
+	switch {
+	case j != nil && !j.done.Load():
 		select {
 		case <-j.doneCh:
 		case <-ctx.Done():
 			return j.snapshot(), ctx.Err()
+		}
+	case s.team():
+		// a step another replica runs
+		if err := s.waitStored(ctx, imp.ID); err != nil {
+			return Progress{}, fmt.Errorf("wait for import %s: %w", slug, err)
 		}
 	}
 	return s.Progress(ctx, slug)
@@ -252,7 +280,10 @@ func (s *Service) Upload(ctx context.Context, slug string, body io.Reader, name 
 	if err != nil {
 		return Preview{}, err
 	}
-	unlock := s.lock(imp.ID)
+	unlock, err := s.lock(ctx, imp.ID)
+	if err != nil {
+		return Preview{}, err
+	}
 	defer unlock()
 	if imp, err = s.loadImport(ctx, s.db.Read, slug); err != nil { // fresh, under the lock
 		return Preview{}, err
@@ -303,7 +334,24 @@ func (s *Service) receive(ctx context.Context, imp *Import, j *job, body io.Read
 	}
 	defer os.Remove(tmp.Name())
 	h := sha256.New()
-	n, err := io.Copy(countingWriter{w: space.wrap(io.MultiWriter(tmp, h)), n: &j.bytes}, io.LimitReader(body, limit+1))
+	var to io.Writer = io.MultiWriter(tmp, h)
+	var cw *chunkWriter // a team server's copy in the database
+	if s.team() {
+		if cw, err = s.beginUpload(ctx, imp.ID, name); err != nil {
+			tmp.Close()
+			return Preview{}, err
+		}
+		defer func() {
+			if !cw.done {
+				cw.discard() // cut short or refused
+			}
+		}()
+		to = io.MultiWriter(tmp, h, cw)
+	}
+	n, err := io.Copy(countingWriter{w: space.wrap(to), n: &j.bytes}, io.LimitReader(body, limit+1))
+	if err == nil && cw != nil && n <= limit {
+		err = cw.flush()
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -322,6 +370,12 @@ func (s *Service) receive(ctx context.Context, imp *Import, j *job, body io.Read
 	if n == 0 {
 		return Preview{}, errs.Invalid("the file is empty")
 	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if s.team() {
+		// named by its content: another replica fetching it from the
+		// database never takes an older file of the import for it
+		final = filepath.Join(dir, "original-"+sum[:16]+"."+fileExt(name))
+	}
 	// remove previous originals (another extension) before the rename
 	if old, _ := filepath.Glob(filepath.Join(dir, "original.*")); len(old) > 0 {
 		for _, o := range old {
@@ -334,7 +388,7 @@ func (s *Service) receive(ctx context.Context, imp *Import, j *job, body io.Read
 		return Preview{}, fmt.Errorf("upload: %w", err)
 	}
 	imp.filePath, imp.FileName, imp.FileSize = final, name, n
-	pv, err := s.preview(imp, FileOptions{}, limit)
+	pv, err := s.preview(ctx, imp, FileOptions{}, limit)
 	if err != nil {
 		os.Remove(final)
 		return Preview{}, err
@@ -343,12 +397,17 @@ func (s *Service) receive(ctx context.Context, imp *Import, j *job, body io.Read
 		if err := clearStaged(ctx, tx, imp.ID); err != nil {
 			return err
 		}
+		if cw != nil {
+			if err := cw.complete(ctx, tx, n, sum); err != nil {
+				return err
+			}
+		}
 		det, _ := json.Marshal(pv.Detected)
 		hdr, _ := json.Marshal(pv.Headers)
 		_, err := tx.ExecContext(ctx, `UPDATE importer_imports SET file_name = ?, file_path = ?, file_size = ?, file_sha256 = ?, file_options = '{}',
 			detected = ?, header_row = ?, headers = ?, mapping = '', step = ?, status = ?, failure_reason = '', row_count = 0, max_row = 0,
 			error_rows = 0, warning_rows = 0, file_issues = '[]', version = version + 1, updated_at = ? WHERE id = ?`,
-			name, final, n, hex.EncodeToString(h.Sum(nil)), string(det), pv.HeaderRow, string(hdr), StepUploaded, StatusCreated, nowString(), imp.ID)
+			name, final, n, sum, string(det), pv.HeaderRow, string(hdr), StepUploaded, StatusCreated, nowString(), imp.ID)
 		if err == nil {
 			err = markReached(ctx, tx, imp.ID, ReachedUploaded)
 		}
@@ -359,6 +418,9 @@ func (s *Service) receive(ctx context.Context, imp *Import, j *job, body io.Read
 	})
 	if err != nil {
 		return Preview{}, err
+	}
+	if cw != nil {
+		cw.done = true
 	}
 	s.dropUniq(imp.ID)
 	return pv, nil
@@ -409,9 +471,12 @@ func ingestOptions(o FileOptions, limit int64) (ingest.Options, error) {
 }
 
 // openFile opens the import's stored original with its options.
-func (s *Service) openFile(imp *Import, o FileOptions, limit int64) (*ingest.Reader, error) {
+func (s *Service) openFile(ctx context.Context, imp *Import, o FileOptions, limit int64) (*ingest.Reader, error) {
 	if imp.filePath == "" {
 		return nil, errs.Conflict("import %s has no file yet; upload one first", imp.Slug)
+	}
+	if err := s.localFile(ctx, imp); err != nil {
+		return nil, err
 	}
 	opts, err := ingestOptions(o, limit)
 	if err != nil {
@@ -424,8 +489,8 @@ func (s *Service) openFile(imp *Import, o FileOptions, limit int64) (*ingest.Rea
 	return rd, nil
 }
 
-func (s *Service) preview(imp *Import, o FileOptions, limit int64) (Preview, error) {
-	rd, err := s.openFile(imp, o, limit)
+func (s *Service) preview(ctx context.Context, imp *Import, o FileOptions, limit int64) (Preview, error) {
+	rd, err := s.openFile(ctx, imp, o, limit)
 	if err != nil {
 		return Preview{}, err
 	}
@@ -542,7 +607,7 @@ func (s *Service) GetPreview(ctx context.Context, slug string) (Preview, error) 
 	if err != nil {
 		return Preview{}, err
 	}
-	return s.preview(imp, imp.FileOptions, sc.Def.Settings.MaxFileBytes())
+	return s.preview(ctx, imp, imp.FileOptions, sc.Def.Settings.MaxFileBytes())
 }
 
 // SetFileOptions re-parses the file with the given header row, sheet,
@@ -553,7 +618,10 @@ func (s *Service) SetFileOptions(ctx context.Context, slug string, o FileOptions
 	if err != nil {
 		return Preview{}, err
 	}
-	unlock := s.lock(imp.ID)
+	unlock, err := s.lock(ctx, imp.ID)
+	if err != nil {
+		return Preview{}, err
+	}
 	defer unlock()
 	if imp, err = s.loadImport(ctx, s.db.Read, slug); err != nil { // fresh, under the lock
 		return Preview{}, err
@@ -571,7 +639,7 @@ func (s *Service) SetFileOptions(ctx context.Context, slug string, o FileOptions
 	if err != nil {
 		return Preview{}, err
 	}
-	pv, err := s.preview(imp, o, sc.Def.Settings.MaxFileBytes())
+	pv, err := s.preview(ctx, imp, o, sc.Def.Settings.MaxFileBytes())
 	if err != nil {
 		return Preview{}, err
 	}

@@ -1,0 +1,157 @@
+package importer
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"fusebox/backend/store"
+)
+
+// On a team server (PostgreSQL, several replicas) the progress of a long
+// step is kept in importer_progress as well as in the memory of the
+// replica running it, so that a progress poll, an event stream or a Wait
+// served by another replica sees it; each write is announced on
+// progressChannel (NOTIFY), which a waiting replica listens on.
+
+// progressChannel is the NOTIFY channel of stored progress; the payload is
+// the import's id.
+const progressChannel = "fusebox_import_progress"
+
+// progressEvery is how often a running step's progress is stored at most.
+const progressEvery = 250 * time.Millisecond
+
+// team reports whether the service runs as a replica of a team server.
+func (s *Service) team() bool { return s.db.Engine() == store.Postgres }
+
+// publish stores j's progress for the other replicas while it runs, at
+// most every progressEvery and when it changed, then once more when it
+// ends, before the step returns. On SQLite it does nothing.
+func (s *Service) publish(id int64, j *job) {
+	if !s.team() {
+		return
+	}
+	var mu sync.Mutex // one write at a time, the final one last
+	var last Progress
+	final := false
+	write := func(end bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if final {
+			return
+		}
+		final = end
+		p := j.snapshot()
+		if p.Phase == last.Phase && p.BytesRead == last.BytesRead && p.Rows == last.Rows && p.Done == last.Done && p.Error == last.Error && p.BytesTotal == last.BytesTotal {
+			return
+		}
+		if err := s.storeProgress(id, j, p); err != nil {
+			s.log.Warn("store import progress", "import_id", id, "err", err)
+			return
+		}
+		last = p
+		if s.afterProgress != nil {
+			s.afterProgress(p)
+		}
+	}
+	onDone := func() { write(true) }
+	j.onDone.Store(&onDone)
+	if j.done.Load() {
+		write(true) // finished before it was published
+		return
+	}
+	go func() {
+		t := time.NewTicker(progressEvery)
+		defer t.Stop()
+		write(false)
+		for {
+			select {
+			case <-j.doneCh:
+				return
+			case <-t.C:
+				write(false)
+			}
+		}
+	}()
+}
+
+// storeProgress writes p, the progress of job j of import id, unless the
+// row already holds a later step's, and announces it.
+func (s *Service) storeProgress(id int64, j *job, p Progress) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	body, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.Write.ExecContext(ctx, `INSERT INTO importer_progress (import_id, owner, progress, started_at, updated_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (import_id) DO UPDATE SET owner = excluded.owner, progress = excluded.progress, started_at = excluded.started_at, updated_at = excluded.updated_at
+		WHERE importer_progress.started_at <= excluded.started_at`,
+		id, s.owner, string(body), store.FormatTime(j.started), nowString())
+	if err != nil {
+		return fmt.Errorf("store the progress of import %d: %w", id, err)
+	}
+	return s.db.Notify(ctx, progressChannel, strconv.FormatInt(id, 10))
+}
+
+// storedProgress is the progress another replica stored for import id;
+// ok is false when there is none, or when it is of a step still running
+// whose replica stopped writing it (then the job row tells more).
+func (s *Service) storedProgress(ctx context.Context, id int64) (p Progress, ok bool, err error) {
+	var body, updated string
+	err = s.db.Read.QueryRowContext(ctx, `SELECT progress, updated_at FROM importer_progress WHERE import_id = ?`, id).Scan(&body, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Progress{}, false, nil
+	}
+	if err != nil {
+		return Progress{}, false, fmt.Errorf("read the progress of import %d: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(body), &p); err != nil {
+		return Progress{}, false, fmt.Errorf("read the progress of import %d: %w", id, err)
+	}
+	if !p.Done {
+		if time.Since(parseTime(updated)) > JobLease {
+			return Progress{}, false, nil
+		}
+		p.ElapsedMS = time.Since(p.StartedAt).Milliseconds()
+	}
+	return p, true, nil
+}
+
+// waitStored waits until the step another replica runs on import id
+// ends (its stored progress is done, or no longer kept up) or ctx ends.
+func (s *Service) waitStored(ctx context.Context, id int64) error {
+	l, err := s.db.Listen(ctx, progressChannel)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	want := strconv.FormatInt(id, 10)
+	for {
+		p, ok, err := s.storedProgress(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !ok || p.Done {
+			return nil
+		}
+		// the next notification of this import; a second look at least
+		// every JobLease, for a replica that stopped without one
+		wctx, cancel := context.WithTimeout(ctx, JobLease)
+		for {
+			payload, err := l.Next(wctx)
+			if err != nil || payload == want {
+				break
+			}
+		}
+		cancel()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+}
