@@ -670,6 +670,9 @@ type stageWriter interface {
 // engine, inside tx; shared holds statements prepared for every
 // transaction of the staging run (prepareStageStmts), or is nil.
 func (s *Service) newStageWriter(tx *store.Tx, importID int64, shared *stageStmts) stageWriter {
+	if tx.CanCopy() {
+		return newCopyWriter(tx, importID) // PostgreSQL (stage_copy.go)
+	}
 	w := newBulkWriter(tx, importID)
 	w.insert = s.stageInsert()
 	w.shared = shared
