@@ -324,6 +324,51 @@ func (s *Service) InstallSecret(ctx context.Context, installID, name string) (st
 	return v, nil
 }
 
+// InstallSecretValues returns the secret config values of every install
+// that is not removed, each with its field name. The relay masks them in
+// the sink's recordings: on a team server the replica that sent a value
+// is often not the one whose console shows the sink. An install whose
+// secrets cannot be opened is skipped (the console then shows what the
+// credential-header rules mask) and the error is returned beside the rest.
+func (s *Service) InstallSecretValues(ctx context.Context) ([][2]string, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT id, secrets FROM marketplace_installs WHERE status <> ? AND secrets <> ''`, StatusRemoved)
+	if err != nil {
+		return nil, fmt.Errorf("read install secrets: %w", err)
+	}
+	type sealedRow struct{ id, sealed string }
+	var sealed []sealedRow
+	for rows.Next() {
+		var r sealedRow
+		if err := rows.Scan(&r.id, &r.sealed); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read install secrets: %w", err)
+		}
+		sealed = append(sealed, r)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("read install secrets: %w", err)
+	}
+	var out [][2]string
+	var firstErr error
+	for _, r := range sealed {
+		plain, err := s.seal.open(ctx, r.sealed, "marketplace install "+r.id)
+		var vals map[string]string
+		if err == nil {
+			err = json.Unmarshal(plain, &vals)
+		}
+		if err != nil {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("install %s: open its secrets: %w", r.id, err)
+			}
+			continue
+		}
+		for name, v := range vals {
+			out = append(out, [2]string{v, name})
+		}
+	}
+	return out, firstErr
+}
+
 func plural(n int) string {
 	if n == 1 {
 		return ""

@@ -219,6 +219,15 @@ func (m installSecretMap) InstallSecret(_ context.Context, installID, name strin
 	return "", errs.NotFound("install %s has no secret %s", installID, name)
 }
 
+func (m installSecretMap) InstallSecretValues(context.Context) ([][2]string, error) {
+	var out [][2]string
+	for k, v := range m {
+		_, name, _ := strings.Cut(k, "/")
+		out = append(out, [2]string{v, name})
+	}
+	return out, nil
+}
+
 func TestRenderInstallSecrets(t *testing.T) {
 	store := installSecretMap{"inst_1/api_key": "k/y ?&1"}
 	cases := []struct {

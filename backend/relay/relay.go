@@ -53,6 +53,9 @@ type Limiter interface {
 // key file missing) fails the delivery with its message.
 type InstallSecrets interface {
 	InstallSecret(ctx context.Context, installID, name string) (string, error)
+	// InstallSecretValues lists every install's secret values with their
+	// field names, for masking the sink's recordings of any replica.
+	InstallSecretValues(ctx context.Context) ([][2]string, error)
 }
 
 // ImportInfo is what the relay needs to know about a submitted import.

@@ -139,8 +139,9 @@ func (sec Section) Export(ctx context.Context) (any, error) {
 }
 
 // SecretMasker replaces the values of the secrets destinations reference
-// with «secret NAME», and the install secrets the relay has sent with
-// «install secret NAME»: the console masks the sink's recordings with it.
+// with «secret NAME», and the install secrets (those the relay has sent
+// and every one stored) with «install secret NAME»: the console masks the
+// sink's recordings with it.
 func (s *Service) SecretMasker(ctx context.Context) *strings.Replacer {
 	var pairs []string
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT spec FROM relay_destinations`)
@@ -165,6 +166,17 @@ func (s *Service) SecretMasker(ctx context.Context) *strings.Replacer {
 		rows.Close()
 	}
 	pairs = append(pairs, s.sent.pairs()...)
+	// Every stored install secret too, not only those this process sent:
+	// on a team server another replica may have sent it.
+	if s.installs != nil {
+		vals, err := s.installs.InstallSecretValues(ctx)
+		if err != nil {
+			s.log.WarnContext(ctx, "the sink may show install secrets unmasked", "err", err)
+		}
+		for _, v := range vals {
+			pairs = append(pairs, secretForms(v[0], "«install secret "+v[1]+"»")...)
+		}
+	}
 	return strings.NewReplacer(pairs...)
 }
 

@@ -53,3 +53,20 @@ func (s *sentSecrets) pairs() []string {
 	}
 	return out
 }
+
+// secretForms returns old, new pairs for a strings.Replacer that show
+// value, and the forms it takes when escaped into a URL, as label.
+func secretForms(value, label string) []string {
+	if len(value) < 4 {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, form := range []string{value, url.QueryEscape(value), url.PathEscape(value)} {
+		if !seen[form] {
+			seen[form] = true
+			out = append(out, form, label)
+		}
+	}
+	return out
+}
