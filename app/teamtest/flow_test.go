@@ -138,10 +138,7 @@ func TestTwoReplicasFullFlow(t *testing.T) {
 				read(1)
 			}
 			if !done[0] || !done[1] {
-				// Not built yet: an import's progress is kept by the process
-				// that runs its job. Once it is kept in the database this
-				// skip no longer happens; then make it an error.
-				t.Skipf("NOT DONE: the validation's progress differs between the replicas (progress is per process): replica 0 %s; replica 1 %s", last[0], last[1])
+				t.Fatalf("the validation's progress differs between the replicas: replica 0 %s; replica 1 %s", last[0], last[1])
 			}
 			a := c.do(p.URL, "GET", base+"/events", user, nil, nil)
 			if a.status != 200 || !strings.Contains(string(a.body), `"done":true`) {
