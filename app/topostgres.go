@@ -24,6 +24,11 @@ type MigrateResult struct {
 	KeyDir string
 	// KeyFiles are the key files of the data dir.
 	KeyFiles []string
+	// Files is how many imports' original files were stored in PostgreSQL;
+	// MissingFiles names the imports whose recorded file is no longer in
+	// the data dir (nothing to copy).
+	Files        int
+	MissingFiles []string
 }
 
 // MigrateToPostgres copies the SQLite database of the data dir dataDir
@@ -34,8 +39,9 @@ type MigrateResult struct {
 // once the rows are in (a key dir holding other keys is refused before
 // anything is copied); without it they stay in the data dir.
 //
-// Uploaded files stay in the data dir's uploads/, which the importer reads
-// on either engine.
+// The imports' original files (the data dir's uploads/) are stored in
+// PostgreSQL in the same transaction, in chunks, as a team server keeps
+// them, so every replica finds them.
 func MigrateToPostgres(ctx context.Context, dataDir, databaseURL, keyDir string) (MigrateResult, error) {
 	res := MigrateResult{KeyDir: keyDir}
 	if databaseURL == "" || !store.IsPostgresURL(databaseURL) {
@@ -65,7 +71,12 @@ func MigrateToPostgres(ctx context.Context, dataDir, databaseURL, keyDir string)
 		return res, err
 	}
 	defer dst.Close()
-	res.Counts, err = store.CopyToPostgres(ctx, src, dst)
+	files, missing, err := uploadedFiles(ctx, src, dataDir)
+	if err != nil {
+		return res, err
+	}
+	res.Files, res.MissingFiles = len(files), missing
+	res.Counts, err = store.CopyToPostgres(ctx, src, dst, files)
 	if err != nil {
 		return res, err
 	}
@@ -133,4 +144,38 @@ func copyKeyFiles(dataDir, keyDir string, files []string) error {
 		}
 	}
 	return nil
+}
+
+// uploadedFiles lists the imports of the data dir's database that keep an
+// original file, found where the import recorded it or, for a data dir
+// that was moved, under dataDir/uploads/<import>/; missing names the
+// imports whose file is in neither place.
+func uploadedFiles(ctx context.Context, db *store.DB, dataDir string) (files []store.UploadedFile, missing []string, err error) {
+	rows, err := db.Read.QueryContext(ctx, `SELECT id, slug, file_name, file_path, file_size, file_sha256 FROM importer_imports WHERE file_path <> '' ORDER BY id`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list the uploaded files of %s: %w", db.Path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var f store.UploadedFile
+		var slug, path string
+		if err := rows.Scan(&f.ImportID, &slug, &f.Name, &path, &f.Size, &f.SHA256); err != nil {
+			return nil, nil, fmt.Errorf("list the uploaded files of %s: %w", db.Path, err)
+		}
+		for _, p := range []string{path, filepath.Join(dataDir, "uploads", slug, filepath.Base(path))} {
+			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+				f.Path = p
+				break
+			}
+		}
+		if f.Path == "" {
+			missing = append(missing, slug)
+			continue
+		}
+		files = append(files, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("list the uploaded files of %s: %w", db.Path, err)
+	}
+	return files, missing, nil
 }

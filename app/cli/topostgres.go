@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"fusebox/app"
@@ -61,6 +62,9 @@ func runMigrateToPostgres(ctx context.Context, args []string, stdout, stderr io.
 	} else {
 		fmt.Fprintf(stdout, "Keys: %v stay in %s. Give every replica the same ones: copy them into a key dir each replica reads (--key-dir DIR), or put their values in FUSEBOX_SESSIONS_KEY, FUSEBOX_SECRETS_KEY and FUSEBOX_ADMIN_TOKEN; a replica without them refuses to start.\n", res.KeyFiles, dir)
 	}
-	fmt.Fprintf(stdout, "Uploaded files stay in %s: start the server with --data-dir %s so the imports' original files are found.\n", filepath.Join(dir, "uploads"), dir)
+	fmt.Fprintf(stdout, "Uploaded files: %d imports' original files are stored in PostgreSQL, where every replica reads them.\n", res.Files)
+	if len(res.MissingFiles) > 0 {
+		fmt.Fprintf(stdout, "Not found in %s (nothing to copy): the original files of %s.\n", filepath.Join(dir, "uploads"), strings.Join(res.MissingFiles, ", "))
+	}
 	return 0
 }

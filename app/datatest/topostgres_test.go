@@ -76,6 +76,16 @@ func TestMigrateToPostgresKeepsWhatTheAPISays(t *testing.T) {
 		s.admin("GET", "/api/admin/marketplace/installs/"+installID, nil, &v)
 		return v.Install.Status == "installed" || v.Install.Status == "failed"
 	})
+	// The scripted import's deliveries are sent first: a delivery still on
+	// its way when the server stops would be sent by the server on
+	// PostgreSQL, which would then rightly answer otherwise.
+	waitFor(t, "the data dir's deliveries to be sent", 30*time.Second, func() bool {
+		var st struct {
+			ByStatus map[string]int `json:"by_status"`
+		}
+		s.admin("GET", "/api/admin/relay/stats", nil, &st)
+		return st.ByStatus != nil && st.ByStatus["pending"] == 0
+	})
 	paths := []string{
 		"/api/admin/imports", "/api/admin/relay/deliveries", "/api/admin/relay/stats", "/api/admin/relay/destinations",
 		"/api/admin/marketplace/installs", "/api/admin/marketplace/installs/" + installID, "/api/admin/marketplace/end-users", "/api/admin/importers",
@@ -110,7 +120,10 @@ func TestMigrateToPostgresKeepsWhatTheAPISays(t *testing.T) {
 	if err != nil {
 		t.Fatalf("migrate-to-postgres: %v\n%s%s", err, out, errOut)
 	}
-	for _, want := range []string{"importer_rows", "relay_deliveries", "marketplace_installs", "every table's rows match", keyDir} {
+	// The fixture's files too, which the SQLite server no longer finds
+	// where their imports recorded them (the fixture was made in another
+	// directory) but migrate-to-postgres finds under uploads/.
+	for _, want := range []string{"importer_rows", "relay_deliveries", "marketplace_installs", "importer_upload_chunks", "every table's rows match", "3 imports' original files are stored in PostgreSQL", keyDir} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("migrate-to-postgres printed no %q:\n%s", want, out)
 		}
@@ -126,9 +139,16 @@ func TestMigrateToPostgresKeepsWhatTheAPISays(t *testing.T) {
 		t.Fatalf("a second copy into the same database: %v\n%s%s", err, out, errOut)
 	}
 
-	// The server on PostgreSQL, with the key dir, says the same. Its data
-	// dir is the same one: the uploaded files stay there.
-	p := &server{testbin.Start(t, bin, dir, []string{"FUSEBOX_DATABASE_URL=" + url, "FUSEBOX_KEY_DIR=" + keyDir})}
+	// The server on PostgreSQL, with the key dir, says the same, from a
+	// data dir of its own (as another replica's): the original file comes
+	// from the database.
+	// (The admin token is the key dir's; the test's client reads it from
+	// the data dir.)
+	own := t.TempDir()
+	if err := os.WriteFile(filepath.Join(own, "admin.token"), []byte(readFile(t, filepath.Join(keyDir, "admin.token"))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := &server{testbin.Start(t, bin, own, []string{"FUSEBOX_DATABASE_URL=" + url, "FUSEBOX_KEY_DIR=" + keyDir})}
 	for path, want := range before {
 		if got, code := get(t, p, path); code != http.StatusOK || !sameJSON(want, got) {
 			t.Errorf("GET %s on PostgreSQL differs from the data dir:\nSQLite:     %.600s\nPostgreSQL: %.600s", path, want, got)

@@ -2,10 +2,15 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -20,7 +25,27 @@ import (
 type TableCount struct {
 	Table          string
 	Source, Target int64
+	// Added is the rows written besides the source's: the chunks of the
+	// uploaded files (UploadedFile), kept on disk beside a SQLite database
+	// and in the database on PostgreSQL.
+	Added int64
 }
+
+// UploadedFile is an import's original file kept in a data dir, which
+// CopyToPostgres writes into the target's importer_uploads and
+// importer_upload_chunks tables (where every replica of a team server
+// reads it) in the copy's transaction.
+type UploadedFile struct {
+	ImportID int64
+	Name     string
+	Size     int64
+	SHA256   string
+	Path     string // the file on disk
+}
+
+// uploadChunkBytes is the chunk size of the stored uploads (as the
+// importer writes them).
+const uploadChunkBytes = 1 << 20
 
 // ErrCountMismatch is wrapped by CopyToPostgres when a table's rows in the
 // target differ from the source after the copy.
@@ -45,7 +70,11 @@ const migrationTable = "schema_migrations"
 // largest copied id. Nothing is kept when any step fails. After the commit
 // each table's rows are counted on both sides; a difference is an error
 // wrapping ErrCountMismatch, returned with the counts.
-func CopyToPostgres(ctx context.Context, src, dst *DB) ([]TableCount, error) {
+//
+// files are the data dir's uploaded files, stored as an upload each in the
+// same transaction; a file whose size or sha256 differs from what its
+// import records fails the copy.
+func CopyToPostgres(ctx context.Context, src, dst *DB, files []UploadedFile) ([]TableCount, error) {
 	if src.engine != SQLite || dst.engine != Postgres {
 		return nil, errors.New("copy to PostgreSQL: want a SQLite source and a PostgreSQL target")
 	}
@@ -81,7 +110,7 @@ func CopyToPostgres(ctx context.Context, src, dst *DB) ([]TableCount, error) {
 			return fmt.Errorf("copy to PostgreSQL: unexpected connection type %T", driverConn)
 		}
 		var err error
-		counts, err = copyTables(ctx, srcTx, srcTables, pc.Conn, dst.Path)
+		counts, err = copyTables(ctx, srcTx, srcTables, pc.Conn, dst.Path, files)
 		return err
 	})
 	if err != nil {
@@ -93,8 +122,8 @@ func CopyToPostgres(ctx context.Context, src, dst *DB) ([]TableCount, error) {
 		if err := dst.Read.QueryRowContext(ctx, `SELECT count(*) FROM `+pgx.Identifier{c.Table}.Sanitize()).Scan(&counts[i].Target); err != nil {
 			return counts, fmt.Errorf("count %s in %s: %w", c.Table, dst.Path, err)
 		}
-		if counts[i].Target != c.Source {
-			bad = append(bad, fmt.Sprintf("%s (%d in the source, %d in the target)", c.Table, c.Source, counts[i].Target))
+		if counts[i].Target != c.Source+c.Added {
+			bad = append(bad, fmt.Sprintf("%s (%d in the source and %d added, %d in the target)", c.Table, c.Source, c.Added, counts[i].Target))
 		}
 	}
 	if len(bad) > 0 {
@@ -149,7 +178,7 @@ func sqliteTables(ctx context.Context, tx *sql.Tx) (map[string][]string, error) 
 type pgColumn struct{ name, typ string }
 
 // copyTables does CopyToPostgres's transaction on the target connection c.
-func copyTables(ctx context.Context, src *sql.Tx, srcTables map[string][]string, c *stdlib.Conn, dstName string) ([]TableCount, error) {
+func copyTables(ctx context.Context, src *sql.Tx, srcTables map[string][]string, c *stdlib.Conn, dstName string, files []UploadedFile) ([]TableCount, error) {
 	pg := c.Conn()
 	tx, err := pg.Begin(ctx)
 	if err != nil {
@@ -217,6 +246,20 @@ func copyTables(ctx context.Context, src *sql.Tx, srcTables map[string][]string,
 			return nil, fmt.Errorf("turn the triggers of %s back on: %w", t, err)
 		}
 		counts = append(counts, TableCount{Table: t, Source: n})
+	}
+	if len(files) > 0 {
+		uploads, chunks, err := copyUploadedFiles(ctx, tx, files)
+		if err != nil {
+			return nil, err
+		}
+		for i := range counts {
+			switch counts[i].Table {
+			case "importer_uploads":
+				counts[i].Added = uploads
+			case "importer_upload_chunks":
+				counts[i].Added = chunks
+			}
+		}
 	}
 	// Identity columns continue after the largest copied id.
 	rows, err := tx.Query(ctx, `SELECT table_name, column_name FROM information_schema.columns
@@ -463,4 +506,55 @@ func convertValue(v any, typ string) (any, error) {
 		}
 	}
 	return nil, fmt.Errorf("a %T value (%.40v) does not fit a %s column", v, v, typ)
+}
+
+// copyUploadedFiles stores each file as the complete upload of its import,
+// in chunks, checking its size and sha256 against the import's; it returns
+// the uploads and chunks written.
+func copyUploadedFiles(ctx context.Context, tx pgx.Tx, files []UploadedFile) (uploads, chunks int64, err error) {
+	now := Now()
+	buf := make([]byte, uploadChunkBytes)
+	for _, f := range files {
+		var rnd [16]byte
+		if _, err := rand.Read(rnd[:]); err != nil {
+			return 0, 0, err
+		}
+		uploadID := "up_" + hex.EncodeToString(rnd[:])
+		if _, err := tx.Exec(ctx, `INSERT INTO importer_uploads (upload_id, import_id, name, size, sha256, complete, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, 1, $6, $6)`, uploadID, f.ImportID, f.Name, f.Size, f.SHA256, now); err != nil {
+			return 0, 0, fmt.Errorf("store the uploaded file %s: %w", f.Path, err)
+		}
+		fh, err := os.Open(f.Path)
+		if err != nil {
+			return 0, 0, fmt.Errorf("read the uploaded file of import %d: %w", f.ImportID, err)
+		}
+		h := sha256.New()
+		var size int64
+		for seq := 0; ; seq++ {
+			n, rerr := io.ReadFull(fh, buf)
+			if n > 0 {
+				h.Write(buf[:n])
+				size += int64(n)
+				if _, err := tx.Exec(ctx, `INSERT INTO importer_upload_chunks (upload_id, import_id, seq, data) VALUES ($1, $2, $3, $4)`,
+					uploadID, f.ImportID, seq, buf[:n]); err != nil {
+					fh.Close()
+					return 0, 0, fmt.Errorf("store chunk %d of %s: %w", seq, f.Path, err)
+				}
+				chunks++
+			}
+			if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+				break
+			}
+			if rerr != nil {
+				fh.Close()
+				return 0, 0, fmt.Errorf("read %s: %w", f.Path, rerr)
+			}
+		}
+		fh.Close()
+		if sum := hex.EncodeToString(h.Sum(nil)); size != f.Size || sum != f.SHA256 {
+			return 0, 0, fmt.Errorf("the uploaded file %s is %d bytes with sha256 %s, but its import recorded %d bytes with %s: it changed after the upload", f.Path, size, sum, f.Size, f.SHA256)
+		}
+		uploads++
+	}
+	return uploads, chunks, nil
 }
