@@ -84,9 +84,7 @@ func TestConsoleBackup(t *testing.T) {
 // message naming pg_dump, as `fusebox backup` is, not a 500 from a file
 // backup of a data dir with no database in it.
 func TestConsoleBackupOnPostgreSQLNamesPgDump(t *testing.T) {
-	if storetest.Engine(t) != store.Postgres {
-		t.Skip("PostgreSQL only: run with " + storetest.EnvEngine + "=postgres")
-	}
+	storetest.PostgresOnly(t)
 	e := newSessEnv(t)
 	admin := bearerH(e.admin, "Content-Type", "application/json")
 	r := e.do(sessReq{"POST", "/api/admin/backup", admin, ""})

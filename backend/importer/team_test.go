@@ -21,9 +21,7 @@ import (
 // Team mode is PostgreSQL only: the test is skipped in a SQLite run.
 func replicas(t *testing.T, n int) []*Service {
 	t.Helper()
-	if storetest.Engine(t) != store.Postgres {
-		t.Skipf("team mode runs on PostgreSQL (%s=postgres)", storetest.EnvEngine)
-	}
+	storetest.PostgresOnly(t)
 	url, _ := storetest.Location(t)
 	var out []*Service
 	for i := range n {

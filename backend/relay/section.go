@@ -174,7 +174,9 @@ func (s *Service) SecretMasker(ctx context.Context) *strings.Replacer {
 			s.log.WarnContext(ctx, "the sink may show install secrets unmasked", "err", err)
 		}
 		for _, v := range vals {
-			pairs = append(pairs, secretForms(v[0], "«install secret "+v[1]+"»")...)
+			for _, form := range secretForms(v[0]) {
+				pairs = append(pairs, form, "«install secret "+v[1]+"»")
+			}
 		}
 	}
 	return strings.NewReplacer(pairs...)

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"net/url"
+	"slices"
 	"sync"
 )
 
@@ -22,15 +23,12 @@ type sentSecrets struct {
 // remember keeps value, and the forms it takes when escaped into a URL,
 // to be shown as label.
 func (s *sentSecrets) remember(value, label string) {
-	if len(value) < 4 {
-		return
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.labels == nil {
 		s.labels = map[string]string{}
 	}
-	for _, form := range []string{value, url.QueryEscape(value), url.PathEscape(value)} {
+	for _, form := range secretForms(value) {
 		if _, ok := s.labels[form]; ok {
 			continue
 		}
@@ -54,18 +52,17 @@ func (s *sentSecrets) pairs() []string {
 	return out
 }
 
-// secretForms returns old, new pairs for a strings.Replacer that show
-// value, and the forms it takes when escaped into a URL, as label.
-func secretForms(value, label string) []string {
+// secretForms returns value and the forms it takes when escaped into a
+// URL, each once; none for a value under 4 bytes (too short to mask
+// without hiding ordinary text).
+func secretForms(value string) []string {
 	if len(value) < 4 {
 		return nil
 	}
-	var out []string
-	seen := map[string]bool{}
-	for _, form := range []string{value, url.QueryEscape(value), url.PathEscape(value)} {
-		if !seen[form] {
-			seen[form] = true
-			out = append(out, form, label)
+	out := []string{value}
+	for _, form := range []string{url.QueryEscape(value), url.PathEscape(value)} {
+		if !slices.Contains(out, form) {
+			out = append(out, form)
 		}
 	}
 	return out

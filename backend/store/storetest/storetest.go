@@ -95,6 +95,15 @@ func SQLiteOnly(t testing.TB) {
 	}
 }
 
+// PostgresOnly skips t in a SQLite run: for tests of what only a team
+// server on PostgreSQL does (replicas sharing one database, pg_dump advice).
+func PostgresOnly(t testing.TB) {
+	t.Helper()
+	if Engine(t) != store.Postgres {
+		t.Skipf("PostgreSQL only: run with %s=postgres", EnvEngine)
+	}
+}
+
 // OpenIn is Open with the SQLite database at dir/fusebox.db, the data
 // dir's own file, for tests of what reads the data dir (file backups); on
 // PostgreSQL it is Open.
