@@ -49,12 +49,11 @@ type cachedFindings struct {
 	Warnings map[string]hooks.Messages `json:"warnings,omitempty"`
 }
 
-// callbackIssues returns the cached findings of a row's content; ok is
-// false when the endpoint has not judged it.
+// callbackIssues returns the cached findings of a row's content (data,
+// its stored JSON form); ok is false when the endpoint has not judged it.
 func callbackIssues(ctx context.Context, q interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}, importID int64, sc *schema.Schema, cells []string, out []schema.Issue) ([]schema.Issue, bool, error) {
-	data := string(schema.AppendRowJSON(nil, cells))
+}, importID int64, sc *schema.Schema, data string, out []schema.Issue) ([]schema.Issue, bool, error) {
 	var raw string
 	err := q.QueryRowContext(ctx, `SELECT result FROM importer_callback_cache WHERE import_id = ? AND row_hash = ?`, importID, hashBytes(rowHash16(data))).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -192,17 +192,15 @@ func (m *mutation) runHooks(cells []string) {
 	m.isHooked = true
 }
 
-// rowIssues validates a row completely, uniqueness and hooks included.
-func (m *mutation) rowIssues(cells []string) []schema.Issue {
-	if !m.isHooked {
-		m.runHooks(cells)
-	}
+// rowIssues validates a row completely, uniqueness and hooks included;
+// the hooks have run on cells, and data is cells' stored JSON form.
+func (m *mutation) rowIssues(cells []string, data string) []schema.Issue {
 	m.issues = append(m.issues[:0], m.hooked...)
 	m.hooked, m.isHooked = m.hooked[:0], false
 	m.issues = m.sc.ValidateRow(cells, m.issues)
 	if m.sc.CallbackOf() != nil {
 		var err error
-		if m.issues, _, err = callbackIssues(m.ctx, m.tx, m.imp.ID, m.sc, cells, m.issues); err != nil {
+		if m.issues, _, err = callbackIssues(m.ctx, m.tx, m.imp.ID, m.sc, data, m.issues); err != nil {
 			m.s.log.Error("validation callback findings", "import", m.imp.Slug, "err", err)
 		}
 	}
@@ -224,8 +222,11 @@ func (m *mutation) rowIssues(cells []string) []schema.Issue {
 // write stores a row's cells and findings and moves the counts.
 func (m *mutation) write(old rowState, cells []string, insert bool) error {
 	var ne, nw int
-	m.merged, ne, nw = appendMerged(m.merged[:0], old.row, m.rowIssues(cells))
+	if !m.isHooked {
+		m.runHooks(cells) // they may replace values: before the row is encoded
+	}
 	data := string(schema.AppendRowJSON(nil, cells))
+	m.merged, ne, nw = appendMerged(m.merged[:0], old.row, m.rowIssues(cells, data))
 	id := m.imp.ID
 	if insert {
 		if err := m.exec(`INSERT INTO importer_rows (import_id, row_num, data, errors, warnings) VALUES (?, ?, ?, ?, ?)`, id, old.row, data, ne, nw); err != nil {
