@@ -728,7 +728,7 @@ func (s *Service) applyAnswers(ctx context.Context, imp *Import, sc *schema.Sche
 			}
 			return nil
 		}
-		cur, err := tx.PrepareContext(ctx, `SELECT data FROM importer_rows WHERE import_id = ? AND row_num = ?`)
+		cur, err := tx.PrepareContext(ctx, `SELECT data, errors, warnings FROM importer_rows WHERE import_id = ? AND row_num = ?`)
 		if err != nil {
 			return fmt.Errorf("callback: %w", err)
 		}
@@ -739,20 +739,20 @@ func (s *Service) applyAnswers(ctx context.Context, imp *Import, sc *schema.Sche
 			if err := put(fd.hash[:], f); err != nil {
 				return err
 			}
+			old := rowState{row: fd.row}
 			var data string
-			err := cur.QueryRowContext(ctx, imp.ID, fd.row).Scan(&data)
+			err := cur.QueryRowContext(ctx, imp.ID, fd.row).Scan(&data, &old.errors, &old.warnings)
 			if errors.Is(err, sql.ErrNoRows) || (err == nil && data != fd.data) {
 				continue // deleted or changed since it was sent
 			}
 			if err != nil {
 				return fmt.Errorf("callback: read row %d: %w", fd.row, err)
 			}
+			if old, err = decodeRowState(sc, old, data); err != nil {
+				return fmt.Errorf("callback: read row %d: %w", fd.row, err)
+			}
 			if m == nil {
 				m = s.newMutation(ctx, tx, imp, sc, u)
-			}
-			old, err := m.readRow(fd.row)
-			if err != nil {
-				return err
 			}
 			newCells := append([]string(nil), old.cells...)
 			for k, v := range a.Values {

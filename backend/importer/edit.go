@@ -356,8 +356,14 @@ func (m *mutation) readRow(row int64) (rowState, error) {
 	if err != nil {
 		return st, fmt.Errorf("read row %d: %w", row, err)
 	}
+	return decodeRowState(m.sc, st, data)
+}
+
+// decodeRowState fills st's cells from data, the row's stored JSON.
+func decodeRowState(sc *schema.Schema, st rowState, data string) (rowState, error) {
+	var err error
 	st.cells, err = schema.DecodeRowJSON(data, nil)
-	st.cells = padKeep(st.cells, m.sc.NumColumns())
+	st.cells = padKeep(st.cells, sc.NumColumns())
 	return st, err
 }
 
