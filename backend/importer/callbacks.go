@@ -482,39 +482,20 @@ func (s *Service) finishCallbacks(ctx context.Context, r *cbRun, locked bool) er
 func insertJudged(ctx context.Context, tx *store.Tx, importID int64, hashes [][16]byte) error {
 	slices.SortFunc(hashes, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
 	const per = 250
-	var stmts [2]*sql.Stmt
-	defer func() {
-		for _, st := range stmts {
-			if st != nil {
-				st.Close()
-			}
-		}
-	}()
-	args := make([]any, 0, 2*per)
+	w := newBulkWriter(tx, importID)
+	defer w.close()
 	for len(hashes) > 0 {
 		n := min(len(hashes), per)
-		k := 0
-		if n < per {
-			k = 1
-			if stmts[1] != nil {
-				stmts[1].Close()
-				stmts[1] = nil
-			}
+		st, err := w.stmtWith(ctx, `INSERT INTO importer_callback_cache (import_id, row_hash, result) VALUES `, `(?,?,'{}')`,
+			` ON CONFLICT (import_id, row_hash) DO UPDATE SET result = excluded.result`, n)
+		if err != nil {
+			return fmt.Errorf("callback cache: %w", err)
 		}
-		if stmts[k] == nil {
-			q := `INSERT INTO importer_callback_cache (import_id, row_hash, result) VALUES (?,?,'{}')` + strings.Repeat(`,(?,?,'{}')`, n-1) +
-				` ON CONFLICT (import_id, row_hash) DO UPDATE SET result = excluded.result`
-			st, err := tx.PrepareContext(ctx, q)
-			if err != nil {
-				return fmt.Errorf("callback cache: %w", err)
-			}
-			stmts[k] = st
-		}
-		args = args[:0]
+		w.args = w.args[:0]
 		for i := range hashes[:n] {
-			args = append(args, importID, hashes[i][:])
+			w.args = append(w.args, importID, hashes[i][:])
 		}
-		if _, err := stmts[k].ExecContext(ctx, args...); err != nil {
+		if _, err := st.ExecContext(ctx, w.args...); err != nil {
 			return fmt.Errorf("callback cache: %w", err)
 		}
 		hashes = hashes[n:]

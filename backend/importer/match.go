@@ -562,35 +562,20 @@ func (s *Service) updateMatchIndex(ctx context.Context, tx *store.Tx, imp *Impor
 	entries = uniq
 	now := nowString()
 	const per = 200
-	var stmts [2]*sql.Stmt
-	defer func() {
-		for _, st := range stmts {
-			if st != nil {
-				st.Close()
-			}
-		}
-	}()
-	args := make([]any, 0, 7*per)
+	w := newBulkWriter(tx, imp.ID)
+	defer w.close()
 	for len(entries) > 0 {
 		n := min(len(entries), per)
-		k := 0
-		if n < per {
-			k = 1
+		st, err := w.stmtWith(ctx, `INSERT INTO importer_match_index (importer, scope, key_hash, data, digest, import_id, updated_at) VALUES `, `(?,?,?,?,?,?,?)`,
+			` ON CONFLICT (importer, scope, key_hash) DO UPDATE SET data = excluded.data, digest = excluded.digest, import_id = excluded.import_id, updated_at = excluded.updated_at`, n)
+		if err != nil {
+			return fmt.Errorf("match: index: %w", err)
 		}
-		if stmts[k] == nil {
-			st, err := tx.PrepareContext(ctx, `INSERT INTO importer_match_index (importer, scope, key_hash, data, digest, import_id, updated_at) VALUES (?,?,?,?,?,?,?)`+
-				strings.Repeat(`,(?,?,?,?,?,?,?)`, n-1)+
-				` ON CONFLICT (importer, scope, key_hash) DO UPDATE SET data = excluded.data, digest = excluded.digest, import_id = excluded.import_id, updated_at = excluded.updated_at`)
-			if err != nil {
-				return fmt.Errorf("match: index: %w", err)
-			}
-			stmts[k] = st
-		}
-		args = args[:0]
+		w.args = w.args[:0]
 		for _, e := range entries[:n] {
-			args = append(args, m.importer, m.scope, e.key[:], e.data, e.digest[:], imp.ID, now)
+			w.args = append(w.args, m.importer, m.scope, e.key[:], e.data, e.digest[:], imp.ID, now)
 		}
-		if _, err := stmts[k].ExecContext(ctx, args...); err != nil {
+		if _, err := st.ExecContext(ctx, w.args...); err != nil {
 			return fmt.Errorf("match: index: %w", err)
 		}
 		entries = entries[n:]

@@ -790,8 +790,14 @@ func (w *bulkWriter) close() {
 	}
 }
 
+// stmt is the multi-row INSERT of n tuples, prepared once per writer.
 func (w *bulkWriter) stmt(ctx context.Context, prefix, tuple string, n int) (*sql.Stmt, error) {
-	key := insertKey(prefix, tuple, n)
+	return w.stmtWith(ctx, prefix, tuple, "", n)
+}
+
+// stmtWith is stmt followed by suffix (an ON CONFLICT clause).
+func (w *bulkWriter) stmtWith(ctx context.Context, prefix, tuple, suffix string, n int) (*sql.Stmt, error) {
+	key := insertKey(prefix, tuple, n) + suffix
 	if st, ok := w.stmts[key]; ok {
 		return st, nil
 	}
@@ -800,7 +806,7 @@ func (w *bulkWriter) stmt(ctx context.Context, prefix, tuple string, n int) (*sq
 	if p, ok := w.shared.get(key); ok {
 		st, err = w.tx.StmtContext(ctx, p), nil
 	} else {
-		st, err = w.tx.PrepareContext(ctx, insertText(prefix, tuple, n))
+		st, err = w.tx.PrepareContext(ctx, insertText(prefix, tuple, n)+suffix)
 	}
 	if err != nil {
 		return nil, err
