@@ -309,13 +309,9 @@ func (s *Service) InstallSecret(ctx context.Context, installID, name string) (st
 	if sealed == "" {
 		return "", errs.NotFound("install %s has no value for the secret field %s", installID, name)
 	}
-	plain, err := s.seal.open(ctx, sealed, "marketplace install "+installID)
+	vals, err := s.openInstallSecrets(ctx, installID, sealed)
 	if err != nil {
-		return "", errs.Unavailable("install %s: %v", installID, err)
-	}
-	var vals map[string]string
-	if err := json.Unmarshal(plain, &vals); err != nil {
-		return "", fmt.Errorf("install %s: sealed credentials are not JSON: %w", installID, err)
+		return "", err
 	}
 	v, ok := vals[name]
 	if !ok {
@@ -351,14 +347,10 @@ func (s *Service) InstallSecretValues(ctx context.Context) ([][2]string, error) 
 	var out [][2]string
 	var firstErr error
 	for _, r := range sealed {
-		plain, err := s.seal.open(ctx, r.sealed, "marketplace install "+r.id)
-		var vals map[string]string
-		if err == nil {
-			err = json.Unmarshal(plain, &vals)
-		}
+		vals, err := s.openInstallSecrets(ctx, r.id, r.sealed)
 		if err != nil {
 			if firstErr == nil {
-				firstErr = fmt.Errorf("install %s: open its secrets: %w", r.id, err)
+				firstErr = err
 			}
 			continue
 		}
@@ -367,6 +359,19 @@ func (s *Service) InstallSecretValues(ctx context.Context) ([][2]string, error) 
 		}
 	}
 	return out, firstErr
+}
+
+// openInstallSecrets opens the sealed secret config values of install id.
+func (s *Service) openInstallSecrets(ctx context.Context, id, sealed string) (map[string]string, error) {
+	plain, err := s.seal.open(ctx, sealed, "marketplace install "+id)
+	if err != nil {
+		return nil, errs.Unavailable("install %s: %v", id, err)
+	}
+	var vals map[string]string
+	if err := json.Unmarshal(plain, &vals); err != nil {
+		return nil, fmt.Errorf("install %s: sealed credentials are not JSON: %w", id, err)
+	}
+	return vals, nil
 }
 
 func plural(n int) string {
