@@ -920,7 +920,7 @@ func (w *Worker) write(batch []result) error {
 		}
 		for _, r := range batch {
 			if r.disable != "" {
-				if _, err := tx.ExecContext(ctx, `UPDATE relay_destinations SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?`, r.disable, ts, r.destID); err != nil {
+				if _, err := tx.ExecContext(ctx, disableDestination, r.disable, ts, r.destID); err != nil {
 					return fmt.Errorf("disable destination %s: %w", r.destID, err)
 				}
 			}
@@ -940,15 +940,15 @@ func (w *Worker) write(batch []result) error {
 	return err
 }
 
+// disableDestination disables a destination after a 410 Gone: $1 the
+// reason, $2 the time, $3 the destination's id.
+const disableDestination = `UPDATE relay_destinations SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?`
+
 // disable disables destination id after a 410 Gone.
 func (w *Worker) disable(id, reason string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := w.s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE relay_destinations SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?`, reason, store.Now(), id)
-		return err
-	})
-	if err != nil {
+	if _, err := w.s.db.Write.ExecContext(ctx, disableDestination, reason, store.Now(), id); err != nil {
 		w.s.log.Error("relay: disable destination after 410 Gone", "destination", id, "err", err)
 		return err
 	}
