@@ -11,6 +11,7 @@ import { api, reportStep } from '../api';
 import { DROP_EVENT, type DroppedFile } from '../../shared/desktopDrop';
 import { PageHeader } from '../components';
 import { formatCount } from '../format';
+import type { Matching } from './model';
 
 /** postMessage target for our own origin: itself when http(s), else "/" (same origin, any scheme). */
 function selfTarget(): string {
@@ -90,7 +91,7 @@ export default function ImportersTry({ slug }: { slug: string }) {
 
   useEffect(() => {
     let stale = false;
-    api.get<{ match_on?: string[]; match_scope?: string; match_user_key?: string }>(`/api/admin/importers/${encodeURIComponent(slug)}`).then(
+    api.get<Matching>(`/api/admin/importers/${encodeURIComponent(slug)}`).then(
       (imp) => !stale && setMatching({ scope: imp.match_on?.length ? imp.match_scope || 'org' : '', key: imp.match_user_key || 'user_id' }),
       () => {}, // the importer's own page shows why it cannot be loaded
     );
