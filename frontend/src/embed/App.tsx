@@ -208,7 +208,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
         styles(s.styles);
         const client = new EmbedApi({ token: s.token, bytesOnly, onUnauthorized: (e) => fail(e) });
         try {
-          const started = await client.start(s.token ? undefined : s.importer, s.token ? undefined : s.metadata);
+          const started = await client.start(s.token ? undefined : s.importer, s.metadata);
           if (stop) return;
           setApi(client);
           setAdmin(!s.token);
