@@ -142,6 +142,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	if db.Engine() == store.Postgres {
+		n, err := lockConns()
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		db.SetMaxLockConns(n)
+	}
 	if n := db.AppliedAtOpen(); n > 0 {
 		log.InfoContext(ctx, "migrated the database", "engine", db.Engine().String(), "migrations", n)
 	}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/net/netutil"
+
+	"fusebox/backend/store"
 )
 
 // Connection limits of the localhost port (docs/security.md, "Limits and their defaults").
@@ -45,6 +47,22 @@ func maxConns() (int, error) {
 	}
 	if cur, ok := openFileLimit(); ok && cur > 2*fdHeadroom {
 		n = min(n, int(cur)-fdHeadroom)
+	}
+	return n, nil
+}
+
+// lockConns is the cap on a team server's PostgreSQL connections that
+// hold imports' locks (store.DB.SetMaxLockConns): $FUSEBOX_PG_LOCK_CONNS,
+// default store.DefaultLockConns. Past it, a change to one more import
+// waits for another's to end.
+func lockConns() (int, error) {
+	v := os.Getenv("FUSEBOX_PG_LOCK_CONNS")
+	if v == "" {
+		return store.DefaultLockConns, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("FUSEBOX_PG_LOCK_CONNS %q: want a positive number of connections (default %d)", v, store.DefaultLockConns)
 	}
 	return n, nil
 }

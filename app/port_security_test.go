@@ -14,6 +14,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"fusebox/backend/store"
+	"fusebox/backend/store/storetest"
 )
 
 // TestSecuritySlowBodiesDoNotExhaustConnections: many connections that
@@ -218,5 +221,34 @@ func TestSecurityConnectionCap(t *testing.T) {
 		c.Close()
 	case <-time.After(3 * time.Second):
 		t.Fatal("the waiting connection was not accepted after one closed")
+	}
+}
+
+// TestLockConnsSetting: the cap on a team server's connections holding
+// imports' locks is $FUSEBOX_PG_LOCK_CONNS, default store.DefaultLockConns;
+// a bad value is an error naming it, and New on PostgreSQL refuses it.
+func TestLockConnsSetting(t *testing.T) {
+	t.Setenv("FUSEBOX_PG_LOCK_CONNS", "")
+	if n, err := lockConns(); err != nil || n != store.DefaultLockConns {
+		t.Fatalf("default = %d, %v", n, err)
+	}
+	t.Setenv("FUSEBOX_PG_LOCK_CONNS", "4")
+	if n, err := lockConns(); err != nil || n != 4 {
+		t.Fatalf("FUSEBOX_PG_LOCK_CONNS=4: %d, %v", n, err)
+	}
+	for _, bad := range []string{"0", "-1", "many"} {
+		t.Setenv("FUSEBOX_PG_LOCK_CONNS", bad)
+		if _, err := lockConns(); err == nil || !strings.Contains(err.Error(), "FUSEBOX_PG_LOCK_CONNS") {
+			t.Fatalf("FUSEBOX_PG_LOCK_CONNS=%s: %v", bad, err)
+		}
+	}
+	storetest.PostgresOnly(t)
+	a, err := New(context.Background(), Config{DatabaseURL: testDatabaseURL(t, ""), DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err == nil {
+		a.Close()
+		t.Fatal("New accepted FUSEBOX_PG_LOCK_CONNS=many")
+	}
+	if !strings.Contains(err.Error(), "FUSEBOX_PG_LOCK_CONNS") {
+		t.Fatalf("New: %v, want the variable named", err)
 	}
 }

@@ -67,9 +67,10 @@ func OpenPostgres(ctx context.Context, rawURL string) (db *DB, err error) {
 		p.SetMaxOpenConns(8)
 		p.SetMaxIdleConns(8)
 	}
-	// Lock's connections: each held while its lock is; not capped, so
-	// waiting for locks never takes the writers' connections.
+	// Lock's connections: each held while its lock is; a pool of their
+	// own, so waiting for locks never takes the writers' connections.
 	l := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg.Copy())})
+	l.SetMaxOpenConns(DefaultLockConns)
 	l.SetMaxIdleConns(4)
 	db = &DB{Write: w, Read: r, Path: name, engine: Postgres, locks: l, pgConfig: cfg.Copy()}
 	if err := w.PingContext(ctx); err != nil {
