@@ -89,7 +89,7 @@ func benchTeam(ctx context.Context, adminURL string, clients int, d time.Duratio
 	var figs []teamFigures
 	for i, s := range setups {
 		fmt.Fprintf(stderr, "team: %s\n", s.name)
-		f, err := benchTeamSetup(ctx, adminURL, filepath.Join(work, strconv.Itoa(i)), s, clients, d, records, csvPath, stderr)
+		f, err := benchTeamSetup(ctx, adminURL, filepath.Join(work, strconv.Itoa(i)), s, clients, d, records, csvPath, rows, stderr)
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
@@ -124,7 +124,7 @@ func benchTeam(ctx context.Context, adminURL string, clients int, d time.Duratio
 // benchTeamSetup starts the setup's replicas in process (each its own
 // data dir with the same key files, as a team's replicas share them) and
 // measures its figures.
-func benchTeamSetup(ctx context.Context, adminURL, dir string, s teamSetup, clients int, d time.Duration, records int, csvPath string, stderr io.Writer) (teamFigures, error) {
+func benchTeamSetup(ctx context.Context, adminURL, dir string, s teamSetup, clients int, d time.Duration, records int, csvPath string, rows int, stderr io.Writer) (teamFigures, error) {
 	var f teamFigures
 	dbURL := ""
 	if s.postgres {
@@ -277,22 +277,8 @@ func benchTeamSetup(ctx context.Context, adminURL, dir string, s teamSetup, clie
 		return f, fmt.Errorf("stage: %w", err)
 	}
 	f.stageDur = time.Since(start)
-	n, err := countCSVRows(csvPath)
-	if err != nil {
-		return f, err
-	}
-	f.staged = float64(n*len(apps)) / f.stageDur.Seconds()
+	f.staged = float64(rows*len(apps)) / f.stageDur.Seconds()
 	return f, nil
-}
-
-// countCSVRows is the number of data rows of a CSV written by
-// writeRelayBenchCSV (lines minus the header).
-func countCSVRows(path string) (int, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	return bytes.Count(raw, []byte("\n")) - 1, nil
 }
 
 // createBenchDatabase creates an empty database on the server of
