@@ -122,7 +122,7 @@ func benchTeam(ctx context.Context, adminURL string, clients int, d time.Duratio
 }
 
 // benchTeamSetup starts the setup's replicas in process (each its own
-// data dir with the same key files, as a team's replicas share them) and
+// data dir, all one key dir, as a team's replicas share their keys) and
 // measures its figures.
 func benchTeamSetup(ctx context.Context, adminURL, dir string, s teamSetup, clients int, d time.Duration, records int, csvPath string, rows int, stderr io.Writer) (teamFigures, error) {
 	var f teamFigures
@@ -142,23 +142,13 @@ func benchTeamSetup(ctx context.Context, adminURL, dir string, s teamSetup, clie
 			a.Close()
 		}
 	}()
+	keys := filepath.Join(dir, "keys")
 	for i := range s.replicas {
 		rd := filepath.Join(dir, "replica"+strconv.Itoa(i))
 		if err := os.MkdirAll(rd, 0o700); err != nil {
 			return f, err
 		}
-		if i > 0 {
-			for _, k := range []string{"sessions.key", "secrets.key"} {
-				raw, err := os.ReadFile(filepath.Join(dir, "replica0", k))
-				if err != nil {
-					return f, err
-				}
-				if err := os.WriteFile(filepath.Join(rd, k), raw, 0o600); err != nil {
-					return f, err
-				}
-			}
-		}
-		a, err := app.New(ctx, app.Config{Version: version, DataDir: rd, DatabaseURL: dbURL, Logger: log, Server: benchServer()})
+		a, err := app.New(ctx, app.Config{Version: version, DataDir: rd, DatabaseURL: dbURL, Keys: app.KeyConfig{Dir: keys}, Logger: log, Server: benchServer()})
 		if err != nil {
 			return f, err
 		}
