@@ -344,7 +344,7 @@ func (c *clientLimiters) evict(now time.Time) {
 func (s *Server) newLimiters(name string, r rate.Limit, burst, max int) *clientLimiters {
 	c := newClientLimiters(r, burst, max)
 	if teamServer(s.deps.DB) {
-		c.shared = &sharedBuckets{db: s.deps.DB, log: s.log, name: name, r: float64(r), burst: burst}
+		c.shared = &sharedBuckets{db: s.deps.DB, log: s.log, name: name, r: float64(r), burst: burst, sweep: s.sweeper}
 	}
 	return c
 }

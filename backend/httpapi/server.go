@@ -132,6 +132,9 @@ type Server struct {
 	// mpRetries limits end users' delivery retries per install
 	// (marketplace_activity.go).
 	mpRetries *clientLimiters
+	// sweeper deletes the full buckets of the limits kept in the database
+	// (a team server; nil otherwise).
+	sweeper *bucketSweeper
 	// backupMu keeps the console's backups one at a time.
 	backupMu sync.Mutex
 }
@@ -147,6 +150,7 @@ func New(cfg Config, deps Deps) *Server {
 	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, mux: http.NewServeMux(), logins: newLogins(cfg), crossOrigin: http.NewCrossOriginProtection()}
 	if teamServer(deps.DB) {
 		s.logins.shared = &sharedLogins{db: deps.DB}
+		s.sweeper = &bucketSweeper{db: deps.DB, log: s.log}
 	}
 	lim := defaultLimits().with(cfg.RateLimits)
 	s.pkSessions = s.newLimiters("publishable-sessions", lim.sessionRate, lim.sessionBurst, lim.maxClients)

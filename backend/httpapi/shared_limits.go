@@ -15,6 +15,17 @@ import (
 // again (a missing bucket is a full one).
 const sweepEvery = time.Minute
 
+// bucketSweeper deletes the full buckets of every limit (one statement
+// for the whole table), at most every sweepEvery per replica: the limits
+// of a server share it.
+type bucketSweeper struct {
+	db  *store.DB
+	log *slog.Logger
+
+	mu   sync.Mutex
+	last time.Time
+}
+
 // sharedBuckets are the token buckets of one limit in the database
 // (rate_buckets), for the replicas of a team server. Each take is one
 // statement: the upsert refills the bucket by the time since its last
@@ -27,9 +38,7 @@ type sharedBuckets struct {
 	name  string
 	r     float64 // tokens per second
 	burst int
-
-	mu        sync.Mutex
-	lastSweep time.Time
+	sweep *bucketSweeper
 }
 
 // The statements are PostgreSQL's own (a team server's buckets are only
@@ -52,7 +61,7 @@ RETURNING tokens`
 // the request through: a limit is a defence against floods, and refusing
 // every request while the database is away would be one.
 func (b *sharedBuckets) allow(ctx context.Context, key string) (time.Duration, bool) {
-	b.sweep(ctx)
+	b.sweep.sweep(ctx)
 	k := b.name + " " + key
 	var left float64
 	err := b.db.Write.QueryRowContext(ctx, takeToken, k, float64(b.burst), b.r).Scan(&left)
@@ -85,19 +94,19 @@ func (b *sharedBuckets) peek(ctx context.Context, key string) (time.Duration, bo
 	return time.Duration((1 - avail) / b.r * float64(time.Second)), false
 }
 
-// sweep deletes the buckets that are full again, at most every sweepEvery
-// per limit and replica.
-func (b *sharedBuckets) sweep(ctx context.Context) {
-	b.mu.Lock()
-	due := time.Since(b.lastSweep) >= sweepEvery
+// sweep deletes the buckets that are full again when the last sweep is
+// sweepEvery old.
+func (sw *bucketSweeper) sweep(ctx context.Context) {
+	sw.mu.Lock()
+	due := time.Since(sw.last) >= sweepEvery
 	if due {
-		b.lastSweep = time.Now()
+		sw.last = time.Now()
 	}
-	b.mu.Unlock()
+	sw.mu.Unlock()
 	if !due {
 		return
 	}
-	if _, err := b.db.Write.ExecContext(ctx, sweepFull); err != nil {
-		b.log.WarnContext(ctx, "rate limit: delete full buckets", "err", err)
+	if _, err := sw.db.Write.ExecContext(ctx, sweepFull); err != nil {
+		sw.log.WarnContext(ctx, "rate limit: delete full buckets", "err", err)
 	}
 }
