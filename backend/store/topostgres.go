@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -18,6 +17,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"fusebox/backend/ids"
 )
 
 // TableCount is one table's rows in the source and, after the copy, in the
@@ -515,11 +516,7 @@ func copyUploadedFiles(ctx context.Context, tx pgx.Tx, files []UploadedFile) (up
 	now := Now()
 	buf := make([]byte, uploadChunkBytes)
 	for _, f := range files {
-		var rnd [16]byte
-		if _, err := rand.Read(rnd[:]); err != nil {
-			return 0, 0, err
-		}
-		uploadID := "up_" + hex.EncodeToString(rnd[:])
+		uploadID := ids.New("up") // as the importer names its uploads
 		if _, err := tx.Exec(ctx, `INSERT INTO importer_uploads (upload_id, import_id, name, size, sha256, complete, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, 1, $6, $6)`, uploadID, f.ImportID, f.Name, f.Size, f.SHA256, now); err != nil {
 			return 0, 0, fmt.Errorf("store the uploaded file %s: %w", f.Path, err)
