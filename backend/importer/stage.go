@@ -584,7 +584,8 @@ func appendMerged(dst []cellIssue, row int64, issues []schema.Issue) ([]cellIssu
 // transaction per TxRows rows.
 func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-chan *stageBatch, j *job) error {
 	// the full-size statements, prepared once for all the transactions
-	// (preparing a 250-row INSERT costs as much as running a few)
+	// (preparing a 250-row INSERT costs as much as running a few); none
+	// on PostgreSQL, which COPYs
 	shared, err := s.prepareStageStmts(ctx, importID)
 	if err != nil {
 		return fmt.Errorf("stage: write rows: %w", err)
@@ -720,7 +721,12 @@ type stageStmts struct {
 	byKey map[string]*sql.Stmt
 }
 
+// prepareStageStmts prepares them; on PostgreSQL it returns nil, as its
+// staging transactions COPY (stage_copy.go) and would never use them.
 func (s *Service) prepareStageStmts(ctx context.Context, importID int64) (*stageStmts, error) {
+	if s.db.Engine() != store.SQLite {
+		return nil, nil
+	}
 	ins := s.stageInsert()
 	st := &stageStmts{byKey: map[string]*sql.Stmt{}}
 	for _, q := range []struct {
@@ -742,6 +748,9 @@ func (s *Service) prepareStageStmts(ctx context.Context, importID int64) (*stage
 }
 
 func (st *stageStmts) close() {
+	if st == nil {
+		return
+	}
 	for _, p := range st.byKey {
 		p.Close()
 	}
