@@ -460,46 +460,33 @@ func (s *Service) lookUpMatches(ctx context.Context, imp *Import, sm *stageMatch
 	}
 	// updates: the rows read back in row order, the changed columns named
 	slices.SortFunc(updates, func(a, b update) int { return cmp.Compare(a.e.row, b.e.row) })
-	for i := 0; i < len(updates); {
-		j := min(i+500, len(updates))
-		args = append(args[:0], imp.ID)
-		for _, u := range updates[i:j] {
-			args = append(args, u.e.row)
+	rows := make([]int64, len(updates))
+	for i, u := range updates {
+		rows[i] = u.e.row
+	}
+	k := 0
+	err = s.eachStagedRow(ctx, imp.ID, rows, func(row int64, data string) error {
+		for updates[k].e.row < row { // fn comes in row order
+			k++
 		}
-		rs, err := s.db.Read.QueryContext(ctx, `SELECT row_num, data FROM importer_rows WHERE import_id = ? AND row_num IN (?`+strings.Repeat(",?", j-i-1)+`)`, args...)
+		u := updates[k]
+		cells, err := schema.DecodeRowJSON(data, nil)
 		if err != nil {
-			return nil, fmt.Errorf("match: read rows: %w", err)
+			return err
 		}
-		datas := make(map[int64]string, j-i)
-		for rs.Next() {
-			var n int64
-			var d string
-			if err := rs.Scan(&n, &d); err != nil {
-				rs.Close()
-				return nil, fmt.Errorf("match: read rows: %w", err)
-			}
-			datas[n] = d
+		st, ch, err := sm.m.compare(u.last, cells)
+		if err != nil {
+			return err
 		}
-		rs.Close()
-		if err := rs.Err(); err != nil {
-			return nil, fmt.Errorf("match: read rows: %w", err)
+		u.e.status = st
+		if len(ch) > 0 {
+			b, _ := json.Marshal(ch)
+			u.e.changed = string(b)
 		}
-		for _, u := range updates[i:j] {
-			cells, err := schema.DecodeRowJSON(datas[u.e.row], nil)
-			if err != nil {
-				return nil, err
-			}
-			st, ch, err := sm.m.compare(u.last, cells)
-			if err != nil {
-				return nil, err
-			}
-			u.e.status = st
-			if len(ch) > 0 {
-				b, _ := json.Marshal(ch)
-				u.e.changed = string(b)
-			}
-		}
-		i = j
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("match: %w", err)
 	}
 	return filled, nil
 }
