@@ -424,15 +424,13 @@ func (s *Service) DeleteImport(ctx context.Context, slug string) error {
 			`DELETE FROM importer_records WHERE import_id = ?`,
 			`DELETE FROM importer_jobs WHERE import_id = ?`,
 			`DELETE FROM importer_progress WHERE import_id = ?`,
-			`DELETE FROM importer_upload_chunks WHERE import_id = ?`,
-			`DELETE FROM importer_uploads WHERE import_id = ?`,
 			`DELETE FROM importer_imports WHERE id = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, imp.ID); err != nil {
 				return fmt.Errorf("delete import %s: %w", slug, err)
 			}
 		}
-		return nil
+		return deleteStoredFile(ctx, tx, imp.ID)
 	})
 	if err != nil {
 		return err

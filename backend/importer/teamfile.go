@@ -212,7 +212,7 @@ func (s *Service) removeStaleUploads(ctx context.Context, now time.Time) error {
 }
 
 // deleteStoredFile deletes, in tx, what the database keeps of an import's
-// uploads and progress (a deleted or cancelled import).
+// uploads (a deleted or cancelled import).
 func deleteStoredFile(ctx context.Context, tx *store.Tx, importID int64) error {
 	for _, q := range []string{
 		`DELETE FROM importer_upload_chunks WHERE import_id = ?`,
