@@ -50,16 +50,7 @@ func Open(t testing.TB) *store.DB {
 // OpenOn opens a fresh, migrated database on engine e.
 func OpenOn(t testing.TB, e store.Engine) *store.DB {
 	t.Helper()
-	url, path := "", filepath.Join(t.TempDir(), store.DBFile)
-	if e == store.Postgres {
-		url, path = MigratedPostgresURL(t), ""
-	}
-	db, err := store.OpenDatabase(context.Background(), url, path)
-	if err != nil {
-		t.Fatalf("open %s test database: %v", e, err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return openIn(t, e, "")
 }
 
 // Location is where a fresh database on the run's engine lives, for tests
@@ -109,10 +100,22 @@ func PostgresOnly(t testing.TB) {
 // PostgreSQL it is Open.
 func OpenIn(t testing.TB, dir string) *store.DB {
 	t.Helper()
-	e := Engine(t)
-	url, path := "", filepath.Join(dir, store.DBFile)
+	return openIn(t, Engine(t), dir)
+}
+
+// openIn opens a fresh, migrated database on engine e, on SQLite at
+// dir/fusebox.db (dir "" is a new temporary dir), and closes it when t
+// ends.
+func openIn(t testing.TB, e store.Engine, dir string) *store.DB {
+	t.Helper()
+	var url, path string
 	if e == store.Postgres {
-		url, path = MigratedPostgresURL(t), ""
+		url = MigratedPostgresURL(t)
+	} else {
+		if dir == "" {
+			dir = t.TempDir()
+		}
+		path = filepath.Join(dir, store.DBFile)
 	}
 	db, err := store.OpenDatabase(context.Background(), url, path)
 	if err != nil {
