@@ -32,15 +32,16 @@ var allowedImports = map[string][]string{
 	"fusebox/backend/sink":  {"fusebox/backend/errs", "fusebox/backend/store"},
 	// ingesttest writes test workbooks for the ingest and security tests.
 	"fusebox/backend/ingest/ingesttest": {},
-	"fusebox/backend/store":             {},
-	"fusebox/backend/netguard":          {},
-	"fusebox/backend/keyring":           {},
-	"fusebox/backend/ids":               {},
-	"fusebox/backend/workspace":         {"fusebox/backend/errs", "fusebox/backend/store"},
-	"fusebox/backend/importer":          {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/ingest", "fusebox/backend/schema", "fusebox/backend/ids", "fusebox/backend/csvsafe", "fusebox/backend/hooks"},
-	"fusebox/backend/sessions":          {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/keyring", "fusebox/backend/ids"},
-	"fusebox/backend/marketplace":       {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/netguard", "fusebox/backend/keyring", "fusebox/backend/ids"},
-	"fusebox/backend/relay":             {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/netguard", "fusebox/backend/ids"},
+	// store names the uploads migrate-to-postgres copies with ids (a leaf).
+	"fusebox/backend/store":       {"fusebox/backend/ids"},
+	"fusebox/backend/netguard":    {},
+	"fusebox/backend/keyring":     {},
+	"fusebox/backend/ids":         {},
+	"fusebox/backend/workspace":   {"fusebox/backend/errs", "fusebox/backend/store"},
+	"fusebox/backend/importer":    {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/ingest", "fusebox/backend/schema", "fusebox/backend/ids", "fusebox/backend/csvsafe", "fusebox/backend/hooks"},
+	"fusebox/backend/sessions":    {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/keyring", "fusebox/backend/ids"},
+	"fusebox/backend/marketplace": {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/netguard", "fusebox/backend/keyring", "fusebox/backend/ids"},
+	"fusebox/backend/relay":       {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/netguard", "fusebox/backend/ids"},
 	// stats reads the dashboard's figures across the domains' tables.
 	"fusebox/backend/stats": {"fusebox/backend/errs", "fusebox/backend/store"},
 	// datatest, teamtest and reliability hold only tests that drive the
