@@ -611,11 +611,11 @@ func (s *Service) eachStagedRow(ctx context.Context, importID int64, rows []int6
 		args := make([]any, 0, 501)
 		for len(rows) > 0 {
 			n := min(len(rows), 500)
-			args = append(args[:0], importID)
+			args = args[:0]
 			for _, r := range rows[:n] {
-				args = append(args, r)
+				args = append(args, rowKey(importID, r))
 			}
-			rs, err := s.db.Read.QueryContext(ctx, `SELECT row_num, data FROM importer_rows WHERE import_id = ? AND row_num IN (?`+strings.Repeat(",?", n-1)+`) ORDER BY row_num`, args...)
+			rs, err := s.db.Read.QueryContext(ctx, `SELECT `+rowNumOf("")+`, data FROM importer_rows WHERE id IN (?`+strings.Repeat(",?", n-1)+`) ORDER BY id`, args...)
 			if err != nil {
 				return fmt.Errorf("read rows: %w", err)
 			}
@@ -652,7 +652,8 @@ func (s *Service) eachStagedRow(ctx context.Context, importID int64, rows []int6
 			data string
 		}
 		var page []row
-		rs, err := s.db.Read.QueryContext(ctx, `SELECT row_num, data FROM importer_rows WHERE import_id = ? AND row_num > ? ORDER BY row_num LIMIT 5000`, importID, after)
+		_, last := rowKeys(importID)
+		rs, err := s.db.Read.QueryContext(ctx, `SELECT `+rowNumOf("")+`, data FROM importer_rows WHERE id > ? AND id <= ? ORDER BY id LIMIT 5000`, rowKey(importID, after), last)
 		if err != nil {
 			return fmt.Errorf("read rows: %w", err)
 		}
@@ -709,7 +710,7 @@ func (s *Service) applyAnswers(ctx context.Context, imp *Import, sc *schema.Sche
 			}
 			return nil
 		}
-		cur, err := tx.PrepareContext(ctx, `SELECT data, errors, warnings FROM importer_rows WHERE import_id = ? AND row_num = ?`)
+		cur, err := tx.PrepareContext(ctx, `SELECT data, errors, warnings FROM importer_rows WHERE id = ?`)
 		if err != nil {
 			return fmt.Errorf("callback: %w", err)
 		}
@@ -722,7 +723,7 @@ func (s *Service) applyAnswers(ctx context.Context, imp *Import, sc *schema.Sche
 			}
 			old := rowState{row: fd.row}
 			var data string
-			err := cur.QueryRowContext(ctx, imp.ID, fd.row).Scan(&data, &old.errors, &old.warnings)
+			err := cur.QueryRowContext(ctx, rowKey(imp.ID, fd.row)).Scan(&data, &old.errors, &old.warnings)
 			if errors.Is(err, sql.ErrNoRows) || (err == nil && data != fd.data) {
 				continue // deleted or changed since it was sent
 			}

@@ -92,7 +92,8 @@ func (s *Service) uniqFor(ctx context.Context, imp *Import, sc *schema.Schema) (
 		return u, nil
 	}
 	u = newUniqIndex(len(groups))
-	rs, err := s.db.Read.QueryContext(ctx, `SELECT row_num, data FROM importer_rows WHERE import_id = ? ORDER BY row_num`, imp.ID)
+	first, last := rowKeys(imp.ID)
+	rs, err := s.db.Read.QueryContext(ctx, `SELECT `+rowNumOf("")+`, data FROM importer_rows WHERE id BETWEEN ? AND ? ORDER BY id`, first, last)
 	if err != nil {
 		return nil, fmt.Errorf("build uniqueness index: %w", err)
 	}
@@ -227,14 +228,17 @@ func (m *mutation) write(old rowState, cells []string, insert bool) error {
 	}
 	data := string(schema.AppendRowJSON(nil, cells))
 	m.merged, ne, nw = appendMerged(m.merged[:0], old.row, m.rowIssues(cells, data))
-	id := m.imp.ID
+	id, key := m.imp.ID, rowKey(m.imp.ID, old.row)
 	if insert {
-		if err := m.exec(`INSERT INTO importer_rows (import_id, row_num, data, errors, warnings) VALUES (?, ?, ?, ?, ?)`, id, old.row, data, ne, nw); err != nil {
+		if err := checkRowNum(old.row); err != nil {
+			return err
+		}
+		if err := m.exec(`INSERT INTO importer_rows (id, data, errors, warnings) VALUES (?, ?, ?, ?)`, key, data, ne, nw); err != nil {
 			return fmt.Errorf("insert row %d: %w", old.row, err)
 		}
 		m.dRows++
 	} else {
-		if err := m.exec(`UPDATE importer_rows SET data = ?, errors = ?, warnings = ? WHERE import_id = ? AND row_num = ?`, data, ne, nw, id, old.row); err != nil {
+		if err := m.exec(`UPDATE importer_rows SET data = ?, errors = ?, warnings = ? WHERE id = ?`, data, ne, nw, key); err != nil {
 			return fmt.Errorf("update row %d: %w", old.row, err)
 		}
 		if old.errors+old.warnings > 0 {
@@ -285,7 +289,7 @@ func (m *mutation) insert(row int64, cells []string) error {
 // remove deletes a row.
 func (m *mutation) remove(old rowState) error {
 	m.leave(old.row, old.cells)
-	if err := m.exec(`DELETE FROM importer_rows WHERE import_id = ? AND row_num = ?`, m.imp.ID, old.row); err != nil {
+	if err := m.exec(`DELETE FROM importer_rows WHERE id = ?`, rowKey(m.imp.ID, old.row)); err != nil {
 		return fmt.Errorf("delete row %d: %w", old.row, err)
 	}
 	if old.errors+old.warnings > 0 {
@@ -349,7 +353,7 @@ func (m *mutation) touchedRows() []int64 {
 func (m *mutation) readRow(row int64) (rowState, error) {
 	st := rowState{row: row}
 	var data string
-	err := m.tx.QueryRowContext(m.ctx, `SELECT data, errors, warnings FROM importer_rows WHERE import_id = ? AND row_num = ?`, m.imp.ID, row).Scan(&data, &st.errors, &st.warnings)
+	err := m.tx.QueryRowContext(m.ctx, `SELECT data, errors, warnings FROM importer_rows WHERE id = ?`, rowKey(m.imp.ID, row)).Scan(&data, &st.errors, &st.warnings)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, errs.NotFound("row %d not found", row)
 	}
@@ -733,9 +737,10 @@ func (s *Service) Replace(ctx context.Context, slug string, in ReplaceInput) (Re
 	}
 	// scan in row ranges so the read snapshot never spans our own writes
 	var after int64
+	_, replaceLast := rowKeys(imp.ID)
 	for {
-		rs, err := s.db.Read.QueryContext(ctx, `SELECT row_num, data, errors, warnings FROM importer_rows WHERE import_id = ? AND row_num > ? ORDER BY row_num LIMIT ?`,
-			imp.ID, after, replaceChunkRows)
+		rs, err := s.db.Read.QueryContext(ctx, `SELECT `+rowNumOf("")+`, data, errors, warnings FROM importer_rows WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`,
+			rowKey(imp.ID, after), replaceLast, replaceChunkRows)
 		if err != nil {
 			return res, fmt.Errorf("replace: %w", err)
 		}
@@ -836,7 +841,7 @@ func (s *Service) DeleteRows(ctx context.Context, slug string, in DeleteInput) (
 			return DeleteResult{}, errs.Invalid("filter %q: use errors, warnings, issues or all", in.Filter)
 		}
 		where, args := filterSQL(imp, filter, -1)
-		rs, err := s.db.Read.QueryContext(ctx, selectRows(where, false)+` ORDER BY r.row_num`, args...)
+		rs, err := s.db.Read.QueryContext(ctx, selectRows(where, false)+` ORDER BY r.id`, args...)
 		if err != nil {
 			return DeleteResult{}, fmt.Errorf("delete rows: %w", err)
 		}

@@ -112,7 +112,7 @@ func (s *Service) ExportErrors(ctx context.Context, slug, format string, w io.Wr
 	var after int64
 	for {
 		where, args := filterSQL(imp, "errors", -1)
-		rows, err := s.queryRows(ctx, imp.ID, sc, selectRows(where, false)+` AND r.row_num > ? ORDER BY r.row_num LIMIT ?`, append(args, after, 2000)...)
+		rows, err := s.queryRows(ctx, imp.ID, sc, selectRows(where, false)+` AND r.id > ? ORDER BY r.id LIMIT ?`, append(args, rowKey(imp.ID, after), 2000)...)
 		if err != nil {
 			return err
 		}

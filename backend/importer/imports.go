@@ -416,8 +416,10 @@ func (s *Service) DeleteImport(ctx context.Context, slug string) error {
 	}
 	defer unlock()
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		if err := deleteRows(ctx, tx, imp.ID); err != nil {
+			return fmt.Errorf("delete import %s: %w", slug, err)
+		}
 		for _, q := range []string{
-			`DELETE FROM importer_rows WHERE import_id = ?`,
 			`DELETE FROM importer_cell_issues WHERE import_id = ?`,
 			`DELETE FROM importer_edits WHERE import_id = ?`,
 			`DELETE FROM importer_row_match WHERE import_id = ?`,

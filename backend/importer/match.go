@@ -499,12 +499,13 @@ func (s *Service) updateMatchIndex(ctx context.Context, tx *store.Tx, imp *Impor
 	if m == nil {
 		return nil
 	}
-	q := `SELECT r.data FROM importer_rows r LEFT JOIN importer_row_match x ON x.import_id = r.import_id AND x.row_num = r.row_num
-		WHERE r.import_id = ? AND coalesce(x.status, ?) != 'unchanged'`
+	q := `SELECT r.data FROM importer_rows r LEFT JOIN importer_row_match x ON x.import_id = ? AND x.row_num = ` + rowNumOf("r") + `
+		WHERE r.id BETWEEN ? AND ? AND coalesce(x.status, ?) != 'unchanged'`
 	if exclude {
 		q += ` AND r.errors = 0`
 	}
-	rs, err := tx.QueryContext(ctx, q+` ORDER BY r.row_num`, imp.ID, imp.matchDefault)
+	first, last := rowKeys(imp.ID)
+	rs, err := tx.QueryContext(ctx, q+` ORDER BY r.id`, imp.ID, first, last, imp.matchDefault)
 	if err != nil {
 		return fmt.Errorf("match: index: %w", err)
 	}

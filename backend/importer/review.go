@@ -168,23 +168,30 @@ func (s *Service) Rows(ctx context.Context, slug string, q RowQuery) (RowPage, e
 		// and pages agree however far staging got since
 		if byIssue {
 			where += ` AND i.row_num <= ?`
+			args = append(args, part.MaxRow)
 		} else {
-			where += ` AND r.row_num <= ?`
+			where += ` AND r.id <= ?`
+			args = append(args, rowKey(imp.ID, part.MaxRow))
 		}
-		args = append(args, part.MaxRow)
 	}
 	whereArgs := append([]any(nil), args...)
+	// rows after a row number, in row order: by the issue's row number
+	// when the query is over importer_cell_issues, else by the row key
+	order, after := rowOrder(byIssue), func(row int64) any { return rowKey(imp.ID, row) }
+	if byIssue {
+		after = func(row int64) any { return row }
+	}
 	var sqlq string
 	switch {
 	case q.Cursor > 0:
-		sqlq = selectRows(where, col >= 0 && q.Filter != "") + ` AND r.row_num > ? ORDER BY r.row_num LIMIT ?`
-		args = append(args, q.Cursor, q.Limit)
+		sqlq = selectRows(where, byIssue) + ` AND ` + order + ` > ? ORDER BY ` + order + ` LIMIT ?`
+		args = append(args, after(q.Cursor), q.Limit)
 	case q.Filter == "" && imp.RowCount == imp.maxRow:
 		// no deleted rows: offset n is row n+1
-		sqlq = selectRows(where, false) + ` AND r.row_num > ? ORDER BY r.row_num LIMIT ?`
-		args = append(args, q.Offset, q.Limit)
+		sqlq = selectRows(where, false) + ` AND r.id > ? ORDER BY r.id LIMIT ?`
+		args = append(args, rowKey(imp.ID, int64(q.Offset)), q.Limit)
 	default:
-		sqlq = selectRows(where, col >= 0 && q.Filter != "") + ` ORDER BY r.row_num LIMIT ? OFFSET ?`
+		sqlq = selectRows(where, byIssue) + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
 		args = append(args, q.Limit, q.Offset)
 	}
 	page.Rows, err = s.queryRows(ctx, imp.ID, sc, sqlq, args...)
@@ -260,7 +267,9 @@ func filterSQL(imp *Import, filter string, col int) (string, []any) {
 		}
 		return w, args
 	}
-	w := `r.import_id = ?`
+	first, last := rowKeys(importID)
+	w := `r.id BETWEEN ? AND ?`
+	args := []any{first, last}
 	switch filter {
 	case "errors":
 		w += ` AND r.errors > 0`
@@ -270,23 +279,33 @@ func filterSQL(imp *Import, filter string, col int) (string, []any) {
 		w += ` AND (r.errors > 0 OR r.warnings > 0)`
 	case MatchNew, MatchUpdate, MatchUnchanged: // constants: safe in the text
 		if filter == imp.matchDefault { // the rows without a stored status
-			w += ` AND NOT EXISTS (SELECT 1 FROM importer_row_match x WHERE x.import_id = r.import_id AND x.row_num = r.row_num)`
+			w += ` AND NOT EXISTS (SELECT 1 FROM importer_row_match x WHERE x.import_id = ? AND x.row_num = ` + rowNumOf("r") + `)`
+			args = append(args, importID)
 			break
 		}
-		w += ` AND EXISTS (SELECT 1 FROM importer_row_match x WHERE x.import_id = r.import_id AND x.row_num = r.row_num AND x.status = '` + filter + `')`
+		w += ` AND EXISTS (SELECT 1 FROM importer_row_match x WHERE x.import_id = ? AND x.row_num = ` + rowNumOf("r") + ` AND x.status = '` + filter + `')`
+		args = append(args, importID)
 	}
-	return w, []any{importID}
+	return w, args
 }
 
 func selectFrom(where string, byIssue bool) string {
 	if byIssue {
-		return `FROM importer_cell_issues i JOIN importer_rows r ON r.import_id = i.import_id AND r.row_num = i.row_num WHERE ` + where
+		return `FROM importer_cell_issues i JOIN importer_rows r ON r.id = ` + rowKeyOf("i") + ` WHERE ` + where
 	}
 	return `FROM importer_rows r WHERE ` + where
 }
 
+// rowOrder is the ORDER BY of selectRows's rows in row order.
+func rowOrder(byIssue bool) string {
+	if byIssue {
+		return `i.row_num`
+	}
+	return `r.id`
+}
+
 func selectRows(where string, byIssue bool) string {
-	return `SELECT r.row_num, r.data, r.errors, r.warnings ` + selectFrom(where, byIssue)
+	return `SELECT ` + rowNumOf("r") + `, r.data, r.errors, r.warnings ` + selectFrom(where, byIssue)
 }
 
 // queryRows runs a row query and attaches each row's findings.
@@ -385,11 +404,11 @@ func (s *Service) rowsByNum(ctx context.Context, importID int64, sc *schema.Sche
 	if len(nums) == 0 {
 		return []Row{}, nil
 	}
-	args := []any{importID}
+	args := make([]any, 0, len(nums))
 	for _, n := range nums {
-		args = append(args, n)
+		args = append(args, rowKey(importID, n))
 	}
-	rows, err := s.queryRows(ctx, importID, sc, `SELECT r.row_num, r.data, r.errors, r.warnings FROM importer_rows r WHERE r.import_id = ? AND r.row_num IN (?`+strings.Repeat(",?", len(nums)-1)+`)`, args...)
+	rows, err := s.queryRows(ctx, importID, sc, selectRows(`r.id IN (?`+strings.Repeat(",?", len(nums)-1)+`)`, false), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -433,7 +452,8 @@ func (s *Service) view(ctx context.Context, imp *Import, sc *schema.Schema, q Ro
 		return ids, nil
 	}
 	where, args := filterSQL(imp, q.Filter, col)
-	qq := selectRows(where, col >= 0 && q.Filter != "") + ` ORDER BY r.row_num`
+	byIssue := col >= 0 && q.Filter != ""
+	qq := selectRows(where, byIssue) + ` ORDER BY ` + rowOrder(byIssue)
 	rs, err := s.db.Read.QueryContext(ctx, qq, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search rows: %w", err)

@@ -435,6 +435,9 @@ func (s *Service) produce(ctx context.Context, imp *Import, sc *schema.Schema, s
 			continue
 		}
 		dataRow++
+		if err := checkRowNum(dataRow); err != nil {
+			return err
+		}
 		if uniq != nil && dataRow == uniqReserveAt {
 			reserveUniq(uniq, dataRow, rd.BytesRead(), imp.FileSize)
 		}
@@ -704,16 +707,14 @@ const (
 
 // The statements' text: prefix and one tuple per row.
 const (
-	stageRowsPrefix   = ` importer_rows (import_id, row_num, data, errors, warnings) VALUES `
+	stageRowsPrefix   = ` importer_rows (id, data, errors, warnings) VALUES `
 	stageIssuesPrefix = ` importer_cell_issues (import_id, row_num, col, severity, message) VALUES `
-	stageFullTuple    = `(?,?,?,?,?)`
+	stageRowTuple     = `(?,?,?,?)` // id (rowKey), data, errors, warnings
+	stageIssueTuple   = `(?,?,?,?,?)`
+	// stageCleanTuple has the zero counts in the statement's text: each
+	// bound value is a call into SQLite under its mutex.
+	stageCleanTuple = `(?,?,0,0)`
 )
-
-// stageCleanTuple has the import and the zero counts in the statement's
-// text: each bound value is a call into SQLite under its mutex.
-func stageCleanTuple(importID int64) string {
-	return `(` + strconv.FormatInt(importID, 10) + `,?,?,0,0)`
-}
 
 // stageStmts are the full-size statements of one staging run, prepared on
 // the database (not a transaction) so that every transaction uses them.
@@ -733,9 +734,9 @@ func (s *Service) prepareStageStmts(ctx context.Context, importID int64) (*stage
 		prefix, tuple string
 		n             int
 	}{
-		{ins + stageRowsPrefix, stageCleanTuple(importID), cleanTuples},
-		{ins + stageRowsPrefix, stageFullTuple, flaggedTuples},
-		{ins + stageIssuesPrefix, stageFullTuple, flaggedTuples},
+		{ins + stageRowsPrefix, stageCleanTuple, cleanTuples},
+		{ins + stageRowsPrefix, stageRowTuple, flaggedTuples},
+		{ins + stageIssuesPrefix, stageIssueTuple, flaggedTuples},
 	} {
 		p, err := s.db.Write.PrepareContext(ctx, insertText(q.prefix, q.tuple, q.n))
 		if err != nil {
@@ -885,13 +886,13 @@ func (w *bulkWriter) writeClean(ctx context.Context) error {
 	if len(w.clean) == 0 {
 		return nil
 	}
-	st, err := w.stmt(ctx, w.insert+stageRowsPrefix, stageCleanTuple(w.importID), len(w.clean))
+	st, err := w.stmt(ctx, w.insert+stageRowsPrefix, stageCleanTuple, len(w.clean))
 	if err != nil {
 		return err
 	}
 	w.args = w.args[:0]
 	for _, r := range w.clean {
-		w.args = append(w.args, r.num, r.data)
+		w.args = append(w.args, rowKey(w.importID, r.num), r.data)
 	}
 	w.clean = w.clean[:0]
 	_, err = st.ExecContext(ctx, w.args...)
@@ -902,13 +903,13 @@ func (w *bulkWriter) writeFlagged(ctx context.Context) error {
 	if len(w.flagged) == 0 {
 		return nil
 	}
-	st, err := w.stmt(ctx, w.insert+stageRowsPrefix, stageFullTuple, len(w.flagged))
+	st, err := w.stmt(ctx, w.insert+stageRowsPrefix, stageRowTuple, len(w.flagged))
 	if err != nil {
 		return err
 	}
 	w.args = w.args[:0]
 	for _, r := range w.flagged {
-		w.args = append(w.args, w.importID, r.num, r.data, r.errors, r.warnings)
+		w.args = append(w.args, rowKey(w.importID, r.num), r.data, r.errors, r.warnings)
 	}
 	w.flagged = w.flagged[:0]
 	_, err = st.ExecContext(ctx, w.args...)
@@ -919,7 +920,7 @@ func (w *bulkWriter) writeIssues(ctx context.Context) error {
 	if len(w.pending) == 0 {
 		return nil
 	}
-	st, err := w.stmt(ctx, w.insert+stageIssuesPrefix, stageFullTuple, len(w.pending))
+	st, err := w.stmt(ctx, w.insert+stageIssuesPrefix, stageIssueTuple, len(w.pending))
 	if err != nil {
 		return err
 	}
@@ -961,7 +962,7 @@ func addIssue(ctx context.Context, tx *store.Tx, importID, row int64, col int, s
 	var oldSev, oldMsg string
 	err := tx.QueryRowContext(ctx, `SELECT severity, message FROM importer_cell_issues WHERE import_id = ? AND row_num = ? AND col = ?`, importID, row, col).Scan(&oldSev, &oldMsg)
 	var rowErrs, rowWarns int
-	if e := tx.QueryRowContext(ctx, `SELECT errors, warnings FROM importer_rows WHERE import_id = ? AND row_num = ?`, importID, row).Scan(&rowErrs, &rowWarns); e != nil {
+	if e := tx.QueryRowContext(ctx, `SELECT errors, warnings FROM importer_rows WHERE id = ?`, rowKey(importID, row)).Scan(&rowErrs, &rowWarns); e != nil {
 		return false, false, fmt.Errorf("flag duplicate: %w", e)
 	}
 	switch {
@@ -974,7 +975,7 @@ func addIssue(ctx context.Context, tx *store.Tx, importID, row int64, col int, s
 		if sev == schema.SeverityError {
 			field = "errors"
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE importer_rows SET `+field+` = `+field+` + 1 WHERE import_id = ? AND row_num = ?`, importID, row); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE importer_rows SET `+field+` = `+field+` + 1 WHERE id = ?`, rowKey(importID, row)); err != nil {
 			return false, false, fmt.Errorf("flag duplicate: %w", err)
 		}
 		return sev == schema.SeverityError && rowErrs == 0, false, nil
@@ -993,7 +994,7 @@ func addIssue(ctx context.Context, tx *store.Tx, importID, row int64, col int, s
 		return false, false, fmt.Errorf("flag duplicate: %w", err)
 	}
 	if oldSev != newSev {
-		if _, err := tx.ExecContext(ctx, `UPDATE importer_rows SET errors = errors + 1, warnings = warnings - 1 WHERE import_id = ? AND row_num = ?`, importID, row); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE importer_rows SET errors = errors + 1, warnings = warnings - 1 WHERE id = ?`, rowKey(importID, row)); err != nil {
 			return false, false, fmt.Errorf("flag duplicate: %w", err)
 		}
 		return rowErrs == 0, rowWarns == 1, nil

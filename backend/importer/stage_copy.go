@@ -35,10 +35,10 @@ func (w *copyWriter) issues(_ context.Context, issues []cellIssue) error {
 func (w *copyWriter) flush(ctx context.Context) error {
 	if len(w.pending) > 0 {
 		rows := w.pending
-		if _, err := w.tx.CopyFrom(ctx, "importer_rows", []string{"import_id", "row_num", "data", "errors", "warnings"},
+		if _, err := w.tx.CopyFrom(ctx, "importer_rows", []string{"id", "data", "errors", "warnings"},
 			pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 				r := rows[i]
-				return []any{w.importID, r.num, r.data, int64(r.errors), int64(r.warnings)}, nil
+				return []any{rowKey(w.importID, r.num), r.data, int64(r.errors), int64(r.warnings)}, nil
 			})); err != nil {
 			return err
 		}

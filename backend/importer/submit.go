@@ -446,6 +446,7 @@ func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *schema.Sche
 
 func (s *Service) readForRecords(ctx context.Context, imp *Import, matching, exclude bool, afterRow, startSort int64, ordered, work chan<- *recordBatch) error {
 	after := afterRow
+	_, lastKey := rowKeys(imp.ID)
 	sortN := startSort
 	newBatch := func() *recordBatch {
 		return &recordBatch{recs: make([]stagedRow, 0, s.BatchRows), ready: make(chan struct{})}
@@ -466,9 +467,9 @@ func (s *Service) readForRecords(ctx context.Context, imp *Import, matching, exc
 		return nil
 	}
 	for {
-		rs, err := s.db.Read.QueryContext(ctx, `SELECT r.row_num, r.data, r.errors, coalesce(x.status, ?) FROM importer_rows r
-			LEFT JOIN importer_row_match x ON x.import_id = r.import_id AND x.row_num = r.row_num
-			WHERE r.import_id = ? AND r.row_num > ? ORDER BY r.row_num LIMIT 10000`, imp.matchDefault, imp.ID, after)
+		rs, err := s.db.Read.QueryContext(ctx, `SELECT `+rowNumOf("r")+`, r.data, r.errors, coalesce(x.status, ?) FROM importer_rows r
+			LEFT JOIN importer_row_match x ON x.import_id = ? AND x.row_num = `+rowNumOf("r")+`
+			WHERE r.id > ? AND r.id <= ? ORDER BY r.id LIMIT 10000`, imp.matchDefault, imp.ID, rowKey(imp.ID, after), lastKey)
 		if err != nil {
 			return fmt.Errorf("submit: read rows: %w", err)
 		}

@@ -428,8 +428,10 @@ func (s *Service) receive(ctx context.Context, imp *Import, j *job, body io.Read
 
 // clearStaged deletes the staged rows, issues and edits of an import.
 func clearStaged(ctx context.Context, tx *store.Tx, id int64) error {
+	if err := deleteRows(ctx, tx, id); err != nil {
+		return fmt.Errorf("clear staged rows: %w", err)
+	}
 	for _, q := range []string{
-		`DELETE FROM importer_rows WHERE import_id = ?`,
 		`DELETE FROM importer_cell_issues WHERE import_id = ?`,
 		`DELETE FROM importer_edits WHERE import_id = ?`,
 		`DELETE FROM importer_row_match WHERE import_id = ?`,
