@@ -12,7 +12,7 @@ APT_DESKTOP := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev
 # make dist and make test-dist: Windows installer and binary tests (wine),
 # .deb building and checking.
 APT_DIST := nsis wine wine64 gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 zip unzip file dpkg-dev desktop-file-utils
-APT_TEST := chromium xvfb xauth imagemagick sqlite3 xdotool curl jq python3-flask python3-requests dbus notification-daemon libx11-dev xclip postgresql
+APT_TEST := chromium xvfb xauth imagemagick sqlite3 xdotool curl jq python3-flask python3-requests dbus notification-daemon libx11-dev xclip postgresql nginx-light
 
 FRONTEND_SRC := $(shell find frontend \( -path frontend/node_modules -o -path frontend/dist -o -path frontend/e2e \) -prune -o -type f -not -name '*.go' -print 2>/dev/null)
 GO_SRC := $(shell find . -path ./frontend/node_modules -prune -o -name '*.go' -not -name '*_test.go' -print 2>/dev/null) go.mod go.sum $(shell find backend \( -name '*.sql' -o -name '*.yaml' -o -name '*.json' \) -not -path '*/testdata/*' 2>/dev/null)

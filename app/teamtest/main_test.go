@@ -43,6 +43,13 @@ type cluster struct {
 // round-robin proxy.
 func newCluster(t *testing.T, n int, workspace string) *cluster {
 	t.Helper()
+	return newClusterWith(t, n, workspace, nil)
+}
+
+// newClusterWith is newCluster with env added to each replica's
+// environment and args to its serve flags.
+func newClusterWith(t *testing.T, n int, workspace string, env []string, args ...string) *cluster {
+	t.Helper()
 	c := &cluster{t: t, url: pgtest.CreateDatabase(t, "")}
 	for range n {
 		c.dirs = append(c.dirs, t.TempDir())
@@ -59,7 +66,7 @@ func newCluster(t *testing.T, n int, workspace string) *cluster {
 	shareKeyFiles(t, c.dirs[0], c.dirs[1:]...)
 	var urls []string
 	for _, d := range c.dirs {
-		s := testbin.Start(t, bin, d, []string{"FUSEBOX_DATABASE_URL=" + c.url})
+		s := testbin.Start(t, bin, d, append([]string{"FUSEBOX_DATABASE_URL=" + c.url}, env...), args...)
 		if s.Token != c.token {
 			t.Fatalf("replica over %s uses admin token %q, want the shared one", d, s.Token)
 		}

@@ -93,12 +93,12 @@ type Server struct {
 var listeningRE = regexp.MustCompile(`listening on (http://\S+)`)
 
 // Start starts bin serve on a free loopback port over the data dir dir
-// (demo off), with env added to the environment, waits until it listens
-// and stops it (SIGTERM) when the test ends.
-func Start(t *testing.T, bin, dir string, env []string) *Server {
+// (demo off), with env added to the environment and args added to serve's
+// flags, waits until it listens and stops it (SIGTERM) when the test ends.
+func Start(t *testing.T, bin, dir string, env []string, args ...string) *Server {
 	t.Helper()
 	s := &Server{T: t, Dir: dir, Stderr: &Buffer{}, Exited: make(chan struct{})}
-	s.Cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--no-demo")
+	s.Cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--no-demo"}, args...)...)
 	s.Cmd.Env = append(os.Environ(), env...)
 	s.Cmd.Stderr = s.Stderr
 	out, err := s.Cmd.StdoutPipe()
