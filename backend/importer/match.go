@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -199,18 +200,23 @@ func (m *matcher) write(ctx context.Context, exec func(q string, args ...any) er
 // those rows read back (in row order) to name the changed columns, and
 // the statuses other than the most common one stored in row order.
 type stageMatcher struct {
-	m       *matcher
-	order   []int // columns in key order: the index form's order
-	buf     []byte
-	entries []matchEntry
+	m     *matcher
+	order []int // columns in key order: the index form's order
+	buf   []byte
+	// the rows noted, in row order, in chunks of matchChunk (a chunk is
+	// never copied as more rows come, nor moved: lookUpMatches points
+	// into them)
+	chunks [][]matchEntry
 }
 
+// matchChunk is how many rows one chunk of a stageMatcher holds.
+const matchChunk = 1 << 14
+
 type matchEntry struct {
-	key     [16]byte // zero: the row has no key
-	digest  [16]byte // of the row's index form
-	row     int64
-	status  string // "" (new) until looked up
-	changed string // update: JSON array of the changed column keys
+	key    [16]byte // zero: the row has no key
+	digest [16]byte // of the row's index form
+	row    int64
+	status string // "" (new) until looked up
 }
 
 func newStageMatcher(imp *Import, sc *schema.Schema) *stageMatcher {
@@ -262,7 +268,11 @@ func (sm *stageMatcher) add(row int64, cells []string) {
 		sm.buf = appendIndexData(sm.buf[:0], sm.m.sc, sm.order, cells)
 		e.digest = matchDigest(sm.buf)
 	}
-	sm.entries = append(sm.entries, e)
+	if len(sm.chunks) == 0 || len(sm.chunks[len(sm.chunks)-1]) == matchChunk {
+		sm.chunks = append(sm.chunks, make([]matchEntry, 0, matchChunk))
+	}
+	last := &sm.chunks[len(sm.chunks)-1]
+	*last = append(*last, e)
 }
 
 // storeMatches looks the staged rows' keys up and stores their statuses:
@@ -272,8 +282,8 @@ func (s *Service) storeMatches(ctx context.Context, imp *Import, sm *stageMatche
 	if sm == nil {
 		return nil
 	}
-	entries := sm.entries
-	sm.entries = nil
+	chunks := sm.chunks
+	sm.chunks = nil
 	// no earlier record in this scope (a first import): every row is new
 	var one int
 	err := s.db.Read.QueryRowContext(ctx, `SELECT 1 FROM importer_match_index WHERE importer = ? AND scope = ? LIMIT 1`, sm.m.importer, sm.m.scope).Scan(&one)
@@ -281,17 +291,20 @@ func (s *Service) storeMatches(ctx context.Context, imp *Import, sm *stageMatche
 		return fmt.Errorf("match: look up: %w", err)
 	}
 	var digests []filledDigest
-	if err == nil && len(entries) > 0 {
-		if digests, err = s.lookUpMatches(ctx, imp, sm, entries); err != nil {
+	var changed map[int64]string
+	if err == nil && len(chunks) > 0 {
+		if digests, changed, err = s.lookUpMatches(ctx, imp, sm, chunks); err != nil {
 			return err
 		}
 	}
 	counts := map[string]int{}
-	for i := range entries {
-		if entries[i].status == "" {
-			entries[i].status = MatchNew
+	for _, c := range chunks {
+		for i := range c {
+			if c[i].status == "" {
+				c[i].status = MatchNew
+			}
+			counts[c[i].status]++
 		}
-		counts[entries[i].status]++
 	}
 	deflt := MatchNew
 	for _, st := range []string{MatchUnchanged, MatchUpdate} {
@@ -299,7 +312,6 @@ func (s *Service) storeMatches(ctx context.Context, imp *Import, sm *stageMatche
 			deflt = st
 		}
 	}
-	slices.SortFunc(entries, func(a, b matchEntry) int { return cmp.Compare(a.row, b.row) })
 	return s.db.Tx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE importer_imports SET match_default = ? WHERE id = ?`, deflt, imp.ID); err != nil {
 			return fmt.Errorf("match: %w", err)
@@ -314,13 +326,15 @@ func (s *Service) storeMatches(ctx context.Context, imp *Import, sm *stageMatche
 		}
 		w := newBulkWriter(tx, imp.ID)
 		defer w.close()
-		kept := entries[:0]
-		for _, e := range entries {
-			if e.status != deflt {
-				kept = append(kept, e)
+		// the chunks are in row order
+		var entries []*matchEntry
+		for _, c := range chunks {
+			for i := range c {
+				if c[i].status != deflt {
+					entries = append(entries, &c[i])
+				}
 			}
 		}
-		entries = kept
 		for len(entries) > 0 {
 			n := min(len(entries), maxTuples)
 			st, err := w.stmt(ctx, `INSERT INTO importer_row_match (import_id, row_num, status, changed) VALUES `, `(?,?,?,?)`, n)
@@ -329,7 +343,7 @@ func (s *Service) storeMatches(ctx context.Context, imp *Import, sm *stageMatche
 			}
 			w.args = w.args[:0]
 			for _, e := range entries[:n] {
-				w.args = append(w.args, imp.ID, e.row, e.status, e.changed)
+				w.args = append(w.args, imp.ID, e.row, e.status, changed[e.row])
 			}
 			if _, err := st.ExecContext(ctx, w.args...); err != nil {
 				return fmt.Errorf("match: %w", err)
@@ -343,17 +357,15 @@ func (s *Service) storeMatches(ctx context.Context, imp *Import, sm *stageMatche
 // filledDigest is the digest computed for an index row that had none.
 type filledDigest struct{ key, digest [16]byte }
 
-// lookUpMatches sets the status (and changed columns) of the entries
-// whose key the index holds, and returns the digests it computed for
-// index rows without one.
-func (s *Service) lookUpMatches(ctx context.Context, imp *Import, sm *stageMatcher, entries []matchEntry) ([]filledDigest, error) {
-	slices.SortFunc(entries, func(a, b matchEntry) int { return bytes.Compare(a.key[:], b.key[:]) })
+// lookUpMatches sets the status of the entries whose key the index
+// holds, and returns the digests it computed for index rows without one
+// and the changed columns of the updates (a JSON array by row).
+func (s *Service) lookUpMatches(ctx context.Context, imp *Import, sm *stageMatcher, chunks [][]matchEntry) ([]filledDigest, map[int64]string, error) {
 	type update struct {
 		e    *matchEntry
 		last string // the index form of the last record
 	}
 	var updates []update
-	var zero [16]byte
 	args := make([]any, 0, 502)
 	// keyBatches calls f with batches of up to 500 entries with a key, in key order
 	keyBatches := func(es []*matchEntry, f func([]*matchEntry) error) error {
@@ -393,40 +405,11 @@ func (s *Service) lookUpMatches(ctx context.Context, imp *Import, sm *stageMatch
 		}
 		return nil
 	}
-	keyed := make([]*matchEntry, 0, len(entries))
-	for i := range entries {
-		if entries[i].key != zero {
-			keyed = append(keyed, &entries[i])
-		}
-	}
+	keyed := keyOrderOf(chunks)
 	// the digests: equal is unchanged; a different or missing one needs the data
-	var differ []*matchEntry
-	noDigest := map[[16]byte]bool{}
-	err := keyBatches(keyed, func(batch []*matchEntry) error {
-		found := make(map[[16]byte][]byte, len(batch))
-		if err := query(matchBatchLookupSQL(len(batch)), batch, func(key [16]byte, d []byte) error {
-			found[key] = bytes.Clone(d)
-			return nil
-		}); err != nil {
-			return err
-		}
-		for _, e := range batch {
-			d, ok := found[e.key]
-			switch {
-			case !ok:
-			case d == nil:
-				noDigest[e.key] = true
-				differ = append(differ, e)
-			case bytes.Equal(d, e.digest[:]):
-				e.status = MatchUnchanged
-			default:
-				differ = append(differ, e)
-			}
-		}
-		return nil
-	})
+	differ, noDigest, err := s.matchDigests(ctx, sm, keyed)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var filled []filledDigest
 	err = keyBatches(differ, func(batch []*matchEntry) error {
@@ -456,7 +439,7 @@ func (s *Service) lookUpMatches(ctx context.Context, imp *Import, sm *stageMatch
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// updates: the rows read back in row order, the changed columns named
 	slices.SortFunc(updates, func(a, b update) int { return cmp.Compare(a.e.row, b.e.row) })
@@ -464,6 +447,7 @@ func (s *Service) lookUpMatches(ctx context.Context, imp *Import, sm *stageMatch
 	for i, u := range updates {
 		rows[i] = u.e.row
 	}
+	changed := make(map[int64]string, len(updates))
 	k := 0
 	err = s.eachStagedRow(ctx, imp.ID, rows, func(row int64, data string) error {
 		for updates[k].e.row < row { // fn comes in row order
@@ -481,14 +465,52 @@ func (s *Service) lookUpMatches(ctx context.Context, imp *Import, sm *stageMatch
 		u.e.status = st
 		if len(ch) > 0 {
 			b, _ := json.Marshal(ch)
-			u.e.changed = string(b)
+			changed[u.e.row] = string(b)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("match: %w", err)
+		return nil, nil, fmt.Errorf("match: %w", err)
 	}
-	return filled, nil
+	return filled, changed, nil
+}
+
+// keyOrderOf points to the entries with a key, sorted by key (entries
+// of one key in row order).
+func keyOrderOf(chunks [][]matchEntry) []*matchEntry {
+	// sorted as two integers (big-endian: the order of the bytes), not
+	// by moving the entries or reading them through their pointers
+	type ref struct {
+		hi, lo uint64
+		e      *matchEntry
+	}
+	n := 0
+	for _, c := range chunks {
+		n += len(c)
+	}
+	refs := make([]ref, 0, n)
+	var zero [16]byte
+	for _, c := range chunks {
+		for i := range c {
+			if k := c[i].key; k != zero {
+				refs = append(refs, ref{binary.BigEndian.Uint64(k[:8]), binary.BigEndian.Uint64(k[8:]), &c[i]})
+			}
+		}
+	}
+	slices.SortFunc(refs, func(a, b ref) int {
+		if c := cmp.Compare(a.hi, b.hi); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.lo, b.lo); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.e.row, b.e.row)
+	})
+	keyed := make([]*matchEntry, len(refs))
+	for i, r := range refs {
+		keyed[i] = r.e
+	}
+	return keyed
 }
 
 // updateMatchIndex records the submitted rows (create and update) as the

@@ -28,6 +28,8 @@ func TestMatchQueriesUseIndexes(t *testing.T) {
 		want    string
 	}{
 		{"staging look-up", matchBatchLookupSQL(3), []any{"c", "org", []byte("a"), []byte("b"), []byte("c")}, "USING COVERING INDEX importer_match_index_digest (importer=? AND scope=? AND key_hash=?)"},
+		{"staging merge scan", matchRangeSQL, []any{"c", "org", []byte("a"), []byte("c")}, "USING COVERING INDEX importer_match_index_digest (importer=? AND scope=? AND key_hash>? AND key_hash<?)"},
+		{"staging index count", matchCountSQL, []any{"c", "org", 10}, "USING COVERING INDEX importer_match_index_digest (importer=? AND scope=?)"},
 		{"staging data read", matchBatchDataSQL(3), []any{"c", "org", []byte("a"), []byte("b"), []byte("c")}, "USING PRIMARY KEY (importer=? AND scope=? AND key_hash=?)"},
 		{"edit look-up", matchLookupSQL, []any{"c", "org", []byte("a")}, "USING PRIMARY KEY (importer=? AND scope=? AND key_hash=?)"},
 		{"status count", matchStatusCountSQL, []any{1, MatchUpdate}, "USING COVERING INDEX importer_row_match_status (import_id=? AND status=?)"},

@@ -41,6 +41,12 @@ type Service struct {
 
 	fixSlots chan struct{} // fix files being received and read (MaxFixFilesAtOnce)
 
+	// staging's match look-up (match_lookup.go): the path (zero: chosen
+	// per key range) and the keys a range (zero: matchRangeKeys); tests
+	// set them
+	matchLookup    matchLookupPath
+	matchRangeKeys int
+
 	// BatchRows is how many rows the parser hands the writer at a time and
 	// TxRows how many rows one staging transaction writes (default 8,000:
 	// a transaction's new pages then fit SQLite's page cache, which
