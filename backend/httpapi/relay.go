@@ -427,6 +427,12 @@ func (s *Server) relayInbound(w http.ResponseWriter, r *http.Request) {
 		FetchSite:        r.Header.Get("Sec-Fetch-Site"),
 	})
 	if err != nil {
+		// A sync route whose destination had no free slot of its
+		// concurrency or rate limit: 429 with when to try again.
+		var busy *relay.BusyError
+		if errors.As(err, &busy) {
+			w.Header().Set("Retry-After", strconv.Itoa(busy.RetryAfterSeconds()))
+		}
 		s.writeError(w, r, err)
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -84,5 +85,37 @@ func TestRelayInboundSeedHeaderAliases(t *testing.T) {
 		{name: "delivery", method: "GET", url: "/api/admin/relay/deliveries/1", headers: admin, wantStatus: 200, wantContain: []string{`https://api.example.com/v2/c?qp=7`}},
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.run(t, s) })
+	}
+}
+
+// A sync route never goes over its destination's limits: while the
+// receiver's 429 pause lasts, the route answers 429 itself with a
+// Retry-After, without sending.
+func TestRelayInboundSyncRefusedWhilePaused(t *testing.T) {
+	var mu sync.Mutex
+	got := 0
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got++
+		mu.Unlock()
+		w.Header().Set("Retry-After", "120")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer rc.Close()
+	s := newRelayServer(t)
+	admin := map[string]string{"Authorization": "Bearer " + adminToken, "Content-Type": "application/json"}
+	json := map[string]string{"Content-Type": "application/json"}
+	(scenario{name: "create", method: "POST", url: "/api/admin/relay/destinations", headers: admin,
+		body: `{"id":"busy","url":"` + rc.URL + `","inbound":{"route":"busy","mode":"sync"}}`, wantStatus: 201}).run(t, s)
+	(scenario{name: "the receiver's 429 is passed on", method: "POST", url: "/relay/busy", headers: json, body: `{"a":1}`, wantStatus: 429}).run(t, s)
+	res := (scenario{name: "refused while paused", method: "POST", url: "/relay/busy", headers: json, body: `{"a":2}`, wantStatus: 429,
+		wantContain: []string{`"ERATELIMIT"`, "destination busy", "paused"}}).run(t, s)
+	if ra, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || ra < 60 || ra > 120 {
+		t.Errorf("Retry-After %q; want the seconds left of the receiver's 120", res.Header.Get("Retry-After"))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got != 1 {
+		t.Errorf("the receiver got %d requests; want 1", got)
 	}
 }

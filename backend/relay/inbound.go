@@ -182,7 +182,11 @@ func (s *Service) syncWorker() *Worker {
 // alone), and its attempt is recorded as the worker records one; it is
 // not retried: the sender has the answer and retries itself, as with the
 // seed's sample server. If the sender goes away mid-request, the lease is
-// released and the background worker delivers it.
+// released and the background worker delivers it. The request counts
+// against the destination's concurrency and rate limit with the lane's
+// and every replica's: when no slot frees within Options.SyncSlotWait the
+// sender gets the limit error (429 with Retry-After) and nothing is
+// queued.
 func (s *Service) sendSync(ctx context.Context, destID string, records [][]byte, o EnqueueOptions) (InboundResult, error) {
 	p, err := s.PrepareRecords(ctx, destID, records, o)
 	if err != nil {
@@ -203,12 +207,16 @@ func (s *Service) sendSync(ctx context.Context, destID string, records [][]byte,
 	}
 	w := s.syncWorker()
 	q := &queued{sync: true}
-	lease := s.now().Add(c.d.EffectiveTimeout() + time.Minute)
-	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+	// The request takes a slot of the destination's concurrency and rate
+	// limit, shared with its lane and every replica (slots.go), in the
+	// transaction that writes the delivery: refused after the wait, it
+	// leaves nothing queued.
+	q.slot, err = s.acquireSlot(ctx, c, s.now().Add(s.syncSlotWait), func(tx *store.Tx) error {
 		if err := p.Write(ctx, tx); err != nil {
 			return err
 		}
 		var reserved int
+		lease := s.now().Add(c.d.EffectiveTimeout() + time.Minute)
 		err := tx.QueryRowContext(ctx, `UPDATE relay_deliveries SET lease_owner = ?, lease_until = ?
 			WHERE destination_id = ? AND import_slug = ? AND seq = ? AND status = 'pending'
 			RETURNING id, uid, records, attempts, round, reserved, url, query, headers, body`,
@@ -220,6 +228,9 @@ func (s *Service) sendSync(ctx context.Context, destID string, records [][]byte,
 		return nil
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			return InboundResult{}, errs.Unavailable("the request was cancelled before it was sent; nothing was queued")
+		}
 		return InboundResult{}, err
 	}
 	r := w.deliver(ctx, c, q)

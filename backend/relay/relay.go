@@ -101,6 +101,10 @@ type Options struct {
 	AllowedHosts func(ctx context.Context) ([]string, error)
 	// UserAgent is sent with every request (default "Fusebox-Relay").
 	UserAgent string
+	// SyncSlotWait is how long a sync inbound request waits for a slot of
+	// its destination's concurrency and rate limit before it is refused
+	// with the limit error (default DefaultSyncSlotWait).
+	SyncSlotWait time.Duration
 }
 
 // Service is the relay over the database.
@@ -124,6 +128,13 @@ type Service struct {
 	sent sentSecrets
 
 	signal signal
+
+	// slotFreed fires when a request of this process frees a slot of a
+	// destination's budget (slots.go); syncSlotWait is Options.SyncSlotWait.
+	slotFreed    signal
+	syncSlotWait time.Duration
+	turnMu       sync.Mutex
+	turns        map[string]chan struct{} // by destination: see slotTurn
 
 	mu      sync.Mutex
 	baseURL string
@@ -155,12 +166,16 @@ func New(db *store.DB, o Options) *Service {
 	if o.UserAgent == "" {
 		o.UserAgent = "Fusebox-Relay"
 	}
+	if o.SyncSlotWait <= 0 {
+		o.SyncSlotWait = DefaultSyncSlotWait
+	}
 	s := &Service{
 		db: db, log: o.Logger, env: o.Secrets, tokens: o.Tokens, records: o.Records, limiter: o.Limiter, installs: o.InstallSecrets, allowed: o.AllowedHosts, ua: o.UserAgent,
-		cache: map[string]*compiled{}, now: time.Now, self: ids.New(""),
+		cache: map[string]*compiled{}, now: time.Now, self: ids.New(""), syncSlotWait: o.SyncSlotWait, turns: map[string]chan struct{}{},
 	}
 	s.secrets = s.declaredLookup(o.Secrets)
 	s.signal.init()
+	s.slotFreed.init()
 	// A data dir from before declared secrets keeps its destinations
 	// working (declared_upgrade.go).
 	s.upgradeDeclared()

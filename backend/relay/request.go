@@ -64,6 +64,10 @@ type queued struct {
 	headers  string
 	body     []byte
 	sync     bool // sent for a sync inbound route: keep the response body
+	// slot is the request's slot of its destination's budget, when the
+	// destination shares it through the database (slots.go); deliver frees
+	// it.
+	slot *sendSlot
 }
 
 // buildRequest assembles the request of delivery q for destination c:

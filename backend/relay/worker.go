@@ -42,7 +42,10 @@ import (
 // database round trip per request; a pause after 429/503 and the rate
 // limit's next slot are kept in the lane's row, so the next owner honours
 // them; a 410 disables the destination in the database before the lane is
-// given up. Deliveries and import jobs are claimed with FOR UPDATE SKIP
+// given up. A destination with a sync inbound route is sent to by that
+// route as well, so there each request (sync or the lane's) takes a slot of
+// the destination's budget in the database instead (slots.go). Deliveries
+// and import jobs are claimed with FOR UPDATE SKIP
 // LOCKED on PostgreSQL (store.DB.SkipLocked), so workers claiming at once
 // never take the same rows. Leases are compared with each process's clock:
 // replicas on several machines need synchronized clocks (NTP), skewed by
@@ -271,8 +274,11 @@ func (w *Worker) releaseLane(l *lane) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := w.s.db.Write.ExecContext(ctx, `UPDATE relay_lanes SET lane_owner = '', lane_until = 0, next_send_at = ? WHERE destination_id = ? AND lane_owner = ?`,
-		next, l.id, w.owner); err != nil {
+	// The later of the two next slots: requests that took theirs in the
+	// database (slots.go) may have moved it past this lane's bucket.
+	if _, err := w.s.db.Write.ExecContext(ctx, `UPDATE relay_lanes SET lane_owner = '', lane_until = 0,
+		next_send_at = CASE WHEN next_send_at > ? THEN next_send_at ELSE ? END WHERE destination_id = ? AND lane_owner = ?`,
+		next, next, l.id, w.owner); err != nil {
 		// The lease expires by itself.
 		w.s.log.Warn("relay: give up the lane of a destination", "destination", l.id, "err", err)
 	}
@@ -404,10 +410,14 @@ func (w *Worker) runLane(ctx context.Context, l *lane) {
 				release()
 				return
 			}
-			if err := bucket.wait(ctx); err != nil {
-				<-sem
-				release()
-				return
+			// A destination with a sync route takes each request's rate
+			// slot in the database, with the sync requests (deliver).
+			if !c.sharesBudget() {
+				if err := bucket.wait(ctx); err != nil {
+					<-sem
+					release()
+					return
+				}
 			}
 			slow := w.isSlow(id, w.s.now())
 			if slow {
@@ -490,6 +500,12 @@ type result struct {
 func (w *Worker) deliver(ctx context.Context, c *compiled, q *queued) result {
 	start := w.s.now()
 	r := result{id: q.id, destID: c.d.ID, attempt: q.attempts + 1, round: q.round + 1, started: start, reserved: q.reserved}
+	defer func() {
+		if q.slot != nil {
+			w.s.releaseSlot(q.slot)
+			q.slot = nil
+		}
+	}()
 	if c.ownerID != "" && !q.reserved && w.s.limiter != nil {
 		if err := w.s.limiter.Reserve(ctx, c.ownerID, max(1, q.records)); err != nil {
 			if ctx.Err() != nil {
@@ -527,6 +543,35 @@ func (w *Worker) deliver(ctx context.Context, c *compiled, q *queued) result {
 	client, err := w.clientFor(ctx, c, q)
 	if err != nil {
 		return w.retry(c, r, "reading the hosts allowed for end users' URLs failed: "+err.Error(), 0)
+	}
+	if q.slot == nil && c.sharesBudget() {
+		// A lane's request to a destination with a sync route: take a slot
+		// of the budget the sync requests share (a sync request brings
+		// its own).
+		sl, err := w.s.acquireSlot(ctx, c, time.Time{}, nil)
+		var p *pausedError
+		switch {
+		case ctx.Err() != nil:
+			return result{id: q.id, destID: c.d.ID, outcome: outcomeReleased}
+		case errors.As(err, &p):
+			w.mu.Lock()
+			if p.until.After(w.pause[c.d.ID]) {
+				w.pause[c.d.ID] = p.until
+			}
+			w.mu.Unlock()
+			return result{id: q.id, destID: c.d.ID, outcome: outcomeReleased, nextAt: unixMs(p.until)}
+		case err != nil:
+			return w.retry(c, r, "taking a request slot of the destination failed: "+err.Error(), 0)
+		}
+		q.slot = sl
+	}
+	if q.slot != nil {
+		// The rate limit's slot may be a little ahead.
+		if !sleepCtx(ctx, q.slot.at.Sub(w.s.now())) {
+			return result{id: q.id, destID: c.d.ID, outcome: outcomeReleased}
+		}
+		start = w.s.now()
+		r.started = start
 	}
 	resp, err := client.Do(req)
 	r.dur = w.s.now().Sub(start)
