@@ -34,6 +34,7 @@ func (s *Server) bindImporter(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+p, s.withImport(s.getImport))
 	mux.HandleFunc("PUT "+p+"/file", s.withImport(s.uploadFile))
 	mux.HandleFunc("POST "+p+"/file", s.withImport(s.uploadFile))
+	mux.HandleFunc("GET "+p+"/upload", s.withImport(s.uploadState))
 	mux.HandleFunc("GET "+p+"/progress", s.withImport(s.importProgress))
 	mux.HandleFunc("GET "+p+"/events", s.withImport(s.importEvents))
 	mux.HandleFunc("GET "+p+"/preview", s.withImport(s.importPreview))
@@ -235,8 +236,13 @@ func (s *Server) getImport(w http.ResponseWriter, r *http.Request, _ importer.Ac
 }
 
 // uploadFile takes the file as the raw body (name in ?name=) or as the
-// first file of a multipart form.
+// first file of a multipart form; a raw body with Content-Range: bytes
+// START-END/TOTAL is one range of a resumable upload (uploadRange).
 func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
+	if r.Header.Get("Content-Range") != "" {
+		s.uploadRange(w, r, imp)
+		return
+	}
 	name := r.URL.Query().Get("name")
 	var body io.Reader = r.Body
 	size := r.ContentLength
@@ -274,6 +280,84 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request, _ importer.A
 		name = "upload.csv"
 	}
 	s.respond(w, r, result(s.deps.Importer.Upload(r.Context(), imp.Slug, body, name, size)))
+}
+
+// uploadRange receives one range of a resumable upload: 200 with the
+// preview when it completes the file, else 202 with the upload's status
+// (offset: where the next range starts). Upload-Offset and Upload-Length
+// carry the same numbers.
+func (s *Server) uploadRange(w http.ResponseWriter, r *http.Request, imp importer.Import) {
+	rg, err := parseContentRange(r.Header.Get("Content-Range"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		s.writeError(w, r, errs.Invalid("a range of an upload (Content-Range) is the raw bytes, not a multipart form"))
+		return
+	}
+	if want := rg.End - rg.Start + 1; r.ContentLength != want {
+		s.writeError(w, r, errs.Invalid("Content-Range bytes %d-%d/%d is %d bytes but the body has Content-Length %d", rg.Start, rg.End, rg.Total, want, r.ContentLength))
+		return
+	}
+	st, pv, err := s.deps.Importer.UploadPart(r.Context(), imp.Slug, r.Body, r.URL.Query().Get("name"), rg)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Upload-Offset", strconv.FormatInt(st.Offset, 10))
+	w.Header().Set("Upload-Length", strconv.FormatInt(st.Total, 10))
+	if pv != nil {
+		s.writeJSON(w, http.StatusOK, pv)
+		return
+	}
+	s.writeJSON(w, http.StatusAccepted, st)
+}
+
+// parseContentRange reads "bytes START-END/TOTAL".
+func parseContentRange(v string) (importer.UploadRange, error) {
+	bad := errs.Invalid("Content-Range %q: want bytes START-END/TOTAL (END inclusive, TOTAL the whole file's size)", v)
+	spec, ok := strings.CutPrefix(strings.TrimSpace(v), "bytes ")
+	if !ok {
+		return importer.UploadRange{}, bad
+	}
+	rng, total, ok := strings.Cut(spec, "/")
+	if !ok {
+		return importer.UploadRange{}, bad
+	}
+	first, last, ok := strings.Cut(rng, "-")
+	if !ok {
+		return importer.UploadRange{}, bad
+	}
+	var rg importer.UploadRange
+	for _, f := range []struct {
+		s string
+		v *int64
+	}{{first, &rg.Start}, {last, &rg.End}, {total, &rg.Total}} {
+		n, err := strconv.ParseInt(strings.TrimSpace(f.s), 10, 64)
+		if err != nil || n < 0 {
+			return importer.UploadRange{}, bad
+		}
+		*f.v = n
+	}
+	if rg.End < rg.Start || rg.End >= rg.Total {
+		return importer.UploadRange{}, errs.Invalid("Content-Range %q: END must be at least START and below TOTAL", v)
+	}
+	return rg, nil
+}
+
+// uploadState answers how much of the import's resumable upload the
+// server keeps (GET or HEAD; also in Upload-Offset and Upload-Length).
+func (s *Server) uploadState(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
+	st, err := s.deps.Importer.UploadState(r.Context(), imp.Slug)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Upload-Offset", strconv.FormatInt(st.Offset, 10))
+	w.Header().Set("Upload-Length", strconv.FormatInt(st.Total, 10))
+	w.Header().Set("Cache-Control", "no-store")
+	s.writeJSON(w, http.StatusOK, st)
 }
 
 func (s *Server) importProgress(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {

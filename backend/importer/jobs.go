@@ -597,7 +597,9 @@ func (s *Service) removePartFiles(slug string) {
 // all the time).
 func (s *Service) removeStalePartFiles() {
 	parts, _ := filepath.Glob(filepath.Join(s.dataDir, "uploads", "*", "upload-*.part"))
-	for _, p := range parts {
+	// and the bytes kept of resumable uploads not resumed for a day
+	resumable, _ := filepath.Glob(filepath.Join(s.dataDir, "uploads", "*", "resume-*.part"))
+	for _, p := range append(parts, resumable...) {
 		if st, err := os.Stat(p); err == nil && time.Since(st.ModTime()) > 24*time.Hour {
 			os.Remove(p)
 		}

@@ -192,11 +192,9 @@ func (s *Service) copyChunks(ctx context.Context, w io.Writer, uploadID string) 
 }
 
 // removeStaleUploads deletes the partial uploads (a replica stopped while
-// receiving them) not written to for staleUploadAge.
+// receiving them, or a resumable upload not resumed) not written to for
+// staleUploadAge.
 func (s *Service) removeStaleUploads(ctx context.Context, now time.Time) error {
-	if !s.team() {
-		return nil
-	}
 	cutoff := store.FormatTime(now.Add(-staleUploadAge))
 	return s.db.Tx(ctx, func(tx *store.Tx) error {
 		for _, q := range []string{

@@ -327,7 +327,6 @@ func (s *Service) receive(ctx context.Context, imp *Import, j *job, body io.Read
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return Preview{}, fmt.Errorf("upload: %w", err)
 	}
-	final := filepath.Join(dir, "original."+fileExt(name))
 	tmp, err := os.CreateTemp(dir, "upload-*.part")
 	if err != nil {
 		return Preview{}, fmt.Errorf("upload: %w", err)
@@ -371,6 +370,28 @@ func (s *Service) receive(ctx context.Context, imp *Import, j *job, body io.Read
 		return Preview{}, errs.Invalid("the file is empty")
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
+	var complete func(ctx context.Context, tx *store.Tx) error
+	if cw != nil {
+		complete = func(ctx context.Context, tx *store.Tx) error { return cw.complete(ctx, tx, n, sum) }
+	}
+	pv, err := s.install(ctx, imp, tmp.Name(), name, n, sum, limit, complete)
+	if err != nil {
+		return Preview{}, err
+	}
+	if cw != nil {
+		cw.done = true
+	}
+	return pv, nil
+}
+
+// install makes the received file at path (name, n bytes, sha256 sum)
+// the import's file: it moves it to the import's original, previews it
+// and, in one transaction with complete (the database's record of the
+// upload, if any), stores it on the import and drops its staged rows.
+func (s *Service) install(ctx context.Context, imp *Import, path, name string, n int64, sum string, limit int64,
+	complete func(ctx context.Context, tx *store.Tx) error) (Preview, error) {
+	dir := s.uploadDir(imp.Slug)
+	final := filepath.Join(dir, "original."+fileExt(name))
 	if s.team() {
 		// named by its content: another replica fetching it from the
 		// database never takes an older file of the import for it
@@ -384,7 +405,7 @@ func (s *Service) receive(ctx context.Context, imp *Import, j *job, body io.Read
 			}
 		}
 	}
-	if err := os.Rename(tmp.Name(), final); err != nil {
+	if err := os.Rename(path, final); err != nil {
 		return Preview{}, fmt.Errorf("upload: %w", err)
 	}
 	imp.filePath, imp.FileName, imp.FileSize = final, name, n
@@ -397,10 +418,13 @@ func (s *Service) receive(ctx context.Context, imp *Import, j *job, body io.Read
 		if err := clearStaged(ctx, tx, imp.ID); err != nil {
 			return err
 		}
-		if cw != nil {
-			if err := cw.complete(ctx, tx, n, sum); err != nil {
+		if complete != nil {
+			if err := complete(ctx, tx); err != nil {
 				return err
 			}
+		} else if _, err := tx.ExecContext(ctx, `DELETE FROM importer_uploads WHERE import_id = ?`, imp.ID); err != nil {
+			// a workstation: an upload in progress ends with this file
+			return fmt.Errorf("upload: drop the upload in progress: %w", err)
 		}
 		det, _ := json.Marshal(pv.Detected)
 		hdr, _ := json.Marshal(pv.Headers)
@@ -419,8 +443,11 @@ func (s *Service) receive(ctx context.Context, imp *Import, j *job, body io.Read
 	if err != nil {
 		return Preview{}, err
 	}
-	if cw != nil {
-		cw.done = true
+	// what this process kept of an upload in progress the file replaced
+	if parts, _ := filepath.Glob(filepath.Join(dir, "resume-*.part")); len(parts) > 0 {
+		for _, p := range parts {
+			os.Remove(p)
+		}
 	}
 	s.dropUniq(imp.ID)
 	return pv, nil

@@ -1,0 +1,203 @@
+package httpapi_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// cutReader gives the first n bytes of r, then fails as a dropped
+// connection does.
+type cutReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *cutReader) Read(p []byte) (int, error) {
+	if c.n <= 0 {
+		return 0, errors.New("connection reset by peer")
+	}
+	p = p[:min(len(p), c.n)]
+	k, err := c.r.Read(p)
+	c.n -= k
+	return k, err
+}
+
+// contactsFile is a CSV of the contacts importer of about size bytes.
+func contactsFile(size int) string {
+	var b strings.Builder
+	b.WriteString("first_name,email,seats\n")
+	for i := 1; b.Len() < size; i++ {
+		fmt.Fprintf(&b, "Person %d,p%d@example.com,%d\n", i, i, i%9+1)
+	}
+	return b.String()
+}
+
+// putRange sends bytes [start, end] of file as one range of a resumable
+// upload, its body cut after cut bytes when cut >= 0.
+func putRange(t *testing.T, c client, slug, file string, start, end, total, cut int) (int, string) {
+	t.Helper()
+	var body io.Reader = strings.NewReader(file[start : end+1])
+	if cut >= 0 {
+		body = &cutReader{r: body, n: cut}
+	}
+	req := httptest.NewRequest("PUT", "/api/importer/imports/"+slug+"/file?name=people.csv", body)
+	req.ContentLength = int64(end - start + 1)
+	req.Host = "127.0.0.1:8787"
+	req.Header.Set("Authorization", "Bearer "+c.tok)
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, end, total))
+	rec := httptest.NewRecorder()
+	c.h.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.String()
+}
+
+type uploadState struct {
+	Offset   int    `json:"offset"`
+	Total    int    `json:"total"`
+	Name     string `json:"name"`
+	Complete bool   `json:"complete"`
+}
+
+// An upload sent as ranges resumes where a cut left it, the whole
+// file's hash is right, and each wrong range gets its own clear error
+// (both engines, through the real handler).
+func TestImporterResumableUpload(t *testing.T) {
+	s, svc := newImporterServer(t, false)
+	h := s.PortHandler()
+	admin := client{t, h, adminToken}
+	admin.do("PUT", "/api/admin/importers/contacts", "application/json", strings.NewReader(importerJSON))
+	var imp struct{ Slug string }
+	admin.json("POST", "/api/importer/imports", map[string]any{"importer_slug": "contacts"}, 201, &imp)
+	base := "/api/importer/imports/" + imp.Slug
+	file := contactsFile(3<<20 + 12345)
+	n := len(file)
+
+	var st uploadState
+	admin.json("GET", base+"/upload", nil, 200, &st)
+	if st != (uploadState{}) {
+		t.Fatalf("state before any upload: %+v", st)
+	}
+	// the first attempt is the whole file, cut after 1.5 MiB
+	cut := 3 << 19
+	if code, body := putRange(t, admin, imp.Slug, file, 0, n-1, n, cut); code != 422 || !strings.Contains(body, "continue") {
+		t.Fatalf("cut range: %d %s", code, body)
+	}
+	admin.json("GET", base+"/upload", nil, 200, &st)
+	if st.Offset != cut || st.Total != n || st.Complete || st.Name != "people.csv" {
+		t.Fatalf("state after the cut: %+v, want offset %d of %d", st, cut, n)
+	}
+	// HEAD gives the offset in headers
+	req := httptest.NewRequest("HEAD", base+"/upload", nil)
+	req.Host = "127.0.0.1:8787"
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 200 || rec.Header().Get("Upload-Offset") != fmt.Sprint(cut) || rec.Header().Get("Upload-Length") != fmt.Sprint(n) {
+		t.Fatalf("HEAD upload: %d offset %q length %q", rec.Code, rec.Header().Get("Upload-Offset"), rec.Header().Get("Upload-Length"))
+	}
+
+	for _, tc := range []struct {
+		name              string
+		start, end, total int
+		status            int
+		want              string
+	}{
+		{"a gap after the offset", cut + 10, n - 1, n, 409, fmt.Sprintf("continue from byte %d", cut)},
+		{"an overlap before the offset", cut - 10, n - 1, n, 409, fmt.Sprintf("continue from byte %d", cut)},
+		{"a wrong total", cut, n - 1, n + 1, 422, fmt.Sprintf("differs from the %d bytes", n)},
+		{"a total past the importer's limit", cut, n - 1, 200_000_000, 413, "accepts at most 100 MB"},
+	} {
+		body := file[tc.start:min(tc.end+1, n)]
+		end := tc.start + len(body) - 1
+		req := httptest.NewRequest("PUT", base+"/file?name=people.csv", strings.NewReader(body))
+		req.Host = "127.0.0.1:8787"
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		req.Header.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", tc.start, end, tc.total))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.want) {
+			t.Errorf("%s: %d %s, want %d with %q", tc.name, rec.Code, rec.Body.String(), tc.status, tc.want)
+		}
+	}
+	for _, tc := range []struct{ name, header, want string }{
+		{"no unit", "0-9/10", "want bytes START-END/TOTAL"},
+		{"end before start", "bytes 9-0/10", "END must be at least START and below TOTAL"},
+		{"end past the total", "bytes 0-10/10", "END must be at least START and below TOTAL"},
+		{"no total", "bytes 0-9/*", "want bytes START-END/TOTAL"},
+	} {
+		req := httptest.NewRequest("PUT", base+"/file?name=people.csv", strings.NewReader("0123456789"))
+		req.Host = "127.0.0.1:8787"
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		req.Header.Set("Content-Range", tc.header)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 422 || !strings.Contains(rec.Body.String(), tc.want) {
+			t.Errorf("Content-Range %s: %d %s, want 422 with %q", tc.name, rec.Code, rec.Body.String(), tc.want)
+		}
+	}
+	// a body whose length is not the range's
+	req = httptest.NewRequest("PUT", base+"/file?name=people.csv", strings.NewReader(file[cut:cut+100]))
+	req.Host = "127.0.0.1:8787"
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	req.Header.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", cut, n-1, n))
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 422 || !strings.Contains(rec.Body.String(), "Content-Length 100") {
+		t.Errorf("short body: %d %s", rec.Code, rec.Body.String())
+	}
+	admin.json("GET", base+"/upload", nil, 200, &st)
+	if st.Offset != cut {
+		t.Fatalf("the refused ranges moved the offset to %d, want %d", st.Offset, cut)
+	}
+
+	// a middle range (202 with the new offset), then the rest (200, the preview)
+	mid := cut + 1<<20 + 777
+	code, body := putRange(t, admin, imp.Slug, file, cut, mid-1, n, -1)
+	if code != 202 || !strings.Contains(body, fmt.Sprintf(`"offset":%d`, mid)) {
+		t.Fatalf("middle range: %d %s", code, body)
+	}
+	code, body = putRange(t, admin, imp.Slug, file, mid, n-1, n, -1)
+	if code != 200 || !strings.Contains(body, `"headers":["first_name","email","seats"]`) {
+		t.Fatalf("last range: %d %.300s", code, body)
+	}
+	admin.json("GET", base+"/upload", nil, 200, &st)
+	if st.Offset != n || st.Total != n || !st.Complete {
+		t.Fatalf("state after the last range: %+v", st)
+	}
+	f, got, err := svc.OriginalFile(context.Background(), imp.Slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := io.ReadAll(f)
+	f.Close()
+	sum := sha256.Sum256([]byte(file))
+	if string(stored) != file || got.FileSHA256 != hex.EncodeToString(sum[:]) || got.FileSize != int64(n) {
+		t.Fatalf("stored file: %d bytes (sha256 %s, size %d), want the %d uploaded (%x)", len(stored), got.FileSHA256, got.FileSize, n, sum)
+	}
+	// resuming the finished upload
+	if code, body := putRange(t, admin, imp.Slug, file, n-100, n-1, n, -1); code != 409 || !strings.Contains(body, "is complete") {
+		t.Fatalf("resume of a finished upload: %d %s", code, body)
+	}
+	// a range at byte 0 starts a new upload; a one-request upload still works
+	small := "first_name,email,seats\nAda,ada@example.com,3\n"
+	if code, body := putRange(t, admin, imp.Slug, small, 0, len(small)-1, len(small), -1); code != 200 || !strings.Contains(body, `"Ada"`) {
+		t.Fatalf("a new ranged upload: %d %s", code, body)
+	}
+	if code, body := admin.do("PUT", base+"/file?name=people.csv", "text/csv", strings.NewReader(file)); code != 200 {
+		t.Fatalf("one-request upload: %d %.300s", code, body)
+	}
+	admin.json("GET", base+"/upload", nil, 200, &st)
+	if st.Offset != n || !st.Complete {
+		t.Fatalf("state after a one-request upload: %+v", st)
+	}
+	var v json.RawMessage
+	admin.json("GET", base, nil, 200, &v)
+}
