@@ -86,6 +86,7 @@ export const paths = {
   imports: P,
   import: I,
   file: (s: string) => `${I(s)}/file`,
+  upload: (s: string) => `${I(s)}/upload`,
   preview: (s: string) => `${I(s)}/preview`,
   header: (s: string) => `${I(s)}/header`,
   progress: (s: string) => `${I(s)}/progress`,
@@ -177,6 +178,44 @@ export interface EmbedApiOptions {
   onUnauthorized?: (err: ApiError) => void;
 }
 
+/** How much of a resumable upload the server keeps (GET .../upload). */
+export interface UploadState {
+  offset: number;
+  total: number;
+  name?: string;
+  complete: boolean;
+}
+
+/** How many times an upload cut by the network is resumed, and the first pause (doubled each time). */
+export const UPLOAD_RETRIES = 4;
+export const UPLOAD_BACKOFF_MS = 500;
+
+/**
+ * A failure worth resuming after: the network, a proxy or server going away (502, 503, 504), a
+ * rate limit (429), or a range that no longer starts where the server stands (409: it kept more or
+ * less than this page knew). A 500 is the server's own failure and is not retried.
+ */
+function retryable(e: ApiError): boolean {
+  if (e.status === 0) return e.code === 'ENETWORK';
+  if (e.status === 409) return /continue from byte/.test(e.message);
+  return [429, 502, 503, 504].includes(e.status);
+}
+
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new DOMException('upload aborted', 'AbortError'));
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(new DOMException('upload aborted', 'AbortError'));
+      },
+      { once: true },
+    );
+  });
+}
+
 export class EmbedApi {
   private token?: string;
   readonly bytesOnly: boolean;
@@ -249,49 +288,105 @@ export class EmbedApi {
   }
 
   /**
-   * Uploads the file as the raw request body. In browsers it goes through XMLHttpRequest, whose
-   * upload events drive a real progress bar (fetch has none); `onProgress` gets bytes sent and total.
-   * In the desktop window (`bytesOnly`) the body is a Uint8Array sent with fetch — the one body
-   * kind WebKitGTK's custom-scheme handler takes without crashing (no Blob, no FormData).
+   * Uploads the file as the raw request body, as one range of a resumable upload
+   * (`Content-Range: bytes 0-(size-1)/size`). When the connection fails mid-way (a flaky phone
+   * network, a replica that went away, a 502/503 from a proxy), it asks the server how much it
+   * kept (`GET .../upload`) and sends the rest from there, up to UPLOAD_RETRIES times with a
+   * growing pause. In browsers each range goes through XMLHttpRequest, whose upload events drive a
+   * real progress bar (fetch has none); `onProgress` gets bytes sent and total. In the desktop
+   * window (`bytesOnly`) the body is a Uint8Array sent with fetch — the one body kind
+   * WebKitGTK's custom-scheme handler takes without crashing (no Blob, no FormData).
    */
   async upload(slug: string, src: UploadSource, onProgress: (sent: number, total: number) => void, signal?: AbortSignal): Promise<Preview> {
     const url = `${paths.file(slug)}?name=${encodeURIComponent(src.name)}`;
+    let bytes: Uint8Array | undefined;
     if (this.bytesOnly || (!src.file && src.bytes)) {
-      const bytes = src.bytes ?? (src.file ? new Uint8Array(await src.file.arrayBuffer()) : undefined);
+      bytes = src.bytes ?? (src.file ? new Uint8Array(await src.file.arrayBuffer()) : undefined);
       if (!bytes) throw new ApiError('EINVALID', 'nothing to upload', 0);
-      // fetch reports no upload progress; the bytes are local, so the bar goes to "reading" at once.
-      onProgress(bytes.length, bytes.length);
-      let res: Response;
-      try {
-        res = await fetch(url, {
-          method: 'PUT',
-          headers: { Accept: 'application/json', ...this.auth(), 'Content-Type': 'application/octet-stream' },
-          body: bytes as unknown as BodyInit,
-          credentials: 'same-origin',
-          signal,
-        });
-      } catch (e) {
-        if (e instanceof DOMException && e.name === 'AbortError') throw e;
-        throw new ApiError('ENETWORK', `the upload was interrupted (${e instanceof Error ? e.message : String(e)})`, 0);
-      }
-      if (!res.ok) throw this.seen(await errorFrom(res, 'upload'));
-      return (await res.json()) as Preview;
+    } else if (!src.file) {
+      throw new ApiError('EINVALID', 'nothing to upload', 0);
     }
-    const file = src.file;
-    if (!file) throw new ApiError('EINVALID', 'nothing to upload', 0);
-    return new Promise<Preview>((resolve, reject) => {
+    const size = bytes ? bytes.length : (src.file as File).size;
+    if (size === 0) {
+      // an empty file is not a range; the server says what is wrong with it
+      const res = await this.sendRange(url, bytes ?? (src.file as File), undefined, () => {}, signal);
+      if (res.preview) return res.preview;
+      throw new ApiError('EBADRESPONSE', 'the server did not take the file', 0);
+    }
+    let offset = 0;
+    for (let attempt = 0; ; attempt++) {
+      const body = bytes ? bytes.subarray(offset) : (src.file as File).slice(offset);
+      const range = `bytes ${offset}-${size - 1}/${size}`;
+      try {
+        const res = await this.sendRange(url, body, range, (sent) => onProgress(offset + sent, size), signal);
+        if (res.preview) {
+          onProgress(size, size);
+          return res.preview;
+        }
+        offset = res.offset; // 202: the server has more to take
+        attempt = -1;
+        continue;
+      } catch (e) {
+        if (!(e instanceof ApiError) || !retryable(e) || attempt >= UPLOAD_RETRIES) throw e;
+      }
+      await pause(UPLOAD_BACKOFF_MS * 2 ** attempt, signal);
+      try {
+        const st = await this.call<UploadState>('GET', paths.upload(slug), undefined, signal);
+        // the server's upload is this file's unless it was replaced: then start again
+        offset = !st.complete && st.total === size ? st.offset : 0;
+      } catch (e) {
+        if (!(e instanceof ApiError) || !retryable(e)) throw e;
+        // the offset is asked again after the next failure; this range starts where it was
+      }
+    }
+  }
+
+  /** Sends one range (or, without range, a whole empty file) and reads the answer. */
+  private sendRange(
+    url: string,
+    body: Uint8Array | Blob,
+    range: string | undefined,
+    onSent: (sent: number) => void,
+    signal?: AbortSignal,
+  ): Promise<{ preview?: Preview; offset: number }> {
+    const headers: Record<string, string> = { Accept: 'application/json', ...this.auth(), 'Content-Type': 'application/octet-stream' };
+    if (range) headers['Content-Range'] = range;
+    const answer = (status: number, text: string): { preview?: Preview; offset: number } => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw new ApiError('EBADRESPONSE', 'the server answered the upload with invalid JSON', status);
+      }
+      if (status === 202) return { offset: (parsed as UploadState).offset };
+      return { preview: parsed as Preview, offset: 0 };
+    };
+    if (body instanceof Uint8Array) {
+      // fetch reports no upload progress; the bytes are local, so the bar goes to "reading" at once.
+      onSent(body.length);
+      return (async () => {
+        let res: Response;
+        try {
+          res = await fetch(url, { method: 'PUT', headers, body: body as unknown as BodyInit, credentials: 'same-origin', signal });
+        } catch (e) {
+          if (e instanceof DOMException && e.name === 'AbortError') throw e;
+          throw new ApiError('ENETWORK', `the upload was interrupted (${e instanceof Error ? e.message : String(e)})`, 0);
+        }
+        if (!res.ok) throw this.seen(await errorFrom(res, 'upload'));
+        return answer(res.status, await res.text());
+      })();
+    }
+    return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
       xhr.open('PUT', url);
-      for (const [k, v] of Object.entries({ Accept: 'application/json', ...this.auth() })) xhr.setRequestHeader(k, v);
-      xhr.setRequestHeader('Content-Type', 'application/octet-stream');
-      xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : src.size);
+      for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
+      xhr.upload.onprogress = (e) => onSent(e.loaded);
       xhr.onload = () => {
         if (xhr.status >= 200 && xhr.status < 300) {
-          onProgress(src.size, src.size);
           try {
-            resolve(JSON.parse(xhr.responseText) as Preview);
-          } catch {
-            reject(new ApiError('EBADRESPONSE', 'the server answered the upload with invalid JSON', xhr.status));
+            resolve(answer(xhr.status, xhr.responseText));
+          } catch (e) {
+            reject(e);
           }
         } else {
           void errorFrom({ status: xhr.status, text: xhr.responseText }, 'upload').then((e) => reject(this.seen(e)));
@@ -300,7 +395,7 @@ export class EmbedApi {
       xhr.onerror = () => reject(new ApiError('ENETWORK', 'the upload was interrupted (network error)', 0));
       xhr.onabort = () => reject(new DOMException('upload aborted', 'AbortError'));
       signal?.addEventListener('abort', () => xhr.abort(), { once: true });
-      xhr.send(file);
+      xhr.send(body);
     });
   }
 

@@ -78,10 +78,27 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Upload the import's file (raw body, or multipart with a file part); answers its preview */
+        /** Upload the import's file (raw body, or multipart with a file part; a raw body with Content-Range is one range of a resumable upload); answers its preview */
         put: operations["putImporterImportsSlugFile"];
         /** Upload the import's file (as PUT) */
         post: operations["postImporterImportsSlugFile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/importer/imports/{slug}/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How much of the import's resumable upload the server keeps (also as HEAD: Upload-Offset and Upload-Length headers) */
+        get: operations["getImporterImportsSlugUpload"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2629,6 +2646,13 @@ export interface components {
             /** @description The progress route of the import (GET). */
             progress: string;
         };
+        /** @description A resumable upload's state: offset bytes of total are kept and the next range starts at offset. complete: the import has its file (offset = total = its size) and no upload is in progress; a new upload starts at byte 0. All zero: nothing uploaded yet. */
+        UploadState: {
+            offset: number;
+            total: number;
+            name?: string;
+            complete: boolean;
+        };
     };
     responses: never;
     parameters: never;
@@ -2782,7 +2806,10 @@ export interface operations {
                 /** @description The file's name. */
                 name?: string;
             };
-            header?: never;
+            header?: {
+                /** @description bytes START-END/TOTAL: the body is one range of a resumable upload (raw body only). A range at byte 0 starts a new upload; any other must start at the upload's offset (GET .../upload) and declare the same TOTAL. The range that reaches TOTAL answers 200 with the preview; an earlier one 202 with the upload's state. Content-Length must be the range's length. */
+                "Content-Range"?: string;
+            };
             path: {
                 slug: string;
             };
@@ -2804,6 +2831,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FilePreview"];
+                };
+            };
+            /** @description A range of a resumable upload was kept; the file is not complete yet. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadState"];
                 };
             };
             /** @description An error. */
@@ -2823,7 +2859,10 @@ export interface operations {
                 /** @description The file's name. */
                 name?: string;
             };
-            header?: never;
+            header?: {
+                /** @description bytes START-END/TOTAL: the body is one range of a resumable upload (raw body only). A range at byte 0 starts a new upload; any other must start at the upload's offset (GET .../upload) and declare the same TOTAL. The range that reaches TOTAL answers 200 with the preview; an earlier one 202 with the upload's state. Content-Length must be the range's length. */
+                "Content-Range"?: string;
+            };
             path: {
                 slug: string;
             };
@@ -2845,6 +2884,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FilePreview"];
+                };
+            };
+            /** @description A range of a resumable upload was kept; the file is not complete yet. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadState"];
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getImporterImportsSlugUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadState"];
                 };
             };
             /** @description An error. */
