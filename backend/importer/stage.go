@@ -594,6 +594,14 @@ func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-ch
 		return fmt.Errorf("stage: write rows: %w", err)
 	}
 	defer shared.close()
+	// SQLite's automatic checkpoint would copy the WAL into the database
+	// file inside every few commits, on this goroutine: while staging, a
+	// connection of the store's own does it beside the writer instead
+	lease, err := s.db.DeferCheckpoints(ctx)
+	if err != nil {
+		return fmt.Errorf("stage: write rows: %w", err)
+	}
+	defer lease.Release()
 	for {
 		var first *stageBatch
 		select {
@@ -652,6 +660,7 @@ func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-ch
 		if err != nil {
 			return fmt.Errorf("stage: write rows: %w", err)
 		}
+		lease.Committed(ctx)
 		j.committed(int64(written), maxRow, errRows, warnRows, lastBytes)
 		if !more {
 			return nil

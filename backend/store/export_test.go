@@ -4,3 +4,11 @@ import "database/sql"
 
 // LockPoolStats is the statistics of Lock's connection pool, for tests.
 func LockPoolStats(db *DB) sql.DBStats { return db.locks.Stats() }
+
+// SetWALSizes sets the -wal size from which a deferred-checkpoint lease's
+// Committed checkpoints on the caller's goroutine, and the growth after
+// which it has the checkpointer run.
+func SetWALSizes(db *DB, capBytes, kickBytes int64) {
+	db.ckpt.capBytes.Store(capBytes)
+	db.ckpt.kickBytes.Store(kickBytes)
+}

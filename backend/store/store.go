@@ -31,6 +31,7 @@ type DB struct {
 	Path    string
 	engine  Engine
 	applied int
+	ckpt    *checkpointer // SQLite: checkpoints deferred off the writer (DeferCheckpoints)
 
 	// PostgreSQL only: the pool Lock takes its connections from, and the
 	// configuration Listen connects with.
@@ -77,6 +78,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	db := &DB{Write: w, Read: r, Path: path}
+	db.ckpt = newCheckpointer(db)
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -154,15 +156,20 @@ func checkHeader(path string) error {
 	return nil
 }
 
-// Close closes both pools; the writer last, so the WAL is checkpointed.
+// Close closes the pools (and the checkpointer's connection); the writer
+// last, so the WAL is checkpointed.
 func (db *DB) Close() error {
 	var lerr error
 	if db.locks != nil {
 		lerr = db.locks.Close()
 	}
+	var cerr error
+	if db.ckpt != nil {
+		cerr = db.ckpt.close()
+	}
 	rerr := db.Read.Close()
 	werr := db.Write.Close()
-	return errors.Join(lerr, rerr, werr)
+	return errors.Join(lerr, cerr, rerr, werr)
 }
 
 // Tx is a write transaction. Callbacks added with AfterCommit run once the

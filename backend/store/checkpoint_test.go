@@ -1,0 +1,117 @@
+package store_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"fusebox/backend/store"
+)
+
+// autocheckpoint is the writer connection's wal_autocheckpoint, checked
+// to go with its journal_size_limit: -1 (none) when it is on.
+func autocheckpoint(t *testing.T, db *store.DB) int {
+	t.Helper()
+	var n, limit int
+	if err := db.Write.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Write.QueryRow(`PRAGMA journal_size_limit`).Scan(&limit); err != nil {
+		t.Fatal(err)
+	}
+	if (n == 0) != (limit == 0) {
+		t.Fatalf("wal_autocheckpoint %d with journal_size_limit %d", n, limit)
+	}
+	return n
+}
+
+// A lease turns the writer connection's automatic checkpoints off; they
+// come back when the last of nested leases is released, whatever the
+// context the lease was taken with has become, and a second release does
+// not release another holder's lease.
+func TestDeferCheckpointsRestoresTheWriter(t *testing.T) {
+	db, _ := openTemp(t)
+	if n := autocheckpoint(t, db); n != 1000 {
+		t.Fatalf("wal_autocheckpoint at open: %d, want 1000", n)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := db.DeferCheckpoints(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := autocheckpoint(t, db); n != 0 {
+		t.Fatalf("wal_autocheckpoint during a lease: %d, want 0", n)
+	}
+	b, err := db.DeferCheckpoints(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	a.Release()
+	a.Release()
+	if n := autocheckpoint(t, db); n != 0 {
+		t.Fatalf("wal_autocheckpoint with one of two leases released (twice): %d, want 0", n)
+	}
+	b.Release()
+	if n := autocheckpoint(t, db); n != 1000 {
+		t.Fatalf("wal_autocheckpoint after the last lease: %d, want 1000", n)
+	}
+}
+
+// While checkpoints are deferred the WAL is still copied into the
+// database file (by the checkpointer, beside the writer) and does not
+// grow past its cap (plus a transaction) however much is written.
+func TestDeferredCheckpointsCopyTheWALAndCapIt(t *testing.T) {
+	db, path := openTemp(t)
+	ctx := context.Background()
+	const capBytes = 1 << 20
+	store.SetWALSizes(db, capBytes, capBytes/4)
+	if _, err := db.Write.Exec(`CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	size := func(p string) int64 {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Size()
+	}
+	lease, err := db.DeferCheckpoints(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lease.Release() // a second release does nothing
+	const txBytes = 64 << 10
+	var maxWAL int64
+	for i := 0; i < 160; i++ { // 10 MB in all
+		err := db.Tx(ctx, func(tx *store.Tx) error {
+			for k := 0; k < 16; k++ {
+				if _, err := tx.Exec(`INSERT INTO blobs (b) VALUES (randomblob(4000))`); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lease.Committed(ctx)
+		maxWAL = max(maxWAL, size(path+"-wal"))
+	}
+	// a little over the cap: the transaction that reaches it, the one
+	// after, and the pages of the table's b-tree above the rows
+	if limit := int64(capBytes + 3*txBytes); maxWAL > limit {
+		t.Errorf("the WAL grew to %d bytes, want at most %d", maxWAL, limit)
+	}
+	// the checkpointer copies the WAL into the database file in the
+	// background, the rest once the lease is released: it gets there
+	lease.Release()
+	deadline := time.Now().Add(30 * time.Second)
+	for size(path) < 10<<20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file holds %d bytes after 10 MB written and checkpointed", size(path))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
