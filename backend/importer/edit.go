@@ -840,7 +840,7 @@ func (s *Service) DeleteRows(ctx context.Context, slug string, in DeleteInput) (
 		default:
 			return DeleteResult{}, errs.Invalid("filter %q: use errors, warnings, issues or all", in.Filter)
 		}
-		where, args := filterSQL(imp, filter, -1)
+		where, args := filterSQL(imp, filter, -1, 0, 0)
 		rs, err := s.db.Read.QueryContext(ctx, selectRows(where, false)+` ORDER BY r.id`, args...)
 		if err != nil {
 			return DeleteResult{}, fmt.Errorf("delete rows: %w", err)

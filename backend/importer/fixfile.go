@@ -111,8 +111,8 @@ func (s *Service) ExportErrors(ctx context.Context, slug, format string, w io.Wr
 	rec := make([]string, len(header))
 	var after int64
 	for {
-		where, args := filterSQL(imp, "errors", -1)
-		rows, err := s.queryRows(ctx, imp.ID, sc, selectRows(where, false)+` AND r.id > ? ORDER BY r.id LIMIT ?`, append(args, rowKey(imp.ID, after), 2000)...)
+		where, args := filterSQL(imp, "errors", -1, after, 0)
+		rows, err := s.queryRows(ctx, imp.ID, sc, selectRows(where, false)+` ORDER BY r.id LIMIT ?`, append(args, 2000)...)
 		if err != nil {
 			return err
 		}

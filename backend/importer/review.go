@@ -162,37 +162,30 @@ func (s *Service) Rows(ctx context.Context, slug string, q RowQuery) (RowPage, e
 		return page, nil
 	}
 	byIssue := col >= 0 && q.Filter != ""
-	where, args := filterSQL(imp, q.Filter, col)
+	var upTo int64
 	if part != nil {
 		// the rows committed when the staged state was read: rows, counts
 		// and pages agree however far staging got since
-		if byIssue {
-			where += ` AND i.row_num <= ?`
-			args = append(args, part.MaxRow)
-		} else {
-			where += ` AND r.id <= ?`
-			args = append(args, rowKey(imp.ID, part.MaxRow))
-		}
+		upTo = part.MaxRow
 	}
-	whereArgs := append([]any(nil), args...)
-	// rows after a row number, in row order: by the issue's row number
-	// when the query is over importer_cell_issues, else by the row key
-	order, after := rowOrder(byIssue), func(row int64) any { return rowKey(imp.ID, row) }
-	if byIssue {
-		after = func(row int64) any { return row }
-	}
+	where, whereArgs := filterSQL(imp, q.Filter, col, 0, upTo)
 	var sqlq string
+	var args []any
 	switch {
 	case q.Cursor > 0:
-		sqlq = selectRows(where, byIssue) + ` AND ` + order + ` > ? ORDER BY ` + order + ` LIMIT ?`
-		args = append(args, after(q.Cursor), q.Limit)
+		var w string
+		w, args = filterSQL(imp, q.Filter, col, q.Cursor, upTo)
+		sqlq = selectRows(w, byIssue) + ` ORDER BY ` + rowOrder(byIssue) + ` LIMIT ?`
+		args = append(args, q.Limit)
 	case q.Filter == "" && imp.RowCount == imp.maxRow:
 		// no deleted rows: offset n is row n+1
-		sqlq = selectRows(where, false) + ` AND r.id > ? ORDER BY r.id LIMIT ?`
-		args = append(args, rowKey(imp.ID, int64(q.Offset)), q.Limit)
+		var w string
+		w, args = filterSQL(imp, q.Filter, col, int64(q.Offset), upTo)
+		sqlq = selectRows(w, false) + ` ORDER BY r.id LIMIT ?`
+		args = append(args, q.Limit)
 	default:
-		sqlq = selectRows(where, byIssue) + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
-		args = append(args, q.Limit, q.Offset)
+		sqlq = selectRows(where, byIssue) + ` ORDER BY ` + rowOrder(byIssue) + ` LIMIT ? OFFSET ?`
+		args = append(append(args, whereArgs...), q.Limit, q.Offset)
 	}
 	page.Rows, err = s.queryRows(ctx, imp.ID, sc, sqlq, args...)
 	if err != nil {
@@ -253,8 +246,11 @@ func (s *Service) stagingNow(imp *Import) *stagedSoFar {
 }
 
 // filterSQL returns the WHERE clause (over r = importer_rows, and
-// i = importer_cell_issues when filtering by column) and its args.
-func filterSQL(imp *Import, filter string, col int) (string, []any) {
+// i = importer_cell_issues when filtering by column) and its args: the
+// rows after row number after, up to row upTo (0: all). Each is one
+// bound of one range: SQLite seeks with one lower bound, so a second one
+// would have it step through every row before the first.
+func filterSQL(imp *Import, filter string, col int, after, upTo int64) (string, []any) {
 	importID := imp.ID
 	if col >= 0 && filter != "" {
 		w := `i.import_id = ? AND i.col = ?`
@@ -265,11 +261,22 @@ func filterSQL(imp *Import, filter string, col int) (string, []any) {
 		case "warnings":
 			w += ` AND i.severity = 'warning'`
 		}
+		if after > 0 {
+			w += ` AND i.row_num > ?`
+			args = append(args, after)
+		}
+		if upTo > 0 {
+			w += ` AND i.row_num <= ?`
+			args = append(args, upTo)
+		}
 		return w, args
 	}
-	first, last := rowKeys(importID)
-	w := `r.id BETWEEN ? AND ?`
-	args := []any{first, last}
+	_, last := rowKeys(importID)
+	if upTo > 0 {
+		last = rowKey(importID, upTo)
+	}
+	w := `r.id > ? AND r.id <= ?`
+	args := []any{rowKey(importID, after), last}
 	switch filter {
 	case "errors":
 		w += ` AND r.errors > 0`
@@ -451,7 +458,7 @@ func (s *Service) view(ctx context.Context, imp *Import, sc *schema.Schema, q Ro
 	if ok {
 		return ids, nil
 	}
-	where, args := filterSQL(imp, q.Filter, col)
+	where, args := filterSQL(imp, q.Filter, col, 0, 0)
 	byIssue := col >= 0 && q.Filter != ""
 	qq := selectRows(where, byIssue) + ` ORDER BY ` + rowOrder(byIssue)
 	rs, err := s.db.Read.QueryContext(ctx, qq, args...)
