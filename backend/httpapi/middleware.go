@@ -276,6 +276,26 @@ func (l *logins) validToken(tok string) bool {
 // same site, so SameSite=Strict still sends it): for a request that may
 // change state it counts only when the request is not cross-origin.
 func (s *Server) isAdmin(r *http.Request) bool {
+	if admin, ok := r.Context().Value(adminDecisionKey{}).(bool); ok {
+		return admin
+	}
+	return s.checkAdmin(r)
+}
+
+// adminDecisionKey is the request context key under which
+// guardConsoleWrites keeps what checkAdmin decided for a console write,
+// so the route's own check (requireAdmin) reuses it instead of reading
+// the console session a second time (on a team server, a database read).
+type adminDecisionKey struct{}
+
+// withAdminDecision decides once whether r may use the console API and
+// keeps the decision in r's context for isAdmin.
+func (s *Server) withAdminDecision(r *http.Request) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), adminDecisionKey{}, s.checkAdmin(r)))
+}
+
+// checkAdmin is isAdmin without the kept decision.
+func (s *Server) checkAdmin(r *http.Request) bool {
 	if doorOf(r.Context()) == doorWindow {
 		return true
 	}
@@ -329,6 +349,7 @@ var logoTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/we
 func (s *Server) guardConsoleWrites(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isConsoleWrite(r) {
+			r = s.withAdminDecision(r)
 			if err := s.consoleWriteAllowed(r); err != nil {
 				s.writeError(w, r, err)
 				return
