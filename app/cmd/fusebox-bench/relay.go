@@ -103,17 +103,31 @@ type benchRow struct {
 	records   int64
 	requests  int64
 	elapsed   time.Duration
-	unit      string // "records/s" or "requests/s"
+	cpu       time.Duration // CPU time this process used meanwhile (relay and receiver)
+	unit      string        // "records/s" or "requests/s"
 	reference *benchRow
 	note      string
 }
 
 func (r benchRow) rate() float64 {
-	n := r.records
+	return float64(r.count()) / r.elapsed.Seconds()
+}
+
+// count is the records or the requests, as the unit says.
+func (r benchRow) count() int64 {
 	if r.unit == "requests/s" {
-		n = r.requests
+		return r.requests
 	}
-	return float64(n) / r.elapsed.Seconds()
+	return r.records
+}
+
+// cpuPer is the process's CPU time in microseconds per record or request,
+// as the unit says.
+func (r benchRow) cpuPer() float64 {
+	if r.count() == 0 {
+		return 0
+	}
+	return float64(r.cpu.Microseconds()) / float64(r.count())
 }
 
 func benchRelay(ctx context.Context, batched, single int, keep bool, stdout, stderr io.Writer) error {
@@ -218,7 +232,7 @@ func benchRelay(ctx context.Context, batched, single int, keep bool, stdout, std
 		if _, err := a.Importer.Submit(ctx, slug); err != nil {
 			return benchRow{}, 0, err
 		}
-		submitted := time.Now()
+		submitted, cpu0 := time.Now(), processCPU()
 		deadline := submitted.Add(10 * time.Minute)
 		for recv.records.Load() < int64(rows) {
 			if time.Now().After(deadline) {
@@ -229,7 +243,7 @@ func benchRelay(ctx context.Context, batched, single int, keep bool, stdout, std
 			}
 			time.Sleep(2 * time.Millisecond)
 		}
-		last := time.Now()
+		last, cpu := time.Now(), processCPU()-cpu0
 		if got := recv.records.Load(); got != int64(rows) {
 			return benchRow{}, 0, fmt.Errorf("%s: %d records arrived for %d rows", id, got, rows)
 		}
@@ -247,7 +261,7 @@ func benchRelay(ctx context.Context, batched, single int, keep bool, stdout, std
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
-		return benchRow{records: int64(rows), requests: recv.requests.Load(), elapsed: last.Sub(submitted)}, last.Sub(start), nil
+		return benchRow{records: int64(rows), requests: recv.requests.Load(), elapsed: last.Sub(submitted), cpu: cpu}, last.Sub(start), nil
 	}
 
 	batchRow, batchTotal, err := run("bench-batch-1000", 1000, batched)
@@ -265,13 +279,13 @@ func benchRelay(ctx context.Context, batched, single int, keep bool, stdout, std
 
 	fmt.Fprintf(stdout, "relay: imports through the importer and the relay to a loopback receiver in this process (concurrency %d)\n", conc)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\trecords\trequests\tseconds\trate\tunit\tratio to reference\t")
+	fmt.Fprintln(tw, "scenario\trecords\trequests\tseconds\trate\tunit\tratio to reference\tCPU µs per unit\t")
 	for _, r := range []benchRow{refSingle, refBatch, singleRow, batchRow} {
 		ratio := "reference"
 		if r.reference != nil {
 			ratio = fmt.Sprintf("%.2f", r.rate()/r.reference.rate())
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.3f\t%.0f\t%s\t%s\t\n", r.name, r.records, r.requests, r.elapsed.Seconds(), r.rate(), r.unit, ratio)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.3f\t%.0f\t%s\t%s\t%.2f\t\n", r.name, r.records, r.requests, r.elapsed.Seconds(), r.rate(), r.unit, ratio, r.cpuPer())
 	}
 	tw.Flush()
 	fmt.Fprintf(stdout, "submit -> last delivery, %d-row import, batch: 1000: %.3fs (delivery after the submit committed: %.3fs)\n",
@@ -303,7 +317,7 @@ func plainClient(ctx context.Context, url string, record []byte, per, n, conc in
 	var next atomic.Int64
 	var failed atomic.Int64
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, cpu0 := time.Now(), processCPU()
 	for range conc {
 		wg.Add(1)
 		go func() {
@@ -329,7 +343,7 @@ func plainClient(ctx context.Context, url string, record []byte, per, n, conc in
 	if f := failed.Load(); f > 0 {
 		return benchRow{}, fmt.Errorf("plain client: %d requests failed", f)
 	}
-	return benchRow{records: int64(reqs * per), requests: int64(reqs), elapsed: time.Since(start)}, nil
+	return benchRow{records: int64(reqs * per), requests: int64(reqs), elapsed: time.Since(start), cpu: processCPU() - cpu0}, nil
 }
 
 func writeRelayBenchCSV(path string, n int) (int64, error) {

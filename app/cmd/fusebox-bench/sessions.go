@@ -66,9 +66,19 @@ type benchFigure struct {
 	name string
 	ops  int64
 	dur  time.Duration
+	cpu  time.Duration // CPU time this process used meanwhile (clients and server)
 }
 
 func (f benchFigure) rate() float64 { return float64(f.ops) / f.dur.Seconds() }
+
+// cpuPerOp is the process's CPU time per operation in microseconds: on a
+// loaded machine it compares runs where ops/s also counts waits for a core.
+func (f benchFigure) cpuPerOp() float64 {
+	if f.ops == 0 {
+		return 0
+	}
+	return float64(f.cpu.Microseconds()) / float64(f.ops)
+}
 
 // hammer runs fn from n goroutines for d and counts the calls; the first
 // error stops it.
@@ -79,7 +89,7 @@ func hammer(ctx context.Context, n int, d time.Duration, fn func(worker int, i i
 	var firstErr error
 	var once sync.Once
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, cpu0 := time.Now(), processCPU()
 	for w := 0; w < n; w++ {
 		wg.Add(1)
 		go func() {
@@ -97,7 +107,7 @@ func hammer(ctx context.Context, n int, d time.Duration, fn func(worker int, i i
 		}()
 	}
 	wg.Wait()
-	return benchFigure{ops: ops.Load(), dur: time.Since(start)}, firstErr
+	return benchFigure{ops: ops.Load(), dur: time.Since(start), cpu: processCPU() - cpu0}, firstErr
 }
 
 func benchSessions(ctx context.Context, clients int, d time.Duration, keep bool, stdout, stderr io.Writer) error {
@@ -274,9 +284,9 @@ func benchListen(h http.Handler) (string, func(), error) {
 func benchReport(w io.Writer, clients, procs int, d time.Duration, ref benchFigure, figs ...benchFigure) error {
 	fmt.Fprintf(w, "sessions benchmark: %d concurrent HTTP clients over loopback, %v per figure, GOMAXPROCS=%d\n", clients, d, procs)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "figure\t%9s\t%9s\t%12s\n", "ops", "ops/s", "vs reference")
+	fmt.Fprintf(tw, "figure\t%9s\t%9s\t%12s\t%12s\n", "ops", "ops/s", "vs reference", "CPU µs/op")
 	for _, f := range append([]benchFigure{ref}, figs...) {
-		fmt.Fprintf(tw, "%s\t%9d\t%9.0f\t%12.2f\n", f.name, f.ops, f.rate(), f.rate()/ref.rate())
+		fmt.Fprintf(tw, "%s\t%9d\t%9.0f\t%12.2f\t%12.1f\n", f.name, f.ops, f.rate(), f.rate()/ref.rate(), f.cpuPerOp())
 	}
 	if err := tw.Flush(); err != nil {
 		return err
