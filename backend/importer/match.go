@@ -151,8 +151,8 @@ func (m *matcher) status(ctx context.Context, cells []string) (string, []string,
 
 // compare compares cells with the index form of the last record.
 func (m *matcher) compare(data string, cells []string) (string, []string, error) {
-	var last map[string]string
-	if err := json.Unmarshal([]byte(data), &last); err != nil {
+	last := make(map[string]string, m.sc.NumColumns())
+	if err := schema.DecodeObjectJSON(data, last); err != nil {
 		return "", nil, fmt.Errorf("match: read index: %w", err)
 	}
 	var changed []string
@@ -448,14 +448,15 @@ func (s *Service) lookUpMatches(ctx context.Context, imp *Import, sm *stageMatch
 		rows[i] = u.e.row
 	}
 	changed := make(map[int64]string, len(updates))
+	var cells []string
 	k := 0
 	err = s.eachStagedRow(ctx, imp.ID, rows, func(row int64, data string) error {
 		for updates[k].e.row < row { // fn comes in row order
 			k++
 		}
 		u := updates[k]
-		cells, err := schema.DecodeRowJSON(data, nil)
-		if err != nil {
+		var err error
+		if cells, err = schema.DecodeRowJSON(data, cells); err != nil {
 			return err
 		}
 		st, ch, err := sm.m.compare(u.last, cells)

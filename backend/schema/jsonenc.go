@@ -126,6 +126,68 @@ func DecodeRowJSON(s string, dst []string) ([]string, error) {
 	}
 }
 
+// DecodeObjectJSON reads a JSON object of strings ({"key":"value",...},
+// as the match index stores a record; null reads as "") into dst, which
+// it clears first. It reads what encoding/json reads into a
+// map[string]string, without its reflection (a re-import compares up to
+// one record per changed row).
+func DecodeObjectJSON(s string, dst map[string]string) error {
+	clear(dst)
+	i := skipWS(s, 0)
+	if i >= len(s) || s[i] != '{' {
+		return fmt.Errorf("record: want a JSON object")
+	}
+	i = skipWS(s, i+1)
+	if i < len(s) && s[i] == '}' {
+		if skipWS(s, i+1) != len(s) {
+			return fmt.Errorf("record: text after the object")
+		}
+		return nil
+	}
+	for {
+		if i >= len(s) || s[i] != '"' {
+			return fmt.Errorf("record: want a key at %d", i)
+		}
+		k, n, err := readJSONString(s[i:])
+		if err != nil {
+			return err
+		}
+		i = skipWS(s, i+n)
+		if i >= len(s) || s[i] != ':' {
+			return fmt.Errorf("record: want : at %d", i)
+		}
+		i = skipWS(s, i+1)
+		switch {
+		case i < len(s) && s[i] == '"':
+			v, n, err := readJSONString(s[i:])
+			if err != nil {
+				return err
+			}
+			dst[k] = v
+			i += n
+		case strings.HasPrefix(s[i:], "null"):
+			dst[k] = ""
+			i += 4
+		default:
+			return fmt.Errorf("record: want a string at %d", i)
+		}
+		i = skipWS(s, i)
+		if i >= len(s) {
+			return fmt.Errorf("record: truncated object")
+		}
+		if s[i] == '}' {
+			if skipWS(s, i+1) != len(s) {
+				return fmt.Errorf("record: text after the object")
+			}
+			return nil
+		}
+		if s[i] != ',' {
+			return fmt.Errorf("record: want , or } at %d", i)
+		}
+		i = skipWS(s, i+1)
+	}
+}
+
 func skipWS(s string, i int) int {
 	for i < len(s) && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r') {
 		i++

@@ -79,3 +79,38 @@ func FuzzDecodeRowJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeObjectJSON holds DecodeObjectJSON to encoding/json: whatever
+// valid UTF-8 text encoding/json reads into a map[string]string,
+// DecodeObjectJSON reads the same. (It may accept more, e.g. control
+// characters in strings; the index's records are written by
+// AppendJSONString or encoding/json.)
+func FuzzDecodeObjectJSON(f *testing.F) {
+	for _, s := range []string{`{}`, ` { } `, `{"a":"b","c":"d"}`, `{"a":null}`, `{"a":"x","a":null}`, `{"a":"x","a":"y"}`, `{ "\u00e9" : "\ud83d\ude00" }`,
+		`{"a":"\ud800"}`, `{"a\/b":"\"c\\"}`, `{"a":1}`, `{"a"}`, `{"a":"b",}`, `{"a":"b"} x`, `{"a":"b"`, `[]`, `null`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return // the index stores valid UTF-8
+		}
+		var want map[string]string
+		werr := json.Unmarshal([]byte(s), &want)
+		got := map[string]string{"stale": "x"}
+		gerr := DecodeObjectJSON(s, got)
+		if werr != nil || want == nil {
+			return
+		}
+		if gerr != nil {
+			t.Fatalf("DecodeObjectJSON(%q): %v; encoding/json reads %v", s, gerr, want)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("DecodeObjectJSON(%q) = %q, encoding/json reads %q", s, got, want)
+		}
+		for k, v := range want {
+			if g, ok := got[k]; !ok || g != v {
+				t.Fatalf("DecodeObjectJSON(%q) = %q, encoding/json reads %q", s, got, want)
+			}
+		}
+	})
+}
