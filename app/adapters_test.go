@@ -164,7 +164,7 @@ func TestInstallSecretsTravelByReference(t *testing.T) {
 	// What the console's sink viewer shows: the install secret masked in
 	// the header and, URL-escaped, in the query.
 	sunk, _, _ := a.Sink.Requests(ctx, "crm", 0, 10)
-	sunk = sink.Mask(sunk, a.Relay.SecretMasker(ctx))
+	sunk = sink.Mask(sunk, a.Relay.SecretMasker(ctx, sink.LastReceived(sunk)))
 	if len(sunk) != 1 {
 		t.Fatalf("sink holds %d requests, want 1", len(sunk))
 	}

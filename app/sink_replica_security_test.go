@@ -89,9 +89,9 @@ func TestSecuritySinkMasksInstallSecretsThisProcessNeverSent(t *testing.T) {
 			t.Fatal(err)
 		}
 		if reveal {
-			reqs = sink.MaskSecrets(reqs, a.Relay.SecretMasker(ctx))
+			reqs = sink.MaskSecrets(reqs, a.Relay.SecretMasker(ctx, sink.LastReceived(reqs)))
 		} else {
-			reqs = sink.Mask(reqs, a.Relay.SecretMasker(ctx))
+			reqs = sink.Mask(reqs, a.Relay.SecretMasker(ctx, sink.LastReceived(reqs)))
 		}
 		if len(reqs) != 1 {
 			t.Fatalf("sink holds %d requests, want 1", len(reqs))

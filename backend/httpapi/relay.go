@@ -364,9 +364,11 @@ func (s *Server) relaySink(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// The secrets to mask are read (install secrets opened) only for a
+	// page that shows requests, and only those its requests can hold.
 	var secrets sink.Replacer = strings.NewReplacer()
-	if s.deps.Relay != nil {
-		secrets = s.deps.Relay.SecretMasker(r.Context())
+	if s.deps.Relay != nil && len(reqs) > 0 {
+		secrets = s.deps.Relay.SecretMasker(r.Context(), sink.LastReceived(reqs))
 	}
 	// ?reveal=1 is the admin's explicit reveal of credential headers
 	// (the console's Reveal credentials); known secrets stay masked.

@@ -321,13 +321,16 @@ func (s *Service) InstallSecret(ctx context.Context, installID, name string) (st
 }
 
 // InstallSecretValues returns the secret config values of every install
-// that is not removed, each with its field name. The relay masks them in
+// that is not removed and was made at or before madeBy, each with its
+// field name (it opens only those: a view of older requests needs none of
+// the installs made since). The relay masks them in
 // the sink's recordings: on a team server the replica that sent a value
 // is often not the one whose console shows the sink. An install whose
 // secrets cannot be opened is skipped (the console then shows what the
 // credential-header rules mask) and the error is returned beside the rest.
-func (s *Service) InstallSecretValues(ctx context.Context) ([][2]string, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT id, secrets FROM marketplace_installs WHERE status <> ? AND secrets <> ''`, StatusRemoved)
+func (s *Service) InstallSecretValues(ctx context.Context, madeBy time.Time) ([][2]string, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT id, secrets FROM marketplace_installs WHERE status <> ? AND secrets <> '' AND created_at <= ?`,
+		StatusRemoved, store.FormatTime(madeBy))
 	if err != nil {
 		return nil, fmt.Errorf("read install secrets: %w", err)
 	}

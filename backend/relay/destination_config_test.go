@@ -219,7 +219,7 @@ func (m installSecretMap) InstallSecret(_ context.Context, installID, name strin
 	return "", errs.NotFound("install %s has no secret %s", installID, name)
 }
 
-func (m installSecretMap) InstallSecretValues(context.Context) ([][2]string, error) {
+func (m installSecretMap) InstallSecretValues(context.Context, time.Time) ([][2]string, error) {
 	var out [][2]string
 	for k, v := range m {
 		_, name, _ := strings.Cut(k, "/")

@@ -53,9 +53,10 @@ type Limiter interface {
 // key file missing) fails the delivery with its message.
 type InstallSecrets interface {
 	InstallSecret(ctx context.Context, installID, name string) (string, error)
-	// InstallSecretValues lists every install's secret values with their
-	// field names, for masking the sink's recordings of any replica.
-	InstallSecretValues(ctx context.Context) ([][2]string, error)
+	// InstallSecretValues lists the secret values, with their field
+	// names, of every install made at or before madeBy, for masking the
+	// sink's recordings of any replica.
+	InstallSecretValues(ctx context.Context, madeBy time.Time) ([][2]string, error)
 }
 
 // ImportInfo is what the relay needs to know about a submitted import.

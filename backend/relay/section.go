@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"fusebox/backend/errs"
 	"fusebox/backend/store"
@@ -140,9 +141,13 @@ func (sec Section) Export(ctx context.Context) (any, error) {
 
 // SecretMasker replaces the values of the secrets destinations reference
 // with «secret NAME», and the install secrets (those the relay has sent
-// and every one stored) with «install secret NAME»: the console masks the
-// sink's recordings with it.
-func (s *Service) SecretMasker(ctx context.Context) *strings.Replacer {
+// and those stored) with «install secret NAME»: the console masks the
+// sink's recordings with it. lastReceived is when the newest request it
+// will mask arrived (sink.LastReceived): of the stored install secrets it
+// opens only those of installs made by then (with installClockSlack for
+// the clocks of other replicas), since a secret stored later was not sent
+// in those requests.
+func (s *Service) SecretMasker(ctx context.Context, lastReceived time.Time) *strings.Replacer {
 	var pairs []string
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT spec FROM relay_destinations`)
 	if err == nil {
@@ -169,7 +174,7 @@ func (s *Service) SecretMasker(ctx context.Context) *strings.Replacer {
 	// Every stored install secret too, not only those this process sent:
 	// on a team server another replica may have sent it.
 	if s.installs != nil {
-		vals, err := s.installs.InstallSecretValues(ctx)
+		vals, err := s.installs.InstallSecretValues(ctx, lastReceived.Add(installClockSlack))
 		if err != nil {
 			s.log.WarnContext(ctx, "the sink may show install secrets unmasked", "err", err)
 		}
@@ -181,6 +186,11 @@ func (s *Service) SecretMasker(ctx context.Context) *strings.Replacer {
 	}
 	return strings.NewReplacer(pairs...)
 }
+
+// installClockSlack is how much later than a sink request an install's
+// creation time may read and still count as made before it: the request
+// and the install may be stamped by the clocks of two replicas.
+const installClockSlack = time.Minute
 
 // RememberSentSecret tells the relay that a secret config value of a
 // marketplace install (field name) was sent in a request, so that the

@@ -1,6 +1,9 @@
 package sink
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // Replacer replaces the values of known secrets in text with what the
 // console shows instead (a *strings.Replacer does).
@@ -42,6 +45,18 @@ func maskCredential(name, value string) string {
 		return scheme + " «credential»"
 	}
 	return "«credential»"
+}
+
+// LastReceived is when the newest of reqs arrived; zero for none. The
+// relay's SecretMasker opens only the install secrets stored by then.
+func LastReceived(reqs []Request) time.Time {
+	var last time.Time
+	for _, r := range reqs {
+		if r.ReceivedAt.After(last) {
+			last = r.ReceivedAt
+		}
+	}
+	return last
 }
 
 // Mask returns reqs as the console shows them: the values secrets knows
