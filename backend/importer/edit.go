@@ -423,7 +423,7 @@ func (s *Service) beginEdit(ctx context.Context, slug string) (*Import, *schema.
 	}
 	// a staging run holds the lock until every row is checked: say so at
 	// once instead of waiting for it (the review shows its rows meanwhile)
-	if part := s.stagingNow(imp); part != nil && s.running(imp.ID) {
+	if part, _ := s.stagingNow(ctx, imp); part != nil && s.running(imp.ID) { // this process's run: read from memory
 		return nil, nil, nil, nil, errs.Conflict("import %s is still being checked (%d rows so far): edits work once every row is checked", slug, part.Rows)
 	}
 	unlock, err := s.lock(ctx, imp.ID)

@@ -129,7 +129,10 @@ func (s *Service) Rows(ctx context.Context, slug string, q RowQuery) (RowPage, e
 	for i := range page.Columns {
 		page.Columns[i] = sc.Key(i)
 	}
-	part := s.stagingNow(imp)
+	part, err := s.stagingNow(ctx, imp)
+	if err != nil {
+		return RowPage{}, err
+	}
 	if part != nil {
 		if q.Q != "" || q.Sort != "" || q.Filter == MatchNew || q.Filter == MatchUpdate || q.Filter == MatchUnchanged {
 			return RowPage{}, errs.Conflict("import %s is still being checked (%d rows so far): search, sort and match filters work once every row is checked", slug, part.Rows)
@@ -226,23 +229,29 @@ func (s *Service) Rows(ctx context.Context, slug string, q RowQuery) (RowPage, e
 	return page, nil
 }
 
-// stagingNow is what the staging run of this process has committed of
-// the import so far, or nil when the import is not staging. An import
-// left staging by a stopped process (resumed by the next start) has
-// nothing committed yet.
-func (s *Service) stagingNow(imp *Import) *stagedSoFar {
+// stagingNow is what the staging run of the import has committed so far,
+// or nil when the import is not staging. The run of this process is read
+// from memory; on a team server a run of another replica is read from
+// importer_progress, which the staging replica updates in the transaction
+// that commits each batch of rows. An import left staging by a stopped
+// process (resumed by the next start) has nothing committed yet.
+func (s *Service) stagingNow(ctx context.Context, imp *Import) (*stagedSoFar, error) {
 	if imp.Step != StepStaging {
-		return nil
+		return nil, nil
 	}
 	s.mu.Lock()
 	j := s.jobs[imp.ID]
 	s.mu.Unlock()
-	if j != nil && !j.submit {
+	if j != nil && !j.submit && (!s.team() || !j.done.Load()) {
 		if st := j.staged.Load(); st != nil {
-			return st
+			return st, nil
 		}
+		return &stagedSoFar{}, nil
 	}
-	return &stagedSoFar{}
+	if s.team() {
+		return s.storedStaged(ctx, imp.ID)
+	}
+	return &stagedSoFar{}, nil
 }
 
 // filterSQL returns the WHERE clause (over r = importer_rows, and
@@ -654,7 +663,10 @@ func (s *Service) Summary(ctx context.Context, slug string) (Summary, error) {
 		sm.FileIssues = []ingest.RowIssue{}
 	}
 	// while staging: the rows committed so far, the columns' counts of the same rows
-	part := s.stagingNow(imp)
+	part, err := s.stagingNow(ctx, imp)
+	if err != nil {
+		return Summary{}, err
+	}
 	issuesSQL, issuesArgs := `SELECT col, severity, count(*) FROM importer_cell_issues WHERE import_id = ? GROUP BY col, severity`, []any{imp.ID}
 	if part != nil {
 		sm.Partial = true

@@ -81,6 +81,7 @@ type Service struct {
 
 	afterBatch    func(records int64) // tests: called after each committed batch of a submit
 	afterProgress func(p Progress)    // tests: called after each progress stored for other replicas
+	afterStaged   func(st stagedSoFar) // tests: called after each committed transaction of staged rows
 }
 
 // DefaultMaxImportsPerSession is how many imports one importer session

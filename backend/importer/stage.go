@@ -258,6 +258,9 @@ func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src
 		if err := clearStaged(ctx, tx, imp.ID); err != nil {
 			return err
 		}
+		if err := s.storeStaged(ctx, tx, imp.ID, j, stagedSoFar{}); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE importer_imports SET step = ?, failure_reason = '', row_count = 0, max_row = 0, error_rows = 0,
 			warning_rows = 0, updated_at = ? WHERE id = ?`, StepStaging, nowString(), imp.ID)
 		return err
@@ -625,6 +628,13 @@ func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-ch
 		err := s.db.Tx(ctx, func(tx *store.Tx) error {
 			w := s.newStageWriter(tx, importID, shared)
 			defer w.close()
+			// the rows' count for the other replicas commits with them
+			end := func() error {
+				if err := w.flush(ctx); err != nil {
+					return err
+				}
+				return s.storeStaged(ctx, tx, importID, j, j.nextStaged(int64(written), maxRow, errRows, warnRows, lastBytes))
+			}
 			b := first
 			for {
 				if err := w.rows(ctx, b.rows); err != nil {
@@ -647,13 +657,13 @@ func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-ch
 					maxRow = b.rows[len(b.rows)-1].num
 				}
 				if written >= txRows {
-					return w.flush(ctx)
+					return end()
 				}
 				var ok bool
 				b, ok = <-batches
 				if !ok {
 					more = false
-					return w.flush(ctx)
+					return end()
 				}
 			}
 		})
@@ -662,6 +672,9 @@ func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-ch
 		}
 		lease.Committed(ctx)
 		j.committed(int64(written), maxRow, errRows, warnRows, lastBytes)
+		if s.afterStaged != nil {
+			s.afterStaged(*j.staged.Load())
+		}
 		if !more {
 			return nil
 		}

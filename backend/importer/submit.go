@@ -59,7 +59,7 @@ func (s *Service) beginSubmit(ctx context.Context, slug string) (Import, error) 
 		return Import{}, err
 	}
 	// not in review yet: said at once, not after the staging run lets go
-	if part := s.stagingNow(imp); part != nil && s.running(imp.ID) {
+	if part, _ := s.stagingNow(ctx, imp); part != nil && s.running(imp.ID) { // this process's run: read from memory
 		return Import{}, errs.Conflict("import %s is still being checked (%d rows so far): submit it once every row is checked", slug, part.Rows)
 	}
 	unlock, err := s.lock(ctx, imp.ID)

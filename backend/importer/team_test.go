@@ -407,3 +407,89 @@ func TestTeamImportLockHoldsAcrossReplicas(t *testing.T) {
 		t.Fatalf("b's lock after a let it go: %v", err)
 	}
 }
+
+// holdStaging makes svc's staging stop after its first committed
+// transaction until release is called; the returned channel gives what
+// that transaction committed.
+func holdStaging(t *testing.T, svc *Service) (first <-chan stagedSoFar, release func()) {
+	t.Helper()
+	seen := make(chan stagedSoFar, 1)
+	held := make(chan struct{})
+	var once, freed sync.Once
+	svc.afterStaged = func(st stagedSoFar) {
+		once.Do(func() {
+			seen <- st
+			<-held
+		})
+	}
+	release = func() { freed.Do(func() { close(held) }) }
+	t.Cleanup(func() {
+		release()
+		svc.jobsWG.Wait() // the staging ends before its database closes
+	})
+	return seen, release
+}
+
+// The review of an import still staging on one replica is read through
+// another: its first page, its errors-only page and its summary show the
+// rows the staging replica has committed (marked partial), and once
+// staging ends the other replica shows every row.
+func TestTeamReviewWhileStagingFromTheOtherReplica(t *testing.T) {
+	rs := replicas(t, 2)
+	a, b := rs[0], rs[1]
+	ctx := context.Background()
+	const rows = 50_000
+	file, valid := peopleCSV(rows)
+	slug := uploadPeople(t, a, file)
+	m, err := a.suggestedMapping(ctx, slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.ConfirmMapping(ctx, slug, *m); err != nil {
+		t.Fatal(err)
+	}
+	first, release := holdStaging(t, a)
+	a.StartStaging(slug)
+	st := <-first
+	if st.Rows == 0 || st.Rows >= rows {
+		t.Fatalf("the first staging transaction committed %+v", st)
+	}
+
+	page, err := b.Rows(ctx, slug, RowQuery{})
+	if err != nil {
+		t.Fatalf("first page through the other replica while staging: %v", err)
+	}
+	if !page.Partial || page.Total != st.Rows || len(page.Rows) != 100 || page.Rows[0].Row != 1 {
+		t.Fatalf("first page through the other replica while staging: partial %v total %d, %d rows; want partial, %d, 100 from row 1",
+			page.Partial, page.Total, len(page.Rows), st.Rows)
+	}
+	errPage, err := b.Rows(ctx, slug, RowQuery{Filter: "errors", Limit: 1000})
+	if err != nil {
+		t.Fatalf("errors page through the other replica while staging: %v", err)
+	}
+	if !errPage.Partial || errPage.Total != st.ErrorRows || int64(len(errPage.Rows)) != st.ErrorRows || st.ErrorRows != st.Rows/7 {
+		t.Fatalf("errors page through the other replica while staging: total %d, %d rows; want %d (%+v)", errPage.Total, len(errPage.Rows), st.Rows/7, st)
+	}
+	sum, err := b.Summary(ctx, slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sum.Partial || sum.Rows != st.Rows || sum.ErrorRows != st.ErrorRows {
+		t.Fatalf("summary through the other replica while staging: partial %v rows %d errors %d; want partial, %d, %d", sum.Partial, sum.Rows, sum.ErrorRows, st.Rows, st.ErrorRows)
+	}
+
+	release()
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if p, err := b.Wait(wctx, slug); err != nil || !p.Done || p.Error != "" {
+		t.Fatalf("wait through the other replica: %+v %v", p, err)
+	}
+	page, err = b.Rows(ctx, slug, RowQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Partial || page.Total != rows {
+		t.Fatalf("first page after staging: partial %v total %d, want %d (%d valid)", page.Partial, page.Total, rows, valid)
+	}
+	a.jobsWG.Wait()
+}

@@ -155,3 +155,42 @@ func (s *Service) waitStored(ctx context.Context, id int64) error {
 		}
 	}
 }
+
+// storeStaged writes st, what staging job j of import id has committed
+// once tx commits, into the import's progress row, in tx, and announces
+// it when tx commits: a replica reading the review of an import still
+// staging elsewhere counts only rows that are stored. On SQLite (one
+// process, which reads j) it does nothing.
+func (s *Service) storeStaged(ctx context.Context, tx *store.Tx, id int64, j *job, st stagedSoFar) error {
+	if !s.team() {
+		return nil
+	}
+	body, err := json.Marshal(j.snapshot())
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO importer_progress (import_id, owner, progress, started_at, updated_at,
+			staged_rows, staged_max_row, staged_error_rows, staged_warning_rows, staged_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (import_id) DO UPDATE SET staged_rows = excluded.staged_rows, staged_max_row = excluded.staged_max_row,
+			staged_error_rows = excluded.staged_error_rows, staged_warning_rows = excluded.staged_warning_rows, staged_bytes = excluded.staged_bytes
+		WHERE importer_progress.started_at <= excluded.started_at`,
+		id, s.owner, string(body), store.FormatTime(j.started), nowString(), st.Rows, st.MaxRow, st.ErrorRows, st.WarningRows, st.Bytes)
+	if err != nil {
+		return fmt.Errorf("store the staged rows of import %d: %w", id, err)
+	}
+	return tx.Notify(ctx, progressChannel, strconv.FormatInt(id, 10))
+}
+
+// storedStaged is what the staging run of import id, on whichever
+// replica, has committed so far: nothing when the import is not staging
+// (any more) or its run has committed nothing yet.
+func (s *Service) storedStaged(ctx context.Context, id int64) (*stagedSoFar, error) {
+	var st stagedSoFar
+	err := s.db.Read.QueryRowContext(ctx, `SELECT p.staged_rows, p.staged_max_row, p.staged_error_rows, p.staged_warning_rows, p.staged_bytes
+		FROM importer_progress p JOIN importer_imports i ON i.id = p.import_id WHERE p.import_id = ? AND i.step = ?`, id, StepStaging).
+		Scan(&st.Rows, &st.MaxRow, &st.ErrorRows, &st.WarningRows, &st.Bytes)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("read the staged rows of import %d: %w", id, err)
+	}
+	return &st, nil
+}

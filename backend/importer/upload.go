@@ -74,8 +74,9 @@ type stagedSoFar struct {
 	Rows, MaxRow, ErrorRows, WarningRows, Bytes int64
 }
 
-// committed adds a committed transaction's rows to the staged state.
-func (j *job) committed(rows, maxRow, errorRows, warningRows, bytes int64) {
+// nextStaged is the staged state once a transaction with these rows
+// commits.
+func (j *job) nextStaged(rows, maxRow, errorRows, warningRows, bytes int64) stagedSoFar {
 	prev := j.staged.Load()
 	next := stagedSoFar{MaxRow: maxRow, Bytes: bytes}
 	if prev != nil {
@@ -84,6 +85,12 @@ func (j *job) committed(rows, maxRow, errorRows, warningRows, bytes int64) {
 	next.Rows += rows
 	next.ErrorRows += errorRows
 	next.WarningRows += warningRows
+	return next
+}
+
+// committed adds a committed transaction's rows to the staged state.
+func (j *job) committed(rows, maxRow, errorRows, warningRows, bytes int64) {
+	next := j.nextStaged(rows, maxRow, errorRows, warningRows, bytes)
 	j.staged.Store(&next)
 	j.rows.Store(next.Rows)
 	j.bytes.Store(bytes)

@@ -52,3 +52,16 @@ func (l *Listener) Next(ctx context.Context) (string, error) {
 
 // Close ends the listening connection.
 func (l *Listener) Close() error { return l.conn.Close(context.Background()) }
+
+// Notify tells the replicas listening on channel payload once the
+// transaction commits (nothing if it rolls back). On SQLite it does
+// nothing.
+func (tx *Tx) Notify(ctx context.Context, channel, payload string) error {
+	if tx.conn == nil { // SQLite
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_notify(?, ?)`, channel, payload); err != nil {
+		return fmt.Errorf("notify %s: %w", channel, err)
+	}
+	return nil
+}
