@@ -364,8 +364,10 @@ func (s *Server) importProgress(w http.ResponseWriter, r *http.Request, _ import
 	s.respond(w, r, result(s.deps.Importer.Progress(r.Context(), imp.Slug)))
 }
 
-// importEvents streams progress as server-sent events ("progress" every
-// 250 ms while a step runs, the last one with done: true).
+// importEvents streams progress as server-sent events: a "progress" event
+// now, then each time the progress changes (and at least every few
+// seconds), the last one with done: true. The stream sleeps between
+// changes (importer.Follow) and ends when the client goes away.
 func (s *Server) importEvents(w http.ResponseWriter, r *http.Request, _ importer.Actor, imp importer.Import) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
@@ -375,26 +377,22 @@ func (s *Server) importEvents(w http.ResponseWriter, r *http.Request, _ importer
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
+	fl.Flush()
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Minute)
 	defer cancel()
-	t := time.NewTicker(250 * time.Millisecond)
-	defer t.Stop()
-	for {
-		p, err := s.deps.Importer.Progress(ctx, imp.Slug)
+	err := s.deps.Importer.Follow(ctx, imp.Slug, func(p importer.Progress) error {
+		b, err := json.Marshal(p)
 		if err != nil {
-			return
+			return err
 		}
-		b, _ := json.Marshal(p)
-		fmt.Fprintf(w, "event: progress\ndata: %s\n\n", b)
+		if _, err := fmt.Fprintf(w, "event: progress\ndata: %s\n\n", b); err != nil {
+			return err // the client went away
+		}
 		fl.Flush()
-		if p.Done {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+		return nil
+	})
+	if err != nil && ctx.Err() == nil {
+		s.log.Warn("import events", "import", imp.Slug, "err", err)
 	}
 }
 

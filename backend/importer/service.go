@@ -79,8 +79,13 @@ type Service struct {
 	jobsCtx context.Context // background jobs run under it (RunJobs sets it)
 	jobsWG  sync.WaitGroup  // background jobs running
 
-	afterBatch    func(records int64) // tests: called after each committed batch of a submit
-	afterProgress func(p Progress)    // tests: called after each progress stored for other replicas
+	// FollowFallback is how often a progress follower (Follow) looks
+	// again without being woken (default DefaultFollowFallback).
+	FollowFallback time.Duration
+	hub            progressHub // wakes the followers of import progress (follow.go)
+
+	afterBatch    func(records int64)  // tests: called after each committed batch of a submit
+	afterProgress func(p Progress)     // tests: called after each progress stored for other replicas
 	afterStaged   func(st stagedSoFar) // tests: called after each committed transaction of staged rows
 }
 

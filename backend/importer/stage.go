@@ -672,6 +672,7 @@ func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-ch
 		}
 		lease.Committed(ctx)
 		j.committed(int64(written), maxRow, errRows, warnRows, lastBytes)
+		s.hub.wake(importID) // this process's followers; a team server's others hear the NOTIFY
 		if s.afterStaged != nil {
 			s.afterStaged(*j.staged.Load())
 		}

@@ -17,7 +17,8 @@ import (
 // step is kept in importer_progress as well as in the memory of the
 // replica running it, so that a progress poll, an event stream or a Wait
 // served by another replica sees it; each write is announced on
-// progressChannel (NOTIFY), which a waiting replica listens on.
+// progressChannel (NOTIFY), which the replicas with followers listen on
+// (follow.go).
 
 // progressChannel is the NOTIFY channel of stored progress; the payload is
 // the import's id.
@@ -29,12 +30,14 @@ const progressEvery = 250 * time.Millisecond
 // team reports whether the service runs as a replica of a team server.
 func (s *Service) team() bool { return s.db.Engine() == store.Postgres }
 
-// publish stores j's progress for the other replicas while it runs, at
-// most every progressEvery and when it changed, then once more when it
-// ends, before the step returns. On SQLite it does nothing.
+// publish makes j's progress known while it runs, at most every
+// progressEvery and when it changed, then once more when it ends, before
+// the step returns: on a team server it stores it for the other replicas
+// (which announces it); on either engine it wakes this process's
+// followers (follow.go).
 func (s *Service) publish(id int64, j *job) {
-	if !s.team() {
-		return
+	if !j.published.CompareAndSwap(false, true) {
+		return // a step registered twice (StartStaging, then runStage)
 	}
 	var mu sync.Mutex // one write at a time, the final one last
 	var last Progress
@@ -50,12 +53,15 @@ func (s *Service) publish(id int64, j *job) {
 		if p.Phase == last.Phase && p.BytesRead == last.BytesRead && p.Rows == last.Rows && p.Done == last.Done && p.Error == last.Error && p.BytesTotal == last.BytesTotal {
 			return
 		}
-		if err := s.storeProgress(id, j, p); err != nil {
-			s.log.Warn("store import progress", "import_id", id, "err", err)
-			return
+		if s.team() {
+			if err := s.storeProgress(id, j, p); err != nil {
+				s.log.Warn("store import progress", "import_id", id, "err", err)
+				return
+			}
 		}
 		last = p
-		if s.afterProgress != nil {
+		s.hub.wake(id)
+		if s.team() && s.afterProgress != nil {
 			s.afterProgress(p)
 		}
 	}
@@ -125,13 +131,13 @@ func (s *Service) storedProgress(ctx context.Context, id int64) (p Progress, ok 
 
 // waitStored waits until the step another replica runs on import id
 // ends (its stored progress is done, or no longer kept up) or ctx ends.
+// It sleeps until the import's progress is announced (follow.go), looking
+// again at least every JobLease, for a replica that stopped without one.
 func (s *Service) waitStored(ctx context.Context, id int64) error {
-	l, err := s.db.Listen(ctx, progressChannel)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	want := strconv.FormatInt(id, 10)
+	wake, stop := s.follow(id)
+	defer stop()
+	t := time.NewTicker(JobLease)
+	defer t.Stop()
 	for {
 		p, ok, err := s.storedProgress(ctx, id)
 		if err != nil {
@@ -140,18 +146,11 @@ func (s *Service) waitStored(ctx context.Context, id int64) error {
 		if !ok || p.Done {
 			return nil
 		}
-		// the next notification of this import; a second look at least
-		// every JobLease, for a replica that stopped without one
-		wctx, cancel := context.WithTimeout(ctx, JobLease)
-		for {
-			payload, err := l.Next(wctx)
-			if err != nil || payload == want {
-				break
-			}
-		}
-		cancel()
-		if ctx.Err() != nil {
+		select {
+		case <-ctx.Done():
 			return ctx.Err()
+		case <-wake:
+		case <-t.C:
 		}
 	}
 }

@@ -65,6 +65,8 @@ type job struct {
 	// onDone runs when the job finishes, on the finishing goroutine (a
 	// team server stores the final progress before the step returns)
 	onDone atomic.Pointer[func()]
+	// published: its progress is being published (publish)
+	published atomic.Bool
 }
 
 // stagedSoFar is staging's committed state: rows 1..MaxRow are stored,
