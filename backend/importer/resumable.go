@@ -244,7 +244,10 @@ func (s *Service) localPart(ctx context.Context, p *partialUpload) (*os.File, er
 	}
 	n, err := s.copyChunks(ctx, f, p.id)
 	if err == nil && n != p.size {
-		err = fmt.Errorf("the stored chunks make %d bytes, not the %d recorded", n, p.size)
+		// chunks missing (an upload copied from a workstation's database
+		// keeps none): what was received cannot be continued
+		f.Close()
+		return nil, errs.Conflict("the %d bytes received of the upload of import %s are no longer stored (%d found); start the upload again at byte 0", p.size, p.importSlug, n)
 	}
 	if err != nil {
 		f.Close()
