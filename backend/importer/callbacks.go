@@ -50,7 +50,7 @@ type cachedFindings struct {
 }
 
 // callbackIssues returns the cached findings of a row's content (data,
-// its stored JSON form); ok is false when the endpoint has not judged it.
+// its stored encoding, encodeRow); ok is false when the endpoint has not judged it.
 func callbackIssues(ctx context.Context, q interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }, importID int64, sc *schema.Schema, data string, out []schema.Issue) ([]schema.Issue, bool, error) {
@@ -165,7 +165,7 @@ func (s *Service) callbackBlocks(ctx context.Context, imp *Import, sc *schema.Sc
 const cbInFlight = 2
 
 // cbRow is a row sent: its number and its staged content (data, the
-// stored JSON of its cells, and the hash the cache keys it by).
+// stored encoding of its cells, and the hash the cache keys it by).
 type cbRow struct {
 	row  int64
 	hash [16]byte
@@ -319,7 +319,7 @@ func (r *cbRun) encode(b *cbBatch, body, rec []byte, cells []string) ([]byte, []
 		row := &b.rows[i]
 		row.hash = rowHash16(row.data)
 		var err error
-		if cells, err = schema.DecodeRowJSON(row.data, cells); err != nil {
+		if cells, err = decodeRow(row.data, cells); err != nil {
 			return body, rec, cells, err
 		}
 		rec = r.sc.AppendRecord(rec[:0], cells)
@@ -748,7 +748,7 @@ func (s *Service) applyAnswers(ctx context.Context, imp *Import, sc *schema.Sche
 			}
 			if changed {
 				// the replaced content carries the same findings
-				if err := put(hashBytes(rowHash16(string(schema.AppendRowJSON(nil, newCells)))), f); err != nil {
+				if err := put(hashBytes(rowHash16(string(encodeRow(nil, newCells)))), f); err != nil {
 					return err
 				}
 			}

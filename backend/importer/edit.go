@@ -106,7 +106,7 @@ func (s *Service) uniqFor(ctx context.Context, imp *Import, sc *schema.Schema) (
 		if err := rs.Scan(&row, &data); err != nil {
 			return nil, fmt.Errorf("build uniqueness index: %w", err)
 		}
-		if cells, err = schema.DecodeRowJSON(data, cells); err != nil {
+		if cells, err = decodeRow(data, cells); err != nil {
 			return nil, err
 		}
 		for gi := range groups {
@@ -194,7 +194,7 @@ func (m *mutation) runHooks(cells []string) {
 }
 
 // rowIssues validates a row completely, uniqueness and hooks included;
-// the hooks have run on cells, and data is cells' stored JSON form.
+// the hooks have run on cells, and data is cells' stored encoding.
 func (m *mutation) rowIssues(cells []string, data string) []schema.Issue {
 	m.issues = append(m.issues[:0], m.hooked...)
 	m.hooked, m.isHooked = m.hooked[:0], false
@@ -226,7 +226,7 @@ func (m *mutation) write(old rowState, cells []string, insert bool) error {
 	if !m.isHooked {
 		m.runHooks(cells) // they may replace values: before the row is encoded
 	}
-	data := string(schema.AppendRowJSON(nil, cells))
+	data := string(encodeRow(nil, cells))
 	m.merged, ne, nw = appendMerged(m.merged[:0], old.row, m.rowIssues(cells, data))
 	id, key := m.imp.ID, rowKey(m.imp.ID, old.row)
 	if insert {
@@ -366,7 +366,7 @@ func (m *mutation) readRow(row int64) (rowState, error) {
 // decodeRowState fills st's cells from data, the row's stored JSON.
 func decodeRowState(sc *schema.Schema, st rowState, data string) (rowState, error) {
 	var err error
-	st.cells, err = schema.DecodeRowJSON(data, nil)
+	st.cells, err = decodeRow(data, nil)
 	st.cells = padKeep(st.cells, sc.NumColumns())
 	return st, err
 }
@@ -754,7 +754,7 @@ func (s *Service) Replace(ctx context.Context, slug string, in ReplaceInput) (Re
 			}
 			n++
 			after = st.row
-			cells, err := schema.DecodeRowJSON(data, nil)
+			cells, err := decodeRow(data, nil)
 			if err != nil {
 				rs.Close()
 				return res, err
@@ -852,7 +852,7 @@ func (s *Service) DeleteRows(ctx context.Context, slug string, in DeleteInput) (
 				rs.Close()
 				return DeleteResult{}, fmt.Errorf("delete rows: %w", err)
 			}
-			if st.cells, err = schema.DecodeRowJSON(data, nil); err != nil {
+			if st.cells, err = decodeRow(data, nil); err != nil {
 				rs.Close()
 				return DeleteResult{}, err
 			}

@@ -456,7 +456,7 @@ func (s *Service) lookUpMatches(ctx context.Context, imp *Import, sm *stageMatch
 		}
 		u := updates[k]
 		var err error
-		if cells, err = schema.DecodeRowJSON(data, cells); err != nil {
+		if cells, err = decodeRow(data, cells); err != nil {
 			return err
 		}
 		st, ch, err := sm.m.compare(u.last, cells)
@@ -546,7 +546,7 @@ func (s *Service) updateMatchIndex(ctx context.Context, tx *store.Tx, imp *Impor
 			rs.Close()
 			return fmt.Errorf("match: index: %w", err)
 		}
-		if cells, err = schema.DecodeRowJSON(d, cells); err != nil {
+		if cells, err = decodeRow(d, cells); err != nil {
 			rs.Close()
 			return err
 		}

@@ -338,7 +338,7 @@ func (s *Service) queryRows(ctx context.Context, importID int64, sc *schema.Sche
 		if err := rs.Scan(&r.Row, &data, &r.Errors, &r.Warnings); err != nil {
 			return nil, fmt.Errorf("query rows: %w", err)
 		}
-		r.Values, err = schema.DecodeRowJSON(data, nil)
+		r.Values, err = decodeRow(data, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -493,7 +493,7 @@ func (s *Service) view(ctx context.Context, imp *Import, sc *schema.Schema, q Ro
 		if err := rs.Scan(&e.row, &data, &ne, &nw); err != nil {
 			return nil, fmt.Errorf("search rows: %w", err)
 		}
-		cells, err = schema.DecodeRowJSON(data, cells)
+		cells, err = decodeRow(data, cells)
 		if err != nil {
 			return nil, err
 		}

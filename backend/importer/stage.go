@@ -27,7 +27,7 @@ import (
 // stagedRow is one row ready to insert.
 type stagedRow struct {
 	num      int64
-	data     string
+	data     string // the cells as stored (encodeRow)
 	errors   int
 	warnings int
 }
@@ -405,7 +405,7 @@ func (s *Service) produce(ctx context.Context, imp *Import, sc *schema.Schema, s
 	}
 	defer hk.close()
 	issues := make([]schema.Issue, 0, 16)
-	var jsonBuf []byte
+	var rowBuf []byte
 	// settings.unmapped_columns: keep: the unmapped file columns are staged after the importer's
 	// (edits keep them; submit puts them under "custom")
 	var keepIdx []int
@@ -490,11 +490,11 @@ func (s *Service) produce(ctx context.Context, imp *Import, sc *schema.Schema, s
 				}
 				full = append(full, v)
 			}
-			jsonBuf = schema.AppendRowJSON(jsonBuf[:0], full)
+			rowBuf = encodeRow(rowBuf[:0], full)
 		} else {
-			jsonBuf = schema.AppendRowJSON(jsonBuf[:0], cells)
+			rowBuf = encodeRow(rowBuf[:0], cells)
 		}
-		sr.data = string(jsonBuf)
+		sr.data = string(rowBuf)
 		res.match.add(dataRow, cells)
 		if err := res.cb.add(dataRow, sr.data); err != nil {
 			return err

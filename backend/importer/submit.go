@@ -352,7 +352,7 @@ func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *schema.Sche
 				buf = append(buf[:0], '[')
 				for i := range b.recs {
 					var err error
-					if cells, err = schema.DecodeRowJSON(b.recs[i].data, cells); err != nil {
+					if cells, err = decodeRow(b.recs[i].data, cells); err != nil {
 						b.err = err
 						break
 					}
