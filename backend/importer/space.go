@@ -57,6 +57,16 @@ func (s *Service) uploadSpace(ctx context.Context, imp *Import, size int64) (*sp
 		if err != nil {
 			return nil, fmt.Errorf("upload: pending upload bytes: %w", err)
 		}
+		// and the bytes kept of resumable uploads in progress (this
+		// import's too: a range continues them), held between their
+		// ranges until they complete or go stale
+		var partial int64
+		err = s.db.Read.QueryRowContext(ctx, `SELECT COALESCE(SUM(size), 0) FROM importer_uploads
+			WHERE complete = 0 AND total > 0`).Scan(&partial)
+		if err != nil {
+			return nil, fmt.Errorf("upload: bytes kept of resumable uploads: %w", err)
+		}
+		sw.held += partial
 		if err := sw.checkQuota(max(size, 0)); err != nil {
 			return nil, err
 		}
