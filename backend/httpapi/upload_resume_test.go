@@ -8,9 +8,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
+
+	"fusebox/backend/httpapi"
+	"fusebox/backend/importer"
+	"fusebox/backend/store"
+	"fusebox/backend/store/storetest"
 )
 
 // cutReader gives the first n bytes of r, then fails as a dropped
@@ -200,4 +208,61 @@ func TestImporterResumableUpload(t *testing.T) {
 	}
 	var v json.RawMessage
 	admin.json("GET", base, nil, 200, &v)
+}
+
+// TestSecurityResumableUploadLeavesNoBytesOnAnotherReplica: on a team
+// server a resumable upload's bytes between its ranges are the chunks in
+// the database (which the pending-upload quota counts); the file a
+// replica writes while receiving a range is not left behind it. Else a
+// client whose ranges land on two replicas (a load balancer's round
+// robin) leaves each upload's bytes on the first replica's disk, outside
+// the quota, when the second replica restarts or completes the upload:
+// dropping or completing an upload only reaches the disk of the replica
+// doing it.
+func TestSecurityResumableUploadLeavesNoBytesOnAnotherReplica(t *testing.T) {
+	storetest.PostgresOnly(t)
+	url := storetest.MigratedPostgresURL(t)
+	replica := func() (http.Handler, string) {
+		dir := t.TempDir()
+		db, err := store.OpenDatabase(context.Background(), url, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		svc := importer.New(db, dir, nil)
+		s := httpapi.New(httpapi.Config{Version: "v-test", Assets: fstest.MapFS{"index.html": {Data: []byte("x")}}, AdminToken: adminToken}, httpapi.Deps{DB: db, Importer: svc})
+		return s.PortHandler(), dir
+	}
+	ha, dirA := replica()
+	hb, _ := replica()
+	a, b := client{t, ha, adminToken}, client{t, hb, adminToken}
+	a.do("PUT", "/api/admin/importers/contacts", "application/json", strings.NewReader(importerJSON))
+	var imp struct{ Slug string }
+	a.json("POST", "/api/importer/imports", map[string]any{"importer_slug": "contacts"}, 201, &imp)
+	file := contactsFile(2<<20 + 999)
+	n := len(file)
+	resumeFiles := func() []string {
+		m, _ := filepath.Glob(filepath.Join(dirA, "uploads", "*", "resume-*.part"))
+		return m
+	}
+	// a range one byte short of the total reaches replica A...
+	if code, body := putRange(t, a, imp.Slug, file, 0, n-2, n, -1); code != 202 {
+		t.Fatalf("first range on replica A: %d %s", code, body)
+	}
+	// ...the next, from byte 0, replica B (which drops the first upload)
+	if code, body := putRange(t, b, imp.Slug, file, 0, n-2, n, -1); code != 202 {
+		t.Fatalf("restart on replica B: %d %s", code, body)
+	}
+	if left := resumeFiles(); len(left) > 0 {
+		t.Fatalf("replica A keeps %v of an upload dropped on replica B", left)
+	}
+	// the upload resumed on replica A still completes (from the chunks)
+	if code, body := putRange(t, a, imp.Slug, file, n-1, n-1, n, -1); code != 200 {
+		t.Fatalf("last range on replica A: %d %.300s", code, body)
+	}
+	var st uploadState
+	b.json("GET", "/api/importer/imports/"+imp.Slug+"/upload", nil, 200, &st)
+	if !st.Complete || st.Offset != n {
+		t.Fatalf("state after the last range: %+v", st)
+	}
 }

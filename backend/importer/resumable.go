@@ -32,8 +32,9 @@ import (
 // the whole file's hash is right after any number of resumes without
 // reading the file again. The bytes are in the receiving process's data
 // dir (resume-<upload>.part) and, on a team server, in the database's
-// chunks too: a replica that did not receive the first ranges writes them
-// from the chunks before it appends. The range that brings the upload to
+// chunks too: there the file lasts only for one range's request (the
+// replica writes it from the chunks, then appends), so that no replica
+// keeps the bytes of an upload another replica dropped or completed. The range that brings the upload to
 // its total makes it the import's file, as a one-request Upload does.
 
 // UploadRange is one range of a resumable upload: bytes Start..End
@@ -213,13 +214,14 @@ func (s *Service) dropPartial(ctx context.Context, p *partialUpload) error {
 
 // localPart opens this process's file of the upload in progress holding
 // exactly its p.size committed bytes: the file this process wrote (cut
-// back to what was committed) or, on a team server, one written from the
-// stored chunks.
+// back to what was committed) or, on a team server, always one written
+// from the stored chunks (a file left by a replica that stopped mid-range
+// may hold bytes the database never took).
 func (s *Service) localPart(ctx context.Context, p *partialUpload) (*os.File, error) {
 	if err := os.MkdirAll(filepath.Dir(p.local), 0o700); err != nil {
 		return nil, fmt.Errorf("upload: %w", err)
 	}
-	if st, err := os.Stat(p.local); err == nil && st.Size() >= p.size {
+	if st, err := os.Stat(p.local); err == nil && st.Size() >= p.size && !s.team() {
 		f, err := os.OpenFile(p.local, os.O_WRONLY, 0o600)
 		if err != nil {
 			return nil, fmt.Errorf("upload: %w", err)
@@ -268,6 +270,11 @@ func (s *Service) receivePart(ctx context.Context, imp *Import, j *job, p *parti
 		return UploadStatus{}, nil, err
 	}
 	if s.team() {
+		// the chunks are the upload's bytes between ranges: a file left
+		// here would outlive the upload when another replica drops or
+		// completes it, outside the pending-upload quota (once the
+		// upload completes the file is the import's, renamed away)
+		defer os.Remove(p.local)
 		if err := s.db.Read.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), -1) + 1 FROM importer_upload_chunks WHERE upload_id = ?`, p.id).Scan(&p.nextSeq); err != nil {
 			f.Close()
 			return UploadStatus{}, nil, fmt.Errorf("upload: %w", err)
