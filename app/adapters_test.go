@@ -214,9 +214,9 @@ func TestInstallSecretsTravelByReference(t *testing.T) {
 // databaseHolds returns where the database of the app over data dir dir
 // holds needle in plaintext: on SQLite, which of its files (fusebox.db,
 // fusebox.db-wal); on PostgreSQL, which table columns (text as text, bytea
-// as bytes; every table of the public schema but sink_requests). The
-// sink's recordings are what a receiver got: a single process keeps them
-// in memory, a team server in sink_requests, as received.
+// as bytes; every table of the public schema, sink_requests too: a team
+// server keeps the sink's recordings there sealed, a single process in
+// memory).
 func databaseHolds(t *testing.T, dir, needle string) []string {
 	t.Helper()
 	var out []string
@@ -240,7 +240,7 @@ func databaseHolds(t *testing.T, dir, needle string) []string {
 	}
 	defer conn.Close(ctx)
 	rows, err := conn.Query(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns
-		WHERE table_schema = 'public' AND table_name <> 'sink_requests' ORDER BY table_name, ordinal_position`)
+		WHERE table_schema = 'public' ORDER BY table_name, ordinal_position`)
 	if err != nil {
 		t.Fatalf("list the columns: %v", err)
 	}

@@ -207,10 +207,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	})
 
 	// The built-in sink records what demos deliver to /sink/{name}: in
-	// memory, or in the database the replicas of a team server share.
+	// memory, or in the database the replicas of a team server share,
+	// sealed there with secrets.key (on PostgreSQL always loaded above).
 	a.Sink = sink.New(0, 0)
 	if db.Engine() == store.Postgres {
-		a.Sink = sink.NewShared(db, sink.Limits{})
+		a.Sink = sink.NewShared(db, sink.Limits{}, keys.secrets)
 	}
 
 	// 6. The marketplace's relay_route steps create relay routes, and the

@@ -13,6 +13,7 @@ import (
 	"testing/fstest"
 
 	"fusebox/backend/httpapi"
+	"fusebox/backend/keyring"
 	"fusebox/backend/marketplace"
 	"fusebox/backend/sink"
 	"fusebox/backend/store"
@@ -207,8 +208,8 @@ func TestSecurityRateLimitsHoldAcrossReplicas(t *testing.T) {
 func TestSinkRequestsSharedAcrossReplicas(t *testing.T) {
 	dbA, dbB := twoReplicaDBs(t)
 	cfg := httpapi.Config{AdminToken: "admin-token-for-the-test"}
-	a := startReplica(t, cfg, httpapi.Deps{DB: dbA, Sink: sink.NewShared(dbA, sink.Limits{})})
-	b := startReplica(t, cfg, httpapi.Deps{DB: dbB, Sink: sink.NewShared(dbB, sink.Limits{})})
+	a := startReplica(t, cfg, httpapi.Deps{DB: dbA, Sink: sinkShared(t, dbA)})
+	b := startReplica(t, cfg, httpapi.Deps{DB: dbB, Sink: sinkShared(t, dbB)})
 	admin := func(r *replica, method, path string) (int, string) {
 		t.Helper()
 		req, _ := http.NewRequest(method, r.url+path, nil)
@@ -365,4 +366,87 @@ func TestSecurityMarketplaceSessionSharedAcrossReplicas(t *testing.T) {
 			t.Fatalf("the session through replica %s after logout through B: %d %s %v, want 401", name, code, body, err)
 		}
 	}
+}
+
+// TestSinkRequestsSealedAtRest: what a team server's /sink receives (an
+// install secret a workflow sends to the server's own sink, say) is
+// sealed in sink_requests, while the console's sink view still shows the
+// request, masked as ever.
+func TestSinkRequestsSealedAtRest(t *testing.T) {
+	storetest.PostgresOnly(t)
+	ctx := context.Background()
+	url := storetest.PostgresURL(t)
+	db, err := store.OpenPostgres(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	cfg := httpapi.Config{AdminToken: "admin-token-for-the-test"}
+	r := startReplica(t, cfg, httpapi.Deps{DB: db, Sink: sinkShared(t, db)})
+
+	const secret = "install-secret-3f9c1a7e5b"
+	req, err := http.NewRequest("POST", r.url+"/sink/orders?key="+secret, strings.NewReader(`{"token":"`+secret+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+secret)
+	req.Header.Set("X-Note", "carries "+secret)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("record: %d", res.StatusCode)
+	}
+
+	// Every column of every row, as text, must be free of the secret.
+	rows, err := db.Read.QueryContext(ctx, `SELECT name, received_at, method, url, headers, encode(body, 'escape') FROM sink_requests`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		n++
+		cols := make([]string, 6)
+		if err := rows.Scan(&cols[0], &cols[1], &cols[2], &cols[3], &cols[4], &cols[5]); err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range cols {
+			if strings.Contains(c, secret) {
+				t.Errorf("sink_requests column %d holds the secret in plain text: %q", i, c)
+			}
+		}
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("sink_requests holds %d rows, want 1", n)
+	}
+
+	get, _ := http.NewRequest("GET", r.url+"/api/admin/relay/sinks/orders", nil)
+	get.Header.Set("Authorization", "Bearer "+cfg.AdminToken)
+	res, err = http.DefaultClient.Do(get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `"total":1`) ||
+		!strings.Contains(string(body), "/sink/orders?key=") || !strings.Contains(string(body), "Bearer «credential»") ||
+		!strings.Contains(string(body), "carries "+secret) || !strings.Contains(string(body), `\"token\"`) {
+		t.Fatalf("the console's sink view: %d %s", res.StatusCode, body)
+	}
+}
+
+// sinkShared is a shared sink in db, sealed with the one key every
+// replica of a test is given (as secrets.key).
+func sinkShared(t *testing.T, db *store.DB) *sink.Sink {
+	t.Helper()
+	kr, err := keyring.FromValue("test secrets key", strings.Repeat("ab", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sink.NewShared(db, sink.Limits{}, kr)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"fusebox/backend/keyring"
 	"fusebox/backend/store"
 )
 
@@ -18,10 +19,41 @@ import (
 // Requests of a sink, at most Sinks names (the least recently used
 // forgotten first) and about TotalBytes in all (the oldest requests
 // dropped first).
-func NewShared(db *store.DB, l Limits) *Sink {
+//
+// What a sink receives may carry secrets (the install credentials a
+// workflow sends to the server's own /sink), so each request's URL,
+// headers and body are sealed with kr (secrets.key, the key every replica
+// shares) bound to the sink's name and the field: the database alone
+// holds only ciphertext, and a sealed value moved to another sink or
+// field does not open.
+func NewShared(db *store.DB, l Limits, kr *keyring.Keyring) *Sink {
 	k := NewWithLimits(l)
 	k.db = db
+	k.kr = kr
 	return k
+}
+
+// sealAAD binds a sealed field to its sink and field.
+func sealAAD(name, field string) []byte { return []byte("sink request " + field + "\x00" + name) }
+
+// seal seals one field of a request of sink name.
+func (k *Sink) seal(name, field string, plain []byte) (string, error) {
+	if k.kr == nil {
+		return "", errors.New("the shared sink has no key to seal requests with")
+	}
+	return k.kr.Seal(plain, sealAAD(name, field)), nil
+}
+
+// open reverses seal.
+func (k *Sink) open(name, field, sealed string) ([]byte, error) {
+	if k.kr == nil {
+		return nil, errors.New("the shared sink has no key to open requests with")
+	}
+	plain, err := k.kr.Open(sealed, sealAAD(name, field))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", field, err)
+	}
+	return plain, nil
 }
 
 func (k *Sink) recordShared(ctx context.Context, name string, req Request) (Request, error) {
@@ -29,6 +61,18 @@ func (k *Sink) recordShared(ctx context.Context, name string, req Request) (Requ
 	headers, err := json.Marshal(req.Headers)
 	if err != nil {
 		return Request{}, fmt.Errorf("record sink request: encode headers: %w", err)
+	}
+	sealedURL, err := k.seal(name, "url", []byte(req.URL))
+	if err != nil {
+		return Request{}, fmt.Errorf("record sink request: %w", err)
+	}
+	sealedHeaders, err := k.seal(name, "headers", headers)
+	if err != nil {
+		return Request{}, fmt.Errorf("record sink request: %w", err)
+	}
+	sealedBody, err := k.seal(name, "body", []byte(req.Body))
+	if err != nil {
+		return Request{}, fmt.Errorf("record sink request: %w", err)
 	}
 	at := store.FormatTime(req.ReceivedAt)
 	tx, err := k.db.Write.BeginTx(ctx, nil)
@@ -55,7 +99,7 @@ func (k *Sink) recordShared(ctx context.Context, name string, req Request) (Requ
 	}
 	if err := tx.QueryRowContext(ctx, `INSERT INTO sink_requests (name, received_at, method, url, url_truncated, headers, headers_truncated, body, body_bytes, truncated, is_binary, size)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		name, at, req.Method, req.URL, req.URLTruncated, string(headers), req.HeadersTruncated, []byte(req.Body), req.BodyBytes, req.Truncated, req.Binary, req.size()).Scan(&req.ID); err != nil {
+		name, at, req.Method, sealedURL, req.URLTruncated, sealedHeaders, req.HeadersTruncated, []byte(sealedBody), req.BodyBytes, req.Truncated, req.Binary, req.size()).Scan(&req.ID); err != nil {
 		return Request{}, fmt.Errorf("record sink request: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE sink_names SET last_id = ? WHERE name = ?`, req.ID, name); err != nil {
@@ -127,18 +171,30 @@ func (k *Sink) requestsShared(ctx context.Context, name string, after int64, lim
 	out := []Request{}
 	for rows.Next() {
 		var r Request
-		var at, headers string
+		var at, url, headers string
 		var body []byte
-		if err := rows.Scan(&r.ID, &at, &r.Method, &r.URL, &r.URLTruncated, &headers, &r.HeadersTruncated, &body, &r.BodyBytes, &r.Truncated, &r.Binary); err != nil {
+		if err := rows.Scan(&r.ID, &at, &r.Method, &url, &r.URLTruncated, &headers, &r.HeadersTruncated, &body, &r.BodyBytes, &r.Truncated, &r.Binary); err != nil {
 			return nil, sum, fmt.Errorf("read sink %s: %w", name, err)
 		}
 		if r.ReceivedAt, err = store.ParseTime(at); err != nil {
 			return nil, sum, fmt.Errorf("read sink %s: %w", name, err)
 		}
-		if err := json.Unmarshal([]byte(headers), &r.Headers); err != nil {
+		plainURL, err := k.open(name, "url", url)
+		if err != nil {
+			return nil, sum, fmt.Errorf("read sink %s: %w", name, err)
+		}
+		plainHeaders, err := k.open(name, "headers", headers)
+		if err != nil {
+			return nil, sum, fmt.Errorf("read sink %s: %w", name, err)
+		}
+		plainBody, err := k.open(name, "body", string(body))
+		if err != nil {
+			return nil, sum, fmt.Errorf("read sink %s: %w", name, err)
+		}
+		if err := json.Unmarshal(plainHeaders, &r.Headers); err != nil {
 			return nil, sum, fmt.Errorf("read sink %s: headers: %w", name, err)
 		}
-		r.Body = string(body)
+		r.URL, r.Body = string(plainURL), string(plainBody)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {

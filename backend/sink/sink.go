@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"fusebox/backend/errs"
+	"fusebox/backend/keyring"
 	"fusebox/backend/store"
 )
 
@@ -31,7 +32,8 @@ import (
 // built-in receiver behind /sink/{name}: the demo workspace delivers there
 // so the whole flow works offline, and tests can read it back.
 type Sink struct {
-	db     *store.DB // set: the requests live in the database (NewShared)
+	db     *store.DB        // set: the requests live in the database (NewShared)
+	kr     *keyring.Keyring // seals what the database holds (NewShared)
 	mu     sync.Mutex
 	lim    Limits
 	sinks  map[string]*sinkLog

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"fusebox/backend/keyring"
 	"fusebox/backend/sink"
 	"fusebox/backend/store/storetest"
 )
@@ -15,7 +17,7 @@ import (
 // the run's engine, both with limits l.
 func eachStore(t *testing.T, l sink.Limits, fn func(t *testing.T, k *sink.Sink)) {
 	t.Run("memory", func(t *testing.T) { fn(t, sink.NewWithLimits(l)) })
-	t.Run("shared", func(t *testing.T) { fn(t, sink.NewShared(storetest.Open(t), l)) })
+	t.Run("shared", func(t *testing.T) { fn(t, sink.NewShared(storetest.Open(t), l, testKeyring(t))) })
 }
 
 func TestSinkKeepsTheLastRequestsWithCappedBodies(t *testing.T) {
@@ -112,4 +114,14 @@ func TestSinkBoundsNamesAndBytes(t *testing.T) {
 			t.Fatal("the newest request was dropped")
 		}
 	})
+}
+
+// testKeyring is a key made for t.
+func testKeyring(t *testing.T) *keyring.Keyring {
+	t.Helper()
+	kr, err := keyring.Create(filepath.Join(t.TempDir(), "secrets.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kr
 }
