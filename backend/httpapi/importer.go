@@ -296,11 +296,19 @@ func (s *Server) uploadRange(w http.ResponseWriter, r *http.Request, imp importe
 		s.writeError(w, r, errs.Invalid("a range of an upload (Content-Range) is the raw bytes, not a multipart form"))
 		return
 	}
-	if want := rg.End - rg.Start + 1; r.ContentLength != want {
+	want := rg.End - rg.Start + 1
+	var body io.Reader = r.Body
+	switch {
+	case r.ContentLength < 0:
+		// No Content-Length (chunked transfer coding, or the desktop
+		// window's asset server, which streams every body): the range is
+		// taken by its bytes, and a body running past END is refused.
+		body = &rangeBody{r: r.Body, left: want}
+	case r.ContentLength != want:
 		s.writeError(w, r, errs.Invalid("Content-Range bytes %d-%d/%d is %d bytes but the body has Content-Length %d", rg.Start, rg.End, rg.Total, want, r.ContentLength))
 		return
 	}
-	st, pv, err := s.deps.Importer.UploadPart(r.Context(), imp.Slug, r.Body, r.URL.Query().Get("name"), rg)
+	st, pv, err := s.deps.Importer.UploadPart(r.Context(), imp.Slug, body, r.URL.Query().Get("name"), rg)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -312,6 +320,43 @@ func (s *Server) uploadRange(w http.ResponseWriter, r *http.Request, imp importe
 		return
 	}
 	s.writeJSON(w, http.StatusAccepted, st)
+}
+
+// rangeBody gives the range's bytes of a body of unknown length and
+// fails if the body goes on past them: it looks one byte ahead when the
+// range's last byte is read, so nothing past END is handed on.
+type rangeBody struct {
+	r    io.Reader
+	left int64
+}
+
+func (b *rangeBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, b.ended()
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	if b.left == 0 && err == nil {
+		err = b.ended()
+	}
+	return n, err
+}
+
+// ended is io.EOF when the body ends with the range, else why not.
+func (b *rangeBody) ended() error {
+	var one [1]byte
+	for {
+		n, err := b.r.Read(one[:])
+		if n > 0 {
+			return errs.Invalid("the body is longer than the range: Content-Range ends before the body does (nothing past END was kept)")
+		}
+		if err != nil {
+			return err // io.EOF: the body ended with the range
+		}
+	}
 }
 
 // parseContentRange reads "bytes START-END/TOTAL".

@@ -266,3 +266,57 @@ func TestSecurityResumableUploadLeavesNoBytesOnAnotherReplica(t *testing.T) {
 		t.Fatalf("state after the last range: %+v", st)
 	}
 }
+
+// A range whose body comes without a Content-Length (chunked transfer
+// coding, or the desktop window's asset server, which streams every
+// request body) is taken by its bytes: one of the range's length is
+// stored, one that runs past END is refused and nothing past END is kept.
+func TestImporterRangeWithoutContentLength(t *testing.T) {
+	s, svc := newImporterServer(t, false)
+	h := s.PortHandler()
+	admin := client{t, h, adminToken}
+	admin.do("PUT", "/api/admin/importers/contacts", "application/json", strings.NewReader(importerJSON))
+	var imp struct{ Slug string }
+	admin.json("POST", "/api/importer/imports", map[string]any{"importer_slug": "contacts"}, 201, &imp)
+	base := "/api/importer/imports/" + imp.Slug
+	file := contactsFile(2<<20 + 999)
+	n := len(file)
+	put := func(start, end int, body string) (int, string) {
+		req := httptest.NewRequest("PUT", base+"/file?name=people.csv", io.MultiReader(strings.NewReader(body)))
+		req.ContentLength = -1 // unknown: streamed
+		req.Host = "127.0.0.1:8787"
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		req.Header.Set("Content-Type", "application/octet-stream")
+		req.Header.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, end, n))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	mid := 1<<20 + 5
+	if code, body := put(0, mid-1, file[:mid]); code != 202 || !strings.Contains(body, fmt.Sprintf(`"offset":%d`, mid)) {
+		t.Fatalf("first streamed range: %d %s", code, body)
+	}
+	// a body that runs 10 bytes past its range's END
+	code, body := put(mid, mid+99, file[mid:mid+110])
+	if code != 422 || !strings.Contains(body, "longer than the range") {
+		t.Fatalf("streamed body past END: %d %s, want 422 naming the extra bytes", code, body)
+	}
+	var st uploadState
+	admin.json("GET", base+"/upload", nil, 200, &st)
+	if st.Offset > mid+100 {
+		t.Fatalf("the offset after a body past END is %d: bytes past END (%d) were kept", st.Offset, mid+100)
+	}
+	if code, body := put(st.Offset, n-1, file[st.Offset:]); code != 200 || !strings.Contains(body, `"headers":["first_name","email","seats"]`) {
+		t.Fatalf("last streamed range: %d %.300s", code, body)
+	}
+	f, got, err := svc.OriginalFile(context.Background(), imp.Slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := io.ReadAll(f)
+	f.Close()
+	sum := sha256.Sum256([]byte(file))
+	if string(stored) != file || got.FileSHA256 != hex.EncodeToString(sum[:]) {
+		t.Fatalf("stored file: %d bytes (sha256 %s), want the %d uploaded (%x)", len(stored), got.FileSHA256, n, sum)
+	}
+}

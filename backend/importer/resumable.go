@@ -298,7 +298,11 @@ func (s *Service) receivePart(ctx context.Context, imp *Import, j *job, p *parti
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		return UploadStatus{}, nil, errs.Wrap(errs.EINVALID, err, "upload interrupted with %s of %s kept (ask for the upload's offset and continue from there)", humanSize(p.size), humanSize(p.total))
+		msg := fmt.Sprintf("upload interrupted with %s of %s kept (ask for the upload's offset and continue from there)", humanSize(p.size), humanSize(p.total))
+		if errs.Is(err, errs.EINVALID) {
+			msg = errs.Message(err) + "; " + msg // the body's own fault: say which
+		}
+		return UploadStatus{}, nil, errs.Wrap(errs.EINVALID, err, "%s", msg)
 	}
 	st := UploadStatus{Offset: p.size, Total: p.total, Name: p.name}
 	if p.size < p.total {
