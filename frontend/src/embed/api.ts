@@ -315,7 +315,10 @@ export class EmbedApi {
     }
     let offset = 0;
     for (let attempt = 0; ; attempt++) {
-      const body = bytes ? bytes.subarray(offset) : (src.file as File).slice(offset);
+      // the File itself from byte 0: Chromium copies a slice of a file into memory before
+      // sending it, a File it streams from disk (110 MB: seconds before the first byte)
+      const file = src.file as File;
+      const body = bytes ? bytes.subarray(offset) : offset === 0 ? file : file.slice(offset);
       const range = `bytes ${offset}-${size - 1}/${size}`;
       try {
         const res = await this.sendRange(url, body, range, (sent) => onProgress(offset + sent, size), signal);
