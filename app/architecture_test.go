@@ -29,7 +29,7 @@ var allowedImports = map[string][]string{
 	"fusebox/backend/schema":  {"fusebox/backend/errs", "fusebox/backend/hooks"},
 	// hooks is the JavaScript sandbox: a leaf that schema compiles with.
 	"fusebox/backend/hooks": {},
-	"fusebox/backend/sink":  {"fusebox/backend/errs", "fusebox/backend/store"},
+	"fusebox/backend/sink":  {"fusebox/backend/errs", "fusebox/backend/store", "fusebox/backend/keyring"},
 	// ingesttest writes test workbooks for the ingest and security tests.
 	"fusebox/backend/ingest/ingesttest": {},
 	// store names the uploads migrate-to-postgres copies with ids (a leaf).
