@@ -59,6 +59,18 @@ func confirmPeople(t *testing.T, svc *Service, file string) string {
 	return slug
 }
 
+// stagingHeld confirms an import of rows people on svc and starts its
+// staging run, held after its first commit; it returns the import's slug,
+// the progress of that first commit, and the release of the run.
+func stagingHeld(t *testing.T, svc *Service, rows int) (string, stagedSoFar, func()) {
+	t.Helper()
+	file, _ := peopleCSV(rows)
+	slug := confirmPeople(t, svc, file)
+	first, release := holdStaging(t, svc)
+	svc.StartStaging(slug)
+	return slug, <-first, release
+}
+
 // A follower of an import's progress is given each change of a staging
 // run as it happens, on either engine: its fallback look is an hour away,
 // so only a wake on change can bring the events. It ends with the final
@@ -68,11 +80,7 @@ func TestFollowIsWokenByEachChange(t *testing.T) {
 	svc := New(db, t.TempDir(), nil)
 	svc.FollowFallback = time.Hour
 	const rows = 20_000
-	file, _ := peopleCSV(rows)
-	slug := confirmPeople(t, svc, file)
-	first, release := holdStaging(t, svc)
-	svc.StartStaging(slug)
-	st := <-first
+	slug, st, release := stagingHeld(t, svc, rows)
 
 	got, end := follower(t, context.Background(), svc, slug)
 	until(t, got, "the first committed rows", func(p Progress) bool {
@@ -119,11 +127,7 @@ func TestTeamFollowersHearAnotherReplicasStaging(t *testing.T) {
 	a, b := rs[0], rs[1]
 	b.FollowFallback = time.Hour
 	const rows = 20_000
-	file, _ := peopleCSV(rows)
-	slug := confirmPeople(t, a, file)
-	first, release := holdStaging(t, a)
-	a.StartStaging(slug)
-	st := <-first
+	slug, st, release := stagingHeld(t, a, rows)
 
 	got, end := follower(t, context.Background(), b, slug)
 	until(t, got, "the first rows committed on the other replica", func(p Progress) bool {
