@@ -46,18 +46,7 @@ func TestInstallSecretsTravelByReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-	})
-	for _, w := range a.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w(ctx)
-		}()
-	}
+	stopWorkers := runWorkers(t, ctx, cancel, a)
 
 	got := make(chan received, 4)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -205,8 +194,7 @@ func TestInstallSecretsTravelByReference(t *testing.T) {
 		t.Fatalf("install secret of a removed install: %v", err)
 	}
 
-	cancel()
-	wg.Wait()
+	stopWorkers()
 	a.Close()
 	assertNoSecret("after close")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,30 +28,10 @@ func TestSecuritySinkMasksInstallSecretsThisProcessNeverSent(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(a.Close)
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-	})
-	for _, w := range a.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w(ctx)
-		}()
-	}
+	runWorkers(t, ctx, cancel, a)
 	m := a.Marketplace
-	if _, err := m.CreateSecret(ctx, "test"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.SaveListing(ctx, marketplace.Listing{
-		ID: "crm", Name: "CRM",
-		ConfigFields: []marketplace.ConfigField{{Name: "api_key", Label: "API key", Type: "password", Required: true}},
-		Workflow: []marketplace.Step{{Kind: marketplace.StepRelayRoute, Name: "route", Method: "POST",
-			URL: "https://crm.example.com/hook?key={{config.api_key}}"}},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	saveCRMListing(t, ctx, m, []marketplace.Step{{Kind: marketplace.StepRelayRoute, Name: "route", Method: "POST",
+		URL: "https://crm.example.com/hook?key={{config.api_key}}"}})
 	link, err := m.SignLink(ctx, marketplace.LinkRequest{ExternalID: "user-1", ListingID: "crm"})
 	if err != nil {
 		t.Fatal(err)

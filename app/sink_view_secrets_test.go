@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,29 +35,9 @@ func TestSinkViewOpensOnlyTheInstallSecretsItsPageCanHold(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(a.Close)
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-	})
-	for _, w := range a.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w(ctx)
-		}()
-	}
+	runWorkers(t, ctx, cancel, a)
 	m := a.Marketplace
-	if _, err := m.CreateSecret(ctx, "test"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.SaveListing(ctx, marketplace.Listing{
-		ID: "crm", Name: "CRM",
-		ConfigFields: []marketplace.ConfigField{{Name: "api_key", Label: "API key", Type: "password", Required: true}},
-		Workflow:     []marketplace.Step{{Kind: marketplace.StepNotify, Name: "done", Message: "Installed."}},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	saveCRMListing(t, ctx, m, []marketplace.Step{{Kind: marketplace.StepNotify, Name: "done", Message: "Installed."}})
 	install := func(user, key string) string {
 		t.Helper()
 		link, err := m.SignLink(ctx, marketplace.LinkRequest{ExternalID: user, ListingID: "crm"})
