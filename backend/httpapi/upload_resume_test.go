@@ -67,6 +67,18 @@ func putRange(t *testing.T, c client, slug, file string, start, end, total, cut 
 	return rec.Code, rec.Body.String()
 }
 
+// newContactsImport starts a server (newImporterServer), saves importer
+// "contacts" as the admin and creates an import of it: base is the
+// import's API path.
+func newContactsImport(t *testing.T) (svc *importer.Service, admin client, imp struct{ Slug string }, base string) {
+	t.Helper()
+	s, svc := newImporterServer(t, false)
+	admin = client{t, s.PortHandler(), adminToken}
+	admin.do("PUT", "/api/admin/importers/contacts", "application/json", strings.NewReader(importerJSON))
+	admin.json("POST", "/api/importer/imports", map[string]any{"importer_slug": "contacts"}, 201, &imp)
+	return svc, admin, imp, "/api/importer/imports/" + imp.Slug
+}
+
 type uploadState struct {
 	Offset   int    `json:"offset"`
 	Total    int    `json:"total"`
@@ -78,13 +90,8 @@ type uploadState struct {
 // file's hash is right, and each wrong range gets its own clear error
 // (both engines, through the real handler).
 func TestImporterResumableUpload(t *testing.T) {
-	s, svc := newImporterServer(t, false)
-	h := s.PortHandler()
-	admin := client{t, h, adminToken}
-	admin.do("PUT", "/api/admin/importers/contacts", "application/json", strings.NewReader(importerJSON))
-	var imp struct{ Slug string }
-	admin.json("POST", "/api/importer/imports", map[string]any{"importer_slug": "contacts"}, 201, &imp)
-	base := "/api/importer/imports/" + imp.Slug
+	svc, admin, imp, base := newContactsImport(t)
+	h := admin.h
 	file := contactsFile(3<<20 + 12345)
 	n := len(file)
 
@@ -272,13 +279,8 @@ func TestSecurityResumableUploadLeavesNoBytesOnAnotherReplica(t *testing.T) {
 // request body) is taken by its bytes: one of the range's length is
 // stored, one that runs past END is refused and nothing past END is kept.
 func TestImporterRangeWithoutContentLength(t *testing.T) {
-	s, svc := newImporterServer(t, false)
-	h := s.PortHandler()
-	admin := client{t, h, adminToken}
-	admin.do("PUT", "/api/admin/importers/contacts", "application/json", strings.NewReader(importerJSON))
-	var imp struct{ Slug string }
-	admin.json("POST", "/api/importer/imports", map[string]any{"importer_slug": "contacts"}, 201, &imp)
-	base := "/api/importer/imports/" + imp.Slug
+	svc, admin, imp, base := newContactsImport(t)
+	h := admin.h
 	file := contactsFile(2<<20 + 999)
 	n := len(file)
 	put := func(start, end int, body string) (int, string) {
