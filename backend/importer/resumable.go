@@ -59,7 +59,6 @@ type partialUpload struct {
 	id, name          string
 	size, total       int64
 	hashState         []byte
-	complete          bool
 	nextSeq           int
 	importID          int64
 	importSlug, local string

@@ -453,10 +453,9 @@ func (s *Service) install(ctx context.Context, imp *Import, path, name string, n
 		return Preview{}, err
 	}
 	// what this process kept of an upload in progress the file replaced
-	if parts, _ := filepath.Glob(filepath.Join(dir, "resume-*.part")); len(parts) > 0 {
-		for _, p := range parts {
-			os.Remove(p)
-		}
+	parts, _ := filepath.Glob(filepath.Join(dir, "resume-*.part"))
+	for _, p := range parts {
+		os.Remove(p)
 	}
 	s.dropUniq(imp.ID)
 	return pv, nil
