@@ -366,7 +366,6 @@ func (s *Service) lookUpMatches(ctx context.Context, imp *Import, sm *stageMatch
 		last string // the index form of the last record
 	}
 	var updates []update
-	args := make([]any, 0, 502)
 	// keyBatches calls f with batches of up to 500 entries with a key, in key order
 	keyBatches := func(es []*matchEntry, f func([]*matchEntry) error) error {
 		for len(es) > 0 {
@@ -375,33 +374,6 @@ func (s *Service) lookUpMatches(ctx context.Context, imp *Import, sm *stageMatch
 				return err
 			}
 			es = es[n:]
-		}
-		return nil
-	}
-	query := func(q string, batch []*matchEntry, row func(key [16]byte, v []byte) error) error {
-		args = append(args[:0], sm.m.importer, sm.m.scope)
-		for _, e := range batch {
-			args = append(args, e.key[:])
-		}
-		rs, err := s.db.Read.QueryContext(ctx, q, args...)
-		if err != nil {
-			return fmt.Errorf("match: look up: %w", err)
-		}
-		defer rs.Close()
-		var h, v []byte
-		for rs.Next() {
-			if err := rs.Scan(&h, &v); err != nil {
-				return fmt.Errorf("match: look up: %w", err)
-			}
-			if len(h) != 16 {
-				return fmt.Errorf("match: look up: a key hash of %d bytes", len(h))
-			}
-			if err := row([16]byte(h), v); err != nil {
-				return err
-			}
-		}
-		if err := rs.Err(); err != nil {
-			return fmt.Errorf("match: look up: %w", err)
 		}
 		return nil
 	}
@@ -414,9 +386,8 @@ func (s *Service) lookUpMatches(ctx context.Context, imp *Import, sm *stageMatch
 	var filled []filledDigest
 	err = keyBatches(differ, func(batch []*matchEntry) error {
 		last := make(map[[16]byte]string, len(batch))
-		if err := query(matchBatchDataSQL(len(batch)), batch, func(key [16]byte, data []byte) error {
+		if err := s.queryKeys(ctx, sm, matchBatchDataSQL(len(batch)), batch, func(key [16]byte, data []byte) {
 			last[key] = string(data)
-			return nil
 		}); err != nil {
 			return err
 		}
@@ -474,6 +445,36 @@ func (s *Service) lookUpMatches(ctx context.Context, imp *Import, sm *stageMatch
 		return nil, nil, fmt.Errorf("match: %w", err)
 	}
 	return filled, changed, nil
+}
+
+// queryKeys runs q (an IN list of batch's keys after the importer and
+// scope, as matchBatchLookupSQL and matchBatchDataSQL) and calls row with
+// each (key_hash, value) row read (v is its own copy; NULL is nil).
+func (s *Service) queryKeys(ctx context.Context, sm *stageMatcher, q string, batch []*matchEntry, row func(key [16]byte, v []byte)) error {
+	args := make([]any, 0, 2+len(batch))
+	args = append(args, sm.m.importer, sm.m.scope)
+	for _, e := range batch {
+		args = append(args, e.key[:])
+	}
+	rs, err := s.db.Read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("match: look up: %w", err)
+	}
+	defer rs.Close()
+	var h, v []byte
+	for rs.Next() {
+		if err := rs.Scan(&h, &v); err != nil {
+			return fmt.Errorf("match: look up: %w", err)
+		}
+		if len(h) != 16 {
+			return fmt.Errorf("match: look up: a key hash of %d bytes", len(h))
+		}
+		row([16]byte(h), v)
+	}
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("match: look up: %w", err)
+	}
+	return nil
 }
 
 // keyOrderOf points to the entries with a key, sorted by key (entries

@@ -157,35 +157,15 @@ func mergeDigests(ctx context.Context, scan *sql.Stmt, sm *stageMatcher, r []*ma
 // matchDigestsIn reads the digests of r's keys with IN lists of 500 keys
 // and calls found for each entry the index holds.
 func (s *Service) matchDigestsIn(ctx context.Context, sm *stageMatcher, r []*matchEntry, found func(*matchEntry, []byte)) error {
-	args := make([]any, 0, 502)
 	digests := make(map[[16]byte][]byte, 500)
 	for len(r) > 0 {
 		batch := r[:min(len(r), 500)]
 		r = r[len(batch):]
-		args = append(args[:0], sm.m.importer, sm.m.scope)
-		for _, e := range batch {
-			args = append(args, e.key[:])
-		}
 		clear(digests)
-		rs, err := s.db.Read.QueryContext(ctx, matchBatchLookupSQL(len(batch)), args...)
-		if err != nil {
-			return fmt.Errorf("match: look up: %w", err)
-		}
-		var h, d []byte
-		for rs.Next() {
-			if err := rs.Scan(&h, &d); err != nil {
-				rs.Close()
-				return fmt.Errorf("match: look up: %w", err)
-			}
-			if len(h) != 16 {
-				rs.Close()
-				return fmt.Errorf("match: look up: a key hash of %d bytes", len(h))
-			}
-			digests[[16]byte(h)] = d
-		}
-		rs.Close()
-		if err := rs.Err(); err != nil {
-			return fmt.Errorf("match: look up: %w", err)
+		if err := s.queryKeys(ctx, sm, matchBatchLookupSQL(len(batch)), batch, func(key [16]byte, d []byte) {
+			digests[key] = d
+		}); err != nil {
+			return err
 		}
 		for _, e := range batch {
 			if d, ok := digests[e.key]; ok {
