@@ -4,9 +4,9 @@
 // killed with SIGKILL half way through a submit and started again on the same data dir and port
 // resumes it; the embed, polling meanwhile, shows the import complete.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { launchBrowser, newPage, screenshot } from './lib/browser.mjs';
-import { api, adminToken, importerFrame, ownDemoBackend, putImporter, secretKey, until, withoutAbortedPages } from './lib/importer.mjs';
+import { describe, test } from 'node:test';
+import { newPage, screenshot } from './lib/browser.mjs';
+import { api, adminToken, importerFrame, importerSuite, ownDemoBackend, peopleCSV, putImporter, secretKey, until, withoutAbortedPages } from './lib/importer.mjs';
 import { rm } from 'node:fs/promises';
 import { startServer } from './lib/server.mjs';
 
@@ -21,36 +21,14 @@ const DEF = {
   ],
 };
 
-function file() {
-  const parts = ['id,name,email\n'];
-  for (let i = 1; i <= ROWS; i++) parts.push(`${i},Name ${i},user${i}@example.com\n`);
-  return Buffer.from(parts.join(''), 'utf8');
-}
-
 const VIEWPORTS = [
   { name: 'desktop', width: 1280, height: 800 },
   { name: 'phone', width: 390, height: 844 },
 ];
 
 describe('submit progress in the embed', () => {
-  /** @type {import('./lib/server.mjs').RunningServer} */
-  let server;
-  /** @type {import('playwright-core').Browser} */
-  let browser;
-  let key = '';
-  const buffer = file();
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-    await putImporter(server, DEF);
-    key = await secretKey(server);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const s = importerSuite(DEF);
+  const buffer = peopleCSV(ROWS);
 
   /** Opens the importer in the demo host page and takes people.csv to the submit step. */
   async function toSubmit(page, srv, apiKey, user) {
@@ -73,11 +51,11 @@ describe('submit progress in the embed', () => {
 
   for (const vp of VIEWPORTS) {
     test(`${vp.name} ${vp.width}×${vp.height}: a progress bar while the records are saved, then the finished import`, async () => {
-      const { context, page, errors } = await newPage(browser, vp);
+      const { context, page, errors } = await newPage(s.browser, vp);
       /** @type {string[]} */
       const submits = [];
       page.on('response', (r) => r.url().endsWith('/submit') && submits.push(`${r.status()}`));
-      const frame = await toSubmit(page, server, key, vp.name);
+      const frame = await toSubmit(page, s.server, s.key, vp.name);
       await frame.getByRole('button', { name: 'Import 200,000 rows' }).click();
 
       // the bar shows the records saved so far, part way
@@ -100,11 +78,11 @@ describe('submit progress in the embed', () => {
       assert.deepEqual(submits, ['202'], 'one submit, answered 202 at once');
 
       // the imports API: completed with every record
-      const token = await adminToken(server);
-      const list = await api(server, token, 'GET', `/api/admin/imports?importer=${DEF.slug}&per_page=5`);
+      const token = await adminToken(s.server);
+      const list = await api(s.server, token, 'GET', `/api/admin/imports?importer=${DEF.slug}&per_page=5`);
       const imp = list.imports.find((i) => i.metadata?.user_id === `progress-${vp.name}`) ?? list.imports[0];
       assert.equal(imp.status, 'completed');
-      const recs = await api(server, token, 'GET', `/api/admin/imports/${imp.slug}/records?per_page=1`);
+      const recs = await api(s.server, token, 'GET', `/api/admin/imports/${imp.slug}/records?per_page=1`);
       assert.equal(recs.total, ROWS);
       assert.deepEqual(withoutAbortedPages(errors), []);
       await context.close();
@@ -119,7 +97,7 @@ describe('submit progress in the embed', () => {
     try {
       await putImporter(first, DEF);
       const k = await secretKey(first);
-      const { context, page, errors } = await newPage(browser, VIEWPORTS[0]);
+      const { context, page, errors } = await newPage(s.browser, VIEWPORTS[0]);
       const frame = await toSubmit(page, first, k, 'restart');
       await frame.getByRole('button', { name: 'Import 200,000 rows' }).click();
       const bar = frame.getByTestId('submit-progress').getByRole('progressbar');

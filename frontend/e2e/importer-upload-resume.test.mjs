@@ -7,10 +7,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { once } from 'node:events';
-import { after, before, describe, test } from 'node:test';
-import { launchBrowser, newPage, screenshot } from './lib/browser.mjs';
-import { adminToken, importerFrame, ownDemoBackend, putImporter, secretKey, until, withoutAbortedPages } from './lib/importer.mjs';
-import { startServer } from './lib/server.mjs';
+import { describe, test } from 'node:test';
+import { newPage, screenshot } from './lib/browser.mjs';
+import { adminToken, importerFrame, importerSuite, ownDemoBackend, peopleCSV, until, withoutAbortedPages } from './lib/importer.mjs';
 
 const ROWS = 100_000;
 const DEF = {
@@ -23,34 +22,12 @@ const DEF = {
   ],
 };
 
-function file() {
-  const parts = ['id,name,email\n'];
-  for (let i = 1; i <= ROWS; i++) parts.push(`${i},Name ${i},user${i}@example.com\n`);
-  return Buffer.from(parts.join(''), 'utf8');
-}
-
 describe('an upload cut by the network resumes', () => {
-  /** @type {import('./lib/server.mjs').RunningServer} */
-  let server;
-  /** @type {import('playwright-core').Browser} */
-  let browser;
-  let key = '';
-  const buffer = file();
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-    await putImporter(server, DEF);
-    key = await secretKey(server);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const s = importerSuite(DEF);
+  const buffer = peopleCSV(ROWS);
 
   test('phone 390×844: the first attempt dies half way, the importer still reaches the review', async () => {
-    const { context, page, errors } = await newPage(browser, { width: 390, height: 844 });
+    const { context, page, errors } = await newPage(s.browser, { width: 390, height: 844 });
     /** @type {string[]} the Content-Range of each PUT of the file */
     const puts = [];
     page.on('request', (r) => {
@@ -78,7 +55,7 @@ describe('an upload cut by the network resumes', () => {
       );
       sock.write(buffer.subarray(0, half));
       const state = async () => {
-        const res = await fetch(`${server.url}/api/importer/imports/${slug}/upload`, { headers: { Authorization: auth ?? '' } });
+        const res = await fetch(`${s.server.url}/api/importer/imports/${slug}/upload`, { headers: { Authorization: auth ?? '' } });
         return (await res.json()).offset;
       };
       await until(async () => (await state()) >= 1 << 20, 'the server to keep the first chunks', 60_000);
@@ -86,8 +63,8 @@ describe('an upload cut by the network resumes', () => {
       await until(async () => (await state()) === half, 'the server to keep the first half', 60_000);
       await route.abort('connectionreset');
     });
-    await ownDemoBackend(page, server, key, [DEF]);
-    await page.goto(`${server.url}/demo?user=resume`);
+    await ownDemoBackend(page, s.server, s.key, [DEF]);
+    await page.goto(`${s.server.url}/demo?user=resume`);
     await page.getByLabel('Importer').selectOption(DEF.slug);
     await page.getByRole('button', { name: 'Import data', exact: true }).click();
     const frame = importerFrame(page);
@@ -107,11 +84,11 @@ describe('an upload cut by the network resumes', () => {
       'the cut attempt, then only the rest',
     );
     // The stored file is the chosen one.
-    const res = await fetch(`${server.url}/api/admin/imports/${slug}/file`, { headers: { Authorization: `Bearer ${await adminToken(server)}` } });
+    const res = await fetch(`${s.server.url}/api/admin/imports/${slug}/file`, { headers: { Authorization: `Bearer ${await adminToken(s.server)}` } });
     assert.equal(res.status, 200);
     const stored = Buffer.from(await res.arrayBuffer());
     assert.equal(createHash('sha256').update(stored).digest('hex'), createHash('sha256').update(buffer).digest('hex'), 'the stored file is the uploaded one');
-    const imp = await (await fetch(`${server.url}/api/v1/imports/${slug}`, { headers: { Authorization: `Bearer ${key}` } })).json();
+    const imp = await (await fetch(`${s.server.url}/api/v1/imports/${slug}`, { headers: { Authorization: `Bearer ${s.key}` } })).json();
     assert.equal(imp.row_count, ROWS);
     // the one failure is the cut attempt (the page's network error)
     const cutFile = (/** @type {string} */ e) => /\/file\?name=people\.csv/.test(e) && /CONNECTION_RESET/.test(e);

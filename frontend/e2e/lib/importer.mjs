@@ -4,6 +4,9 @@
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { launchBrowser } from './browser.mjs';
+import { startServer } from './server.mjs';
 
 /** @param {import('./server.mjs').RunningServer} server */
 export async function adminToken(server) {
@@ -201,4 +204,36 @@ export async function importThreeRows(page, csv, name = 'people.csv') {
   await frame.getByRole('button', { name: 'Continue' }).click();
   await frame.getByRole('button', { name: 'Import 3 rows' }).click();
   await frame.getByRole('heading', { name: 'Import complete' }).waitFor({ timeout: 30_000 });
+}
+
+/**
+ * For the tests of the describe block it is called in: before them, starts a server and a browser,
+ * creates importer def and a secret key for the host app's backend; after them, stops both. The
+ * returned object's fields are set once the tests run.
+ * @param {{ slug: string }} def
+ */
+export function importerSuite(def) {
+  const s = {
+    /** @type {import('./server.mjs').RunningServer} */ server: /** @type {any} */ (undefined),
+    /** @type {import('playwright-core').Browser} */ browser: /** @type {any} */ (undefined),
+    key: '',
+  };
+  before(async () => {
+    s.server = await startServer();
+    s.browser = await launchBrowser();
+    await putImporter(s.server, def);
+    s.key = await secretKey(s.server);
+  });
+  after(async () => {
+    await s.browser?.close();
+    await s.server?.stop();
+  });
+  return s;
+}
+
+/** A CSV of rows people (id,name,email), one per line after the header. */
+export function peopleCSV(rows) {
+  const parts = ['id,name,email\n'];
+  for (let i = 1; i <= rows; i++) parts.push(`${i},Name ${i},user${i}@example.com\n`);
+  return Buffer.from(parts.join(''), 'utf8');
 }
