@@ -307,12 +307,8 @@ export class EmbedApi {
       throw new ApiError('EINVALID', 'nothing to upload', 0);
     }
     const size = bytes ? bytes.length : (src.file as File).size;
-    if (size === 0) {
-      // an empty file is not a range; the server says what is wrong with it
-      const res = await this.sendRange(url, bytes ?? (src.file as File), undefined, () => {}, signal);
-      if (res.preview) return res.preview;
-      throw new ApiError('EBADRESPONSE', 'the server did not take the file', 0);
-    }
+    // an empty file has no byte range to send (the upload step refuses it before this)
+    if (size === 0) throw new ApiError('EINVALID', `${src.name} is empty`, 0);
     let offset = 0;
     for (let attempt = 0; ; attempt++) {
       // the File itself from byte 0: Chromium copies a slice of a file into memory before
@@ -344,16 +340,20 @@ export class EmbedApi {
     }
   }
 
-  /** Sends one range (or, without range, a whole empty file) and reads the answer. */
+  /** Sends one range of the file and reads the answer. */
   private sendRange(
     url: string,
     body: Uint8Array | Blob,
-    range: string | undefined,
+    range: string,
     onSent: (sent: number) => void,
     signal?: AbortSignal,
   ): Promise<{ preview?: Preview; offset: number }> {
-    const headers: Record<string, string> = { Accept: 'application/json', ...this.auth(), 'Content-Type': 'application/octet-stream' };
-    if (range) headers['Content-Range'] = range;
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      ...this.auth(),
+      'Content-Type': 'application/octet-stream',
+      'Content-Range': range,
+    };
     const answer = (status: number, text: string): { preview?: Preview; offset: number } => {
       let parsed: unknown;
       try {
