@@ -91,8 +91,7 @@ func (s *Service) trySlot(ctx context.Context, tx *store.Tx, c *compiled, holder
 		return nil, nil, fmt.Errorf("take a slot of destination %s: %w", id, err)
 	}
 	if paused > nowMs {
-		return nil, &slotRefusal{retryAt: time.UnixMilli(paused), paused: true,
-			why: "paused after the receiver's 429 or 503 with Retry-After"}, nil
+		return nil, &slotRefusal{retryAt: time.UnixMilli(paused), paused: true, why: pausedWhy}, nil
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM relay_send_slots WHERE destination_id = ? AND held_until < ?`, id, nowMs); err != nil {
 		return nil, nil, fmt.Errorf("take a slot of destination %s: %w", id, err)
@@ -101,11 +100,7 @@ func (s *Service) trySlot(ctx context.Context, tx *store.Tx, c *compiled, holder
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM relay_send_slots WHERE destination_id = ?`, id).Scan(&held); err != nil {
 		return nil, nil, fmt.Errorf("take a slot of destination %s: %w", id, err)
 	}
-	limit, what := c.d.EffectiveConcurrency(), fmt.Sprintf("concurrency %d", c.d.EffectiveConcurrency())
-	if slow > nowMs {
-		limit, what = 1, "one request at a time for a minute after the receiver's 429"
-	}
-	if held >= limit {
+	if limit, what := slotLimit(c, slow > nowMs); held >= limit {
 		return nil, &slotRefusal{retryAt: now.Add(slotPoll), why: what + ": every slot is in flight"}, nil
 	}
 	at := nowMs
@@ -127,23 +122,39 @@ func (s *Service) trySlot(ctx context.Context, tx *store.Tx, c *compiled, holder
 	return &sendSlot{destID: id, holder: holder, at: time.UnixMilli(at)}, nil, nil
 }
 
-// slotLooksFree reads (without a write transaction) whether destination c
-// may have a free slot now: waiting requests look here before they try.
-func (s *Service) slotLooksFree(ctx context.Context, c *compiled) bool {
-	nowMs := unixMs(s.now())
+// slotLooksBusy reads (without a write transaction) why destination c
+// has no free slot now, or nil when it may have one: waiting requests
+// look here before they try, and hear of a pause as trySlot tells it.
+func (s *Service) slotLooksBusy(ctx context.Context, c *compiled) *slotRefusal {
+	now := s.now()
+	nowMs := unixMs(now)
 	var paused, slow int64
 	var held int
 	err := s.db.Read.QueryRowContext(ctx, `SELECT COALESCE(MAX(l.paused_until), 0), COALESCE(MAX(l.slow_until), 0),
 		(SELECT COUNT(*) FROM relay_send_slots WHERE destination_id = ? AND held_until >= ?)
 		FROM relay_lanes l WHERE l.destination_id = ?`, c.d.ID, nowMs, c.d.ID).Scan(&paused, &slow, &held)
 	if err != nil {
-		return true // let the transaction tell
+		return nil // let the transaction tell
 	}
-	limit := c.d.EffectiveConcurrency()
-	if slow > nowMs {
-		limit = 1
+	if paused > nowMs {
+		return &slotRefusal{retryAt: time.UnixMilli(paused), paused: true, why: pausedWhy}
 	}
-	return paused <= nowMs && held < limit
+	if limit, what := slotLimit(c, slow > nowMs); held >= limit {
+		return &slotRefusal{retryAt: now.Add(slotPoll), why: what + ": every slot is in flight"}
+	}
+	return nil
+}
+
+// pausedWhy is the limit error's reason for a paused destination.
+const pausedWhy = "paused after the receiver's 429 or 503 with Retry-After"
+
+// slotLimit is how many requests to c may be in flight at once, and its
+// name for the limit error: one while a 429's slow minute lasts.
+func slotLimit(c *compiled, slow bool) (int, string) {
+	if slow {
+		return 1, "one request at a time for a minute after the receiver's 429"
+	}
+	return c.d.EffectiveConcurrency(), fmt.Sprintf("concurrency %d", c.d.EffectiveConcurrency())
 }
 
 // acquireSlot takes a slot of destination c's budget, waiting for one
@@ -182,7 +193,10 @@ func (s *Service) acquireSlot(ctx context.Context, c *compiled, deadline time.Ti
 		freed := s.slotFreed.wait()
 		var slot *sendSlot
 		var ref *slotRefusal
-		if try == 0 || s.slotLooksFree(ctx, c) {
+		if try > 0 {
+			ref = s.slotLooksBusy(ctx, c)
+		}
+		if ref == nil {
 			err := s.db.Tx(ctx, func(tx *store.Tx) error {
 				var err error
 				if slot, ref, err = s.trySlot(ctx, tx, c, holder, latest); err != nil || ref != nil {
@@ -199,8 +213,6 @@ func (s *Service) acquireSlot(ctx context.Context, c *compiled, deadline time.Ti
 			if slot != nil {
 				return slot, nil
 			}
-		} else {
-			ref = &slotRefusal{retryAt: s.now().Add(slotPoll), why: fmt.Sprintf("concurrency %d: every slot is in flight", c.d.EffectiveConcurrency())}
 		}
 		now := s.now()
 		if ref.paused && deadline.IsZero() {

@@ -199,3 +199,47 @@ func TestSyncRequestRefusedWhenNoSlotFrees(t *testing.T) {
 		t.Fatalf("third request: %+v, %v", res.Sync, err)
 	}
 }
+
+// A sync request waiting for a slot while the destination becomes paused
+// (another replica's request got a 429 with a long Retry-After) is told
+// at once, with the pause's end as its Retry-After, instead of waiting
+// out its whole slot wait.
+func TestSyncRequestWaitingForASlotHearsOfAPause(t *testing.T) {
+	e := newEnv(t, func(o *relay.Options) { o.SyncSlotWait = 10 * time.Minute })
+	unblock := make(chan struct{})
+	rc := newReceiver(t, func(n int, r *http.Request, w http.ResponseWriter) int {
+		if n == 0 {
+			<-unblock
+		}
+		return http.StatusOK
+	})
+	e.create(relay.Destination{ID: "one", URL: rc.URL, Concurrency: 1, Inbound: &relay.Inbound{Route: "one", Mode: relay.InboundSync}})
+	first := make(chan error, 1)
+	go func() {
+		_, err := e.relay.Inbound(context.Background(), "one", relay.InboundRequest{Body: []byte(`{"i":1}`)})
+		first <- err
+	}()
+	defer func() {
+		close(unblock)
+		if err := <-first; err != nil {
+			t.Error(err)
+		}
+	}()
+	e.waitFor("the first request at the receiver", func() bool { return rc.count() == 1 })
+	// The second request is bounded well below its slot wait: it must be
+	// answered because of the pause, not because the wait ran out.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	second := make(chan error, 1)
+	go func() {
+		_, err := e.relay.Inbound(ctx, "one", relay.InboundRequest{Body: []byte(`{"i":2}`)})
+		second <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // let it find the only slot in flight first
+	e.exec(`UPDATE relay_lanes SET paused_until = ? WHERE destination_id = ?`, time.Now().Add(time.Hour).UnixMilli(), "one")
+	err := <-second
+	var busy *relay.BusyError
+	if !errs.Is(err, errs.ERATELIMIT) || !errors.As(err, &busy) || busy.RetryAfter < 30*time.Minute {
+		t.Errorf("request waiting for a slot when the destination is paused for an hour: %v; want the limit error with the pause's Retry-After", err)
+	}
+}
