@@ -225,10 +225,12 @@ func (s *Service) localPart(ctx context.Context, p *partialUpload) (*os.File, er
 		if err != nil {
 			return nil, fmt.Errorf("upload: %w", err)
 		}
-		if err := f.Truncate(p.size); err == nil {
-			if _, err = f.Seek(p.size, io.SeekStart); err == nil {
-				return f, nil
-			}
+		err = f.Truncate(p.size)
+		if err == nil {
+			_, err = f.Seek(p.size, io.SeekStart)
+		}
+		if err == nil {
+			return f, nil
 		}
 		f.Close()
 		return nil, fmt.Errorf("upload: cut %s back to %d bytes: %w", p.local, p.size, err)
