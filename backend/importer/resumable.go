@@ -266,19 +266,31 @@ func (s *Service) receivePart(ctx context.Context, imp *Import, j *job, p *parti
 			return UploadStatus{}, nil, fmt.Errorf("upload: the stored hash state of the upload of import %s: %w", imp.Slug, err)
 		}
 	}
-	f, err := s.localPart(ctx, p)
-	if err != nil {
-		return UploadStatus{}, nil, err
-	}
 	if s.team() {
 		// the chunks are the upload's bytes between ranges: a file left
 		// here would outlive the upload when another replica drops or
 		// completes it, outside the pending-upload quota (once the
 		// upload completes the file is the import's, renamed away)
 		defer os.Remove(p.local)
-		if err := s.db.Read.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), -1) + 1 FROM importer_upload_chunks WHERE upload_id = ?`, p.id).Scan(&p.nextSeq); err != nil {
-			f.Close()
+		var stored int64
+		if err := s.db.Read.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), -1) + 1, COALESCE(SUM(length(data)), 0) FROM importer_upload_chunks WHERE upload_id = ?`, p.id).
+			Scan(&p.nextSeq, &stored); err != nil {
 			return UploadStatus{}, nil, fmt.Errorf("upload: %w", err)
+		}
+		if stored != p.size {
+			// chunks missing (an upload copied from a workstation's
+			// database keeps none): what was received cannot be continued
+			return UploadStatus{}, nil, errs.Conflict("the %d bytes received of the upload of import %s are no longer stored (%d found); start the upload again at byte 0", p.size, p.importSlug, stored)
+		}
+	}
+	// on a team server the file is written from the chunks only for the
+	// range that completes the upload (each range writing it again would
+	// read every earlier chunk back)
+	var f *os.File
+	if !s.team() || p.size+want == p.total {
+		var err error
+		if f, err = s.localPart(ctx, p); err != nil {
+			return UploadStatus{}, nil, err
 		}
 	}
 	pw := s.newPartWriter(ctx, p, f, h)
@@ -286,8 +298,10 @@ func (s *Service) receivePart(ctx context.Context, imp *Import, j *job, p *parti
 	if cerr := pw.close(); err == nil {
 		err = cerr
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if f != nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
 	}
 	if errs.Code(err) == errs.EUNAVAILABLE {
 		return UploadStatus{}, nil, err // the pending-upload quota or the disk's free space
@@ -401,11 +415,14 @@ func (w *partWriter) run() {
 	}
 }
 
-// commit stores chunk b: the local file first, then the database's
-// record of it (the recorded size never counts bytes not on disk).
+// commit stores chunk b: the local file first (if the range has one),
+// then the database's record of it (the recorded size never counts bytes
+// not on disk).
 func (w *partWriter) commit(b []byte) error {
-	if _, err := w.f.Write(b); err != nil {
-		return fmt.Errorf("upload: write the file: %w", err)
+	if w.f != nil {
+		if _, err := w.f.Write(b); err != nil {
+			return fmt.Errorf("upload: write the file: %w", err)
+		}
 	}
 	w.h.Write(b)
 	state, err := w.h.(encoding.BinaryMarshaler).MarshalBinary()
