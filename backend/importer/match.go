@@ -108,8 +108,9 @@ type matcher struct {
 		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	}
 	keyBuf    []byte
-	rowImport int64  // the import whose rows write stores statuses of
-	deflt     string // that import's status not stored per row ("": every status stored)
+	last      map[string]string // compare's record, cleared and refilled by each call
+	rowImport int64             // the import whose rows write stores statuses of
+	deflt     string            // that import's status not stored per row ("": every status stored)
 }
 
 func newMatcher(imp *Import, sc *schema.Schema, q interface {
@@ -151,7 +152,10 @@ func (m *matcher) status(ctx context.Context, cells []string) (string, []string,
 
 // compare compares cells with the index form of the last record.
 func (m *matcher) compare(data string, cells []string) (string, []string, error) {
-	last := make(map[string]string, m.sc.NumColumns())
+	if m.last == nil {
+		m.last = make(map[string]string, m.sc.NumColumns())
+	}
+	last := m.last
 	if err := schema.DecodeObjectJSON(data, last); err != nil {
 		return "", nil, fmt.Errorf("match: read index: %w", err)
 	}
