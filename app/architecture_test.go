@@ -57,6 +57,8 @@ var allowedImports = map[string][]string{
 	// (storetest), on the PostgreSQL test cluster (pgtest).
 	"fusebox/backend/store/storetest": {"fusebox/backend/store", "fusebox/internal/pgtest"},
 	"fusebox/internal/pgtest":         {},
+	// docsample finds the docs' marked code samples for the tests that run them.
+	"fusebox/internal/docsample": {},
 }
 
 // TestDependencyDirection checks every package of the module against

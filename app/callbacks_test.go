@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -23,20 +22,17 @@ import (
 
 	"fusebox/backend/errs"
 	"fusebox/backend/importer"
+	"fusebox/internal/docsample"
 )
 
 // docSample returns the fenced block after <!-- sample:NAME --> in a doc.
 func docSample(t *testing.T, doc, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "docs", doc))
+	code, err := docsample.One(name, filepath.Join("..", "docs", doc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile("(?s)<!-- sample:" + regexp.QuoteMeta(name) + " -->\\s*\n```[a-z]*\n(.*?)\n```").FindSubmatch(b)
-	if m == nil {
-		t.Fatalf("no sample %s in docs/%s", name, doc)
-	}
-	return string(m[1])
+	return code
 }
 
 // stageCSV creates an import of importerSlug as an admin, uploads csv,

@@ -21,7 +21,6 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -29,6 +28,7 @@ import (
 	"time"
 
 	"fusebox/app/testbin"
+	"fusebox/internal/docsample"
 )
 
 // The host name of docs/team-server.md's examples.
@@ -38,15 +38,11 @@ const docHost = "fusebox.example.com"
 // docs/team-server.md.
 func docSample(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "team-server.md"))
+	code, err := docsample.One(name, filepath.Join("..", "..", "docs", "team-server.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile("(?s)<!-- sample:" + regexp.QuoteMeta(name) + " -->\\s*\n```[a-z]*\n(.*?)\n```").FindSubmatch(b)
-	if m == nil {
-		t.Fatalf("no sample %s in docs/team-server.md", name)
-	}
-	return string(m[1]) + "\n"
+	return code
 }
 
 // nginxBinary is Debian's nginx (package nginx-light, which make test

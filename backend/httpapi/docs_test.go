@@ -25,18 +25,16 @@ import (
 	"fusebox/backend/marketplace"
 	"fusebox/backend/relay"
 	"fusebox/backend/workspace"
+	"fusebox/internal/docsample"
 )
 
 // The docs whose samples are tested: the README and every page in docs/.
 var docFiles = []string{"../../README.md", "../../docs/*.md"}
 
-// docBlock is one fenced code block of the docs and the file it is in.
-type docBlock struct{ file, code string }
-
 // docSamples returns every fenced code block that follows the marker
 // <!-- sample:name --> in the README or in docs/ (a sample may be shown in
 // more than one place; each copy is tested). It fails when there is none.
-func docSamples(t *testing.T, name string) []docBlock {
+func docSamples(t *testing.T, name string) []docsample.Block {
 	t.Helper()
 	var files []string
 	for _, pattern := range docFiles {
@@ -46,37 +44,12 @@ func docSamples(t *testing.T, name string) []docBlock {
 		}
 		files = append(files, m...)
 	}
-	marker := "<!-- sample:" + name + " -->"
-	var out []docBlock
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc := string(b)
-		for {
-			i := strings.Index(doc, marker)
-			if i < 0 {
-				break
-			}
-			rest := doc[i+len(marker):]
-			start := strings.Index(rest, "```")
-			if start < 0 {
-				t.Fatalf("%s: no code block after %s", file, marker)
-			}
-			rest = rest[start+3:]
-			nl := strings.IndexByte(rest, '\n')
-			rest = rest[nl+1:]
-			end := strings.Index(rest, "\n```")
-			if end < 0 {
-				t.Fatalf("%s: unterminated code block after %s", file, marker)
-			}
-			out = append(out, docBlock{file: file, code: rest[:end+1]})
-			doc = rest[end:]
-		}
+	out, err := docsample.Find(name, files)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if len(out) == 0 {
-		t.Fatalf("no %s in %v", marker, files)
+		t.Fatalf("no <!-- sample:%s --> in %v", name, files)
 	}
 	return out
 }
@@ -88,7 +61,7 @@ func docSample(t *testing.T, name string) string {
 	if len(blocks) != 1 {
 		t.Fatalf("sample %s is in %d places; this test runs one", name, len(blocks))
 	}
-	return blocks[0].code
+	return blocks[0].Code
 }
 
 // needTool is the path of a program a test runs (bash, curl, node,
@@ -131,15 +104,15 @@ func TestDocsCurlSamplesAgainstTheServer(t *testing.T) {
 
 	var token string
 	for _, sample := range docSamples(t, "curl-session") {
-		out := e.runShellSample(srv.URL, sample.code)
+		out := e.runShellSample(srv.URL, sample.Code)
 		var m map[string]string
 		if err := json.Unmarshal(out, &m); err != nil || m["token"] == "" || m["expires_at"] == "" || m["id"] == "" {
-			t.Fatalf("%s: curl session sample printed %s", sample.file, out)
+			t.Fatalf("%s: curl session sample printed %s", sample.File, out)
 		}
 		token = m["token"]
 		sess, err := e.sess.Verify(context.Background(), token)
 		if err != nil || sess.ImporterSlug != "contacts" || fmt.Sprint(sess.Metadata["user_id"]) != "123" {
-			t.Fatalf("%s: token from the curl sample: %+v %v", sample.file, sess, err)
+			t.Fatalf("%s: token from the curl sample: %+v %v", sample.File, sess, err)
 		}
 	}
 
@@ -359,13 +332,13 @@ func TestDocsWorkspaceSamplesApply(t *testing.T) {
 	} {
 		for _, sample := range docSamples(t, tc.sample) {
 			ws, _ := docsWorkspace(t)
-			changes, err := ws.Apply(context.Background(), []byte(tc.file(sample.code)), tc.sample+".yaml")
+			changes, err := ws.Apply(context.Background(), []byte(tc.file(sample.Code)), tc.sample+".yaml")
 			if err != nil {
-				t.Errorf("%s: sample %s does not apply: %v", sample.file, tc.sample, err)
+				t.Errorf("%s: sample %s does not apply: %v", sample.File, tc.sample, err)
 				continue
 			}
 			if len(changes) == 0 {
-				t.Errorf("%s: sample %s applied without a change", sample.file, tc.sample)
+				t.Errorf("%s: sample %s applied without a change", sample.File, tc.sample)
 			}
 		}
 	}
