@@ -30,12 +30,13 @@ import (
 // declared total, the bytes committed (size) and the SHA-256 state of
 // those bytes (hash_state), written with each chunk in one transaction, so
 // the whole file's hash is right after any number of resumes without
-// reading the file again. The bytes are in the receiving process's data
-// dir (resume-<upload>.part) and, on a team server, in the database's
-// chunks too: there the file lasts only for one range's request (the
-// replica writes it from the chunks, then appends), so that no replica
-// keeps the bytes of an upload another replica dropped or completed. The range that brings the upload to
-// its total makes it the import's file, as a one-request Upload does.
+// reading the file again. On a workstation the bytes are in the data dir
+// (resume-<upload>.part); on a team server they are in the database's
+// chunks, and only the range that completes the upload writes a file (from
+// the chunks, then appending), so that no replica keeps the bytes of an
+// upload another replica dropped or completed. The range that brings the
+// upload to its total makes it the import's file, as a one-request Upload
+// does.
 
 // UploadRange is one range of a resumable upload: bytes Start..End
 // (inclusive) of a file of Total bytes.
