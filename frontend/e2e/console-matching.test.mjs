@@ -141,6 +141,8 @@ describe('console matching', () => {
       await user.press('Enter');
       await page.getByText(`session metadata user_id: ${id}`).waitFor();
       await frame.getByRole('heading', { name: 'Upload a file' }).waitFor();
+      // The importer starting over in its frame leaves the page's focus where the admin left it.
+      assert.equal(await user.evaluate((el) => el === document.activeElement), true, `${id}: the User id field kept the focus`);
       await frame.getByTestId('file-input').setInputFiles({ name: 'members.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) });
       await frame.getByRole('heading', { name: 'Choose the header row' }).waitFor();
       await frame.getByRole('button', { name: 'Continue', exact: true }).click();

@@ -226,8 +226,10 @@ describe('importer and marketplace on a phone and a laptop', () => {
     await frame.getByRole('heading', { name: 'Upload a file' }).waitFor({ timeout: 15_000 });
     await frame.getByTestId('file-input').setInputFiles({ name: 'messy.csv', mimeType: 'text/csv', buffer: MESSY });
     await frame.getByRole('heading', { name: 'Choose the header row' }).waitFor();
-    // Tab through every control: focus never leaves the importer's document.
+    // The modal has the focus, so each new step's title takes it (a screen reader reads it).
     const ef = await embedFrame(page, server.url);
+    await until(async () => (await ef.evaluate(() => document.activeElement?.textContent)) === 'Choose the header row', 'the header step title is focused');
+    // Tab through every control: focus never leaves the importer's document.
     for (let i = 0; i < 40; i++) {
       await page.keyboard.press('Tab');
       assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'IFRAME', `Tab #${i + 1} left the importer`);

@@ -32,6 +32,8 @@ export interface Session {
   metadata?: Record<string, unknown>;
   locale?: string;
   styles?: CustomStyles;
+  /** The host gave the importer the focus (the SDK's modal); also true for a page opened directly. */
+  focus?: boolean;
 }
 
 export interface AppProps {
@@ -144,6 +146,27 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
   const { t } = i18n;
 
   const [step, setStep] = useState<Step>('connecting');
+  // Whether a new step's title may take the focus: the host gave it to the importer (init's focus),
+  // or the end user is working in the importer (focus or a drop inside it, until it leaves).
+  const mayFocus = useRef(false);
+  useEffect(() => {
+    const inside = () => {
+      mayFocus.current = true;
+    };
+    const outside = () => {
+      mayFocus.current = false;
+    };
+    document.addEventListener('focusin', inside);
+    document.addEventListener('drop', inside);
+    window.addEventListener('focus', inside);
+    window.addEventListener('blur', outside);
+    return () => {
+      document.removeEventListener('focusin', inside);
+      document.removeEventListener('drop', inside);
+      window.removeEventListener('focus', inside);
+      window.removeEventListener('blur', outside);
+    };
+  }, []);
   const [api, setApi] = useState<EmbedApi | null>(null);
   const [imp, setImp] = useState<ImportInfo | null>(null);
   const [preview, setPreview] = useState<Preview | null>(null);
@@ -204,6 +227,7 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
     session.then(
       async (s) => {
         if (stop) return;
+        if (s.focus) mayFocus.current = true;
         if (s.locale) setLocale(resolveLocale(s.locale, bootLocale, navigator.languages));
         styles(s.styles);
         const client = new EmbedApi({ token: s.token, bytesOnly, onUnauthorized: (e) => fail(e) });
@@ -267,8 +291,11 @@ export default function App({ host, session, onStyles, locale: bootLocale, bytes
     return () => document.removeEventListener('keydown', onKey);
   }, [host, step, confirmCancel, cancelled]);
 
-  // Move focus to the new step's title (screen readers announce the step).
+  // Move focus to the new step's title (screen readers announce the step), when it may (mayFocus).
+  // Loading or starting over inline in a page, the importer leaves the page's focus alone: a title
+  // focused from a frame takes the focus from the page, and what the user types next is lost.
   useEffect(() => {
+    if (!mayFocus.current) return;
     document.getElementById('fbx-step-title')?.focus();
   }, [step]);
 

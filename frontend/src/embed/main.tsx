@@ -43,7 +43,7 @@ const session = new Promise<Session>((resolve, reject) => {
           reject(Object.assign(new Error('the host page sent no session token'), { code: 'ESESSION' }));
           return;
         }
-        resolve({ token: p.token || undefined, importer: p.importer, metadata: p.token ? undefined : p.metadata, locale: p.locale, styles: p.styles });
+        resolve({ token: p.token || undefined, importer: p.importer, metadata: p.token ? undefined : p.metadata, locale: p.locale, styles: p.styles, focus: p.focus === true });
       } else if (msg.type === 'styles') {
         stylesListener?.(msg.payload);
       } else if (msg.type === 'escape') {
@@ -53,9 +53,9 @@ const session = new Promise<Session>((resolve, reject) => {
     });
     host.send('ready', readyPayload);
   } else if (boot.urlToken) {
-    resolve({ token: boot.urlToken, locale: boot.locale });
+    resolve({ token: boot.urlToken, locale: boot.locale, focus: true });
   } else if (boot.importer) {
-    resolve({ importer: boot.importer, locale: boot.locale });
+    resolve({ importer: boot.importer, locale: boot.locale, focus: true });
   } else {
     reject(new Error('open the importer through the Fusebox SDK (new FuseboxImporter(...).show())'));
   }

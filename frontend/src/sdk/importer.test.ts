@@ -123,8 +123,23 @@ describe('FuseboxImporter', () => {
       source: 'fusebox',
       version: 1,
       type: 'init',
-      payload: { token: `tok-for-${BASE}`, locale: 'fr', styles: { colors: { primaryColor: '#ff0000' }, logoURL: 'https://x/logo.png' } },
+      payload: { token: `tok-for-${BASE}`, locale: 'fr', styles: { colors: { primaryColor: '#ff0000' }, logoURL: 'https://x/logo.png' }, focus: true },
     });
+  });
+
+  it('gives the importer the focus only as a modal: inline, init says nothing of focus', async () => {
+    document.body.innerHTML = '<div id="slot"></div>';
+    importer = new FuseboxImporter({ baseUrl: BASE, modal: false, container: '#slot' });
+    importer.getSessionToken = async () => 'tok';
+    importer.show();
+    await settle();
+    const win = frameWindow();
+    const post = vi.spyOn(win, 'postMessage').mockImplementation(() => {});
+    deliver(envelope<FromEmbed, 'ready'>('ready', { version: 1 }), BASE, win);
+    await flush();
+    const [msg] = post.mock.calls[0] as unknown as [{ payload: Record<string, unknown> }];
+    expect(msg.payload.token).toBe('tok');
+    expect('focus' in msg.payload && msg.payload.focus !== undefined).toBe(false);
   });
 
   it('ignores ready from another origin or another window (no token leaves the page)', async () => {

@@ -441,7 +441,7 @@ export default class FuseboxImporter {
       return;
     }
     if (this.tokenPromise !== pending) return; // closed or reopened meanwhile
-    this.post('init', { token, locale: this.locale, styles: this.styles });
+    this.post('init', { token, locale: this.locale, styles: this.styles, focus: this.modal || undefined });
   }
 
   private fail(err: ImporterError) {

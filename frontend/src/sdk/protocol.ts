@@ -68,6 +68,9 @@ export interface InitPayload {
   metadata?: Record<string, unknown>;
   locale?: string;
   styles?: CustomStyles;
+  /** The host gives the importer the focus (the SDK's modal): its first step's title takes it.
+   * Without it the importer leaves the page's focus alone until the end user works in it. */
+  focus?: boolean;
 }
 
 export interface FromEmbed {
