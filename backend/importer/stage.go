@@ -598,8 +598,8 @@ func (s *Service) writeBatches(ctx context.Context, importID int64, batches <-ch
 	}
 	defer shared.close()
 	// SQLite's automatic checkpoint would copy the WAL into the database
-	// file inside every few commits, on this goroutine: while staging, a
-	// connection of the store's own does it beside the writer instead
+	// file inside every few commits, on this goroutine: a connection of the
+	// store's own does it once the rows are written (store.DeferCheckpoints)
 	lease, err := s.db.DeferCheckpoints(ctx)
 	if err != nil {
 		return fmt.Errorf("stage: write rows: %w", err)

@@ -64,3 +64,28 @@ func writerAutocheckpoint(t *testing.T, db *store.DB) int {
 	}
 	return n
 }
+
+// Submit writes its records the same way: the writer connection's
+// automatic checkpoints are off while it writes and back once it is done.
+func TestSubmitWriterDefersCheckpoints(t *testing.T) {
+	storetest.SQLiteOnly(t)
+	db := storetest.Open(t)
+	s := New(db, t.TempDir(), nil)
+	s.BatchRows, s.SubmitTxRows = 10, 100
+	slug, _ := stagedPeople(t, s, 500)
+	during := -1
+	s.afterBatch = func(int64) {
+		if during == -1 {
+			during = writerAutocheckpoint(t, db)
+		}
+	}
+	if _, err := s.Submit(context.Background(), slug); err != nil {
+		t.Fatal(err)
+	}
+	if during != 0 {
+		t.Errorf("wal_autocheckpoint while submitting: %d, want 0", during)
+	}
+	if n := writerAutocheckpoint(t, db); n != 1000 {
+		t.Errorf("wal_autocheckpoint after the submit: %d, want 1000", n)
+	}
+}

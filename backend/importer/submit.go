@@ -327,6 +327,13 @@ type recordBatch struct {
 // the import's job (last_row, records) with the records it adds, so a
 // submit cut anywhere resumes with nothing written twice or half.
 func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *schema.Schema, exclude bool, j *job, afterRow, startSort int64) (int64, error) {
+	// as while staging: the WAL is copied into the database file after the
+	// records, not inside every few commits on this goroutine
+	lease, err := s.db.DeferCheckpoints(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("submit: write records: %w", err)
+	}
+	defer lease.Release()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ordered := make(chan *recordBatch, 8)
@@ -425,6 +432,9 @@ func (s *Service) writeRecords(ctx context.Context, imp *Import, sc *schema.Sche
 			})
 			return nil
 		})
+		if werr == nil {
+			lease.Committed(ctx)
+		}
 		if !more {
 			break
 		}

@@ -17,27 +17,35 @@ import (
 // of large write transactions (staging an import) that is a second write
 // of every page, on the writer's critical path.
 //
-// DeferCheckpoints moves that work to a connection of its own: while a
-// lease is held, the writer connection runs no automatic checkpoint, and
-// after each transaction the holder commits (Committed) a checkpointer
-// goroutine runs a PASSIVE checkpoint on its own connection, on another
-// core, while the writer goes on. The WAL only starts over from its
+// DeferCheckpoints moves that work off the writer, and after the run:
+// while a lease is held, the writer connection runs no automatic
+// checkpoint, and when the lease is released a checkpointer goroutine
+// runs a PASSIVE checkpoint on a connection of its own. An import's
+// staging keeps both cores of a small machine busy (one reads and checks
+// rows, one writes them), so a checkpoint beside it would take a core from
+// the rows; after it, the end user is reading the review and the copy
+// costs nobody anything. A long run has the checkpointer copy every
+// walKickBytes of growth beside it. The WAL only starts over from its
 // beginning when a write transaction begins with all of it copied, which
 // a checkpointer running beside a busy writer rarely sees, so the -wal
 // file grows; it stays bounded: once it reaches walCapBytes, Committed
 // checkpoints on the caller's goroutine, as the writer would have done
 // itself, so that the next transaction starts the WAL over, and the
 // writer's journal_size_limit of 0 meanwhile has that transaction's commit
-// cut the file back to what it wrote.
+// cut the file back to what it wrote. Outside a lease the writer's
+// journal_size_limit (walKeepBytes) cuts a grown -wal file back to 64 MiB
+// the next time the WAL starts over.
 
 // walCapBytes is how large the WAL may grow while checkpoints are
-// deferred (a file on disk: it costs no memory); walKickBytes is how much
-// it grows between two checkpoints (as much as SQLite's automatic
-// checkpoint lets it: 1000 pages): each costs two fsyncs whatever it
-// copies.
+// deferred (a file on disk: it costs no memory, and the rows it holds take
+// as much room in the database file anyway); walKickBytes is how much it
+// grows before the checkpointer copies it beside a run that is still
+// going (a 1M-row CSV's staging writes about 170 MB: none); walKeepBytes
+// is the writer's journal_size_limit.
 const (
-	walCapBytes  = 64 << 20
-	walKickBytes = 1000 * 4096
+	walCapBytes  = 512 << 20
+	walKickBytes = 256 << 20
+	walKeepBytes = 64 << 20
 )
 
 // checkpointer is a DB's deferred-checkpoint state (SQLite only).
@@ -57,6 +65,7 @@ type checkpointer struct {
 	capBytes  atomic.Int64 // Committed checkpoints itself from this -wal size
 	kickBytes atomic.Int64 // and has the checkpointer run after this much growth
 	kicked    atomic.Int64 // the -wal size at the last kick
+	runs      atomic.Int64 // checkpoints run (for tests)
 }
 
 func newCheckpointer(db *DB) *checkpointer {
@@ -229,6 +238,7 @@ func (c *checkpointer) loop() {
 func (c *checkpointer) checkpoint(ctx context.Context) error {
 	c.run.Lock()
 	defer c.run.Unlock()
+	c.runs.Add(1)
 	if _, err := c.conn.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}

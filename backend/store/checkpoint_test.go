@@ -115,3 +115,71 @@ func TestDeferredCheckpointsCopyTheWALAndCapIt(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A lease's run of transactions (an import's staging, on a machine whose
+// cores it keeps busy) is not checkpointed beside it while its WAL is small
+// (a 1M-row CSV's staging writes about 170 MB): the copy into the database
+// file runs once the lease is released, in the background.
+func TestDeferredCheckpointsWaitForTheRelease(t *testing.T) {
+	db, path := openTemp(t)
+	ctx := context.Background()
+	if _, err := db.Write.Exec(`CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	lease, err := db.DeferCheckpoints(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lease.Release()
+	for i := 0; i < 80; i++ { // 5 MB
+		err := db.Tx(ctx, func(tx *store.Tx) error {
+			for k := 0; k < 16; k++ {
+				if _, err := tx.Exec(`INSERT INTO blobs (b) VALUES (randomblob(4000))`); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lease.Committed(ctx)
+	}
+	time.Sleep(50 * time.Millisecond) // a checkpoint kicked by the last commit would have started
+	if n := store.Checkpoints(db); n != 0 {
+		t.Fatalf("%d checkpoints while the lease was held with a 5 MB WAL, want none", n)
+	}
+	lease.Release()
+	deadline := time.Now().Add(30 * time.Second)
+	for st, _ := os.Stat(path); st.Size() < 5<<20; st, _ = os.Stat(path) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file holds %d bytes after 5 MB written and the lease released", st.Size())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// The writer keeps a WAL that has been checkpointed to at most 64 MiB on
+// disk: once a long lease has grown it, the next write after a checkpoint
+// cuts it back (journal_size_limit), at open and after a lease.
+func TestWriterCutsTheWALBack(t *testing.T) {
+	db, _ := openTemp(t)
+	limit := func() int64 {
+		var n int64
+		if err := db.Write.QueryRow(`PRAGMA journal_size_limit`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := limit(); n != 64<<20 {
+		t.Fatalf("journal_size_limit at open: %d, want %d", n, 64<<20)
+	}
+	lease, err := db.DeferCheckpoints(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lease.Release()
+	if n := limit(); n != 64<<20 {
+		t.Fatalf("journal_size_limit after a lease: %d, want %d", n, 64<<20)
+	}
+}

@@ -12,3 +12,7 @@ func SetWALSizes(db *DB, capBytes, kickBytes int64) {
 	db.ckpt.capBytes.Store(capBytes)
 	db.ckpt.kickBytes.Store(kickBytes)
 }
+
+// Checkpoints is how many checkpoints the deferred-checkpoint machinery has
+// run (the checkpointer's and Committed's own at the cap).
+func Checkpoints(db *DB) int64 { return db.ckpt.runs.Load() }

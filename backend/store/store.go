@@ -97,6 +97,7 @@ func openPool(path string, readOnly bool) (*sql.DB, error) {
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {
+		q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walKeepBytes))
 		q.Set("_txlock", "immediate")
 	}
 	dsn := "file:" + path + "?" + q.Encode()
