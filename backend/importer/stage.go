@@ -291,7 +291,10 @@ func (s *Service) stage(ctx context.Context, imp *Import, sc *schema.Schema, src
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan *stageBatch, 4)
+	// 32 batches (8,000 rows at the default size, a transaction's worth): the
+	// producer goes on while the writer commits, and the writer, the slower of
+	// the two, does not wait for rows after a commit
+	batches := make(chan *stageBatch, 32)
 	res := stageResult{cb: cbr, match: newStageMatcher(imp, sc)}
 	prodErr := make(chan error, 1)
 	go func() {

@@ -55,7 +55,7 @@ type checkpointer struct {
 	mu     sync.Mutex // guards what follows
 	leases int
 	closed bool
-	saved  [2]int  // the writer's wal_autocheckpoint, journal_size_limit before the first lease
+	saved  [3]int  // the writer's walPragmas before the first lease
 	conn   *sql.DB // the checkpoints' own connection, opened on first use
 	kick   chan struct{}
 	stop   chan struct{}
@@ -76,11 +76,18 @@ func newCheckpointer(db *DB) *checkpointer {
 }
 
 // walPragmas are the writer connection's settings a lease changes, and
-// the values it sets.
-var walPragmas = [2]struct {
+// the values it sets: no automatic checkpoint, and the -wal file cut back
+// to what a transaction wrote once the WAL starts over (see above); and
+// statement journals kept in memory (temp_store MEMORY). A multi-row
+// INSERT inside a transaction, as staging and submit write, journals the
+// pages it changes; past 64 KiB SQLite spills that journal to a temporary
+// file, a write system call per page on the writer's path. A statement
+// journal holds only the pages the statement changes that were there
+// before it, a few for appended rows.
+var walPragmas = [3]struct {
 	name  string
 	value int
-}{{"wal_autocheckpoint", 0}, {"journal_size_limit", 0}}
+}{{"wal_autocheckpoint", 0}, {"journal_size_limit", 0}, {"temp_store", 2}}
 
 // WALLease holds automatic checkpoints off the writer connection; see
 // DeferCheckpoints. Its methods do nothing on PostgreSQL.

@@ -183,3 +183,33 @@ func TestWriterCutsTheWALBack(t *testing.T) {
 		t.Fatalf("journal_size_limit after a lease: %d, want %d", n, 64<<20)
 	}
 }
+
+// While a lease is held the writer keeps statement journals in memory
+// (temp_store MEMORY): a multi-row INSERT in a transaction journals the
+// pages it changes, and past 64 KiB SQLite spills that journal to a
+// temporary file, a write system call per page on the writer's path (0.29 s
+// of a 1M-row staging's 1.7 s). The setting comes back with the last lease.
+func TestLeaseKeepsStatementJournalsInMemory(t *testing.T) {
+	db, _ := openTemp(t)
+	tempStore := func() int {
+		var n int
+		if err := db.Write.QueryRow(`PRAGMA temp_store`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := tempStore(); n != 0 {
+		t.Fatalf("temp_store at open: %d, want 0 (default)", n)
+	}
+	lease, err := db.DeferCheckpoints(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := tempStore(); n != 2 {
+		t.Errorf("temp_store during a lease: %d, want 2 (memory)", n)
+	}
+	lease.Release()
+	if n := tempStore(); n != 0 {
+		t.Errorf("temp_store after the lease: %d, want 0", n)
+	}
+}
