@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"fusebox/backend/store"
 	"fusebox/backend/store/storetest"
@@ -49,9 +50,8 @@ func TestStageWriterGivesCheckpointsBackOnEveryExit(t *testing.T) {
 			if (err == nil) != (end == "done") {
 				t.Fatalf("staging writer %s: %v", end, err)
 			}
-			if n := writerAutocheckpoint(t, db); n != 1000 {
-				t.Errorf("wal_autocheckpoint after staging %s: %d, want 1000", end, n)
-			}
+			// back once the store's checkpointer has copied the WAL
+			waitAutocheckpoint(t, db, 1000, "after staging "+end)
 		})
 	}
 }
@@ -85,7 +85,22 @@ func TestSubmitWriterDefersCheckpoints(t *testing.T) {
 	if during != 0 {
 		t.Errorf("wal_autocheckpoint while submitting: %d, want 0", during)
 	}
-	if n := writerAutocheckpoint(t, db); n != 1000 {
-		t.Errorf("wal_autocheckpoint after the submit: %d, want 1000", n)
+	waitAutocheckpoint(t, db, 1000, "after the submit")
+}
+
+// waitAutocheckpoint waits up to 10 s for the writer's wal_autocheckpoint
+// to be want.
+func waitAutocheckpoint(t *testing.T, db *store.DB, want int, when string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n := writerAutocheckpoint(t, db)
+		if n == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("wal_autocheckpoint %s: %d, want %d", when, n, want)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -476,10 +476,21 @@ func (s *Service) readForRecords(ctx context.Context, imp *Import, matching, exc
 		batch = newBatch()
 		return nil
 	}
+	// the match status only for an importer with match_on: without it the
+	// join is an index look-up per row for nothing
+	q := `SELECT ` + rowNumOf("r") + `, r.data, r.errors, ? FROM importer_rows r
+			WHERE r.id > ? AND r.id <= ? ORDER BY r.id LIMIT 10000`
+	if matching {
+		q = `SELECT ` + rowNumOf("r") + `, r.data, r.errors, coalesce(x.status, ?) FROM importer_rows r
+			LEFT JOIN importer_row_match x ON x.import_id = ? AND x.row_num = ` + rowNumOf("r") + `
+			WHERE r.id > ? AND r.id <= ? ORDER BY r.id LIMIT 10000`
+	}
 	for {
-		rs, err := s.db.Read.QueryContext(ctx, `SELECT `+rowNumOf("r")+`, r.data, r.errors, coalesce(x.status, ?) FROM importer_rows r
-			LEFT JOIN importer_row_match x ON x.import_id = ? AND x.row_num = `+rowNumOf("r")+`
-			WHERE r.id > ? AND r.id <= ? ORDER BY r.id LIMIT 10000`, imp.matchDefault, imp.ID, rowKey(imp.ID, after), lastKey)
+		args := []any{imp.matchDefault, rowKey(imp.ID, after), lastKey}
+		if matching {
+			args = []any{imp.matchDefault, imp.ID, rowKey(imp.ID, after), lastKey}
+		}
+		rs, err := s.db.Read.QueryContext(ctx, q, args...)
 		if err != nil {
 			return fmt.Errorf("submit: read rows: %w", err)
 		}

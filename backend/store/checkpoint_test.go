@@ -54,9 +54,8 @@ func TestDeferCheckpointsRestoresTheWriter(t *testing.T) {
 		t.Fatalf("wal_autocheckpoint with one of two leases released (twice): %d, want 0", n)
 	}
 	b.Release()
-	if n := autocheckpoint(t, db); n != 1000 {
-		t.Fatalf("wal_autocheckpoint after the last lease: %d, want 1000", n)
-	}
+	// back once the checkpointer has copied the WAL (see below)
+	eventually(t, "wal_autocheckpoint 1000 after the last lease", func() bool { return autocheckpoint(t, db) == 1000 })
 }
 
 // While checkpoints are deferred the WAL is still copied into the
@@ -179,9 +178,7 @@ func TestWriterCutsTheWALBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	lease.Release()
-	if n := limit(); n != 64<<20 {
-		t.Fatalf("journal_size_limit after a lease: %d, want %d", n, 64<<20)
-	}
+	eventually(t, "journal_size_limit 64 MiB after a lease", func() bool { return limit() == 64<<20 })
 }
 
 // While a lease is held the writer keeps statement journals in memory
@@ -209,7 +206,44 @@ func TestLeaseKeepsStatementJournalsInMemory(t *testing.T) {
 		t.Errorf("temp_store during a lease: %d, want 2 (memory)", n)
 	}
 	lease.Release()
-	if n := tempStore(); n != 0 {
-		t.Errorf("temp_store after the lease: %d, want 0", n)
+	eventually(t, "temp_store 0 after the lease", func() bool { return tempStore() == 0 })
+}
+
+// The writer's automatic checkpoint comes back only once the checkpointer
+// has copied the lease's WAL: back at once, the writer's next commit (the
+// import's status after its rows) would copy the whole WAL itself, on the
+// writer's path (0.57 s after a 1M-row submit).
+func TestWriterCheckpointsAgainOnlyAfterTheLeaseIsCopied(t *testing.T) {
+	db, _ := openTemp(t)
+	ctx := context.Background()
+	if _, err := db.Write.Exec(`CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	lease, err := db.DeferCheckpoints(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Write.Exec(`INSERT INTO blobs (b) VALUES (randomblob(100000))`); err != nil {
+		t.Fatal(err)
+	}
+	let := store.HoldCheckpoints(db)
+	lease.Release()
+	if n := autocheckpoint(t, db); n != 0 {
+		let()
+		t.Fatalf("wal_autocheckpoint after the release, before the copy: %d, want 0", n)
+	}
+	let()
+	eventually(t, "wal_autocheckpoint back at 1000 after the copy", func() bool { return autocheckpoint(t, db) == 1000 })
+}
+
+// eventually waits up to 10 s for ok.
+func eventually(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -16,3 +16,10 @@ func SetWALSizes(db *DB, capBytes, kickBytes int64) {
 // Checkpoints is how many checkpoints the deferred-checkpoint machinery has
 // run (the checkpointer's and Committed's own at the cap).
 func Checkpoints(db *DB) int64 { return db.ckpt.runs.Load() }
+
+// HoldCheckpoints keeps the checkpointer from starting a checkpoint until
+// the returned function is called.
+func HoldCheckpoints(db *DB) (let func()) {
+	db.ckpt.run.Lock()
+	return db.ckpt.run.Unlock
+}
