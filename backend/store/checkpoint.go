@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Checkpoints. In WAL mode a commit appends the pages it changed to the
@@ -172,7 +173,7 @@ func (l *WALLease) Committed(ctx context.Context) {
 	}
 	size := st.Size()
 	if size >= c.capBytes.Load() {
-		_ = c.checkpoint(ctx) // all of it: the next transaction starts it over
+		_, _ = c.checkpoint(ctx) // all of it: the next transaction starts it over
 		c.kicked.Store(0)
 		return
 	}
@@ -228,36 +229,61 @@ func (c *checkpointer) restoreOn(conn *sql.Conn, n int) {
 	}
 }
 
-// loop runs a checkpoint for each kick until close; after one with no
-// lease left it gives the writer connection its settings back.
+// loop runs a checkpoint for each kick until close. Once no lease is
+// left it gives the writer connection its settings back after a checkpoint
+// that copied the whole WAL: a reader still on an older snapshot holds the
+// copy back, and it tries again every copyRetry, giving the settings back
+// after copyGiveUp whatever is left (the writer's own checkpoints copy it).
 func (c *checkpointer) loop() {
 	defer close(c.done)
+	var retry <-chan time.Time
+	var since time.Time
 	for {
 		select {
 		case <-c.kick:
-			_ = c.checkpoint(context.Background())
-			c.mu.Lock()
-			if c.leases == 0 && c.applied && !c.closed {
-				c.restore()
-				c.applied = false
-			}
-			c.mu.Unlock()
+		case <-retry:
 		case <-c.stop:
 			return
 		}
+		retry = nil
+		whole, err := c.checkpoint(context.Background())
+		c.mu.Lock()
+		if c.leases == 0 && c.applied && !c.closed {
+			if since.IsZero() {
+				since = time.Now()
+			}
+			if (whole && err == nil) || time.Since(since) >= copyGiveUp {
+				c.restore()
+				c.applied = false
+				since = time.Time{}
+			} else {
+				retry = time.After(copyRetry)
+			}
+		} else {
+			since = time.Time{}
+		}
+		c.mu.Unlock()
 	}
 }
 
+// copyRetry and copyGiveUp: see loop.
+const (
+	copyRetry  = 50 * time.Millisecond
+	copyGiveUp = 30 * time.Second
+)
+
 // checkpoint runs a PASSIVE checkpoint (it copies what no reader still
 // needs, without waiting for anyone) on the checkpointer's connection.
-func (c *checkpointer) checkpoint(ctx context.Context) error {
+// It reports whether it copied the whole WAL.
+func (c *checkpointer) checkpoint(ctx context.Context) (whole bool, err error) {
 	c.run.Lock()
 	defer c.run.Unlock()
 	c.runs.Add(1)
-	if _, err := c.conn.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+	var busy, frames, copied int
+	if err := c.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
+		return false, fmt.Errorf("checkpoint: %w", err)
 	}
-	return nil
+	return busy == 0 && copied == frames, nil
 }
 
 // close stops the checkpointer and closes its connection, before the
