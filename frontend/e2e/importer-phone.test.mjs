@@ -260,6 +260,7 @@ describe('importer and marketplace on a phone and a laptop', () => {
     await frame.getByTestId('file-input').setInputFiles({ name: 'wide.csv', mimeType: 'text/csv', buffer: wide });
     await frame.getByRole('button', { name: 'Continue' }).click();
     await frame.getByRole('heading', { name: 'Map your columns' }).waitFor();
+    await frame.locator('.fbx-mapping thead th').first().waitFor(); // the table comes after its heading
     const ef = await embedFrame(page, server.url);
     // Scroll the rows under the header, then look at the line just above the header's bottom edge
     // and at the header's top: no row may show between the header and the top of what scrolls.
