@@ -120,11 +120,8 @@ func TestDeferredCheckpointsCopyTheWALAndCapIt(t *testing.T) {
 // (a 1M-row CSV's staging writes about 170 MB): the copy into the database
 // file runs once the lease is released, in the background.
 func TestDeferredCheckpointsWaitForTheRelease(t *testing.T) {
-	db, path := openTemp(t)
+	db, path := openBlobs(t)
 	ctx := context.Background()
-	if _, err := db.Write.Exec(`CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB)`); err != nil {
-		t.Fatal(err)
-	}
 	lease, err := db.DeferCheckpoints(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -214,11 +211,8 @@ func TestLeaseKeepsStatementJournalsInMemory(t *testing.T) {
 // import's status after its rows) would copy the whole WAL itself, on the
 // writer's path (0.57 s after a 1M-row submit).
 func TestWriterCheckpointsAgainOnlyAfterTheLeaseIsCopied(t *testing.T) {
-	db, _ := openTemp(t)
+	db, _ := openBlobs(t)
 	ctx := context.Background()
-	if _, err := db.Write.Exec(`CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB)`); err != nil {
-		t.Fatal(err)
-	}
 	lease, err := db.DeferCheckpoints(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -254,11 +248,8 @@ func eventually(t *testing.T, what string, ok func() bool) {
 // reader is done, a job's heartbeat say, copies it on the writer's path:
 // 1.6 s of a 1M-row import with a server callback).
 func TestWriterCheckpointsAgainOnlyAfterAWholeCopy(t *testing.T) {
-	db, path := openTemp(t)
+	db, path := openBlobs(t)
 	ctx := context.Background()
-	if _, err := db.Write.Exec(`CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB)`); err != nil {
-		t.Fatal(err)
-	}
 	rtx, err := db.Read.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -288,4 +279,14 @@ func TestWriterCheckpointsAgainOnlyAfterAWholeCopy(t *testing.T) {
 	if st, err := os.Stat(path); err != nil || st.Size() < 2<<20 {
 		t.Fatalf("the database file after the copy: %v, %v; want the 2 MB written", st.Size(), err)
 	}
+}
+
+// openBlobs opens a fresh database with a table blobs (id, b BLOB).
+func openBlobs(t *testing.T) (*store.DB, string) {
+	t.Helper()
+	db, path := openTemp(t)
+	if _, err := db.Write.Exec(`CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	return db, path
 }
