@@ -445,6 +445,9 @@ func TestValidateCallbackRechecksOnlyTheRowsAnEditTouched(t *testing.T) {
 	if _, err := a.db.Write.ExecContext(ctx, `DELETE FROM importer_callback_cache`); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := a.db.Write.ExecContext(ctx, `DELETE FROM importer_callback_clean`); err != nil {
+		t.Fatal(err)
+	}
 	res, err := a.Importer.Replace(ctx, imp.Slug, importer.ReplaceInput{Column: "customer_id", Find: "C-1", Replace: "D-1"})
 	if err != nil || res.Rows != 1 {
 		t.Fatalf("replace: %+v %v", res, err)
@@ -463,5 +466,123 @@ func TestValidateCallbackRechecksOnlyTheRowsAnEditTouched(t *testing.T) {
 	}
 	if got := took(); len(got) != 0 { // D-1 was judged after the replace
 		t.Fatalf("after the redo the endpoint got %v, want nothing (D-1 is cached)", got)
+	}
+}
+
+// The endpoint's verdict on a content is the last one it gave: a content
+// it rejected and, staged again, accepted, is clean from then on; an edit
+// away from it and its undo neither send it again nor bring the old error
+// back. And the other way round: accepted, then rejected.
+func TestValidateCallbackKeepsTheLatestVerdictOnAContent(t *testing.T) {
+	var reject atomic.Value // the customer id the endpoint rejects
+	reject.Store("C-1")
+	var mu sync.Mutex
+	var sent []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Rows []struct {
+				Row    int64          `json:"row"`
+				Values map[string]any `json:"values"`
+			} `json:"rows"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var out []string
+		mu.Lock()
+		for _, row := range in.Rows {
+			id, _ := row.Values["customer_id"].(string)
+			sent = append(sent, id)
+			if id == reject.Load().(string) {
+				out = append(out, fmt.Sprintf(`{"row": %d, "errors": {"customer_id": "customer %s does not exist"}}`, row.Row, id))
+			}
+		}
+		mu.Unlock()
+		io.WriteString(w, `{"rows": [`+strings.Join(out, ",")+`]}`)
+	}))
+	defer srv.Close()
+	took := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		out := sent
+		sent = nil
+		sort.Strings(out)
+		return out
+	}
+	ctx := context.Background()
+	a, err := New(ctx, Config{DatabaseURL: testDatabaseURL(t, ""), DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ws := "version: 1\nimporters:\n  - slug: orders\n    name: Orders\n    columns: [{key: customer_id, label: Customer id}, {key: amount, label: Amount, type: integer}]\n" +
+		"    hooks: {validate: {url: \"" + srv.URL + "/validate\", timeout: 3s}}\nmarketplace:\n  org_id: test-org\n  allowed_hosts: [127.0.0.1]\n"
+	if _, err := a.Workspace.Apply(ctx, []byte(ws), "ws.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	imp := stageCSV(t, a, "orders", "Customer id,Amount\nC-1,1\nC-2,2\nC-3,3\n")
+	errorsOf := func(step string) []int {
+		t.Helper()
+		page, err := a.Importer.Rows(ctx, imp.Slug, importer.RowQuery{})
+		if err != nil || len(page.Rows) != 3 {
+			t.Fatalf("%s: rows %+v %v", step, page.Rows, err)
+		}
+		var out []int
+		for _, r := range page.Rows {
+			out = append(out, r.Errors)
+		}
+		return out
+	}
+	restage := func() {
+		t.Helper()
+		mv, err := a.Importer.GetMapping(ctx, imp.Slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Importer.ConfirmMappingChange(ctx, imp.Slug, *mv.Mapping); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Importer.Stage(ctx, imp.Slug); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// an edit away from row 1's content and its undo: the content is back
+	editAndUndo := func(step string, want []string) {
+		t.Helper()
+		if _, err := a.Importer.EditRow(ctx, imp.Slug, 1, map[string]string{"customer_id": "C-9"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Importer.Undo(ctx, imp.Slug); err != nil {
+			t.Fatal(err)
+		}
+		if got := took(); !slices.Equal(got, want) {
+			t.Fatalf("%s: the edit and its undo sent %v, want %v (C-1 was judged)", step, got, want)
+		}
+	}
+	if got := errorsOf("staged"); !slices.Equal(got, []int{1, 0, 0}) {
+		t.Fatalf("staged, C-1 rejected: errors per row %v", got)
+	}
+	took()
+
+	reject.Store("C-2")
+	restage()
+	if got := took(); !slices.Equal(got, []string{"C-1", "C-2", "C-3"}) {
+		t.Fatalf("staging again sent %v", got)
+	}
+	if got := errorsOf("staged again"); !slices.Equal(got, []int{0, 1, 0}) {
+		t.Fatalf("staged again, C-2 rejected and C-1 accepted: errors per row %v", got)
+	}
+	editAndUndo("after C-1 was accepted", []string{"C-9"})
+	if got := errorsOf("edit and undo"); !slices.Equal(got, []int{0, 1, 0}) {
+		t.Fatalf("after an edit of row 1 and its undo: errors per row %v, want C-1 clean (its latest verdict)", got)
+	}
+
+	reject.Store("C-1")
+	restage()
+	took()
+	editAndUndo("after C-1 was rejected again", nil) // C-9 was judged too
+	if got := errorsOf("rejected again"); !slices.Equal(got, []int{1, 0, 0}) {
+		t.Fatalf("after C-1 was rejected again, an edit and its undo: errors per row %v", got)
 	}
 }

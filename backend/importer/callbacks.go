@@ -1,7 +1,6 @@
 package importer
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -50,14 +49,18 @@ type cachedFindings struct {
 }
 
 // callbackIssues returns the cached findings of a row's content (data,
-// its stored encoding, encodeRow); ok is false when the endpoint has not judged it.
+// its stored encoding, encodeRow); ok is false when the endpoint has not
+// judged it. An answer with findings is looked up first: it is the latest
+// (a later clean verdict removes it, cbclean.go).
 func callbackIssues(ctx context.Context, q interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }, importID int64, sc *schema.Schema, data string, out []schema.Issue) ([]schema.Issue, bool, error) {
 	var raw string
-	err := q.QueryRowContext(ctx, `SELECT result FROM importer_callback_cache WHERE import_id = ? AND row_hash = ?`, importID, hashBytes(rowHash16(data))).Scan(&raw)
+	h := rowHash16(data)
+	err := q.QueryRowContext(ctx, `SELECT result FROM importer_callback_cache WHERE import_id = ? AND row_hash = ?`, importID, hashBytes(h)).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
-		return out, false, nil
+		clean, err := judgedCleanOne(ctx, q, importID, h)
+		return out, clean, err
 	}
 	if err != nil {
 		return out, false, fmt.Errorf("callback cache: %w", err)
@@ -475,34 +478,6 @@ func (s *Service) finishCallbacks(ctx context.Context, r *cbRun, locked bool) er
 	return err
 }
 
-// insertJudged caches clean answers (no findings), 250 a statement, in
-// key order: hashes are random, and a B-tree fed random keys touches a
-// random page per key (8 us a row measured at 200,000 rows), fed sorted
-// keys it appends.
-func insertJudged(ctx context.Context, tx *store.Tx, importID int64, hashes [][16]byte) error {
-	slices.SortFunc(hashes, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
-	const per = 250
-	w := newBulkWriter(tx, importID)
-	defer w.close()
-	for len(hashes) > 0 {
-		n := min(len(hashes), per)
-		st, err := w.stmtWith(ctx, `INSERT INTO importer_callback_cache (import_id, row_hash, result) VALUES `, `(?,?,'{}')`,
-			` ON CONFLICT (import_id, row_hash) DO UPDATE SET result = excluded.result`, n)
-		if err != nil {
-			return fmt.Errorf("callback cache: %w", err)
-		}
-		w.args = w.args[:0]
-		for i := range hashes[:n] {
-			w.args = append(w.args, importID, hashes[i][:])
-		}
-		if _, err := st.ExecContext(ctx, w.args...); err != nil {
-			return fmt.Errorf("callback cache: %w", err)
-		}
-		hashes = hashes[n:]
-	}
-	return nil
-}
-
 // beginCallbacks starts a run for the rows (nil: every row) an edit
 // changed, under the import's lock, so that submit sees the state
 // running from the moment the edit commits. After a failure any run
@@ -553,11 +528,18 @@ func (s *Service) feedUnjudged(ctx context.Context, r *cbRun, rows []int64) erro
 		for _, c := range cands {
 			args = append(args, c.hash[:])
 		}
+		hashes := make([][16]byte, len(cands))
+		for i, c := range cands {
+			hashes[i] = c.hash
+		}
+		judged, err := judgedClean(ctx, s.db.Read, r.imp.ID, hashes)
+		if err != nil {
+			return err
+		}
 		rs, err := s.db.Read.QueryContext(ctx, `SELECT row_hash FROM importer_callback_cache WHERE import_id = ? AND row_hash IN (?`+strings.Repeat(",?", len(cands)-1)+`)`, args...)
 		if err != nil {
 			return fmt.Errorf("callback cache: %w", err)
 		}
-		judged := map[[16]byte]bool{}
 		for rs.Next() {
 			var h []byte
 			if err := rs.Scan(&h); err != nil {
