@@ -141,6 +141,7 @@ func benchHooks(ctx context.Context, rows, batch int, match bool, stdout, stderr
 			return 0, importer.Summary{}, err
 		}
 		defer f.Close()
+		settle()
 		t0, c0 := time.Now(), processCPU()
 		if _, err := a.Importer.Upload(ctx, imp.Slug, f, "bench.csv", size); err != nil {
 			return 0, importer.Summary{}, err

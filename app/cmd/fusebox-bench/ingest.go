@@ -518,6 +518,7 @@ func wholeJobRuns(ctx context.Context, csvPath string, rows, repeat int, line fu
 	for i := 1; i <= repeat; i++ {
 		ref := time.Duration(0)
 		if lookErr == nil {
+			settle()
 			res, err := runStep(exec.CommandContext(ctx, bin, ":memory:", ".mode csv", ".import "+csvPath+" t", "SELECT count(*) FROM t;"))
 			if err != nil {
 				return 0, 0, stepResult{}, fmt.Errorf("sqlite3: %w", err)
@@ -531,6 +532,7 @@ func wholeJobRuns(ctx context.Context, csvPath string, rows, repeat int, line fu
 		if err != nil {
 			return 0, 0, stepResult{}, err
 		}
+		settle()
 		res, err := runStep(cmd)
 		if err != nil {
 			return 0, 0, stepResult{}, fmt.Errorf("whole job: %w", err)

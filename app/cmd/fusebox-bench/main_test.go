@@ -113,11 +113,19 @@ func TestBenchHooksSmoke(t *testing.T) {
 	if code != 0 && code != 3 {
 		t.Fatalf("bench hooks: %d %s %s", code, out, errb)
 	}
-	for _, want := range []string{"without hooks", "JS row hook", "target <= 2.0x", "callback, batch 500", "target <= 3.0x", "(6 requests to a loopback endpoint)",
+	for _, want := range []string{"without hooks", "JS row hook", "target <= 2.0x", "callback, batch 500", "target <= 3.0x", "(6 requests to a loopback endpoint,",
 		"re-import with match_on", "matching added", "update 293, unchanged 2621", "first page of updated rows", "match_ratio="} {
 		if !strings.Contains(out, want) {
 			t.Errorf("bench output lacks %q:\n%s", want, out)
 		}
+	}
+	// --match=false: the hook figures only
+	code, out, errb = runBench(t, "hooks", "--rows", "2000", "--batch", "500", "--match=false")
+	if code != 0 && code != 3 {
+		t.Fatalf("bench hooks --match=false: %d %s %s", code, out, errb)
+	}
+	if !strings.Contains(out, "callback, batch 500") || strings.Contains(out, "match_on") {
+		t.Errorf("bench hooks --match=false: want the callback figure and no match_on figure:\n%s", out)
 	}
 }
 

@@ -240,6 +240,7 @@ func benchXLSX(ctx context.Context, rows int, keep, sheetjs bool, stdout, stderr
 		if err != nil {
 			return stepResult{}, err
 		}
+		settle()
 		res, err := runStep(cmd)
 		if err != nil {
 			return res, fmt.Errorf("%s %s: %w", mode, filepath.Base(file), err)
