@@ -53,7 +53,7 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 	pages := fs.Int("pages", 50, "review pages sampled for the p50/p95 figures")
 	papa := fs.Bool("papaparse", true, "also time Papa Parse under node (installs the npm package into the user cache when missing)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (not of the whole-job child processes) to this file")
-	repeat := fs.Int("repeat", 3, "runs of the whole job (own process) each beside its own sqlite3 .import; the medians are compared")
+	repeat := fs.Int("repeat", 5, "runs of the whole job (own process) each beside its own sqlite3 .import; the medians are compared")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
