@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +23,7 @@ import (
 
 	"fusebox/backend/errs"
 	"fusebox/backend/importer"
+	"fusebox/backend/store"
 	"fusebox/internal/docsample"
 )
 
@@ -584,5 +586,108 @@ func TestValidateCallbackKeepsTheLatestVerdictOnAContent(t *testing.T) {
 	editAndUndo("after C-1 was rejected again", nil) // C-9 was judged too
 	if got := errorsOf("rejected again"); !slices.Equal(got, []int{1, 0, 0}) {
 		t.Fatalf("after C-1 was rejected again, an edit and its undo: errors per row %v", got)
+	}
+}
+
+// Deleting an import deletes every row that names it: each table with an
+// import_id column (found in the schema, so a table added later is
+// checked too) has none left, the validation endpoint's answers included.
+func TestDeleteImportLeavesNoRowNamingIt(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Rows []struct {
+				Row    int64          `json:"row"`
+				Values map[string]any `json:"values"`
+			} `json:"rows"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var out []string
+		for _, row := range in.Rows {
+			if row.Values["customer_id"] == "C-1" {
+				out = append(out, fmt.Sprintf(`{"row": %d, "errors": {"customer_id": "customer C-1 does not exist"}}`, row.Row))
+			}
+		}
+		io.WriteString(w, `{"rows": [`+strings.Join(out, ",")+`]}`)
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	a, err := New(ctx, Config{DatabaseURL: testDatabaseURL(t, ""), DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ws := "version: 1\nimporters:\n  - slug: orders\n    name: Orders\n    match_on: [customer_id]\n" +
+		"    columns: [{key: customer_id, label: Customer id}, {key: amount, label: Amount, type: integer}]\n" +
+		"    hooks: {validate: {url: \"" + srv.URL + "/validate\", timeout: 3s}}\nmarketplace:\n  org_id: test-org\n  allowed_hosts: [127.0.0.1]\n"
+	if _, err := a.Workspace.Apply(ctx, []byte(ws), "ws.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	csv := "Customer id,Amount\nC-1,1\nC-2,2\nC-3,x\n"
+	kept := stageCSV(t, a, "orders", csv) // another import, left alone
+	imp := stageCSV(t, a, "orders", csv)
+	if _, err := a.Importer.EditRow(ctx, imp.Slug, 3, map[string]string{"amount": "3"}); err != nil {
+		t.Fatal(err)
+	}
+	var tablesQuery string
+	if a.db.Engine() == store.Postgres {
+		tablesQuery = `SELECT table_name FROM information_schema.columns WHERE column_name = 'import_id' AND table_schema = current_schema() ORDER BY 1`
+	} else {
+		tablesQuery = `SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c WHERE m.type = 'table' AND c.name = 'import_id' ORDER BY 1`
+	}
+	rs, err := a.db.Read.QueryContext(ctx, tablesQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rs.Next() {
+		var name string
+		if err := rs.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, name)
+	}
+	rs.Close()
+	if !slices.Contains(tables, "importer_callback_clean") || !slices.Contains(tables, "importer_cell_issues") {
+		t.Fatalf("tables with import_id: %v", tables)
+	}
+	rowsOf := func(id int64) map[string]int {
+		out := map[string]int{}
+		for _, table := range tables {
+			var n int
+			if err := a.db.Read.QueryRowContext(ctx, `SELECT count(*) FROM `+table+` WHERE import_id = ?`, id).Scan(&n); err != nil {
+				t.Fatalf("%s: %v", table, err)
+			}
+			if n > 0 {
+				out[table] = n
+			}
+		}
+		return out
+	}
+	ids := map[string]int64{}
+	for _, slug := range []string{kept.Slug, imp.Slug} {
+		var id int64
+		if err := a.db.Read.QueryRowContext(ctx, `SELECT id FROM importer_imports WHERE slug = ?`, slug).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids[slug] = id
+	}
+	before := rowsOf(ids[imp.Slug])
+	for _, table := range []string{"importer_callback_cache", "importer_callback_clean", "importer_callback_state", "importer_edits", "importer_cell_issues"} {
+		if before[table] == 0 {
+			t.Fatalf("before the delete %s has no row of the import (rows per table: %v): the test would prove nothing", table, before)
+		}
+	}
+	keptBefore := rowsOf(ids[kept.Slug])
+	if err := a.Importer.DeleteImport(ctx, imp.Slug); err != nil {
+		t.Fatal(err)
+	}
+	if left := rowsOf(ids[imp.Slug]); len(left) > 0 {
+		t.Fatalf("rows naming the deleted import are left: %v", left)
+	}
+	if got := rowsOf(ids[kept.Slug]); !maps.Equal(got, keptBefore) {
+		t.Fatalf("the other import's rows changed: %v, were %v", got, keptBefore)
 	}
 }

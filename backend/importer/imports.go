@@ -403,8 +403,9 @@ func (s *Service) schemaOf(imp *Import) (*schema.Schema, error) {
 	return sc, nil
 }
 
-// DeleteImport deletes an import, its staged rows, edits, records and
-// uploaded file.
+// DeleteImport deletes an import, its staged rows, edits, records,
+// validation answers and uploaded file: every row that names it
+// (TestDeleteImportLeavesNoRowNamingIt).
 func (s *Service) DeleteImport(ctx context.Context, slug string) error {
 	imp, err := s.loadImport(ctx, s.db.Read, slug)
 	if err != nil {
@@ -426,6 +427,9 @@ func (s *Service) DeleteImport(ctx context.Context, slug string) error {
 			`DELETE FROM importer_records WHERE import_id = ?`,
 			`DELETE FROM importer_jobs WHERE import_id = ?`,
 			`DELETE FROM importer_progress WHERE import_id = ?`,
+			`DELETE FROM importer_callback_cache WHERE import_id = ?`,
+			`DELETE FROM importer_callback_clean WHERE import_id = ?`,
+			`DELETE FROM importer_callback_state WHERE import_id = ?`,
 			`DELETE FROM importer_imports WHERE id = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, imp.ID); err != nil {
