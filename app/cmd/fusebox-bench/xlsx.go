@@ -3,6 +3,7 @@ package main
 import (
 	"archive/zip"
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -235,21 +236,7 @@ func benchXLSX(ctx context.Context, rows int, keep, sheetjs bool, stdout, stderr
 	line("generate            %s  (%d rows x 11 columns: shared and inline strings, numbers, dates with a date style, booleans, empty cells, a second sheet; XLSX %.1f MB, the same data as CSV %.1f MB)",
 		secs(time.Since(t0)), rows, float64(xsize)/1e6, float64(csize)/1e6)
 
-	step := func(mode, file string) (stepResult, error) {
-		cmd, err := childCmd(ctx, mode, file)
-		if err != nil {
-			return stepResult{}, err
-		}
-		settle()
-		res, err := runStep(cmd)
-		if err != nil {
-			return res, fmt.Errorf("%s %s: %w", mode, filepath.Base(file), err)
-		}
-		if n, _, _ := strings.Cut(res.out, " "); n != strconv.Itoa(rows+1) && n != strconv.Itoa(rows) {
-			return res, fmt.Errorf("%s %s: %s rows, want %d", mode, filepath.Base(file), res.out, rows)
-		}
-		return res, nil
-	}
+	step := func(mode, file string) (stepResult, error) { return runChildStep(ctx, mode, file, rows) }
 	csvImp, err := step("import", csvPath)
 	if err != nil {
 		return false, err
@@ -270,10 +257,38 @@ func benchXLSX(ctx context.Context, rows int, keep, sheetjs bool, stdout, stderr
 		return false, err
 	}
 	line("parse XLSX (Fusebox) %s  CPU %s  peak RSS %d MB  (%.0f rows/s)", secs(xParse.dur), secs(xParse.cpu), xParse.rssMB, float64(rows)/xParse.dur.Seconds())
-	sheetRatio := "n/a"
+	sheetRatio, sheetRows := "n/a", rows
 	if sheetjs {
-		res, why := sheetJSParse(ctx, xlsxPath, tmp)
-		if why != "" {
+		// SheetJS holds the whole workbook in memory, and past a few
+		// hundred thousand rows it runs for many minutes: it gets a budget,
+		// and when it runs out the ratio is at least the budget over
+		// Fusebox's time. Then both parse a workbook of the same kind at
+		// the size the issue measured SheetJS at, for an exact ratio.
+		budget := max(sheetJSMinBudget, 30*xParse.dur)
+		res, why, over := sheetJSParse(ctx, xlsxPath, tmp, budget)
+		if over {
+			r := budget.Seconds() / xParse.dur.Seconds()
+			sheetRatio = fmt.Sprintf(">%.2f", r)
+			line("parse XLSX (SheetJS) did not finish in %s  (npm xlsx 0.18.5 under node, XLSX.readFile, %d rows; stopped: Fusebox is more than %.1fx faster, target >= 3x: %s)", secs(budget), rows, r, check(r >= 3))
+			if rows > sheetJSSmallRows {
+				small := filepath.Join(tmp, "small.xlsx")
+				if _, _, err := generateXLSX(small, filepath.Join(tmp, "small.csv"), sheetJSSmallRows); err != nil {
+					return false, fmt.Errorf("generate: %w", err)
+				}
+				fuse, err := runChildStep(ctx, "parse", small, sheetJSSmallRows)
+				if err != nil {
+					return false, err
+				}
+				line("parse XLSX (Fusebox) %s  CPU %s  peak RSS %d MB  (the same kind of workbook at %d rows, for SheetJS)", secs(fuse.dur), secs(fuse.cpu), fuse.rssMB, sheetJSSmallRows)
+				if res, why, over = sheetJSParse(ctx, small, tmp, max(sheetJSMinBudget, 30*fuse.dur)); why == "" && !over {
+					r := res.dur.Seconds() / fuse.dur.Seconds()
+					line("parse XLSX (SheetJS) %s  CPU %s  peak RSS %d MB  (%d rows; Fusebox is %.2fx faster, target >= 3x: %s)", secs(res.dur), secs(res.cpu), res.rssMB, sheetJSSmallRows, r, check(r >= 3))
+					sheetRows, sheetRatio = sheetJSSmallRows, fmt.Sprintf("%.2f", r)
+				} else {
+					line("parse XLSX (SheetJS) at %d rows: %s", sheetJSSmallRows, cmp.Or(why, "did not finish either"))
+				}
+			}
+		} else if why != "" {
 			line("parse XLSX (SheetJS) skipped: %s", why)
 		} else {
 			r := res.dur.Seconds() / xParse.dur.Seconds()
@@ -283,19 +298,46 @@ func benchXLSX(ctx context.Context, rows int, keep, sheetjs bool, stdout, stderr
 	} else {
 		line("parse XLSX (SheetJS) skipped: --sheetjs=false")
 	}
-	line("xlsx rows=%d import_ratio_vs_csv=%.2f sheetjs_over_fusebox=%s xlsx_import_peak_rss_mb=%d", rows, ratio, sheetRatio, xImp.rssMB)
+	line("xlsx rows=%d import_ratio_vs_csv=%.2f sheetjs_over_fusebox=%s sheetjs_rows=%d xlsx_import_peak_rss_mb=%d", rows, ratio, sheetRatio, sheetRows, xImp.rssMB)
 	return missed, nil
 }
 
-// sheetJSParse times XLSX.readFile under node; why says why it was skipped.
-func sheetJSParse(ctx context.Context, xlsxPath, tmp string) (stepResult, string) {
+// SheetJS's time budget is 30x Fusebox's parse of the same workbook, at
+// least sheetJSMinBudget; past it, SheetJS parses sheetJSSmallRows rows
+// (the size the issue measured it at) beside Fusebox.
+const (
+	sheetJSMinBudget = time.Minute
+	sheetJSSmallRows = 200_000
+)
+
+// runChildStep runs a child (import or parse of file, its own process)
+// and checks it read rows rows.
+func runChildStep(ctx context.Context, mode, file string, rows int) (stepResult, error) {
+	cmd, err := childCmd(ctx, mode, file)
+	if err != nil {
+		return stepResult{}, err
+	}
+	settle()
+	res, err := runStep(cmd)
+	if err != nil {
+		return res, fmt.Errorf("%s %s: %w", mode, filepath.Base(file), err)
+	}
+	if n, _, _ := strings.Cut(res.out, " "); n != strconv.Itoa(rows+1) && n != strconv.Itoa(rows) {
+		return res, fmt.Errorf("%s %s: %s rows, want %d", mode, filepath.Base(file), res.out, rows)
+	}
+	return res, nil
+}
+
+// sheetJSParse times XLSX.readFile under node; why says why it was
+// skipped, over that it was stopped at the budget.
+func sheetJSParse(ctx context.Context, xlsxPath, tmp string, budget time.Duration) (res stepResult, why string, over bool) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		return stepResult{}, "node is not installed"
+		return stepResult{}, "node is not installed", false
 	}
 	dir, err := findNodePackage(ctx, "xlsx", "xlsx@0.18.5")
 	if err != nil {
-		return stepResult{}, err.Error()
+		return stepResult{}, err.Error(), false
 	}
 	script := filepath.Join(tmp, "sheetjs.js")
 	js := `const XLSX = require(process.argv[2]);
@@ -303,16 +345,26 @@ const wb = XLSX.readFile(process.argv[3]);
 const ws = wb.Sheets[wb.SheetNames[0]];
 console.log(XLSX.utils.decode_range(ws['!ref']).e.r + 1);`
 	if err := os.WriteFile(script, []byte(js), 0o600); err != nil {
-		return stepResult{}, err.Error()
+		return stepResult{}, err.Error(), false
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	return timedRun(ctx, budget, node, "--max-old-space-size=8192", script, dir, xlsxPath)
+}
+
+// timedRun runs a command (its own process, timed) and stops it at the
+// budget: over says it was stopped, why why it failed otherwise.
+func timedRun(ctx context.Context, budget time.Duration, name string, args ...string) (res stepResult, why string, over bool) {
+	run, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "--max-old-space-size=8192", script, dir, xlsxPath)
+	cmd := exec.CommandContext(run, name, args...)
+	settle()
 	res, err := runStep(cmd)
 	if err != nil {
-		return res, "node failed: " + err.Error()
+		if run.Err() != nil && ctx.Err() == nil {
+			return res, "", true
+		}
+		return res, filepath.Base(name) + " failed: " + err.Error(), false
 	}
-	return res, ""
+	return res, "", false
 }
 
 // findNodePackage looks for an npm package in frontend/node_modules, then
