@@ -24,6 +24,12 @@ mkdir -p test-artifacts/bench docs/bench
 out=test-artifacts/bench/bench.txt
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 record=docs/bench/$(date -u +%F)-$commit.txt
+# a later run of the same commit on the same day gets its own file
+n=2
+while [[ -e $record ]]; do
+  record=docs/bench/$(date -u +%F)-$commit-$n.txt
+  n=$((n + 1))
+done
 {
   echo "# fusebox make bench"
   echo "commit: $(git rev-parse HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with uncommitted changes)')"
