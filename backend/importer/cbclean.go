@@ -184,8 +184,9 @@ func judgedCleanOne(ctx context.Context, q queryer, importID int64, h [16]byte) 
 }
 
 // insertJudged records clean verdicts: each touched bucket's array merged
-// with the new hashes, 250 buckets a statement; answers with findings of
-// the same contents are dropped (the endpoint's latest word is "clean").
+// with the new hashes, 250 buckets a statement (a full bucket's go to
+// importer_callback_cache); answers with findings of the same contents are
+// dropped (the endpoint's latest word is "clean").
 func insertJudged(ctx context.Context, tx *store.Tx, importID int64, hashes [][16]byte) error {
 	hashes = sortHashes(hashes)
 	if err := dropFindings(ctx, tx, importID, hashes); err != nil {
@@ -210,6 +211,7 @@ func insertJudged(ctx context.Context, tx *store.Tx, importID int64, hashes [][1
 	const per = 250
 	w := newBulkWriter(tx, importID)
 	defer w.close()
+	var overflow [][16]byte
 	for len(hashes) > 0 {
 		w.args = w.args[:0]
 		n := 0
@@ -219,9 +221,16 @@ func insertJudged(ctx context.Context, tx *store.Tx, importID int64, hashes [][1
 			for end < len(hashes) && cleanBucket(hashes[end]) == b {
 				end++
 			}
-			w.args = append(w.args, importID, b, mergeSorted(old[b], hashes[:end]))
+			if merged := mergeSorted(old[b], hashes[:end]); len(merged) <= 16*cleanBucketMax {
+				w.args = append(w.args, importID, b, merged)
+				n++
+			} else {
+				overflow = append(overflow, hashes[:end]...)
+			}
 			hashes = hashes[end:]
-			n++
+		}
+		if n == 0 {
+			continue
 		}
 		st, err := w.stmtWith(ctx, `INSERT INTO importer_callback_clean (import_id, bucket, hashes) VALUES `, `(?,?,?)`,
 			` ON CONFLICT (import_id, bucket) DO UPDATE SET hashes = excluded.hashes`, n)
@@ -232,8 +241,33 @@ func insertJudged(ctx context.Context, tx *store.Tx, importID int64, hashes [][1
 			return fmt.Errorf("callback verdicts: %w", err)
 		}
 	}
+	// a full bucket takes no more: its hashes are cached one row each, as
+	// answers without findings
+	for len(overflow) > 0 {
+		n := min(len(overflow), per)
+		st, err := w.stmtWith(ctx, `INSERT INTO importer_callback_cache (import_id, row_hash, result) VALUES `, `(?,?,'{}')`,
+			` ON CONFLICT (import_id, row_hash) DO UPDATE SET result = excluded.result`, n)
+		if err != nil {
+			return fmt.Errorf("callback cache: %w", err)
+		}
+		w.args = w.args[:0]
+		for i := range overflow[:n] {
+			w.args = append(w.args, importID, overflow[i][:])
+		}
+		if _, err := st.ExecContext(ctx, w.args...); err != nil {
+			return fmt.Errorf("callback cache: %w", err)
+		}
+		overflow = overflow[n:]
+	}
 	return nil
 }
+
+// cleanBucketMax is the most hashes a bucket holds (64 KiB). Random
+// hashes put about 15 in each at 1M rows; a bucket fills only when row
+// contents are chosen so that their hashes share two bytes, which is
+// cheap to do: then merging and looking up stay bounded, and the rest of
+// that bucket's verdicts are cached one row each.
+const cleanBucketMax = 4096
 
 // dropFindings deletes the cached answers with findings of contents now
 // judged clean (hashes sorted): for a few hashes looked up by hash, for
