@@ -17,7 +17,8 @@ import (
 // The validation endpoint's clean verdicts (importer_callback_clean): a
 // staging run judges every row, mostly clean, so the hashes of clean rows
 // are not one cache row each but grouped by their first two bytes into
-// one sorted array per bucket (at most 65,536 rows per import). Answers
+// one sorted array per bucket (at most 65,536 rows per import, each of at
+// most cleanBucketMax hashes). Answers
 // with findings stay in importer_callback_cache, and there they win: a
 // clean verdict removes the earlier answer with findings of that content,
 // and an answer with findings is written after the clean ones of its run.
