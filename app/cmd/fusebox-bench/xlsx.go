@@ -263,7 +263,7 @@ func benchXLSX(ctx context.Context, rows int, keep, sheetjs bool, stdout, stderr
 		// hundred thousand rows it runs for many minutes: it gets a budget,
 		// and when it runs out the ratio is at least the budget over
 		// Fusebox's time. Then both parse a workbook of the same kind at
-		// the size the issue measured SheetJS at, for an exact ratio.
+		// the size of the earlier SheetJS figures, for an exact ratio.
 		budget := max(sheetJSMinBudget, 30*xParse.dur)
 		res, why, over := sheetJSParse(ctx, xlsxPath, tmp, budget)
 		if over {
@@ -304,7 +304,7 @@ func benchXLSX(ctx context.Context, rows int, keep, sheetjs bool, stdout, stderr
 
 // SheetJS's time budget is 30x Fusebox's parse of the same workbook, at
 // least sheetJSMinBudget; past it, SheetJS parses sheetJSSmallRows rows
-// (the size the issue measured it at) beside Fusebox.
+// (the size of the earlier SheetJS figures) beside Fusebox.
 const (
 	sheetJSMinBudget = time.Minute
 	sheetJSSmallRows = 200_000
