@@ -261,7 +261,7 @@ func TestTeamStagingProgressReadFromTheOtherReplica(t *testing.T) {
 			})
 		}
 	}
-	a.StartStaging(slug)
+	go a.StartStaging(slug) // it returns once its first progress is stored: held here
 	<-seen
 	p, err := b.Progress(ctx, slug)
 	if err != nil {
@@ -492,4 +492,35 @@ func TestTeamReviewWhileStagingFromTheOtherReplica(t *testing.T) {
 		t.Fatalf("first page after staging: partial %v total %d, want %d (%d valid)", page.Partial, page.Total, rows, valid)
 	}
 	a.jobsWG.Wait()
+}
+
+// Right after a replica starts staging (the mapping's 202), another
+// replica's progress is the staging's, not the previous step's "done": a
+// client that follows the import's events through another replica would
+// otherwise see the stream end at once, with no rows. Several imports, as
+// the old order of writes lost this race only now and then.
+func TestTeamProgressRightAfterStagingStartsIsTheStagings(t *testing.T) {
+	rs := replicas(t, 2)
+	a, b := rs[0], rs[1]
+	ctx := context.Background()
+	file, _ := peopleCSV(20_000)
+	for i := range 10 {
+		slug := uploadPeople(t, a, file)
+		m, err := a.suggestedMapping(ctx, slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.ConfirmMapping(ctx, slug, *m); err != nil {
+			t.Fatal(err)
+		}
+		a.StartStaging(slug)
+		p, err := b.Progress(ctx, slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Done && p.Rows != 20_000 {
+			t.Fatalf("import %d: right after the staging started, the other replica reads %+v: the previous step's end", i+1, p)
+		}
+		a.jobsWG.Wait()
+	}
 }

@@ -71,10 +71,13 @@ func (s *Service) publish(id int64, j *job) {
 		write(true) // finished before it was published
 		return
 	}
+	// the first write before the caller goes on: a request that started
+	// the step (the mapping's 202) is answered once another replica reads
+	// this step's progress, not the previous step's end
+	write(false)
 	go func() {
 		t := time.NewTicker(progressEvery)
 		defer t.Stop()
-		write(false)
 		for {
 			select {
 			case <-j.doneCh:
