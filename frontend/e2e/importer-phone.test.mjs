@@ -248,6 +248,44 @@ describe('importer and marketplace on a phone and a laptop', () => {
     await context.close();
   });
 
+  test('phone 390×844: a row whose errors are off screen is marked, and its marker goes to the first', async () => {
+    const { context, page, errors } = await newPage(browser, VIEWPORTS[0]);
+    await page.goto(`${server.url.replace('127.0.0.1', 'localhost')}/demo?fusebox=${encodeURIComponent(server.url)}`);
+    await page.getByLabel('Importer').selectOption('contacts');
+    await page.getByRole('button', { name: 'Import data', exact: true }).click();
+    const frame = importerFrame(page);
+    await frame.getByRole('heading', { name: 'Upload a file' }).waitFor({ timeout: 15_000 });
+    await frame.getByTestId('file-input').setInputFiles({ name: 'messy.csv', mimeType: 'text/csv', buffer: MESSY });
+    await frame.getByRole('heading', { name: 'Choose the header row' }).waitFor();
+    await frame.getByRole('button', { name: 'Continue' }).click();
+    await frame.getByRole('heading', { name: 'Map your columns' }).waitFor();
+    await frame.getByTestId('values-warn-plan').waitFor();
+    await frame.getByRole('button', { name: 'Continue' }).click(); // "gold" left as it is: rows 3 and 4 have an error in Plan
+    await frame.getByRole('heading', { name: 'Review and fix' }).waitFor({ timeout: 30_000 });
+    await frame.getByText('2 rows with errors').first().waitFor();
+    const plan3 = frame.locator('.fbx-gr[data-row="3"] [data-col="plan"]');
+    await plan3.waitFor();
+    const grid = await frame.locator('.fbx-grid-scroll').boundingBox();
+    const before = await plan3.boundingBox();
+    assert.ok(grid && before && before.x >= grid.x + grid.width, `the Plan cell of row 3 is on screen before the jump (${JSON.stringify(before)}): the test proves nothing`);
+    // the rows with errors are marked beside their number, the others not
+    assert.equal(await frame.locator('.fbx-row-err').count(), 2);
+    const marker = frame.getByRole('button', { name: 'Row 3 has errors: go to the first' });
+    await onScreen(page, marker, 'the error marker of row 3');
+    await axeCheck(await embedFrame(page, server.url), 'phone review with errors');
+    await marker.click();
+    await until(async () => /\bactive\b/.test((await plan3.getAttribute('class')) ?? ''), 'the Plan cell of row 3 is the active cell');
+    const after = await plan3.boundingBox();
+    assert.ok(after && after.x >= grid.x && after.x + after.width <= grid.x + grid.width + 0.5, `the Plan cell of row 3 is not in the grid's view after the jump: ${JSON.stringify(after)} in ${JSON.stringify(grid)}`);
+    await mkdir(artifactsDir, { recursive: true });
+    await page.screenshot({ path: join(artifactsDir, 'importer-phone-review-error-jump.png') });
+    // the grid has the keyboard: Enter edits the cell the marker went to
+    await page.keyboard.press('Enter');
+    await frame.getByRole('textbox', { name: /Plan/ }).waitFor();
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('the sticky header of the mapping table sits flush at the top of its scroll box', async () => {
     const { context, page, errors } = await newPage(browser, VIEWPORTS[1]);
     await page.goto(`${server.url.replace('127.0.0.1', 'localhost')}/demo?fusebox=${encodeURIComponent(server.url)}`);

@@ -364,6 +364,23 @@ export function Grid(props: GridProps) {
                   data-row={row?.row}
                 >
                   <div role="rowheader" className="fbx-gc fbx-rownum fbx-sticky" style={{ width: ROWNUM_W, left: 0 }}>
+                    {row && row.errors > 0 && (
+                      // on a narrow screen the cells with errors may be off to the right: the
+                      // row number says the row has some and goes to the first
+                      <button
+                        type="button"
+                        tabIndex={-1}
+                        className="fbx-row-err"
+                        aria-label={t('review.rowErrorsJump', { n: row.row })}
+                        title={t('review.rowErrorsJump', { n: row.row })}
+                        onClick={() => {
+                          move(index, firstErrorCol(issues));
+                          scroller.current?.focus();
+                        }}
+                      >
+                        !
+                      </button>
+                    )}
                     {row ? num(row.row) : ''}
                   </div>
                   <div role="gridcell" className="fbx-gc fbx-check fbx-sticky" style={{ width: CHECK_W, left: ROWNUM_W }}>
@@ -474,4 +491,13 @@ export function Grid(props: GridProps) {
       </div>
     </div>
   );
+}
+
+/** The first column (by position) with an error among a row's findings; 0 when none is on a column. */
+function firstErrorCol(issues: Map<number, { severity: string }>): number {
+  let first = -1;
+  for (const [ci, is] of issues) {
+    if (is.severity === 'error' && (first < 0 || ci < first)) first = ci;
+  }
+  return Math.max(0, first);
 }
