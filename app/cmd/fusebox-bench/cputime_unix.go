@@ -3,6 +3,7 @@
 package main
 
 import (
+	"os"
 	"syscall"
 	"time"
 )
@@ -22,3 +23,13 @@ func processCPU() time.Duration {
 // previous run's database) to disk before a timed run, so that the
 // kernel's writeback of them does not fall into the run's time.
 func settle() { syscall.Sync() }
+
+// childUsage is a finished child's CPU time (user and system) and peak
+// RSS in MB.
+func childUsage(ps *os.ProcessState) (time.Duration, int64) {
+	ru, ok := ps.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0, 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), ru.Maxrss / 1024
+}

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"fusebox/app"
@@ -150,10 +149,7 @@ func runStep(cmd *exec.Cmd) (stepResult, error) {
 	out, err := cmd.Output()
 	res := stepResult{dur: time.Since(t0), out: strings.TrimSpace(string(out))}
 	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			res.rssMB = ru.Maxrss / 1024
-			res.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-		}
+		res.cpu, res.rssMB = childUsage(cmd.ProcessState)
 	}
 	if err != nil {
 		return res, fmt.Errorf("%v: %s", err, lastLine(stderr.String()))
