@@ -13,11 +13,18 @@ import (
 // to go with its journal_size_limit: -1 (none) when it is on.
 func autocheckpoint(t *testing.T, db *store.DB) int {
 	t.Helper()
-	var n, limit int
-	if err := db.Write.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&n); err != nil {
+	// both read on one hold of the writer connection: the checkpointer
+	// sets them back on one hold too, and may do so between two
+	conn, err := db.Write.Conn(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Write.QueryRow(`PRAGMA journal_size_limit`).Scan(&limit); err != nil {
+	defer conn.Close()
+	var n, limit int
+	if err := conn.QueryRowContext(context.Background(), `PRAGMA wal_autocheckpoint`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRowContext(context.Background(), `PRAGMA journal_size_limit`).Scan(&limit); err != nil {
 		t.Fatal(err)
 	}
 	if (n == 0) != (limit == 0) {
