@@ -241,8 +241,11 @@ win=$(DISPLAY=$display xdotool search --name '^Fusebox$' | head -n 1)
 [[ -n $win ]] || fail "no X window named 'Fusebox'"
 # The web view gets the keyboard only once clicked (Wails gives it no GTK focus
 # and there is no window manager here), so click into the paste box, then type.
-# xdotool sends the events in order: the click lands before the first key.
+# xdotool sends the events in order, but the web view handled a key before
+# the click that focuses the box once (the first character was lost), so the
+# first key waits half a second after the click.
 DISPLAY=$display xdotool mousemove --sync --window "$win" "$paste_x" "$paste_y" click 1
+sleep 0.5
 for line in "${ROWS[@]}"; do
   DISPLAY=$display xdotool type --delay 10 -- "$line"
   DISPLAY=$display xdotool key Return
