@@ -480,30 +480,15 @@ func TestValidateCallbackKeepsTheLatestVerdictOnAContent(t *testing.T) {
 	reject.Store("C-1")
 	var mu sync.Mutex
 	var sent []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Rows []struct {
-				Row    int64          `json:"row"`
-				Values map[string]any `json:"values"`
-			} `json:"rows"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		var out []string
+	url := customerEndpoint(t, func(id string) string {
 		mu.Lock()
-		for _, row := range in.Rows {
-			id, _ := row.Values["customer_id"].(string)
-			sent = append(sent, id)
-			if id == reject.Load().(string) {
-				out = append(out, fmt.Sprintf(`{"row": %d, "errors": {"customer_id": "customer %s does not exist"}}`, row.Row, id))
-			}
-		}
+		sent = append(sent, id)
 		mu.Unlock()
-		io.WriteString(w, `{"rows": [`+strings.Join(out, ",")+`]}`)
-	}))
-	defer srv.Close()
+		if id == reject.Load().(string) {
+			return "customer " + id + " does not exist"
+		}
+		return ""
+	})
 	took := func() []string {
 		mu.Lock()
 		defer mu.Unlock()
@@ -513,16 +498,7 @@ func TestValidateCallbackKeepsTheLatestVerdictOnAContent(t *testing.T) {
 		return out
 	}
 	ctx := context.Background()
-	a, err := New(ctx, Config{DatabaseURL: testDatabaseURL(t, ""), DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	ws := "version: 1\nimporters:\n  - slug: orders\n    name: Orders\n    columns: [{key: customer_id, label: Customer id}, {key: amount, label: Amount, type: integer}]\n" +
-		"    hooks: {validate: {url: \"" + srv.URL + "/validate\", timeout: 3s}}\nmarketplace:\n  org_id: test-org\n  allowed_hosts: [127.0.0.1]\n"
-	if _, err := a.Workspace.Apply(ctx, []byte(ws), "ws.yaml"); err != nil {
-		t.Fatal(err)
-	}
+	a := ordersApp(t, url, "")
 	imp := stageCSV(t, a, "orders", "Customer id,Amount\nC-1,1\nC-2,2\nC-3,3\n")
 	errorsOf := func(step string) []int {
 		t.Helper()
@@ -593,38 +569,14 @@ func TestValidateCallbackKeepsTheLatestVerdictOnAContent(t *testing.T) {
 // import_id column (found in the schema, so a table added later is
 // checked too) has none left, the validation endpoint's answers included.
 func TestDeleteImportLeavesNoRowNamingIt(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Rows []struct {
-				Row    int64          `json:"row"`
-				Values map[string]any `json:"values"`
-			} `json:"rows"`
+	url := customerEndpoint(t, func(id string) string {
+		if id == "C-1" {
+			return "customer C-1 does not exist"
 		}
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		var out []string
-		for _, row := range in.Rows {
-			if row.Values["customer_id"] == "C-1" {
-				out = append(out, fmt.Sprintf(`{"row": %d, "errors": {"customer_id": "customer C-1 does not exist"}}`, row.Row))
-			}
-		}
-		io.WriteString(w, `{"rows": [`+strings.Join(out, ",")+`]}`)
-	}))
-	defer srv.Close()
+		return ""
+	})
 	ctx := context.Background()
-	a, err := New(ctx, Config{DatabaseURL: testDatabaseURL(t, ""), DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	ws := "version: 1\nimporters:\n  - slug: orders\n    name: Orders\n    match_on: [customer_id]\n" +
-		"    columns: [{key: customer_id, label: Customer id}, {key: amount, label: Amount, type: integer}]\n" +
-		"    hooks: {validate: {url: \"" + srv.URL + "/validate\", timeout: 3s}}\nmarketplace:\n  org_id: test-org\n  allowed_hosts: [127.0.0.1]\n"
-	if _, err := a.Workspace.Apply(ctx, []byte(ws), "ws.yaml"); err != nil {
-		t.Fatal(err)
-	}
+	a := ordersApp(t, url, "    match_on: [customer_id]\n")
 	csv := "Customer id,Amount\nC-1,1\nC-2,2\nC-3,x\n"
 	kept := stageCSV(t, a, "orders", csv) // another import, left alone
 	imp := stageCSV(t, a, "orders", csv)
@@ -690,4 +642,54 @@ func TestDeleteImportLeavesNoRowNamingIt(t *testing.T) {
 	if got := rowsOf(ids[kept.Slug]); !maps.Equal(got, keptBefore) {
 		t.Fatalf("the other import's rows changed: %v, were %v", got, keptBefore)
 	}
+}
+
+// customerEndpoint is a validation endpoint for the orders importer of
+// ordersApp: judge gets each row's customer id and returns the error to
+// report on it ("" for none). It is closed when t ends.
+func customerEndpoint(t *testing.T, judge func(id string) string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Rows []struct {
+				Row    int64          `json:"row"`
+				Values map[string]any `json:"values"`
+			} `json:"rows"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var out []string
+		for _, row := range in.Rows {
+			id, _ := row.Values["customer_id"].(string)
+			if msg := judge(id); msg != "" {
+				b, _ := json.Marshal(msg)
+				out = append(out, fmt.Sprintf(`{"row": %d, "errors": {"customer_id": %s}}`, row.Row, b))
+			}
+		}
+		io.WriteString(w, `{"rows": [`+strings.Join(out, ",")+`]}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// ordersApp is an App whose workspace has the orders importer (customer
+// id and amount) checked by the validation endpoint at url; extra is more
+// of the importer's YAML (indented lines). It is closed when t ends.
+func ordersApp(t *testing.T, url, extra string) *App {
+	t.Helper()
+	ctx := context.Background()
+	a, err := New(ctx, Config{DatabaseURL: testDatabaseURL(t, ""), DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	ws := "version: 1\nimporters:\n  - slug: orders\n    name: Orders\n" + extra +
+		"    columns: [{key: customer_id, label: Customer id}, {key: amount, label: Amount, type: integer}]\n" +
+		"    hooks: {validate: {url: \"" + url + "/validate\", timeout: 3s}}\nmarketplace:\n  org_id: test-org\n  allowed_hosts: [127.0.0.1]\n"
+	if _, err := a.Workspace.Apply(ctx, []byte(ws), "ws.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

@@ -514,8 +514,8 @@ func (s *Service) checkRows(ctx context.Context, r *cbRun, rows []int64, locked 
 	return err
 }
 
-// feedUnjudged adds the rows whose content is not in the cache, looked
-// up 500 at a time.
+// feedUnjudged adds the rows whose content the endpoint has not judged,
+// looked up 500 at a time.
 func (s *Service) feedUnjudged(ctx context.Context, r *cbRun, rows []int64) error {
 	type cand struct{ cbRow }
 	var cands []cand
@@ -523,37 +523,16 @@ func (s *Service) feedUnjudged(ctx context.Context, r *cbRun, rows []int64) erro
 		if len(cands) == 0 {
 			return nil
 		}
-		args := make([]any, 0, len(cands)+1)
-		args = append(args, r.imp.ID)
-		for _, c := range cands {
-			args = append(args, c.hash[:])
-		}
 		hashes := make([][16]byte, len(cands))
 		for i, c := range cands {
 			hashes[i] = c.hash
 		}
-		judged, err := judgedClean(ctx, s.db.Read, r.imp.ID, hashes)
+		seen, err := judged(ctx, s.db.Read, r.imp.ID, hashes)
 		if err != nil {
 			return err
 		}
-		rs, err := s.db.Read.QueryContext(ctx, `SELECT row_hash FROM importer_callback_cache WHERE import_id = ? AND row_hash IN (?`+strings.Repeat(",?", len(cands)-1)+`)`, args...)
-		if err != nil {
-			return fmt.Errorf("callback cache: %w", err)
-		}
-		for rs.Next() {
-			var h []byte
-			if err := rs.Scan(&h); err != nil {
-				rs.Close()
-				return fmt.Errorf("callback cache: %w", err)
-			}
-			judged[[16]byte(h)] = true
-		}
-		rs.Close()
-		if err := rs.Err(); err != nil {
-			return fmt.Errorf("callback cache: %w", err)
-		}
 		for _, c := range cands {
-			if !judged[c.hash] {
+			if !seen[c.hash] {
 				if err := r.add(c.row, c.data); err != nil {
 					return err
 				}

@@ -272,11 +272,43 @@ const cleanBucketMax = 4096
 
 // dropFindings deletes the cached answers with findings of contents now
 // judged clean (hashes sorted): for a few hashes looked up by hash, for
-// many by reading the import's answers with findings (few, as a rule).
+// many by reading the import's cached answers (few, as a rule).
 func dropFindings(ctx context.Context, tx *store.Tx, importID int64, hashes [][16]byte) error {
-	var found [][]byte
-	scan := func(query string, args ...any) error {
-		rs, err := tx.QueryContext(ctx, query, args...)
+	want := hashes
+	if len(hashes) > 5000 {
+		want = nil
+	}
+	cached, err := cachedIn(ctx, tx, importID, want)
+	if err != nil {
+		return err
+	}
+	var found [][16]byte
+	for h := range cached {
+		if _, ok := slices.BinarySearchFunc(hashes, h, cmpHash); ok {
+			found = append(found, h)
+		}
+	}
+	args := make([]any, 0, 501)
+	for len(found) > 0 {
+		n := min(len(found), 500)
+		args = append(args[:0], importID)
+		for i := range found[:n] {
+			args = append(args, found[i][:])
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM importer_callback_cache WHERE import_id = ? AND row_hash IN (?`+strings.Repeat(",?", n-1)+`)`, args...); err != nil {
+			return fmt.Errorf("callback cache: %w", err)
+		}
+		found = found[n:]
+	}
+	return nil
+}
+
+// cachedIn returns which of hashes (nil: all) have an answer in
+// importer_callback_cache, looked up 500 at a time.
+func cachedIn(ctx context.Context, q rowsQueryer, importID int64, hashes [][16]byte) (map[[16]byte]bool, error) {
+	out := map[[16]byte]bool{}
+	read := func(query string, args ...any) error {
+		rs, err := q.QueryContext(ctx, query, args...)
 		if err != nil {
 			return fmt.Errorf("callback cache: %w", err)
 		}
@@ -287,7 +319,7 @@ func dropFindings(ctx context.Context, tx *store.Tx, importID int64, hashes [][1
 				return fmt.Errorf("callback cache: %w", err)
 			}
 			if len(h) == 16 {
-				found = append(found, h)
+				out[[16]byte(h)] = true
 			}
 		}
 		if err := rs.Err(); err != nil {
@@ -295,38 +327,37 @@ func dropFindings(ctx context.Context, tx *store.Tx, importID int64, hashes [][1
 		}
 		return nil
 	}
+	if hashes == nil {
+		return out, read(`SELECT row_hash FROM importer_callback_cache WHERE import_id = ?`, importID)
+	}
 	args := make([]any, 0, 501)
-	if len(hashes) > 5000 {
-		if err := scan(`SELECT row_hash FROM importer_callback_cache WHERE import_id = ?`, importID); err != nil {
-			return err
-		}
-		found = slices.DeleteFunc(found, func(h []byte) bool {
-			_, ok := slices.BinarySearchFunc(hashes, [16]byte(h), cmpHash)
-			return !ok
-		})
-	} else {
-		for rest := hashes; len(rest) > 0; {
-			n := min(len(rest), 500)
-			args = append(args[:0], importID)
-			for i := range rest[:n] {
-				args = append(args, rest[i][:])
-			}
-			if err := scan(`SELECT row_hash FROM importer_callback_cache WHERE import_id = ? AND row_hash IN (?`+strings.Repeat(",?", n-1)+`)`, args...); err != nil {
-				return err
-			}
-			rest = rest[n:]
-		}
-	}
-	for len(found) > 0 {
-		n := min(len(found), 500)
+	for len(hashes) > 0 {
+		n := min(len(hashes), 500)
 		args = append(args[:0], importID)
-		for _, h := range found[:n] {
-			args = append(args, h)
+		for i := range hashes[:n] {
+			args = append(args, hashes[i][:])
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM importer_callback_cache WHERE import_id = ? AND row_hash IN (?`+strings.Repeat(",?", n-1)+`)`, args...); err != nil {
-			return fmt.Errorf("callback cache: %w", err)
+		if err := read(`SELECT row_hash FROM importer_callback_cache WHERE import_id = ? AND row_hash IN (?`+strings.Repeat(",?", n-1)+`)`, args...); err != nil {
+			return nil, err
 		}
-		found = found[n:]
+		hashes = hashes[n:]
 	}
-	return nil
+	return out, nil
+}
+
+// judged returns which of hashes the endpoint has judged: an answer in
+// the cache, or a clean verdict in a bucket.
+func judged(ctx context.Context, q rowsQueryer, importID int64, hashes [][16]byte) (map[[16]byte]bool, error) {
+	out, err := judgedClean(ctx, q, importID, hashes)
+	if err != nil {
+		return nil, err
+	}
+	cached, err := cachedIn(ctx, q, importID, hashes)
+	if err != nil {
+		return nil, err
+	}
+	for h := range cached {
+		out[h] = true
+	}
+	return out, nil
 }

@@ -82,6 +82,19 @@ func uploadPeople(t *testing.T, svc *Service, file string) string {
 	return imp.Slug
 }
 
+// mapPeople confirms the suggested mapping of a people import through svc.
+func mapPeople(t *testing.T, svc *Service, slug string) {
+	t.Helper()
+	ctx := context.Background()
+	m, err := svc.suggestedMapping(ctx, slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.ConfirmMapping(ctx, slug, *m); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func countWhere(t *testing.T, db *store.DB, query string, args ...any) int {
 	t.Helper()
 	var n int
@@ -115,13 +128,7 @@ func TestTeamUploadThroughOneReplicaStagedThroughTheOther(t *testing.T) {
 	if len(pv.Rows) == 0 || pv.Headers[0] != "Email" {
 		t.Fatalf("preview: %+v", pv)
 	}
-	m, err := b.suggestedMapping(ctx, slug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.ConfirmMapping(ctx, slug, *m); err != nil {
-		t.Fatal(err)
-	}
+	mapPeople(t, b, slug)
 	if err := b.Stage(ctx, slug); err != nil {
 		t.Fatalf("stage through the other replica: %v", err)
 	}
@@ -240,13 +247,7 @@ func TestTeamStagingProgressReadFromTheOtherReplica(t *testing.T) {
 	ctx := context.Background()
 	file, valid := peopleCSV(5_000)
 	slug := uploadPeople(t, a, file)
-	m, err := a.suggestedMapping(ctx, slug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.ConfirmMapping(ctx, slug, *m); err != nil {
-		t.Fatal(err)
-	}
+	mapPeople(t, a, slug)
 
 	// the first progress a stores (the staging has started) is held
 	// there until b has read it
@@ -293,19 +294,13 @@ func TestTeamExpiredLeaseIsTakenOverByAnotherReplica(t *testing.T) {
 	ctx := context.Background()
 	file, _ := peopleCSV(2_000)
 	slug := uploadPeople(t, a, file)
-	m, err := a.suggestedMapping(ctx, slug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.ConfirmMapping(ctx, slug, *m); err != nil {
-		t.Fatal(err)
-	}
+	mapPeople(t, a, slug)
 	var id int64
 	if err := a.db.Read.QueryRowContext(ctx, `SELECT id FROM importer_imports WHERE slug = ?`, slug).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
 	// a is staging it (as far as the database knows)
-	err = a.db.Tx(ctx, func(tx *store.Tx) error {
+	err := a.db.Tx(ctx, func(tx *store.Tx) error {
 		if err := a.putJob(ctx, tx, id, false, "", ""); err != nil {
 			return err
 		}
@@ -441,13 +436,7 @@ func TestTeamReviewWhileStagingFromTheOtherReplica(t *testing.T) {
 	const rows = 50_000
 	file, valid := peopleCSV(rows)
 	slug := uploadPeople(t, a, file)
-	m, err := a.suggestedMapping(ctx, slug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.ConfirmMapping(ctx, slug, *m); err != nil {
-		t.Fatal(err)
-	}
+	mapPeople(t, a, slug)
 	first, release := holdStaging(t, a)
 	a.StartStaging(slug)
 	st := <-first
@@ -506,13 +495,7 @@ func TestTeamProgressRightAfterStagingStartsIsTheStagings(t *testing.T) {
 	file, _ := peopleCSV(20_000)
 	for i := range 10 {
 		slug := uploadPeople(t, a, file)
-		m, err := a.suggestedMapping(ctx, slug)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := a.ConfirmMapping(ctx, slug, *m); err != nil {
-			t.Fatal(err)
-		}
+		mapPeople(t, a, slug)
 		a.StartStaging(slug)
 		p, err := b.Progress(ctx, slug)
 		if err != nil {

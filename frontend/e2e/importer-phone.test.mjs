@@ -66,6 +66,20 @@ async function embedFrame(page, serverUrl) {
   return until(() => page.frames().find((f) => f.url().startsWith(serverUrl + '/embed/importer')), 'the importer iframe');
 }
 
+/**
+ * Opens the demo host page's contacts importer and waits for its upload step.
+ * @param {import('playwright-core').Page} page
+ * @param {string} serverUrl
+ */
+async function openContactsImporter(page, serverUrl) {
+  await page.goto(`${serverUrl.replace('127.0.0.1', 'localhost')}/demo?fusebox=${encodeURIComponent(serverUrl)}`);
+  await page.getByLabel('Importer').selectOption('contacts');
+  await page.getByRole('button', { name: 'Import data', exact: true }).click();
+  const frame = importerFrame(page);
+  await frame.getByRole('heading', { name: 'Upload a file' }).waitFor({ timeout: 15_000 });
+  return frame;
+}
+
 const VIEWPORTS = [
   { name: 'phone', width: 390, height: 844 },
   { name: 'desktop', width: 1280, height: 800 },
@@ -219,11 +233,7 @@ describe('importer and marketplace on a phone and a laptop', () => {
 
   test('Escape asks before throwing work away; Tab stays inside the importer', async () => {
     const { context, page, errors } = await newPage(browser, VIEWPORTS[0]);
-    await page.goto(`${server.url.replace('127.0.0.1', 'localhost')}/demo?fusebox=${encodeURIComponent(server.url)}`);
-    await page.getByLabel('Importer').selectOption('contacts');
-    await page.getByRole('button', { name: 'Import data', exact: true }).click();
-    const frame = importerFrame(page);
-    await frame.getByRole('heading', { name: 'Upload a file' }).waitFor({ timeout: 15_000 });
+    const frame = await openContactsImporter(page, server.url);
     await frame.getByTestId('file-input').setInputFiles({ name: 'messy.csv', mimeType: 'text/csv', buffer: MESSY });
     await frame.getByRole('heading', { name: 'Choose the header row' }).waitFor();
     // The modal has the focus, so each new step's title takes it (a screen reader reads it).
@@ -250,11 +260,7 @@ describe('importer and marketplace on a phone and a laptop', () => {
 
   test('phone 390×844: a row whose errors are off screen is marked, and its marker goes to the first', async () => {
     const { context, page, errors } = await newPage(browser, VIEWPORTS[0]);
-    await page.goto(`${server.url.replace('127.0.0.1', 'localhost')}/demo?fusebox=${encodeURIComponent(server.url)}`);
-    await page.getByLabel('Importer').selectOption('contacts');
-    await page.getByRole('button', { name: 'Import data', exact: true }).click();
-    const frame = importerFrame(page);
-    await frame.getByRole('heading', { name: 'Upload a file' }).waitFor({ timeout: 15_000 });
+    const frame = await openContactsImporter(page, server.url);
     await frame.getByTestId('file-input').setInputFiles({ name: 'messy.csv', mimeType: 'text/csv', buffer: MESSY });
     await frame.getByRole('heading', { name: 'Choose the header row' }).waitFor();
     await frame.getByRole('button', { name: 'Continue' }).click();
@@ -288,11 +294,7 @@ describe('importer and marketplace on a phone and a laptop', () => {
 
   test('the sticky header of the mapping table sits flush at the top of its scroll box', async () => {
     const { context, page, errors } = await newPage(browser, VIEWPORTS[1]);
-    await page.goto(`${server.url.replace('127.0.0.1', 'localhost')}/demo?fusebox=${encodeURIComponent(server.url)}`);
-    await page.getByLabel('Importer').selectOption('contacts');
-    await page.getByRole('button', { name: 'Import data', exact: true }).click();
-    const frame = importerFrame(page);
-    await frame.getByRole('heading', { name: 'Upload a file' }).waitFor({ timeout: 15_000 });
+    const frame = await openContactsImporter(page, server.url);
     const cols = ['First Name', 'E-mail', ...Array.from({ length: 40 }, (_, i) => `Extra ${i + 1}`)];
     const wide = Buffer.from(cols.join(',') + '\n' + cols.map((_, i) => (i === 1 ? 'a@example.com' : `v${i}`)).join(',') + '\n');
     await frame.getByTestId('file-input').setInputFiles({ name: 'wide.csv', mimeType: 'text/csv', buffer: wide });

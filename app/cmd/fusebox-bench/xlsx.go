@@ -232,13 +232,12 @@ func benchXLSX(ctx context.Context, rows int, keep, sheetjs bool, stdout, stderr
 	line("generate            %s  (%d rows x 11 columns: shared and inline strings, numbers, dates with a date style, booleans, empty cells, a second sheet; XLSX %.1f MB, the same data as CSV %.1f MB)",
 		secs(time.Since(t0)), rows, float64(xsize)/1e6, float64(csize)/1e6)
 
-	step := func(mode, file string) (stepResult, error) { return runChildStep(ctx, mode, file, rows) }
-	csvImp, err := step("import", csvPath)
+	csvImp, err := runChildStep(ctx, "import", csvPath, rows)
 	if err != nil {
 		return false, err
 	}
 	line("import CSV          %s  CPU %s  peak RSS %d MB  (reference: upload + suggestions + parse+validate+stage, own process)", secs(csvImp.dur), secs(csvImp.cpu), csvImp.rssMB)
-	xImp, err := step("import", xlsxPath)
+	xImp, err := runChildStep(ctx, "import", xlsxPath, rows)
 	if err != nil {
 		return false, err
 	}
@@ -248,7 +247,7 @@ func benchXLSX(ctx context.Context, rows int, keep, sheetjs bool, stdout, stderr
 	ratio := xImp.dur.Seconds() / csvImp.dur.Seconds()
 	line("import XLSX         %s  CPU %s  peak RSS %d MB  (%.2fx CSV, target <= 2x: %s; CPU time %.2fx CSV; RSS target <= 200 MB: %s)", secs(xImp.dur), secs(xImp.cpu), xImp.rssMB, ratio, check(ratio <= 2),
 		xImp.cpu.Seconds()/csvImp.cpu.Seconds(), check(xImp.rssMB <= 200))
-	xParse, err := step("parse", xlsxPath)
+	xParse, err := runChildStep(ctx, "parse", xlsxPath, rows)
 	if err != nil {
 		return false, err
 	}
